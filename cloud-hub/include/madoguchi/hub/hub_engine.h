@@ -1,0 +1,93 @@
+// The hub side of the sync protocol over narrow interfaces (Transport, Clock, a data directory
+// of per-municipality HubStores). No socket, no thread: the hub process feeds it events.
+//
+// For each op batch: check the topic identity against the payload and the device registry,
+// apply in one transaction, commit, and only then acknowledge (application-level ack) and
+// publish the new changes on the municipality's feed. Bad input is refused with a logged reason
+// and changes nothing; the hub keeps running.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "madoguchi/hub/hub_store.h"
+#include "madoguchi/log.h"
+#include "madoguchi/transport.h"
+
+namespace madoguchi::hub {
+
+// Which devices exist, per municipality. Devices not listed are refused.
+using DeviceRegistry = std::map<std::string, std::set<std::string>>;
+
+struct HubOptions {
+  std::filesystem::path data_dir{};
+  std::uint64_t feed_retention = 200000;          // feed entries kept per municipality
+  std::size_t messages_per_job_per_tick = 32;     // catch-up/snapshot pacing (bounds memory)
+};
+
+struct HubCounters {
+  std::uint64_t batches = 0;
+  std::uint64_t ops_applied = 0;
+  std::uint64_t ops_duplicate = 0;
+  std::uint64_t ops_rejected = 0;
+  std::uint64_t gaps = 0;
+  std::uint64_t refused_messages = 0;
+  std::uint64_t sync_requests = 0;
+  std::uint64_t snapshots = 0;
+};
+
+class HubEngine {
+ public:
+  HubEngine(DeviceRegistry registry, HubOptions options, Transport& transport, const Clock& clock, LogSink log = null_log());
+
+  // Opens every municipality's database. Errors name the file.
+  Status open();
+  void on_connected();
+  void on_message(const std::string& topic, const std::string& payload);
+  // Publishes feed entries written by others, paces catch-up and snapshot jobs, trims the feed.
+  void tick();
+
+  // A change made at the hub (citizen site, administrator). Published on the feed at once.
+  Expected<protocol::Record> write_local(const std::string& municipality, const std::string& entity, const std::string& key,
+                                         protocol::OpKind kind, const std::string& body_json, std::uint64_t base_version);
+
+  HubStore* store(const std::string& municipality);
+  const HubCounters& counters() const { return counters_; }
+
+ private:
+  struct Job {  // an answer to a SyncRequest, sent a few messages per tick
+    std::string municipality;
+    std::string device;
+    bool snapshot = false;
+    std::uint64_t cursor_seq = 0;       // catch-up: last feed seq sent
+    std::uint64_t head = 0;             // catch-up target / snapshot as_of
+    std::string cursor_entity, cursor_key;  // snapshot: last record sent
+    std::uint64_t snapshot_id = 0;
+    std::uint32_t part = 0;
+  };
+
+  void refuse(const std::string& topic, const std::string& why);
+  void handle_ops(const protocol::OpBatch& batch);
+  void handle_sync(const protocol::SyncRequest& request);
+  void publish_feed(const std::string& municipality);
+  bool run_job(Job& job);  // true when finished
+
+  DeviceRegistry registry_;
+  HubOptions options_;
+  Transport& transport_;
+  const Clock& clock_;
+  LogSink log_;
+  HubCounters counters_;
+  std::map<std::string, std::unique_ptr<HubStore>> stores_;
+  std::map<std::string, std::uint64_t> published_;   // feed seq published live, per municipality
+  std::map<std::string, Job> jobs_;                  // by device identity; a new request replaces
+  std::uint64_t next_snapshot_id_;
+  std::chrono::steady_clock::time_point last_trim_{};
+};
+
+}  // namespace madoguchi::hub

@@ -1,0 +1,38 @@
+// The hub process: HubEngine + MQTT client (shared subscription) + local HTTP API on one
+// Boost.Asio loop. libmosquitto's network thread only posts events to the loop.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "madoguchi/error.h"
+#include "madoguchi/hub/hub_engine.h"
+#include "madoguchi/http/server.h"
+
+namespace madoguchi::hub {
+
+struct HubConfig {
+  std::filesystem::path data_dir = "var/hub";   // one <municipality>.db per municipality
+  std::filesystem::path registry_file;          // required: registry.json (devices per municipality)
+  std::string broker_host = "localhost";
+  std::uint16_t broker_port = 8883;
+  std::filesystem::path ca_file, cert_file, key_file;  // required: the hub's TLS identity
+  std::string instance = "1";                   // distinguishes hub instances sharing the load
+  std::string http_address = "127.0.0.1";
+  std::uint16_t http_port = 0;                  // 0 = no HTTP listener
+  std::uint64_t feed_retention = 200000;
+};
+
+Expected<HubConfig> load_hub_config(const std::filesystem::path& file);
+Status run_hub(const HubConfig& config);
+
+// The hub's local API as a plain function (testable without sockets):
+//   GET /healthz
+//   GET /api/v1/status                                 per municipality: feed head, records, devices
+//   GET /api/v1/{muni}/records/{entity}/{key}
+//   PUT /api/v1/{muni}/records/{entity}/{key}?base_version=N   a change made at the hub
+//   DELETE /api/v1/{muni}/records/{entity}/{key}?base_version=N
+http::Response handle_hub_api(HubEngine& engine, const DeviceRegistry& registry, const http::Request& request);
+
+}  // namespace madoguchi::hub

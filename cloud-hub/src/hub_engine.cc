@@ -1,0 +1,225 @@
+#include "madoguchi/hub/hub_engine.h"
+
+#include <system_error>
+
+#include "madoguchi/protocol/topics.h"
+
+namespace madoguchi::hub {
+
+namespace p = madoguchi::protocol;
+
+HubEngine::HubEngine(DeviceRegistry registry, HubOptions options, Transport& transport, const Clock& clock, LogSink log)
+    : registry_(std::move(registry)), options_(std::move(options)), transport_(transport), clock_(clock),
+      log_(std::move(log)), next_snapshot_id_(static_cast<std::uint64_t>(clock.wall_ms())) {}
+
+Status HubEngine::open() {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.data_dir, ec);
+  if (ec) return Error{Errc::io, "creating " + options_.data_dir.string() + ": " + ec.message()};
+  for (const auto& [muni, devices] : registry_) {
+    auto s = HubStore::open(options_.data_dir / (muni + ".db"), muni);
+    if (!s) return s.error().with_context("municipality " + muni);
+    auto b = s->feed_bounds();
+    if (!b) return b.error();
+    published_[muni] = b->head;
+    stores_[muni] = std::make_unique<HubStore>(std::move(*s));
+  }
+  return {};
+}
+
+HubStore* HubEngine::store(const std::string& municipality) {
+  auto it = stores_.find(municipality);
+  return it == stores_.end() ? nullptr : it->second.get();
+}
+
+void HubEngine::on_connected() {
+  // Anything committed while we were away reaches the feed now; devices that missed live
+  // messages catch up through their own sync requests.
+  for (auto& [muni, store] : stores_) publish_feed(muni);
+}
+
+void HubEngine::refuse(const std::string& topic, const std::string& why) {
+  ++counters_.refused_messages;
+  log_(LogLevel::warning, "refused message on " + topic.substr(0, 128) + ": " + why);
+}
+
+void HubEngine::on_message(const std::string& topic, const std::string& payload) {
+  auto parsed = p::parse_topic(topic);
+  if (!parsed) return refuse(topic, parsed.error().describe());
+  if (parsed->kind != p::TopicKind::up) return refuse(topic, "the hub only reads up topics");
+  auto reg = registry_.find(parsed->municipality);
+  if (reg == registry_.end()) return refuse(topic, "unknown municipality");
+  if (!reg->second.count(parsed->device)) return refuse(topic, "unknown device");
+  auto msg = p::decode(payload);
+  if (!msg) return refuse(topic, msg.error().describe());
+  if (auto* ops = std::get_if<p::OpBatch>(&*msg)) {
+    // The broker's ACL guarantees who may publish on a topic; the payload must agree with it.
+    if (ops->municipality != parsed->municipality || ops->device != parsed->device) {
+      return refuse(topic, "payload identity " + ops->municipality + "." + ops->device + " does not match the topic");
+    }
+    return handle_ops(*ops);
+  }
+  if (auto* sync = std::get_if<p::SyncRequest>(&*msg)) {
+    if (sync->municipality != parsed->municipality || sync->device != parsed->device) {
+      return refuse(topic, "payload identity does not match the topic");
+    }
+    return handle_sync(*sync);
+  }
+  refuse(topic, "unexpected message type " + std::string(p::message_type_name(*msg)));
+}
+
+void HubEngine::handle_ops(const p::OpBatch& batch) {
+  HubStore* store = this->store(batch.municipality);
+  if (!store) return;
+  ++counters_.batches;
+  auto out = store->apply_batch(batch, clock_.wall_ms());
+  if (!out) {
+    // Not committed: no ack, so the device sends again after its timeout.
+    log_(LogLevel::error, "applying batch from " + batch.municipality + "." + batch.device + ": " + out.error().describe());
+    return;
+  }
+  counters_.ops_applied += out->applied;
+  counters_.ops_duplicate += out->duplicates;
+  if (out->gap) {
+    ++counters_.gaps;
+    log_(LogLevel::info, "gap from " + batch.device + ": got " + std::to_string(batch.ops.front().seq) + ", expecting " +
+                             std::to_string(out->last_seq + 1));
+  }
+  counters_.ops_rejected += out->newly_rejected;
+  p::Ack ack{batch.municipality, batch.device, out->last_seq, out->last_seq + 1, std::move(out->rejected)};
+  (void)transport_.publish(p::down_topic(batch.municipality, batch.device), p::encode(p::Message{std::move(ack)}));
+  publish_feed(batch.municipality);
+}
+
+void HubEngine::publish_feed(const std::string& municipality) {
+  HubStore* store = this->store(municipality);
+  if (!store || !transport_.connected()) return;
+  std::uint64_t& done = published_[municipality];
+  while (true) {
+    auto changes = store->feed_after(done, p::kMaxChangesPerBatch);
+    if (!changes) {
+      log_(LogLevel::error, "reading feed: " + changes.error().describe());
+      return;
+    }
+    if (changes->empty()) return;
+    std::uint64_t last = changes->back().version;
+    p::ChangeBatch batch{municipality, false, last, std::move(*changes)};
+    if (!transport_.publish(p::feed_topic(municipality), p::encode(p::Message{std::move(batch)}))) return;
+    done = last;
+  }
+}
+
+void HubEngine::handle_sync(const p::SyncRequest& request) {
+  ++counters_.sync_requests;
+  HubStore* store = this->store(request.municipality);
+  if (!store) return;
+  auto b = store->feed_bounds();
+  if (!b) {
+    log_(LogLevel::error, "feed bounds: " + b.error().describe());
+    return;
+  }
+  Job job;
+  job.municipality = request.municipality;
+  job.device = request.device;
+  job.head = b->head;
+  if (request.since >= b->head) {
+    // Current (or ahead after a hub restore: the device will converge on the next changes).
+    p::ChangeBatch empty{request.municipality, true, b->head, {}};
+    (void)transport_.publish(p::down_topic(request.municipality, request.device), p::encode(p::Message{std::move(empty)}));
+    jobs_.erase(p::device_identity(request.municipality, request.device));
+    return;
+  }
+  if (request.since + 1 >= b->min) {
+    job.cursor_seq = request.since;
+  } else {
+    job.snapshot = true;
+    job.snapshot_id = ++next_snapshot_id_;
+    ++counters_.snapshots;
+    log_(LogLevel::info, "device " + request.device + " is behind the retained feed; sending a snapshot");
+  }
+  auto key = p::device_identity(request.municipality, request.device);
+  jobs_[key] = std::move(job);
+  if (run_job(jobs_[key])) jobs_.erase(key);
+}
+
+bool HubEngine::run_job(Job& job) {
+  HubStore* store = this->store(job.municipality);
+  if (!store) return true;
+  auto topic = p::down_topic(job.municipality, job.device);
+  for (std::size_t i = 0; i < options_.messages_per_job_per_tick; ++i) {
+    if (!transport_.connected()) return false;
+    if (!job.snapshot) {
+      auto changes = store->feed_after(job.cursor_seq, p::kMaxChangesPerBatch);
+      if (!changes) return true;
+      if (changes->empty() || changes->front().version != job.cursor_seq + 1) {
+        if (!changes->empty()) {
+          // Trimmed while we were sending: fall back to a snapshot.
+          job.snapshot = true;
+          job.snapshot_id = ++next_snapshot_id_;
+          continue;
+        }
+        return true;
+      }
+      std::uint64_t last = changes->back().version;
+      auto b = store->feed_bounds();
+      std::uint64_t head = b ? b->head : last;
+      p::ChangeBatch batch{job.municipality, true, head, std::move(*changes)};
+      if (!transport_.publish(topic, p::encode(p::Message{std::move(batch)}))) return false;
+      job.cursor_seq = last;
+      if (last >= head) return true;
+    } else {
+      auto records = store->records_after(job.cursor_entity, job.cursor_key, p::kMaxRecordsPerChunk);
+      if (!records) return true;
+      if (job.part == 0) {
+        auto b = store->feed_bounds();
+        if (!b) return true;
+        job.head = b->head;  // as_of: records read after this include changes up to head or later
+      }
+      bool last = records->size() < p::kMaxRecordsPerChunk;
+      std::string ce = records->empty() ? job.cursor_entity : records->back().entity;
+      std::string ck = records->empty() ? job.cursor_key : records->back().key;
+      p::SnapshotChunk chunk{job.municipality, job.snapshot_id, job.head, job.part, last, std::move(*records)};
+      if (!transport_.publish(topic, p::encode(p::Message{std::move(chunk)}))) return false;
+      job.cursor_entity = ce;
+      job.cursor_key = ck;
+      ++job.part;
+      if (last) {
+        // Changes committed while the snapshot was being sent follow as catch-up. Records sent
+        // may already contain some of them; re-applying a newer version is harmless.
+        job.snapshot = false;
+        job.cursor_seq = job.head;
+        job.part = 0;
+      }
+    }
+  }
+  return false;
+}
+
+void HubEngine::tick() {
+  for (auto& [muni, store] : stores_) publish_feed(muni);
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    if (run_job(it->second)) {
+      it = jobs_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto now = clock_.now();
+  if (now - last_trim_ >= std::chrono::seconds(60)) {
+    last_trim_ = now;
+    for (auto& [muni, store] : stores_) {
+      if (auto s = store->trim_feed(options_.feed_retention); !s) log_(LogLevel::error, "trimming feed: " + s.error().describe());
+    }
+  }
+}
+
+Expected<p::Record> HubEngine::write_local(const std::string& municipality, const std::string& entity, const std::string& key,
+                                           p::OpKind kind, const std::string& body_json, std::uint64_t base_version) {
+  HubStore* store = this->store(municipality);
+  if (!store) return make_error(Errc::not_found, "unknown municipality");
+  auto r = store->write_local(entity, key, kind, body_json, base_version, clock_.wall_ms());
+  if (r) publish_feed(municipality);
+  return r;
+}
+
+}  // namespace madoguchi::hub

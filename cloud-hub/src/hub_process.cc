@@ -1,0 +1,258 @@
+#include "madoguchi/hub/hub_process.h"
+
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <charconv>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "madoguchi/mqtt/mqtt_client.h"
+#include "madoguchi/protocol/topics.h"
+#include "madoguchi/provisioning/broker_config.h"
+
+namespace madoguchi::hub {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) return make_error(Errc::io, "cannot read " + file.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  json j = json::parse(ss.str(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return make_error(Errc::malformed, file.string() + ": must be a JSON object");
+  static const std::set<std::string> known = {"data_dir", "registry_file", "broker_host", "broker_port", "ca_file", "cert_file",
+                                              "key_file", "instance", "http_address", "http_port", "feed_retention"};
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (!known.count(it.key())) return make_error(Errc::malformed, file.string() + ": unknown key '" + it.key() + "'");
+  }
+  HubConfig c;
+  try {
+    c.data_dir = j.value("data_dir", c.data_dir.string());
+    c.registry_file = j.at("registry_file").get<std::string>();
+    c.broker_host = j.value("broker_host", c.broker_host);
+    c.broker_port = j.value("broker_port", c.broker_port);
+    c.ca_file = j.at("ca_file").get<std::string>();
+    c.cert_file = j.at("cert_file").get<std::string>();
+    c.key_file = j.at("key_file").get<std::string>();
+    c.instance = j.value("instance", c.instance);
+    c.http_address = j.value("http_address", c.http_address);
+    c.http_port = j.value("http_port", c.http_port);
+    c.feed_retention = j.value("feed_retention", c.feed_retention);
+  } catch (const json::exception& e) {
+    return make_error(Errc::malformed, file.string() + ": " + e.what());
+  }
+  return c;
+}
+
+namespace {
+
+http::Response error_response(const Error& e) {
+  switch (e.code) {
+    case Errc::invalid_argument:
+    case Errc::malformed: return http::Response::error(400, errc_name(e.code), e.message);
+    case Errc::too_large: return http::Response::error(413, errc_name(e.code), e.message);
+    case Errc::not_found: return http::Response::error(404, errc_name(e.code), e.message);
+    case Errc::conflict: return http::Response::error(409, errc_name(e.code), e.message);
+    default: return http::Response::error(500, "internal", "internal error");
+  }
+}
+
+json record_json(const protocol::Record& r) {
+  json j = {{"entity", r.entity}, {"key", r.key}, {"version", r.version}, {"origin", r.origin_device},
+            {"origin_seq", r.origin_seq}, {"deleted", r.deleted}};
+  if (!r.deleted) j["body"] = json::parse(r.body);
+  return j;
+}
+
+}  // namespace
+
+http::Response handle_hub_api(HubEngine& engine, const DeviceRegistry& registry, const http::Request& req) {
+  if (req.path == "/healthz" && req.method == "GET") return http::Response::json(200, R"({"ok":true})");
+  if (req.path == "/api/v1/status" && req.method == "GET") {
+    json munis = json::object();
+    for (const auto& [muni, devices] : registry) {
+      HubStore* store = engine.store(muni);
+      if (!store) continue;
+      auto b = store->feed_bounds();
+      auto n = store->record_count();
+      if (!b || !n) return http::Response::error(500, "internal", "internal error");
+      json devs = json::object();
+      for (const auto& d : devices) devs[d] = store->device_last_seq(d).ok() ? *store->device_last_seq(d) : 0;
+      munis[muni] = {{"feed_head", b->head}, {"feed_min", b->min}, {"records", *n}, {"device_last_seq", devs}};
+    }
+    const auto& c = engine.counters();
+    json j = {{"municipalities", munis},
+              {"counters",
+               {{"batches", c.batches}, {"ops_applied", c.ops_applied}, {"ops_duplicate", c.ops_duplicate},
+                {"ops_rejected", c.ops_rejected}, {"gaps", c.gaps}, {"refused_messages", c.refused_messages},
+                {"sync_requests", c.sync_requests}, {"snapshots", c.snapshots}}}};
+    return http::Response::json(200, j.dump());
+  }
+  // /api/v1/{muni}/records/{entity}/{key}
+  constexpr std::string_view prefix = "/api/v1/";
+  if (req.path.rfind(prefix, 0) == 0) {
+    std::string rest = req.path.substr(prefix.size());
+    auto s1 = rest.find('/');
+    if (s1 != std::string::npos && rest.compare(s1, 9, "/records/") == 0) {
+      std::string muni = rest.substr(0, s1);
+      std::string tail = rest.substr(s1 + 9);
+      auto s2 = tail.find('/');
+      if (s2 != std::string::npos && registry.count(muni)) {
+        std::string entity = tail.substr(0, s2), key = tail.substr(s2 + 1);
+        HubStore* store = engine.store(muni);
+        if (req.method == "GET") {
+          auto r = store->get(entity, key);
+          if (!r) return error_response(r.error());
+          if (!*r || (*r)->deleted) return http::Response::error(404, "not_found", "no such record");
+          return http::Response::json(200, record_json(**r).dump());
+        }
+        if (req.method == "PUT" || req.method == "DELETE") {
+          std::uint64_t base = 0;
+          if (auto it = req.query.find("base_version"); it != req.query.end()) {
+            auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), base);
+            if (ec != std::errc() || p != it->second.data() + it->second.size()) {
+              return http::Response::error(400, "malformed", "base_version must be a number");
+            }
+          }
+          auto r = engine.write_local(muni, entity, key, req.method == "PUT" ? protocol::OpKind::upsert : protocol::OpKind::remove,
+                                      req.body, base);
+          if (!r) return error_response(r.error());
+          return http::Response::json(200, record_json(*r).dump());
+        }
+        return http::Response::error(405, "method_not_allowed", "method not allowed");
+      }
+    }
+  }
+  return http::Response::error(404, "not_found", "no such route");
+}
+
+namespace {
+
+LogSink stderr_log(std::string prefix) {
+  return [prefix = std::move(prefix)](LogLevel level, std::string_view msg) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    std::cerr << ms << " " << prefix << " " << log_level_name(level) << ": " << msg << "\n";
+  };
+}
+
+DeviceRegistry to_device_registry(const provisioning::Registry& r) {
+  DeviceRegistry out;
+  for (const auto& m : r.municipalities) {
+    auto& set = out[m.code];
+    for (const auto& d : m.devices) set.insert(d.id);
+  }
+  return out;
+}
+
+class HubProcess {
+ public:
+  HubProcess(const HubConfig& config, DeviceRegistry registry)
+      : config_(config),
+        registry_(std::move(registry)),
+        log_(stderr_log("hub[" + config.instance + "]")),
+        mqtt_(mqtt_options(), callbacks()),
+        engine_(registry_, HubOptions{config.data_dir, config.feed_retention, 32}, mqtt_, clock_, log_),
+        tick_(io_),
+        signals_(io_, SIGINT, SIGTERM) {}
+
+  Status start() {
+    if (auto s = engine_.open(); !s) return s;
+    if (config_.http_port != 0) {
+      http::ServerOptions o;
+      o.address = config_.http_address;
+      o.port = config_.http_port;
+      http_ = std::make_unique<http::Server>(io_, o, [this](const http::Request& r) { return handle_hub_api(engine_, registry_, r); });
+      if (auto s = http_->start(); !s) return s.error().with_context("starting the hub API");
+      log_(LogLevel::info, "local API on http://" + config_.http_address + ":" + std::to_string(http_->port()));
+    }
+    if (auto s = mqtt_.start(); !s) return s;
+    signals_.async_wait([this](const boost::system::error_code&, int) { stop(); });
+    schedule_tick();
+    log_(LogLevel::info, "started with " + std::to_string(registry_.size()) + " municipalities");
+    return {};
+  }
+  void run() { io_.run(); }
+
+ private:
+  mqtt::ClientOptions mqtt_options() const {
+    mqtt::ClientOptions o;
+    o.host = config_.broker_host;
+    o.port = config_.broker_port;
+    o.client_id = "hub-" + config_.instance + "-" + std::to_string(::getpid());
+    o.ca_file = config_.ca_file.string();
+    o.cert_file = config_.cert_file.string();
+    o.key_file = config_.key_file.string();
+    o.max_inflight = 1000;
+    o.reconnect_max_seconds = 2;  // the hub is in the data centre next to the broker
+    return o;
+  }
+  mqtt::Callbacks callbacks() {
+    mqtt::Callbacks cb;
+    cb.on_connected = [this] {
+      (void)mqtt_.subscribe(protocol::hub_up_subscription());
+      asio::post(io_, [this] {
+        log_(LogLevel::info, "connected to broker");
+        engine_.on_connected();
+      });
+    };
+    cb.on_disconnected = [this](std::string reason) {
+      asio::post(io_, [this, reason = std::move(reason)] { log_(LogLevel::warning, "link down: " + reason); });
+    };
+    cb.on_message = [this](std::string topic, std::string payload) {
+      asio::post(io_, [this, topic = std::move(topic), payload = std::move(payload)] { engine_.on_message(topic, payload); });
+    };
+    return cb;
+  }
+  void schedule_tick() {
+    tick_.expires_after(50ms);
+    tick_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopping_) return;
+      engine_.tick();
+      schedule_tick();
+    });
+  }
+  void stop() {
+    if (stopping_) return;
+    stopping_ = true;
+    log_(LogLevel::info, "stopping");
+    tick_.cancel();
+    if (http_) http_->stop();
+    mqtt_.stop();
+    io_.stop();
+  }
+
+  const HubConfig& config_;
+  DeviceRegistry registry_;
+  LogSink log_;
+  asio::io_context io_;
+  SystemClock clock_;
+  mqtt::Client mqtt_;
+  HubEngine engine_;
+  asio::steady_timer tick_;
+  asio::signal_set signals_;
+  std::unique_ptr<http::Server> http_;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+Status run_hub(const HubConfig& config) {
+  auto reg = provisioning::load_registry(config.registry_file);
+  if (!reg) return reg.error();
+  HubProcess hub(config, to_device_registry(*reg));
+  if (auto s = hub.start(); !s) return s;
+  hub.run();
+  return {};
+}
+
+}  // namespace madoguchi::hub

@@ -1,0 +1,326 @@
+#include "madoguchi/hub/hub_store.h"
+
+#include "madoguchi/protocol/topics.h"
+
+namespace madoguchi::hub {
+
+namespace p = madoguchi::protocol;
+
+namespace {
+
+constexpr std::uint64_t kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records(
+  entity TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL, deleted INTEGER NOT NULL,
+  version INTEGER NOT NULL, origin_device TEXT NOT NULL, origin_seq INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  PRIMARY KEY(entity, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS feed(
+  seq INTEGER PRIMARY KEY, entity TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL,
+  deleted INTEGER NOT NULL, origin_device TEXT NOT NULL, origin_seq INTEGER NOT NULL, at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS devices(device TEXT PRIMARY KEY, last_seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rejections(
+  device TEXT NOT NULL, seq INTEGER NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL, at_ms INTEGER NOT NULL,
+  PRIMARY KEY(device, seq)
+) WITHOUT ROWID;
+)sql";
+
+// Rejections are kept for this many of a device's most recent operations, so a resent batch gets
+// the same answer; far older ones can no longer be resent (the device forgot them on the ack).
+constexpr std::uint64_t kRejectionMemory = 100000;
+
+Errc errc_from(const std::string& name) {
+  for (int i = 0; i <= static_cast<int>(Errc::internal); ++i) {
+    if (errc_name(static_cast<Errc>(i)) == name) return static_cast<Errc>(i);
+  }
+  return Errc::internal;
+}
+
+}  // namespace
+
+Expected<HubStore> HubStore::open(const std::filesystem::path& path, const std::string& municipality) {
+  if (!p::valid_municipality(municipality)) return make_error(Errc::invalid_argument, "bad municipality code");
+  auto db = sqlite::Db::open(path, {.durability = sqlite::Durability::full});
+  if (!db) return db.error();
+  HubStore store(std::move(*db), municipality);
+  if (auto s = store.init_schema(); !s) return s.error();
+  return store;
+}
+
+Status HubStore::init_schema() {
+  auto tx = sqlite::Tx::begin(db_);
+  if (!tx) return tx.error();
+  if (auto s = db_.exec(kSchema); !s) return s.error().with_context("creating hub schema");
+  auto st = db_.cached("SELECT k, v FROM meta WHERE k IN ('schema_version', 'municipality')");
+  if (!st) return st.error();
+  std::string version, muni;
+  while (true) {
+    auto row = (*st)->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    ((*st)->column_text(0) == "schema_version" ? version : muni) = (*st)->column_text(1);
+  }
+  (*st)->reset();
+  if (version.empty()) {
+    auto ins = db_.cached("INSERT INTO meta(k, v) VALUES('schema_version', ?1), ('municipality', ?2), ('feed_head', '0')");
+    if (!ins) return ins.error();
+    if (auto s = (*ins)->bind(1, std::to_string(kSchemaVersion)).bind(2, municipality_).run(); !s) return s;
+  } else if (version != std::to_string(kSchemaVersion)) {
+    return Error{Errc::unsupported_version, "hub database schema " + version + " is not supported by this build"};
+  } else if (muni != municipality_) {
+    return Error{Errc::invalid_argument, "database belongs to municipality " + muni + ", not " + municipality_};
+  }
+  return tx->commit();
+}
+
+Expected<std::uint64_t> HubStore::next_feed_seq() {
+  auto st = db_.cached("UPDATE meta SET v = CAST(v AS INTEGER) + 1 WHERE k = 'feed_head' RETURNING CAST(v AS INTEGER)");
+  if (!st) return st.error();
+  auto row = (*st)->step();
+  if (!row) return row.error();
+  if (!*row) return make_error(Errc::internal, "feed_head missing");
+  std::uint64_t seq = (*st)->column_u64(0);
+  (*st)->reset();
+  return seq;
+}
+
+Expected<p::Record> HubStore::apply_one(const std::string& origin, std::uint64_t origin_seq, const std::string& entity,
+                                        const std::string& key, p::OpKind kind, const std::string& body,
+                                        std::uint64_t base_version, std::int64_t now_ms, bool* no_change) {
+  *no_change = false;
+  auto cur = get(entity, key);
+  if (!cur) return cur.error();
+  const auto& current = *cur;
+  bool absent = !current || current->deleted;
+  // The conflict rule (docs/protocol.md, EDGE-5): first at the hub wins. A change is applied if
+  // it was based on the hub's current version, or if the record's last change came from the
+  // same origin (whose stream is ordered, so it had seen that change), or if it creates a record
+  // that does not exist. Anything else was based on a stale state and is refused.
+  bool ok = (current && current->version == base_version) || (current && origin != "hub" && current->origin_device == origin) ||
+            (absent && base_version == 0);
+  if (!ok) {
+    return Error{Errc::conflict, "record " + entity + "/" + key + " changed at the hub (version " +
+                                     std::to_string(current ? current->version : 0) + ", this change was based on " +
+                                     std::to_string(base_version) + ")"};
+  }
+  if (kind == p::OpKind::remove && absent) {
+    *no_change = true;  // removing what is not there: settled, nothing to announce
+    return current ? *current : p::Record{entity, key, "", true, 0, origin, origin_seq};
+  }
+  auto seq = next_feed_seq();
+  if (!seq) return seq.error();
+  p::Record r{entity, key, kind == p::OpKind::upsert ? body : std::string(), kind == p::OpKind::remove, *seq, origin, origin_seq};
+  auto up = db_.cached(
+      "INSERT INTO records(entity, key, body, deleted, version, origin_device, origin_seq, updated_ms) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(entity, key) DO UPDATE SET body = excluded.body, "
+      "deleted = excluded.deleted, version = excluded.version, origin_device = excluded.origin_device, "
+      "origin_seq = excluded.origin_seq, updated_ms = excluded.updated_ms");
+  if (!up) return up.error();
+  if (auto s = (*up)->bind(1, entity).bind(2, key).bind(3, r.body).bind(4, r.deleted).bind(5, r.version)
+                   .bind(6, origin).bind(7, origin_seq).bind(8, now_ms).run();
+      !s) {
+    return s.error();
+  }
+  auto fe = db_.cached(
+      "INSERT INTO feed(seq, entity, key, body, deleted, origin_device, origin_seq, at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  if (!fe) return fe.error();
+  if (auto s = (*fe)->bind(1, r.version).bind(2, entity).bind(3, key).bind(4, r.body).bind(5, r.deleted)
+                   .bind(6, origin).bind(7, origin_seq).bind(8, now_ms).run();
+      !s) {
+    return s.error();
+  }
+  return r;
+}
+
+Expected<BatchOutcome> HubStore::apply_batch(const p::OpBatch& batch, std::int64_t now_ms) {
+  if (batch.municipality != municipality_) return make_error(Errc::forbidden, "batch for another municipality");
+  auto tx = sqlite::Tx::begin(db_);
+  if (!tx) return tx.error();
+  auto last = device_last_seq(batch.device);
+  if (!last) return last.error();
+  BatchOutcome out;
+  out.last_seq = *last;
+  if (batch.ops.empty()) return out;
+  if (batch.ops.front().seq > out.last_seq + 1) {
+    out.gap = true;
+    return out;  // rolled back: nothing applied
+  }
+  for (const auto& op : batch.ops) {
+    if (op.seq <= out.last_seq) {
+      ++out.duplicates;
+      continue;
+    }
+    bool no_change = false;
+    auto r = apply_one(batch.device, op.seq, op.entity, op.key, op.kind, op.body, op.base_version, now_ms, &no_change);
+    if (!r) {
+      if (r.error().code == Errc::db) return r.error();
+      auto ins = db_.cached("INSERT OR REPLACE INTO rejections(device, seq, code, reason, at_ms) VALUES(?1, ?2, ?3, ?4, ?5)");
+      if (!ins) return ins.error();
+      if (auto s = (*ins)->bind(1, batch.device).bind(2, op.seq).bind(3, errc_name(r.error().code))
+                       .bind(4, r.error().message).bind(5, now_ms).run();
+          !s) {
+        return s.error();
+      }
+      ++out.newly_rejected;
+    } else {
+      ++out.applied;
+    }
+    out.last_seq = op.seq;
+  }
+  auto dev = db_.cached(
+      "INSERT INTO devices(device, last_seq) VALUES(?1, ?2) ON CONFLICT(device) DO UPDATE SET last_seq = excluded.last_seq");
+  if (!dev) return dev.error();
+  if (auto s = (*dev)->bind(1, batch.device).bind(2, out.last_seq).run(); !s) return s.error();
+  if (out.last_seq > kRejectionMemory) {
+    auto prune = db_.cached("DELETE FROM rejections WHERE device = ?1 AND seq <= ?2");
+    if (!prune) return prune.error();
+    if (auto s = (*prune)->bind(1, batch.device).bind(2, out.last_seq - kRejectionMemory).run(); !s) return s.error();
+  }
+  // Every rejection in the batch's range, new or from an earlier delivery of the same batch, so
+  // a device whose acknowledgement was lost still learns what was refused.
+  auto rej = db_.cached("SELECT seq, code, reason FROM rejections WHERE device = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq");
+  if (!rej) return rej.error();
+  (*rej)->bind(1, batch.device).bind(2, batch.ops.front().seq).bind(3, batch.ops.back().seq);
+  std::vector<std::tuple<std::uint64_t, std::string, std::string>> rows;
+  while (true) {
+    auto row = (*rej)->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    rows.emplace_back((*rej)->column_u64(0), (*rej)->column_text(1), (*rej)->column_text(2));
+  }
+  (*rej)->reset();
+  for (auto& [seq, code, reason] : rows) {
+    p::Rejection r{seq, errc_from(code), std::move(reason), std::nullopt};
+    const p::Op& op = batch.ops[static_cast<std::size_t>(seq - batch.ops.front().seq)];
+    auto cur = get(op.entity, op.key);
+    if (!cur) return cur.error();
+    r.current = *cur;
+    out.rejected.push_back(std::move(r));
+  }
+  if (auto s = tx->commit(); !s) return s.error();
+  return out;
+}
+
+Expected<p::Record> HubStore::write_local(const std::string& entity, const std::string& key, p::OpKind kind,
+                                          const std::string& body_json, std::uint64_t base_version, std::int64_t now_ms) {
+  if (!p::valid_entity(entity) || !p::valid_key(key)) return make_error(Errc::invalid_argument, "bad entity or key");
+  std::string body;
+  if (kind == p::OpKind::upsert) {
+    auto c = p::canonical_body(body_json);
+    if (!c) return c.error();
+    body = std::move(*c);
+  }
+  auto tx = sqlite::Tx::begin(db_);
+  if (!tx) return tx.error();
+  bool no_change = false;
+  auto r = apply_one(std::string(p::kHubIdentity), 0, entity, key, kind, body, base_version, now_ms, &no_change);
+  if (!r) return r.error();
+  if (no_change) return make_error(Errc::not_found, "no record " + entity + "/" + key);
+  if (auto s = tx->commit(); !s) return s.error();
+  return r;
+}
+
+Expected<FeedBounds> HubStore::feed_bounds() {
+  auto st = db_.cached("SELECT (SELECT min(seq) FROM feed), (SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'feed_head')");
+  if (!st) return st.error();
+  auto row = (*st)->step();
+  if (!row) return row.error();
+  FeedBounds b;
+  b.head = (*st)->column_u64(1);
+  b.min = (*st)->column_is_null(0) ? b.head + 1 : (*st)->column_u64(0);
+  (*st)->reset();
+  return b;
+}
+
+namespace {
+p::Record read_record(sqlite::Stmt& st) {
+  p::Record r;
+  r.entity = st.column_text(0);
+  r.key = st.column_text(1);
+  r.body = st.column_text(2);
+  r.deleted = st.column_int(3) != 0;
+  r.version = st.column_u64(4);
+  r.origin_device = st.column_text(5);
+  r.origin_seq = st.column_u64(6);
+  return r;
+}
+
+Expected<std::vector<p::Record>> collect(sqlite::Stmt& st) {
+  std::vector<p::Record> out;
+  while (true) {
+    auto row = st.step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(read_record(st));
+  }
+  st.reset();
+  return out;
+}
+}  // namespace
+
+Expected<std::vector<p::Record>> HubStore::feed_after(std::uint64_t after, std::size_t max) {
+  auto st = db_.cached(
+      "SELECT entity, key, body, deleted, seq, origin_device, origin_seq FROM feed WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+  if (!st) return st.error();
+  (*st)->bind(1, after).bind(2, static_cast<std::int64_t>(max));
+  return collect(**st);
+}
+
+Expected<std::vector<p::Record>> HubStore::records_after(const std::string& entity, const std::string& key, std::size_t max) {
+  auto st = db_.cached(
+      "SELECT entity, key, body, deleted, version, origin_device, origin_seq FROM records "
+      "WHERE deleted = 0 AND (entity, key) > (?1, ?2) ORDER BY entity, key LIMIT ?3");
+  if (!st) return st.error();
+  (*st)->bind(1, entity).bind(2, key).bind(3, static_cast<std::int64_t>(max));
+  return collect(**st);
+}
+
+Expected<std::optional<p::Record>> HubStore::get(const std::string& entity, const std::string& key) {
+  auto st = db_.cached(
+      "SELECT entity, key, body, deleted, version, origin_device, origin_seq FROM records WHERE entity = ?1 AND key = ?2");
+  if (!st) return st.error();
+  (*st)->bind(1, entity).bind(2, key);
+  auto rows = collect(**st);
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<p::Record>{};
+  return std::optional<p::Record>{std::move(rows->front())};
+}
+
+Expected<std::uint64_t> HubStore::device_last_seq(const std::string& device) {
+  auto st = db_.cached("SELECT last_seq FROM devices WHERE device = ?1");
+  if (!st) return st.error();
+  (*st)->bind(1, device);
+  auto row = (*st)->step();
+  if (!row) return row.error();
+  std::uint64_t v = *row ? (*st)->column_u64(0) : 0;
+  (*st)->reset();
+  return v;
+}
+
+Expected<std::uint64_t> HubStore::record_count() {
+  auto st = db_.cached("SELECT count(*) FROM records WHERE deleted = 0");
+  if (!st) return st.error();
+  auto row = (*st)->step();
+  if (!row) return row.error();
+  std::uint64_t v = (*st)->column_u64(0);
+  (*st)->reset();
+  return v;
+}
+
+Status HubStore::trim_feed(std::uint64_t keep) {
+  auto b = feed_bounds();
+  if (!b) return b.error();
+  if (b->head <= keep || b->min > b->head - keep) return {};
+  auto tx = sqlite::Tx::begin(db_);
+  if (!tx) return tx.error();
+  auto st = db_.cached("DELETE FROM feed WHERE seq <= ?1");
+  if (!st) return st.error();
+  if (auto s = (*st)->bind(1, b->head - keep).run(); !s) return s;
+  return tx->commit();
+}
+
+}  // namespace madoguchi::hub

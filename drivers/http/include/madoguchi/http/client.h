@@ -1,0 +1,41 @@
+// A tiny blocking HTTP/1.1 client for tests and tools: one request per connection, every step
+// under one deadline. Not for production traffic (no keep-alive, no redirects, no retries).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "madoguchi/error.h"
+
+namespace madoguchi::http {
+
+struct ClientResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names; repeats joined by ", "
+  std::string body;
+};
+
+// TLS settings (PEM paths). The server certificate is verified against ca_file (the system store
+// when empty) and against host (DNS name or IP address). cert_file/key_file: optional client
+// certificate for servers that require one.
+struct ClientTls {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+};
+
+// Sends one request and reads the whole response, all within `timeout` (name resolution, connect,
+// TLS handshake, write, read). A non-empty body is sent as application/json. Errors:
+// Errc::timeout when the deadline passes, Errc::transport for connect/TLS/socket failures,
+// Errc::malformed for a response that does not parse, Errc::too_large for a response body over
+// 16 MiB, Errc::crypto when the TLS files cannot be loaded. Thread-safe: it uses a private
+// io_context per call. Name resolution of a host name that is not an IP literal is bounded by the
+// deadline only as far as the system resolver allows (it cannot be interrupted).
+Expected<ClientResponse> request(const std::string& host, uint16_t port, const std::string& method,
+                                 const std::string& target, const std::string& body = {},
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(5),
+                                 const ClientTls* tls = nullptr);
+
+}  // namespace madoguchi::http

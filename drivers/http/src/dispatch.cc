@@ -1,0 +1,163 @@
+// Request handling as a plain function: target decoding, the handler call with its failure
+// policy, response validation and the security headers. No sockets, no Beast.
+#include <algorithm>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "dispatch_internal.h"
+#include "madoguchi/http/server.h"
+
+namespace madoguchi::http {
+namespace {
+
+constexpr std::string_view kDefaultCsp = "default-src 'none'";
+
+bool iequals(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    return lower(x) == lower(y);
+  });
+}
+
+bool is_token_char(char c) {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool valid_header_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), is_token_char);
+}
+
+// Control characters (CR and LF above all) would let a value end the header block early.
+bool valid_header_value(std::string_view value) {
+  return std::none_of(value.begin(), value.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && u != '\t') || u == 0x7f;
+  });
+}
+
+// Framing is the server's job; a handler setting these could desynchronise the connection.
+bool is_reserved(std::string_view name) {
+  return iequals(name, "content-type") || iequals(name, "content-length") ||
+         iequals(name, "transfer-encoding") || iequals(name, "connection");
+}
+
+// Headers every response carries with exactly these values, whatever the handler set.
+constexpr std::pair<std::string_view, std::string_view> kForcedHeaders[] = {
+    {"X-Content-Type-Options", "nosniff"},
+    {"Cache-Control", "no-store"},
+    {"X-Frame-Options", "DENY"},
+    {"Server", "madoguchi"},
+};
+
+bool valid_response(const Response& r) {
+  if (r.status < 200 || r.status > 599) return false;
+  if ((r.status == 204 || r.status == 304) && !r.body.empty()) return false;
+  if (!valid_header_value(r.content_type)) return false;
+  return std::all_of(r.headers.begin(), r.headers.end(), [](const auto& h) {
+    return valid_header_name(h.first) && valid_header_value(h.second) && !is_reserved(h.first);
+  });
+}
+
+void add_security_headers(Response& r) {
+  auto& h = r.headers;
+  h.erase(std::remove_if(h.begin(), h.end(),
+                         [](const auto& header) {
+                           return std::any_of(std::begin(kForcedHeaders), std::end(kForcedHeaders),
+                                              [&](const auto& forced) {
+                                                return iequals(header.first, forced.first);
+                                              });
+                         }),
+          h.end());
+  for (const auto& [name, value] : kForcedHeaders) h.emplace_back(name, value);
+  const bool has_csp = std::any_of(h.begin(), h.end(), [](const auto& header) {
+    return iequals(header.first, "content-security-policy");
+  });
+  if (!has_csp) h.emplace_back("Content-Security-Policy", kDefaultCsp);
+}
+
+Response generic_500() { return Response::error(500, "internal", "internal server error"); }
+
+}  // namespace
+
+Response Response::json(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+Response Response::text(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = std::move(body);
+  return r;
+}
+
+Response Response::error(int status, std::string_view code, std::string_view message) {
+  const nlohmann::json body = {
+      {"error", {{"code", std::string(code)}, {"message", std::string(message)}}}};
+  // replace: a message quoting outside bytes must not turn into an exception here.
+  return json(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+namespace internal {
+
+Response refusal(int status, Errc code, std::string_view message) {
+  Response r = Response::error(status, errc_name(code), message);
+  add_security_headers(r);
+  return r;
+}
+
+Response dispatch(const Handler& handler, Request request, Outcome& outcome) {
+  const std::string_view target = request.target;
+  const std::size_t question = target.find('?');
+  auto path = decode_path(target.substr(0, question));
+  if (!path) {
+    outcome = Outcome::refused;
+    return refusal(400, Errc::malformed, "request target: " + path.error().message);
+  }
+  auto query = parse_query(question == std::string_view::npos ? std::string_view{}
+                                                              : target.substr(question + 1));
+  if (!query) {
+    outcome = Outcome::refused;
+    return refusal(400, Errc::malformed, "request target: " + query.error().message);
+  }
+  request.path = std::move(path).value();
+  request.query = std::move(query).value();
+
+  Response response;
+  outcome = Outcome::handled;
+  if (!handler) {
+    outcome = Outcome::handler_failed;
+    response = generic_500();
+  } else {
+    // The exception text may carry internals (paths, SQL); it never reaches the client.
+    try {
+      response = handler(request);
+    } catch (...) {
+      outcome = Outcome::handler_failed;
+      response = generic_500();
+    }
+  }
+  if (!valid_response(response)) {
+    outcome = Outcome::handler_failed;
+    response = generic_500();
+  }
+  add_security_headers(response);
+  return response;
+}
+
+}  // namespace internal
+
+Response dispatch(const Handler& handler, Request request) {
+  internal::Outcome ignored{};
+  return internal::dispatch(handler, std::move(request), ignored);
+}
+
+}  // namespace madoguchi::http

@@ -1,0 +1,248 @@
+// The blocking test/tool client on Boost.Beast. Blocking from the caller's point of view only:
+// each step is an async operation on a private io_context with one deadline for the whole
+// exchange (tcp_stream's timer, or an explicit timer for name resolution), so no step can hang.
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "madoguchi/http/client.h"
+
+namespace madoguchi::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr std::uint64_t kResponseBodyLimit = 16u << 20;
+constexpr std::uint32_t kResponseHeaderLimit = 64u * 1024;
+
+using Clock = std::chrono::steady_clock;
+
+std::string str(beast::string_view s) { return std::string(s.data(), s.size()); }
+
+bool has_control_or_space(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u <= 0x20 || u == 0x7f;
+  });
+}
+
+// Runs the private io_context until the operation started by `start` has completed. Every
+// operation started here carries the deadline, so run() returns.
+template <class Start>
+beast::error_code run_step(net::io_context& ioc, Start&& start) {
+  beast::error_code result = net::error::timed_out;
+  start([&result](beast::error_code ec, auto&&...) { result = ec; });
+  ioc.restart();
+  ioc.run();
+  return result;
+}
+
+Error step_error(std::string_view step, const std::string& where, const beast::error_code& ec) {
+  Errc code = Errc::transport;
+  if (ec == beast::error::timeout || ec == net::error::timed_out) {
+    code = Errc::timeout;
+  } else if (ec == bhttp::error::body_limit) {
+    code = Errc::too_large;
+  } else if (&ec.category() == &bhttp::make_error_code(bhttp::error::bad_target).category() &&
+             ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+    code = Errc::malformed;
+  }
+  return make_error(code, std::string(step) + " " + where + ": " + ec.message());
+}
+
+Expected<std::vector<tcp::endpoint>> resolve(net::io_context& ioc, const std::string& host,
+                                            uint16_t port, Clock::time_point deadline,
+                                            const std::string& where) {
+  beast::error_code ec;
+  const auto address = net::ip::make_address(host, ec);
+  if (!ec) return std::vector<tcp::endpoint>{tcp::endpoint(address, port)};
+
+  tcp::resolver resolver(ioc);
+  net::steady_timer timer(ioc);
+  std::vector<tcp::endpoint> endpoints;
+  bool timed_out = false;
+  ec = run_step(ioc, [&](auto done) {
+    timer.expires_at(deadline);
+    timer.async_wait([&](beast::error_code wait_ec) {
+      if (!wait_ec) {
+        timed_out = true;
+        resolver.cancel();
+      }
+    });
+    resolver.async_resolve(host, std::to_string(port),
+                           [&, done](beast::error_code resolve_ec,
+                                     const tcp::resolver::results_type& results) {
+                             timer.cancel();
+                             for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+                             done(resolve_ec);
+                           });
+  });
+  if (timed_out) return step_error("resolving", where, net::error::timed_out);
+  if (ec) return step_error("resolving", where, ec);
+  if (endpoints.empty()) return make_error(Errc::transport, "resolving " + where + ": no address");
+  return endpoints;
+}
+
+template <class Stream>
+Expected<ClientResponse> exchange(net::io_context& ioc, Stream& stream,
+                                  const std::vector<tcp::endpoint>& endpoints,
+                                  Clock::time_point deadline, const std::string& where,
+                                  bhttp::request<bhttp::string_body>& req) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  lowest.expires_at(deadline);  // one deadline for every step below
+
+  beast::error_code ec = run_step(ioc, [&](auto done) {
+    lowest.async_connect(endpoints,
+                         [done](beast::error_code connect_ec, const tcp::endpoint&) {
+                           done(connect_ec);
+                         });
+  });
+  if (ec) return step_error("connecting to", where, ec);
+
+  if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+    ec = run_step(ioc, [&](auto done) { stream.async_handshake(ssl::stream_base::client, done); });
+    if (ec) return step_error("TLS handshake with", where, ec);
+  }
+
+  ec = run_step(ioc, [&](auto done) { bhttp::async_write(stream, req, done); });
+  if (ec) return step_error("sending request to", where, ec);
+
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(kResponseBodyLimit);
+  parser.header_limit(kResponseHeaderLimit);
+  if (req.method() == bhttp::verb::head) parser.skip(true);
+  ec = run_step(ioc, [&](auto done) { bhttp::async_read(stream, buffer, parser, done); });
+  if (ec) return step_error("reading response from", where, ec);
+
+  auto& message = parser.get();
+  ClientResponse out;
+  out.status = static_cast<int>(message.result_int());
+  for (const auto& field : message) {
+    std::string name = str(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(), [](char c) {
+      return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    });
+    auto [it, inserted] = out.headers.try_emplace(std::move(name));
+    if (!inserted) it->second += ", ";
+    it->second += str(field.value());
+  }
+  out.body = std::move(message.body());
+  // The connection is simply closed: the response was complete and length-delimited, so skipping
+  // the TLS close_notify exchange cannot hide a truncation, and it saves a round trip.
+  return out;
+}
+
+Status configure_tls(ssl::context& ctx, const ClientTls& tls) {
+  SSL_CTX* native = ctx.native_handle();
+  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1) {
+    return make_error(Errc::crypto, "cannot require TLS 1.2 or later");
+  }
+  beast::error_code ec;
+  if (tls.ca_file.empty()) {
+    ctx.set_default_verify_paths(ec);
+    if (ec) return make_error(Errc::crypto, "loading the system CA store: " + ec.message());
+  } else {
+    ctx.load_verify_file(tls.ca_file, ec);
+    if (ec) return make_error(Errc::crypto, "loading CA " + tls.ca_file + ": " + ec.message());
+  }
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return make_error(Errc::invalid_argument, "client certificate needs both cert_file and key_file");
+  }
+  if (!tls.cert_file.empty()) {
+    ctx.use_certificate_chain_file(tls.cert_file, ec);
+    if (ec) return make_error(Errc::crypto, "loading " + tls.cert_file + ": " + ec.message());
+    ctx.use_private_key_file(tls.key_file, ssl::context::pem, ec);
+    if (ec) return make_error(Errc::crypto, "loading " + tls.key_file + ": " + ec.message());
+  }
+  ctx.set_verify_mode(ssl::verify_peer, ec);
+  if (ec) return make_error(Errc::crypto, "enabling peer verification: " + ec.message());
+  return {};
+}
+
+// Checks the server certificate against the name we dialled: an IP SAN for IP literals, a DNS
+// SAN (and SNI) otherwise.
+Status expect_peer_name(SSL* ssl, const std::string& host) {
+  beast::error_code ec;
+  net::ip::make_address(host, ec);
+  if (!ec) {
+    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str()) != 1) {
+      return make_error(Errc::crypto, "cannot expect IP " + host + " in the server certificate");
+    }
+    return {};
+  }
+  // SSL_set_tlsext_host_name() spelled out: the macro hides a C cast that -Wold-style-cast flags.
+  const long sni = SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                            const_cast<char*>(host.c_str()));
+  if (sni != 1 || SSL_set1_host(ssl, host.c_str()) != 1) {
+    return make_error(Errc::crypto, "cannot expect host " + host + " in the server certificate");
+  }
+  return {};
+}
+
+}  // namespace
+
+Expected<ClientResponse> request(const std::string& host, uint16_t port, const std::string& method,
+                                 const std::string& target, const std::string& body,
+                                 std::chrono::milliseconds timeout, const ClientTls* tls) {
+  const auto deadline = Clock::now() + timeout;
+  const std::string where = host + ":" + std::to_string(port);
+  if (host.empty() || has_control_or_space(host) || method.empty() ||
+      has_control_or_space(method) || target.empty() || has_control_or_space(target)) {
+    return make_error(Errc::invalid_argument, "request: empty or unsafe host, method or target");
+  }
+  try {
+    net::io_context ioc;
+    auto endpoints = resolve(ioc, host, port, deadline, where);
+    if (!endpoints) return endpoints.error();
+
+    bhttp::request<bhttp::string_body> req;
+    const bhttp::verb verb = bhttp::string_to_verb(method);
+    if (verb == bhttp::verb::unknown) {
+      req.method_string(method);
+    } else {
+      req.method(verb);
+    }
+    req.target(target);
+    req.version(11);
+    const bool v6 = host.find(':') != std::string::npos;
+    req.set(bhttp::field::host, (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port));
+    req.set(bhttp::field::user_agent, "madoguchi-client");
+    if (!body.empty()) req.set(bhttp::field::content_type, "application/json; charset=utf-8");
+    req.body() = body;
+    req.keep_alive(false);
+    req.prepare_payload();
+
+    if (tls == nullptr) {
+      beast::tcp_stream stream(ioc);
+      return exchange(ioc, stream, endpoints.value(), deadline, where, req);
+    }
+    ssl::context ctx(ssl::context::tls_client);
+    if (Status st = configure_tls(ctx, *tls); !st) return st.error();
+    beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
+    if (Status st = expect_peer_name(stream.native_handle(), host); !st) return st.error();
+    return exchange(ioc, stream, endpoints.value(), deadline, where, req);
+  } catch (const std::exception& e) {  // resource exhaustion inside Asio/OpenSSL
+    return make_error(Errc::transport, "request to " + where + ": " + e.what());
+  }
+}
+
+}  // namespace madoguchi::http

@@ -1,0 +1,513 @@
+// The byte-moving half of madoguchi_http, on Boost.Beast (advanced_server_flex shape, minus the
+// plain/TLS detection: a server is either plain or TLS, so a TLS port never speaks cleartext).
+// Sessions parse within limits, call dispatch() and write what it returns; no request handling
+// lives here. One strand per connection; the acceptor has its own strand.
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/ssl.h>
+
+#include "../../dispatch_internal.h"
+#include "madoguchi/http/server.h"
+
+namespace madoguchi::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// TLS 1.2 suites: forward secret (ECDHE) and AEAD only. TLS 1.3 suites need no filtering.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+// After the last response on a connection we still read (and discard) what the peer sends, for
+// at most this long and this much, so that closing with unread input does not turn into a TCP
+// reset that destroys the response (a 413 above all) before the client read it.
+constexpr std::chrono::seconds kLingerTime{2};
+constexpr std::size_t kLingerBytes = 4u << 20;
+// Room in the read buffer beyond the header limit; body bytes are moved out as they are parsed.
+constexpr std::size_t kReadBufferSlack = 64u * 1024;
+// Pause before accepting again after an accept error (e.g. EMFILE), so it is not a busy loop.
+constexpr std::chrono::milliseconds kAcceptRetry{100};
+
+std::string str(beast::string_view s) { return std::string(s.data(), s.size()); }
+
+std::string lower(beast::string_view s) {
+  std::string out = str(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  });
+  return out;
+}
+
+Error crypto_error(std::string_view what, const std::string& file, const beast::error_code& ec) {
+  return make_error(Errc::crypto, std::string(what) + " " + file + ": " + ec.message());
+}
+
+Status load_tls(ssl::context& ctx, const ServerOptions& o) {
+  SSL_CTX* native = ctx.native_handle();
+  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1) {
+    return make_error(Errc::crypto, "cannot require TLS 1.2 or later");
+  }
+  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+    return make_error(Errc::crypto, "cannot set the TLS 1.2 cipher list");
+  }
+  beast::error_code ec;
+  ctx.use_certificate_chain_file(o.cert_file, ec);
+  if (ec) return crypto_error("loading certificate chain", o.cert_file, ec);
+  ctx.use_private_key_file(o.key_file, ssl::context::pem, ec);
+  if (ec) return crypto_error("loading private key", o.key_file, ec);
+  if (SSL_CTX_check_private_key(native) != 1) {
+    return make_error(Errc::crypto, "private key " + o.key_file + " does not match " + o.cert_file);
+  }
+  if (!o.client_ca_file.empty()) {
+    ctx.load_verify_file(o.client_ca_file, ec);
+    if (ec) return crypto_error("loading client CA", o.client_ca_file, ec);
+    // Tell clients which CA we accept, so one with several certificates picks the right one.
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(o.client_ca_file.c_str());
+    if (names == nullptr) {
+      return make_error(Errc::crypto, "no CA names in " + o.client_ca_file);
+    }
+    SSL_CTX_set_client_CA_list(native, names);  // takes ownership
+    ctx.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert, ec);
+    if (ec) return make_error(Errc::crypto, "requiring client certificates: " + ec.message());
+  }
+  return {};
+}
+
+}  // namespace
+
+namespace detail {
+
+// What stop() needs from a session, whatever its stream type.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual void start() = 0;
+  virtual void close() = 0;  // any thread; takes effect on the connection's strand
+};
+
+struct ServerState : std::enable_shared_from_this<ServerState> {
+  ServerState(net::io_context& io_context, ServerOptions opts, Handler h)
+      : io(io_context),
+        options(std::move(opts)),
+        handler(std::move(h)),
+        strand(net::make_strand(io_context)),
+        acceptor(strand),
+        retry_timer(strand) {}
+
+  void accept();
+  void on_accept(beast::error_code ec, tcp::socket socket);
+  void stop();
+  void release(std::uint64_t id);
+
+  net::io_context& io;
+  const ServerOptions options;
+  const Handler handler;
+  std::optional<ssl::context> tls;  // set by start(); read-only afterwards
+  net::strand<net::io_context::executor_type> strand;  // acceptor and retry timer
+  tcp::acceptor acceptor;
+  net::steady_timer retry_timer;
+  std::atomic<bool> started{false};
+  std::atomic<bool> stopped{false};
+  std::atomic<uint16_t> port{0};
+
+  std::atomic<uint64_t> connections_accepted{0}, connections_refused{0}, handshakes_failed{0},
+      deadlines_expired{0}, requests_handled{0}, requests_refused{0}, handler_failures{0};
+
+  std::mutex mutex;
+  std::uint64_t next_id = 0;                                         // guarded by mutex
+  std::map<std::uint64_t, std::weak_ptr<Connection>> connections;   // guarded by mutex
+};
+
+namespace {
+
+template <class Stream>
+class Session final : public Connection, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+ public:
+  Session(std::shared_ptr<ServerState> state, std::uint64_t id, tcp::socket&& socket,
+          std::string remote)
+      : state_(std::move(state)),
+        id_(id),
+        stream_(make_stream(std::move(socket), *state_)),
+        buffer_(state_->options.header_limit + kReadBufferSlack),
+        remote_(std::move(remote)) {}
+
+  ~Session() override { state_->release(id_); }
+
+  void start() override {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&Session::on_start, this->shared_from_this()));
+  }
+
+  void close() override {
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->close_now(); });
+  }
+
+ private:
+  static Stream make_stream(tcp::socket&& socket, ServerState& state) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *state.tls);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  const ServerOptions& options() const { return state_->options; }
+
+  void on_start() {
+    if constexpr (kTls) {
+      lowest().expires_after(options().read_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              beast::bind_front_handler(&Session::on_handshake,
+                                                        this->shared_from_this()));
+    } else {
+      read_request();
+    }
+  }
+
+  void on_handshake(beast::error_code ec) {
+    if (ec) {
+      ++state_->handshakes_failed;
+      if (ec == beast::error::timeout) ++state_->deadlines_expired;
+      close_now();
+      return;
+    }
+    read_request();
+  }
+
+  void read_request() {
+    if (closed_ || state_->stopped) {
+      close_now();
+      return;
+    }
+    parser_.emplace();
+    parser_->body_limit(options().body_limit);
+    parser_->header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(options().header_limit, std::numeric_limits<std::uint32_t>::max())));
+    // One deadline for the whole request, not per read: a client trickling a byte at a time is
+    // cut all the same.
+    lowest().expires_after(options().read_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&Session::on_read, this->shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec == beast::error::timeout) {
+      ++state_->deadlines_expired;
+      close_now();
+      return;
+    }
+    if (ec == bhttp::error::end_of_stream) {  // peer closed between requests
+      close_gracefully();
+      return;
+    }
+    if (ec == bhttp::error::body_limit) {
+      refuse(413, Errc::too_large,
+             "request body exceeds " + std::to_string(options().body_limit) + " bytes");
+      return;
+    }
+    if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+      refuse(431, Errc::too_large,
+             "request header exceeds " + std::to_string(options().header_limit) + " bytes");
+      return;
+    }
+    if (ec && ec != bhttp::error::partial_message &&
+        &ec.category() == &bhttp::make_error_code(bhttp::error::bad_target).category()) {
+      refuse(400, Errc::malformed, "malformed HTTP request");
+      return;
+    }
+    if (ec || closed_ || state_->stopped) {  // socket error, TLS error, or stop()
+      close_now();
+      return;
+    }
+
+    auto& message = parser_->get();
+    Request request;
+    request.method = str(message.method_string());
+    request.target = str(message.target());
+    for (const auto& field : message) {
+      auto [it, inserted] = request.headers.try_emplace(lower(field.name_string()));
+      if (!inserted) it->second += ", ";
+      it->second += str(field.value());
+    }
+    request.body = std::move(message.body());
+    request.remote_address = remote_;
+    const unsigned version = message.version();
+    const bool keep_alive = message.keep_alive();
+    const bool head = message.method() == bhttp::verb::head;
+
+    internal::Outcome outcome{};
+    Response response = internal::dispatch(state_->handler, std::move(request), outcome);
+    switch (outcome) {
+      case internal::Outcome::handled: ++state_->requests_handled; break;
+      case internal::Outcome::refused: ++state_->requests_refused; break;
+      case internal::Outcome::handler_failed:
+        ++state_->requests_handled;
+        ++state_->handler_failures;
+        break;
+    }
+    write(std::move(response), version, keep_alive, head);
+  }
+
+  // A refusal ends the connection: the rest of the input cannot be trusted to be in sync.
+  void refuse(int status, Errc code, const std::string& message) {
+    ++state_->requests_refused;
+    // Beast accepts only HTTP/1.0 and 1.1 (anything else is bad_version → 400 here).
+    const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
+    write(internal::refusal(status, code, message), version, false, false);
+  }
+
+  void write(Response r, unsigned version, bool keep_alive, bool head) {
+    response_ = {};
+    response_.version(version);
+    response_.result(static_cast<unsigned>(r.status));
+    if (!r.content_type.empty()) response_.set(bhttp::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) response_.insert(name, value);
+    response_.keep_alive(keep_alive);
+    if (head) {
+      if (r.status != 204 && r.status != 304) response_.content_length(r.body.size());
+    } else {
+      response_.body() = std::move(r.body);
+      response_.prepare_payload();
+    }
+    lowest().expires_after(options().write_timeout);
+    bhttp::async_write(stream_, response_,
+                       beast::bind_front_handler(&Session::on_write, this->shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec == beast::error::timeout) ++state_->deadlines_expired;
+    if (ec) {
+      close_now();
+      return;
+    }
+    if (response_.need_eof()) {
+      close_gracefully();
+      return;
+    }
+    read_request();
+  }
+
+  void close_gracefully() {
+    if (closed_) return;
+    lowest().expires_after(std::min<std::chrono::steady_clock::duration>(options().read_timeout,
+                                                                          kLingerTime));
+    if constexpr (kTls) {
+      stream_.async_shutdown(
+          [self = this->shared_from_this()](beast::error_code) { self->close_now(); });
+    } else {
+      beast::error_code ignored;
+      lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      drain();
+    }
+  }
+
+  void drain() {
+    lowest().async_read_some(
+        net::buffer(drain_buffer_),
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+          self->drained_ += n;
+          if (ec || self->closed_ || self->drained_ >= kLingerBytes) {
+            self->close_now();
+          } else {
+            self->drain();
+          }
+        });
+  }
+
+  void close_now() {
+    if (closed_) return;
+    closed_ = true;
+    lowest().close();  // cancels pending operations and the deadline timer
+  }
+
+  std::shared_ptr<ServerState> state_;
+  const std::uint64_t id_;
+  Stream stream_;
+  beast::flat_buffer buffer_;  // max size: header limit + slack
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bhttp::response<bhttp::string_body> response_;
+  std::string remote_;
+  std::array<char, 4096> drain_buffer_{};
+  std::size_t drained_ = 0;
+  bool closed_ = false;  // touched on the strand only
+};
+
+}  // namespace
+
+void ServerState::accept() {
+  acceptor.async_accept(net::make_strand(io),
+                        beast::bind_front_handler(&ServerState::on_accept, shared_from_this()));
+}
+
+void ServerState::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (stopped || ec == net::error::operation_aborted) return;
+  if (ec) {
+    retry_timer.expires_after(kAcceptRetry);
+    retry_timer.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+      if (!wait_ec && !self->stopped) self->accept();
+    });
+    return;
+  }
+  beast::error_code remote_ec;
+  const tcp::endpoint remote = socket.remote_endpoint(remote_ec);
+  std::uint64_t id = 0;
+  {
+    std::lock_guard lock(mutex);
+    if (connections.size() >= options.max_connections) {
+      id = std::numeric_limits<std::uint64_t>::max();
+    } else {
+      id = next_id++;
+    }
+  }
+  if (id == std::numeric_limits<std::uint64_t>::max()) {
+    ++connections_refused;
+    beast::error_code ignored;
+    socket.close(ignored);
+    accept();
+    return;
+  }
+  ++connections_accepted;
+  std::string remote_address = remote_ec ? std::string{} : remote.address().to_string();
+  std::shared_ptr<Connection> connection;
+  if (tls) {
+    connection = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+        shared_from_this(), id, std::move(socket), std::move(remote_address));
+  } else {
+    connection = std::make_shared<Session<beast::tcp_stream>>(
+        shared_from_this(), id, std::move(socket), std::move(remote_address));
+  }
+  {
+    std::lock_guard lock(mutex);
+    connections.emplace(id, connection);
+  }
+  connection->start();
+  // stop() may have copied the connection list before this one was added.
+  if (stopped) connection->close();
+  accept();
+}
+
+void ServerState::stop() {
+  if (stopped.exchange(true)) return;
+  net::dispatch(strand, [self = shared_from_this()] {
+    beast::error_code ignored;
+    self->acceptor.close(ignored);
+    self->retry_timer.cancel();
+  });
+  std::vector<std::shared_ptr<Connection>> live;
+  {
+    std::lock_guard lock(mutex);
+    for (const auto& entry : connections) {
+      if (auto c = entry.second.lock()) live.push_back(std::move(c));
+    }
+  }
+  // Outside the lock: dropping the last reference runs ~Session, which calls release().
+  for (const auto& c : live) c->close();
+}
+
+void ServerState::release(std::uint64_t id) {
+  std::lock_guard lock(mutex);
+  connections.erase(id);
+}
+
+}  // namespace detail
+
+Server::Server(boost::asio::io_context& io, ServerOptions options, Handler handler)
+    : state_(std::make_shared<detail::ServerState>(io, std::move(options), std::move(handler))) {}
+
+Server::~Server() { stop(); }
+
+Status Server::start() {
+  auto& s = *state_;
+  if (s.started.exchange(true)) return make_error(Errc::invalid_argument, "server already started");
+  const ServerOptions& o = s.options;
+  if (o.cert_file.empty() != o.key_file.empty()) {
+    return make_error(Errc::invalid_argument, "TLS needs both cert_file and key_file");
+  }
+  if (!o.client_ca_file.empty() && o.cert_file.empty()) {
+    return make_error(Errc::invalid_argument, "client_ca_file needs cert_file and key_file");
+  }
+  try {
+    if (!o.cert_file.empty()) {
+      s.tls.emplace(ssl::context::tls_server);
+      if (Status st = load_tls(*s.tls, o); !st) {
+        s.tls.reset();
+        return st;
+      }
+    }
+    beast::error_code ec;
+    const auto address = net::ip::make_address(o.address, ec);
+    if (ec) return make_error(Errc::invalid_argument, "bad listen address \"" + o.address + "\"");
+    const tcp::endpoint endpoint(address, o.port);
+    const std::string where = o.address + ":" + std::to_string(o.port);
+    s.acceptor.open(endpoint.protocol(), ec);
+    if (ec) return make_error(Errc::io, "opening socket for " + where + ": " + ec.message());
+    s.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (ec) return make_error(Errc::io, "setting SO_REUSEADDR: " + ec.message());
+    s.acceptor.bind(endpoint, ec);
+    if (ec) return make_error(Errc::io, "binding " + where + ": " + ec.message());
+    s.acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) return make_error(Errc::io, "listening on " + where + ": " + ec.message());
+    const auto local = s.acceptor.local_endpoint(ec);
+    if (ec) return make_error(Errc::io, "reading bound port: " + ec.message());
+    s.port = local.port();
+  } catch (const std::exception& e) {  // Asio/OpenSSL resource exhaustion; no exception escapes
+    return make_error(Errc::io, std::string("starting server: ") + e.what());
+  }
+  net::dispatch(s.strand, [state = state_] {
+    if (!state->stopped) state->accept();
+  });
+  return {};
+}
+
+void Server::stop() { state_->stop(); }
+
+uint16_t Server::port() const { return state_->port; }
+
+ServerStats Server::stats() const {
+  const auto& s = *state_;
+  ServerStats out;
+  out.connections_accepted = s.connections_accepted;
+  out.connections_refused = s.connections_refused;
+  out.handshakes_failed = s.handshakes_failed;
+  out.deadlines_expired = s.deadlines_expired;
+  out.requests_handled = s.requests_handled;
+  out.requests_refused = s.requests_refused;
+  out.handler_failures = s.handler_failures;
+  return out;
+}
+
+}  // namespace madoguchi::http

@@ -1,0 +1,33 @@
+// The edge agent's local HTTP API, as a plain function from request to response (testable
+// without sockets). Served on the counter PC only (127.0.0.1 by default): the staff console of
+// a later issue is built on these routes.
+//
+//   GET    /healthz                              liveness
+//   GET    /api/v1/status                        sync state and counters
+//   GET    /api/v1/records?entity=&limit=&offset= the view, paginated (limit <= 1000)
+//   GET    /api/v1/records/{entity}/{key}        one record
+//   PUT    /api/v1/records/{entity}/{key}        upsert (body: JSON object) → {"seq": N}
+//   DELETE /api/v1/records/{entity}/{key}        remove → {"seq": N}
+//   GET    /api/v1/rejections                    operations the hub refused, newest first
+#pragma once
+
+#include <functional>
+
+#include "madoguchi/edge/edge_store.h"
+#include "madoguchi/edge/sync_engine.h"
+#include "madoguchi/http/server.h"
+#include "madoguchi/transport.h"
+
+namespace madoguchi::edge {
+
+struct ApiContext {
+  EdgeStore& store;
+  const SyncEngine& engine;
+  const Transport& transport;
+  const Clock& clock;
+  std::function<void()> after_write;  // wakes the sender
+};
+
+http::Response handle_api(ApiContext& ctx, const http::Request& request);
+
+}  // namespace madoguchi::edge

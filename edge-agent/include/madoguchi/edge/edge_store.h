@@ -1,0 +1,123 @@
+// The edge agent's local database (EDGE-2, EDGE-3): the municipality's records as the hub last
+// confirmed them (the replica), the records as counter staff see them (the view: replica plus
+// operations not yet confirmed), and the outbox, the durable queue of those operations.
+//
+// Durable first, then send; confirm, then forget: every local change is written to the view and
+// to the outbox in one BEGIN IMMEDIATE transaction with synchronous=FULL, and an outbox entry is
+// deleted only when the hub's acknowledgement for it arrives. Not thread-safe: one owner thread.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "madoguchi/error.h"
+#include "madoguchi/protocol/messages.h"
+#include "madoguchi/sqlite/sqlite.h"
+
+namespace madoguchi::edge {
+
+// A record as staff see it at this counter.
+struct ViewRecord {
+  std::string entity;
+  std::string key;
+  std::string body;
+  std::uint64_t version = 0;  // hub version the view is based on
+  bool pending = false;       // a local change not yet confirmed by the hub
+};
+
+// An operation the hub refused; kept until staff have seen it (EDGE-5: shown to staff).
+struct RejectedOp {
+  std::uint64_t seq = 0;
+  std::string entity;
+  std::string key;
+  std::string kind;
+  std::string code;
+  std::string reason;
+  std::int64_t at_ms = 0;
+};
+
+struct StoreStats {
+  std::uint64_t last_seq = 0;     // last sequence number given to a local operation
+  std::uint64_t acked_upto = 0;   // every seq <= this is settled at the hub
+  std::uint64_t outbox_depth = 0;
+  std::uint64_t feed_seq = 0;     // last hub feed change applied to the replica
+  std::uint64_t records = 0;      // rows in the view
+  std::uint64_t rejected = 0;
+};
+
+class EdgeStore {
+ public:
+  // Opens or creates the database. The municipality and device are written on first open and
+  // checked on every later one: a database never changes identity (Errc::invalid_argument).
+  static Expected<EdgeStore> open(const std::filesystem::path& path, const std::string& municipality,
+                                  const std::string& device);
+
+  const std::string& municipality() const { return municipality_; }
+  const std::string& device() const { return device_; }
+
+  // Records a local change: view and outbox in one transaction. Returns the operation's seq.
+  // Errors: invalid_argument (entity, key), malformed/too_large (body), not_found (remove of a
+  // record the view does not have), db.
+  Expected<std::uint64_t> write(const std::string& entity, const std::string& key, protocol::OpKind kind,
+                                const std::string& body_json, std::int64_t at_ms);
+
+  // Like write(), but inside a caller's larger transaction: for agents that must record some
+  // other fact atomically with the operation (the linkage inbox marks a file as taken).
+  sqlite::Db& db() { return db_; }
+  Expected<std::uint64_t> write_in_tx(const std::string& entity, const std::string& key, protocol::OpKind kind,
+                                      const std::string& body_json, std::int64_t at_ms);
+
+  // Outbox entries with seq >= from, ascending, at most max_ops and about max_bytes of bodies.
+  Expected<std::vector<protocol::Op>> outbox_from(std::uint64_t from, std::size_t max_ops, std::size_t max_bytes);
+
+  // Applies a hub acknowledgement: forgets settled entries, records rejections, and puts the
+  // hub's current record back into the view for rejected keys. Idempotent.
+  Status apply_ack(const protocol::Ack& ack, std::int64_t now_ms);
+
+  // Applies feed changes with version > feed_seq, in order, in one transaction. Returns the new
+  // feed_seq. Changes must start at feed_seq + 1 (the caller checks for gaps).
+  Expected<std::uint64_t> apply_changes(const std::vector<protocol::Record>& changes);
+
+  // Snapshot staging: begin (clears the stage), add parts, then finish replaces the replica and
+  // rebuilds the view (replica + outbox) in one transaction.
+  Status snapshot_begin(std::uint64_t snapshot_id);
+  Status snapshot_add(const std::vector<protocol::Record>& records);
+  Status snapshot_finish(std::uint64_t as_of);
+
+  Expected<std::optional<ViewRecord>> get(const std::string& entity, const std::string& key);
+  Expected<std::vector<ViewRecord>> list(const std::string& entity, std::size_t limit, std::size_t offset);
+  Expected<std::vector<RejectedOp>> rejections(std::size_t limit);
+  Expected<StoreStats> stats();
+
+  std::uint64_t last_seq() const { return last_seq_; }
+  std::uint64_t acked_upto() const { return acked_upto_; }
+  std::uint64_t feed_seq() const { return feed_seq_; }
+
+  // Keeps the WAL small when idle (truncating checkpoint).
+  Status checkpoint() { return db_.checkpoint_truncate(); }
+
+ private:
+  explicit EdgeStore(sqlite::Db db) : db_(std::move(db)) {}
+  Status init_schema();
+  Status load_identity(const std::string& municipality, const std::string& device);
+  Status set_meta(const char* key, std::uint64_t value);
+ public:
+  // Re-reads the counters from the database (after a caller's transaction was rolled back).
+  Status reload_counters();
+ private:
+  Status rebuild_view_key(const std::string& entity, const std::string& key);
+  Status upsert_replica(const protocol::Record& r);
+
+  sqlite::Db db_;
+  std::string municipality_;
+  std::string device_;
+  std::uint64_t last_seq_ = 0;
+  std::uint64_t acked_upto_ = 0;
+  std::uint64_t feed_seq_ = 0;
+  std::uint64_t snapshot_id_ = 0;
+};
+
+}  // namespace madoguchi::edge

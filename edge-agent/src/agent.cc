@@ -1,0 +1,204 @@
+#include "madoguchi/edge/agent.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "madoguchi/edge/api.h"
+#include "madoguchi/edge/edge_store.h"
+#include "madoguchi/edge/linkage_inbox.h"
+#include "madoguchi/edge/sync_engine.h"
+#include "madoguchi/http/server.h"
+#include "madoguchi/mqtt/mqtt_client.h"
+#include "madoguchi/protocol/topics.h"
+
+namespace madoguchi::edge {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+LogSink stderr_log(std::string prefix) {
+  return [prefix = std::move(prefix)](LogLevel level, std::string_view msg) {
+    auto now = std::chrono::system_clock::now();
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    std::cerr << ms << " " << prefix << " " << log_level_name(level) << ": " << msg << "\n";
+  };
+}
+
+void write_status_file(const std::filesystem::path& path, const std::string& text) {
+  auto tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text << "\n";
+    if (!out) return;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+}
+
+class Agent {
+ public:
+  Agent(const EdgeConfig& config, EdgeStore store)
+      : config_(config),
+        log_(stderr_log("edge[" + protocol::device_identity(config.municipality, config.device) + "]")),
+        store_(std::move(store)),
+        mqtt_(mqtt_options(), mqtt_callbacks()),
+        engine_(store_, mqtt_, clock_, config.sync, log_),
+        tick_(io_),
+        signals_(io_, SIGINT, SIGTERM) {}
+
+  Status start() {
+    if (config_.role == Role::linkage) {
+      inbox_.emplace(store_, config_.inbox_dir, log_);
+      if (auto s = inbox_->init(); !s) return s;
+    }
+    if (config_.http_port != 0) {
+      http::ServerOptions o;
+      o.address = config_.http_address;
+      o.port = config_.http_port;
+      api_ctx_ = std::make_unique<ApiContext>(ApiContext{store_, engine_, mqtt_, clock_, [this] { engine_.tick(); }});
+      http_ = std::make_unique<http::Server>(io_, o, [this](const http::Request& r) { return handle_api(*api_ctx_, r); });
+      if (auto s = http_->start(); !s) return s.error().with_context("starting the local API");
+      log_(LogLevel::info, "local API on http://" + config_.http_address + ":" + std::to_string(http_->port()));
+    }
+    if (auto s = mqtt_.start(); !s) return s;
+    signals_.async_wait([this](const boost::system::error_code&, int) { stop(); });
+    schedule_tick();
+    log_(LogLevel::info, "started (" + std::string(config_.role == Role::counter ? "counter" : "linkage") + "), last seq " +
+                             std::to_string(store_.last_seq()) + ", acknowledged up to " + std::to_string(store_.acked_upto()));
+    return {};
+  }
+
+  void run() { io_.run(); }
+
+ private:
+  mqtt::ClientOptions mqtt_options() const {
+    mqtt::ClientOptions o;
+    o.host = config_.broker_host;
+    o.port = config_.broker_port;
+    o.client_id = protocol::device_identity(config_.municipality, config_.device);
+    o.ca_file = config_.ca_file.string();
+    o.cert_file = config_.cert_file.string();
+    o.key_file = config_.key_file.string();
+    o.keepalive_seconds = config_.keepalive_seconds;
+    o.reconnect_max_seconds = config_.reconnect_max_seconds;
+    return o;
+  }
+
+  mqtt::Callbacks mqtt_callbacks() {
+    mqtt::Callbacks cb;
+    // These run on libmosquitto's thread: subscribe there (allowed), hand everything else over.
+    cb.on_connected = [this] {
+      (void)mqtt_.subscribe(protocol::down_topic(config_.municipality, config_.device));
+      (void)mqtt_.subscribe(protocol::feed_topic(config_.municipality));
+      asio::post(io_, [this] {
+        log_(LogLevel::info, "connected to broker");
+        engine_.on_connected();
+      });
+    };
+    cb.on_disconnected = [this](std::string reason) {
+      asio::post(io_, [this, reason = std::move(reason)] {
+        log_(LogLevel::warning, "link down: " + reason);
+        engine_.on_disconnected();
+      });
+    };
+    cb.on_message = [this](std::string topic, std::string payload) {
+      asio::post(io_, [this, topic = std::move(topic), payload = std::move(payload)] { engine_.on_message(topic, payload); });
+    };
+    cb.on_subscribe_refused = [this](int, int code) {
+      asio::post(io_, [this, code] { log_(LogLevel::error, "subscription refused by broker, reason " + std::to_string(code)); });
+    };
+    return cb;
+  }
+
+  void schedule_tick() {
+    tick_.expires_after(50ms);
+    tick_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopping_) return;
+      on_tick();
+      schedule_tick();
+    });
+  }
+
+  void on_tick() {
+    engine_.tick();
+    auto now = clock_.now();
+    if (inbox_ && now - last_inbox_scan_ >= 500ms) {
+      last_inbox_scan_ = now;
+      auto r = inbox_->scan(clock_.wall_ms());
+      if (!r) {
+        log_(LogLevel::error, "inbox: " + r.error().describe());
+      } else if (r->taken + r->duplicates + r->rejected > 0) {
+        log_(LogLevel::info, "inbox: taken " + std::to_string(r->taken) + ", already taken " + std::to_string(r->duplicates) +
+                                 ", rejected " + std::to_string(r->rejected));
+        engine_.tick();
+      }
+    }
+    if (now - last_status_ >= 1s) {
+      last_status_ = now;
+      if (!config_.status_file.empty()) {
+        http::Request req;
+        req.method = "GET";
+        req.path = "/api/v1/status";
+        ApiContext ctx{store_, engine_, mqtt_, clock_, {}};
+        write_status_file(config_.status_file, handle_api(ctx, req).body);
+      }
+      // Keep the WAL small when nothing is waiting.
+      if (engine_.caught_up() && now - last_checkpoint_ >= 30s) {
+        last_checkpoint_ = now;
+        (void)store_.checkpoint();
+      }
+    }
+  }
+
+  void stop() {
+    if (stopping_) return;
+    stopping_ = true;
+    log_(LogLevel::info, "stopping");
+    tick_.cancel();
+    if (http_) http_->stop();
+    mqtt_.stop();
+    io_.stop();
+  }
+
+  const EdgeConfig& config_;
+  LogSink log_;
+  asio::io_context io_;
+  SystemClock clock_;
+  EdgeStore store_;
+  mqtt::Client mqtt_;
+  SyncEngine engine_;
+  asio::steady_timer tick_;
+  asio::signal_set signals_;
+  std::optional<LinkageInbox> inbox_;
+  std::unique_ptr<ApiContext> api_ctx_;
+  std::unique_ptr<http::Server> http_;
+  bool stopping_ = false;
+  std::chrono::steady_clock::time_point last_inbox_scan_{}, last_status_{}, last_checkpoint_{};
+};
+
+}  // namespace
+
+Status run_agent(const EdgeConfig& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return Error{Errc::io, "creating " + config.data_dir.string() + ": " + ec.message()};
+  auto store = EdgeStore::open(config.data_dir / "edge.db", config.municipality, config.device);
+  if (!store) return store.error();
+  Agent agent(config, std::move(*store));
+  if (auto s = agent.start(); !s) return s;
+  agent.run();
+  return {};
+}
+
+}  // namespace madoguchi::edge

@@ -1,0 +1,494 @@
+#include "madoguchi/edge/edge_store.h"
+
+#include "madoguchi/protocol/topics.h"
+
+namespace madoguchi::edge {
+
+using protocol::OpKind;
+using sqlite::Stmt;
+
+namespace {
+
+// Version 1 of the on-disk layout (docs/architecture.md). Bump kSchemaVersion with a migration.
+constexpr std::uint64_t kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(
+  k TEXT PRIMARY KEY,
+  v TEXT NOT NULL
+) WITHOUT ROWID;
+-- The municipality's records as the hub last confirmed them (tombstones included).
+CREATE TABLE IF NOT EXISTS replica(
+  entity TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL, deleted INTEGER NOT NULL,
+  version INTEGER NOT NULL, origin_device TEXT NOT NULL, origin_seq INTEGER NOT NULL,
+  PRIMARY KEY(entity, key)
+) WITHOUT ROWID;
+-- What staff see: replica plus unconfirmed local operations. Deleted records are absent.
+CREATE TABLE IF NOT EXISTS records(
+  entity TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL,
+  version INTEGER NOT NULL, pending INTEGER NOT NULL,
+  PRIMARY KEY(entity, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_pending ON records(pending) WHERE pending = 1;
+-- The durable queue of local operations, forgotten only after the hub's acknowledgement.
+CREATE TABLE IF NOT EXISTS outbox(
+  seq INTEGER PRIMARY KEY, op_id TEXT NOT NULL, entity TEXT NOT NULL, key TEXT NOT NULL,
+  kind INTEGER NOT NULL, base_version INTEGER NOT NULL, body TEXT NOT NULL, at_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_key ON outbox(entity, key);
+CREATE TABLE IF NOT EXISTS rejections(
+  seq INTEGER PRIMARY KEY, entity TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL,
+  code TEXT NOT NULL, reason TEXT NOT NULL, at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS snapshot_stage(
+  entity TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL, version INTEGER NOT NULL,
+  origin_device TEXT NOT NULL, origin_seq INTEGER NOT NULL,
+  PRIMARY KEY(entity, key)
+) WITHOUT ROWID;
+)sql";
+
+Expected<std::optional<std::string>> read_meta(sqlite::Db& db, const char* key) {
+  auto st = db.cached("SELECT v FROM meta WHERE k = ?1");
+  if (!st) return st.error();
+  (*st)->bind(1, key);
+  auto row = (*st)->step();
+  if (!row) return row.error();
+  std::optional<std::string> out;
+  if (*row) out = (*st)->column_text(0);
+  (*st)->reset();
+  return out;
+}
+
+std::uint64_t to_u64(const std::optional<std::string>& v) {
+  if (!v) return 0;
+  try {
+    return std::stoull(*v);
+  } catch (...) {
+    return 0;
+  }
+}
+
+}  // namespace
+
+Expected<EdgeStore> EdgeStore::open(const std::filesystem::path& path, const std::string& municipality,
+                                    const std::string& device) {
+  if (auto s = protocol::validate_identity(municipality, device); !s) return s.error();
+  auto db = sqlite::Db::open(path, {.durability = sqlite::Durability::full});
+  if (!db) return db.error();
+  EdgeStore store(std::move(*db));
+  if (auto s = store.init_schema(); !s) return s.error();
+  if (auto s = store.load_identity(municipality, device); !s) return s.error();
+  return store;
+}
+
+Status EdgeStore::init_schema() {
+  auto tx = sqlite::Tx::begin(db_);
+  if (!tx) return tx.error();
+  if (auto s = db_.exec(kSchema); !s) return s.error().with_context("creating edge schema");
+  auto v = read_meta(db_, "schema_version");
+  if (!v) return v.error();
+  if (!*v) {
+    if (auto s = set_meta("schema_version", kSchemaVersion); !s) return s;
+  } else if (to_u64(*v) != kSchemaVersion) {
+    return Error{Errc::unsupported_version, "edge database schema " + **v + " is not supported by this build"};
+  }
+  return tx->commit();
+}
+
+Status EdgeStore::load_identity(const std::string& municipality, const std::string& device) {
+  auto tx = sqlite::Tx::begin(db_);
+  if (!tx) return tx.error();
+  auto m = read_meta(db_, "municipality");
+  if (!m) return m.error();
+  auto d = read_meta(db_, "device");
+  if (!d) return d.error();
+  if (!*m) {
+    auto st = db_.cached("INSERT INTO meta(k, v) VALUES('municipality', ?1), ('device', ?2)");
+    if (!st) return st.error();
+    if (auto s = (*st)->bind(1, municipality).bind(2, device).run(); !s) return s;
+  } else if (**m != municipality || !*d || **d != device) {
+    return Error{Errc::invalid_argument, "database belongs to " + **m + "." + (*d ? **d : "?") +
+                                             ", not " + municipality + "." + device};
+  }
+  municipality_ = municipality;
+  device_ = device;
+  if (auto s = reload_counters(); !s) return s;
+  return tx->commit();
+}
+
+Status EdgeStore::reload_counters() {
+  auto ls = read_meta(db_, "last_seq");
+  if (!ls) return ls.error();
+  auto au = read_meta(db_, "acked_upto");
+  if (!au) return au.error();
+  auto fs = read_meta(db_, "feed_seq");
+  if (!fs) return fs.error();
+  last_seq_ = to_u64(*ls);
+  acked_upto_ = to_u64(*au);
+  feed_seq_ = to_u64(*fs);
+  return {};
+}
+
+Status EdgeStore::set_meta(const char* key, std::uint64_t value) {
+  auto st = db_.cached("INSERT INTO meta(k, v) VALUES(?1, ?2) ON CONFLICT(k) DO UPDATE SET v = excluded.v");
+  if (!st) return st.error();
+  return (*st)->bind(1, key).bind(2, std::to_string(value)).run();
+}
+
+Expected<std::uint64_t> EdgeStore::write(const std::string& entity, const std::string& key, OpKind kind,
+                                         const std::string& body_json, std::int64_t at_ms) {
+  auto tx = sqlite::Tx::begin(db_);
+  if (!tx) return tx.error();
+  auto seq = write_in_tx(entity, key, kind, body_json, at_ms);
+  if (!seq) return seq;  // last_seq_ moves only when write_in_tx succeeded
+  if (auto s = tx->commit(); !s) {
+    (void)reload_counters();  // rolled back: the in-memory counter must follow the database
+    return s.error();
+  }
+  return seq;
+}
+
+Expected<std::uint64_t> EdgeStore::write_in_tx(const std::string& entity, const std::string& key, OpKind kind,
+                                               const std::string& body_json, std::int64_t at_ms) {
+  if (!protocol::valid_entity(entity)) return make_error(Errc::invalid_argument, "entity name must be 1-32 of a-z, 0-9, _");
+  if (!protocol::valid_key(key)) return make_error(Errc::invalid_argument, "record key must be 1-128 printable ASCII characters without '/'");
+  std::string body;
+  if (kind == OpKind::upsert) {
+    auto canon = protocol::canonical_body(body_json);
+    if (!canon) return canon.error();
+    body = std::move(*canon);
+  }
+
+  // The hub version this change is based on: what the hub last confirmed for the key.
+  std::uint64_t base_version = 0;
+  {
+    auto st = db_.cached("SELECT version FROM replica WHERE entity = ?1 AND key = ?2");
+    if (!st) return st.error();
+    (*st)->bind(1, entity).bind(2, key);
+    auto row = (*st)->step();
+    if (!row) return row.error();
+    if (*row) base_version = (*st)->column_u64(0);
+    (*st)->reset();
+  }
+
+  if (kind == OpKind::remove) {
+    auto st = db_.cached("DELETE FROM records WHERE entity = ?1 AND key = ?2");
+    if (!st) return st.error();
+    if (auto s = (*st)->bind(1, entity).bind(2, key).run(); !s) return s.error();
+    if (db_.changes() == 0) return make_error(Errc::not_found, "no record " + entity + "/" + key + " to remove");
+  } else {
+    auto st = db_.cached(
+        "INSERT INTO records(entity, key, body, version, pending) VALUES(?1, ?2, ?3, ?4, 1) "
+        "ON CONFLICT(entity, key) DO UPDATE SET body = excluded.body, pending = 1");
+    if (!st) return st.error();
+    if (auto s = (*st)->bind(1, entity).bind(2, key).bind(3, body).bind(4, base_version).run(); !s) return s.error();
+  }
+
+  std::uint64_t seq = last_seq_ + 1;
+  std::string op_id = protocol::device_identity(municipality_, device_) + ":" + std::to_string(seq);
+  auto st = db_.cached(
+      "INSERT INTO outbox(seq, op_id, entity, key, kind, base_version, body, at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  if (!st) return st.error();
+  if (auto s = (*st)->bind(1, seq).bind(2, op_id).bind(3, entity).bind(4, key)
+                   .bind(5, kind == OpKind::upsert ? 0 : 1).bind(6, base_version).bind(7, body).bind(8, at_ms).run();
+      !s) {
+    return s.error();
+  }
+  if (auto s = set_meta("last_seq", seq); !s) return s.error();
+  last_seq_ = seq;
+  return seq;
+}
+
+Expected<std::vector<protocol::Op>> EdgeStore::outbox_from(std::uint64_t from, std::size_t max_ops, std::size_t max_bytes) {
+  auto st = db_.cached(
+      "SELECT seq, op_id, entity, key, kind, base_version, body, at_ms FROM outbox WHERE seq >= ?1 ORDER BY seq LIMIT ?2");
+  if (!st) return st.error();
+  (*st)->bind(1, from).bind(2, static_cast<std::int64_t>(max_ops));
+  std::vector<protocol::Op> out;
+  std::size_t bytes = 0;
+  while (true) {
+    auto row = (*st)->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    protocol::Op op;
+    op.seq = (*st)->column_u64(0);
+    op.op_id = (*st)->column_text(1);
+    op.entity = (*st)->column_text(2);
+    op.key = (*st)->column_text(3);
+    op.kind = (*st)->column_int(4) == 0 ? OpKind::upsert : OpKind::remove;
+    op.base_version = (*st)->column_u64(5);
+    op.body = (*st)->column_text(6);
+    op.at_ms = (*st)->column_int(7);
+    // Keep seq consecutive within a batch (the protocol requires it).
+    if (!out.empty() && op.seq != out.back().seq + 1) break;
+    bytes += op.body.size() + op.key.size() + 128;
+    if (!out.empty() && bytes > max_bytes) break;
+    out.push_back(std::move(op));
+  }
+  (*st)->reset();
+  return out;
+}
+
+Status EdgeStore::upsert_replica(const protocol::Record& r) {
+  auto st = db_.cached(
+      "INSERT INTO replica(entity, key, body, deleted, version, origin_device, origin_seq) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+      "ON CONFLICT(entity, key) DO UPDATE SET body = excluded.body, deleted = excluded.deleted, version = excluded.version, "
+      "origin_device = excluded.origin_device, origin_seq = excluded.origin_seq WHERE excluded.version > replica.version");
+  if (!st) return st.error();
+  return (*st)->bind(1, r.entity).bind(2, r.key).bind(3, r.body).bind(4, r.deleted).bind(5, r.version)
+      .bind(6, r.origin_device).bind(7, r.origin_seq).run();
+}
+
+// view(key) = replica(key) with every outbox operation for the key applied in seq order.
+Status EdgeStore::rebuild_view_key(const std::string& entity, const std::string& key) {
+  std::optional<std::string> body;
+  std::uint64_t version = 0;
+  {
+    auto st = db_.cached("SELECT body, deleted, version FROM replica WHERE entity = ?1 AND key = ?2");
+    if (!st) return st.error();
+    (*st)->bind(1, entity).bind(2, key);
+    auto row = (*st)->step();
+    if (!row) return row.error();
+    if (*row) {
+      version = (*st)->column_u64(2);
+      if ((*st)->column_int(1) == 0) body = (*st)->column_text(0);
+    }
+    (*st)->reset();
+  }
+  bool pending = false;
+  {
+    auto st = db_.cached("SELECT kind, body FROM outbox WHERE entity = ?1 AND key = ?2 ORDER BY seq");
+    if (!st) return st.error();
+    (*st)->bind(1, entity).bind(2, key);
+    while (true) {
+      auto row = (*st)->step();
+      if (!row) return row.error();
+      if (!*row) break;
+      pending = true;
+      if ((*st)->column_int(0) == 0) {
+        body = (*st)->column_text(1);
+      } else {
+        body.reset();
+      }
+    }
+    (*st)->reset();
+  }
+  if (!body) {
+    auto st = db_.cached("DELETE FROM records WHERE entity = ?1 AND key = ?2");
+    if (!st) return st.error();
+    return (*st)->bind(1, entity).bind(2, key).run();
+  }
+  auto st = db_.cached(
+      "INSERT INTO records(entity, key, body, version, pending) VALUES(?1, ?2, ?3, ?4, ?5) "
+      "ON CONFLICT(entity, key) DO UPDATE SET body = excluded.body, version = excluded.version, pending = excluded.pending");
+  if (!st) return st.error();
+  return (*st)->bind(1, entity).bind(2, key).bind(3, *body).bind(4, version).bind(5, pending).run();
+}
+
+Status EdgeStore::apply_ack(const protocol::Ack& ack, std::int64_t now_ms) {
+  if (ack.municipality != municipality_ || ack.device != device_) {
+    return Error{Errc::forbidden, "acknowledgement for another device"};
+  }
+  if (ack.upto <= acked_upto_ && ack.rejected.empty()) return {};
+  auto tx = sqlite::Tx::begin(db_);
+  if (!tx) return tx.error();
+  std::vector<std::pair<std::string, std::string>> touched;
+  for (const auto& r : ack.rejected) {
+    if (r.seq > ack.upto || r.seq <= acked_upto_) continue;  // not settled by this ack, or already seen
+    auto sel = db_.cached("SELECT entity, key, kind FROM outbox WHERE seq = ?1");
+    if (!sel) return sel.error();
+    (*sel)->bind(1, r.seq);
+    auto row = (*sel)->step();
+    if (!row) return row.error();
+    if (!*row) {
+      (*sel)->reset();
+      continue;
+    }
+    std::string entity = (*sel)->column_text(0), key = (*sel)->column_text(1);
+    std::string kind((*sel)->column_int(2) == 0 ? "upsert" : "remove");
+    (*sel)->reset();
+    auto ins = db_.cached(
+        "INSERT OR IGNORE INTO rejections(seq, entity, key, kind, code, reason, at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!ins) return ins.error();
+    if (auto s = (*ins)->bind(1, r.seq).bind(2, entity).bind(3, key).bind(4, kind)
+                     .bind(5, errc_name(r.code)).bind(6, r.reason).bind(7, now_ms).run();
+        !s) {
+      return s;
+    }
+    if (r.current) {
+      if (auto s = upsert_replica(*r.current); !s) return s;
+    }
+    touched.emplace_back(std::move(entity), std::move(key));
+  }
+  if (ack.upto > acked_upto_) {
+    auto del = db_.cached("DELETE FROM outbox WHERE seq <= ?1");
+    if (!del) return del.error();
+    if (auto s = (*del)->bind(1, ack.upto).run(); !s) return s;
+    if (auto s = set_meta("acked_upto", ack.upto); !s) return s;
+  }
+  for (const auto& [entity, key] : touched) {
+    if (auto s = rebuild_view_key(entity, key); !s) return s;
+  }
+  // Keys whose last pending operation was just confirmed are no longer pending.
+  if (auto s = db_.exec(
+          "UPDATE records SET pending = 0 WHERE pending = 1 AND NOT EXISTS("
+          "SELECT 1 FROM outbox o WHERE o.entity = records.entity AND o.key = records.key)");
+      !s) {
+    return s;
+  }
+  if (auto s = tx->commit(); !s) return s;
+  if (ack.upto > acked_upto_) acked_upto_ = ack.upto;
+  return {};
+}
+
+Expected<std::uint64_t> EdgeStore::apply_changes(const std::vector<protocol::Record>& changes) {
+  auto tx = sqlite::Tx::begin(db_);
+  if (!tx) return tx.error();
+  std::uint64_t feed = feed_seq_;
+  for (const auto& c : changes) {
+    if (c.version <= feed) continue;
+    if (c.version != feed + 1) break;  // a gap: the caller asks the hub again
+    if (auto s = upsert_replica(c); !s) return s.error();
+    if (auto s = rebuild_view_key(c.entity, c.key); !s) return s.error();
+    feed = c.version;
+  }
+  if (feed == feed_seq_) return feed;
+  if (auto s = set_meta("feed_seq", feed); !s) return s.error();
+  if (auto s = tx->commit(); !s) return s.error();
+  feed_seq_ = feed;
+  return feed;
+}
+
+Status EdgeStore::snapshot_begin(std::uint64_t snapshot_id) {
+  auto tx = sqlite::Tx::begin(db_);
+  if (!tx) return tx.error();
+  if (auto s = db_.exec("DELETE FROM snapshot_stage"); !s) return s;
+  if (auto s = tx->commit(); !s) return s;
+  snapshot_id_ = snapshot_id;
+  return {};
+}
+
+Status EdgeStore::snapshot_add(const std::vector<protocol::Record>& records) {
+  auto tx = sqlite::Tx::begin(db_);
+  if (!tx) return tx.error();
+  auto st = db_.cached(
+      "INSERT OR REPLACE INTO snapshot_stage(entity, key, body, version, origin_device, origin_seq) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!st) return st.error();
+  for (const auto& r : records) {
+    if (r.deleted) continue;
+    if (auto s = (*st)->bind(1, r.entity).bind(2, r.key).bind(3, r.body).bind(4, r.version)
+                     .bind(5, r.origin_device).bind(6, r.origin_seq).run();
+        !s) {
+      return s;
+    }
+  }
+  return tx->commit();
+}
+
+Status EdgeStore::snapshot_finish(std::uint64_t as_of) {
+  auto tx = sqlite::Tx::begin(db_);
+  if (!tx) return tx.error();
+  const char* sql =
+      "DELETE FROM replica;"
+      "INSERT INTO replica(entity, key, body, deleted, version, origin_device, origin_seq) "
+      "  SELECT entity, key, body, 0, version, origin_device, origin_seq FROM snapshot_stage;"
+      "DELETE FROM snapshot_stage;"
+      "DELETE FROM records;"
+      "INSERT INTO records(entity, key, body, version, pending) SELECT entity, key, body, version, 0 FROM replica;";
+  if (auto s = db_.exec(sql); !s) return s;
+  // Re-apply every operation still waiting for the hub, in order, over the new replica.
+  std::vector<std::pair<std::string, std::string>> keys;
+  {
+    auto st = db_.cached("SELECT DISTINCT entity, key FROM outbox");
+    if (!st) return st.error();
+    while (true) {
+      auto row = (*st)->step();
+      if (!row) return row.error();
+      if (!*row) break;
+      keys.emplace_back((*st)->column_text(0), (*st)->column_text(1));
+    }
+    (*st)->reset();
+  }
+  for (const auto& [entity, key] : keys) {
+    if (auto s = rebuild_view_key(entity, key); !s) return s;
+  }
+  if (auto s = set_meta("feed_seq", as_of); !s) return s;
+  if (auto s = tx->commit(); !s) return s;
+  feed_seq_ = as_of;
+  snapshot_id_ = 0;
+  return {};
+}
+
+Expected<std::optional<ViewRecord>> EdgeStore::get(const std::string& entity, const std::string& key) {
+  auto st = db_.cached("SELECT body, version, pending FROM records WHERE entity = ?1 AND key = ?2");
+  if (!st) return st.error();
+  (*st)->bind(1, entity).bind(2, key);
+  auto row = (*st)->step();
+  if (!row) return row.error();
+  std::optional<ViewRecord> out;
+  if (*row) out = ViewRecord{entity, key, (*st)->column_text(0), (*st)->column_u64(1), (*st)->column_int(2) != 0};
+  (*st)->reset();
+  return out;
+}
+
+Expected<std::vector<ViewRecord>> EdgeStore::list(const std::string& entity, std::size_t limit, std::size_t offset) {
+  auto st = db_.cached(
+      "SELECT entity, key, body, version, pending FROM records WHERE (?1 = '' OR entity = ?1) "
+      "ORDER BY entity, key LIMIT ?2 OFFSET ?3");
+  if (!st) return st.error();
+  (*st)->bind(1, entity).bind(2, static_cast<std::int64_t>(limit)).bind(3, static_cast<std::int64_t>(offset));
+  std::vector<ViewRecord> out;
+  while (true) {
+    auto row = (*st)->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(ViewRecord{(*st)->column_text(0), (*st)->column_text(1), (*st)->column_text(2),
+                             (*st)->column_u64(3), (*st)->column_int(4) != 0});
+  }
+  (*st)->reset();
+  return out;
+}
+
+Expected<std::vector<RejectedOp>> EdgeStore::rejections(std::size_t limit) {
+  auto st = db_.cached("SELECT seq, entity, key, kind, code, reason, at_ms FROM rejections ORDER BY seq DESC LIMIT ?1");
+  if (!st) return st.error();
+  (*st)->bind(1, static_cast<std::int64_t>(limit));
+  std::vector<RejectedOp> out;
+  while (true) {
+    auto row = (*st)->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(RejectedOp{(*st)->column_u64(0), (*st)->column_text(1), (*st)->column_text(2), (*st)->column_text(3),
+                             (*st)->column_text(4), (*st)->column_text(5), (*st)->column_int(6)});
+  }
+  (*st)->reset();
+  return out;
+}
+
+Expected<StoreStats> EdgeStore::stats() {
+  StoreStats s;
+  s.last_seq = last_seq_;
+  s.acked_upto = acked_upto_;
+  s.feed_seq = feed_seq_;
+  auto count = [&](const char* sql) -> Expected<std::uint64_t> {
+    auto st = db_.cached(sql);
+    if (!st) return st.error();
+    auto row = (*st)->step();
+    if (!row) return row.error();
+    std::uint64_t n = *row ? (*st)->column_u64(0) : 0;
+    (*st)->reset();
+    return n;
+  };
+  auto o = count("SELECT count(*) FROM outbox");
+  if (!o) return o.error();
+  auto r = count("SELECT count(*) FROM records");
+  if (!r) return r.error();
+  auto j = count("SELECT count(*) FROM rejections");
+  if (!j) return j.error();
+  s.outbox_depth = *o;
+  s.records = *r;
+  s.rejected = *j;
+  return s;
+}
+
+}  // namespace madoguchi::edge

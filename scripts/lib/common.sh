@@ -1,0 +1,42 @@
+# Shared by scripts/test and scripts/demo: install what is missing (Debian packages only) and
+# build. Sourced, not run.
+
+MADOGUCHI_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BUILD_DIR="${MADOGUCHI_BUILD_DIR:-$MADOGUCHI_ROOT/build}"
+
+# Everything the build, the tests and the demo need, from Debian 12's archive.
+MADOGUCHI_PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  libboost-dev libsqlite3-dev libssl-dev libmosquitto-dev nlohmann-json3-dev catch2
+  mosquitto openssl
+)
+
+log() { printf '\033[1m[madoguchi]\033[0m %s\n' "$*" >&2; }
+
+ensure_packages() {
+  local missing=()
+  for p in "${MADOGUCHI_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    log "installing: ${missing[*]}"
+    if [[ $(id -u) -ne 0 ]]; then
+      log "these Debian packages are missing and installing them needs root: ${missing[*]}"
+      exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+build_all() {
+  local jobs
+  jobs=$(nproc 2>/dev/null || echo 2)
+  if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
+    log "configuring in $BUILD_DIR"
+    cmake -S "$MADOGUCHI_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMADOGUCHI_WERROR=ON >/dev/null
+  fi
+  log "building (${jobs} jobs)"
+  cmake --build "$BUILD_DIR" -j "$jobs"
+}

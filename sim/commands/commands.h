@@ -1,0 +1,19 @@
+// Subcommands of madoguchi-sim. Each takes the arguments after its own name and returns the
+// process exit code: 0 success, 1 runtime failure, 2 usage error. Each prints its own usage
+// for --help. New simulators (jlis, ...) add a function here and a row in main.cc's table.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace madoguchi::sim::cli {
+
+using Args = std::span<const std::string_view>;
+
+// madoguchi-sim proxy: runs a FaultProxy (and optionally its control server) until SIGINT/SIGTERM.
+int run_proxy(Args args);
+
+// madoguchi-sim proxy-ctl: sends one control command and prints the answer.
+int run_proxy_ctl(Args args);
+
+}  // namespace madoguchi::sim::cli

@@ -1,0 +1,234 @@
+// Scenario tests of the sync protocol logic (EDGE-3, EDGE-5, KON-5) with simulated time and an
+// in-memory bus. The same properties are proven against the real broker in tests/integration.
+#include <catch2/catch.hpp>
+
+#include <random>
+
+#include "sync_world.h"
+
+using madoguchi::Errc;
+using madoguchi::protocol::OpKind;
+using madoguchi::testing::SyncWorld;
+
+namespace {
+std::string body(int n) { return R"({"n":)" + std::to_string(n) + R"(,"status":"受付"})"; }
+}  // namespace
+
+TEST_CASE("A change made at a counter reaches the hub and every other counter of the municipality", "[sync]") {
+  SyncWorld w;
+  auto& a = w.add_edge("131016", "counter-01");
+  w.add_edge("131016", "counter-02");
+  REQUIRE(a.store->write("card", "A001", OpKind::upsert, body(1), 0).ok());
+  a.engine->tick();
+  REQUIRE(w.settle());
+  auto other = w.edges.at("131016.counter-02").store->get("card", "A001");
+  REQUIRE(other.ok());
+  REQUIRE(other->has_value());
+  CHECK((*other)->body == R"({"n":1,"status":"受付"})");
+  CHECK_FALSE((*other)->pending);
+  CHECK(w.edge_records("131016.counter-01") == w.hub_records("131016"));
+  CHECK(w.edge_records("131016.counter-02") == w.hub_records("131016"));
+}
+
+TEST_CASE("Work done while the link is down arrives exactly once and in order when it returns (EDGE-3)", "[sync]") {
+  SyncWorld w;
+  auto& a = w.add_edge("131016", "counter-01");
+  w.add_edge("131016", "counter-02");
+  a.link->set_link(false);
+  for (int i = 1; i <= 1500; ++i) {
+    REQUIRE(a.store->write("card", "K" + std::to_string(i % 700), OpKind::upsert, body(i), 0).ok());
+  }
+  w.run(20);
+  CHECK(w.hub->store("131016")->device_last_seq("counter-01").value() == 0);
+  a.link->set_link(true);
+  REQUIRE(w.settle());
+  CHECK(w.hub->store("131016")->device_last_seq("counter-01").value() == 1500);
+  CHECK(w.hub->counters().ops_applied == 1500);
+  CHECK(w.hub->counters().ops_duplicate == 0);
+  CHECK(w.hub->counters().ops_rejected == 0);
+  // The last write of each key wins, in order: K0 was last written by op 1400.
+  auto k0 = w.hub->store("131016")->get("card", "K0");
+  REQUIRE(k0.ok());
+  CHECK((*k0)->body == R"({"n":1400,"status":"受付"})");
+  CHECK(w.edge_records("131016.counter-02") == w.hub_records("131016"));
+  CHECK(w.edge_records("131016.counter-01") == w.hub_records("131016"));
+}
+
+TEST_CASE("Lost and duplicated deliveries neither lose nor duplicate operations", "[sync]") {
+  SyncWorld w;
+  auto& a = w.add_edge("131016", "counter-01", {.batch_ops = 16, .window_batches = 4});
+  auto& b = w.add_edge("131016", "counter-02", {.batch_ops = 16, .window_batches = 4});
+  std::mt19937 rng(20261122);
+  w.bus.fate = [&rng](const std::string&) {
+    auto r = rng() % 10;
+    return r < 2 ? 0 : (r < 4 ? 2 : 1);  // 20 % lost, 20 % delivered twice
+  };
+  for (int i = 1; i <= 400; ++i) {
+    REQUIRE(a.store->write("card", "A" + std::to_string(i), OpKind::upsert, body(i), 0).ok());
+    REQUIRE(b.store->write("booking", "B" + std::to_string(i), OpKind::upsert, body(i), 0).ok());
+    if (i % 50 == 0) w.run(3);
+  }
+  w.run(50);
+  w.bus.fate = [](const std::string&) { return 1; };
+  REQUIRE(w.settle());
+  CHECK(w.hub->counters().ops_applied == 800);
+  CHECK(w.hub->counters().ops_rejected == 0);
+  CHECK(w.hub->store("131016")->record_count().value() == 800);
+  CHECK(w.edge_records("131016.counter-01") == w.hub_records("131016"));
+  CHECK(w.edge_records("131016.counter-02") == w.hub_records("131016"));
+}
+
+TEST_CASE("An offline change to a record changed online meanwhile is rejected, shown to staff and rolled back (EDGE-5)",
+          "[sync][conflict]") {
+  SyncWorld w;
+  auto& a = w.add_edge("131016", "counter-01");
+  REQUIRE(a.store->write("booking", "S1", OpKind::upsert, R"({"holder":"A"})", 0).ok());
+  REQUIRE(w.settle());
+  auto seen = w.hub->store("131016")->get("booking", "S1").value()->version;
+
+  a.link->set_link(false);
+  REQUIRE(a.store->write("booking", "S1", OpKind::upsert, R"({"holder":"counter"})", 0).ok());
+  // Meanwhile a citizen changes the same record online at the hub: first at the hub wins.
+  auto online = w.hub->write_local("131016", "booking", "S1", OpKind::upsert, R"({"holder":"citizen"})", seen);
+  REQUIRE(online.ok());
+  a.link->set_link(true);
+  REQUIRE(w.settle());
+
+  auto rej = a.store->rejections(10);
+  REQUIRE(rej.ok());
+  REQUIRE(rej->size() == 1);
+  CHECK(rej->front().code == "conflict");
+  CHECK(rej->front().key == "S1");
+  auto now = a.store->get("booking", "S1").value();
+  REQUIRE(now.has_value());
+  CHECK(now->body == R"({"holder":"citizen"})");
+  CHECK_FALSE(now->pending);
+  CHECK(w.edge_records("131016.counter-01") == w.hub_records("131016"));
+}
+
+TEST_CASE("A counter's own consecutive offline edits of one record are all applied", "[sync][conflict]") {
+  SyncWorld w;
+  auto& a = w.add_edge("131016", "counter-01");
+  a.link->set_link(false);
+  REQUIRE(a.store->write("card", "C1", OpKind::upsert, R"({"s":1})", 0).ok());
+  REQUIRE(a.store->write("card", "C1", OpKind::upsert, R"({"s":2})", 0).ok());
+  REQUIRE(a.store->write("card", "C1", OpKind::remove, "", 0).ok());
+  REQUIRE(a.store->write("card", "C1", OpKind::upsert, R"({"s":4})", 0).ok());
+  a.link->set_link(true);
+  REQUIRE(w.settle());
+  CHECK(w.hub->counters().ops_rejected == 0);
+  CHECK(w.hub->store("131016")->get("card", "C1").value()->body == R"({"s":4})");
+  CHECK(w.edge_records("131016.counter-01") == w.hub_records("131016"));
+}
+
+TEST_CASE("Two counters editing the same record offline: the first to reach the hub wins (EDGE-5)", "[sync][conflict]") {
+  SyncWorld w;
+  auto& a = w.add_edge("131016", "counter-01");
+  auto& b = w.add_edge("131016", "counter-02");
+  REQUIRE(a.store->write("slot", "2026-12-01T09:00", OpKind::upsert, R"({"free":1})", 0).ok());
+  REQUIRE(w.settle());
+  a.link->set_link(false);
+  b.link->set_link(false);
+  REQUIRE(a.store->write("slot", "2026-12-01T09:00", OpKind::upsert, R"({"free":0,"by":"a"})", 0).ok());
+  REQUIRE(b.store->write("slot", "2026-12-01T09:00", OpKind::upsert, R"({"free":0,"by":"b"})", 0).ok());
+  b.link->set_link(true);
+  REQUIRE(w.settle());
+  a.link->set_link(true);
+  REQUIRE(w.settle());
+  CHECK(w.hub->store("131016")->get("slot", "2026-12-01T09:00").value()->body == R"({"by":"b","free":0})");
+  CHECK(a.store->rejections(10).value().size() == 1);
+  CHECK(b.store->rejections(10).value().empty());
+  CHECK(w.edge_records("131016.counter-01") == w.hub_records("131016"));
+  CHECK(w.edge_records("131016.counter-02") == w.hub_records("131016"));
+}
+
+TEST_CASE("A counter behind the retained feed receives a snapshot and converges", "[sync][snapshot]") {
+  SyncWorld w(madoguchi::hub::HubOptions{.feed_retention = 10});
+  auto& a = w.add_edge("131016", "counter-01");
+  auto& b = w.add_edge("131016", "counter-02");
+  b.link->set_link(false);
+  REQUIRE(b.store->write("card", "offline-1", OpKind::upsert, R"({"x":1})", 0).ok());
+  for (int i = 0; i < 1200; ++i) {
+    REQUIRE(a.store->write("card", "K" + std::to_string(i), OpKind::upsert, body(i), 0).ok());
+  }
+  REQUIRE(a.store->write("card", "K5", OpKind::remove, "", 0).ok());
+  REQUIRE(w.settle());
+  w.clock.advance(std::chrono::minutes(2));
+  w.run(2);  // the hub trims its feed to the newest 10 entries
+  b.link->set_link(true);
+  REQUIRE(w.settle());
+  CHECK(b.engine->counters().snapshots == 1);
+  CHECK(w.edge_records("131016.counter-02") == w.hub_records("131016"));
+  CHECK(w.hub_records("131016").size() == 1200);  // 1200 + offline-1 - K5
+}
+
+TEST_CASE("Each municipality's data stays in its own database and feed (KON-5)", "[sync][separation]") {
+  SyncWorld w;
+  auto& tokyo = w.add_edge("131016", "counter-01");
+  auto& kobe = w.add_edge("282014", "counter-01");
+  REQUIRE(tokyo.store->write("card", "T1", OpKind::upsert, R"({"m":"131016"})", 0).ok());
+  REQUIRE(kobe.store->write("card", "K1", OpKind::upsert, R"({"m":"282014"})", 0).ok());
+  REQUIRE(w.settle());
+  CHECK(w.hub_records("131016").size() == 1);
+  CHECK(w.hub_records("282014").size() == 1);
+  CHECK(w.edge_records("131016.counter-01") == w.hub_records("131016"));
+  CHECK(w.edge_records("282014.counter-01") == w.hub_records("282014"));
+  CHECK(std::filesystem::exists(w.dir / "hub" / "131016.db"));
+  CHECK(std::filesystem::exists(w.dir / "hub" / "282014.db"));
+}
+
+TEST_CASE("The hub refuses messages whose identity or content is wrong, and applies nothing", "[sync][refusal]") {
+  SyncWorld w;
+  auto& a = w.add_edge("131016", "counter-01");
+  REQUIRE(w.settle());
+  auto before = w.hub->counters().refused_messages;
+  std::string good_ops =
+      R"({"v":1,"type":"ops","municipality":"131016","device":"counter-01","ops":[{"seq":1,"op_id":"x","entity":"card","key":"k","kind":"upsert","base_version":0,"at_ms":0,"body":{}}]})";
+  // A device publishing for another municipality or device (topic and payload disagree).
+  w.hub->on_message("mg/v1/282014/counter-01/up", good_ops);
+  w.hub->on_message("mg/v1/131016/counter-02/up", good_ops);
+  // Unknown device, unknown municipality, malformed, wrong version, unknown type, oversized.
+  w.hub->on_message("mg/v1/131016/intruder/up", good_ops);
+  w.hub->on_message("mg/v1/999999/counter-01/up", good_ops);
+  w.hub->on_message("mg/v1/131016/counter-01/up", "{not json");
+  w.hub->on_message("mg/v1/131016/counter-01/up", R"({"v":9,"type":"ops"})");
+  w.hub->on_message("mg/v1/131016/counter-01/up", R"({"v":1,"type":"launch"})");
+  w.hub->on_message("mg/v1/131016/counter-01/up", std::string(600 * 1024, '{'));
+  w.hub->on_message("mg/v1/131016/counter-01/down", good_ops);
+  CHECK(w.hub->counters().refused_messages == before + 9);
+  CHECK(w.hub->store("131016")->record_count().value() == 0);
+  CHECK(w.hub->store("282014")->record_count().value() == 0);
+  // The hub keeps serving the rightful device.
+  REQUIRE(a.store->write("card", "ok", OpKind::upsert, "{}", 0).ok());
+  REQUIRE(w.settle());
+  CHECK(w.hub->store("131016")->record_count().value() == 1);
+}
+
+TEST_CASE("A counter refuses feed messages of another municipality or another device", "[sync][refusal]") {
+  SyncWorld w;
+  auto& a = w.add_edge("131016", "counter-01");
+  REQUIRE(w.settle());
+  a.engine->on_message("mg/v1/282014/feed",
+                       R"({"v":1,"type":"changes","municipality":"282014","catchup":false,"head":1,"changes":[{"entity":"card","key":"x","version":1,"origin":"hub","origin_seq":0,"body":{}}]})");
+  a.engine->on_message("mg/v1/131016/feed",
+                       R"({"v":1,"type":"changes","municipality":"282014","catchup":false,"head":1,"changes":[{"entity":"card","key":"x","version":1,"origin":"hub","origin_seq":0,"body":{}}]})");
+  a.engine->on_message("mg/v1/131016/counter-02/down", R"({"v":1,"type":"ack","municipality":"131016","device":"counter-02","upto":5,"expect":6,"rejected":[]})");
+  CHECK(a.engine->counters().refused_messages == 3);
+  CHECK(a.store->list("", 10, 0).value().empty());
+}
+
+TEST_CASE("A hub restart loses nothing that was acknowledged and resumes the stream", "[sync][restart]") {
+  SyncWorld w;
+  auto& a = w.add_edge("131016", "counter-01");
+  auto& b = w.add_edge("131016", "counter-02");
+  for (int i = 0; i < 100; ++i) REQUIRE(a.store->write("card", "A" + std::to_string(i), OpKind::upsert, body(i), 0).ok());
+  w.run(1);
+  w.stop_hub();
+  for (int i = 0; i < 100; ++i) REQUIRE(b.store->write("card", "B" + std::to_string(i), OpKind::upsert, body(i), 0).ok());
+  w.run(30);
+  w.start_hub();
+  REQUIRE(w.settle());
+  CHECK(w.hub_records("131016").size() == 200);
+  CHECK(w.edge_records("131016.counter-01") == w.hub_records("131016"));
+  CHECK(w.edge_records("131016.counter-02") == w.hub_records("131016"));
+}

@@ -1,0 +1,251 @@
+#include "madoguchi/provisioning/broker_config.h"
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <sstream>
+
+#include "test_support.h"
+
+namespace mp = madoguchi::provisioning;
+using madoguchi::Errc;
+
+namespace {
+
+const char* const kTwoMunicipalities = R"({"municipalities":[
+  {"code":"131016","name":"サンプル市","devices":[{"id":"counter-01","role":"counter"},{"id":"linkage","role":"linkage"}]},
+  {"code":"272035","name":"テスト市","devices":[{"id":"counter-01","role":"counter"}]}
+]})";
+
+mp::Registry parse_ok(const std::string& text) {
+  auto r = mp::parse_registry(text);
+  INFO((r ? std::string("ok") : r.error().describe()));
+  REQUIRE(r.ok());
+  return *r;
+}
+
+madoguchi::Error parse_error(const std::string& text) {
+  auto r = mp::parse_registry(text);
+  REQUIRE_FALSE(r.ok());
+  return r.error();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a valid registry parses into municipalities and devices in file order", "[registry]") {
+  auto r = parse_ok(kTwoMunicipalities);
+  REQUIRE(r.municipalities.size() == 2);
+  CHECK(r.municipalities[0].code == "131016");
+  CHECK(r.municipalities[0].name == "サンプル市");
+  REQUIRE(r.municipalities[0].devices.size() == 2);
+  CHECK(r.municipalities[0].devices[0].id == "counter-01");
+  CHECK(r.municipalities[0].devices[0].role == mp::DeviceRole::counter);
+  CHECK(r.municipalities[0].devices[1].role == mp::DeviceRole::linkage);
+  CHECK(r.municipalities[1].code == "272035");
+}
+
+TEST_CASE("broken JSON in the registry is reported as malformed", "[registry]") {
+  auto e = parse_error(R"({"municipalities":[{"code":"131016",)");
+  CHECK(e.code == Errc::malformed);
+  CHECK_THAT(e.message, Catch::Contains("not valid JSON"));
+}
+
+TEST_CASE("a municipality code that is not six digits is rejected naming the field", "[registry]") {
+  auto e = parse_error(R"({"municipalities":[{"code":"13101","name":"x","devices":[]}]})");
+  CHECK(e.code == Errc::malformed);
+  CHECK_THAT(e.message, Catch::Contains("municipalities[0].code") && Catch::Contains("'13101'"));
+}
+
+TEST_CASE("a duplicate device id within a municipality is rejected naming the device", "[registry]") {
+  auto e = parse_error(R"({"municipalities":[{"code":"131016","name":"x","devices":[
+      {"id":"counter-01","role":"counter"},{"id":"counter-01","role":"linkage"}]}]})");
+  CHECK(e.code == Errc::malformed);
+  CHECK_THAT(e.message, Catch::Contains("municipalities[0].devices[1].id") &&
+                            Catch::Contains("duplicate device id 'counter-01'"));
+}
+
+TEST_CASE("the same device id in two municipalities is allowed", "[registry]") {
+  auto r = parse_ok(kTwoMunicipalities);
+  CHECK(r.municipalities[0].devices[0].id == r.municipalities[1].devices[0].id);
+}
+
+TEST_CASE("a duplicate municipality code is rejected", "[registry]") {
+  auto e = parse_error(R"({"municipalities":[{"code":"131016","name":"a","devices":[]},
+                                             {"code":"131016","name":"b","devices":[]}]})");
+  CHECK(e.code == Errc::malformed);
+  CHECK_THAT(e.message, Catch::Contains("municipalities[1].code") && Catch::Contains("duplicate"));
+}
+
+TEST_CASE("invalid registry fields are rejected with the path of the field", "[registry]") {
+  struct Case {
+    const char* json;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {R"([])", "top level must be an object"},
+      {R"({})", "missing \"municipalities\""},
+      {R"({"municipalities":{}})", "municipalities: must be an array"},
+      {R"({"municipalities":[{"code":131016,"name":"x","devices":[]}]})", "municipalities[0].code: must be a string"},
+      {R"({"municipalities":[{"code":"131016","devices":[]}]})", "municipalities[0]: missing \"name\""},
+      {R"({"municipalities":[{"code":"131016","name":"","devices":[]}]})", "municipalities[0].name: must not be empty"},
+      {R"({"municipalities":[{"code":"131016","name":"x","devies":[]}]})", "municipalities[0]: unknown key 'devies'"},
+      {R"({"municipalities":[{"code":"131016","name":"x","devices":[{"id":"Counter","role":"counter"}]}]})",
+       "municipalities[0].devices[0].id: 'Counter' is not a device id"},
+      {R"({"municipalities":[{"code":"131016","name":"x","devices":[{"id":"c1","role":"kiosk"}]}]})",
+       "municipalities[0].devices[0].role: 'kiosk' is not a role"},
+      {R"({"municipalities":[{"code":"131016","name":"x","devices":["c1"]}]})",
+       "municipalities[0].devices[0]: must be an object"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.json);
+    auto e = parse_error(c.json);
+    CHECK(e.code == Errc::malformed);
+    CHECK_THAT(e.message, Catch::Contains(c.expected));
+  }
+}
+
+TEST_CASE("load_registry reports a missing file as io and prefixes parse errors with the path", "[registry]") {
+  madoguchi::test::TempDir dir;
+  auto missing = mp::load_registry(dir / "nope.json");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().code == Errc::io);
+
+  madoguchi::test::write_text(dir / "registry.json", R"({"municipalities":[{"code":"1","name":"x","devices":[]}]})");
+  auto bad = mp::load_registry(dir / "registry.json");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code == Errc::malformed);
+  CHECK_THAT(bad.error().message, Catch::StartsWith((dir / "registry.json").string()));
+}
+
+TEST_CASE("load_registry refuses a file larger than its bound before parsing it", "[registry]") {
+  madoguchi::test::TempDir dir;
+  madoguchi::test::write_text(dir / "registry.json", std::string(mp::kMaxRegistryBytes + 1, ' '));
+  auto r = mp::load_registry(dir / "registry.json");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::too_large);
+}
+
+TEST_CASE("the ACL for one municipality is exactly the documented text", "[acl]") {
+  auto r = parse_ok(R"({"municipalities":[{"code":"131016","name":"サンプル市","devices":[{"id":"counter-01","role":"counter"}]}]})");
+  CHECK(mp::render_acl(r) ==
+        "# generated by madoguchi-provision; do not edit\n"
+        "user hub\n"
+        "topic readwrite mg/v1/#\n"
+        "user 131016.counter-01\n"
+        "topic write mg/v1/131016/counter-01/up\n"
+        "topic read mg/v1/131016/counter-01/down\n"
+        "topic read mg/v1/131016/feed\n");
+}
+
+TEST_CASE("the ACL for two municipalities grants no device a topic of another municipality or device", "[acl]") {
+  auto acl = mp::render_acl(parse_ok(kTwoMunicipalities));
+  std::string user;
+  std::map<std::string, std::vector<std::string>> grants;
+  for (const auto& line : lines_of(acl)) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line.rfind("user ", 0) == 0) {
+      user = line.substr(5);
+      REQUIRE(grants.count(user) == 0);  // one block per identity
+      grants[user];
+      continue;
+    }
+    REQUIRE(line.rfind("topic ", 0) == 0);
+    REQUIRE_FALSE(user.empty());  // no topic line outside a user block (it would apply to all)
+    grants[user].push_back(line);
+  }
+  REQUIRE(grants.size() == 4);
+  CHECK(grants["hub"] == std::vector<std::string>{"topic readwrite mg/v1/#"});
+  for (const auto& [identity, topics] : grants) {
+    if (identity == "hub") continue;
+    const auto dot = identity.find('.');
+    const std::string muni = identity.substr(0, dot), device = identity.substr(dot + 1);
+    INFO(identity);
+    CHECK(topics == std::vector<std::string>{"topic write mg/v1/" + muni + "/" + device + "/up",
+                                             "topic read mg/v1/" + muni + "/" + device + "/down",
+                                             "topic read mg/v1/" + muni + "/feed"});
+    for (const auto& t : topics) {
+      CHECK(t.find('#') == std::string::npos);
+      CHECK(t.find('+') == std::string::npos);
+    }
+  }
+  // The two counter-01 devices share an id but not a single grant.
+  CHECK(grants["131016.counter-01"] != grants["272035.counter-01"]);
+}
+
+TEST_CASE("mosquitto.conf requires client certificates and carries the listener and limits", "[broker-config]") {
+  mp::BrokerOptions o;
+  o.port = 18883;
+  o.ca_file = "/pki/ca.crt";
+  o.cert_file = "/pki/broker.crt";
+  o.key_file = "/pki/broker.key";
+  o.acl_file = "/etc/madoguchi/acl";
+  REQUIRE(mp::validate_broker_options(o).ok());
+  auto lines = lines_of(mp::render_mosquitto_conf(o));
+  auto has = [&](const std::string& l) { return std::find(lines.begin(), lines.end(), l) != lines.end(); };
+  for (const char* expected :
+       {"per_listener_settings false", "allow_anonymous false", "persistence false", "listener 18883 127.0.0.1",
+        "cafile /pki/ca.crt", "certfile /pki/broker.crt", "keyfile /pki/broker.key", "require_certificate true",
+        "use_identity_as_username true", "tls_version tlsv1.2", "acl_file /etc/madoguchi/acl",
+        "max_packet_size 1048576", "max_inflight_messages 100", "max_queued_messages 10000", "log_dest stderr",
+        "log_type error", "log_type warning", "log_type notice", "log_type information",
+        "connection_messages true"}) {
+    INFO(expected);
+    CHECK(has(expected));
+  }
+  CHECK_FALSE(has("allow_anonymous true"));
+
+  o.log_file = "/var/log/madoguchi/broker.log";
+  o.user = "madoguchi";
+  o.listen_address = "0.0.0.0";
+  lines = lines_of(mp::render_mosquitto_conf(o));
+  CHECK(has("log_dest file /var/log/madoguchi/broker.log"));
+  CHECK_FALSE(has("log_dest stderr"));
+  CHECK(has("user madoguchi"));
+  CHECK(has("listener 18883 0.0.0.0"));
+}
+
+TEST_CASE("broker options that would produce a broken config are rejected", "[broker-config]") {
+  auto valid = mp::broker_options_for_pki("/pki", "/out", 8883);
+  REQUIRE(mp::validate_broker_options(valid).ok());
+  CHECK(valid.ca_file == "/pki/ca.crt");
+  CHECK(valid.key_file == "/pki/broker.key");
+  CHECK(valid.acl_file == "/out/acl");
+
+  auto o = valid;
+  o.port = 0;
+  CHECK(mp::validate_broker_options(o).error().code == Errc::invalid_argument);
+  o = valid;
+  o.cert_file = "/pki/broker.crt\nallow_anonymous true";
+  CHECK_THAT(mp::validate_broker_options(o).error().message, Catch::Contains("cert_file"));
+  o = valid;
+  o.acl_file.clear();
+  CHECK_THAT(mp::validate_broker_options(o).error().message, Catch::Contains("acl_file"));
+  o = valid;
+  o.listen_address = "127.0.0.1 8884";
+  CHECK_FALSE(mp::validate_broker_options(o).ok());
+  o = valid;
+  o.user = "";
+  CHECK_FALSE(mp::validate_broker_options(o).ok());
+}
+
+TEST_CASE("write_broker_config writes the ACL and an absolute-path config", "[broker-config]") {
+  madoguchi::test::TempDir dir;
+  auto registry = parse_ok(kTwoMunicipalities);
+  auto o = mp::broker_options_for_pki(dir / "pki", dir / "out", 8883);
+  REQUIRE(mp::write_broker_config(dir / "out" / "mosquitto.conf", registry, o).ok());
+  CHECK(madoguchi::test::read_text(dir / "out" / "acl") == mp::render_acl(registry));
+  auto conf = madoguchi::test::read_text(dir / "out" / "mosquitto.conf");
+  CHECK_THAT(conf, Catch::Contains("acl_file " + (dir / "out" / "acl").string() + "\n"));
+  CHECK(madoguchi::test::file_mode(dir / "out" / "mosquitto.conf") == 0644u);
+
+  o.port = 0;
+  auto st = mp::write_broker_config(dir / "out2" / "mosquitto.conf", registry, o);
+  CHECK_FALSE(st.ok());
+  CHECK_FALSE(std::filesystem::exists(dir / "out2"));
+}
