@@ -116,6 +116,19 @@ Status EdgeStore::load_identity(const std::string& municipality, const std::stri
   return tx->commit();
 }
 
+Expected<bool> EdgeStore::refresh_if_changed() {
+  auto st = db_.cached("PRAGMA data_version");
+  if (!st) return st.error();
+  auto row = (*st)->step();
+  if (!row) return row.error();
+  std::int64_t v = (*st)->column_int(0);
+  (*st)->reset();
+  if (v == data_version_) return false;
+  data_version_ = v;
+  if (auto s = reload_counters(); !s) return s.error();
+  return true;
+}
+
 Status EdgeStore::reload_counters() {
   auto ls = read_meta(db_, "last_seq");
   if (!ls) return ls.error();
@@ -184,7 +197,11 @@ Expected<std::uint64_t> EdgeStore::write_in_tx(const std::string& entity, const 
     if (auto s = (*st)->bind(1, entity).bind(2, key).bind(3, body).bind(4, base_version).run(); !s) return s.error();
   }
 
-  std::uint64_t seq = last_seq_ + 1;
+  // Read the counter inside the transaction: another process (a tool, a benchmark) may share
+  // the database, and BEGIN IMMEDIATE makes this read-and-increment atomic across them.
+  auto ls = read_meta(db_, "last_seq");
+  if (!ls) return ls.error();
+  std::uint64_t seq = to_u64(*ls) + 1;
   std::string op_id = protocol::device_identity(municipality_, device_) + ":" + std::to_string(seq);
   auto st = db_.cached(
       "INSERT INTO outbox(seq, op_id, entity, key, kind, base_version, body, at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");

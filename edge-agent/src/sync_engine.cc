@@ -67,6 +67,9 @@ void SyncEngine::pump() {
 }
 
 void SyncEngine::tick() {
+  if (auto changed = store_.refresh_if_changed(); !changed) {
+    log_(LogLevel::error, "checking for new operations: " + changed.error().describe());
+  }
   auto now = clock_.now();
   if (transport_.connected()) {
     if (!inflight_.empty() && now - last_ack_progress_ >= options_.ack_timeout) {

@@ -232,3 +232,19 @@ TEST_CASE("A hub restart loses nothing that was acknowledged and resumes the str
   CHECK(w.edge_records("131016.counter-01") == w.hub_records("131016"));
   CHECK(w.edge_records("131016.counter-02") == w.hub_records("131016"));
 }
+
+TEST_CASE("Operations written into the edge database by another process are sent too", "[sync]") {
+  SyncWorld w;
+  auto& a = w.add_edge("131016", "counter-01");
+  REQUIRE(a.store->write("card", "own", OpKind::upsert, "{}", 0).value() == 1);
+  {
+    // A second connection to the same file, as another process would have.
+    auto other = madoguchi::edge::EdgeStore::open(w.dir / "131016.counter-01.db", "131016", "counter-01");
+    REQUIRE(other.ok());
+    REQUIRE(other->write("card", "external", OpKind::upsert, "{}", 0).value() == 2);
+  }
+  REQUIRE(a.store->write("card", "own-again", OpKind::upsert, "{}", 0).value() == 3);
+  REQUIRE(w.settle());
+  CHECK(w.hub->store("131016")->device_last_seq("counter-01").value() == 3);
+  CHECK(w.hub_records("131016").size() == 3);
+}

@@ -107,6 +107,9 @@ class EdgeStore {
  public:
   // Re-reads the counters from the database (after a caller's transaction was rolled back).
   Status reload_counters();
+  // Re-reads the counters if another connection committed since the last call (SQLite's
+  // data_version). Lets other processes write operations into the same database.
+  Expected<bool> refresh_if_changed();
  private:
   Status rebuild_view_key(const std::string& entity, const std::string& key);
   Status upsert_replica(const protocol::Record& r);
@@ -118,6 +121,7 @@ class EdgeStore {
   std::uint64_t acked_upto_ = 0;
   std::uint64_t feed_seq_ = 0;
   std::uint64_t snapshot_id_ = 0;
+  std::int64_t data_version_ = -1;
 };
 
 }  // namespace madoguchi::edge
