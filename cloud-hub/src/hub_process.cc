@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "madoguchi/log/stderr_sink.h"
 #include "madoguchi/mqtt/mqtt_client.h"
 #include "madoguchi/protocol/topics.h"
 #include "madoguchi/provisioning/broker_config.h"
@@ -138,13 +139,6 @@ http::Response handle_hub_api(HubEngine& engine, const DeviceRegistry& registry,
 
 namespace {
 
-LogSink stderr_log(std::string prefix) {
-  return [prefix = std::move(prefix)](LogLevel level, std::string_view msg) {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    std::cerr << ms << " " << prefix << " " << log_level_name(level) << ": " << msg << "\n";
-  };
-}
-
 DeviceRegistry to_device_registry(const provisioning::Registry& r) {
   DeviceRegistry out;
   for (const auto& m : r.municipalities) {
@@ -159,7 +153,7 @@ class HubProcess {
   HubProcess(const HubConfig& config, DeviceRegistry registry)
       : config_(config),
         registry_(std::move(registry)),
-        log_(stderr_log("hub[" + config.instance + "]")),
+        log_(log::stderr_sink("hub[" + config.instance + "]")),
         mqtt_(mqtt_options(), callbacks()),
         engine_(registry_, HubOptions{config.data_dir, config.feed_retention, 32}, mqtt_, clock_, log_),
         tick_(io_),

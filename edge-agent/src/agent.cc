@@ -16,6 +16,7 @@
 #include "madoguchi/edge/linkage_inbox.h"
 #include "madoguchi/edge/sync_engine.h"
 #include "madoguchi/http/server.h"
+#include "madoguchi/log/stderr_sink.h"
 #include "madoguchi/mqtt/mqtt_client.h"
 #include "madoguchi/protocol/topics.h"
 
@@ -25,14 +26,6 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 namespace {
-
-LogSink stderr_log(std::string prefix) {
-  return [prefix = std::move(prefix)](LogLevel level, std::string_view msg) {
-    auto now = std::chrono::system_clock::now();
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    std::cerr << ms << " " << prefix << " " << log_level_name(level) << ": " << msg << "\n";
-  };
-}
 
 void write_status_file(const std::filesystem::path& path, const std::string& text) {
   auto tmp = path;
@@ -50,7 +43,7 @@ class Agent {
  public:
   Agent(const EdgeConfig& config, EdgeStore store)
       : config_(config),
-        log_(stderr_log("edge[" + protocol::device_identity(config.municipality, config.device) + "]")),
+        log_(log::stderr_sink("edge[" + protocol::device_identity(config.municipality, config.device) + "]")),
         store_(std::move(store)),
         mqtt_(mqtt_options(), mqtt_callbacks()),
         engine_(store_, mqtt_, clock_, config.sync, log_),

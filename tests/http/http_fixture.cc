@@ -187,18 +187,4 @@ SilentListener::SilentListener() : impl_(std::make_unique<Impl>()) {}
 SilentListener::~SilentListener() = default;
 uint16_t SilentListener::port() const { return impl_->acceptor.local_endpoint().port(); }
 
-// ---------------------------------------------------------------------------------------------
-TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "madoguchi-http-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) {
-    throw std::system_error(errno, std::generic_category(), "mkdtemp");
-  }
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
 }  // namespace madoguchi::http::testing

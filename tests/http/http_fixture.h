@@ -4,6 +4,8 @@
 // (Candidates for tests/support once that library exists for everyone.)
 #pragma once
 
+#include "temp_dir.h"
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -83,16 +85,6 @@ class SilentListener {
 };
 
 // A fresh directory under the system temp directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = madoguchi::testing::TempDir;
 
 }  // namespace madoguchi::http::testing

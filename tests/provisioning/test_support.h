@@ -2,7 +2,7 @@
 // a small synchronous MQTT-over-TLS client on libmosquitto.
 //
 // They live here rather than in tests/support because that directory belongs to another work
-// stream right now; TempDir, free_port and BrokerProcess are meant to move there.
+// stream right now; BrokerProcess is meant to move there.
 #pragma once
 
 #include <sys/types.h>
@@ -16,27 +16,16 @@
 #include <string>
 #include <vector>
 
+#include "process.h"
+#include "temp_dir.h"
+
 struct mosquitto;
 
 namespace madoguchi::test {
 
-// A fresh directory under $TMPDIR, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
-
-// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it back, close).
-// Another process could take it before the caller binds it; on a test machine that is rare.
-std::uint16_t free_port();
+// Shared helpers from tests/support.
+using TempDir = madoguchi::testing::TempDir;
+using madoguchi::testing::free_port;
 
 std::string read_text(const std::filesystem::path& file);
 void write_text(const std::filesystem::path& file, const std::string& text);
