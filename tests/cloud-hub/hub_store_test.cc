@@ -1,0 +1,112 @@
+// HubStore: idempotent, ordered apply keyed by (device, seq), and the conflict rule (EDGE-5).
+#include <catch2/catch.hpp>
+
+#include "madoguchi/hub/hub_store.h"
+#include "temp_dir.h"
+
+using madoguchi::Errc;
+using madoguchi::hub::HubStore;
+using madoguchi::protocol::Op;
+using madoguchi::protocol::OpBatch;
+using madoguchi::protocol::OpKind;
+using madoguchi::testing::TempDir;
+
+namespace {
+Op upsert(std::uint64_t seq, const std::string& key, std::uint64_t base, const std::string& body = "{}") {
+  return Op{seq, "x:" + std::to_string(seq), "card", key, OpKind::upsert, base, body, 0};
+}
+OpBatch batch(const std::string& device, std::vector<Op> ops) { return OpBatch{"131016", device, std::move(ops)}; }
+}  // namespace
+
+TEST_CASE("A batch delivered twice is applied once and answered the same way", "[hub][store]") {
+  TempDir dir;
+  auto s = HubStore::open(dir / "131016.db", "131016");
+  REQUIRE(s.ok());
+  REQUIRE(s->write_local("card", "taken", OpKind::upsert, "{}", 0, 0).ok());
+  auto b = batch("counter-01", {upsert(1, "a", 0), upsert(2, "taken", 0), upsert(3, "b", 0)});
+  auto first = s->apply_batch(b, 0);
+  REQUIRE(first.ok());
+  CHECK(first->applied == 2);
+  CHECK(first->newly_rejected == 1);
+  REQUIRE(first->rejected.size() == 1);
+  CHECK(first->rejected[0].seq == 2);
+  CHECK(first->rejected[0].code == Errc::conflict);
+  auto again = s->apply_batch(b, 0);
+  REQUIRE(again.ok());
+  CHECK(again->applied == 0);
+  CHECK(again->duplicates == 3);
+  REQUIRE(again->rejected.size() == 1);  // the lost ack's rejection is repeated
+  CHECK(again->rejected[0].seq == 2);
+  CHECK(s->feed_bounds()->head == 3);    // 1 local + 2 applied, nothing twice
+}
+
+TEST_CASE("A batch that skips a sequence number is not applied at all", "[hub][store]") {
+  TempDir dir;
+  auto s = HubStore::open(dir / "131016.db", "131016");
+  REQUIRE(s.ok());
+  REQUIRE(s->apply_batch(batch("counter-01", {upsert(1, "a", 0)}), 0).ok());
+  auto gap = s->apply_batch(batch("counter-01", {upsert(3, "c", 0), upsert(4, "d", 0)}), 0);
+  REQUIRE(gap.ok());
+  CHECK(gap->gap);
+  CHECK(gap->last_seq == 1);
+  CHECK(s->record_count().value() == 1);
+}
+
+TEST_CASE("The conflict rule: based on the current version, or following one's own change, or creating", "[hub][store][conflict]") {
+  TempDir dir;
+  auto s = HubStore::open(dir / "131016.db", "131016");
+  REQUIRE(s.ok());
+  auto r = s->write_local("card", "k", OpKind::upsert, R"({"v":1})", 0, 0);
+  REQUIRE(r.ok());
+  std::uint64_t v1 = r->version;
+
+  // Based on the current version: applied.
+  auto a = s->apply_batch(batch("counter-01", {upsert(1, "k", v1, R"({"v":2})")}), 0);
+  REQUIRE(a.ok());
+  CHECK(a->applied == 1);
+  // Based on the old version, but the record's last change was this device's own: applied.
+  auto b = s->apply_batch(batch("counter-01", {upsert(2, "k", v1, R"({"v":3})")}), 0);
+  CHECK(b->applied == 1);
+  // Another device based on the old version: refused, with the current record attached.
+  auto c = s->apply_batch(batch("counter-02", {upsert(1, "k", v1, R"({"v":"stale"})")}), 0);
+  REQUIRE(c->rejected.size() == 1);
+  CHECK(c->rejected[0].current->body == R"({"v":3})");
+  // Creating what exists: refused. Creating after a delete: applied.
+  auto d = s->apply_batch(batch("counter-02", {upsert(2, "k", 0)}), 0);
+  CHECK(d->newly_rejected == 1);
+  auto cur = s->get("card", "k").value()->version;
+  REQUIRE(s->write_local("card", "k", OpKind::remove, "", cur, 0).ok());
+  auto e = s->apply_batch(batch("counter-02", {upsert(3, "k", 0, R"({"v":"new"})")}), 0);
+  CHECK(e->applied == 1);
+  // The hub's own stale change is refused like anyone's.
+  auto f = s->write_local("card", "k", OpKind::upsert, "{}", v1, 0);
+  REQUIRE_FALSE(f.ok());
+  CHECK(f.error().code == Errc::conflict);
+}
+
+TEST_CASE("A hub database refuses a batch or a file of another municipality", "[hub][store][separation]") {
+  TempDir dir;
+  {
+    auto s = HubStore::open(dir / "131016.db", "131016");
+    REQUIRE(s.ok());
+    auto r = s->apply_batch(OpBatch{"282014", "counter-01", {upsert(1, "a", 0)}}, 0);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == Errc::forbidden);
+  }
+  auto wrong = HubStore::open(dir / "131016.db", "282014");
+  REQUIRE_FALSE(wrong.ok());
+  CHECK(wrong.error().code == Errc::invalid_argument);
+}
+
+TEST_CASE("The feed keeps only the newest entries after trimming", "[hub][store]") {
+  TempDir dir;
+  auto s = HubStore::open(dir / "131016.db", "131016");
+  REQUIRE(s.ok());
+  for (int i = 0; i < 30; ++i) REQUIRE(s->write_local("card", "k" + std::to_string(i), OpKind::upsert, "{}", 0, 0).ok());
+  REQUIRE(s->trim_feed(10).ok());
+  auto b = s->feed_bounds();
+  CHECK(b->head == 30);
+  CHECK(b->min == 21);
+  CHECK(s->feed_after(0, 100)->size() == 10);
+  CHECK(s->record_count().value() == 30);
+}
