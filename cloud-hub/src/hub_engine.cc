@@ -8,6 +8,25 @@ namespace madoguchi::hub {
 
 namespace p = madoguchi::protocol;
 
+namespace {
+// Messages the hub sends are bounded by bytes as well as by count: well under the protocol's
+// kMaxMessageBytes (and the broker's max_packet_size) even when every body is at its maximum.
+constexpr std::size_t kMaxPayloadBytes = 256 * 1024;
+
+// Keeps the longest prefix within kMaxPayloadBytes (at least one record). True if it cut.
+bool trim_to_bytes(std::vector<p::Record>& records) {
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    bytes += records[i].body.size() + records[i].key.size() + records[i].entity.size() + 128;
+    if (bytes > kMaxPayloadBytes && i > 0) {
+      records.resize(i);
+      return true;
+    }
+  }
+  return false;
+}
+}  // namespace
+
 HubEngine::HubEngine(DeviceRegistry registry, HubOptions options, Transport& transport, const Clock& clock, LogSink log)
     : registry_(std::move(registry)), options_(std::move(options)), transport_(transport), clock_(clock),
       log_(std::move(log)), next_snapshot_id_(static_cast<std::uint64_t>(clock.wall_ms())) {}
@@ -21,7 +40,10 @@ Status HubEngine::open() {
     if (!s) return s.error().with_context("municipality " + muni);
     auto b = s->feed_bounds();
     if (!b) return b.error();
-    published_[muni] = b->head;
+    // What was committed but not yet published before a restart is unknown: publish the newest
+    // entries again on connect. Devices drop what they have; a device further behind sees the
+    // gap and asks for the rest.
+    published_[muni] = b->head > p::kMaxChangesPerBatch ? b->head - p::kMaxChangesPerBatch : 0;
     stores_[muni] = std::make_unique<HubStore>(std::move(*s));
   }
   return {};
@@ -102,9 +124,13 @@ void HubEngine::publish_feed(const std::string& municipality) {
       return;
     }
     if (changes->empty()) return;
+    trim_to_bytes(*changes);
     std::uint64_t last = changes->back().version;
     p::ChangeBatch batch{municipality, false, last, std::move(*changes)};
-    if (!transport_.publish(p::feed_topic(municipality), p::encode(p::Message{std::move(batch)}))) return;
+    if (auto s = transport_.publish(p::feed_topic(municipality), p::encode(p::Message{std::move(batch)})); !s) {
+      log_(LogLevel::warning, "publishing feed: " + s.error().describe());
+      return;
+    }
     done = last;
   }
 }
@@ -160,6 +186,7 @@ bool HubEngine::run_job(Job& job) {
         }
         return true;
       }
+      trim_to_bytes(*changes);
       std::uint64_t last = changes->back().version;
       auto b = store->feed_bounds();
       std::uint64_t head = b ? b->head : last;
@@ -175,7 +202,8 @@ bool HubEngine::run_job(Job& job) {
         if (!b) return true;
         job.head = b->head;  // as_of: records read after this include changes up to head or later
       }
-      bool last = records->size() < p::kMaxRecordsPerChunk;
+      bool exhausted = records->size() < p::kMaxRecordsPerChunk;
+      bool last = !trim_to_bytes(*records) && exhausted;
       std::string ce = records->empty() ? job.cursor_entity : records->back().entity;
       std::string ck = records->empty() ? job.cursor_key : records->back().key;
       p::SnapshotChunk chunk{job.municipality, job.snapshot_id, job.head, job.part, last, std::move(*records)};

@@ -79,6 +79,10 @@ json record_json(const protocol::Record& r) {
 
 http::Response handle_hub_api(HubEngine& engine, const DeviceRegistry& registry, const http::Request& req) {
   if (req.path == "/healthz" && req.method == "GET") return http::Response::json(200, R"({"ok":true})");
+  if (req.path == "/" && req.method == "GET") {
+    // The administration console comes with a later issue; until then the root lists the API.
+    return http::Response::json(200, R"({"service":"madoguchi-hub","routes":["/healthz","/api/v1/status","/api/v1/{municipality}/records/{entity}/{key}"]})");
+  }
   if (req.path == "/api/v1/status" && req.method == "GET") {
     json munis = json::object();
     for (const auto& [muni, devices] : registry) {
@@ -88,7 +92,11 @@ http::Response handle_hub_api(HubEngine& engine, const DeviceRegistry& registry,
       auto n = store->record_count();
       if (!b || !n) return http::Response::error(500, "internal", "internal error");
       json devs = json::object();
-      for (const auto& d : devices) devs[d] = store->device_last_seq(d).ok() ? *store->device_last_seq(d) : 0;
+      for (const auto& d : devices) {
+        auto last = store->device_last_seq(d);
+        if (!last) return http::Response::error(500, "internal", "internal error");
+        devs[d] = *last;
+      }
       munis[muni] = {{"feed_head", b->head}, {"feed_min", b->min}, {"records", *n}, {"device_last_seq", devs}};
     }
     const auto& c = engine.counters();

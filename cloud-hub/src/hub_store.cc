@@ -193,12 +193,18 @@ Expected<BatchOutcome> HubStore::apply_batch(const p::OpBatch& batch, std::int64
     rows.emplace_back((*rej)->column_u64(0), (*rej)->column_text(1), (*rej)->column_text(2));
   }
   (*rej)->reset();
+  // The current records ride along while the ack stays small; past that the device learns them
+  // from the feed instead (the change that won is in it).
+  std::size_t current_bytes = 0;
   for (auto& [seq, code, reason] : rows) {
     p::Rejection r{seq, errc_from(code), std::move(reason), std::nullopt};
     const p::Op& op = batch.ops[static_cast<std::size_t>(seq - batch.ops.front().seq)];
     auto cur = get(op.entity, op.key);
     if (!cur) return cur.error();
-    r.current = *cur;
+    if (*cur && current_bytes + (*cur)->body.size() < 192 * 1024) {
+      current_bytes += (*cur)->body.size() + 128;
+      r.current = *cur;
+    }
     out.rejected.push_back(std::move(r));
   }
   if (auto s = tx->commit(); !s) return s.error();

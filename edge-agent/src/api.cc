@@ -46,6 +46,10 @@ json record_json(const ViewRecord& r) {
 Response handle_api(ApiContext& ctx, const http::Request& req) {
   const std::string& path = req.path;
   if (path == "/healthz" && req.method == "GET") return Response::json(200, R"({"ok":true})");
+  if (path == "/" && req.method == "GET") {
+    // The staff console comes with a later issue; until then the root lists the API.
+    return Response::json(200, R"({"service":"madoguchi-edge","routes":["/healthz","/api/v1/status","/api/v1/records","/api/v1/records/{entity}/{key}","/api/v1/rejections"]})");
+  }
   if (path == "/api/v1/status" && req.method == "GET") {
     auto st = ctx.store.stats();
     if (!st) return error_response(st.error());
@@ -104,7 +108,7 @@ Response handle_api(ApiContext& ctx, const http::Request& req) {
                                  ctx.clock.wall_ms());
       if (!seq) return error_response(seq.error());
       if (ctx.after_write) ctx.after_write();
-      return Response::json(put ? 200 : 200, json{{"seq", *seq}}.dump());
+      return Response::json(200, json{{"seq", *seq}}.dump());
     }
     return Response::error(405, "method_not_allowed", "method not allowed");
   }

@@ -116,6 +116,26 @@ Status EdgeStore::load_identity(const std::string& municipality, const std::stri
   return tx->commit();
 }
 
+Status EdgeStore::resequence_after(std::uint64_t hub_last) {
+  if (hub_last <= last_seq_) return {};
+  auto tx = sqlite::Tx::begin(db_);
+  if (!tx) return tx.error();
+  if (auto s = reload_counters(); !s) return s;
+  if (hub_last <= last_seq_) return {};
+  std::uint64_t delta = hub_last - acked_upto_;
+  // Two steps through negative numbers so no intermediate row collides with another's key.
+  auto neg = db_.cached("UPDATE outbox SET seq = -(seq + ?1)");
+  if (!neg) return neg.error();
+  if (auto s = (*neg)->bind(1, delta).run(); !s) return s;
+  auto pos = db_.cached("UPDATE outbox SET seq = -seq, op_id = ?1 || ':' || CAST(-seq AS TEXT)");
+  if (!pos) return pos.error();
+  if (auto s = (*pos)->bind(1, protocol::device_identity(municipality_, device_)).run(); !s) return s;
+  if (auto s = set_meta("last_seq", last_seq_ + delta); !s) return s;
+  if (auto s = set_meta("acked_upto", hub_last); !s) return s;
+  if (auto s = tx->commit(); !s) return s;
+  return reload_counters();
+}
+
 Expected<bool> EdgeStore::refresh_if_changed() {
   auto st = db_.cached("PRAGMA data_version");
   if (!st) return st.error();
@@ -305,6 +325,10 @@ Status EdgeStore::rebuild_view_key(const std::string& entity, const std::string&
 Status EdgeStore::apply_ack(const protocol::Ack& ack, std::int64_t now_ms) {
   if (ack.municipality != municipality_ || ack.device != device_) {
     return Error{Errc::forbidden, "acknowledgement for another device"};
+  }
+  if (ack.upto > last_seq_) {
+    return Error{Errc::conflict, "hub has settled seq " + std::to_string(ack.upto) + " but this database has made only " +
+                                     std::to_string(last_seq_) + " operations"};
   }
   if (ack.upto <= acked_upto_ && ack.rejected.empty()) return {};
   auto tx = sqlite::Tx::begin(db_);

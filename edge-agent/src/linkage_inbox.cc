@@ -76,12 +76,21 @@ Status LinkageInbox::init() {
       "PRIMARY KEY(name, sha256)) WITHOUT ROWID");
 }
 
-void LinkageInbox::reject(const fs::path& file, const std::string& why, InboxResult& result) {
+void LinkageInbox::reject(const fs::path& file, const std::string& source, const std::string& why, InboxResult& result) {
   ++result.rejected;
-  log_(LogLevel::warning, "delta file " + file.filename().string() + " rejected: " + why);
+  log_(LogLevel::warning, "delta file " + source + "/" + file.filename().string() + " rejected: " + why);
+  // Never overwrite an earlier rejected file of the same name.
+  auto target = inbox_ / "rejected" / (source + "-" + file.filename().string());
+  for (int n = 2; fs::exists(target); ++n) {
+    target = inbox_ / "rejected" / (source + "-" + std::to_string(n) + "-" + file.filename().string());
+  }
   std::error_code ec;
-  auto target = inbox_ / "rejected" / file.filename();
   fs::rename(file, target, ec);
+  if (ec) {
+    // Left in place it would be refused again on every scan; say so loudly.
+    log_(LogLevel::error, "could not move rejected file " + file.filename().string() + ": " + ec.message());
+    return;
+  }
   std::ofstream(target.string() + ".reason.txt") << why << "\n";
 }
 
@@ -90,11 +99,11 @@ Status LinkageInbox::take(const fs::path& file, const std::string& source, std::
   auto size = fs::file_size(file, ec);
   if (ec) return {};  // vanished meanwhile
   if (size == 0) {
-    reject(file, "empty file", result);
+    reject(file, source, "empty file", result);
     return {};
   }
   if (size > kMaxDeltaBytes) {
-    reject(file, "larger than " + std::to_string(kMaxDeltaBytes) + " bytes", result);
+    reject(file, source, "larger than " + std::to_string(kMaxDeltaBytes) + " bytes", result);
     return {};
   }
   std::ifstream in(file, std::ios::binary);
@@ -102,11 +111,20 @@ Status LinkageInbox::take(const fs::path& file, const std::string& source, std::
   in.read(content.data(), static_cast<std::streamsize>(size));
   if (!in) return Error{Errc::io, "reading " + file.string()};
   if (!valid_utf8(content)) {
-    reject(file, "not UTF-8 text (convert Shift_JIS files before delivery, or wait for the format support of a later release)", result);
+    reject(file, source, "not UTF-8 text (convert Shift_JIS files before delivery, or wait for the format support of a later release)", result);
     return {};
   }
   std::string name = source + "/" + file.filename().string();
   std::string sha = sha256_hex(content);
+
+  nlohmann::json body = {{"source", source}, {"file", file.filename().string()}, {"sha256", sha},
+                         {"bytes", size}, {"received_ms", now_ms}, {"text", content}};
+  std::string body_text = body.dump();
+  if (body_text.size() > protocol::kMaxBodyBytes) {
+    // Escaping (quotes, control characters) made it too large for one operation.
+    reject(file, source, "too large once encoded (" + std::to_string(body_text.size()) + " bytes)", result);
+    return {};
+  }
 
   auto tx = sqlite::Tx::begin(store_.db());
   if (!tx) return tx.error();
@@ -118,9 +136,7 @@ Status LinkageInbox::take(const fs::path& file, const std::string& source, std::
   bool already = *row;
   (*seen)->reset();
   if (!already) {
-    nlohmann::json body = {{"source", source}, {"file", file.filename().string()}, {"sha256", sha},
-                           {"bytes", size}, {"received_ms", now_ms}, {"text", content}};
-    auto seq = store_.write_in_tx(source + "_delta", sha256_hex(name + '\0' + content), protocol::OpKind::upsert, body.dump(), now_ms);
+    auto seq = store_.write_in_tx(source + "_delta", sha256_hex(name + '\0' + content), protocol::OpKind::upsert, body_text, now_ms);
     if (!seq) {
       (void)store_.reload_counters();
       return seq.error();

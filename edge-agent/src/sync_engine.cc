@@ -127,6 +127,23 @@ void SyncEngine::on_message(const std::string& topic, const std::string& payload
 void SyncEngine::handle(const p::Ack& ack) {
   if (ack.device != store_.device()) return refuse("acknowledgement for another device");
   ++counters_.acks;
+  if (ack.upto > store_.last_seq()) {
+    // The hub has settled operations this database never made: it was restored from a backup or
+    // replaced. Renumber what is waiting so it follows the hub's count and nothing is lost.
+    log_(LogLevel::error, "hub has settled seq " + std::to_string(ack.upto) + " but this database has made only " +
+                              std::to_string(store_.last_seq()) + " operations (restored or replaced?); renumbering " +
+                              "the waiting operations after " + std::to_string(ack.upto));
+    if (auto s = store_.resequence_after(ack.upto); !s) {
+      log_(LogLevel::error, "renumbering: " + s.error().describe());
+      return;
+    }
+    ++counters_.resequenced;
+    inflight_.clear();
+    send_cursor_ = store_.acked_upto() + 1;
+    last_ack_progress_ = clock_.now();
+    pump();
+    return;
+  }
   std::uint64_t before = store_.acked_upto();
   if (auto s = store_.apply_ack(ack, clock_.wall_ms()); !s) {
     log_(LogLevel::error, "applying acknowledgement: " + s.error().describe());
@@ -139,13 +156,7 @@ void SyncEngine::handle(const p::Ack& ack) {
   }
   if (store_.acked_upto() > before) last_ack_progress_ = clock_.now();
   while (!inflight_.empty() && inflight_.front().last_seq <= store_.acked_upto()) inflight_.pop_front();
-  if (ack.expect > store_.acked_upto() + 1 && ack.expect > store_.last_seq() + 1) {
-    // The hub has settled operations this database never made: it was restored from an older
-    // backup. Nothing automatic is safe here; staff and an operator must look (docs/operations).
-    log_(LogLevel::error, "hub expects seq " + std::to_string(ack.expect) + " but this device has only made " +
-                              std::to_string(store_.last_seq()) + " operations (restored database?)");
-  } else if (ack.expect <= store_.last_seq() && ack.expect < send_cursor_ && ack.upto < send_cursor_ - 1 &&
-             inflight_.empty()) {
+  if (ack.expect <= store_.last_seq() && ack.expect < send_cursor_ && inflight_.empty()) {
     // The hub is waiting for an entry it never got (a gap): go back to it.
     send_cursor_ = std::max(ack.expect, store_.acked_upto() + 1);
   }
@@ -172,6 +183,7 @@ void SyncEngine::handle(const p::ChangeBatch& batch) {
     return;
   }
   counters_.changes_applied += batch.changes.size();
+  if (!batch.catchup && *applied < batch.head && !sync_outstanding_) request_feed();
   if (batch.catchup) {
     sync_sent_at_ = clock_.now();  // the answer is arriving; keep waiting for the rest
     if (*applied >= batch.head) sync_outstanding_ = false;

@@ -248,3 +248,36 @@ TEST_CASE("Operations written into the edge database by another process are sent
   CHECK(w.hub->store("131016")->device_last_seq("counter-01").value() == 3);
   CHECK(w.hub_records("131016").size() == 3);
 }
+
+TEST_CASE("A counter PC replaced with an empty database keeps its new work: nothing is mistaken for old operations",
+          "[sync][recovery]") {
+  SyncWorld w;
+  // The old PC of counter-02 made five operations before it was replaced.
+  std::vector<madoguchi::protocol::Op> old_ops;
+  for (std::uint64_t i = 1; i <= 5; ++i) {
+    old_ops.push_back({i, "old:" + std::to_string(i), "card", "old" + std::to_string(i), OpKind::upsert, 0, "{}", 0});
+  }
+  REQUIRE(w.hub->store("131016")->apply_batch({"131016", "counter-02", old_ops}, 0).ok());
+  // The new PC starts from an empty database and works offline first.
+  auto& b = w.add_edge("131016", "counter-02");
+  b.link->set_link(false);
+  for (int i = 0; i < 3; ++i) REQUIRE(b.store->write("card", "new" + std::to_string(i), OpKind::upsert, "{}", 0).ok());
+  b.link->set_link(true);
+  REQUIRE(w.settle());
+  CHECK(b.engine->counters().resequenced == 1);
+  CHECK(w.hub->store("131016")->device_last_seq("counter-02").value() == 8);
+  for (int i = 0; i < 3; ++i) CHECK(w.hub->store("131016")->get("card", "new" + std::to_string(i)).value().has_value());
+  CHECK(w.edge_records("131016.counter-02") == w.hub_records("131016"));
+}
+
+TEST_CASE("Large bodies travel in feed messages within the byte bound", "[sync][bounds]") {
+  SyncWorld w;
+  auto& a = w.add_edge("131016", "counter-01");
+  w.add_edge("131016", "counter-02");
+  std::string big = R"({"text":")" + std::string(30 * 1024, 'x') + R"("})";
+  for (int i = 0; i < 100; ++i) REQUIRE(a.store->write("doc", "D" + std::to_string(i), OpKind::upsert, big, 0).ok());
+  REQUIRE(w.settle());
+  CHECK(w.edges.at("131016.counter-02").engine->counters().refused_messages == 0);
+  CHECK(w.edge_records("131016.counter-02") == w.hub_records("131016"));
+  CHECK(w.hub_records("131016").size() == 100);
+}

@@ -207,7 +207,7 @@ TEST_CASE("Delta files given to the linkage agent reach the hub exactly once", "
   std::ofstream(inbox / "resident" / "d100.txt") << "異動,100\n";
   s.start_edge({"131016", "linkage", false, true});
   REQUIRE(eventually([&] { return Stack::dump_records(s.hub_db("131016"), true).size() == 22; }));
-  CHECK(std::filesystem::exists(inbox / "rejected" / "bad.txt"));
-  CHECK(std::filesystem::exists(inbox / "rejected" / "bad.txt.reason.txt"));
+  CHECK(std::filesystem::exists(inbox / "rejected" / "tax-bad.txt"));
+  CHECK(std::filesystem::exists(inbox / "rejected" / "tax-bad.txt.reason.txt"));
   CHECK(s.hub_status()["counters"]["ops_applied"].get<std::uint64_t>() == 22);
 }

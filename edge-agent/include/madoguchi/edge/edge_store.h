@@ -105,6 +105,11 @@ class EdgeStore {
   Status load_identity(const std::string& municipality, const std::string& device);
   Status set_meta(const char* key, std::uint64_t value);
  public:
+  // Recovery when the hub has settled more operations of this device than this database made
+  // (the database was restored from a backup, or a new PC took over the device id): renumbers
+  // every unacknowledged operation to follow `hub_last`, so none of them is mistaken for one the
+  // hub already has. Nothing is lost; the renumbered operations are sent as new ones.
+  Status resequence_after(std::uint64_t hub_last);
   // Re-reads the counters from the database (after a caller's transaction was rolled back).
   Status reload_counters();
   // Re-reads the counters if another connection committed since the last call (SQLite's

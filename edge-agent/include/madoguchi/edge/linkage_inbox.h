@@ -6,7 +6,7 @@
 //     take it twice (the mark is checked first);
 //   - only after the commit is the file moved to <inbox>/done/ (a crash in between is harmless).
 // Files that are not valid UTF-8 text, are empty or larger than kMaxDeltaBytes go to
-// <inbox>/rejected/ with a .reason.txt beside them and change nothing else. File formats of
+// <inbox>/rejected/<source>-<name> with a .reason.txt beside them and change nothing else. File formats of
 // the real systems come in a later issue; the body carries the text as received.
 #pragma once
 
@@ -36,7 +36,7 @@ class LinkageInbox {
 
  private:
   Status take(const std::filesystem::path& file, const std::string& source, std::int64_t now_ms, InboxResult& result);
-  void reject(const std::filesystem::path& file, const std::string& why, InboxResult& result);
+  void reject(const std::filesystem::path& file, const std::string& source, const std::string& why, InboxResult& result);
 
   EdgeStore& store_;
   std::filesystem::path inbox_;

@@ -39,6 +39,7 @@ struct SyncCounters {
   std::uint64_t snapshots = 0;
   std::uint64_t refused_messages = 0;
   std::uint64_t sync_requests = 0;
+  std::uint64_t resequenced = 0;  // recoveries after a restored or replaced database
 };
 
 class SyncEngine {
