@@ -86,6 +86,9 @@ void SyncEngine::tick() {
       sync_outstanding_ = false;
       snapshot_id_ = 0;
       request_feed();
+    } else if (!sync_outstanding_ && now - sync_sent_at_ >= options_.feed_check) {
+      // A lost live feed message is otherwise noticed only with the next change: ask now and then.
+      request_feed();
     }
   }
   pump();

@@ -28,6 +28,7 @@ struct SyncOptions {
   std::size_t window_batches = 8;         // unacknowledged messages in flight
   std::chrono::milliseconds ack_timeout{5000};
   std::chrono::milliseconds sync_retry{5000};  // re-ask for the feed if no answer
+  std::chrono::milliseconds feed_check{30000};  // ask for the feed this often even when idle
 };
 
 struct SyncCounters {
