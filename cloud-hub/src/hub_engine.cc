@@ -237,6 +237,7 @@ void HubEngine::tick() {
     last_trim_ = now;
     for (auto& [muni, store] : stores_) {
       if (auto s = store->trim_feed(options_.feed_retention); !s) log_(LogLevel::error, "trimming feed: " + s.error().describe());
+      if (auto s = store->checkpoint(); !s) log_(LogLevel::error, "checkpoint: " + s.error().describe());
     }
   }
 }

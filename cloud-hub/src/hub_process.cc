@@ -24,6 +24,15 @@ namespace asio = boost::asio;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
+namespace {
+// Reads a TCP port, refusing values that would wrap around in a uint16_t.
+std::uint16_t port_value(const nlohmann::json& j, const char* key, std::uint16_t fallback) {
+  auto v = j.value(key, static_cast<std::int64_t>(fallback));
+  if (v < 0 || v > 65535) throw nlohmann::json::other_error::create(501, std::string(key) + " must be 0-65535", &j);
+  return static_cast<std::uint16_t>(v);
+}
+}  // namespace
+
 Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
   std::ifstream in(file);
   if (!in) return make_error(Errc::io, "cannot read " + file.string());
@@ -41,13 +50,13 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
     c.data_dir = j.value("data_dir", c.data_dir.string());
     c.registry_file = j.at("registry_file").get<std::string>();
     c.broker_host = j.value("broker_host", c.broker_host);
-    c.broker_port = j.value("broker_port", c.broker_port);
+    c.broker_port = port_value(j, "broker_port", c.broker_port);
     c.ca_file = j.at("ca_file").get<std::string>();
     c.cert_file = j.at("cert_file").get<std::string>();
     c.key_file = j.at("key_file").get<std::string>();
     c.instance = j.value("instance", c.instance);
     c.http_address = j.value("http_address", c.http_address);
-    c.http_port = j.value("http_port", c.http_port);
+    c.http_port = port_value(j, "http_port", c.http_port);
     c.feed_retention = j.value("feed_retention", c.feed_retention);
   } catch (const json::exception& e) {
     return make_error(Errc::malformed, file.string() + ": " + e.what());

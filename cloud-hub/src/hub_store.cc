@@ -96,6 +96,11 @@ Expected<p::Record> HubStore::apply_one(const std::string& origin, std::uint64_t
   if (!cur) return cur.error();
   const auto& current = *cur;
   bool absent = !current || current->deleted;
+  if (kind == p::OpKind::remove && absent) {
+    // Removing what is already gone has the outcome the sender wanted, whoever removed it.
+    *no_change = true;
+    return current ? *current : p::Record{entity, key, "", true, 0, origin, origin_seq};
+  }
   // The conflict rule (docs/protocol.md, EDGE-5): first at the hub wins. A change is applied if
   // it was based on the hub's current version, or if the record's last change came from the
   // same origin (whose stream is ordered, so it had seen that change), or if it creates a record
@@ -106,10 +111,6 @@ Expected<p::Record> HubStore::apply_one(const std::string& origin, std::uint64_t
     return Error{Errc::conflict, "record " + entity + "/" + key + " changed at the hub (version " +
                                      std::to_string(current ? current->version : 0) + ", this change was based on " +
                                      std::to_string(base_version) + ")"};
-  }
-  if (kind == p::OpKind::remove && absent) {
-    *no_change = true;  // removing what is not there: settled, nothing to announce
-    return current ? *current : p::Record{entity, key, "", true, 0, origin, origin_seq};
   }
   auto seq = next_feed_seq();
   if (!seq) return seq.error();

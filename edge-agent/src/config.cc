@@ -11,6 +11,15 @@ namespace madoguchi::edge {
 
 using nlohmann::json;
 
+namespace {
+// Reads a TCP port, refusing values that would wrap around in a uint16_t.
+std::uint16_t port_value(const nlohmann::json& j, const char* key, std::uint16_t fallback) {
+  auto v = j.value(key, static_cast<std::int64_t>(fallback));
+  if (v < 0 || v > 65535) throw nlohmann::json::other_error::create(501, std::string(key) + " must be 0-65535", &j);
+  return static_cast<std::uint16_t>(v);
+}
+}  // namespace
+
 Expected<EdgeConfig> parse_edge_config(std::string_view text) {
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return make_error(Errc::malformed, "edge config must be a JSON object");
@@ -36,7 +45,7 @@ Expected<EdgeConfig> parse_edge_config(std::string_view text) {
     }
     c.data_dir = j.value("data_dir", c.data_dir.string());
     c.broker_host = j.value("broker_host", c.broker_host);
-    c.broker_port = j.value("broker_port", c.broker_port);
+    c.broker_port = port_value(j, "broker_port", c.broker_port);
     c.ca_file = j.at("ca_file").get<std::string>();
     c.cert_file = j.at("cert_file").get<std::string>();
     c.key_file = j.at("key_file").get<std::string>();
@@ -45,12 +54,13 @@ Expected<EdgeConfig> parse_edge_config(std::string_view text) {
     c.reconnect_max_seconds = j.value("reconnect_max_seconds", c.reconnect_max_seconds);
     if (c.reconnect_max_seconds < 1) return make_error(Errc::malformed, "edge config: reconnect_max_seconds must be >= 1");
     c.http_address = j.value("http_address", c.http_address);
-    c.http_port = j.value("http_port", c.http_port);
+    c.http_port = port_value(j, "http_port", c.http_port);
     c.status_file = j.value("status_file", std::string());
     c.inbox_dir = j.value("inbox_dir", std::string());
     c.sync.batch_ops = j.value("batch_ops", c.sync.batch_ops);
     c.sync.window_batches = j.value("window_batches", c.sync.window_batches);
     c.sync.ack_timeout = std::chrono::milliseconds(j.value("ack_timeout_ms", static_cast<std::int64_t>(c.sync.ack_timeout.count())));
+    if (c.sync.ack_timeout.count() < 100) return make_error(Errc::malformed, "edge config: ack_timeout_ms must be >= 100");
   } catch (const json::exception& e) {
     return make_error(Errc::malformed, std::string("edge config: ") + e.what());
   }

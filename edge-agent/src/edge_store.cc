@@ -361,6 +361,10 @@ Status EdgeStore::apply_ack(const protocol::Ack& ack, std::int64_t now_ms) {
     }
     touched.emplace_back(std::move(entity), std::move(key));
   }
+  if (!ack.rejected.empty()) {
+    // Staff see the newest rejections; the list is bounded so it cannot grow for ever.
+    if (auto s = db_.exec("DELETE FROM rejections WHERE seq <= (SELECT max(seq) FROM rejections) - 10000"); !s) return s;
+  }
   if (ack.upto > acked_upto_) {
     auto del = db_.cached("DELETE FROM outbox WHERE seq <= ?1");
     if (!del) return del.error();

@@ -13,10 +13,12 @@ SyncEngine::SyncEngine(EdgeStore& store, Transport& transport, const Clock& cloc
   options_.batch_ops = std::clamp<std::size_t>(options_.batch_ops, 1, p::kMaxOpsPerBatch);
   options_.window_batches = std::max<std::size_t>(options_.window_batches, 1);
   send_cursor_ = store_.acked_upto() + 1;
+  ack_timeout_ = options_.ack_timeout;
 }
 
 void SyncEngine::on_connected() {
   inflight_.clear();
+  ack_timeout_ = options_.ack_timeout;
   send_cursor_ = store_.acked_upto() + 1;
   last_ack_progress_ = clock_.now();
   sync_outstanding_ = false;
@@ -72,14 +74,16 @@ void SyncEngine::tick() {
   }
   auto now = clock_.now();
   if (transport_.connected()) {
-    if (!inflight_.empty() && now - last_ack_progress_ >= options_.ack_timeout) {
+    if (!inflight_.empty() && now - last_ack_progress_ >= ack_timeout_) {
       // The hub did not confirm in time (message lost, hub restarting): send again from the
-      // first unacknowledged entry. The hub drops what it already has.
-      log_(LogLevel::warning, "no acknowledgement for " + std::to_string(options_.ack_timeout.count()) +
+      // first unacknowledged entry. The hub drops what it already has. Each timeout in a row
+      // doubles the wait (up to 60 s), so a hub that is down is not flooded.
+      log_(LogLevel::warning, "no acknowledgement for " + std::to_string(ack_timeout_.count()) +
                                   " ms; resending from seq " + std::to_string(store_.acked_upto() + 1));
       inflight_.clear();
       send_cursor_ = store_.acked_upto() + 1;
       last_ack_progress_ = now;
+      ack_timeout_ = std::min(ack_timeout_ * 2, std::chrono::milliseconds(60000));
       ++counters_.resends;
     }
     if (sync_outstanding_ && now - sync_sent_at_ >= options_.sync_retry) {
@@ -157,7 +161,10 @@ void SyncEngine::handle(const p::Ack& ack) {
       log_(LogLevel::warning, "hub rejected seq " + std::to_string(r.seq) + ": " + std::string(errc_name(r.code)));
     }
   }
-  if (store_.acked_upto() > before) last_ack_progress_ = clock_.now();
+  if (store_.acked_upto() > before) {
+    last_ack_progress_ = clock_.now();
+    ack_timeout_ = options_.ack_timeout;
+  }
   while (!inflight_.empty() && inflight_.front().last_seq <= store_.acked_upto()) inflight_.pop_front();
   if (ack.expect <= store_.last_seq() && ack.expect < send_cursor_ && inflight_.empty()) {
     // The hub is waiting for an entry it never got (a gap): go back to it.

@@ -110,3 +110,16 @@ TEST_CASE("The feed keeps only the newest entries after trimming", "[hub][store]
   CHECK(s->feed_after(0, 100)->size() == 10);
   CHECK(s->record_count().value() == 30);
 }
+
+TEST_CASE("Removing a record another counter already removed is settled, not a conflict", "[hub][store][conflict]") {
+  TempDir dir;
+  auto s = HubStore::open(dir / "131016.db", "131016");
+  REQUIRE(s.ok());
+  auto v = s->write_local("card", "k", OpKind::upsert, "{}", 0, 0)->version;
+  Op remove_a{1, "a:1", "card", "k", OpKind::remove, v, "", 0};
+  Op remove_b{1, "b:1", "card", "k", OpKind::remove, v, "", 0};
+  CHECK(s->apply_batch(batch("counter-01", {remove_a}), 0)->applied == 1);
+  auto b = s->apply_batch(batch("counter-02", {remove_b}), 0);
+  CHECK(b->newly_rejected == 0);
+  CHECK(s->feed_bounds()->head == 2);  // the second remove announced nothing
+}

@@ -25,7 +25,12 @@ Expected<Db> Db::open(const std::filesystem::path& path, const OpenOptions& opti
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
   sqlite3_extended_result_codes(raw, 1);
   if (!options.read_only) {
-    if (auto s = db.exec("PRAGMA journal_mode=WAL"); !s) return s.error();
+    auto st = db.prepare("PRAGMA journal_mode=WAL");
+    if (!st) return st.error();
+    auto row = st->step();
+    if (!row) return row.error();
+    std::string mode = *row ? st->column_text(0) : "";
+    if (mode != "wal") return Error{Errc::db, path.string() + ": could not switch to WAL mode (got '" + mode + "')"};
   }
   std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA synchronous=";
   pragmas += options.durability == Durability::full ? "FULL" : "NORMAL";

@@ -83,6 +83,7 @@ class SyncEngine {
   };
   std::deque<InFlight> inflight_;
   std::chrono::steady_clock::time_point last_ack_progress_{};
+  std::chrono::milliseconds ack_timeout_{5000};  // current, with backoff
 
   bool sync_outstanding_ = false;
   std::chrono::steady_clock::time_point sync_sent_at_{};

@@ -1,0 +1,42 @@
+#include <catch2/catch.hpp>
+
+#include "madoguchi/edge/config.h"
+
+using madoguchi::Errc;
+using madoguchi::edge::parse_edge_config;
+
+namespace {
+const std::string kBase = R"("municipality":"131016","device":"counter-01","ca_file":"ca.crt","cert_file":"d.crt","key_file":"d.key")";
+}
+
+TEST_CASE("An edge config with only the required keys gets the documented defaults", "[edge][config]") {
+  auto c = parse_edge_config("{" + kBase + "}");
+  REQUIRE(c.ok());
+  CHECK(c->broker_port == 8883);
+  CHECK(c->http_address == "127.0.0.1");
+  CHECK(c->http_port == 0);
+  CHECK(c->keepalive_seconds == 10);
+  CHECK(c->reconnect_max_seconds == 30);
+}
+
+TEST_CASE("Edge config mistakes are refused with the key named", "[edge][config]") {
+  struct Case {
+    std::string extra;
+    std::string mentions;
+  };
+  for (const auto& c : std::vector<Case>{{R"(,"brokr_port":1)", "brokr_port"},
+                                         {R"(,"broker_port":70000)", "broker_port"},
+                                         {R"(,"http_port":-1)", "http_port"},
+                                         {R"(,"keepalive_seconds":2)", "keepalive"},
+                                         {R"(,"role":"kiosk")", "role"},
+                                         {R"(,"role":"linkage")", "inbox_dir"},
+                                         {R"(,"ack_timeout_ms":5)", "ack_timeout_ms"}}) {
+    INFO(c.extra);
+    auto r = parse_edge_config("{" + kBase + c.extra + "}");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == Errc::malformed);
+    CHECK_THAT(r.error().message, Catch::Contains(c.mentions));
+  }
+  CHECK_FALSE(parse_edge_config(R"({"device":"counter-01"})").ok());
+  CHECK_FALSE(parse_edge_config("[]").ok());
+}
