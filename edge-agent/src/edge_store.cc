@@ -366,6 +366,15 @@ Status EdgeStore::apply_ack(const protocol::Ack& ack, std::int64_t now_ms) {
     if (auto s = db_.exec("DELETE FROM rejections WHERE seq <= (SELECT max(seq) FROM rejections) - 10000"); !s) return s;
   }
   if (ack.upto > acked_upto_) {
+    // Keys whose last pending operation is now confirmed are no longer pending. Only the keys of
+    // the acknowledged range are visited (a scan of every pending record made a replay of a big
+    // backlog quadratic: docs/performance.md).
+    auto clear = db_.cached(
+        "UPDATE records SET pending = 0 WHERE pending = 1 AND (entity, key) IN "
+        "(SELECT entity, key FROM outbox WHERE seq <= ?1) AND NOT EXISTS("
+        "SELECT 1 FROM outbox o WHERE o.entity = records.entity AND o.key = records.key AND o.seq > ?1)");
+    if (!clear) return clear.error();
+    if (auto s = (*clear)->bind(1, ack.upto).run(); !s) return s;
     auto del = db_.cached("DELETE FROM outbox WHERE seq <= ?1");
     if (!del) return del.error();
     if (auto s = (*del)->bind(1, ack.upto).run(); !s) return s;
@@ -373,13 +382,6 @@ Status EdgeStore::apply_ack(const protocol::Ack& ack, std::int64_t now_ms) {
   }
   for (const auto& [entity, key] : touched) {
     if (auto s = rebuild_view_key(entity, key); !s) return s;
-  }
-  // Keys whose last pending operation was just confirmed are no longer pending.
-  if (auto s = db_.exec(
-          "UPDATE records SET pending = 0 WHERE pending = 1 AND NOT EXISTS("
-          "SELECT 1 FROM outbox o WHERE o.entity = records.entity AND o.key = records.key)");
-      !s) {
-    return s;
   }
   if (auto s = tx->commit(); !s) return s;
   if (ack.upto > acked_upto_) acked_upto_ = ack.upto;

@@ -223,6 +223,8 @@ std::string render_mosquitto_conf(const BrokerOptions& o) {
   line("max_packet_size", std::to_string(o.max_packet_size));
   line("max_inflight_messages", std::to_string(o.max_inflight_messages));
   line("max_queued_messages", std::to_string(o.max_queued_messages));
+  // Acks and feed messages are small: do not hold them back for Nagle (docs/performance.md).
+  line("set_tcp_nodelay", "true");
   line("");
   if (o.log_file) {
     line("log_dest", "file " + o.log_file->string());

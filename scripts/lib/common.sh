@@ -8,6 +8,8 @@ BUILD_DIR="${MADOGUCHI_BUILD_DIR:-$MADOGUCHI_ROOT/build}"
 MADOGUCHI_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libboost-dev libsqlite3-dev libssl-dev libmosquitto-dev nlohmann-json3-dev catch2
+  libsodium-dev libmstch-dev
+  clang libclang-rt-14-dev
   mosquitto openssl
 )
 

@@ -68,6 +68,9 @@ Status Client::start() {
   if (!mosq_) return Error{Errc::transport, "mosquitto_new failed"};
   mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
   mosquitto_max_inflight_messages_set(mosq_, static_cast<unsigned int>(options_.max_inflight));
+  // Small TLS records must not wait for the peer's delayed ACK (Nagle): it cost up to 90 ms per
+  // batch in the latency benchmark (docs/performance.md).
+  mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1);
   int rc = mosquitto_tls_set(mosq_, options_.ca_file.c_str(), nullptr, options_.cert_file.c_str(), options_.key_file.c_str(), nullptr);
   if (rc != MOSQ_ERR_SUCCESS) return mosq_error("tls_set", rc);
   rc = mosquitto_tls_opts_set(mosq_, 1 /* SSL_VERIFY_PEER */, "tlsv1.2", nullptr);

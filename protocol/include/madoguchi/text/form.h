@@ -1,0 +1,39 @@
+// application/x-www-form-urlencoded bodies (HTML forms), parsed strictly: bounded size and field
+// count, valid percent-encoding, valid UTF-8 in every name and value. Pure, no I/O; fuzzed.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "madoguchi/error.h"
+
+namespace madoguchi::text {
+
+inline constexpr std::size_t kMaxFormBytes = 256 * 1024;
+inline constexpr std::size_t kMaxFormFields = 512;
+
+class Form {
+ public:
+  // The first value of a field, if present.
+  std::optional<std::string> get(std::string_view name) const;
+  // The first value, or "" when absent.
+  std::string value(std::string_view name) const;
+  // Every value of a repeated field (checkboxes), in order.
+  std::vector<std::string> all(std::string_view name) const;
+  bool has(std::string_view name) const;
+  const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
+
+ private:
+  friend Expected<Form> parse_form(std::string_view body);
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+// Errors: too_large (over kMaxFormBytes or kMaxFormFields), malformed (bad escape, NUL, invalid
+// UTF-8; the message names the field position, never the value).
+Expected<Form> parse_form(std::string_view body);
+
+}  // namespace madoguchi::text
