@@ -11,7 +11,9 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "madoguchi/console/app/console_app.h"
 #include "madoguchi/edge/api.h"
+#include "madoguchi/edge/console_store.h"
 #include "madoguchi/edge/edge_store.h"
 #include "madoguchi/edge/linkage_inbox.h"
 #include "madoguchi/edge/sync_engine.h"
@@ -63,6 +65,23 @@ class Agent {
       http_ = std::make_unique<http::Server>(io_, o, [this](const http::Request& r) { return handle_api(*api_ctx_, r); });
       if (auto s = http_->start(); !s) return s.error().with_context("starting the local API");
       log_(LogLevel::info, "local API on http://" + config_.http_address + ":" + std::to_string(http_->port()));
+    }
+    if (config_.console_port != 0) {
+      http::ServerOptions o;
+      o.address = config_.console_address;
+      o.port = config_.console_port;
+      o.cert_file = config_.console_tls_cert.string();
+      o.key_file = config_.console_tls_key.string();
+      // Forms only: sign-in and password change are a few hundred bytes.
+      o.body_limit = 64 * 1024;
+      console::app::ConsoleOptions co;
+      co.tls = !o.cert_file.empty();
+      console_store_ = std::make_unique<EdgeConsoleStore>(store_, clock_, [this] { engine_.tick(); });
+      console_ = std::make_unique<console::app::ConsoleApp>(*console_store_, clock_, co);
+      console_http_ = std::make_unique<http::Server>(io_, o, [this](const http::Request& r) { return console_->handle(r); });
+      if (auto s = console_http_->start(); !s) return s.error().with_context("starting the staff console");
+      log_(LogLevel::info, std::string("staff console on ") + (co.tls ? "https://" : "http://") + config_.console_address + ":" +
+                               std::to_string(console_http_->port()));
     }
     if (auto s = mqtt_.start(); !s) return s;
     signals_.async_wait([this](const boost::system::error_code&, int) { stop(); });
@@ -160,6 +179,7 @@ class Agent {
     log_(LogLevel::info, "stopping");
     tick_.cancel();
     if (http_) http_->stop();
+    if (console_http_) console_http_->stop();
     mqtt_.stop();
     io_.stop();
   }
@@ -176,6 +196,9 @@ class Agent {
   std::optional<LinkageInbox> inbox_;
   std::unique_ptr<ApiContext> api_ctx_;
   std::unique_ptr<http::Server> http_;
+  std::unique_ptr<EdgeConsoleStore> console_store_;
+  std::unique_ptr<console::app::ConsoleApp> console_;
+  std::unique_ptr<http::Server> console_http_;
   bool stopping_ = false;
   std::chrono::steady_clock::time_point last_inbox_scan_{}, last_status_{}, last_checkpoint_{};
 };

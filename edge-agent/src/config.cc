@@ -25,7 +25,8 @@ Expected<EdgeConfig> parse_edge_config(std::string_view text) {
   if (j.is_discarded() || !j.is_object()) return make_error(Errc::malformed, "edge config must be a JSON object");
   static const std::set<std::string> known = {
       "municipality", "device", "role", "data_dir", "broker_host", "broker_port", "ca_file", "cert_file", "key_file",
-      "keepalive_seconds", "reconnect_max_seconds", "http_address", "http_port", "status_file", "inbox_dir", "batch_ops", "window_batches",
+      "keepalive_seconds", "reconnect_max_seconds", "http_address", "http_port", "console_address", "console_port",
+      "console_tls_cert", "console_tls_key", "status_file", "inbox_dir", "batch_ops", "window_batches",
       "ack_timeout_ms"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (!known.count(it.key())) return make_error(Errc::malformed, "edge config: unknown key '" + it.key() + "'");
@@ -55,6 +56,10 @@ Expected<EdgeConfig> parse_edge_config(std::string_view text) {
     if (c.reconnect_max_seconds < 1) return make_error(Errc::malformed, "edge config: reconnect_max_seconds must be >= 1");
     c.http_address = j.value("http_address", c.http_address);
     c.http_port = port_value(j, "http_port", c.http_port);
+    c.console_address = j.value("console_address", c.console_address);
+    c.console_port = port_value(j, "console_port", c.console_port);
+    c.console_tls_cert = j.value("console_tls_cert", std::string());
+    c.console_tls_key = j.value("console_tls_key", std::string());
     c.status_file = j.value("status_file", std::string());
     c.inbox_dir = j.value("inbox_dir", std::string());
     c.sync.batch_ops = j.value("batch_ops", c.sync.batch_ops);
@@ -63,6 +68,9 @@ Expected<EdgeConfig> parse_edge_config(std::string_view text) {
     if (c.sync.ack_timeout.count() < 100) return make_error(Errc::malformed, "edge config: ack_timeout_ms must be >= 100");
   } catch (const json::exception& e) {
     return make_error(Errc::malformed, std::string("edge config: ") + e.what());
+  }
+  if (c.console_tls_cert.empty() != c.console_tls_key.empty()) {
+    return make_error(Errc::malformed, "edge config: console_tls_cert and console_tls_key go together");
   }
   if (c.role == Role::linkage && c.inbox_dir.empty()) return make_error(Errc::malformed, "edge config: linkage role needs inbox_dir");
   return c;

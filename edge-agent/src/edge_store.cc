@@ -478,6 +478,27 @@ Expected<std::optional<ViewRecord>> EdgeStore::get(const std::string& entity, co
   return out;
 }
 
+Expected<std::vector<ViewRecord>> EdgeStore::list_prefix_desc(const std::string& entity, const std::string& prefix,
+                                                                std::size_t limit) {
+  // A key range rather than LIKE: keys may hold '%' and '_', and the range uses the primary key.
+  // The upper bound is the prefix followed by U+FFFF's UTF-8 (above every character of a key).
+  auto st = db_.cached(
+      "SELECT entity, key, body, version, pending FROM records WHERE entity = ?1 AND key >= ?2 AND key < ?3 "
+      "ORDER BY key DESC LIMIT ?4");
+  if (!st) return st.error();
+  (*st)->bind(1, entity).bind(2, prefix).bind(3, prefix + "\xEF\xBF\xBF").bind(4, static_cast<std::int64_t>(limit));
+  std::vector<ViewRecord> out;
+  while (true) {
+    auto row = (*st)->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(ViewRecord{(*st)->column_text(0), (*st)->column_text(1), (*st)->column_text(2),
+                             (*st)->column_u64(3), (*st)->column_int(4) != 0});
+  }
+  (*st)->reset();
+  return out;
+}
+
 Expected<std::vector<ViewRecord>> EdgeStore::list(const std::string& entity, std::size_t limit, std::size_t offset) {
   auto st = db_.cached(
       "SELECT entity, key, body, version, pending FROM records WHERE (?1 = '' OR entity = ?1) "

@@ -11,6 +11,9 @@ MADOGUCHI_PACKAGES=(
   libsodium-dev libmstch-dev
   clang libclang-rt-14-dev
   mosquitto openssl
+  # The staff console's browser tests (tests/e2e): Chromium, Japanese fonts for its screenshots,
+  # node and npm for playwright-core (installed by npm ci from tests/e2e/package-lock.json).
+  chromium fonts-noto-cjk nodejs npm
 )
 
 log() { printf '\033[1m[madoguchi]\033[0m %s\n' "$*" >&2; }

@@ -40,3 +40,21 @@ TEST_CASE("Edge config mistakes are refused with the key named", "[edge][config]
   CHECK_FALSE(parse_edge_config(R"({"device":"counter-01"})").ok());
   CHECK_FALSE(parse_edge_config("[]").ok());
 }
+
+TEST_CASE("The staff console is off by default and answers only on the counter PC", "[edge][config]") {
+  auto c = parse_edge_config("{" + kBase + "}");
+  REQUIRE(c.ok());
+  CHECK(c->console_port == 0);
+  CHECK(c->console_address == "127.0.0.1");
+  CHECK(c->console_tls_cert.empty());
+  auto on = parse_edge_config("{" + kBase + R"(,"console_port":8443,"console_tls_cert":"c.pem","console_tls_key":"k.pem"})");
+  REQUIRE(on.ok());
+  CHECK(on->console_port == 8443);
+  CHECK(on->console_tls_key == "k.pem");
+}
+
+TEST_CASE("A console TLS certificate without its key is refused", "[edge][config]") {
+  auto c = parse_edge_config("{" + kBase + R"(,"console_port":8443,"console_tls_cert":"c.pem"})");
+  REQUIRE(!c.ok());
+  CHECK(c.error().message.find("console_tls_key") != std::string::npos);
+}

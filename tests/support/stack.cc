@@ -115,6 +115,10 @@ void Stack::start_edge(const EdgeSpec& spec) {
               {"ack_timeout_ms", 2000},
               {"http_port", e.http_port}};
   if (spec.linkage) cfg["inbox_dir"] = (dir_ / "edges" / name / "inbox").string();
+  if (spec.console) {
+    if (e.console_port == 0) e.console_port = free_port();
+    cfg["console_port"] = e.console_port;
+  }
   write_file(dir_ / "edges" / name / "edge.json", cfg.dump(2));
   e.process = Process::spawn({(bin_ / "madoguchi-edge").string(), "--config", (dir_ / "edges" / name / "edge.json").string()},
                              dir_ / "logs" / (name + ".log"));
@@ -143,6 +147,11 @@ std::uint64_t Stack::edge_put(const std::string& name, const std::string& entity
   auto r = http::request("127.0.0.1", edges_.at(name).http_port, "PUT", "/api/v1/records/" + entity + "/" + key, body);
   if (!r || r->status != 200) return 0;
   return json::parse(r->body).at("seq").get<std::uint64_t>();
+}
+
+std::uint16_t Stack::console_port(const std::string& name) const {
+  auto it = edges_.find(name);
+  return it == edges_.end() ? 0 : it->second.console_port;
 }
 
 json Stack::hub_status() {

@@ -23,6 +23,7 @@ struct EdgeSpec {
   std::string device;
   bool via_proxy = false;
   bool linkage = false;
+  bool console = false;  // also serve the staff console (on console_port(name))
 };
 
 class Stack {
@@ -46,6 +47,8 @@ class Stack {
   // PUT a record at an edge; returns the seq, or 0 if the edge refused or was unreachable.
   std::uint64_t edge_put(const std::string& name, const std::string& entity, const std::string& key, const std::string& body);
   nlohmann::json hub_status();
+  // The port of an edge's staff console (EdgeSpec::console), 0 if it has none.
+  std::uint16_t console_port(const std::string& name) const;
   int hub_put(const std::string& muni, const std::string& entity, const std::string& key, const std::string& body,
               std::uint64_t base_version, nlohmann::json* reply = nullptr);
 
@@ -66,6 +69,7 @@ class Stack {
   struct Edge {
     EdgeSpec spec;
     std::uint16_t http_port = 0;
+    std::uint16_t console_port = 0;
     Process process;
     std::unique_ptr<sim::FaultProxy> proxy;
   };

@@ -49,7 +49,6 @@ bool is_reserved(std::string_view name) {
 // Headers every response carries with exactly these values, whatever the handler set.
 constexpr std::pair<std::string_view, std::string_view> kForcedHeaders[] = {
     {"X-Content-Type-Options", "nosniff"},
-    {"Cache-Control", "no-store"},
     {"X-Frame-Options", "DENY"},
     {"Server", "madoguchi"},
 };
@@ -78,6 +77,11 @@ void add_security_headers(Response& r) {
     return iequals(header.first, "content-security-policy");
   });
   if (!has_csp) h.emplace_back("Content-Security-Policy", kDefaultCsp);
+  // Nothing is cached unless the handler says so (only static assets with a versioned URL do).
+  const bool has_cache_control = std::any_of(h.begin(), h.end(), [](const auto& header) {
+    return iequals(header.first, "cache-control");
+  });
+  if (!has_cache_control) h.emplace_back("Cache-Control", "no-store");
 }
 
 Response generic_500() { return Response::error(500, "internal", "internal server error"); }

@@ -27,6 +27,13 @@ struct EdgeConfig {
   int reconnect_max_seconds = 30;          // reconnect backoff doubles from 1 s up to this
   std::string http_address = "127.0.0.1";  // local API/console: this PC only by default (ACC-5)
   std::uint16_t http_port = 0;             // 0 = no HTTP listener
+  // The staff console (console/app/README.md). Its own port, so the JSON API above and the
+  // console can be exposed differently. 127.0.0.1: only the counter PC itself reaches it (ACC-5).
+  std::string console_address = "127.0.0.1";
+  std::uint16_t console_port = 0;          // 0 = no console
+  // Optional PEM paths; both set = HTTPS, with __Host-/Secure cookies. Neither = plain HTTP.
+  std::filesystem::path console_tls_cert;
+  std::filesystem::path console_tls_key;
   std::filesystem::path status_file;       // optional: JSON status rewritten every second
   std::filesystem::path inbox_dir;         // linkage role: delta files arrive here
   SyncOptions sync;                        // batching, window and timeouts (sync_engine.h)

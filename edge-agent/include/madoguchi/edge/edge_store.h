@@ -89,6 +89,10 @@ class EdgeStore {
 
   Expected<std::optional<ViewRecord>> get(const std::string& entity, const std::string& key);
   Expected<std::vector<ViewRecord>> list(const std::string& entity, std::size_t limit, std::size_t offset);
+  // Records of `entity` whose key starts with `prefix`, in descending key order, at most `limit`
+  // (the staff console's operation log: the newest entries of one device's chain).
+  Expected<std::vector<ViewRecord>> list_prefix_desc(const std::string& entity, const std::string& prefix,
+                                                     std::size_t limit);
   Expected<std::vector<RejectedOp>> rejections(std::size_t limit);
   Expected<StoreStats> stats();
 

@@ -96,8 +96,8 @@ struct ServerStats {
 // (400 without calling the handler on bad percent-encoding, NUL, ".." segments or a target that
 // is not an absolute path), calls the handler, turns exceptions and invalid responses into a
 // generic 500, and adds the security headers that every response carries:
-//   X-Content-Type-Options: nosniff, Cache-Control: no-store, X-Frame-Options: DENY,
-//   Server: madoguchi, and Content-Security-Policy: default-src 'none' unless the handler set one.
+//   X-Content-Type-Options: nosniff, X-Frame-Options: DENY, Server: madoguchi, and, unless the
+//   handler set its own, Cache-Control: no-store and Content-Security-Policy: default-src 'none'.
 // Reads method, target, headers, body and remote_address; overwrites path and query.
 Response dispatch(const Handler& handler, Request request);
 

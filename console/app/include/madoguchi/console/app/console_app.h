@@ -1,0 +1,124 @@
+// The staff console's request handler (ACC-1..5, SYS-3, SEC-2, SEC-3), shared by the edge agent
+// (counter PCs, works with the hub link down) and, later, the hub. A plain function from
+// http::Request to http::Response over narrow interfaces: the records behind it (ConsoleStore),
+// the time (Clock), and in-memory sessions, sign-in lockout and rate limits of its own. No socket,
+// no file, no wall clock: tests drive it with a ManualClock and an in-memory store.
+//
+// Routes (see README.md for the flow and the threat model):
+//   GET  /static/console.css   the style sheet (any query)
+//   GET  /                     home: the layout with the role's menus; 303 to /sign-in if signed out
+//   GET  /sign-in              the sign-in form (sets the double-submit CSRF cookie)
+//   POST /sign-in              sign in; 303 to / (or /password when a change is required)
+//   POST /sign-out             sign out (CSRF)
+//   GET  /password             change one's own password
+//   POST /password             (CSRF) checks the Settings' rules; signs the person out elsewhere
+//   GET  /<menu id>            a menu (permissions.h ids, e.g. /oplog, /phone_bookings): 403 when
+//                              the role does not have it; /oplog lists the person's own entries
+//   anything else              404
+// Every request with a session re-reads the account: disabled or deleted → signed out. The idle
+// timeout is Settings::session_idle, read on every request.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "madoguchi/console/lockout.h"
+#include "madoguchi/console/oplog.h"
+#include "madoguchi/console/permissions.h"
+#include "madoguchi/console/settings.h"
+#include "madoguchi/console/staff.h"
+#include "madoguchi/console/web/rate_limit.h"
+#include "madoguchi/console/web/session.h"
+#include "madoguchi/console/web/templates.h"
+#include "madoguchi/error.h"
+#include "madoguchi/http/server.h"
+#include "madoguchi/transport.h"
+
+namespace madoguchi::console::app {
+
+// The records the console reads and writes. Implementations: EdgeConsoleStore (edge-agent, over
+// the edge's view and outbox), an in-memory fake in the tests; the hub's will follow. Called on
+// the console's one thread only.
+class ConsoleStore {
+ public:
+  virtual ~ConsoleStore() = default;
+  // The account with this id; nullopt when there is none (or its record does not decode: an
+  // account that cannot be read cannot sign in). Errors: the store failed (db, io).
+  virtual Expected<std::optional<StaffAccount>> staff(std::string_view id) = 0;
+  // The stored roles (possibly none; the app applies effective_roles()). Records that do not
+  // decode are left out (least privilege: their accounts see no menu).
+  virtual Expected<std::vector<Role>> roles() = 0;
+  // The stored settings, or Settings{} while none is stored. Errors when the record is stored but
+  // does not decode (the app then uses Settings{} and says so nowhere else: see README.md).
+  virtual Expected<Settings> settings() = 0;
+  // Writes the account's record (replicates to the hub from an edge).
+  virtual Status save_staff(const StaffAccount& account) = 0;
+  // Appends one entry to this device's operation log chain (oplog.h). `detail` carries no
+  // personal data.
+  virtual Status append_oplog(std::string_view action, std::string_view staff_id, std::string_view target,
+                              std::string_view detail, std::int64_t at_ms) = 0;
+  // At most `limit` entries of the operation log made by staff_id (any device), newest first.
+  virtual Expected<std::vector<OpLogEntry>> recent_oplog(std::string_view staff_id, std::size_t limit) = 0;
+};
+
+// Every field has a safe default.
+struct ConsoleOptions {
+  // The console is served over TLS: cookies become __Host-/Secure (cookies.h).
+  bool tls = false;
+  // argon2id at the minimum cost for new hashes: tests only, never a running product.
+  bool fast_hashes_for_tests = false;
+  // Sign-in attempts per client address (POST /sign-in): bursts of 10, then one every 5 s.
+  web::RateLimitOptions sign_in_rate{};
+  web::SessionStoreOptions sessions{};
+  // Entries on the /oplog screen.
+  std::size_t oplog_page_entries = 50;
+};
+
+// Not thread-safe: one thread calls handle() (the io_context thread that runs the server).
+class ConsoleApp {
+ public:
+  ConsoleApp(ConsoleStore& store, const Clock& clock, ConsoleOptions options = {});
+  ConsoleApp(const ConsoleApp&) = delete;
+  ConsoleApp& operator=(const ConsoleApp&) = delete;
+
+  // Handles one request (after http::dispatch() decoded path and query). Never throws on input.
+  http::Response handle(const http::Request& request);
+
+  // Sessions alive now (for tests and status).
+  std::size_t sessions() const { return sessions_.size(); }
+  // Operation log entries that could not be written (the store failed); the request went on.
+  std::uint64_t oplog_failures() const { return oplog_failures_; }
+
+ private:
+  struct Context;  // one request's state (console_app.cc)
+  http::Response route(Context& c);
+  http::Response get_sign_in(Context& c, bool failed, bool throttled, std::string login_id, int status);
+  http::Response post_sign_in(Context& c);
+  http::Response post_sign_out(Context& c);
+  http::Response password_page(Context& c, const std::vector<web::FieldError>& errors, int status);
+  http::Response post_password(Context& c);
+  http::Response home(Context& c);
+  http::Response oplog_page(Context& c);
+  http::Response menu_page(Context& c, Menu menu);
+  http::Response error(Context& c, int status);
+  web::Layout layout(const Context& c, std::string title, std::optional<Menu> current) const;
+  void log(std::string_view action, std::string_view staff_id, std::string_view target, std::string_view detail);
+
+  ConsoleStore& store_;
+  const Clock& clock_;
+  ConsoleOptions options_;
+  web::Templates templates_;
+  web::SessionStore sessions_;
+  SignInGuard guard_;
+  web::RateLimiter sign_in_limiter_;
+  std::uint64_t oplog_failures_ = 0;
+};
+
+// The URL path of a menu: "/" + menu_id(m) ("/" for Menu::home).
+std::string menu_path(Menu m);
+
+}  // namespace madoguchi::console::app

@@ -1,0 +1,494 @@
+#include "madoguchi/console/app/console_app.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <utility>
+
+#include <mstch/mstch.hpp>
+
+#include "madoguchi/console/password.h"
+#include "madoguchi/console/web/cookies.h"
+#include "madoguchi/console/web/csrf.h"
+#include "madoguchi/console/web/page.h"
+#include "madoguchi/text/form.h"
+
+namespace madoguchi::console::app {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::string_view kHomePath = "/";
+
+std::string header(const http::Request& r, const std::string& name) {
+  auto it = r.headers.find(name);
+  return it == r.headers.end() ? std::string() : it->second;
+}
+
+bool is_get(const http::Request& r) { return r.method == "GET" || r.method == "HEAD"; }
+
+// Japanese texts of the password rules and problems (the domain speaks English, by field).
+std::vector<std::string> rule_texts(const PasswordRules& rules) {
+  std::vector<std::string> out;
+  out.push_back(std::to_string(rules.min_length) + "文字以上");
+  if (rules.require_upper) out.push_back("英大文字（A〜Z）を1文字以上含む");
+  if (rules.require_lower) out.push_back("英小文字（a〜z）を1文字以上含む");
+  if (rules.require_digit) out.push_back("数字（0〜9）を1文字以上含む");
+  if (rules.require_symbol) out.push_back("記号などの英数字以外の文字を1文字以上含む");
+  out.push_back("IDを含まない");
+  if (rules.history > 0) out.push_back("直近" + std::to_string(rules.history) + "回に使ったパスワードは使えない");
+  return out;
+}
+
+std::string problem_text(PasswordProblem p, const PasswordRules& rules) {
+  switch (p) {
+    case PasswordProblem::invalid_text: return "使用できない文字が含まれています。";
+    case PasswordProblem::too_long: return "長すぎます。" + std::to_string(kMaxPasswordBytes) + "バイト以内で入力してください。";
+    case PasswordProblem::too_short: return std::to_string(rules.min_length) + "文字以上で入力してください。";
+    case PasswordProblem::contains_id: return "IDを含めないでください。";
+    case PasswordProblem::missing_upper: return "英大文字（A〜Z）を1文字以上含めてください。";
+    case PasswordProblem::missing_lower: return "英小文字（a〜z）を1文字以上含めてください。";
+    case PasswordProblem::missing_digit: return "数字（0〜9）を1文字以上含めてください。";
+    case PasswordProblem::missing_symbol: return "記号などの英数字以外の文字を1文字以上含めてください。";
+  }
+  return "使用できないパスワードです。";
+}
+
+std::string action_label(std::string_view action) {
+  static const std::pair<std::string_view, std::string_view> kLabels[] = {
+      {"sign_in", "ログイン"},
+      {"sign_in.failure", "ログイン失敗"},
+      {"sign_in.locked", "ログインのロック"},
+      {"sign_in.refused_locked", "ロック中のログイン"},
+      {"sign_out", "ログアウト"},
+      {"sign_out.idle", "自動ログアウト（無操作）"},
+      {"sign_out.account_disabled", "ログアウト（アカウント無効）"},
+      {"password.change", "パスワード変更"},
+      {"password.change_failure", "パスワード変更の失敗"},
+      {"menu.forbidden", "権限のない画面へのアクセス"},
+  };
+  for (const auto& [id, label] : kLabels) {
+    if (id == action) return std::string(label);
+  }
+  return std::string(action);
+}
+
+// "2026-01-05 09:30:12" in Japan Standard Time (UTC+9, no daylight saving), the time staff read.
+std::string jst_time(std::int64_t at_ms) {
+  using namespace std::chrono;
+  const sys_time<milliseconds> t{milliseconds(at_ms)};
+  const auto local = t + 9h;
+  const auto day = floor<days>(local);
+  const year_month_day ymd{day};
+  const hh_mm_ss<milliseconds> hms{floor<milliseconds>(local - day)};
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u %02ld:%02ld:%02ld", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
+                static_cast<long>(hms.seconds().count()));
+  return buf;
+}
+
+// The oplog screen's content. console/web has no table page yet, and this change may not add
+// templates there; so the table is rendered here (mstch escapes every value, as in console/web)
+// and put in place of the "message" page's notice (see splice_content).
+constexpr const char* kOplogContent =
+    "<p>{{staff_id}} の最近の操作です（新しい順、最大{{limit}}件）。</p>\n"
+    "{{#has_entries}}\n"
+    "<table class=\"oplog\">\n"
+    "<caption>操作ログ</caption>\n"
+    "<thead><tr><th scope=\"col\">日時</th><th scope=\"col\">操作</th><th scope=\"col\">対象</th>"
+    "<th scope=\"col\">端末</th></tr></thead>\n"
+    "<tbody>\n"
+    "{{#entries}}<tr><td>{{time}}</td><td>{{action}}</td><td>{{target}}</td><td>{{device}}</td></tr>\n{{/entries}}"
+    "</tbody>\n</table>\n"
+    "{{/has_entries}}\n"
+    "{{^has_entries}}<p>操作ログはまだありません。</p>{{/has_entries}}\n";
+
+constexpr std::string_view kContentMarker = "MADOGUCHI-APP-CONTENT-7f3a";
+
+// Replaces the notice holding kContentMarker (message.mustache: <div class="notice" ...><p>marker
+// </p></div>) with `content`. Empty when the page does not have that shape (a template change).
+std::string splice_content(const std::string& page, const std::string& content) {
+  const auto marker = page.find(kContentMarker);
+  if (marker == std::string::npos) return {};
+  const auto open = page.rfind("<div class=\"notice\"", marker);
+  const auto close = page.find("</div>", marker);
+  if (open == std::string::npos || close == std::string::npos) return {};
+  return page.substr(0, open) + content + page.substr(close + 6);
+}
+
+}  // namespace
+
+std::string menu_path(Menu m) {
+  if (m == Menu::home) return std::string(kHomePath);
+  return "/" + std::string(menu_id(m));
+}
+
+struct ConsoleApp::Context {
+  const http::Request& req;
+  web::TimePoint now;
+  std::int64_t wall_ms = 0;
+  Settings settings;
+  std::vector<Role> roles;
+  std::optional<web::Session> session;  // a live session, re-checked against its account
+  std::optional<StaffAccount> account;
+  const Role* role = nullptr;
+  bool session_ended = false;  // the browser came with a session that just ended
+  std::optional<text::Form> form;
+  std::vector<std::pair<std::string, std::string>> headers;  // added to the response (Set-Cookie)
+
+  bool signed_in() const { return session.has_value(); }
+};
+
+ConsoleApp::ConsoleApp(ConsoleStore& store, const Clock& clock, ConsoleOptions options)
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      sessions_(options.sessions),
+      sign_in_limiter_(options.sign_in_rate) {}
+
+void ConsoleApp::log(std::string_view action, std::string_view staff_id, std::string_view target,
+                     std::string_view detail) {
+  // A failing log write must not stop the console (staff must still be able to sign out); it is
+  // counted so a status page can show it.
+  if (!store_.append_oplog(action, staff_id, target, detail, clock_.wall_ms())) ++oplog_failures_;
+}
+
+web::Layout ConsoleApp::layout(const Context& c, std::string title, std::optional<Menu> current) const {
+  web::Layout l;
+  l.title = std::move(title);
+  l.service_name = c.settings.service_name;
+  l.municipality_name = c.settings.municipality_name;
+  if (web::is_local_path(c.settings.logo_path)) l.emblem_url = c.settings.logo_path;
+  if (c.session && c.account) {
+    l.staff_name = c.account->name;
+    l.csrf_token = c.session->csrf_token;
+    // While a password change is due, no menu is offered (ACC-4).
+    if (c.role && !password_change_required(*c.account, c.settings.password, c.wall_ms)) {
+      for (Menu m : visible_menus(*c.role)) {
+        l.menus.push_back({std::string(menu_label(m)), menu_path(m), current == m});
+      }
+    }
+  }
+  return l;
+}
+
+namespace {
+http::Response with_headers(http::Response r, const std::vector<std::pair<std::string, std::string>>& headers) {
+  for (const auto& h : headers) r.headers.push_back(h);
+  return r;
+}
+}  // namespace
+
+http::Response ConsoleApp::error(Context& c, int status) {
+  auto ctx = web::layout_context(layout(c, "", std::nullopt));
+  return with_headers(web::error_page(templates_, status, ctx ? *ctx : mstch::map{}), c.headers);
+}
+
+http::Response ConsoleApp::handle(const http::Request& request) {
+  if (request.path == web::kStaticCssPath) {
+    if (!is_get(request)) return http::Response::text(405, "method not allowed");
+    return web::static_css();
+  }
+  Context c{request, clock_.now(), clock_.wall_ms(), {}, {}, {}, {}, nullptr, false, {}, {}};
+  if (auto s = store_.settings(); s) c.settings = std::move(*s);
+  guard_.set_limits(sign_in_limits(c.settings.password));
+  auto roles = store_.roles();
+  if (!roles) return error(c, 503);
+  c.roles = effective_roles(std::move(*roles));
+
+  const std::string session_cookie = web::cookie_name(web::kSessionCookie, options_.tls);
+  auto sid = web::find_cookie(header(request, "cookie"), session_cookie);
+  if (!sid) return error(c, 400);
+  if (*sid) {
+    // Looked up with the longest lifetime as idle bound, so that an idle session is still found
+    // here and its sign-out can be logged with the person's id; the Settings' idle timeout is
+    // applied just below.
+    auto found = sessions_.find(**sid, request.remote_address, c.now,
+                                std::chrono::duration_cast<std::chrono::seconds>(options_.sessions.max_lifetime));
+    if (found) {
+      web::Session s = **found;
+      auto account = store_.staff(s.staff_id);
+      if (!account) return error(c, 503);
+      if (c.now - s.last_seen >= c.settings.session_idle) {
+        sessions_.destroy(s.id);
+        log("sign_out.idle", s.staff_id, "", "");
+        c.session_ended = true;
+      } else if (!*account || !(*account)->enabled) {
+        sessions_.destroy(s.id);
+        log("sign_out.account_disabled", s.staff_id, "staff/" + s.staff_id, "");
+        c.session_ended = true;
+      } else {
+        c.session = std::move(s);
+        c.account = std::move(**account);
+        c.role = find_role(c.roles, c.account->role_id);
+      }
+    } else {
+      // Unknown, expired or presented by another client (the session was deleted: a leaked
+      // cookie, ACC-5). Either way the browser's cookie is dead.
+      c.session_ended = true;
+    }
+    if (c.session_ended) c.headers.emplace_back("Set-Cookie", web::clear_cookie(web::kSessionCookie, options_.tls));
+  }
+
+  if (web::requires_csrf(request.method)) {
+    auto form = text::parse_form(request.body);
+    if (!form) return error(c, 400);
+    c.form = std::move(*form);
+    // The sign-in form has its own double-submit token (checked in post_sign_in).
+    if (c.session && request.path != web::kSignInPath) {
+      if (!web::check_csrf(*c.session, *c.form)) return error(c, 403);
+    }
+  }
+  if (c.session) (void)sessions_.touch(c.session->id, c.now);
+  return route(c);
+}
+
+http::Response ConsoleApp::route(Context& c) {
+  const std::string& path = c.req.path;
+  const bool get = is_get(c.req);
+  const bool post = c.req.method == "POST";
+
+  if (path == web::kSignInPath) {
+    if (get) {
+      if (c.signed_in()) return with_headers(web::see_other(kHomePath), c.headers);
+      return get_sign_in(c, false, false, "", 200);
+    }
+    if (post) return post_sign_in(c);
+    return error(c, 405);
+  }
+  if (path == web::kSignOutPath) {
+    if (post) return post_sign_out(c);
+    return error(c, 405);
+  }
+
+  // Everything below needs a session.
+  if (!c.signed_in()) {
+    const bool known = path == kHomePath || path == web::kPasswordPath ||
+                       std::any_of(all_menus().begin(), all_menus().end(),
+                                   [&](Menu m) { return path == menu_path(m); });
+    if (!known) return error(c, 404);
+    return with_headers(web::see_other(web::kSignInPath), c.headers);
+  }
+  if (path == web::kPasswordPath) {
+    if (get) return password_page(c, {}, 200);
+    if (post) return post_password(c);
+    return error(c, 405);
+  }
+  // ACC-4: after a reset (or when the password expired) the person may only change it.
+  if (password_change_required(*c.account, c.settings.password, c.wall_ms)) {
+    return with_headers(web::see_other(web::kPasswordPath), c.headers);
+  }
+  if (path == kHomePath) {
+    if (!get) return error(c, 405);
+    return home(c);
+  }
+  for (Menu m : all_menus()) {
+    if (m == Menu::home || path != menu_path(m)) continue;
+    if (!c.role || !allowed(*c.role, m)) {
+      // SEC-2: enforced here, whatever the navigation showed. Logged: it is a sign of probing.
+      log("menu.forbidden", c.account->id, "menu/" + std::string(menu_id(m)), "");
+      return error(c, 403);
+    }
+    if (!get) return error(c, 405);
+    return menu_page(c, m);
+  }
+  return error(c, 404);
+}
+
+http::Response ConsoleApp::get_sign_in(Context& c, bool failed, bool throttled, std::string login_id, int status) {
+  const std::string token = web::random_token();
+  auto cookie = web::set_cookie(web::kSignInCookie, token, options_.tls, std::chrono::seconds(3600));
+  if (!cookie) return error(c, 500);
+  c.headers.emplace_back("Set-Cookie", *cookie);
+  auto ctx = web::layout_context(layout(c, "ログイン", std::nullopt));
+  if (!ctx) return error(c, 500);
+  ctx->insert_or_assign("login_id", std::move(login_id));
+  ctx->insert_or_assign("failed", failed);
+  ctx->insert_or_assign("throttled", throttled);
+  ctx->insert_or_assign("csrf_token", token);
+  return with_headers(web::page(templates_, status, "sign_in", *ctx), c.headers);
+}
+
+http::Response ConsoleApp::post_sign_in(Context& c) {
+  const text::Form& form = *c.form;
+  auto presented = web::find_cookie(header(c.req, "cookie"), web::cookie_name(web::kSignInCookie, options_.tls));
+  if (!presented || !*presented || !web::check_token(**presented, form)) return error(c, 403);
+  const std::string client = c.req.remote_address;
+  std::string id = form.value("login_id");
+  const std::string password = form.value("password");
+  if (id.size() > kMaxStaffIdBytes) id.resize(kMaxStaffIdBytes);  // never echo or track more
+
+  if (!sign_in_limiter_.allow(client, c.now)) return get_sign_in(c, false, true, id, 429);
+
+  std::optional<StaffAccount> account;
+  if (validate_staff_id(id)) {
+    auto a = store_.staff(id);
+    if (!a) return error(c, 503);
+    account = std::move(*a);
+  }
+  if (!guard_.check(id, client, c.now)) {
+    // Locked: refused before any password is verified, with the same message as a wrong one.
+    log("sign_in.refused_locked", account ? id : "", account ? "staff/" + id : "", "");
+    return get_sign_in(c, true, false, id, 200);
+  }
+  // Unknown IDs cost the same as known ones: one interactive-cost verify (password.h).
+  const std::string_view hash = account ? std::string_view(account->password_hash) : kDummyPasswordHash;
+  const bool password_ok = password.size() <= kMaxPasswordBytes && verify_password(hash, password);
+  if (!password_ok || !account || !account->enabled) {
+    const bool locked = guard_.record_failure(id, client, c.now);
+    // An unknown ID is not logged as typed: it may be a password typed into the wrong field.
+    const std::string who = account ? id : "";
+    const std::string target = account ? "staff/" + id : "";
+    log("sign_in.failure", who, target, !account ? "unknown id" : (!account->enabled ? "account disabled" : "wrong password"));
+    if (locked) log("sign_in.locked", who, target, "");
+    return get_sign_in(c, true, false, id, 200);
+  }
+  guard_.record_success(id, client);
+  if (needs_rehash(account->password_hash, options_.fast_hashes_for_tests)) {
+    // An old cost: upgrade now that the password is known (password.h). Best effort.
+    if (auto h = hash_password(password, options_.fast_hashes_for_tests); h) {
+      account->password_hash = *h;
+      (void)store_.save_staff(*account);
+    }
+  }
+  // No fixation: whatever session the browser had is dropped and a new one made.
+  if (c.session) sessions_.destroy(c.session->id);
+  web::Session s = sessions_.create(id, client, c.now);
+  auto cookie = web::set_cookie(web::kSessionCookie, s.id, options_.tls);
+  if (!cookie) return error(c, 500);
+  log("sign_in", id, "staff/" + id, "");
+  c.headers.clear();
+  c.headers.emplace_back("Set-Cookie", *cookie);
+  c.headers.emplace_back("Set-Cookie", web::clear_cookie(web::kSignInCookie, options_.tls));
+  const bool change = password_change_required(*account, c.settings.password, c.wall_ms);
+  return with_headers(web::see_other(change ? web::kPasswordPath : kHomePath), c.headers);
+}
+
+http::Response ConsoleApp::post_sign_out(Context& c) {
+  if (c.session) {
+    sessions_.destroy(c.session->id);
+    log("sign_out", c.session->staff_id, "", "");
+    c.headers.emplace_back("Set-Cookie", web::clear_cookie(web::kSessionCookie, options_.tls));
+  }
+  return with_headers(web::see_other(web::kSignInPath), c.headers);
+}
+
+http::Response ConsoleApp::password_page(Context& c, const std::vector<web::FieldError>& errors, int status) {
+  const bool required = password_change_required(*c.account, c.settings.password, c.wall_ms);
+  auto ctx = web::layout_context(layout(c, "パスワード変更", std::nullopt));
+  if (!ctx) return error(c, 500);
+  mstch::array rules;
+  for (auto& r : rule_texts(c.settings.password)) rules.emplace_back(std::move(r));
+  ctx->insert_or_assign("csrf_token", c.session->csrf_token);
+  ctx->insert_or_assign("password_rules", std::move(rules));
+  ctx->insert_or_assign("change_required", required);
+  if (!web::add_field_errors(*ctx, errors)) return error(c, 500);
+  return with_headers(web::page(templates_, status, "password_change", *ctx), c.headers);
+}
+
+http::Response ConsoleApp::post_password(Context& c) {
+  const text::Form& form = *c.form;
+  const std::string current = form.value("current_password");
+  const std::string next = form.value("new_password");
+  const std::string confirm = form.value("confirm_password");
+  const StaffAccount& account = *c.account;
+  const std::string& client = c.req.remote_address;
+  std::vector<web::FieldError> errors;
+
+  // The current password is asked again, so a session left open cannot take the account over;
+  // wrong guesses count towards the lockout like sign-in failures do.
+  const bool current_ok = guard_.check(account.id, client, c.now) && current.size() <= kMaxPasswordBytes &&
+                          verify_password(account.password_hash, current);
+  if (!current_ok) {
+    (void)guard_.record_failure(account.id, client, c.now);
+    errors.push_back({"current_password", "現在のパスワードが正しくありません。"});
+  }
+  for (PasswordProblem p : password_problems(c.settings.password, next, account.id)) {
+    errors.push_back({"new_password", problem_text(p, c.settings.password)});
+  }
+  if (next != confirm) errors.push_back({"confirm_password", "確認用のパスワードが新しいパスワードと一致しません。"});
+  StaffAccount updated = account;
+  if (errors.empty()) {
+    auto s = set_password(updated, c.settings.password, next, c.wall_ms, false, options_.fast_hashes_for_tests);
+    if (!s) {
+      if (s.error().code != Errc::invalid_argument) return error(c, 500);
+      // The rules were checked above, so what is left is the history rule.
+      errors.push_back({"new_password", "以前に使ったパスワードは使えません。"});
+    }
+  }
+  if (!errors.empty()) {
+    log("password.change_failure", account.id, "staff/" + account.id, current_ok ? "rules not met" : "wrong current password");
+    return password_page(c, errors, 422);
+  }
+  if (!store_.save_staff(updated)) return error(c, 503);
+  guard_.record_success(account.id, client);
+  // Signed out everywhere else (a leaked session dies with the old password), in again here.
+  sessions_.destroy_all_for(account.id);
+  web::Session s = sessions_.create(account.id, client, c.now);
+  auto cookie = web::set_cookie(web::kSessionCookie, s.id, options_.tls);
+  if (!cookie) return error(c, 500);
+  c.headers.emplace_back("Set-Cookie", *cookie);
+  c.session = s;
+  c.account = updated;
+  log("password.change", account.id, "staff/" + account.id, "");
+  auto ctx = web::layout_context(layout(c, "パスワード変更", std::nullopt));
+  if (!ctx) return error(c, 500);
+  ctx->insert_or_assign("message", std::string("パスワードを変更しました。"));
+  ctx->insert_or_assign("next_url", std::string(kHomePath));
+  ctx->insert_or_assign("next_label", std::string("ホームへ"));
+  return with_headers(web::page(templates_, 200, "message", *ctx), c.headers);
+}
+
+http::Response ConsoleApp::home(Context& c) {
+  auto ctx = web::layout_context(layout(c, "ホーム", Menu::home));
+  if (!ctx) return error(c, 500);
+  const bool any = c.role && !visible_menus(*c.role).empty();
+  ctx->insert_or_assign("message", c.account->name + "さん、ようこそ。" +
+                                       (any ? std::string("メニューから業務を選んでください。")
+                                            : std::string("使えるメニューがありません。管理者にお問い合わせください。")));
+  return with_headers(web::page(templates_, 200, "message", *ctx), c.headers);
+}
+
+http::Response ConsoleApp::menu_page(Context& c, Menu m) {
+  if (m == Menu::oplog) return oplog_page(c);
+  auto ctx = web::layout_context(layout(c, std::string(menu_label(m)), m));
+  if (!ctx) return error(c, 500);
+  ctx->insert_or_assign("message", "「" + std::string(menu_label(m)) + "」の画面は準備中です。");
+  ctx->insert_or_assign("next_url", std::string(kHomePath));
+  ctx->insert_or_assign("next_label", std::string("ホームへ戻る"));
+  return with_headers(web::page(templates_, 200, "message", *ctx), c.headers);
+}
+
+http::Response ConsoleApp::oplog_page(Context& c) {
+  auto entries = store_.recent_oplog(c.account->id, options_.oplog_page_entries);
+  if (!entries) return error(c, 503);
+  mstch::array rows;
+  for (const OpLogEntry& e : *entries) {
+    rows.emplace_back(mstch::map{{"time", jst_time(e.at_ms)},
+                                 {"action", action_label(e.action)},
+                                 {"target", e.target},
+                                 {"device", e.device}});
+  }
+  const bool has_entries = !rows.empty();
+  std::string content;
+  try {
+    content = mstch::render(kOplogContent, mstch::map{{"staff_id", c.account->id},
+                                                      {"limit", std::to_string(options_.oplog_page_entries)},
+                                                      {"has_entries", has_entries},
+                                                      {"entries", std::move(rows)}});
+  } catch (...) {
+    return error(c, 500);
+  }
+  auto ctx = web::layout_context(layout(c, std::string(menu_label(Menu::oplog)), Menu::oplog));
+  if (!ctx) return error(c, 500);
+  ctx->insert_or_assign("message", std::string(kContentMarker));
+  auto rendered = templates_.render("message", *ctx);
+  if (!rendered) return error(c, 500);
+  std::string body = splice_content(*rendered, content);
+  if (body.empty()) return error(c, 500);
+  return with_headers(web::html(200, std::move(body)), c.headers);
+}
+
+}  // namespace madoguchi::console::app

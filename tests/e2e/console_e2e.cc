@@ -1,0 +1,158 @@
+// Drives the staff console end to end: a Stack (real broker, hub and an edge agent serving the
+// console), accounts put in at the hub's API, and a real headless Chromium (console.test.mjs)
+// signing in at the edge; then the edge's link to the broker is cut and staff still sign in
+// (EDGE-3), and the operation log written offline reaches the hub once the link is back (SYS-3).
+//
+// Exit codes: 0 passed, 1 failed, 77 skipped (chromium, node or playwright-core unavailable).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include "madoguchi/console/password.h"
+#include "madoguchi/console/settings.h"
+#include "madoguchi/console/staff.h"
+#include "madoguchi/protocol/topics.h"
+#include "process.h"
+#include "stack.h"
+#include "temp_dir.h"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using madoguchi::testing::eventually;
+
+namespace {
+
+constexpr int kSkip = 77;
+constexpr const char* kMuni = "131016";
+constexpr const char* kAdminPw = "Admin-Pass-2026";
+constexpr const char* kClerkPw = "Clerk-Pass-2026";
+
+int skip(const std::string& why) {
+  std::cout << "SKIPPED: " << why << "\n";
+  return kSkip;
+}
+
+bool executable(const fs::path& p) { return ::access(p.c_str(), X_OK) == 0; }
+
+std::string staff_body(const std::string& id, const std::string& name, const std::string& role, const char* pw) {
+  madoguchi::console::StaffAccount a;
+  a.id = id;
+  a.name = name;
+  a.role_id = role;
+  auto hash = madoguchi::console::hash_password(pw);
+  if (!hash) throw std::runtime_error(hash.error().describe());
+  a.password_hash = *hash;
+  a.must_change_password = false;
+  a.password_changed_ms = 1'767'225'600'000;
+  return madoguchi::console::staff_to_json(a).dump();
+}
+
+int run_node(const std::string& phase) {
+  ::setenv("CONSOLE_PHASE", phase.c_str(), 1);
+  const std::string cmd = "node --test --test-reporter=spec '" + std::string(MADOGUCHI_E2E_DIR) + "/console.test.mjs'";
+  std::cout << "== " << cmd << " (phase " << phase << ")\n" << std::flush;
+  const int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : 1;
+}
+
+bool edge_has(madoguchi::testing::Stack& s, const std::string& edge, const std::string& entity, const std::string& key) {
+  try {
+    return s.edge_get(edge, "/api/v1/records/" + entity + "/" + key).contains("body");
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
+
+int main() {
+  const fs::path e2e_dir = MADOGUCHI_E2E_DIR;
+  const char* chromium_env = std::getenv("CHROMIUM");
+  const fs::path chromium = chromium_env ? chromium_env : "/usr/bin/chromium";
+  if (!executable(chromium)) return skip(chromium.string() + " not found (apt-get install chromium)");
+  if (std::system("node --version >/dev/null 2>&1") != 0) return skip("node not found (apt-get install nodejs npm)");
+  if (!fs::exists(e2e_dir / "node_modules" / "playwright-core")) {
+    const std::string cmd = "cd '" + e2e_dir.string() + "' && npm ci --no-audit --no-fund >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0) return skip("npm ci in " + e2e_dir.string() + " failed (no registry access?)");
+  }
+
+  try {
+    madoguchi::testing::TempDir tmp;
+    madoguchi::testing::Stack s(tmp.path(), MADOGUCHI_BIN_DIR);
+    s.start_broker();
+    s.start_hub();
+    s.start_edge({.municipality = kMuni, .device = "counter-01", .via_proxy = true, .linkage = false, .console = true});
+    const std::string edge = madoguchi::protocol::device_identity(kMuni, "counter-01");
+
+    // The first administrator and a clerk, put in at the hub (the hub's console comes later).
+    madoguchi::console::Settings settings;
+    settings.municipality_name = "サンプル区";
+    if (s.hub_put(kMuni, "setting", "system", madoguchi::console::settings_to_json(settings).dump(), 0) != 200 ||
+        s.hub_put(kMuni, "staff", "admin01", staff_body("admin01", "管理 太郎", "administrator", kAdminPw), 0) != 200 ||
+        s.hub_put(kMuni, "staff", "clerk01", staff_body("clerk01", "窓口 花子", "counter_clerk", kClerkPw), 0) != 200) {
+      std::cerr << "FAILED: the hub refused the accounts\n";
+      return 1;
+    }
+    if (!eventually([&] { return edge_has(s, edge, "staff", "clerk01") && edge_has(s, edge, "setting", "system"); }, 30s)) {
+      std::cerr << "FAILED: the accounts did not replicate to the edge\n";
+      return 1;
+    }
+
+    const std::string url = "http://127.0.0.1:" + std::to_string(s.console_port(edge));
+    ::setenv("CONSOLE_URL", url.c_str(), 1);
+    ::setenv("CHROMIUM", chromium.c_str(), 1);
+    ::setenv("ADMIN_ID", "admin01", 1);
+    ::setenv("ADMIN_PASSWORD", kAdminPw, 1);
+    ::setenv("CLERK_ID", "clerk01", 1);
+    ::setenv("CLERK_PASSWORD", kClerkPw, 1);
+    ::setenv("PROFILE_DIR", (tmp.path() / "chromium").c_str(), 1);
+    if (run_node("online") != 0) return 1;
+
+    auto hub_oplog_from_edge = [&] {
+      int n = 0;
+      for (const auto& line : madoguchi::testing::Stack::dump_records(s.hub_db(kMuni), true)) {
+        n += line.rfind("oplog/counter-01:", 0) == 0 && line.find("\"staff_id\":\"clerk01\"") != std::string::npos;
+      }
+      return n;
+    };
+    // Everything of the online phase is at the hub before the link is cut.
+    if (!eventually([&] { return s.edge_get(edge, "/api/v1/status")["outbox_depth"].get<int>() == 0; }, 30s)) {
+      std::cerr << "FAILED: the edge's outbox did not drain\n";
+      return 1;
+    }
+    const int online_entries = hub_oplog_from_edge();
+
+    // Cut the edge's link to the broker; the console keeps working from the edge's records.
+    s.proxy(edge).set_mode(madoguchi::sim::FaultMode::drop);
+    if (!eventually([&] { return !s.edge_get(edge, "/api/v1/status")["connected"].get<bool>(); }, 30s)) {
+      std::cerr << "FAILED: the edge did not notice the cut link\n";
+      return 1;
+    }
+    if (run_node("offline") != 0) return 1;
+    const auto offline = s.edge_get(edge, "/api/v1/status");
+    std::cout << "edge status after the offline phase: connected " << offline["connected"].dump() << ", outbox_depth "
+              << offline["outbox_depth"].dump() << "\n";
+    if (offline["connected"].get<bool>() || hub_oplog_from_edge() != online_entries) {
+      std::cerr << "FAILED: the offline phase did not run offline\n";
+      return 1;
+    }
+
+    // The link returns: the operation log written offline arrives at the hub.
+    s.proxy(edge).set_mode(madoguchi::sim::FaultMode::pass);
+    // The offline phase signs clerk01 in and out: two entries.
+    if (!eventually([&] { return hub_oplog_from_edge() >= online_entries + 2; }, 60s)) {
+      std::cerr << "FAILED: the offline operation log did not reach the hub (" << hub_oplog_from_edge() << " entries)\n";
+      return 1;
+    }
+    std::cout << "PASSED: console in Chromium online and offline; clerk01's oplog entries from counter-01 at the hub: "
+              << online_entries << " after the online phase, " << hub_oplog_from_edge() << " after the link returned\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "FAILED: " << e.what() << "\n";
+    return 1;
+  }
+}
