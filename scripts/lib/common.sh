@@ -10,7 +10,7 @@ MADOGUCHI_PACKAGES=(
   libboost-dev libsqlite3-dev libssl-dev libmosquitto-dev nlohmann-json3-dev catch2
   libsodium-dev libmstch-dev
   clang libclang-rt-14-dev
-  mosquitto openssl
+  mosquitto openssl curl
   # The staff console's browser tests (tests/e2e): Chromium, Japanese fonts for its screenshots,
   # node and npm for playwright-core (installed by npm ci from tests/e2e/package-lock.json).
   chromium fonts-noto-cjk nodejs npm
@@ -21,6 +21,10 @@ log() { printf '\033[1m[madoguchi]\033[0m %s\n' "$*" >&2; }
 ensure_packages() {
   local missing=()
   for p in "${MADOGUCHI_PACKAGES[@]}"; do
+    # Node.js from another source (nodesource, nvm, the machine image) serves as well as Debian's;
+    # installing Debian's npm over it would conflict.
+    if [[ $p == nodejs ]] && command -v node >/dev/null; then continue; fi
+    if [[ $p == npm ]] && command -v npm >/dev/null; then continue; fi
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if ((${#missing[@]})); then
