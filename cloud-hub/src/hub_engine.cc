@@ -45,6 +45,7 @@ Status HubEngine::open() {
     // gap and asks for the rest.
     published_[muni] = b->head > p::kMaxChangesPerBatch ? b->head - p::kMaxChangesPerBatch : 0;
     stores_[muni] = std::make_unique<HubStore>(std::move(*s));
+    if (options_.write_policy) stores_[muni]->set_write_policy(options_.write_policy);
   }
   return {};
 }

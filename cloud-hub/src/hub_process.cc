@@ -13,6 +13,9 @@
 #include <set>
 #include <sstream>
 
+#include "madoguchi/console/write_policy.h"
+#include "madoguchi/console/app/console_app.h"
+#include "madoguchi/hub/console_store.h"
 #include "madoguchi/log/stderr_sink.h"
 #include "madoguchi/mqtt/mqtt_client.h"
 #include "madoguchi/protocol/topics.h"
@@ -41,7 +44,9 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
   json j = json::parse(ss.str(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return make_error(Errc::malformed, file.string() + ": must be a JSON object");
   static const std::set<std::string> known = {"data_dir", "registry_file", "broker_host", "broker_port", "ca_file", "cert_file",
-                                              "key_file", "instance", "http_address", "http_port", "feed_retention"};
+                                              "key_file", "instance", "http_address", "http_port", "feed_retention",
+                                              "console_address", "console_ports", "console_tls_cert", "console_tls_key",
+                                              "console_client_ca"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (!known.count(it.key())) return make_error(Errc::malformed, file.string() + ": unknown key '" + it.key() + "'");
   }
@@ -58,8 +63,36 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
     c.http_address = j.value("http_address", c.http_address);
     c.http_port = port_value(j, "http_port", c.http_port);
     c.feed_retention = j.value("feed_retention", c.feed_retention);
+    c.console_address = j.value("console_address", c.console_address);
+    if (j.contains("console_ports")) {
+      const json& ports = j.at("console_ports");
+      if (!ports.is_object()) return make_error(Errc::malformed, file.string() + ": console_ports must be an object");
+      std::set<std::uint16_t> seen;
+      for (auto it = ports.begin(); it != ports.end(); ++it) {
+        const std::uint16_t port = port_value(ports, it.key().c_str(), 0);
+        if (port == 0 || !seen.insert(port).second) {
+          return make_error(Errc::malformed, file.string() + ": console_ports: each municipality needs a port of its own (1-65535)");
+        }
+        c.console_ports[it.key()] = port;
+      }
+    }
+    c.console_tls_cert = j.value("console_tls_cert", std::string());
+    c.console_tls_key = j.value("console_tls_key", std::string());
+    c.console_client_ca = j.value("console_client_ca", std::string());
   } catch (const json::exception& e) {
     return make_error(Errc::malformed, file.string() + ": " + e.what());
+  }
+  if (c.console_tls_cert.empty() != c.console_tls_key.empty()) {
+    return make_error(Errc::malformed, file.string() + ": console_tls_cert and console_tls_key go together");
+  }
+  if (!c.console_client_ca.empty() && c.console_tls_cert.empty()) {
+    return make_error(Errc::malformed, file.string() + ": console_client_ca needs console_tls_cert and console_tls_key");
+  }
+  const bool loopback = c.console_address == "127.0.0.1" || c.console_address == "::1" || c.console_address == "localhost";
+  if (!c.console_ports.empty() && !loopback && (c.console_tls_cert.empty() || c.console_client_ca.empty())) {
+    return make_error(Errc::malformed, file.string() +
+                                           ": a console on a network address needs console_tls_cert, console_tls_key and "
+                                           "console_client_ca (ACC-5, SEC-4)");
   }
   return c;
 }
@@ -73,6 +106,7 @@ http::Response error_response(const Error& e) {
     case Errc::too_large: return http::Response::error(413, errc_name(e.code), e.message);
     case Errc::not_found: return http::Response::error(404, errc_name(e.code), e.message);
     case Errc::conflict: return http::Response::error(409, errc_name(e.code), e.message);
+    case Errc::forbidden: return http::Response::error(403, errc_name(e.code), e.message);
     default: return http::Response::error(500, "internal", "internal error");
   }
 }
@@ -156,6 +190,16 @@ http::Response handle_hub_api(HubEngine& engine, const DeviceRegistry& registry,
 
 namespace {
 
+// Staff, roles, settings and the operation log are guarded by the console's write policy.
+WritePolicy console_write_policy() {
+  return [](std::string_view origin, std::string_view entity, std::string_view key, bool remove, std::string_view body,
+            const std::optional<protocol::Record>& current) {
+    console::WriteRequest r{origin, entity, key, remove, body, std::nullopt};
+    if (current) r.current_body = current->body;
+    return console::check_write(r);
+  };
+}
+
 DeviceRegistry to_device_registry(const provisioning::Registry& r) {
   DeviceRegistry out;
   for (const auto& m : r.municipalities) {
@@ -172,7 +216,7 @@ class HubProcess {
         registry_(std::move(registry)),
         log_(log::stderr_sink("hub[" + config.instance + "]")),
         mqtt_(mqtt_options(), callbacks()),
-        engine_(registry_, HubOptions{config.data_dir, config.feed_retention, 32}, mqtt_, clock_, log_),
+        engine_(registry_, HubOptions{config.data_dir, config.feed_retention, 32, console_write_policy()}, mqtt_, clock_, log_),
         tick_(io_),
         signals_(io_, SIGINT, SIGTERM) {}
 
@@ -185,6 +229,32 @@ class HubProcess {
       http_ = std::make_unique<http::Server>(io_, o, [this](const http::Request& r) { return handle_hub_api(engine_, registry_, r); });
       if (auto s = http_->start(); !s) return s.error().with_context("starting the hub API");
       log_(LogLevel::info, "local API on http://" + config_.http_address + ":" + std::to_string(http_->port()));
+    }
+    if (!config_.console_ports.empty() && !protocol::valid_device_id("hub-" + config_.instance)) {
+      return make_error(Errc::invalid_argument, "instance: 'hub-<instance>' must be a valid device id (it names the console's log chain)");
+    }
+    for (const auto& [muni, port] : config_.console_ports) {
+      if (!registry_.count(muni)) return make_error(Errc::invalid_argument, "console_ports: unknown municipality " + muni);
+      http::ServerOptions o;
+      o.address = config_.console_address;
+      o.port = port;
+      o.body_limit = 64 * 1024;  // forms only
+      o.cert_file = config_.console_tls_cert.string();
+      o.key_file = config_.console_tls_key.string();
+      o.client_ca_file = config_.console_client_ca.string();
+      console::app::ConsoleOptions co;
+      co.tls = !o.cert_file.empty();
+      co.manage_staff = true;
+      auto console = std::make_unique<Console>();
+      console->store = std::make_unique<HubConsoleStore>(engine_, muni, "hub-" + config_.instance);
+      console->app = std::make_unique<console::app::ConsoleApp>(*console->store, clock_, co);
+      auto* app = console->app.get();
+      console->http = std::make_unique<http::Server>(io_, o, [app](const http::Request& r) { return app->handle(r); });
+      if (auto s = console->http->start(); !s) return s.error().with_context("starting the console of " + muni);
+      log_(LogLevel::info, "console of " + muni + " on " + (co.tls ? "https://" : "http://") + config_.console_address + ":" +
+                               std::to_string(console->http->port()) +
+                               (config_.console_client_ca.empty() ? "" : " (client certificates required)"));
+      consoles_.push_back(std::move(console));
     }
     if (auto s = mqtt_.start(); !s) return s;
     signals_.async_wait([this](const boost::system::error_code&, int) { stop(); });
@@ -238,6 +308,7 @@ class HubProcess {
     log_(LogLevel::info, "stopping");
     tick_.cancel();
     if (http_) http_->stop();
+    for (auto& c : consoles_) c->http->stop();
     mqtt_.stop();
     io_.stop();
   }
@@ -252,6 +323,12 @@ class HubProcess {
   asio::steady_timer tick_;
   asio::signal_set signals_;
   std::unique_ptr<http::Server> http_;
+  struct Console {
+    std::unique_ptr<HubConsoleStore> store;
+    std::unique_ptr<console::app::ConsoleApp> app;
+    std::unique_ptr<http::Server> http;
+  };
+  std::vector<std::unique_ptr<Console>> consoles_;
   bool stopping_ = false;
 };
 

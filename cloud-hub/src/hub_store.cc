@@ -96,6 +96,11 @@ Expected<p::Record> HubStore::apply_one(const std::string& origin, std::uint64_t
   if (!cur) return cur.error();
   const auto& current = *cur;
   bool absent = !current || current->deleted;
+  if (policy_) {
+    std::optional<p::Record> live;
+    if (current && !current->deleted) live = *current;
+    if (auto s = policy_(origin, entity, key, kind == p::OpKind::remove, body, live); !s) return s.error();
+  }
   if (kind == p::OpKind::remove && absent) {
     // Removing what is already gone has the outcome the sender wanted, whoever removed it.
     *no_change = true;
@@ -291,6 +296,20 @@ Expected<std::optional<p::Record>> HubStore::get(const std::string& entity, cons
       "SELECT entity, key, body, deleted, version, origin_device, origin_seq FROM records WHERE entity = ?1 AND key = ?2");
   if (!st) return st.error();
   (*st)->bind(1, entity).bind(2, key);
+  auto rows = collect(**st);
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<p::Record>{};
+  return std::optional<p::Record>{std::move(rows->front())};
+}
+
+Expected<std::optional<p::Record>> HubStore::last_with_prefix(const std::string& entity, const std::string& prefix) {
+  // Keys with the prefix are those in [prefix, prefix + U+10FFFF-ish): compared as bytes, every
+  // key starting with `prefix` is >= prefix and < prefix + "\xff".
+  auto st = db_.cached(
+      "SELECT entity, key, body, deleted, version, origin_device, origin_seq FROM records "
+      "WHERE deleted = 0 AND entity = ?1 AND key >= ?2 AND key < ?3 ORDER BY key DESC LIMIT 1");
+  if (!st) return st.error();
+  (*st)->bind(1, entity).bind(2, prefix).bind(3, prefix + "\xff");
   auto rows = collect(**st);
   if (!rows) return rows.error();
   if (rows->empty()) return std::optional<p::Record>{};

@@ -1,6 +1,8 @@
 // HubStore: idempotent, ordered apply keyed by (device, seq), and the conflict rule (EDGE-5).
 #include <catch2/catch.hpp>
 
+#include <optional>
+
 #include "madoguchi/hub/hub_store.h"
 #include "temp_dir.h"
 
@@ -122,4 +124,24 @@ TEST_CASE("Removing a record another counter already removed is settled, not a c
   auto b = s->apply_batch(batch("counter-02", {remove_b}), 0);
   CHECK(b->newly_rejected == 0);
   CHECK(s->feed_bounds()->head == 2);  // the second remove announced nothing
+}
+
+TEST_CASE("A write policy refuses a device's change before the conflict rule, and the stream moves on", "[hub][store][policy]") {
+  TempDir dir;
+  auto s = HubStore::open(dir / "131016.db", "131016");
+  REQUIRE(s.ok());
+  s->set_write_policy([](std::string_view origin, std::string_view entity, std::string_view, bool, std::string_view,
+                         const std::optional<madoguchi::protocol::Record>&) -> madoguchi::Status {
+    if (entity == "role" && origin != "hub") return madoguchi::make_error(Errc::forbidden, "counters may not change role records");
+    return {};
+  });
+  Op role{1, "x:1", "role", "administrator", OpKind::upsert, 0, "{}", 0};
+  Op card{2, "x:2", "card", "c1", OpKind::upsert, 0, "{}", 0};
+  auto out = s->apply_batch(batch("counter-01", {role, card}), 0);
+  REQUIRE(out.ok());
+  CHECK(out->applied == 1);
+  REQUIRE(out->rejected.size() == 1);
+  CHECK(out->rejected[0].code == Errc::forbidden);
+  CHECK_FALSE(s->get("role", "administrator").value().has_value());
+  CHECK(s->write_local("role", "administrator", OpKind::upsert, "{}", 0, 0).ok());
 }

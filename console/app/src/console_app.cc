@@ -12,6 +12,7 @@
 #include "madoguchi/console/web/csrf.h"
 #include "madoguchi/console/web/page.h"
 #include "madoguchi/text/form.h"
+#include "internal.h"
 
 namespace madoguchi::console::app {
 namespace {
@@ -27,33 +28,6 @@ std::string header(const http::Request& r, const std::string& name) {
 
 bool is_get(const http::Request& r) { return r.method == "GET" || r.method == "HEAD"; }
 
-// Japanese texts of the password rules and problems (the domain speaks English, by field).
-std::vector<std::string> rule_texts(const PasswordRules& rules) {
-  std::vector<std::string> out;
-  out.push_back(std::to_string(rules.min_length) + "文字以上");
-  if (rules.require_upper) out.push_back("英大文字（A〜Z）を1文字以上含む");
-  if (rules.require_lower) out.push_back("英小文字（a〜z）を1文字以上含む");
-  if (rules.require_digit) out.push_back("数字（0〜9）を1文字以上含む");
-  if (rules.require_symbol) out.push_back("記号などの英数字以外の文字を1文字以上含む");
-  out.push_back("IDを含まない");
-  if (rules.history > 0) out.push_back("直近" + std::to_string(rules.history) + "回に使ったパスワードは使えない");
-  return out;
-}
-
-std::string problem_text(PasswordProblem p, const PasswordRules& rules) {
-  switch (p) {
-    case PasswordProblem::invalid_text: return "使用できない文字が含まれています。";
-    case PasswordProblem::too_long: return "長すぎます。" + std::to_string(kMaxPasswordBytes) + "バイト以内で入力してください。";
-    case PasswordProblem::too_short: return std::to_string(rules.min_length) + "文字以上で入力してください。";
-    case PasswordProblem::contains_id: return "IDを含めないでください。";
-    case PasswordProblem::missing_upper: return "英大文字（A〜Z）を1文字以上含めてください。";
-    case PasswordProblem::missing_lower: return "英小文字（a〜z）を1文字以上含めてください。";
-    case PasswordProblem::missing_digit: return "数字（0〜9）を1文字以上含めてください。";
-    case PasswordProblem::missing_symbol: return "記号などの英数字以外の文字を1文字以上含めてください。";
-  }
-  return "使用できないパスワードです。";
-}
-
 std::string action_label(std::string_view action) {
   static const std::pair<std::string_view, std::string_view> kLabels[] = {
       {"sign_in", "ログイン"},
@@ -66,6 +40,11 @@ std::string action_label(std::string_view action) {
       {"password.change", "パスワード変更"},
       {"password.change_failure", "パスワード変更の失敗"},
       {"menu.forbidden", "権限のない画面へのアクセス"},
+      {"staff.add", "職員の追加"},
+      {"staff.update", "職員の変更"},
+      {"staff.remove", "職員の削除"},
+      {"staff.password_reset", "職員のパスワード再設定"},
+      {"staff.export", "職員一覧のCSV出力"},
   };
   for (const auto& [id, label] : kLabels) {
     if (id == action) return std::string(label);
@@ -120,26 +99,51 @@ std::string splice_content(const std::string& page, const std::string& content) 
 
 }  // namespace
 
+// Japanese texts of the password rules and problems (the domain speaks English, by field).
+std::vector<std::string> rule_texts(const PasswordRules& rules) {
+  std::vector<std::string> out;
+  out.push_back(std::to_string(rules.min_length) + "文字以上");
+  if (rules.require_upper) out.push_back("英大文字（A〜Z）を1文字以上含む");
+  if (rules.require_lower) out.push_back("英小文字（a〜z）を1文字以上含む");
+  if (rules.require_digit) out.push_back("数字（0〜9）を1文字以上含む");
+  if (rules.require_symbol) out.push_back("記号などの英数字以外の文字を1文字以上含む");
+  out.push_back("IDを含まない");
+  if (rules.history > 0) out.push_back("直近" + std::to_string(rules.history) + "回に使ったパスワードは使えない");
+  return out;
+}
+
+std::string problem_text(PasswordProblem p, const PasswordRules& rules) {
+  switch (p) {
+    case PasswordProblem::invalid_text: return "使用できない文字が含まれています。";
+    case PasswordProblem::too_long: return "長すぎます。" + std::to_string(kMaxPasswordBytes) + "バイト以内で入力してください。";
+    case PasswordProblem::too_short: return std::to_string(rules.min_length) + "文字以上で入力してください。";
+    case PasswordProblem::contains_id: return "IDを含めないでください。";
+    case PasswordProblem::missing_upper: return "英大文字（A〜Z）を1文字以上含めてください。";
+    case PasswordProblem::missing_lower: return "英小文字（a〜z）を1文字以上含めてください。";
+    case PasswordProblem::missing_digit: return "数字（0〜9）を1文字以上含めてください。";
+    case PasswordProblem::missing_symbol: return "記号などの英数字以外の文字を1文字以上含めてください。";
+  }
+  return "使用できないパスワードです。";
+}
+
+http::Response with_headers(http::Response r, const std::vector<std::pair<std::string, std::string>>& headers) {
+  for (const auto& h : headers) r.headers.push_back(h);
+  return r;
+}
+
+Expected<std::vector<StaffAccount>> ConsoleStore::all_staff() {
+  return make_error(Errc::forbidden, "staff management is not served here");
+}
+
+Status ConsoleStore::remove_staff(std::string_view) {
+  return make_error(Errc::forbidden, "staff management is not served here");
+}
+
 std::string menu_path(Menu m) {
   if (m == Menu::home) return std::string(kHomePath);
   return "/" + std::string(menu_id(m));
 }
 
-struct ConsoleApp::Context {
-  const http::Request& req;
-  web::TimePoint now;
-  std::int64_t wall_ms = 0;
-  Settings settings;
-  std::vector<Role> roles;
-  std::optional<web::Session> session;  // a live session, re-checked against its account
-  std::optional<StaffAccount> account;
-  const Role* role = nullptr;
-  bool session_ended = false;  // the browser came with a session that just ended
-  std::optional<text::Form> form;
-  std::vector<std::pair<std::string, std::string>> headers;  // added to the response (Set-Cookie)
-
-  bool signed_in() const { return session.has_value(); }
-};
 
 ConsoleApp::ConsoleApp(ConsoleStore& store, const Clock& clock, ConsoleOptions options)
     : store_(store),
@@ -174,12 +178,6 @@ web::Layout ConsoleApp::layout(const Context& c, std::string title, std::optiona
   return l;
 }
 
-namespace {
-http::Response with_headers(http::Response r, const std::vector<std::pair<std::string, std::string>>& headers) {
-  for (const auto& h : headers) r.headers.push_back(h);
-  return r;
-}
-}  // namespace
 
 http::Response ConsoleApp::error(Context& c, int status) {
   auto ctx = web::layout_context(layout(c, "", std::nullopt));
@@ -266,6 +264,7 @@ http::Response ConsoleApp::route(Context& c) {
   // Everything below needs a session.
   if (!c.signed_in()) {
     const bool known = path == kHomePath || path == web::kPasswordPath ||
+                       (options_.manage_staff && path.rfind("/staff/", 0) == 0) ||
                        std::any_of(all_menus().begin(), all_menus().end(),
                                    [&](Menu m) { return path == menu_path(m); });
     if (!known) return error(c, 404);
@@ -283,6 +282,13 @@ http::Response ConsoleApp::route(Context& c) {
   if (path == kHomePath) {
     if (!get) return error(c, 405);
     return home(c);
+  }
+  if (options_.manage_staff && (path == menu_path(Menu::staff) || path.rfind("/staff/", 0) == 0)) {
+    if (!c.role || !allowed(*c.role, Menu::staff)) {
+      log("menu.forbidden", c.account->id, "menu/staff", "");
+      return error(c, 403);
+    }
+    return staff_route(c);
   }
   for (Menu m : all_menus()) {
     if (m == Menu::home || path != menu_path(m)) continue;
@@ -455,7 +461,9 @@ http::Response ConsoleApp::menu_page(Context& c, Menu m) {
   if (m == Menu::oplog) return oplog_page(c);
   auto ctx = web::layout_context(layout(c, std::string(menu_label(m)), m));
   if (!ctx) return error(c, 500);
-  ctx->insert_or_assign("message", "「" + std::string(menu_label(m)) + "」の画面は準備中です。");
+  ctx->insert_or_assign("message", m == Menu::staff
+                                       ? std::string("職員の追加・変更・CSVの取り込みは、本庁の管理コンソール（ハブ）で行います。")
+                                       : "「" + std::string(menu_label(m)) + "」の画面は準備中です。");
   ctx->insert_or_assign("next_url", std::string(kHomePath));
   ctx->insert_or_assign("next_label", std::string("ホームへ戻る"));
   return with_headers(web::page(templates_, 200, "message", *ctx), c.headers);

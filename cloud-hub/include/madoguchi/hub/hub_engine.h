@@ -28,6 +28,7 @@ struct HubOptions {
   std::filesystem::path data_dir{};
   std::uint64_t feed_retention = 200000;          // feed entries kept per municipality
   std::size_t messages_per_job_per_tick = 32;     // catch-up/snapshot pacing (bounds memory)
+  WritePolicy write_policy{};                     // who may change what (none = anyone, anything)
 };
 
 struct HubCounters {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "madoguchi/error.h"
@@ -22,6 +23,18 @@ struct HubConfig {
   std::string http_address = "127.0.0.1";
   std::uint16_t http_port = 0;                  // 0 = no HTTP listener
   std::uint64_t feed_retention = 200000;
+  // The administration console (console::app with staff management), one listener per
+  // municipality: console_ports maps a municipality code to its port (empty = no console). One
+  // port each keeps every page's paths and cookies as the edge's, and each municipality's
+  // sessions apart; a deployment gives each port its own host name at the load balancer.
+  std::string console_address = "127.0.0.1";
+  std::map<std::string, std::uint16_t> console_ports;
+  // HTTPS (both or neither). Required, with console_client_ca, when console_address is not a
+  // loopback address: plain HTTP is for development on 127.0.0.1 only.
+  std::filesystem::path console_tls_cert, console_tls_key;
+  // The deployment CA (PEM) that signs the registered terminals' client certificates: when set,
+  // the TLS handshake fails without such a certificate (ACC-5: ID and password alone get nobody in).
+  std::filesystem::path console_client_ca;
 };
 
 Expected<HubConfig> load_hub_config(const std::filesystem::path& file);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,11 +31,18 @@ struct FeedBounds {
   std::uint64_t head = 0;  // newest feed seq
 };
 
+// Decides whether an origin ("hub" or a device id) may make a change, before the conflict rule.
+// Returns an Error (forbidden, invalid_argument, ...) to refuse; the operation is then rejected
+// like a conflict. `current` is the hub's live record for the key, if any.
+using WritePolicy = std::function<Status(std::string_view origin, std::string_view entity, std::string_view key,
+                                         bool remove, std::string_view body, const std::optional<protocol::Record>& current)>;
+
 class HubStore {
  public:
   static Expected<HubStore> open(const std::filesystem::path& path, const std::string& municipality);
 
   const std::string& municipality() const { return municipality_; }
+  void set_write_policy(WritePolicy policy) { policy_ = std::move(policy); }
 
   // Applies a device's batch in one transaction, in seq order, idempotently: seqs already settled
   // are skipped (and reported as duplicates), and a batch that starts past the next expected seq
@@ -52,6 +60,8 @@ class HubStore {
   // Live records ordered by (entity, key) strictly after the given position, at most max.
   Expected<std::vector<protocol::Record>> records_after(const std::string& entity, const std::string& key, std::size_t max);
   Expected<std::optional<protocol::Record>> get(const std::string& entity, const std::string& key);
+  // The live record of `entity` with the greatest key starting with `prefix` (nullopt: none).
+  Expected<std::optional<protocol::Record>> last_with_prefix(const std::string& entity, const std::string& prefix);
   Expected<std::uint64_t> device_last_seq(const std::string& device);
   Expected<std::uint64_t> record_count();
 
@@ -70,6 +80,7 @@ class HubStore {
 
   sqlite::Db db_;
   std::string municipality_;
+  WritePolicy policy_;
 
 };
 

@@ -12,6 +12,9 @@
 //   POST /sign-out             sign out (CSRF)
 //   GET  /password             change one's own password
 //   POST /password             (CSRF) checks the Settings' rules; signs the person out elsewhere
+//   GET  /staff, /staff/new, /staff/edit?id=, /staff/export?encoding=utf8|cp932,
+//   POST /staff/new, /staff/edit, /staff/password
+//                              職員管理 when ConsoleOptions::manage_staff (the hub), staff menu only
 //   GET  /<menu id>            a menu (permissions.h ids, e.g. /oplog, /phone_bookings): 403 when
 //                              the role does not have it; /oplog lists the person's own entries
 //   anything else              404
@@ -63,6 +66,15 @@ class ConsoleStore {
                               std::string_view detail, std::int64_t at_ms) = 0;
   // At most `limit` entries of the operation log made by staff_id (any device), newest first.
   virtual Expected<std::vector<OpLogEntry>> recent_oplog(std::string_view staff_id, std::size_t limit) = 0;
+
+  // Staff management (the 職員管理 screens, ACC-1..3), served only where
+  // ConsoleOptions::manage_staff is set (the hub console). Defaults refuse with Errc::forbidden, so
+  // a store that does not manage staff (the edge's) needs no code for them.
+  //
+  // Every account whose record decodes, ordered by id. Errors: the store failed.
+  virtual Expected<std::vector<StaffAccount>> all_staff();
+  // Deletes the account's record (absent: done). Errors: the store failed.
+  virtual Status remove_staff(std::string_view id);
 };
 
 // Every field has a safe default.
@@ -76,6 +88,9 @@ struct ConsoleOptions {
   web::SessionStoreOptions sessions{};
   // Entries on the /oplog screen.
   std::size_t oplog_page_entries = 50;
+  // Serve the 職員管理 screens (/staff, /staff/new, /staff/edit, /staff/password,
+  // /staff/export): the hub console. Off at the edge, where /staff says where to go instead.
+  bool manage_staff = false;
 };
 
 // Not thread-safe: one thread calls handle() (the io_context thread that runs the server).
@@ -105,6 +120,17 @@ class ConsoleApp {
   http::Response oplog_page(Context& c);
   http::Response menu_page(Context& c, Menu menu);
   http::Response error(Context& c, int status);
+  // 職員管理 (staff_pages.cc); the caller has checked the staff menu permission.
+  http::Response staff_route(Context& c);
+  http::Response staff_list(Context& c);
+  http::Response staff_form(Context& c, bool adding, const StaffAccount& shown, const std::vector<web::FieldError>& errors,
+                            int status);
+  http::Response post_staff_new(Context& c);
+  http::Response post_staff_edit(Context& c);
+  http::Response post_staff_password(Context& c);
+  http::Response staff_export(Context& c);
+  http::Response content_page(Context& c, const std::string& title, std::optional<Menu> current,
+                              const std::string& template_name, mstch::map content, int status);
   web::Layout layout(const Context& c, std::string title, std::optional<Menu> current) const;
   void log(std::string_view action, std::string_view staff_id, std::string_view target, std::string_view detail);
 

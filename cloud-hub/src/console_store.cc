@@ -1,0 +1,164 @@
+#include "madoguchi/hub/console_store.h"
+
+#include <algorithm>
+
+#include "madoguchi/console/record_body.h"
+
+namespace madoguchi::hub {
+
+using namespace madoguchi::console;
+
+namespace {
+
+// Every live record of `entity`, in key order, at most `max` (HubStore pages through all entities
+// in (entity, key) order).
+Expected<std::vector<protocol::Record>> entity_records(HubStore& store, const std::string& entity, std::size_t max) {
+  std::vector<protocol::Record> out;
+  std::string after_key;
+  constexpr std::size_t kPage = 500;
+  bool first = true;
+  while (out.size() < max) {
+    // Start just before the entity: (entity, "") is the smallest key of it, and keys are non-empty.
+    auto page = store.records_after(entity, first ? std::string() : after_key, kPage);
+    if (!page) return page.error();
+    first = false;
+    for (auto& r : *page) {
+      if (r.entity != entity || out.size() >= max) return out;
+      after_key = r.key;
+      out.push_back(std::move(r));
+    }
+    if (page->size() < kPage) break;
+  }
+  return out;
+}
+
+}  // namespace
+
+HubConsoleStore::HubConsoleStore(HubEngine& engine, std::string municipality, std::string device)
+    : engine_(engine), municipality_(std::move(municipality)), device_(std::move(device)) {}
+
+Expected<HubStore*> HubConsoleStore::store() {
+  HubStore* s = engine_.store(municipality_);
+  if (!s) return make_error(Errc::not_found, "unknown municipality " + municipality_);
+  return s;
+}
+
+Expected<std::optional<StaffAccount>> HubConsoleStore::staff(std::string_view id) {
+  auto s = store();
+  if (!s) return s.error();
+  auto rec = (*s)->get(std::string(kStaffEntity), std::string(id));
+  if (!rec) return rec.error();
+  if (!*rec || (*rec)->deleted) return std::optional<StaffAccount>();
+  auto body = parse_body((*rec)->body);
+  if (!body) return std::optional<StaffAccount>();
+  auto account = staff_from_json(*body);
+  if (!account || staff_key(*account) != id) return std::optional<StaffAccount>();
+  return std::optional<StaffAccount>(std::move(*account));
+}
+
+Expected<std::vector<StaffAccount>> HubConsoleStore::all_staff() {
+  auto s = store();
+  if (!s) return s.error();
+  auto recs = entity_records(**s, std::string(kStaffEntity), kMaxScan);
+  if (!recs) return recs.error();
+  std::vector<StaffAccount> out;
+  for (const auto& r : *recs) {
+    auto body = parse_body(r.body);
+    if (!body) continue;
+    auto account = staff_from_json(*body);
+    if (account && staff_key(*account) == r.key) out.push_back(std::move(*account));
+  }
+  return out;
+}
+
+Expected<std::vector<Role>> HubConsoleStore::roles() {
+  auto s = store();
+  if (!s) return s.error();
+  auto recs = entity_records(**s, std::string(kRoleEntity), 1000);
+  if (!recs) return recs.error();
+  std::vector<Role> out;
+  for (const auto& r : *recs) {
+    auto body = parse_body(r.body);
+    if (!body) continue;
+    auto role = role_from_json(*body);
+    if (role && role_key(*role) == r.key) out.push_back(std::move(*role));
+  }
+  return out;
+}
+
+Expected<Settings> HubConsoleStore::settings() {
+  auto s = store();
+  if (!s) return s.error();
+  auto rec = (*s)->get(std::string(kSettingsEntity), std::string(kSettingsKey));
+  if (!rec) return rec.error();
+  if (!*rec || (*rec)->deleted) return Settings{};
+  auto body = parse_body((*rec)->body);
+  if (!body) return body.error();
+  return settings_from_json(*body);
+}
+
+Status HubConsoleStore::write(std::string_view entity, std::string_view key, protocol::OpKind kind, const std::string& body) {
+  auto s = store();
+  if (!s) return s.error();
+  auto rec = (*s)->get(std::string(entity), std::string(key));
+  if (!rec) return rec.error();
+  if (kind == protocol::OpKind::remove && (!*rec || (*rec)->deleted)) return {};
+  const std::uint64_t base = *rec ? (*rec)->version : 0;
+  auto written = engine_.write_local(municipality_, std::string(entity), std::string(key), kind, body, base);
+  if (!written) return written.error();
+  return {};
+}
+
+Status HubConsoleStore::save_staff(const StaffAccount& account) {
+  return write(kStaffEntity, staff_key(account), protocol::OpKind::upsert, dump_body(staff_to_json(account)));
+}
+
+Status HubConsoleStore::remove_staff(std::string_view id) {
+  return write(kStaffEntity, id, protocol::OpKind::remove, "");
+}
+
+Status HubConsoleStore::append_oplog(std::string_view action, std::string_view staff_id, std::string_view target,
+                                     std::string_view detail, std::int64_t at_ms) {
+  auto s = store();
+  if (!s) return s.error();
+  if (!last_loaded_) {
+    auto rec = (*s)->last_with_prefix(std::string(kOpLogEntity), device_ + ":");
+    if (!rec) return rec.error();
+    if (*rec) {
+      auto body = parse_body((*rec)->body);
+      if (!body) return body.error().with_context("the hub's last oplog entry");
+      auto entry = oplog_from_json(*body);
+      if (!entry) return entry.error().with_context("the hub's last oplog entry");
+      if (entry->device != device_ || oplog_key(*entry) != (*rec)->key) {
+        return make_error(Errc::invalid_argument, "the hub's last oplog entry does not match its key");
+      }
+      last_ = std::move(*entry);
+    }
+    last_loaded_ = true;
+  }
+  OpLogEntry entry = make_entry(last_ ? &*last_ : nullptr, device_, staff_id, at_ms, action, target, detail);
+  if (auto w = write(kOpLogEntity, oplog_key(entry), protocol::OpKind::upsert, dump_body(oplog_to_json(entry))); !w) return w;
+  last_ = std::move(entry);
+  return {};
+}
+
+Expected<std::vector<OpLogEntry>> HubConsoleStore::recent_oplog(std::string_view staff_id, std::size_t limit) {
+  auto s = store();
+  if (!s) return s.error();
+  auto recs = entity_records(**s, std::string(kOpLogEntity), kMaxScan);
+  if (!recs) return recs.error();
+  std::vector<OpLogEntry> found;
+  for (const auto& r : *recs) {
+    auto body = parse_body(r.body);
+    if (!body) continue;
+    auto entry = oplog_from_json(*body);
+    if (entry && entry->staff_id == staff_id) found.push_back(std::move(*entry));
+  }
+  std::stable_sort(found.begin(), found.end(), [](const OpLogEntry& a, const OpLogEntry& b) {
+    return a.at_ms != b.at_ms ? a.at_ms > b.at_ms : (a.device != b.device ? a.device < b.device : a.seq > b.seq);
+  });
+  if (found.size() > limit) found.resize(limit);
+  return found;
+}
+
+}  // namespace madoguchi::hub

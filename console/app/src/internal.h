@@ -1,0 +1,36 @@
+// Pieces shared by the console's route files (console_app.cc, staff_pages.cc). Not installed.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "madoguchi/console/app/console_app.h"
+#include "madoguchi/text/form.h"
+
+namespace madoguchi::console::app {
+
+struct ConsoleApp::Context {
+  const http::Request& req;
+  web::TimePoint now;
+  std::int64_t wall_ms = 0;
+  Settings settings;
+  std::vector<Role> roles;
+  std::optional<web::Session> session;  // a live session, re-checked against its account
+  std::optional<StaffAccount> account;
+  const Role* role = nullptr;
+  bool session_ended = false;  // the browser came with a session that just ended
+  std::optional<text::Form> form;
+  std::vector<std::pair<std::string, std::string>> headers;  // added to the response (Set-Cookie)
+
+  bool signed_in() const { return session.has_value(); }
+};
+
+// Japanese texts of the password rules, and of one problem with a new password.
+std::vector<std::string> rule_texts(const PasswordRules& rules);
+std::string problem_text(PasswordProblem p, const PasswordRules& rules);
+// `r` with the request's extra headers (Set-Cookie) added.
+http::Response with_headers(http::Response r, const std::vector<std::pair<std::string, std::string>>& headers);
+
+}  // namespace madoguchi::console::app

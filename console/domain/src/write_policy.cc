@@ -1,0 +1,85 @@
+#include "madoguchi/console/write_policy.h"
+
+#include "madoguchi/console/oplog.h"
+#include "madoguchi/console/permissions.h"
+#include "madoguchi/console/record_body.h"
+#include "madoguchi/console/settings.h"
+#include "madoguchi/console/staff.h"
+
+namespace madoguchi::console {
+
+namespace {
+
+bool from_hub(const WriteRequest& r) { return r.origin == "hub"; }
+
+Status check_staff(const WriteRequest& r) {
+  if (r.remove) {
+    if (from_hub(r)) return {};
+    return make_error(Errc::forbidden, "counters may not delete staff accounts");
+  }
+  auto body = parse_body(r.body);
+  if (!body) return body.error();
+  auto account = staff_from_json(*body);
+  if (!account) return account.error();
+  if (staff_key(*account) != r.key) return make_error(Errc::invalid_argument, "staff record key does not match its id");
+  if (from_hub(r)) return {};
+  // A counter may only record a password change of an existing, enabled account.
+  if (!r.current_body) return make_error(Errc::forbidden, "counters may not create staff accounts");
+  auto cur_body = parse_body(*r.current_body);
+  if (!cur_body) return cur_body.error();
+  auto current = staff_from_json(*cur_body);
+  if (!current) return current.error();
+  if (account->name != current->name || account->role_id != current->role_id || account->enabled != current->enabled ||
+      !current->enabled) {
+    return make_error(Errc::forbidden, "counters may change only a password of an enabled account");
+  }
+  if (account->must_change_password && !current->must_change_password) {
+    return make_error(Errc::forbidden, "counters may not require a password change");
+  }
+  return {};
+}
+
+Status check_hub_only(const WriteRequest& r, bool (*decodes)(const WriteRequest&)) {
+  if (!from_hub(r)) return make_error(Errc::forbidden, std::string("counters may not change ") + std::string(r.entity) + " records");
+  if (!r.remove && !decodes(r)) return make_error(Errc::invalid_argument, std::string(r.entity) + " record does not decode");
+  return {};
+}
+
+bool role_decodes(const WriteRequest& r) {
+  auto body = parse_body(r.body);
+  if (!body) return false;
+  auto role = role_from_json(*body);
+  return role && role_key(*role) == r.key;
+}
+
+bool settings_decode(const WriteRequest& r) {
+  auto body = parse_body(r.body);
+  return body && settings_from_json(*body) && r.key == "system";
+}
+
+Status check_oplog(const WriteRequest& r) {
+  if (r.remove) return make_error(Errc::forbidden, "operation log entries cannot be deleted");
+  if (r.current_body) return make_error(Errc::forbidden, "operation log entries cannot be changed");
+  auto body = parse_body(r.body);
+  if (!body) return body.error();
+  auto entry = oplog_from_json(*body);
+  if (!entry) return entry.error();
+  if (oplog_key(*entry) != r.key) return make_error(Errc::invalid_argument, "operation log key does not match its entry");
+  if (!from_hub(r) && entry->device != r.origin) {
+    return make_error(Errc::forbidden, "a counter may only write its own operation log");
+  }
+  if (entry->hash != compute_hash(*entry)) return make_error(Errc::invalid_argument, "operation log entry hash does not match");
+  return {};
+}
+
+}  // namespace
+
+Status check_write(const WriteRequest& r) {
+  if (r.entity == "staff") return check_staff(r);
+  if (r.entity == "role") return check_hub_only(r, role_decodes);
+  if (r.entity == "setting") return check_hub_only(r, settings_decode);
+  if (r.entity == "oplog") return check_oplog(r);
+  return {};
+}
+
+}  // namespace madoguchi::console

@@ -1,0 +1,90 @@
+// HubConsoleStore: the staff console's records in one municipality's hub database, written through
+// HubEngine::write_local (so published on the feed) with the hub's own oplog chain.
+#include <catch2/catch.hpp>
+
+#include "fake_bus.h"
+#include "madoguchi/console/oplog.h"
+#include "madoguchi/console/password.h"
+#include "madoguchi/hub/console_store.h"
+#include "temp_dir.h"
+
+using namespace madoguchi;
+using namespace madoguchi::console;
+using madoguchi::testing::TempDir;
+
+namespace {
+StaffAccount clerk(std::string id) {
+  StaffAccount a;
+  a.id = std::move(id);
+  a.name = "窓口 花子";
+  a.role_id = "counter_clerk";
+  a.password_hash = *hash_password("Clerk-Pass-2026", true);
+  return a;
+}
+
+struct Hub {
+  TempDir dir;
+  testing::FakeBus bus;
+  testing::FakeBus::Client& link = bus.add("hub");
+  ManualClock clock;
+  hub::HubEngine engine{hub::DeviceRegistry{{"131016", {"counter-01"}}, {"012345", {"counter-09"}}},
+                        hub::HubOptions{dir.path(), 1000, 32}, link, clock};
+  Hub() { REQUIRE(engine.open().ok()); }
+};
+}  // namespace
+
+TEST_CASE("Staff saved at the hub console are read back, listed in id order and published on the feed", "[hub][console]") {
+  Hub h;
+  hub::HubConsoleStore store(h.engine, "131016", "hub-1");
+  auto head_before = h.engine.store("131016")->feed_bounds()->head;
+  REQUIRE(store.save_staff(clerk("b2")).ok());
+  REQUIRE(store.save_staff(clerk("a1")).ok());
+  auto changed = clerk("a1");
+  changed.name = "変更 後";
+  REQUIRE(store.save_staff(changed).ok());  // an update is based on the stored version
+  auto one = store.staff("a1");
+  REQUIRE(one.ok());
+  REQUIRE(one->has_value());
+  CHECK((*one)->name == "変更 後");
+  auto all = store.all_staff();
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 2);
+  CHECK((*all)[0].id == "a1");
+  CHECK((*all)[1].id == "b2");
+  CHECK(h.engine.store("131016")->feed_bounds()->head == head_before + 3);
+  // Another municipality's database is untouched (KON-5).
+  hub::HubConsoleStore other(h.engine, "012345", "hub-1");
+  CHECK(other.all_staff()->empty());
+  REQUIRE(store.remove_staff("b2").ok());
+  REQUIRE(store.remove_staff("b2").ok());  // absent: done
+  CHECK(store.all_staff()->size() == 1);
+  CHECK(!store.staff("b2")->has_value());
+}
+
+TEST_CASE("The hub console's log is one intact chain that continues after a restart", "[hub][console]") {
+  Hub h;
+  {
+    hub::HubConsoleStore store(h.engine, "131016", "hub-1");
+    REQUIRE(store.append_oplog("sign_in", "admin01", "staff/admin01", "", 1000).ok());
+    REQUIRE(store.append_oplog("staff.add", "admin01", "staff/a1", "role counter_clerk", 2000).ok());
+  }
+  hub::HubConsoleStore again(h.engine, "131016", "hub-1");
+  REQUIRE(again.append_oplog("sign_out", "admin01", "", "", 3000).ok());
+  auto recent = again.recent_oplog("admin01", 10);
+  REQUIRE(recent.ok());
+  REQUIRE(recent->size() == 3);
+  CHECK((*recent)[0].action == "sign_out");
+  CHECK((*recent)[0].seq == 3);
+  std::vector<OpLogEntry> chain(recent->rbegin(), recent->rend());
+  CHECK(verify_chain(chain).intact);
+  CHECK(again.recent_oplog("someone", 10)->empty());
+}
+
+TEST_CASE("Settings and roles read at the hub fall back to defaults while none is stored", "[hub][console]") {
+  Hub h;
+  hub::HubConsoleStore store(h.engine, "131016", "hub-1");
+  CHECK(store.settings().ok());
+  auto roles = store.roles();
+  REQUIRE(roles.ok());
+  CHECK(roles->empty());
+}

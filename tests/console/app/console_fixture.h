@@ -1,0 +1,154 @@
+// The console's test fixture: an in-memory ConsoleStore, a browser that keeps cookies, and a world
+// with an administrator and a clerk. Shared by the tests of tests/console/app.
+#pragma once
+
+#include <map>
+#include <regex>
+#include <string>
+
+#include "madoguchi/console/app/console_app.h"
+#include "madoguchi/console/oplog.h"
+#include "madoguchi/console/password.h"
+#include "madoguchi/http/server.h"
+#include "madoguchi/transport.h"
+
+namespace console_test {
+
+using namespace madoguchi;
+using namespace madoguchi::console;
+
+// In-memory records, with a real hash chain for the log so the chain is checked too.
+class MemoryStore final : public app::ConsoleStore {
+ public:
+  std::map<std::string, StaffAccount> accounts;
+  std::vector<Role> stored_roles;
+  Settings stored_settings;
+  std::vector<OpLogEntry> log;
+  int saves = 0;
+  bool fail_writes = false;
+
+  Expected<std::vector<StaffAccount>> all_staff() override {
+    std::vector<StaffAccount> out;
+    for (const auto& [id, a] : accounts) out.push_back(a);
+    return out;
+  }
+  Status remove_staff(std::string_view id) override {
+    accounts.erase(std::string(id));
+    return {};
+  }
+
+  Expected<std::optional<StaffAccount>> staff(std::string_view id) override {
+    auto it = accounts.find(std::string(id));
+    if (it == accounts.end()) return std::optional<StaffAccount>();
+    return std::optional<StaffAccount>(it->second);
+  }
+  Expected<std::vector<Role>> roles() override { return stored_roles; }
+  Expected<Settings> settings() override { return stored_settings; }
+  Status save_staff(const StaffAccount& a) override {
+    if (fail_writes) return make_error(Errc::db, "disk full");
+    accounts[a.id] = a;
+    ++saves;
+    return {};
+  }
+  Status append_oplog(std::string_view action, std::string_view staff_id, std::string_view target,
+                      std::string_view detail, std::int64_t at_ms) override {
+    log.push_back(make_entry(log.empty() ? nullptr : &log.back(), "counter-01", staff_id, at_ms, action, target, detail));
+    return {};
+  }
+  Expected<std::vector<OpLogEntry>> recent_oplog(std::string_view staff_id, std::size_t limit) override {
+    std::vector<OpLogEntry> out;
+    for (auto it = log.rbegin(); it != log.rend() && out.size() < limit; ++it) {
+      if (it->staff_id == staff_id) out.push_back(*it);
+    }
+    return out;
+  }
+  bool logged(std::string_view action, std::string_view who) const {
+    for (const auto& e : log) {
+      if (e.action == action && e.staff_id == who) return true;
+    }
+    return false;
+  }
+};
+
+constexpr const char* kAdminPw = "Admin-Pass-2026";
+constexpr const char* kClerkPw = "Clerk-Pass-2026";
+
+inline StaffAccount account(std::string id, std::string name, std::string role, const char* pw) {
+  StaffAccount a;
+  a.id = std::move(id);
+  a.name = std::move(name);
+  a.role_id = std::move(role);
+  a.password_hash = *hash_password(pw, /*fast_for_tests=*/true);
+  a.must_change_password = false;
+  a.password_changed_ms = 1'700'000'000'000;
+  return a;
+}
+
+inline std::string field(const std::string& html, const std::string& name) {
+  std::smatch m;
+  if (std::regex_search(html, m, std::regex("name=\"" + name + "\" value=\"([^\"]*)\""))) return m[1];
+  return {};
+}
+
+// A browser: keeps the cookies the console sets, per client address.
+struct Browser {
+  explicit Browser(app::ConsoleApp& a, std::string addr = "127.0.0.1", std::map<std::string, std::string> c = {})
+      : app(a), address(std::move(addr)), cookies(std::move(c)) {}
+  app::ConsoleApp& app;
+  std::string address;
+  std::map<std::string, std::string> cookies;
+
+  http::Response send(std::string method, std::string target, std::string body = {}) {
+    http::Request r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    r.body = std::move(body);
+    r.remote_address = address;
+    std::string header;
+    for (const auto& [k, v] : cookies) header += (header.empty() ? "" : "; ") + k + "=" + v;
+    if (!header.empty()) r.headers["cookie"] = header;
+    auto resp = http::dispatch([this](const http::Request& q) { return app.handle(q); }, r);
+    for (const auto& [k, v] : resp.headers) {
+      if (k != "Set-Cookie") continue;
+      const auto eq = v.find('='), semi = v.find(';');
+      const std::string name = v.substr(0, eq), value = v.substr(eq + 1, semi - eq - 1);
+      if (value.empty() || v.find("Max-Age=0") != std::string::npos) {
+        cookies.erase(name);
+      } else {
+        cookies[name] = value;
+      }
+    }
+    return resp;
+  }
+  std::string location(const http::Response& r) const {
+    for (const auto& [k, v] : r.headers) {
+      if (k == "Location") return v;
+    }
+    return {};
+  }
+  http::Response sign_in(const std::string& id, const std::string& pw) {
+    auto form = send("GET", "/sign-in");
+    return send("POST", "/sign-in", "login_id=" + id + "&password=" + pw + "&csrf_token=" + field(form.body, "csrf_token"));
+  }
+  std::string csrf() { return field(send("GET", "/").body, "csrf_token"); }
+};
+
+struct World {
+  MemoryStore store;
+  ManualClock clock;
+  app::ConsoleApp app;
+  static app::ConsoleOptions fast_options(bool manage_staff = false) {
+    app::ConsoleOptions o;
+    o.fast_hashes_for_tests = true;
+    o.manage_staff = manage_staff;
+    return o;
+  }
+  // manage_staff: the hub console (職員管理 served).
+  explicit World(bool manage_staff = false) : app(store, clock, fast_options(manage_staff)) {
+    store.accounts["admin01"] = account("admin01", "管理 太郎", "administrator", kAdminPw);
+    store.accounts["clerk01"] = account("clerk01", "窓口 花子", "counter_clerk", kClerkPw);
+  }
+};
+
+
+}  // namespace console_test

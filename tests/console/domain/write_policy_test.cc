@@ -1,0 +1,74 @@
+// SEC-2: a counter PC may change only a person's own password among the console's records, and
+// only append its own operation log; staff, roles and settings are authored at the hub.
+#include <catch2/catch.hpp>
+
+#include "madoguchi/console/oplog.h"
+#include "madoguchi/console/permissions.h"
+#include "madoguchi/console/staff.h"
+#include "madoguchi/console/write_policy.h"
+
+using madoguchi::Errc;
+using namespace madoguchi::console;
+
+namespace {
+StaffAccount clerk() {
+  StaffAccount a;
+  a.id = "clerk01";
+  a.name = "窓口 花子";
+  a.role_id = "counter_clerk";
+  a.enabled = true;
+  a.password_hash = *hash_password("Initial-Password-1", true);
+  a.must_change_password = true;
+  return a;
+}
+std::string body(const StaffAccount& a) { return staff_to_json(a).dump(); }
+}  // namespace
+
+TEST_CASE("A counter may record a password change but not promote, create, enable or delete staff", "[console][policy]") {
+  auto cur = clerk();
+  std::string cur_body = body(cur);
+  auto changed = cur;
+  changed.password_hash = *hash_password("New-Password-22", true);
+  changed.must_change_password = false;
+  CHECK(check_write({"counter-01", "staff", "clerk01", false, body(changed), cur_body}).ok());
+
+  auto promoted = cur;
+  promoted.role_id = "administrator";
+  auto r = check_write({"counter-01", "staff", "clerk01", false, body(promoted), cur_body});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::forbidden);
+  CHECK(check_write({"counter-01", "staff", "clerk01", false, body(cur), std::nullopt}).error().code == Errc::forbidden);
+  CHECK(check_write({"counter-01", "staff", "clerk01", true, "", cur_body}).error().code == Errc::forbidden);
+  auto disabled = cur;
+  disabled.enabled = false;
+  std::string disabled_body = body(disabled);
+  auto re_enabled = cur;
+  CHECK(check_write({"counter-01", "staff", "clerk01", false, body(re_enabled), disabled_body}).error().code == Errc::forbidden);
+  // The hub (administrators) may do all of it, but only with bodies that decode and match the key.
+  CHECK(check_write({"hub", "staff", "clerk01", false, body(promoted), cur_body}).ok());
+  CHECK(check_write({"hub", "staff", "other", false, body(promoted), std::nullopt}).error().code == Errc::invalid_argument);
+  CHECK_FALSE(check_write({"hub", "staff", "clerk01", false, R"({"id":"clerk01"})", std::nullopt}).ok());
+}
+
+TEST_CASE("Roles and settings are changed only at the hub", "[console][policy]") {
+  auto admin = default_roles().front();
+  std::string role_body = role_to_json(admin).dump();
+  CHECK(check_write({"counter-01", "role", role_key(admin), false, role_body, std::nullopt}).error().code == Errc::forbidden);
+  CHECK(check_write({"hub", "role", role_key(admin), false, role_body, std::nullopt}).ok());
+  CHECK(check_write({"counter-01", "setting", "system", false, "{}", std::nullopt}).error().code == Errc::forbidden);
+  CHECK(check_write({"hub", "setting", "system", false, "{}", std::nullopt}).ok());
+}
+
+TEST_CASE("A counter appends only its own operation log entries, and none is changed or deleted", "[console][policy]") {
+  auto e = make_entry(nullptr, "counter-01", "clerk01", 1700000000000, "sign_in", "", "");
+  std::string b = oplog_to_json(e).dump();
+  CHECK(check_write({"counter-01", "oplog", oplog_key(e), false, b, std::nullopt}).ok());
+  CHECK(check_write({"counter-02", "oplog", oplog_key(e), false, b, std::nullopt}).error().code == Errc::forbidden);
+  CHECK(check_write({"counter-01", "oplog", oplog_key(e), false, b, std::string_view(b)}).error().code == Errc::forbidden);
+  CHECK(check_write({"counter-01", "oplog", oplog_key(e), true, "", std::string_view(b)}).error().code == Errc::forbidden);
+  auto forged = e;
+  forged.action = "sign_out";  // changed after hashing
+  CHECK_FALSE(check_write({"counter-01", "oplog", oplog_key(forged), false, oplog_to_json(forged).dump(), std::nullopt}).ok());
+  // Other entities are not the console's business.
+  CHECK(check_write({"counter-01", "card", "0001", false, "{}", std::nullopt}).ok());
+}
