@@ -1,0 +1,56 @@
+// The hub's configuration file: defaults, and the refusals that keep the console safe (ACC-5).
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "madoguchi/hub/hub_process.h"
+#include "temp_dir.h"
+
+using madoguchi::Errc;
+using madoguchi::hub::load_hub_config;
+using madoguchi::testing::TempDir;
+
+namespace {
+const std::string kBase = R"("registry_file":"r.json","ca_file":"ca.crt","cert_file":"hub.crt","key_file":"hub.key")";
+
+madoguchi::Expected<madoguchi::hub::HubConfig> load(const TempDir& dir, const std::string& text) {
+  auto path = dir / "hub.json";
+  std::ofstream(path) << text;
+  return load_hub_config(path);
+}
+}  // namespace
+
+TEST_CASE("A hub config with only the required keys gets the documented defaults", "[hub][config]") {
+  TempDir dir;
+  auto c = load(dir, "{" + kBase + "}");
+  REQUIRE(c.ok());
+  CHECK(c->broker_port == 8883);
+  CHECK(c->http_port == 0);
+  CHECK(c->console_address == "127.0.0.1");
+  CHECK(c->console_ports.empty());
+}
+
+TEST_CASE("Hub config mistakes are refused naming the problem", "[hub][config]") {
+  TempDir dir;
+  struct Case {
+    std::string extra;
+    std::string mentions;
+  };
+  for (const auto& c : std::vector<Case>{
+           {R"(,"brokr_port":1)", "brokr_port"},
+           {R"(,"http_port":70000)", "http_port"},
+           {R"(,"console_ports":[1])", "console_ports"},
+           {R"(,"console_client_ca":"ca.crt")", "console_tls_cert"},
+           // A console on a network address needs HTTPS and client certificates (ACC-5).
+           {R"(,"console_address":"0.0.0.0","console_ports":{"131016":8443})", "console_client_ca"},
+           {R"(,"console_address":"0.0.0.0","console_ports":{"131016":8443},"console_tls_cert":"c","console_tls_key":"k")",
+            "console_client_ca"}}) {
+    INFO(c.extra);
+    auto r = load(dir, "{" + kBase + c.extra + "}");
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.error().message, Catch::Contains(c.mentions));
+  }
+  auto ok = load(dir, "{" + kBase +
+                          R"(,"console_address":"0.0.0.0","console_ports":{"131016":8443},"console_tls_cert":"c","console_tls_key":"k","console_client_ca":"ca.crt"})");
+  CHECK(ok.ok());
+}
