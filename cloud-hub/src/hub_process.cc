@@ -238,7 +238,7 @@ class HubProcess {
       http::ServerOptions o;
       o.address = config_.console_address;
       o.port = port;
-      o.body_limit = 64 * 1024;  // forms only
+      o.body_limit = console::app::kStaffConsoleBodyLimit;  // forms, and the staff CSV import (1 MiB)
       o.cert_file = config_.console_tls_cert.string();
       o.key_file = config_.console_tls_key.string();
       o.client_ca_file = config_.console_client_ca.string();

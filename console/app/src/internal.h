@@ -8,6 +8,7 @@
 
 #include "madoguchi/console/app/console_app.h"
 #include "madoguchi/text/form.h"
+#include "madoguchi/text/multipart.h"
 
 namespace madoguchi::console::app {
 
@@ -22,6 +23,9 @@ struct ConsoleApp::Context {
   const Role* role = nullptr;
   bool session_ended = false;  // the browser came with a session that just ended
   std::optional<text::Form> form;
+  // A multipart/form-data POST (only POST /staff/import at a staff console): every part, viewing
+  // req.body; `form` holds the text parts (no filename) so the CSRF check is the usual one.
+  std::vector<text::Part> parts;
   std::vector<std::pair<std::string, std::string>> headers;  // added to the response (Set-Cookie)
 
   bool signed_in() const { return session.has_value(); }

@@ -5,6 +5,9 @@
 // Changes are written with ConsoleStore::save_staff and logged, one entry each, with the acting
 // administrator as staff_id and "staff/<id>" as target; details name fields, never values.
 #include <algorithm>
+#include <chrono>
+#include <iterator>
+#include <tuple>
 
 #include <mstch/mstch.hpp>
 
@@ -86,6 +89,15 @@ http::Response ConsoleApp::staff_route(Context& c) {
     if (post) return post_staff_password(c);
     return error(c, 405);
   }
+  if (path == "/staff/import") {
+    if (get) return staff_import_page(c, {}, 200);
+    if (post) return post_staff_import(c);
+    return error(c, 405);
+  }
+  if (path == "/staff/import/apply") {
+    if (post) return post_staff_import_apply(c);
+    return error(c, 405);
+  }
   return error(c, 404);
 }
 
@@ -103,6 +115,7 @@ http::Response ConsoleApp::staff_list(Context& c) {
   const std::string done = query_value(c.req, "done");
   if (done == "added") content.emplace("notice", std::string("職員を追加しました。"));
   if (done == "updated") content.emplace("notice", std::string("職員の情報を変更しました。"));
+  if (done == "imported") content.emplace("notice", std::string("CSVファイルの内容を反映しました。"));
   if (done == "password") content.emplace("notice", std::string("パスワードを再設定しました。次のログインで本人が変更します。"));
   return content_page(c, std::string(menu_label(Menu::staff)), Menu::staff, "staff_list", std::move(content), 200);
 }
@@ -267,6 +280,234 @@ http::Response ConsoleApp::staff_export(Context& c) {
   r.headers.emplace_back("Content-Disposition", "attachment; filename=\"staff.csv\"");
   r.body = std::move(*bytes);
   return with_headers(std::move(r), c.headers);
+}
+
+// ---- CSV import (ACC-3) ----
+//
+// POST /staff/import parses the upload (handle() has parsed the multipart body and checked the
+// CSRF field), reads the CSV and plans it (plan_import) against the staff, roles and password rules
+// of now; the preview shows every change and every line error. A plan without errors is kept here,
+// under a random token bound to the session, for options_.pending_import_ttl; its confirmation
+// (POST /staff/import/apply) plans the same rows again against the staff of then and refuses when
+// anything differs from the preview. Then every account to write is prepared (initial passwords
+// hashed) before the first write, so what can still fail midway is only the store: each write is
+// its own committed record change (there is no transaction across records at the hub), and a
+// failure is reported with how far it got.
+
+namespace {
+
+const char* kind_label(ChangeKind k) {
+  switch (k) {
+    case ChangeKind::add: return "追加";
+    case ChangeKind::update: return "変更";
+    case ChangeKind::remove: return "削除";
+  }
+  return "";
+}
+
+std::string enabled_label(bool enabled) { return enabled ? "有効" : "無効"; }
+
+// What the preview shows of a change, to compare a confirmation's plan with the previewed one.
+bool same_shown(const Change& a, const Change& b) {
+  auto shown = [](const std::optional<StaffAccount>& x) {
+    return x ? std::make_tuple(true, x->id, x->name, x->role_id, x->enabled) : std::make_tuple(false, std::string(), std::string(), std::string(), false);
+  };
+  return a.kind == b.kind && a.line == b.line && shown(a.before) == shown(b.before) && shown(a.after) == shown(b.after);
+}
+
+// The staff as the preview showed them: id, name, role and state of every account.
+bool same_staff(const std::vector<StaffAccount>& a, const std::vector<StaffAccount>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].id != b[i].id || a[i].name != b[i].name || a[i].role_id != b[i].role_id || a[i].enabled != b[i].enabled) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void ConsoleApp::prune_pending_imports(web::TimePoint now) {
+  for (auto it = pending_imports_.begin(); it != pending_imports_.end();) {
+    it = it->second.expires <= now ? pending_imports_.erase(it) : std::next(it);
+  }
+}
+
+http::Response ConsoleApp::staff_import_page(Context& c, const std::string& problem, int status) {
+  mstch::map content{{"csrf_token", c.session->csrf_token}};
+  std::vector<web::FieldError> errors;
+  if (!problem.empty()) errors.push_back({"file", problem});
+  if (!web::add_field_errors(content, errors)) return error(c, 500);
+  return content_page(c, "職員のCSV取り込み", Menu::staff, "staff_import", std::move(content), status);
+}
+
+http::Response ConsoleApp::post_staff_import(Context& c) {
+  // handle() fills parts only for a multipart body; a urlencoded POST here has no file.
+  const text::Part* file = nullptr;
+  for (const text::Part& p : c.parts) {
+    if (p.name == "file" && p.filename) {
+      if (file) return error(c, 400);  // one file only
+      file = &p;
+    }
+  }
+  if (!file || (file->filename->empty() && file->data.empty())) {
+    return staff_import_page(c, "取り込むCSVファイルを選んでください。", 422);
+  }
+  if (file->data.size() > options_.max_import_file_bytes) {
+    return staff_import_page(c, "ファイルが大きすぎます。1MB以内にしてください。", 413);
+  }
+  if (file->data.empty()) return staff_import_page(c, "ファイルが空です。", 422);
+  const std::string enc = c.form->value("encoding");
+  std::optional<text::Encoding> forced;
+  if (enc == "utf8") {
+    forced = text::Encoding::utf8;
+  } else if (enc == "cp932") {
+    forced = text::Encoding::cp932;
+  } else if (!enc.empty() && enc != "auto") {
+    return error(c, 400);
+  }
+  text::CsvOptions csv;
+  csv.max_bytes = 4 * options_.max_import_file_bytes;  // decoded CP932 may grow (csv.h)
+  csv.max_rows = kMaxStaffCsvRows + 1;
+  csv.max_fields = 32;
+  csv.max_field_bytes = 4096;
+  auto rows = text::read_csv_bytes(file->data, forced, csv);
+  if (!rows) {
+    // The reader's message names line and column, never the data (csv.h).
+    return staff_import_page(c,
+                             "CSVファイルとして読み取れませんでした。文字コードの指定とファイルの形式を確かめてください。（" +
+                                 rows.error().message + "）",
+                             422);
+  }
+  auto all = store_.all_staff();
+  if (!all) return error(c, 503);
+  ImportPlan plan = plan_import(*rows, *all, c.roles, c.settings.password);
+
+  std::size_t added = 0, updated = 0, removed = 0;
+  mstch::array changes;
+  for (const Change& ch : plan.changes) {
+    const StaffAccount& shown = ch.after ? *ch.after : *ch.before;
+    mstch::map row{{"line", std::to_string(ch.line)},
+                   {"kind", std::string(kind_label(ch.kind))},
+                   {"id", shown.id},
+                   {"name", shown.name},
+                   {"role", role_name(c.roles, shown.role_id)},
+                   {"enabled", enabled_label(shown.enabled)}};
+    if (ch.kind == ChangeKind::update) {
+      row.emplace("name_changed", ch.before->name != ch.after->name);
+      row.emplace("name_before", ch.before->name);
+      row.emplace("role_changed", ch.before->role_id != ch.after->role_id);
+      row.emplace("role_before", role_name(c.roles, ch.before->role_id));
+      row.emplace("enabled_changed", ch.before->enabled != ch.after->enabled);
+      row.emplace("enabled_before", enabled_label(ch.before->enabled));
+    }
+    (ch.kind == ChangeKind::add ? added : ch.kind == ChangeKind::update ? updated : removed)++;
+    changes.emplace_back(std::move(row));
+  }
+  mstch::array errors;
+  for (const LineError& e : plan.errors) errors.emplace_back(mstch::map{{"message", e.message}});
+  const bool can_apply = plan.ok() && !plan.changes.empty();
+  mstch::map content{{"has_errors", !plan.ok()},
+                     {"error_count", std::to_string(plan.errors.size())},
+                     {"errors", std::move(errors)},
+                     {"has_changes", !plan.changes.empty()},
+                     {"changes", std::move(changes)},
+                     {"added", std::to_string(added)},
+                     {"updated", std::to_string(updated)},
+                     {"removed", std::to_string(removed)},
+                     {"can_apply", can_apply},
+                     {"csrf_token", c.session->csrf_token},
+                     {"ttl_minutes", std::to_string(std::chrono::duration_cast<std::chrono::minutes>(options_.pending_import_ttl).count())}};
+  if (can_apply) {
+    prune_pending_imports(c.now);
+    // One pending import per session: a new preview replaces the earlier one.
+    for (auto it = pending_imports_.begin(); it != pending_imports_.end();) {
+      it = it->second.session_id == c.session->id ? pending_imports_.erase(it) : std::next(it);
+    }
+    while (!pending_imports_.empty() && pending_imports_.size() >= options_.max_pending_imports) {
+      auto oldest = std::min_element(pending_imports_.begin(), pending_imports_.end(),
+                                     [](const auto& a, const auto& b) { return a.second.expires < b.second.expires; });
+      pending_imports_.erase(oldest);
+    }
+    const std::string token = web::random_token();
+    pending_imports_[token] = PendingImport{c.session->id, c.now + options_.pending_import_ttl, std::move(*rows), *all, plan};
+    content.emplace("import_token", token);
+  }
+  return content_page(c, "職員のCSV取り込み（確認）", Menu::staff, "staff_import_preview", std::move(content),
+                      plan.ok() ? 200 : 422);
+}
+
+http::Response ConsoleApp::post_staff_import_apply(Context& c) {
+  prune_pending_imports(c.now);
+  auto it = pending_imports_.find(c.form->value("import_token"));
+  if (it == pending_imports_.end() || it->second.session_id != c.session->id) {
+    return content_page(c, "職員のCSV取り込み", Menu::staff, "message",
+                        mstch::map{{"message", std::string("この確認画面は期限が切れたか、すでに使われています。もう一度ファイルをアップロードしてください。")},
+                                   {"next_url", std::string("/staff/import")},
+                                   {"next_label", std::string("CSVファイルを選び直す")}},
+                        409);
+  }
+  PendingImport pending = std::move(it->second);
+  pending_imports_.erase(it);  // single use, whatever happens below
+
+  auto all = store_.all_staff();
+  if (!all) return error(c, 503);
+  ImportPlan plan = plan_import(pending.rows, *all, c.roles, c.settings.password);
+  bool same = plan.ok() && same_staff(*all, pending.staff_at_preview) && plan.changes.size() == pending.plan.changes.size();
+  for (std::size_t i = 0; same && i < plan.changes.size(); ++i) same = same_shown(plan.changes[i], pending.plan.changes[i]);
+  if (!same) {
+    log("staff.import", c.account->id, "staff", "refused: staff changed since the preview");
+    return content_page(c, "職員のCSV取り込み", Menu::staff, "message",
+                        mstch::map{{"message", std::string("確認画面を表示したあとに職員の情報が変わったため、反映しませんでした。もう一度ファイルをアップロードして、確認し直してください。")},
+                                   {"next_url", std::string("/staff/import")},
+                                   {"next_label", std::string("CSVファイルを選び直す")}},
+                        409);
+  }
+  // Everything that can fail before the store does, first: no write until every account is ready.
+  std::vector<std::optional<StaffAccount>> writes;
+  writes.reserve(plan.changes.size());
+  for (const Change& ch : plan.changes) {
+    if (ch.kind == ChangeKind::remove) {
+      writes.emplace_back();
+      continue;
+    }
+    auto a = account_to_write(ch, c.wall_ms, options_.fast_hashes_for_tests);
+    if (!a) return error(c, 500);
+    writes.emplace_back(std::move(*a));
+  }
+  std::size_t added = 0, updated = 0, removed = 0, done = 0;
+  for (std::size_t i = 0; i < plan.changes.size(); ++i) {
+    const Change& ch = plan.changes[i];
+    const std::string id = ch.after ? ch.after->id : ch.before->id;
+    const Status s = ch.kind == ChangeKind::remove ? store_.remove_staff(id) : store_.save_staff(*writes[i]);
+    if (!s) break;
+    ++done;
+    if (ch.kind == ChangeKind::remove || !ch.after->enabled) sessions_.destroy_all_for(id);
+    if (ch.kind == ChangeKind::add) {
+      ++added;
+      log("staff.add", c.account->id, "staff/" + id, "import, role " + ch.after->role_id);
+    } else if (ch.kind == ChangeKind::update) {
+      ++updated;
+      log("staff.update", c.account->id, "staff/" + id, "import");
+    } else {
+      ++removed;
+      log("staff.remove", c.account->id, "staff/" + id, "import");
+    }
+  }
+  const std::string counts = "added " + std::to_string(added) + ", updated " + std::to_string(updated) + ", removed " +
+                             std::to_string(removed);
+  if (done != plan.changes.size()) {
+    log("staff.import", c.account->id, "staff", counts + "; failed after " + std::to_string(done) + " of " + std::to_string(plan.changes.size()));
+    return content_page(c, "職員のCSV取り込み", Menu::staff, "message",
+                        mstch::map{{"message", "保存中にエラーが起きたため、取り込みが途中で止まりました。" + std::to_string(plan.changes.size()) +
+                                                   "件のうち" + std::to_string(done) + "件（ファイルの順に先頭から）は反映済み、残りは反映されていません。職員一覧を確かめてください。"},
+                                   {"next_url", std::string("/staff")},
+                                   {"next_label", std::string("職員一覧へ")}},
+                        503);
+  }
+  log("staff.import", c.account->id, "staff", counts);
+  return with_headers(web::see_other("/staff?done=imported"), c.headers);
 }
 
 }  // namespace madoguchi::console::app

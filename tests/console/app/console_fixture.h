@@ -98,8 +98,9 @@ struct Browser {
   std::string address;
   std::map<std::string, std::string> cookies;
 
-  http::Response send(std::string method, std::string target, std::string body = {}) {
+  http::Response send(std::string method, std::string target, std::string body = {}, std::string content_type = {}) {
     http::Request r;
+    if (!content_type.empty()) r.headers["content-type"] = std::move(content_type);
     r.method = std::move(method);
     r.target = std::move(target);
     r.body = std::move(body);

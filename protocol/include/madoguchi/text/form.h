@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "madoguchi/error.h"
@@ -18,6 +19,10 @@ inline constexpr std::size_t kMaxFormFields = 512;
 
 class Form {
  public:
+  Form() = default;
+  // A form from fields decoded elsewhere (the text parts of a multipart/form-data body). The
+  // caller has checked them as parse_form would (valid UTF-8, bounded).
+  explicit Form(std::vector<std::pair<std::string, std::string>> fields) : fields_(std::move(fields)) {}
   // The first value of a field, if present.
   std::optional<std::string> get(std::string_view name) const;
   // The first value, or "" when absent.

@@ -14,6 +14,8 @@
 //   POST /password             (CSRF) checks the Settings' rules; signs the person out elsewhere
 //   GET  /staff, /staff/new, /staff/edit?id=, /staff/export?encoding=utf8|cp932,
 //   POST /staff/new, /staff/edit, /staff/password
+//   GET  /staff/import, POST /staff/import (multipart/form-data upload → preview),
+//   POST /staff/import/apply   (the CSV import, ACC-3; see README.md "CSV import")
 //                              職員管理 when ConsoleOptions::manage_staff (the hub), staff menu only
 //   GET  /<menu id>            a menu (permissions.h ids, e.g. /oplog, /phone_bookings): 403 when
 //                              the role does not have it; /oplog lists the person's own entries
@@ -24,6 +26,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +36,7 @@
 #include "madoguchi/console/oplog.h"
 #include "madoguchi/console/permissions.h"
 #include "madoguchi/console/settings.h"
+#include "madoguchi/console/staff_csv.h"
 #include "madoguchi/console/staff.h"
 #include "madoguchi/console/web/rate_limit.h"
 #include "madoguchi/console/web/session.h"
@@ -91,7 +95,18 @@ struct ConsoleOptions {
   // Serve the 職員管理 screens (/staff, /staff/new, /staff/edit, /staff/password,
   // /staff/export): the hub console. Off at the edge, where /staff says where to go instead.
   bool manage_staff = false;
+  // The CSV file of a staff import (POST /staff/import), in bytes; larger is refused (413).
+  std::size_t max_import_file_bytes = 1024 * 1024;
+  // Previews of a staff import kept for their confirmation (one per session; the oldest goes
+  // when full), and how long each stays valid.
+  std::size_t max_pending_imports = 16;
+  std::chrono::seconds pending_import_ttl{600};
 };
+
+// The request body limit (http::ServerOptions::body_limit) for a console serving staff
+// management: the import's file (max_import_file_bytes by default) plus the multipart framing
+// and the form's other fields. Consoles without manage_staff take forms only (64 KiB).
+inline constexpr std::size_t kStaffConsoleBodyLimit = 1024 * 1024 + 64 * 1024;
 
 // Not thread-safe: one thread calls handle() (the io_context thread that runs the server).
 class ConsoleApp {
@@ -129,6 +144,9 @@ class ConsoleApp {
   http::Response post_staff_edit(Context& c);
   http::Response post_staff_password(Context& c);
   http::Response staff_export(Context& c);
+  http::Response staff_import_page(Context& c, const std::string& problem, int status);
+  http::Response post_staff_import(Context& c);
+  http::Response post_staff_import_apply(Context& c);
   http::Response content_page(Context& c, const std::string& title, std::optional<Menu> current,
                               const std::string& template_name, mstch::map content, int status);
   web::Layout layout(const Context& c, std::string title, std::optional<Menu> current) const;
@@ -142,6 +160,19 @@ class ConsoleApp {
   SignInGuard guard_;
   web::RateLimiter sign_in_limiter_;
   std::uint64_t oplog_failures_ = 0;
+
+  // A previewed staff import awaiting its confirmation (staff_pages.cc). Holds the file's rows
+  // (with initial passwords in plain text: memory only, never logged or shown) and what the
+  // preview showed, to refuse the confirmation when the staff changed in between.
+  struct PendingImport {
+    std::string session_id;
+    web::TimePoint expires;
+    CsvRows rows;
+    std::vector<StaffAccount> staff_at_preview;
+    ImportPlan plan;
+  };
+  std::map<std::string, PendingImport> pending_imports_;  // by random token
+  void prune_pending_imports(web::TimePoint now);
 };
 
 // The URL path of a menu: "/" + menu_id(m) ("/" for Menu::home).
