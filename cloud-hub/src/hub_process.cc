@@ -10,6 +10,8 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+
+#include "madoguchi/json_config.h"
 #include <set>
 #include <sstream>
 
@@ -26,15 +28,6 @@ namespace madoguchi::hub {
 namespace asio = boost::asio;
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-namespace {
-// Reads a TCP port, refusing values that would wrap around in a uint16_t.
-std::uint16_t port_value(const nlohmann::json& j, const char* key, std::uint16_t fallback) {
-  auto v = j.value(key, static_cast<std::int64_t>(fallback));
-  if (v < 0 || v > 65535) throw nlohmann::json::other_error::create(501, std::string(key) + " must be 0-65535", &j);
-  return static_cast<std::uint16_t>(v);
-}
-}  // namespace
 
 Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
   std::ifstream in(file);
@@ -55,13 +48,13 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
     c.data_dir = j.value("data_dir", c.data_dir.string());
     c.registry_file = j.at("registry_file").get<std::string>();
     c.broker_host = j.value("broker_host", c.broker_host);
-    c.broker_port = port_value(j, "broker_port", c.broker_port);
+    c.broker_port = json_port(j, "broker_port", c.broker_port);
     c.ca_file = j.at("ca_file").get<std::string>();
     c.cert_file = j.at("cert_file").get<std::string>();
     c.key_file = j.at("key_file").get<std::string>();
     c.instance = j.value("instance", c.instance);
     c.http_address = j.value("http_address", c.http_address);
-    c.http_port = port_value(j, "http_port", c.http_port);
+    c.http_port = json_port(j, "http_port", c.http_port);
     c.feed_retention = j.value("feed_retention", c.feed_retention);
     c.console_address = j.value("console_address", c.console_address);
     if (j.contains("console_ports")) {
@@ -69,7 +62,7 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
       if (!ports.is_object()) return make_error(Errc::malformed, file.string() + ": console_ports must be an object");
       std::set<std::uint16_t> seen;
       for (auto it = ports.begin(); it != ports.end(); ++it) {
-        const std::uint16_t port = port_value(ports, it.key().c_str(), 0);
+        const std::uint16_t port = json_port(ports, it.key().c_str(), 0);
         if (port == 0 || !seen.insert(port).second) {
           return make_error(Errc::malformed, file.string() + ": console_ports: each municipality needs a port of its own (1-65535)");
         }

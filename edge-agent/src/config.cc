@@ -2,6 +2,8 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+
+#include "madoguchi/json_config.h"
 #include <set>
 #include <sstream>
 
@@ -10,15 +12,6 @@
 namespace madoguchi::edge {
 
 using nlohmann::json;
-
-namespace {
-// Reads a TCP port, refusing values that would wrap around in a uint16_t.
-std::uint16_t port_value(const nlohmann::json& j, const char* key, std::uint16_t fallback) {
-  auto v = j.value(key, static_cast<std::int64_t>(fallback));
-  if (v < 0 || v > 65535) throw nlohmann::json::other_error::create(501, std::string(key) + " must be 0-65535", &j);
-  return static_cast<std::uint16_t>(v);
-}
-}  // namespace
 
 Expected<EdgeConfig> parse_edge_config(std::string_view text) {
   json j = json::parse(text, nullptr, false);
@@ -46,7 +39,7 @@ Expected<EdgeConfig> parse_edge_config(std::string_view text) {
     }
     c.data_dir = j.value("data_dir", c.data_dir.string());
     c.broker_host = j.value("broker_host", c.broker_host);
-    c.broker_port = port_value(j, "broker_port", c.broker_port);
+    c.broker_port = json_port(j, "broker_port", c.broker_port);
     c.ca_file = j.at("ca_file").get<std::string>();
     c.cert_file = j.at("cert_file").get<std::string>();
     c.key_file = j.at("key_file").get<std::string>();
@@ -55,9 +48,9 @@ Expected<EdgeConfig> parse_edge_config(std::string_view text) {
     c.reconnect_max_seconds = j.value("reconnect_max_seconds", c.reconnect_max_seconds);
     if (c.reconnect_max_seconds < 1) return make_error(Errc::malformed, "edge config: reconnect_max_seconds must be >= 1");
     c.http_address = j.value("http_address", c.http_address);
-    c.http_port = port_value(j, "http_port", c.http_port);
+    c.http_port = json_port(j, "http_port", c.http_port);
     c.console_address = j.value("console_address", c.console_address);
-    c.console_port = port_value(j, "console_port", c.console_port);
+    c.console_port = json_port(j, "console_port", c.console_port);
     c.console_tls_cert = j.value("console_tls_cert", std::string());
     c.console_tls_key = j.value("console_tls_key", std::string());
     c.status_file = j.value("status_file", std::string());
