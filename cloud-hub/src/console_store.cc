@@ -1,6 +1,7 @@
 #include "madoguchi/hub/console_store.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "madoguchi/console/record_body.h"
 
@@ -143,22 +144,68 @@ Status HubConsoleStore::append_oplog(std::string_view action, std::string_view s
 }
 
 Expected<std::vector<OpLogEntry>> HubConsoleStore::recent_oplog(std::string_view staff_id, std::size_t limit) {
+  // Newest first and bounded in the query (it used to read the oldest kMaxScan records and lose
+  // the newest once the log grew past them).
+  console::app::OpLogFilter f;
+  f.staff_id = std::string(staff_id);
+  return find_oplog(f, 0, limit);
+}
+
+Expected<std::vector<OpLogEntry>> HubConsoleStore::find_oplog(const console::app::OpLogFilter& filter, std::size_t offset,
+                                                              std::size_t limit) {
   auto s = store();
   if (!s) return s.error();
-  auto recs = entity_records(**s, std::string(kOpLogEntity), kMaxScan);
+  auto recs = (*s)->oplog_records(filter.staff_id, filter.device, filter.action,
+                                  filter.from_ms.value_or(std::numeric_limits<std::int64_t>::min()),
+                                  filter.to_ms.value_or(std::numeric_limits<std::int64_t>::max()), offset, limit);
   if (!recs) return recs.error();
-  std::vector<OpLogEntry> found;
+  std::vector<OpLogEntry> out;
   for (const auto& r : *recs) {
     auto body = parse_body(r.body);
     if (!body) continue;
     auto entry = oplog_from_json(*body);
-    if (entry && entry->staff_id == staff_id) found.push_back(std::move(*entry));
+    if (entry && oplog_key(*entry) == r.key) out.push_back(std::move(*entry));
   }
-  std::stable_sort(found.begin(), found.end(), [](const OpLogEntry& a, const OpLogEntry& b) {
-    return a.at_ms != b.at_ms ? a.at_ms > b.at_ms : (a.device != b.device ? a.device < b.device : a.seq > b.seq);
-  });
-  if (found.size() > limit) found.resize(limit);
-  return found;
+  return out;
+}
+
+Expected<std::vector<std::string>> HubConsoleStore::oplog_devices(std::size_t limit) {
+  auto s = store();
+  if (!s) return s.error();
+  return (*s)->oplog_devices(limit);
+}
+
+Expected<std::vector<OpLogEntry>> HubConsoleStore::oplog_chain(std::string_view device, std::uint64_t after_seq,
+                                                               std::size_t limit) {
+  auto s = store();
+  if (!s) return s.error();
+  const std::string prefix = std::string(device) + ":";
+  // Keys are "<device>:<seq, 12 digits>", so key order is seq order within the device.
+  auto recs = (*s)->records_after(std::string(kOpLogEntity), after_seq == 0 ? prefix : oplog_key(device, after_seq), limit);
+  if (!recs) return recs.error();
+  std::vector<OpLogEntry> out;
+  for (const auto& r : *recs) {
+    if (r.entity != kOpLogEntity || r.key.rfind(prefix, 0) != 0) break;
+    auto body = parse_body(r.body);
+    Expected<OpLogEntry> entry = body ? oplog_from_json(*body) : Expected<OpLogEntry>(body.error());
+    if (entry && oplog_key(*entry) == r.key) {
+      out.push_back(std::move(*entry));
+      continue;
+    }
+    // Undecodable or under another key: kept as a hollow entry so verify_chain reports it.
+    OpLogEntry hollow;
+    hollow.device = std::string(device);
+    const std::string digits = r.key.substr(prefix.size());
+    hollow.seq = digits.find_first_not_of("0123456789") == std::string::npos && !digits.empty() && digits.size() <= 18
+                     ? std::stoull(digits)
+                     : 0;
+    out.push_back(std::move(hollow));
+  }
+  return out;
+}
+
+Status HubConsoleStore::save_settings(const Settings& settings) {
+  return write(kSettingsEntity, kSettingsKey, protocol::OpKind::upsert, dump_body(settings_to_json(settings)));
 }
 
 }  // namespace madoguchi::hub

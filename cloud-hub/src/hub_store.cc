@@ -316,6 +316,44 @@ Expected<std::optional<p::Record>> HubStore::last_with_prefix(const std::string&
   return std::optional<p::Record>{std::move(rows->front())};
 }
 
+Expected<std::vector<p::Record>> HubStore::oplog_records(const std::string& staff_id, const std::string& device,
+                                                         const std::string& action, std::int64_t from_ms,
+                                                         std::int64_t to_ms, std::size_t offset, std::size_t max) {
+  // CASE guards json_extract: SQLite does not promise to evaluate AND's operands in order, and
+  // json_extract of a body that is not JSON is an error for the whole query.
+  auto st = db_.cached(
+      "SELECT entity, key, body, deleted, version, origin_device, origin_seq FROM ("
+      " SELECT *, CASE WHEN json_valid(body) THEN json_extract(body, '$.at_ms') END AS j_at,"
+      "  CASE WHEN json_valid(body) THEN json_extract(body, '$.staff_id') END AS j_staff,"
+      "  CASE WHEN json_valid(body) THEN json_extract(body, '$.action') END AS j_action"
+      " FROM records WHERE entity = 'oplog' AND deleted = 0"
+      "  AND (?2 = '' OR (key >= ?2 || ':' AND key < ?2 || ';'))) "
+      "WHERE j_at IS NOT NULL AND (?1 = '' OR j_staff = ?1) AND (?3 = '' OR j_action = ?3)"
+      " AND j_at >= ?4 AND j_at < ?5 "
+      "ORDER BY j_at DESC, key DESC LIMIT ?6 OFFSET ?7");
+  if (!st) return st.error();
+  (*st)->bind(1, staff_id).bind(2, device).bind(3, action).bind(4, from_ms).bind(5, to_ms)
+      .bind(6, static_cast<std::int64_t>(max)).bind(7, static_cast<std::int64_t>(offset));
+  return collect(**st);
+}
+
+Expected<std::vector<std::string>> HubStore::oplog_devices(std::size_t max) {
+  auto st = db_.cached(
+      "SELECT DISTINCT substr(key, 1, instr(key, ':') - 1) AS d FROM records "
+      "WHERE entity = 'oplog' AND deleted = 0 AND instr(key, ':') > 1 ORDER BY d LIMIT ?1");
+  if (!st) return st.error();
+  (*st)->bind(1, static_cast<std::int64_t>(max));
+  std::vector<std::string> out;
+  while (true) {
+    auto row = (*st)->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back((*st)->column_text(0));
+  }
+  (*st)->reset();
+  return out;
+}
+
 Expected<std::uint64_t> HubStore::device_last_seq(const std::string& device) {
   auto st = db_.cached("SELECT last_seq FROM devices WHERE device = ?1");
   if (!st) return st.error();

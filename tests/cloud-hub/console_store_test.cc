@@ -88,3 +88,63 @@ TEST_CASE("Settings and roles read at the hub fall back to defaults while none i
   REQUIRE(roles.ok());
   CHECK(roles->empty());
 }
+
+TEST_CASE("The hub's oplog queries are newest first, filtered and bounded, and a chain reads in seq order", "[hub][console]") {
+  Hub h;
+  hub::HubConsoleStore one(h.engine, "131016", "hub-1");
+  hub::HubConsoleStore two(h.engine, "131016", "hub-2");
+  for (int i = 1; i <= 30; ++i) REQUIRE(one.append_oplog("sign_in", "admin01", "", "", 1000 * i).ok());
+  REQUIRE(two.append_oplog("staff.add", "admin02", "staff/a1", "", 500).ok());
+  REQUIRE(two.append_oplog("sign_out", "admin01", "", "", 99000).ok());
+
+  // recent_oplog: newest first and bounded in the query (it used to read the oldest records).
+  auto recent = one.recent_oplog("admin01", 3);
+  REQUIRE(recent.ok());
+  REQUIRE(recent->size() == 3);
+  CHECK((*recent)[0].device == "hub-2");
+  CHECK((*recent)[1].at_ms == 30000);
+  CHECK((*recent)[2].at_ms == 29000);
+
+  app::OpLogFilter f;
+  f.device = "hub-1";
+  f.from_ms = 5000;
+  f.to_ms = 8000;
+  auto window = one.find_oplog(f, 1, 10);
+  REQUIRE(window.ok());
+  REQUIRE(window->size() == 2);  // 7000 skipped by the offset; 6000, 5000
+  CHECK((*window)[0].at_ms == 6000);
+  CHECK((*window)[1].at_ms == 5000);
+  app::OpLogFilter by_action;
+  by_action.action = "staff.add";
+  by_action.staff_id = "admin02";
+  auto added = one.find_oplog(by_action, 0, 10);
+  REQUIRE(added.ok());
+  REQUIRE(added->size() == 1);
+  CHECK(added->front().device == "hub-2");
+
+  auto devices = one.oplog_devices(10);
+  REQUIRE(devices.ok());
+  CHECK(*devices == std::vector<std::string>{"hub-1", "hub-2"});
+  auto first = one.oplog_chain("hub-1", 0, 20);
+  REQUIRE(first.ok());
+  REQUIRE(first->size() == 20);
+  CHECK(verify_chain(*first).intact);
+  auto rest = one.oplog_chain("hub-1", 20, 20);
+  REQUIRE(rest.ok());
+  REQUIRE(rest->size() == 10);
+  CHECK(rest->front().seq == 21);
+  CHECK(verify_chain(*rest, ChainAnchor{first->back().seq, first->back().hash}).intact);
+}
+
+TEST_CASE("Settings saved at the hub console are read back", "[hub][console]") {
+  Hub h;
+  hub::HubConsoleStore store(h.engine, "131016", "hub-1");
+  Settings s;
+  s.password.min_length = 16;
+  s.municipality_name = "千代田区";
+  REQUIRE(store.save_settings(s).ok());
+  auto back = store.settings();
+  REQUIRE(back.ok());
+  CHECK(back->password.min_length == 16);
+  CHECK(back->municipality_name == "千代田区");
+}

@@ -42,6 +42,8 @@ bool multipart_type(std::string_view type) {
   return type.size() == kType.size() || type[kType.size()] == ';' || type[kType.size()] == ' ';
 }
 
+}  // namespace
+
 std::string action_label(std::string_view action) {
   static const std::pair<std::string_view, std::string_view> kLabels[] = {
       {"sign_in", "ログイン"},
@@ -60,6 +62,9 @@ std::string action_label(std::string_view action) {
       {"staff.password_reset", "職員のパスワード再設定"},
       {"staff.export", "職員一覧のCSV出力"},
       {"staff.import", "職員のCSV取り込み"},
+      {"oplog.export", "操作ログのCSV出力"},
+      {"oplog.verify", "操作ログの改ざん検査"},
+      {"settings.update", "システム設定の変更"},
   };
   for (const auto& [id, label] : kLabels) {
     if (id == action) return std::string(label);
@@ -82,6 +87,8 @@ std::string jst_time(std::int64_t at_ms) {
                 static_cast<long>(hms.seconds().count()));
   return buf;
 }
+
+namespace {
 
 // The oplog screen's content. console/web has no table page yet, and this change may not add
 // templates there; so the table is rendered here (mstch escapes every value, as in console/web)
@@ -152,6 +159,22 @@ Expected<std::vector<StaffAccount>> ConsoleStore::all_staff() {
 
 Status ConsoleStore::remove_staff(std::string_view) {
   return make_error(Errc::forbidden, "staff management is not served here");
+}
+
+Expected<std::vector<OpLogEntry>> ConsoleStore::find_oplog(const OpLogFilter&, std::size_t, std::size_t) {
+  return make_error(Errc::forbidden, "the whole operation log is not served here");
+}
+
+Expected<std::vector<std::string>> ConsoleStore::oplog_devices(std::size_t) {
+  return make_error(Errc::forbidden, "the whole operation log is not served here");
+}
+
+Expected<std::vector<OpLogEntry>> ConsoleStore::oplog_chain(std::string_view, std::uint64_t, std::size_t) {
+  return make_error(Errc::forbidden, "the whole operation log is not served here");
+}
+
+Status ConsoleStore::save_settings(const Settings&) {
+  return make_error(Errc::forbidden, "settings are not managed here");
 }
 
 std::string menu_path(Menu m) {
@@ -301,7 +324,7 @@ http::Response ConsoleApp::route(Context& c) {
   // Everything below needs a session.
   if (!c.signed_in()) {
     const bool known = path == kHomePath || path == web::kPasswordPath ||
-                       (options_.manage_staff && path.rfind("/staff/", 0) == 0) ||
+                       (options_.manage_staff && (path.rfind("/staff/", 0) == 0 || path.rfind("/oplog/", 0) == 0)) ||
                        std::any_of(all_menus().begin(), all_menus().end(),
                                    [&](Menu m) { return path == menu_path(m); });
     if (!known) return error(c, 404);
@@ -326,6 +349,27 @@ http::Response ConsoleApp::route(Context& c) {
       return error(c, 403);
     }
     return staff_route(c);
+  }
+  if (options_.manage_staff && (path == "/oplog" || path.rfind("/oplog/", 0) == 0 || path == "/settings")) {
+    // The administrators' screens of the hub console. /oplog stays the person's own log for a
+    // role without 職員管理; its export and verification are for administrators only.
+    const bool settings = path == "/settings";
+    const Menu needed = settings ? Menu::settings : Menu::oplog;
+    const bool admin = c.role && allowed(*c.role, Menu::staff);
+    if (!c.role || !allowed(*c.role, needed) || (path.rfind("/oplog/", 0) == 0 && !admin)) {
+      log("menu.forbidden", c.account->id, "menu/" + std::string(menu_id(needed)), "");
+      return error(c, 403);
+    }
+    if (settings) {
+      if (get) return settings_form(c, {}, {}, 200, false);
+      if (post) return post_settings(c);
+      return error(c, 405);
+    }
+    if (!get) return error(c, 405);
+    if (path == "/oplog") return admin ? oplog_all(c) : oplog_page(c);
+    if (path == "/oplog/export") return oplog_export(c);
+    if (path == "/oplog/verify") return oplog_verify(c);
+    return error(c, 404);
   }
   for (Menu m : all_menus()) {
     if (m == Menu::home || path != menu_path(m)) continue;

@@ -34,6 +34,10 @@ struct ConsoleApp::Context {
 // Japanese texts of the password rules, and of one problem with a new password.
 std::vector<std::string> rule_texts(const PasswordRules& rules);
 std::string problem_text(PasswordProblem p, const PasswordRules& rules);
+// The Japanese label of an operation log action (the action itself when unknown).
+std::string action_label(std::string_view action);
+// "2026-01-05 09:30:12" in Japan Standard Time.
+std::string jst_time(std::int64_t at_ms);
 // `r` with the request's extra headers (Set-Cookie) added.
 http::Response with_headers(http::Response r, const std::vector<std::pair<std::string, std::string>>& headers);
 

@@ -2,7 +2,9 @@
 // with an administrator and a clerk. Shared by the tests of tests/console/app.
 #pragma once
 
+#include <algorithm>
 #include <map>
+#include <set>
 #include <regex>
 #include <string>
 
@@ -52,7 +54,11 @@ class MemoryStore final : public app::ConsoleStore {
   }
   Status append_oplog(std::string_view action, std::string_view staff_id, std::string_view target,
                       std::string_view detail, std::int64_t at_ms) override {
-    log.push_back(make_entry(log.empty() ? nullptr : &log.back(), "counter-01", staff_id, at_ms, action, target, detail));
+    const OpLogEntry* last = nullptr;
+    for (const auto& e : log) {
+      if (e.device == "counter-01") last = &e;
+    }
+    log.push_back(make_entry(last, "counter-01", staff_id, at_ms, action, target, detail));
     return {};
   }
   Expected<std::vector<OpLogEntry>> recent_oplog(std::string_view staff_id, std::size_t limit) override {
@@ -62,6 +68,48 @@ class MemoryStore final : public app::ConsoleStore {
     }
     return out;
   }
+  // The whole log, as the hub serves it: `log` holds every device's entries (tests may push
+  // entries of other devices, or tamper with one in place).
+  Expected<std::vector<OpLogEntry>> find_oplog(const app::OpLogFilter& f, std::size_t offset, std::size_t limit) override {
+    std::vector<OpLogEntry> all;
+    for (const auto& e : log) {
+      if (!f.staff_id.empty() && e.staff_id != f.staff_id) continue;
+      if (!f.device.empty() && e.device != f.device) continue;
+      if (!f.action.empty() && e.action != f.action) continue;
+      if (f.from_ms && e.at_ms < *f.from_ms) continue;
+      if (f.to_ms && e.at_ms >= *f.to_ms) continue;
+      all.push_back(e);
+    }
+    std::stable_sort(all.begin(), all.end(), [](const OpLogEntry& a, const OpLogEntry& b) {
+      return a.at_ms != b.at_ms ? a.at_ms > b.at_ms : oplog_key(a) > oplog_key(b);
+    });
+    std::vector<OpLogEntry> out;
+    for (std::size_t i = offset; i < all.size() && out.size() < limit; ++i) out.push_back(all[i]);
+    return out;
+  }
+  Expected<std::vector<std::string>> oplog_devices(std::size_t limit) override {
+    std::set<std::string> d;
+    for (const auto& e : log) d.insert(e.device);
+    std::vector<std::string> out(d.begin(), d.end());
+    if (out.size() > limit) out.resize(limit);
+    return out;
+  }
+  Expected<std::vector<OpLogEntry>> oplog_chain(std::string_view device, std::uint64_t after_seq, std::size_t limit) override {
+    std::vector<OpLogEntry> chain;
+    for (const auto& e : log) {
+      if (e.device == device && e.seq > after_seq) chain.push_back(e);
+    }
+    std::sort(chain.begin(), chain.end(), [](const OpLogEntry& a, const OpLogEntry& b) { return a.seq < b.seq; });
+    if (chain.size() > limit) chain.resize(limit);
+    return chain;
+  }
+  Status save_settings(const Settings& s) override {
+    if (fail_writes) return make_error(Errc::db, "disk full");
+    stored_settings = s;
+    ++settings_saves;
+    return {};
+  }
+  int settings_saves = 0;
   bool logged(std::string_view action, std::string_view who) const {
     for (const auto& e : log) {
       if (e.action == action && e.staff_id == who) return true;

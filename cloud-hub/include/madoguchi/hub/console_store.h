@@ -31,6 +31,12 @@ class HubConsoleStore final : public console::app::ConsoleStore {
   Expected<std::vector<console::OpLogEntry>> recent_oplog(std::string_view staff_id, std::size_t limit) override;
   Expected<std::vector<console::StaffAccount>> all_staff() override;
   Status remove_staff(std::string_view id) override;
+  Expected<std::vector<console::OpLogEntry>> find_oplog(const console::app::OpLogFilter& filter, std::size_t offset,
+                                                        std::size_t limit) override;
+  Expected<std::vector<std::string>> oplog_devices(std::size_t limit) override;
+  Expected<std::vector<console::OpLogEntry>> oplog_chain(std::string_view device, std::uint64_t after_seq,
+                                                         std::size_t limit) override;
+  Status save_settings(const console::Settings& settings) override;
 
   // Records of one entity scanned at most (staff, roles, oplog): a bound on one request's work.
   static constexpr std::size_t kMaxScan = 20000;

@@ -62,6 +62,16 @@ class HubStore {
   Expected<std::optional<protocol::Record>> get(const std::string& entity, const std::string& key);
   // The live record of `entity` with the greatest key starting with `prefix` (nullopt: none).
   Expected<std::optional<protocol::Record>> last_with_prefix(const std::string& entity, const std::string& prefix);
+  // Operation log records (entity "oplog", console/oplog.h) for the console: live records whose
+  // JSON body has the given staff_id / action (empty: any), whose key starts with "<device>:"
+  // (empty: any device), and whose at_ms is in [from_ms, to_ms); newest first (at_ms descending,
+  // then key descending), skipping `offset`, at most `max`. Bodies that are not valid JSON never
+  // match.
+  Expected<std::vector<protocol::Record>> oplog_records(const std::string& staff_id, const std::string& device,
+                                                        const std::string& action, std::int64_t from_ms,
+                                                        std::int64_t to_ms, std::size_t offset, std::size_t max);
+  // The distinct devices of the live oplog records (the key part before ':'), ordered, at most max.
+  Expected<std::vector<std::string>> oplog_devices(std::size_t max);
   Expected<std::uint64_t> device_last_seq(const std::string& device);
   Expected<std::uint64_t> record_count();
 

@@ -47,6 +47,16 @@
 
 namespace madoguchi::console::app {
 
+// Which operation log entries an administrator's /oplog screen lists. Empty strings and absent
+// times match everything; at_ms must be in [from_ms, to_ms).
+struct OpLogFilter {
+  std::string staff_id;
+  std::string device;
+  std::string action;
+  std::optional<std::int64_t> from_ms;
+  std::optional<std::int64_t> to_ms;
+};
+
 // The records the console reads and writes. Implementations: EdgeConsoleStore (edge-agent, over
 // the edge's view and outbox), an in-memory fake in the tests; the hub's will follow. Called on
 // the console's one thread only.
@@ -79,6 +89,23 @@ class ConsoleStore {
   virtual Expected<std::vector<StaffAccount>> all_staff();
   // Deletes the account's record (absent: done). Errors: the store failed.
   virtual Status remove_staff(std::string_view id);
+
+  // The municipality's whole operation log (操作ログ for administrators, SYS-3) and system
+  // settings (SYS-1), served where manage_staff is set. Defaults refuse with Errc::forbidden.
+  //
+  // Entries of every device matching `filter`, newest first (at_ms descending, then key
+  // descending), skipping the first `offset`, at most `limit`. Records that do not decode are
+  // left out. Errors: the store failed.
+  virtual Expected<std::vector<OpLogEntry>> find_oplog(const OpLogFilter& filter, std::size_t offset, std::size_t limit);
+  // The devices that have operation log records, ordered, at most `limit`.
+  virtual Expected<std::vector<std::string>> oplog_devices(std::size_t limit);
+  // One device's chain in seq order: entries with seq > after_seq, at most `limit`. A record
+  // that does not decode is returned as an entry with only its key's seq and device set (empty
+  // hash), so verify_chain reports it rather than skipping a gap silently.
+  virtual Expected<std::vector<OpLogEntry>> oplog_chain(std::string_view device, std::uint64_t after_seq,
+                                                        std::size_t limit);
+  // Writes the setting record (replicates to the edges). Errors: the store failed.
+  virtual Status save_settings(const Settings& settings);
 };
 
 // Every field has a safe default.
@@ -90,8 +117,13 @@ struct ConsoleOptions {
   // Sign-in attempts per client address (POST /sign-in): bursts of 10, then one every 5 s.
   web::RateLimitOptions sign_in_rate{};
   web::SessionStoreOptions sessions{};
-  // Entries on the /oplog screen.
+  // Entries on the /oplog screen (one's own), and per page of the administrators' /oplog.
   std::size_t oplog_page_entries = 50;
+  std::size_t oplog_admin_page_entries = 100;
+  // Entries of one /oplog/export, and entries one /oplog/verify reads per device (a chain longer
+  // than that is reported as not fully checked).
+  std::size_t oplog_export_max = 100000;
+  std::size_t oplog_verify_max = 1000000;
   // Serve the 職員管理 screens (/staff, /staff/new, /staff/edit, /staff/password,
   // /staff/export): the hub console. Off at the edge, where /staff says where to go instead.
   bool manage_staff = false;
@@ -133,6 +165,13 @@ class ConsoleApp {
   http::Response post_password(Context& c);
   http::Response home(Context& c);
   http::Response oplog_page(Context& c);
+  // 操作ログ for administrators and システム設定 (admin_pages.cc), at a manage_staff console.
+  http::Response oplog_all(Context& c);
+  http::Response oplog_export(Context& c);
+  http::Response oplog_verify(Context& c);
+  http::Response settings_form(Context& c, const mstch::map& values, const std::vector<web::FieldError>& errors,
+                               int status, bool saved);
+  http::Response post_settings(Context& c);
   http::Response menu_page(Context& c, Menu menu);
   http::Response error(Context& c, int status);
   // 職員管理 (staff_pages.cc); the caller has checked the staff menu permission.
