@@ -59,6 +59,19 @@ Expected<std::optional<std::string>> read_meta(sqlite::Db& db, const char* key) 
   return out;
 }
 
+// Rows of "SELECT entity, key, body, version, pending FROM records ...".
+Expected<std::vector<ViewRecord>> read_view_rows(Stmt& st) {
+  std::vector<ViewRecord> out;
+  while (true) {
+    auto row = st.step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(ViewRecord{st.column_text(0), st.column_text(1), st.column_text(2), st.column_u64(3), st.column_int(4) != 0});
+  }
+  st.reset();
+  return out;
+}
+
 std::uint64_t to_u64(const std::optional<std::string>& v) {
   if (!v) return 0;
   try {
@@ -487,16 +500,7 @@ Expected<std::vector<ViewRecord>> EdgeStore::list_prefix_desc(const std::string&
       "ORDER BY key DESC LIMIT ?4");
   if (!st) return st.error();
   (*st)->bind(1, entity).bind(2, prefix).bind(3, prefix + "\xEF\xBF\xBF").bind(4, static_cast<std::int64_t>(limit));
-  std::vector<ViewRecord> out;
-  while (true) {
-    auto row = (*st)->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back(ViewRecord{(*st)->column_text(0), (*st)->column_text(1), (*st)->column_text(2),
-                             (*st)->column_u64(3), (*st)->column_int(4) != 0});
-  }
-  (*st)->reset();
-  return out;
+  return read_view_rows(**st);
 }
 
 Expected<std::vector<ViewRecord>> EdgeStore::list(const std::string& entity, std::size_t limit, std::size_t offset) {
@@ -505,16 +509,7 @@ Expected<std::vector<ViewRecord>> EdgeStore::list(const std::string& entity, std
       "ORDER BY entity, key LIMIT ?2 OFFSET ?3");
   if (!st) return st.error();
   (*st)->bind(1, entity).bind(2, static_cast<std::int64_t>(limit)).bind(3, static_cast<std::int64_t>(offset));
-  std::vector<ViewRecord> out;
-  while (true) {
-    auto row = (*st)->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back(ViewRecord{(*st)->column_text(0), (*st)->column_text(1), (*st)->column_text(2),
-                             (*st)->column_u64(3), (*st)->column_int(4) != 0});
-  }
-  (*st)->reset();
-  return out;
+  return read_view_rows(**st);
 }
 
 Expected<std::vector<RejectedOp>> EdgeStore::rejections(std::size_t limit) {
