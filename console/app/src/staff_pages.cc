@@ -75,12 +75,9 @@ http::Response ConsoleApp::staff_route(Context& c) {
   }
   if (path == "/staff/edit") {
     if (get) {
-      const std::string id = query_value(c.req, "id");
-      if (!validate_staff_id(id)) return error(c, 404);
-      auto a = store_.staff(id);
-      if (!a) return error(c, 503);
-      if (!*a) return error(c, 404);
-      return staff_form(c, false, **a, {}, 200);
+      auto a = staff_or_error(c, query_value(c.req, "id"));
+      if (auto* page = std::get_if<http::Response>(&a)) return std::move(*page);
+      return staff_form(c, false, std::get<StaffAccount>(a), {}, 200);
     }
     if (post) return post_staff_edit(c);
     return error(c, 405);
@@ -200,14 +197,19 @@ http::Response ConsoleApp::post_staff_new(Context& c) {
   return with_headers(web::see_other("/staff?done=added"), c.headers);
 }
 
-http::Response ConsoleApp::post_staff_edit(Context& c) {
-  const text::Form& form = *c.form;
-  const std::string id = form.value("staff_id");
+std::variant<StaffAccount, http::Response> ConsoleApp::staff_or_error(Context& c, const std::string& id) {
   if (!validate_staff_id(id)) return error(c, 404);
   auto found = store_.staff(id);
   if (!found) return error(c, 503);
   if (!*found) return error(c, 404);
-  const StaffAccount before = **found;
+  return **found;
+}
+
+http::Response ConsoleApp::post_staff_edit(Context& c) {
+  const text::Form& form = *c.form;
+  auto found = staff_or_error(c, form.value("staff_id"));
+  if (auto* page = std::get_if<http::Response>(&found)) return std::move(*page);
+  const StaffAccount before = std::get<StaffAccount>(found);
   StaffAccount after = before;  // the record as stored now: a password changed meanwhile is kept
   after.name = form.value("name");
   after.role_id = form.value("role_id");
@@ -237,12 +239,10 @@ http::Response ConsoleApp::post_staff_edit(Context& c) {
 
 http::Response ConsoleApp::post_staff_password(Context& c) {
   const text::Form& form = *c.form;
-  const std::string id = form.value("staff_id");
-  if (!validate_staff_id(id)) return error(c, 404);
-  auto found = store_.staff(id);
-  if (!found) return error(c, 503);
-  if (!*found) return error(c, 404);
-  StaffAccount a = **found;
+  auto found = staff_or_error(c, form.value("staff_id"));
+  if (auto* page = std::get_if<http::Response>(&found)) return std::move(*page);
+  const StaffAccount& stored = std::get<StaffAccount>(found);
+  StaffAccount a = stored;
   const std::string password = form.value("new_password");
   std::vector<web::FieldError> errors;
   if (password.empty()) errors.push_back({"new_password", "新しい初期パスワードを入力してください。"});
@@ -256,7 +256,7 @@ http::Response ConsoleApp::post_staff_password(Context& c) {
       errors.push_back({"new_password", "以前に使ったパスワードは使えません。"});
     }
   }
-  if (!errors.empty()) return staff_form(c, false, **found, errors, 422);
+  if (!errors.empty()) return staff_form(c, false, stored, errors, 422);
   if (!store_.save_staff(a)) return error(c, 503);
   // Sessions of that person opened with the old password end (in this console).
   if (a.id != c.account->id) sessions_.destroy_all_for(a.id);

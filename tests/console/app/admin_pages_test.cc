@@ -12,7 +12,6 @@ using namespace console_test;
 
 namespace {
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 std::string header_value(const http::Response& r, const std::string& name) {
   for (const auto& [k, v] : r.headers) {
@@ -25,15 +24,7 @@ std::string header_value(const http::Response& r, const std::string& name) {
 constexpr std::int64_t kApril1Jst = 1'774'969'200'000;
 constexpr std::int64_t kHour = 3'600'000;
 
-struct Admin {
-  World w{true};
-  Browser b{w.app};
-  std::string token;
-  Admin() {
-    REQUIRE(b.sign_in("admin01", kAdminPw).status == 303);
-    token = b.csrf();
-    REQUIRE(!token.empty());
-  }
+struct Admin : AdminSession {
   // Appends an entry to another device's chain, as replicated to the hub.
   void add(const std::string& device, const std::string& who, const std::string& action, std::int64_t at_ms,
            const std::string& detail = "") {
@@ -42,9 +33,6 @@ struct Admin {
       if (e.device == device) last = &e;
     }
     w.store.log.push_back(make_entry(last, device, who, at_ms, action, "staff/" + who, detail));
-  }
-  http::Response post(const std::string& path, const std::string& form) {
-    return b.send("POST", path, form + "&csrf_token=" + token);
   }
 };
 

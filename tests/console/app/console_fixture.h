@@ -8,6 +8,8 @@
 #include <regex>
 #include <string>
 
+#include <catch2/catch.hpp>
+
 #include "madoguchi/console/app/console_app.h"
 #include "madoguchi/console/oplog.h"
 #include "madoguchi/console/password.h"
@@ -199,5 +201,21 @@ struct World {
   }
 };
 
+inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// An administrator signed in at the hub console (職員管理 served), holding the session's CSRF token.
+struct AdminSession {
+  World w{true};
+  Browser b{w.app};
+  std::string token;
+  AdminSession() {
+    REQUIRE(b.sign_in("admin01", kAdminPw).status == 303);
+    token = b.csrf();
+    REQUIRE(!token.empty());
+  }
+  http::Response post(const std::string& path, const std::string& form) {
+    return b.send("POST", path, form + "&csrf_token=" + token);
+  }
+};
 
 }  // namespace console_test

@@ -11,7 +11,6 @@ using namespace console_test;
 
 namespace {
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 constexpr const char* kBoundary = "----WebKitFormBoundaryQ1w2E3r4T5y6U7i8";
 
@@ -44,16 +43,8 @@ std::string good_csv() {
          "old01,旧 職員,窓口職員,有効,削除,\r\n";
 }
 
-struct Admin {
-  World w{true};
-  Browser b{w.app};
-  std::string token;
-  Admin() {
-    w.store.accounts["old01"] = account("old01", "旧 職員", "counter_clerk", kClerkPw);
-    REQUIRE(b.sign_in("admin01", kAdminPw).status == 303);
-    token = b.csrf();
-    REQUIRE(!token.empty());
-  }
+struct Admin : AdminSession {
+  Admin() { w.store.accounts["old01"] = account("old01", "旧 職員", "counter_clerk", kClerkPw); }
   http::Response upload(const std::string& csv, const std::string& encoding = "auto") {
     return b.send("POST", "/staff/import", upload_body(token, csv, encoding),
                   std::string("multipart/form-data; boundary=") + kBoundary);

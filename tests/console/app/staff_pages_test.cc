@@ -19,21 +19,8 @@ std::string header_value(const http::Response& r, const std::string& name) {
   return {};
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
-struct Admin {
-  World w{true};
-  Browser b{w.app};
-  std::string token;
-  Admin() {
-    REQUIRE(b.sign_in("admin01", kAdminPw).status == 303);
-    token = b.csrf();
-    REQUIRE(!token.empty());
-  }
-  http::Response post(const std::string& path, const std::string& form) {
-    return b.send("POST", path, form + "&csrf_token=" + token);
-  }
-};
+using Admin = AdminSession;
 
 }  // namespace
 

@@ -29,6 +29,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <string_view>
 #include <vector>
 
@@ -180,6 +181,9 @@ class ConsoleApp {
   http::Response staff_form(Context& c, bool adding, const StaffAccount& shown, const std::vector<web::FieldError>& errors,
                             int status);
   http::Response post_staff_new(Context& c);
+  // The account with this id, or the page to answer with: 404 for a bad or unknown id, 503 when
+  // the store fails.
+  std::variant<StaffAccount, http::Response> staff_or_error(Context& c, const std::string& id);
   http::Response post_staff_edit(Context& c);
   http::Response post_staff_password(Context& c);
   http::Response staff_export(Context& c);
