@@ -1,5 +1,6 @@
 #include "madoguchi/console/write_policy.h"
 
+#include "madoguchi/console/card.h"
 #include "madoguchi/console/oplog.h"
 #include "madoguchi/console/permissions.h"
 #include "madoguchi/console/record_body.h"
@@ -72,6 +73,18 @@ Status check_oplog(const WriteRequest& r) {
   return {};
 }
 
+// Cards are authored at the counters (QR import, progress) and at the hub alike; the hub only
+// refuses a body that does not decode or does not match its key (ISS-1, ISS-8).
+Status check_card(const WriteRequest& r) {
+  if (r.remove) return {};
+  auto body = parse_body(r.body);
+  if (!body) return body.error();
+  auto card = card_from_json(*body);
+  if (!card) return card.error();
+  if (card_key(*card) != r.key) return make_error(Errc::invalid_argument, "card record key does not match its manufacture number");
+  return {};
+}
+
 }  // namespace
 
 Status check_write(const WriteRequest& r) {
@@ -79,6 +92,7 @@ Status check_write(const WriteRequest& r) {
   if (r.entity == "role") return check_hub_only(r, role_decodes);
   if (r.entity == "setting") return check_hub_only(r, settings_decode);
   if (r.entity == "oplog") return check_oplog(r);
+  if (r.entity == "card") return check_card(r);
   return {};
 }
 
