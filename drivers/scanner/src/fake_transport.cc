@@ -109,6 +109,11 @@ bool FakeTransport::push_report(Report report) {
   return true;
 }
 
+std::size_t FakeTransport::pending_reports() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->reports.size();
+}
+
 std::size_t FakeTransport::open_count() const {
   std::lock_guard lock(state_->mutex);
   return state_->opens;

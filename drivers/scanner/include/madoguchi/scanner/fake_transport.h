@@ -26,6 +26,8 @@ class FakeTransport final : public UsbTransport {
   void unplug();
   // Queues one report for the attached device; false when no device is attached.
   bool push_report(Report report);
+  // Reports pushed and not yet read.
+  std::size_t pending_reports() const;
   // How many times open() succeeded, and the mode of the last success.
   std::size_t open_count() const;
   std::optional<ScannerMode> last_mode() const;
