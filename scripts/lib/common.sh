@@ -9,6 +9,9 @@ MADOGUCHI_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libboost-dev libsqlite3-dev libssl-dev libmosquitto-dev nlohmann-json3-dev catch2
   libsodium-dev libmstch-dev
+  libqrencode-dev libstb-dev
+  # QR scanners over USB and QR codes on scanned pages (drivers/scanner, drivers/imaging).
+  libusb-1.0-0-dev libzxing-dev
   clang libclang-rt-14-dev
   mosquitto openssl curl
   # The staff console's browser tests (tests/e2e): Chromium, Japanese fonts for its screenshots,
