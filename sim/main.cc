@@ -17,11 +17,13 @@ struct Subcommand {
   int (*run)(Args args);
 };
 
-constexpr std::array<Subcommand, 2> kSubcommands{{
+constexpr std::array<Subcommand, 3> kSubcommands{{
     {"proxy", "TCP fault proxy that cuts a link on purpose (pass/drop/blackhole/reset/delay)",
      &madoguchi::sim::cli::run_proxy},
     {"proxy-ctl", "send one command to a running proxy's control port and print the answer",
      &madoguchi::sim::cli::run_proxy_ctl},
+    {"jlis", "J-LIS issuance target list: QR payloads, A4 page images and the expected decode",
+     &madoguchi::sim::cli::run_jlis},
 }};
 
 void print_help(std::ostream& out) {

@@ -16,4 +16,7 @@ int run_proxy(Args args);
 // madoguchi-sim proxy-ctl: sends one control command and prints the answer.
 int run_proxy_ctl(Args args);
 
+// madoguchi-sim jlis: writes a simulated J-LIS issuance target list (payloads, pages, expected).
+int run_jlis(Args args);
+
 }  // namespace madoguchi::sim::cli
