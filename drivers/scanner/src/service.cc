@@ -26,8 +26,9 @@ Expected<std::uint16_t> parse_usb_hex16(std::string_view text) {
                        });
   if (!all_hex ||
       std::from_chars(digits.data(), digits.data() + digits.size(), value, 16).ec != std::errc{}) {
-    return make_error(Errc::invalid_argument,
-                      "\"" + std::string(text) + "\" is not a 16-bit hex id such as 0x0c2e");
+    std::string message = "\"";  // appended piecewise: GCC 12 -O3 warns about "lit" + string
+    message.append(text).append("\" is not a 16-bit hex id such as 0x0c2e");
+    return make_error(Errc::invalid_argument, std::move(message));
   }
   return static_cast<std::uint16_t>(value);
 }
@@ -39,8 +40,9 @@ std::string_view scanner_mode_name(ScannerMode mode) noexcept {
 Expected<ScannerMode> parse_scanner_mode(std::string_view name) {
   if (name == "hid_pos") return ScannerMode::hid_pos;
   if (name == "keyboard") return ScannerMode::keyboard;
-  return make_error(Errc::invalid_argument,
-                    "unknown scanner mode \"" + std::string(name) + "\" (hid_pos, keyboard)");
+  std::string message = "unknown scanner mode \"";
+  message.append(name).append("\" (hid_pos, keyboard)");
+  return make_error(Errc::invalid_argument, std::move(message));
 }
 
 Expected<ScannerConfig> make_scanner_config(std::string_view vid, std::string_view pid,
