@@ -65,6 +65,9 @@ std::string action_label(std::string_view action) {
       {"oplog.export", "操作ログのCSV出力"},
       {"oplog.verify", "操作ログの改ざん検査"},
       {"settings.update", "システム設定の変更"},
+      {"role.add", "権限の追加"},
+      {"role.update", "権限の変更"},
+      {"role.remove", "権限の削除"},
   };
   for (const auto& [id, label] : kLabels) {
     if (id == action) return std::string(label);
@@ -175,6 +178,14 @@ Expected<std::vector<OpLogEntry>> ConsoleStore::oplog_chain(std::string_view, st
 
 Status ConsoleStore::save_settings(const Settings&) {
   return make_error(Errc::forbidden, "settings are not managed here");
+}
+
+Status ConsoleStore::save_role(const Role&) {
+  return make_error(Errc::forbidden, "roles are not managed here");
+}
+
+Status ConsoleStore::remove_role(std::string_view) {
+  return make_error(Errc::forbidden, "roles are not managed here");
 }
 
 std::string menu_path(Menu m) {
@@ -324,7 +335,8 @@ http::Response ConsoleApp::route(Context& c) {
   // Everything below needs a session.
   if (!c.signed_in()) {
     const bool known = path == kHomePath || path == web::kPasswordPath ||
-                       (options_.manage_staff && (path.rfind("/staff/", 0) == 0 || path.rfind("/oplog/", 0) == 0)) ||
+                       (options_.manage_staff && (path.rfind("/staff/", 0) == 0 || path.rfind("/oplog/", 0) == 0 ||
+                                                  path.rfind("/roles/", 0) == 0)) ||
                        std::any_of(all_menus().begin(), all_menus().end(),
                                    [&](Menu m) { return path == menu_path(m); });
     if (!known) return error(c, 404);
@@ -349,6 +361,14 @@ http::Response ConsoleApp::route(Context& c) {
       return error(c, 403);
     }
     return staff_route(c);
+  }
+  if (options_.manage_staff && (path == menu_path(Menu::roles) || path.rfind("/roles/", 0) == 0)) {
+    // 権限管理 (ACC-2): the roles menu alone decides, on every request (SEC-2).
+    if (!c.role || !allowed(*c.role, Menu::roles)) {
+      log("menu.forbidden", c.account->id, "menu/roles", "");
+      return error(c, 403);
+    }
+    return roles_route(c);
   }
   if (options_.manage_staff && (path == "/oplog" || path.rfind("/oplog/", 0) == 0 || path == "/settings")) {
     // The administrators' screens of the hub console. /oplog stays the person's own log for a

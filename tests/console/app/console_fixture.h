@@ -112,6 +112,28 @@ class MemoryStore final : public app::ConsoleStore {
     return {};
   }
   int settings_saves = 0;
+  // Roles as the hub stores them: save_role replaces or appends by id, remove_role erases.
+  Status save_role(const Role& r) override {
+    if (fail_writes || role_writes_left == 0) return make_error(Errc::db, "disk full");
+    if (role_writes_left > 0) --role_writes_left;
+    auto it = std::find_if(stored_roles.begin(), stored_roles.end(), [&](const Role& x) { return x.id == r.id; });
+    if (it == stored_roles.end()) {
+      stored_roles.push_back(r);
+    } else {
+      *it = r;
+    }
+    ++role_saves;
+    return {};
+  }
+  Status remove_role(std::string_view id) override {
+    if (fail_writes || role_writes_left == 0) return make_error(Errc::db, "disk full");
+    if (role_writes_left > 0) --role_writes_left;
+    std::erase_if(stored_roles, [&](const Role& x) { return x.id == id; });
+    ++role_saves;
+    return {};
+  }
+  int role_saves = 0;
+  int role_writes_left = -1;  // >= 0: role writes that succeed before the store fails
   bool logged(std::string_view action, std::string_view who) const {
     for (const auto& e : log) {
       if (e.action == action && e.staff_id == who) return true;

@@ -17,6 +17,8 @@
 //   GET  /staff/import, POST /staff/import (multipart/form-data upload → preview),
 //   POST /staff/import/apply   (the CSV import, ACC-3; see README.md "CSV import")
 //                              職員管理 when ConsoleOptions::manage_staff (the hub), staff menu only
+//   GET  /roles, /roles/new, /roles/edit?id=, POST /roles/new, /roles/edit, /roles/delete
+//                              権限管理 (ACC-2) when ConsoleOptions::manage_staff, roles menu only
 //   GET  /<menu id>            a menu (permissions.h ids, e.g. /oplog, /phone_bookings): 403 when
 //                              the role does not have it; /oplog lists the person's own entries
 //   anything else              404
@@ -107,6 +109,14 @@ class ConsoleStore {
                                                         std::size_t limit);
   // Writes the setting record (replicates to the edges). Errors: the store failed.
   virtual Status save_settings(const Settings& settings);
+
+  // Roles (権限管理, ACC-2), served where manage_staff is set. Defaults refuse with
+  // Errc::forbidden.
+  //
+  // Writes the role's record `role/<id>` (replicates to the edges). Errors: the store failed.
+  virtual Status save_role(const Role& role);
+  // Deletes the role's record (absent: done). Errors: the store failed.
+  virtual Status remove_role(std::string_view id);
 };
 
 // Every field has a safe default.
@@ -126,7 +136,8 @@ struct ConsoleOptions {
   std::size_t oplog_export_max = 100000;
   std::size_t oplog_verify_max = 1000000;
   // Serve the 職員管理 screens (/staff, /staff/new, /staff/edit, /staff/password,
-  // /staff/export): the hub console. Off at the edge, where /staff says where to go instead.
+  // /staff/export), the whole operation log, システム設定 and 権限管理 (/roles): the hub
+  // console. Off at the edge, where /staff says where to go instead.
   bool manage_staff = false;
   // The CSV file of a staff import (POST /staff/import), in bytes; larger is refused (413).
   std::size_t max_import_file_bytes = 1024 * 1024;
@@ -190,6 +201,13 @@ class ConsoleApp {
   http::Response staff_import_page(Context& c, const std::string& problem, int status);
   http::Response post_staff_import(Context& c);
   http::Response post_staff_import_apply(Context& c);
+  // 権限管理 (role_pages.cc); the caller has checked the roles menu permission.
+  http::Response roles_route(Context& c);
+  http::Response roles_list(Context& c);
+  http::Response role_form(Context& c, bool adding, const Role& shown, const std::vector<web::FieldError>& errors,
+                           int status);
+  http::Response post_role(Context& c, bool adding);
+  http::Response post_role_delete(Context& c);
   http::Response content_page(Context& c, const std::string& title, std::optional<Menu> current,
                               const std::string& template_name, mstch::map content, int status);
   web::Layout layout(const Context& c, std::string title, std::optional<Menu> current) const;
