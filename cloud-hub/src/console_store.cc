@@ -208,4 +208,14 @@ Status HubConsoleStore::save_settings(const Settings& settings) {
   return write(kSettingsEntity, kSettingsKey, protocol::OpKind::upsert, dump_body(settings_to_json(settings)));
 }
 
+Status HubConsoleStore::save_role(const Role& role) {
+  if (auto v = validate_role(role); !v) return v;
+  return write(kRoleEntity, role_key(role), protocol::OpKind::upsert, dump_body(role_to_json(role)));
+}
+
+Status HubConsoleStore::remove_role(std::string_view id) {
+  if (auto v = validate_role_id(id); !v) return v;
+  return write(kRoleEntity, id, protocol::OpKind::remove, "");
+}
+
 }  // namespace madoguchi::hub

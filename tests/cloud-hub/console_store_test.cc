@@ -89,6 +89,32 @@ TEST_CASE("Settings and roles read at the hub fall back to defaults while none i
   CHECK(roles->empty());
 }
 
+TEST_CASE("Roles saved at the hub console are read back, replaced by id and removed (ACC-2)", "[hub][console]") {
+  Hub h;
+  hub::HubConsoleStore store(h.engine, "131016", "hub-1");
+  for (const Role& r : default_roles()) REQUIRE(store.save_role(r).ok());
+  Role clerk = default_roles()[1];
+  clerk.name = "窓口担当";
+  clerk.menus.erase(Menu::cards);
+  REQUIRE(store.save_role(clerk).ok());
+  auto roles = store.roles();
+  REQUIRE(roles.ok());
+  REQUIRE(roles->size() == 3);
+  const Role* back = find_role(*roles, "counter_clerk");
+  REQUIRE(back);
+  CHECK(back->name == "窓口担当");
+  CHECK_FALSE(allowed(*back, Menu::cards));
+  REQUIRE(store.remove_role("call_center").ok());
+  REQUIRE(store.remove_role("call_center").ok());  // absent: done
+  roles = store.roles();
+  REQUIRE(roles.ok());
+  CHECK(roles->size() == 2);
+  CHECK_FALSE(find_role(*roles, "call_center"));
+  // Invalid input is refused before anything is written.
+  CHECK(store.save_role(Role{"Bad Id", "x", {}}).error().code == Errc::invalid_argument);
+  CHECK(store.remove_role("").error().code == Errc::invalid_argument);
+}
+
 TEST_CASE("The hub's oplog queries are newest first, filtered and bounded, and a chain reads in seq order", "[hub][console]") {
   Hub h;
   hub::HubConsoleStore one(h.engine, "131016", "hub-1");

@@ -55,6 +55,18 @@ TEST_CASE("Roles and settings are changed only at the hub", "[console][policy]")
   std::string role_body = role_to_json(admin).dump();
   CHECK(check_write({"counter-01", "role", role_key(admin), false, role_body, std::nullopt}).error().code == Errc::forbidden);
   CHECK(check_write({"hub", "role", role_key(admin), false, role_body, std::nullopt}).ok());
+  // ACC-2: the 権限管理 screen writes and deletes role records at the hub; a counter may neither
+  // change an existing role (e.g. give counter_clerk every menu) nor delete one.
+  auto clerk = default_roles()[1];
+  const std::string clerk_body = role_to_json(clerk).dump();
+  auto widened = clerk;
+  for (Menu m : all_menus()) widened.menus.insert(m);
+  CHECK(check_write({"counter-01", "role", role_key(clerk), false, role_to_json(widened).dump(), std::string_view(clerk_body)})
+            .error().code == Errc::forbidden);
+  CHECK(check_write({"counter-01", "role", role_key(clerk), true, "", std::string_view(clerk_body)}).error().code == Errc::forbidden);
+  CHECK(check_write({"hub", "role", role_key(clerk), false, role_to_json(widened).dump(), std::string_view(clerk_body)}).ok());
+  CHECK(check_write({"hub", "role", role_key(clerk), true, "", std::string_view(clerk_body)}).ok());
+  CHECK(check_write({"hub", "role", "other", false, clerk_body, std::nullopt}).error().code == Errc::invalid_argument);
   CHECK(check_write({"counter-01", "setting", "system", false, "{}", std::nullopt}).error().code == Errc::forbidden);
   CHECK(check_write({"hub", "setting", "system", false, "{}", std::nullopt}).ok());
 }

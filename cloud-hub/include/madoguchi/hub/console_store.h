@@ -37,6 +37,8 @@ class HubConsoleStore final : public console::app::ConsoleStore {
   Expected<std::vector<console::OpLogEntry>> oplog_chain(std::string_view device, std::uint64_t after_seq,
                                                          std::size_t limit) override;
   Status save_settings(const console::Settings& settings) override;
+  Status save_role(const console::Role& role) override;
+  Status remove_role(std::string_view id) override;
 
   // Records of one entity scanned at most (staff, roles, oplog): a bound on one request's work.
   static constexpr std::size_t kMaxScan = 20000;
