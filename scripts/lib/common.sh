@@ -12,6 +12,8 @@ MADOGUCHI_PACKAGES=(
   libqrencode-dev libstb-dev
   # QR scanners over USB and QR codes on scanned pages (drivers/scanner, drivers/imaging).
   libusb-1.0-0-dev libzxing-dev
+  # Excel workbooks (drivers/xlsx); zlib reads them back in its test.
+  libxlsxwriter-dev zlib1g-dev
   clang libclang-rt-14-dev
   mosquitto openssl curl
   # The staff console's browser tests (tests/e2e): Chromium, Japanese fonts for its screenshots,
