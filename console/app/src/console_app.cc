@@ -14,6 +14,7 @@
 #include "madoguchi/text/encoding.h"
 #include "madoguchi/text/form.h"
 #include "madoguchi/text/multipart.h"
+#include "card_imports.h"
 #include "internal.h"
 
 namespace madoguchi::console::app {
@@ -68,6 +69,19 @@ std::string action_label(std::string_view action) {
       {"role.add", "権限の追加"},
       {"role.update", "権限の変更"},
       {"role.remove", "権限の削除"},
+      {"card.add", "カードの手入力登録"},
+      {"card.update", "カードの変更"},
+      {"card.remove", "カードの削除"},
+      {"card.progress", "カードの進捗の記録"},
+      {"card.progress_clear", "カードの進捗の取消"},
+      {"card.booking", "カードの予約の変更"},
+      {"card.booking_cancel", "カードの予約の取消"},
+      {"card.bulk", "カードの一括記録"},
+      {"card.export", "カードの出力"},
+      {"card.import", "二次元コードの取込"},
+      {"card.import_refused", "二次元コードの取込の拒否"},
+      {"card.ledger_import", "台帳CSVの取込"},
+      {"card.renewal_import", "更新対象リストの取込"},
   };
   for (const auto& [id, label] : kLabels) {
     if (id == action) return std::string(label);
@@ -201,6 +215,12 @@ ConsoleApp::ConsoleApp(ConsoleStore& store, const Clock& clock, ConsoleOptions o
       sessions_(options.sessions),
       sign_in_limiter_(options.sign_in_rate) {}
 
+void ConsoleApp::attach_cards(CardStore& cards, CardServices services) {
+  cards_ = &cards;
+  card_services_ = std::move(services);
+  if (!card_imports_) card_imports_ = std::make_unique<CardImports>();
+}
+
 void ConsoleApp::log(std::string_view action, std::string_view staff_id, std::string_view target,
                      std::string_view detail) {
   // A failing log write must not stop the console (staff must still be able to sign out); it is
@@ -281,11 +301,13 @@ http::Response ConsoleApp::handle(const http::Request& request) {
 
   if (web::requires_csrf(request.method)) {
     const std::string type = header(request, "content-type");
-    if (options_.manage_staff && request.path == "/staff/import" && multipart_type(type)) {
-      // The one upload route. Only here is a body of up to kStaffConsoleBodyLimit parsed as
-      // multipart; its text parts become the form the CSRF check reads.
+    const bool staff_upload = options_.manage_staff && request.path == "/staff/import";
+    if ((staff_upload || card_upload_path(request.path)) && multipart_type(type)) {
+      // The upload routes. Only here is a body parsed as multipart; its text parts become the
+      // form the CSRF check reads.
       text::MultipartLimits limits;
-      limits.max_bytes = options_.max_import_file_bytes + 64 * 1024;
+      limits.max_bytes =
+          (staff_upload ? options_.max_import_file_bytes : options_.max_card_upload_bytes) + 64 * 1024;
       limits.max_parts = 8;
       auto parts = text::parse_multipart(type, request.body, limits);
       if (!parts) return error(c, parts.error().code == Errc::too_large ? 413 : 400);
@@ -337,6 +359,7 @@ http::Response ConsoleApp::route(Context& c) {
     const bool known = path == kHomePath || path == web::kPasswordPath ||
                        (options_.manage_staff && (path.rfind("/staff/", 0) == 0 || path.rfind("/oplog/", 0) == 0 ||
                                                   path.rfind("/roles/", 0) == 0)) ||
+                       (cards_ && path.rfind("/cards/", 0) == 0) ||
                        std::any_of(all_menus().begin(), all_menus().end(),
                                    [&](Menu m) { return path == menu_path(m); });
     if (!known) return error(c, 404);
@@ -369,6 +392,18 @@ http::Response ConsoleApp::route(Context& c) {
       return error(c, 403);
     }
     return roles_route(c);
+  }
+  if (cards_ && (path == menu_path(Menu::cards) || path.rfind("/cards/", 0) == 0)) {
+    // 交付管理 (ISS): the cards menu decides, on every request (SEC-2).
+    if (!c.role || !allowed(*c.role, Menu::cards)) {
+      log("menu.forbidden", c.account->id, "menu/cards", "");
+      return error(c, 403);
+    }
+    if (path.rfind("/cards/import", 0) == 0 || path.rfind("/cards/ledger", 0) == 0 ||
+        path.rfind("/cards/renewal", 0) == 0) {
+      return card_import_route(c);
+    }
+    return cards_route(c);
   }
   if (options_.manage_staff && (path == "/oplog" || path.rfind("/oplog/", 0) == 0 || path == "/settings")) {
     // The administrators' screens of the hub console. /oplog stays the person's own log for a

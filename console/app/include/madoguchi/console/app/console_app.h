@@ -28,6 +28,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <map>
 #include <optional>
 #include <string>
@@ -35,6 +37,8 @@
 #include <string_view>
 #include <vector>
 
+#include "madoguchi/console/app/card_store.h"
+#include "madoguchi/console/app/scan_queue.h"
 #include "madoguchi/console/lockout.h"
 #include "madoguchi/console/oplog.h"
 #include "madoguchi/console/permissions.h"
@@ -141,6 +145,16 @@ struct ConsoleOptions {
   bool manage_staff = false;
   // The CSV file of a staff import (POST /staff/import), in bytes; larger is refused (413).
   std::size_t max_import_file_bytes = 1024 * 1024;
+  // 交付管理 (attach_cards): files uploaded there (a scanned page image, the card ledger CSV, a
+  // renewal list CSV), in bytes. The console's body limit must allow them (kCardConsoleBodyLimit).
+  std::size_t max_card_upload_bytes = 32 * 1024 * 1024;
+  // Rows of one card result page, and the most rows one export or bulk update handles.
+  std::size_t card_page_rows = 50;
+  std::size_t card_export_max = 1'000'000;
+  std::size_t card_bulk_max = 1000;
+  // QR import sessions kept (one per staff session), and how long an idle one stays.
+  std::size_t max_card_import_sessions = 16;
+  std::chrono::seconds card_import_ttl{3600};
   // Previews of a staff import kept for their confirmation (one per session; the oldest goes
   // when full), and how long each stays valid.
   std::size_t max_pending_imports = 16;
@@ -151,16 +165,42 @@ struct ConsoleOptions {
 // management: the import's file (max_import_file_bytes by default) plus the multipart framing
 // and the form's other fields. Consoles without manage_staff take forms only (64 KiB).
 inline constexpr std::size_t kStaffConsoleBodyLimit = 1024 * 1024 + 64 * 1024;
+// The body limit for a console serving 交付管理 with the default max_card_upload_bytes.
+inline constexpr std::size_t kCardConsoleBodyLimit = 32 * 1024 * 1024 + 64 * 1024;
+
+// Reads every QR code on a scanned page image (PNG or JPEG bytes): each code's raw bytes, in
+// reading order. Errors: invalid_argument (not an image, too large) with a message for staff.
+using PageDecoder = std::function<Expected<std::vector<std::string>>(std::string_view image)>;
+
+// What the counter's QR scanner is doing, for the import screen (the agent fills it in).
+struct ScannerStatus {
+  bool configured = false;
+  std::string state;  // "stopped", "waiting_for_device", "connected"
+  std::uint64_t scans = 0;
+  std::uint64_t errors = 0;
+};
+
+// The counter's devices behind 交付管理's QR import; each may be absent.
+struct CardServices {
+  ScanQueue* scans = nullptr;                     // the scanner's reads
+  std::function<ScannerStatus()> scanner_status;  // shown on the import screen
+  PageDecoder decode_page;                        // page images (drivers/imaging at the edge)
+};
 
 // Not thread-safe: one thread calls handle() (the io_context thread that runs the server).
 class ConsoleApp {
  public:
   ConsoleApp(ConsoleStore& store, const Clock& clock, ConsoleOptions options = {});
+  ~ConsoleApp();
   ConsoleApp(const ConsoleApp&) = delete;
   ConsoleApp& operator=(const ConsoleApp&) = delete;
 
   // Handles one request (after http::dispatch() decoded path and query). Never throws on input.
   http::Response handle(const http::Request& request);
+
+  // Serves 交付管理 (Menu::cards, ISS-1 to ISS-15) over `cards`. Without this call, /cards
+  // answers with the menu's placeholder page. Everything given must outlive the app.
+  void attach_cards(CardStore& cards, CardServices services = {});
 
   // Sessions alive now (for tests and status).
   std::size_t sessions() const { return sessions_.size(); }
@@ -211,6 +251,12 @@ class ConsoleApp {
   http::Response content_page(Context& c, const std::string& title, std::optional<Menu> current,
                               const std::string& template_name, mstch::map content, int status);
   web::Layout layout(const Context& c, std::string title, std::optional<Menu> current) const;
+  // 交付管理 (card_pages.cc: list, search, detail, changes, bulk update, export; the caller has
+  // checked the cards menu permission) and its imports (card_import_pages.cc: QR reading of
+  // scanner scans and page images, the ledger CSV, the renewal list CSV).
+  http::Response cards_route(Context& c);
+  http::Response card_import_route(Context& c);
+  bool card_upload_path(std::string_view path) const;
   void log(std::string_view action, std::string_view staff_id, std::string_view target, std::string_view detail);
 
   ConsoleStore& store_;
@@ -234,6 +280,12 @@ class ConsoleApp {
   };
   std::map<std::string, PendingImport> pending_imports_;  // by random token
   void prune_pending_imports(web::TimePoint now);
+
+  // 交付管理 (attach_cards).
+  CardStore* cards_ = nullptr;
+  CardServices card_services_;
+  struct CardImports;  // card_import_pages.cc: QR import sessions and previewed CSV imports
+  std::unique_ptr<CardImports> card_imports_;
 };
 
 // The URL path of a menu: "/" + menu_id(m) ("/" for Menu::home).
