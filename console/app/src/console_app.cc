@@ -23,6 +23,8 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr std::string_view kHomePath = "/";
+// Where an idle session is sent: the sign-in page with the idle notice (ACC-4).
+constexpr std::string_view kIdleSignInTarget = "/sign-in?signed_out=idle";
 
 std::string header(const http::Request& r, const std::string& name) {
   auto it = r.headers.find(name);
@@ -258,7 +260,7 @@ http::Response ConsoleApp::handle(const http::Request& request) {
     if (!is_get(request)) return http::Response::text(405, "method not allowed");
     return web::static_css();
   }
-  Context c{request, clock_.now(), clock_.wall_ms(), {}, {}, {}, {}, nullptr, false, {}, {}, {}};
+  Context c{request, clock_.now(), clock_.wall_ms(), {}, {}, {}, {}, nullptr, false, false, {}, {}, {}};
   if (auto s = store_.settings(); s) c.settings = std::move(*s);
   guard_.set_limits(sign_in_limits(c.settings.password));
   auto roles = store_.roles();
@@ -282,6 +284,7 @@ http::Response ConsoleApp::handle(const http::Request& request) {
         sessions_.destroy(s.id);
         log("sign_out.idle", s.staff_id, "", "");
         c.session_ended = true;
+        c.idle_signed_out = true;
       } else if (!*account || !(*account)->enabled) {
         sessions_.destroy(s.id);
         log("sign_out.account_disabled", s.staff_id, "staff/" + s.staff_id, "");
@@ -363,6 +366,8 @@ http::Response ConsoleApp::route(Context& c) {
                        std::any_of(all_menus().begin(), all_menus().end(),
                                    [&](Menu m) { return path == menu_path(m); });
     if (!known) return error(c, 404);
+    // After an idle sign-out the sign-in page tells why; the query only selects a notice.
+    if (c.idle_signed_out) return with_headers(web::see_other(kIdleSignInTarget), c.headers);
     return with_headers(web::see_other(web::kSignInPath), c.headers);
   }
   if (path == web::kPasswordPath) {
@@ -449,6 +454,9 @@ http::Response ConsoleApp::get_sign_in(Context& c, bool failed, bool throttled, 
   ctx->insert_or_assign("login_id", std::move(login_id));
   ctx->insert_or_assign("failed", failed);
   ctx->insert_or_assign("throttled", throttled);
+  const auto reason = c.req.query.find("signed_out");
+  ctx->insert_or_assign("idle", !failed && !throttled &&
+                                    (c.idle_signed_out || (reason != c.req.query.end() && reason->second == "idle")));
   ctx->insert_or_assign("csrf_token", token);
   return with_headers(web::page(templates_, status, "sign_in", *ctx), c.headers);
 }

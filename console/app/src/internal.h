@@ -22,6 +22,7 @@ struct ConsoleApp::Context {
   std::optional<StaffAccount> account;
   const Role* role = nullptr;
   bool session_ended = false;  // the browser came with a session that just ended
+  bool idle_signed_out = false;  // ... because it was idle (ACC-4): the sign-in page says so
   std::optional<text::Form> form;
   // A multipart/form-data POST (only POST /staff/import at a staff console): every part, viewing
   // req.body; `form` holds the text parts (no filename) so the CSRF check is the usual one.

@@ -153,9 +153,26 @@ TEST_CASE("A session idle for the configured time is signed out and the sign-out
   w.clock.advance(5min);
   auto r = b.send("GET", "/");
   CHECK(r.status == 303);
-  CHECK(b.location(r) == "/sign-in");
+  CHECK(b.location(r) == "/sign-in?signed_out=idle");
   CHECK(w.store.logged("sign_out.idle", "clerk01"));
   CHECK(w.app.sessions() == 0);
+  // The sign-in page says why (ACC-4); a plain sign-in page and a failed sign-in do not.
+  const std::string notice = "一定時間操作がなかったため、自動的にログアウトしました。";
+  CHECK(b.send("GET", "/sign-in?signed_out=idle").body.find(notice) != std::string::npos);
+  CHECK(b.send("GET", "/sign-in").body.find(notice) == std::string::npos);
+  CHECK(b.sign_in("clerk01", "Wrong-Password-1").body.find(notice) == std::string::npos);
+}
+
+TEST_CASE("An idle session presented at the sign-in page itself gets the idle notice", "[console_app]") {
+  World w;
+  w.store.stored_settings.session_idle = 5min;
+  Browser b{w.app};
+  b.sign_in("clerk01", kClerkPw);
+  w.clock.advance(5min);
+  auto r = b.send("GET", "/sign-in");
+  CHECK(r.status == 200);
+  CHECK(r.body.find("一定時間操作がなかったため") != std::string::npos);
+  CHECK(b.cookies.count("madoguchi_session") == 0);
 }
 
 TEST_CASE("Signing out needs the CSRF token and ends the session", "[console_app]") {
