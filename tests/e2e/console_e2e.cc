@@ -1,7 +1,11 @@
-// Drives the staff console end to end: a Stack (real broker, hub and an edge agent serving the
-// console), accounts put in at the hub's API, and a real headless Chromium (console.test.mjs)
-// signing in at the edge; then the edge's link to the broker is cut and staff still sign in
-// (EDGE-3), and the operation log written offline reaches the hub once the link is back (SYS-3).
+// Drives the staff console end to end: a Stack (real broker, a hub serving the administration
+// console, an edge agent serving the counter console), the first accounts put in at the hub's
+// API, and a real headless Chromium:
+//   1. console.test.mjs, phase "online": signing in at the edge (ACC-4, SEC-2, SYS-3);
+//   2. hub_console.test.mjs: staff added, disabled and imported from CSV at the hub console and
+//      their effect at the counter (ACC-1, ACC-3, ACC-4), the idle timeout set at the hub (SYS-1);
+//   3. console.test.mjs, phase "offline": the edge's link to the broker is cut and staff still sign
+//      in (EDGE-3), and the operation log written offline reaches the hub once the link is back.
 //
 // Exit codes: 0 passed, 1 failed, 77 skipped (chromium, node or playwright-core unavailable).
 #include <unistd.h>
@@ -51,9 +55,9 @@ std::string staff_body(const std::string& id, const std::string& name, const std
   return madoguchi::console::staff_to_json(a).dump();
 }
 
-int run_node(const std::string& phase) {
+int run_node(const std::string& file, const std::string& phase) {
   ::setenv("CONSOLE_PHASE", phase.c_str(), 1);
-  const std::string cmd = "node --test --test-reporter=spec '" + std::string(MADOGUCHI_E2E_DIR) + "/console.test.mjs'";
+  const std::string cmd = "node --test --test-reporter=spec '" + std::string(MADOGUCHI_E2E_DIR) + "/" + file + "'";
   std::cout << "== " << cmd << " (phase " << phase << ")\n" << std::flush;
   const int rc = std::system(cmd.c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : 1;
@@ -84,7 +88,7 @@ int main() {
     madoguchi::testing::TempDir tmp;
     madoguchi::testing::Stack s(tmp.path(), MADOGUCHI_BIN_DIR);
     s.start_broker();
-    s.start_hub();
+    s.start_hub({.console = true});
     s.start_edge({.municipality = kMuni, .device = "counter-01", .via_proxy = true, .linkage = false, .console = true});
     const std::string edge = madoguchi::protocol::device_identity(kMuni, "counter-01");
 
@@ -110,7 +114,17 @@ int main() {
     ::setenv("CLERK_ID", "clerk01", 1);
     ::setenv("CLERK_PASSWORD", kClerkPw, 1);
     ::setenv("PROFILE_DIR", (tmp.path() / "chromium").c_str(), 1);
-    if (run_node("online") != 0) return 1;
+    if (run_node("console.test.mjs", "online") != 0) return 1;
+
+    // The hub's console: what administrators do there reaches the counter (hub_console.test.mjs
+    // polls the edge's JSON API to see replication). It leaves the idle timeout at 1 minute.
+    const std::string hub_url = "http://127.0.0.1:" + std::to_string(s.hub_console_port(kMuni));
+    const std::string edge_api = "http://127.0.0.1:" + std::to_string(s.edge_http_port(edge));
+    ::setenv("HUB_CONSOLE_URL", hub_url.c_str(), 1);
+    ::setenv("EDGE_API_URL", edge_api.c_str(), 1);
+    ::setenv("EDGE_DEVICE", "counter-01", 1);
+    ::setenv("WORK_DIR", (tmp.path() / "hub-console").c_str(), 1);
+    if (run_node("hub_console.test.mjs", "hub") != 0) return 1;
 
     auto hub_oplog_from_edge = [&] {
       int n = 0;
@@ -132,7 +146,7 @@ int main() {
       std::cerr << "FAILED: the edge did not notice the cut link\n";
       return 1;
     }
-    if (run_node("offline") != 0) return 1;
+    if (run_node("console.test.mjs", "offline") != 0) return 1;
     const auto offline = s.edge_get(edge, "/api/v1/status");
     std::cout << "edge status after the offline phase: connected " << offline["connected"].dump() << ", outbox_depth "
               << offline["outbox_depth"].dump() << "\n";
@@ -148,7 +162,8 @@ int main() {
       std::cerr << "FAILED: the offline operation log did not reach the hub (" << hub_oplog_from_edge() << " entries)\n";
       return 1;
     }
-    std::cout << "PASSED: console in Chromium online and offline; clerk01's oplog entries from counter-01 at the hub: "
+    std::cout << "PASSED: counter console in Chromium online and offline, hub console staff management, CSV import "
+                 "and idle sign-out; clerk01's oplog entries from counter-01 at the hub: "
               << online_entries << " after the online phase, " << hub_oplog_from_edge() << " after the link returned\n";
     return 0;
   } catch (const std::exception& e) {

@@ -69,7 +69,7 @@ void Stack::start_broker() {
 
 void Stack::kill_broker() { broker_.kill_now(); }
 
-void Stack::start_hub() {
+void Stack::start_hub(const HubSpec& spec) {
   json cfg = {{"data_dir", (dir_ / "hub").string()},
               {"registry_file", (dir_ / "registry.json").string()},
               {"broker_host", "localhost"},
@@ -78,6 +78,15 @@ void Stack::start_hub() {
               {"cert_file", (dir_ / "pki" / "hub.crt").string()},
               {"key_file", (dir_ / "pki" / "hub.key").string()},
               {"http_port", hub_http_}};
+  if (spec.console) {
+    json ports = json::object();
+    for (const auto& m : registry_.municipalities) {
+      auto& port = hub_console_ports_[m.code];
+      if (port == 0) port = free_port();
+      ports[m.code] = port;
+    }
+    cfg["console_ports"] = ports;
+  }
   write_file(dir_ / "hub.json", cfg.dump(2));
   hub_ = Process::spawn({(bin_ / "madoguchi-hub").string(), "--config", (dir_ / "hub.json").string()}, dir_ / "logs" / "hub.log");
   if (!eventually([&] { return port_open(hub_http_); }, std::chrono::seconds(20))) {
@@ -152,6 +161,11 @@ std::uint64_t Stack::edge_put(const std::string& name, const std::string& entity
 std::uint16_t Stack::console_port(const std::string& name) const {
   auto it = edges_.find(name);
   return it == edges_.end() ? 0 : it->second.console_port;
+}
+
+std::uint16_t Stack::hub_console_port(const std::string& muni) const {
+  auto it = hub_console_ports_.find(muni);
+  return it == hub_console_ports_.end() ? 0 : it->second;
 }
 
 json Stack::hub_status() {

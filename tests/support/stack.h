@@ -26,6 +26,10 @@ struct EdgeSpec {
   bool console = false;  // also serve the staff console (on console_port(name))
 };
 
+struct HubSpec {
+  bool console = false;  // also serve each municipality's administration console (hub_console_port(muni))
+};
+
 class Stack {
  public:
   // `dir` holds everything (PKI, configs, databases, logs). `bin_dir` holds the executables.
@@ -34,7 +38,7 @@ class Stack {
 
   void start_broker();
   void kill_broker();       // SIGKILL
-  void start_hub();
+  void start_hub(const HubSpec& spec = {});
   void kill_hub();          // SIGKILL
   void start_edge(const EdgeSpec& spec);
   void kill_edge(const std::string& name);       // SIGKILL: a crash
@@ -49,6 +53,10 @@ class Stack {
   nlohmann::json hub_status();
   // The port of an edge's staff console (EdgeSpec::console), 0 if it has none.
   std::uint16_t console_port(const std::string& name) const;
+  // The port of the hub's administration console of a municipality (HubSpec::console), 0 if none.
+  std::uint16_t hub_console_port(const std::string& muni) const;
+  // The port of an edge's local JSON API.
+  std::uint16_t edge_http_port(const std::string& name) const { return edges_.at(name).http_port; }
   int hub_put(const std::string& muni, const std::string& entity, const std::string& key, const std::string& body,
               std::uint64_t base_version, nlohmann::json* reply = nullptr);
 
@@ -66,6 +74,7 @@ class Stack {
   provisioning::Registry registry_;
   std::uint16_t broker_port_ = 0, hub_http_ = 0;
   Process broker_, hub_;
+  std::map<std::string, std::uint16_t> hub_console_ports_;  // kept across hub restarts
   struct Edge {
     EdgeSpec spec;
     std::uint16_t http_port = 0;
