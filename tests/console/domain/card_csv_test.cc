@@ -231,7 +231,7 @@ TEST_CASE("The same manufacture number twice in a file is refused (ISS-2, ISS-14
   CHECK_FALSE(plan.ok());
 }
 
-TEST_CASE("Columns are found by name in any order; absent optional columns are empty (ISS-14)",
+TEST_CASE("Columns are found by name in any order and absent optional columns are empty (ISS-14)",
           "[console][card_csv]") {
   const auto plan = c::plan_card_import({{"備考", "生年月日", "氏名カナ", "氏名", "製造番号"},
                                          {"旧台帳から", "1975/4/1", "ｽｽﾞｷ ｲﾁﾛｳ", "鈴木 一郎", "ZZ00000000000001"},
@@ -333,7 +333,7 @@ TEST_CASE("A renewal list is read with its kinds and dates (ISS-4)", "[console][
   CHECK(c::renewal_csv_header() == std::vector<std::string>{"製造番号", "氏名カナ", "生年月日", "更新種別", "有効期限"});
 }
 
-TEST_CASE("Renewal list errors name line and column; duplicates and missing columns are refused (ISS-4)",
+TEST_CASE("Renewal list errors name line and column, and duplicates and missing columns are refused (ISS-4)",
           "[console][card_csv][renewal]") {
   const auto missing = c::plan_renewal_import({{"氏名カナ", "生年月日", "有効期限"}});
   REQUIRE(missing.errors.size() == 1);
