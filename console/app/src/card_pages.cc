@@ -373,7 +373,9 @@ http::Response ConsoleApp::cards_route(Context& c) {
     }
     content.emplace("export_csv_utf8", "/cards/export?format=csv&encoding=utf8" + (ordered.empty() ? "" : "&" + ordered));
     content.emplace("export_csv_cp932", "/cards/export?format=csv&encoding=cp932" + (ordered.empty() ? "" : "&" + ordered));
-    content.emplace("export_xlsx", "/cards/export?format=xlsx" + (ordered.empty() ? "" : "&" + ordered));
+    if (card_services_.excel) {
+      content.emplace("export_xlsx", "/cards/export?format=xlsx" + (ordered.empty() ? "" : "&" + ordered));
+    }
     return content_page(c, title, Menu::cards, "card_list", std::move(content), 200);
   }
 
@@ -722,7 +724,26 @@ http::Response ConsoleApp::cards_route(Context& c) {
       r.content_type = encoding == text::Encoding::cp932 ? "text/csv; charset=Shift_JIS" : "text/csv; charset=utf-8";
       r.headers.emplace_back("Content-Disposition", "attachment; filename=\"cards.csv\"");
     } else {
-      return error(c, 404);  // XLSX_PENDING
+      if (!card_services_.excel) return error(c, 404);
+      auto writer = card_services_.excel("交付管理", card_csv_header());
+      if (!writer) return error(c, 500);
+      Status failed;
+      auto st = cards_->for_each(p.query, [&](const CardRow& row) {
+        if (count == options_.card_export_max) {
+          too_many = true;
+          return false;
+        }
+        failed = (*writer)->add_row(card_to_csv_row(row.card));
+        ++count;
+        return failed.ok();
+      });
+      if (!st || !failed) return error(c, 503);
+      if (too_many) return message("出力できるのは" + std::to_string(options_.card_export_max) + "件までです。", 422);
+      auto bytes = (*writer)->finish();
+      if (!bytes) return error(c, 500);
+      r.body = std::move(*bytes);
+      r.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+      r.headers.emplace_back("Content-Disposition", "attachment; filename=\"cards.xlsx\"");
 
     }
     log("card.export", c.account->id, "cards", format + " " + std::to_string(count));

@@ -4,6 +4,8 @@
 
 #include "card_fixture.h"
 #include "madoguchi/text/csv.h"
+#include "madoguchi/xlsx/sheet_writer.h"
+#include "temp_dir.h"
 
 using namespace console_test;
 
@@ -221,4 +223,38 @@ TEST_CASE("Every card route needs the cards menu and CSRF on changes (ISS-8, SEC
   CHECK(k.w.store.logged("menu.forbidden", "call01"));
   Browser anonymous(k.w.app, "127.0.0.3");
   CHECK(anonymous.send("GET", "/cards/view?id=A000000000000001").status == 303);
+}
+
+namespace {
+// The Excel writer the edge uses (drivers/xlsx), in a temporary directory.
+struct XlsxWriter final : app::TableWriter {
+  std::unique_ptr<xlsx::SheetWriter> w;
+  Status add_row(const std::vector<std::string>& cells) override { return w->add_row(cells); }
+  Expected<std::string> finish() override { return w->finish_bytes(); }
+};
+}  // namespace
+
+TEST_CASE("The search result exports as an Excel workbook, every row (ISS-7)", "[card_pages]") {
+  madoguchi::testing::TempDir dir;
+  app::CardServices services;
+  services.excel = [&](std::string_view sheet, const std::vector<std::string>& header)
+      -> Expected<std::unique_ptr<app::TableWriter>> {
+    auto w = xlsx::SheetWriter::create(dir.path(), sheet, header);
+    if (!w) return w.error();
+    auto out = std::make_unique<XlsxWriter>();
+    out->w = std::move(*w);
+    return std::unique_ptr<app::TableWriter>(std::move(out));
+  };
+  ClerkCards k(services);
+  k.seed();
+  auto list = k.b.send("GET", "/cards?name=%E5%B1%B1%E7%94%B0");
+  CHECK(contains(list.body, "format=xlsx"));
+  auto r = k.b.send("GET", "/cards/export?format=xlsx&name=%E5%B1%B1%E7%94%B0");
+  REQUIRE(r.status == 200);
+  CHECK(r.content_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+  CHECK(r.body.rfind("PK\x03\x04", 0) == 0);  // a ZIP container
+  CHECK(k.w.store.log.back().detail == "xlsx 2");
+  ClerkCards without;
+  CHECK_FALSE(contains(without.b.send("GET", "/cards").body, "format=xlsx"));
+  CHECK(without.b.send("GET", "/cards/export?format=xlsx").status == 404);
 }

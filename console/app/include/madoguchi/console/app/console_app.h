@@ -180,11 +180,24 @@ struct ScannerStatus {
   std::uint64_t errors = 0;
 };
 
-// The counter's devices behind 交付管理's QR import; each may be absent.
+// Writes a table into a file format for download (an Excel workbook at the edge: drivers/xlsx),
+// row by row so a large export stays small in memory.
+class TableWriter {
+ public:
+  virtual ~TableWriter() = default;
+  virtual Status add_row(const std::vector<std::string>& cells) = 0;
+  // The file's bytes. Errors: io, too_large.
+  virtual Expected<std::string> finish() = 0;
+};
+using TableWriterFactory = std::function<Expected<std::unique_ptr<TableWriter>>(
+    std::string_view sheet_name, const std::vector<std::string>& header)>;
+
+// The counter's devices and writers behind 交付管理; each may be absent.
 struct CardServices {
   ScanQueue* scans = nullptr;                     // the scanner's reads
   std::function<ScannerStatus()> scanner_status;  // shown on the import screen
   PageDecoder decode_page;                        // page images (drivers/imaging at the edge)
+  TableWriterFactory excel;                       // the Excel export (ISS-7); absent: not offered
 };
 
 // Not thread-safe: one thread calls handle() (the io_context thread that runs the server).
