@@ -13,6 +13,39 @@ namespace madoguchi::edge {
 
 using nlohmann::json;
 
+namespace {
+
+// The "scanner" object: vid and pid required, mode and layout optional, all strings; anything
+// else is refused naming the key (scanner.<key>), like the top level.
+Expected<scanner::ScannerConfig> parse_scanner_object(const json& j) {
+  if (!j.is_object()) {
+    return make_error(Errc::malformed, R"(edge config: scanner must be an object such as {"vid":"0x0c2e","pid":"0x0b61"})");
+  }
+  static const std::set<std::string> keys = {"vid", "pid", "mode", "layout"};
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (!keys.count(it.key())) return make_error(Errc::malformed, "edge config: unknown key 'scanner." + it.key() + "'");
+  }
+  std::string values[4];
+  const char* names[4] = {"vid", "pid", "mode", "layout"};
+  for (std::size_t i = 0; i < 4; ++i) {
+    auto it = j.find(names[i]);
+    if (it == j.end()) {
+      if (i < 2) return make_error(Errc::malformed, std::string("edge config: scanner.") + names[i] + " is required");
+      continue;
+    }
+    if (!it->is_string()) {
+      return make_error(Errc::malformed, std::string("edge config: scanner.") + names[i] + " must be a string");
+    }
+    values[i] = it->get<std::string>();
+  }
+  auto config = scanner::make_scanner_config(values[0], values[1], values[2], values[3]);
+  // make_scanner_config names the key ("scanner.vid: ..."); config mistakes are malformed input.
+  if (!config) return Error{Errc::malformed, config.error().message}.with_context("edge config");
+  return config;
+}
+
+}  // namespace
+
 Expected<EdgeConfig> parse_edge_config(std::string_view text) {
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return make_error(Errc::malformed, "edge config must be a JSON object");
@@ -20,7 +53,7 @@ Expected<EdgeConfig> parse_edge_config(std::string_view text) {
       "municipality", "device", "role", "data_dir", "broker_host", "broker_port", "ca_file", "cert_file", "key_file",
       "keepalive_seconds", "reconnect_max_seconds", "http_address", "http_port", "console_address", "console_port",
       "console_tls_cert", "console_tls_key", "status_file", "inbox_dir", "batch_ops", "window_batches",
-      "ack_timeout_ms"};
+      "ack_timeout_ms", "scanner"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (!known.count(it.key())) return make_error(Errc::malformed, "edge config: unknown key '" + it.key() + "'");
   }
@@ -59,6 +92,11 @@ Expected<EdgeConfig> parse_edge_config(std::string_view text) {
     c.sync.window_batches = j.value("window_batches", c.sync.window_batches);
     c.sync.ack_timeout = std::chrono::milliseconds(j.value("ack_timeout_ms", static_cast<std::int64_t>(c.sync.ack_timeout.count())));
     if (c.sync.ack_timeout.count() < 100) return make_error(Errc::malformed, "edge config: ack_timeout_ms must be >= 100");
+    if (auto it = j.find("scanner"); it != j.end()) {
+      auto sc = parse_scanner_object(*it);
+      if (!sc) return sc.error();
+      c.scanner = *sc;
+    }
   } catch (const json::exception& e) {
     return make_error(Errc::malformed, std::string("edge config: ") + e.what());
   }

@@ -58,3 +58,49 @@ TEST_CASE("A console TLS certificate without its key is refused", "[edge][config
   REQUIRE(!c.ok());
   CHECK(c.error().message.find("console_tls_key") != std::string::npos);
 }
+
+TEST_CASE("The QR scanner is optional and read from the scanner object (ISS-1, ISS-13)", "[edge][config][scanner]") {
+  namespace s = madoguchi::scanner;
+  auto none = parse_edge_config("{" + kBase + "}");
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->scanner.has_value());
+
+  auto hid = parse_edge_config("{" + kBase + R"(,"scanner":{"vid":"0x0c2e","pid":"0x0b61"}})");
+  REQUIRE(hid.ok());
+  REQUIRE(hid->scanner.has_value());
+  CHECK(hid->scanner->id == s::UsbId{0x0c2e, 0x0b61});
+  CHECK(hid->scanner->mode == s::ScannerMode::hid_pos);  // the default
+  CHECK(hid->scanner->layout == s::KeyboardLayout::us);
+
+  auto kb = parse_edge_config("{" + kBase +
+                              R"(,"scanner":{"vid":"0C2E","pid":"b61","mode":"keyboard","layout":"jp106"}})");
+  REQUIRE(kb.ok());
+  REQUIRE(kb->scanner.has_value());
+  CHECK(kb->scanner->id == s::UsbId{0x0c2e, 0x0b61});
+  CHECK(kb->scanner->mode == s::ScannerMode::keyboard);
+  CHECK(kb->scanner->layout == s::KeyboardLayout::jp106);
+}
+
+TEST_CASE("Scanner config mistakes stop the start with the key named (ISS-1, ISS-13)", "[edge][config][scanner]") {
+  struct Case {
+    std::string scanner;
+    std::string mentions;
+  };
+  for (const auto& c : std::vector<Case>{{R"("0c2e:0b61")", "scanner must be an object"},
+                                         {R"({"pid":"0x0b61"})", "scanner.vid is required"},
+                                         {R"({"vid":"0x0c2e"})", "scanner.pid is required"},
+                                         {R"({"vid":3118,"pid":"0x0b61"})", "scanner.vid must be a string"},
+                                         {R"({"vid":"0x0c2e","pid":"0x0b61","mode":null})", "scanner.mode must be a string"},
+                                         {R"({"vid":"0xzz","pid":"0x0b61"})", "scanner.vid"},
+                                         {R"({"vid":"0x0c2e","pid":"0x10000"})", "scanner.pid"},
+                                         {R"({"vid":"0x0c2e","pid":"0x0b61","mode":"serial"})", "scanner.mode"},
+                                         {R"({"vid":"0x0c2e","pid":"0x0b61","layout":"azerty"})", "scanner.layout"},
+                                         {R"({"vid":"0x0c2e","pid":"0x0b61","layuot":"jp106"})", "scanner.layuot"}}) {
+    INFO(c.scanner);
+    auto r = parse_edge_config("{" + kBase + R"(,"scanner":)" + c.scanner + "}");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == Errc::malformed);
+    CHECK_THAT(r.error().message, Catch::Contains(c.mentions));
+    CHECK_THAT(r.error().message, Catch::StartsWith("edge config: "));
+  }
+}

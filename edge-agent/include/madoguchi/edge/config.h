@@ -4,10 +4,12 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "madoguchi/edge/sync_engine.h"
 #include "madoguchi/error.h"
+#include "madoguchi/scanner/service.h"
 
 namespace madoguchi::edge {
 
@@ -37,6 +39,10 @@ struct EdgeConfig {
   std::filesystem::path status_file;       // optional: JSON status rewritten every second
   std::filesystem::path inbox_dir;         // linkage role: delta files arrive here
   SyncOptions sync;                        // batching, window and timeouts (sync_engine.h)
+  // The counter's USB QR scanner (ISS-1, ISS-13): the optional "scanner" object
+  // {"vid":"0x0c2e","pid":"0x0b61","mode":"hid_pos","layout":"jp106"} read by
+  // scanner::make_scanner_config (drivers/scanner/README.md). Absent = no scanner.
+  std::optional<scanner::ScannerConfig> scanner;
 };
 
 // Parses the JSON config. Unknown keys are refused (a typo must not silently use a default).
