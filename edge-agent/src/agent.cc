@@ -13,14 +13,17 @@
 
 #include "madoguchi/console/app/console_app.h"
 #include "madoguchi/edge/api.h"
+#include "madoguchi/edge/card_store.h"
 #include "madoguchi/edge/console_store.h"
 #include "madoguchi/edge/edge_store.h"
 #include "madoguchi/edge/linkage_inbox.h"
+#include "madoguchi/edge/scanner_feed.h"
 #include "madoguchi/edge/sync_engine.h"
 #include "madoguchi/http/server.h"
 #include "madoguchi/log/stderr_sink.h"
 #include "madoguchi/mqtt/mqtt_client.h"
 #include "madoguchi/protocol/topics.h"
+#include "madoguchi/scanner/libusb_transport.h"
 
 namespace madoguchi::edge {
 
@@ -57,11 +60,26 @@ class Agent {
       inbox_.emplace(store_, config_.inbox_dir, log_);
       if (auto s = inbox_->init(); !s) return s;
     }
+    if (config_.scanner) {
+      // The counter's QR scanner (ISS-1, ISS-13): its own thread pushes scans into the feed's
+      // ScanQueue, which the 交付管理 import screen takes from. An absent scanner is waited for.
+      auto usb = std::make_unique<scanner::LibusbTransport>();
+      if (usb->init_error()) {
+        log_(LogLevel::warning, "scanner: libusb could not start (" + usb->init_error()->describe() +
+                                    "); the scanner will not be found");
+      }
+      scanner_ = std::make_unique<ScannerFeed>(*config_.scanner, std::move(usb), clock_, log_);
+      if (auto s = scanner_->start(); !s) return s.error().with_context("starting the QR scanner");
+      if (config_.console_port == 0) {
+        log_(LogLevel::warning, "scanner: the staff console is off (console_port 0), so nothing takes the scans");
+      }
+    }
     if (config_.http_port != 0) {
       http::ServerOptions o;
       o.address = config_.http_address;
       o.port = config_.http_port;
-      api_ctx_ = std::make_unique<ApiContext>(ApiContext{store_, engine_, mqtt_, clock_, [this] { engine_.tick(); }});
+      api_ctx_ = std::make_unique<ApiContext>(
+          ApiContext{store_, engine_, mqtt_, clock_, [this] { engine_.tick(); }, scanner_.get()});
       http_ = std::make_unique<http::Server>(io_, o, [this](const http::Request& r) { return handle_api(*api_ctx_, r); });
       if (auto s = http_->start(); !s) return s.error().with_context("starting the local API");
       log_(LogLevel::info, "local API on http://" + config_.http_address + ":" + std::to_string(http_->port()));
@@ -77,7 +95,14 @@ class Agent {
       console::app::ConsoleOptions co;
       co.tls = !o.cert_file.empty();
       console_store_ = std::make_unique<EdgeConsoleStore>(store_, clock_, [this] { engine_.tick(); });
+      // The card records behind 交付管理 (ISS-1 to ISS-15), with their search index.
+      auto cards = EdgeCardStore::open(store_, [this] { engine_.tick(); });
+      if (!cards) return cards.error().with_context("opening the card store");
+      card_store_ = std::move(*cards);
       console_ = std::make_unique<console::app::ConsoleApp>(*console_store_, clock_, co);
+      // TODO(ISS-1, ISS-13): serve 交付管理 with the one call below, and raise o.body_limit above
+      // to console::app::kCardConsoleBodyLimit for its uploads (page images, CSV files):
+      //   console_->attach_cards(*card_store_, card_services());
       console_http_ = std::make_unique<http::Server>(io_, o, [this](const http::Request& r) { return console_->handle(r); });
       if (auto s = console_http_->start(); !s) return s.error().with_context("starting the staff console");
       log_(LogLevel::info, std::string("staff console on ") + (co.tls ? "https://" : "http://") + config_.console_address + ":" +
@@ -94,6 +119,29 @@ class Agent {
   void run() { io_.run(); }
 
  private:
+  // What 交付管理 gets from this PC: the scanner's queue and state. decode_page (drivers/imaging)
+  // and excel are left for their own wiring.
+  console::app::CardServices card_services() {
+    console::app::CardServices services;
+    if (scanner_) {
+      services.scans = &scanner_->queue();
+      services.scanner_status = [this] { return console_scanner_status(); };
+    }
+    return services;
+  }
+
+  // Thread-safe snapshot of the scanner for the import screen (the console's thread).
+  console::app::ScannerStatus console_scanner_status() const {
+    console::app::ScannerStatus out;
+    if (!scanner_) return out;
+    const auto st = scanner_->status();
+    out.configured = true;
+    out.state = std::string(scanner::scanner_state_name(st.scanner.state));
+    out.scans = st.scanner.scans;
+    out.errors = st.scanner.errors;
+    return out;
+  }
+
   mqtt::ClientOptions mqtt_options() const {
     mqtt::ClientOptions o;
     o.host = config_.broker_host;
@@ -162,7 +210,7 @@ class Agent {
         http::Request req;
         req.method = "GET";
         req.path = "/api/v1/status";
-        ApiContext ctx{store_, engine_, mqtt_, clock_, {}};
+        ApiContext ctx{store_, engine_, mqtt_, clock_, {}, scanner_.get()};
         write_status_file(config_.status_file, handle_api(ctx, req).body);
       }
       // Keep the WAL small when nothing is waiting.
@@ -180,6 +228,8 @@ class Agent {
     tick_.cancel();
     if (http_) http_->stop();
     if (console_http_) console_http_->stop();
+    // Joins the scanner thread; the queue (and scans in it) stays until the agent goes.
+    if (scanner_) scanner_->stop();
     mqtt_.stop();
     io_.stop();
   }
@@ -194,9 +244,13 @@ class Agent {
   asio::steady_timer tick_;
   asio::signal_set signals_;
   std::optional<LinkageInbox> inbox_;
+  // Declared before everything that reads it (API context, console), so destroyed after them;
+  // its destructor stops the scanner thread before its ScanQueue goes.
+  std::unique_ptr<ScannerFeed> scanner_;
   std::unique_ptr<ApiContext> api_ctx_;
   std::unique_ptr<http::Server> http_;
   std::unique_ptr<EdgeConsoleStore> console_store_;
+  std::unique_ptr<EdgeCardStore> card_store_;  // outlives console_, which will read it
   std::unique_ptr<console::app::ConsoleApp> console_;
   std::unique_ptr<http::Server> console_http_;
   bool stopping_ = false;

@@ -37,6 +37,25 @@ std::size_t query_size(const http::Request& r, const char* name, std::size_t fal
   return std::min(v, max);
 }
 
+// The "scanner" object of the status (ISS-1, ISS-13): "none" when no scanner is configured.
+// Counts and the device description only, never scanned bytes.
+json scanner_json(const ScannerFeed* feed) {
+  if (!feed) return json{{"state", "none"}};
+  const auto st = feed->status();
+  json j = {{"state", scanner::scanner_state_name(st.scanner.state)},
+            {"id", scanner::usb_id_text(st.config.id)},
+            {"mode", scanner::scanner_mode_name(st.config.mode)},
+            {"device", st.scanner.device},
+            {"scans", st.scanner.scans},
+            {"errors", st.scanner.errors},
+            {"dropped", st.dropped},
+            {"queued", st.queued},
+            {"connects", st.scanner.connects},
+            {"last_error", st.scanner.last_error}};
+  if (st.config.mode == scanner::ScannerMode::keyboard) j["layout"] = scanner::keyboard_layout_name(st.config.layout);
+  return j;
+}
+
 json record_json(const ViewRecord& r) {
   return json{{"entity", r.entity}, {"key", r.key}, {"body", json::parse(r.body)}, {"version", r.version}, {"pending", r.pending}};
 }
@@ -68,7 +87,8 @@ Response handle_api(ApiContext& ctx, const http::Request& req) {
               {"counters",
                {{"batches_sent", c.batches_sent}, {"ops_sent", c.ops_sent}, {"resends", c.resends}, {"acks", c.acks},
                 {"changes_applied", c.changes_applied}, {"snapshots", c.snapshots},
-                {"refused_messages", c.refused_messages}, {"sync_requests", c.sync_requests}}}};
+                {"refused_messages", c.refused_messages}, {"sync_requests", c.sync_requests}}},
+              {"scanner", scanner_json(ctx.scanner)}};
     return Response::json(200, j.dump());
   }
   if (path == "/api/v1/rejections" && req.method == "GET") {

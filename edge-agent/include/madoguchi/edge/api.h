@@ -3,7 +3,7 @@
 // a later issue is built on these routes.
 //
 //   GET    /healthz                              liveness
-//   GET    /api/v1/status                        sync state and counters
+//   GET    /api/v1/status                        sync state and counters, the QR scanner's state
 //   GET    /api/v1/records?entity=&limit=&offset= the view, paginated (limit <= 1000)
 //   GET    /api/v1/records/{entity}/{key}        one record
 //   PUT    /api/v1/records/{entity}/{key}        upsert (body: JSON object) → {"seq": N}
@@ -14,6 +14,7 @@
 #include <functional>
 
 #include "madoguchi/edge/edge_store.h"
+#include "madoguchi/edge/scanner_feed.h"
 #include "madoguchi/edge/sync_engine.h"
 #include "madoguchi/http/server.h"
 #include "madoguchi/transport.h"
@@ -26,6 +27,7 @@ struct ApiContext {
   const Transport& transport;
   const Clock& clock;
   std::function<void()> after_write;  // wakes the sender
+  const ScannerFeed* scanner = nullptr;  // the counter's QR scanner; null when none is configured
 };
 
 http::Response handle_api(ApiContext& ctx, const http::Request& request);
