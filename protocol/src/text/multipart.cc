@@ -82,7 +82,11 @@ Expected<HeaderValue> parse_header_value(std::string_view s, std::string_view wh
   }
   if (type.empty()) return fail(Errc::malformed, where, "missing type");
   out.type = lowered(type);
-  if (!subtype.empty()) out.type += "/" + lowered(subtype);
+  if (!subtype.empty()) {
+    // Appended piecewise: GCC 12 at -O3 warns (-Wrestrict, a false positive) on "/" + string.
+    out.type += '/';
+    out.type += lowered(subtype);
+  }
   for (;;) {
     skip_ows();
     if (i == s.size()) break;
