@@ -350,7 +350,22 @@ Expected<std::vector<std::string>> EdgeCardStore::existing(const std::vector<Car
 }
 
 Status EdgeCardStore::save_all(const std::vector<Card>& cards, std::int64_t now_ms) {
-  if (cards.empty()) return {};
+  return save_import(cards, {}, now_ms);
+}
+
+Expected<std::vector<std::string>> EdgeCardStore::imported_codes(const std::vector<std::string>& keys) {
+  std::vector<std::string> out;
+  for (const auto& k : keys) {
+    auto rec = store_.get(std::string(console::kJlisCodeEntity), k);
+    if (!rec) return rec.error();
+    if (*rec) out.push_back(k);
+  }
+  return out;
+}
+
+Status EdgeCardStore::save_import(const std::vector<Card>& cards, const std::vector<console::ImportedCode>& codes,
+                                  std::int64_t now_ms) {
+  if (cards.empty() && codes.empty()) return {};
   Status result = [&]() -> Status {
     auto tx = sqlite::Tx::begin(store_.db());
     if (!tx) return tx.error();
@@ -358,6 +373,12 @@ Status EdgeCardStore::save_all(const std::vector<Card>& cards, std::int64_t now_
       const std::string body = console::dump_body(console::card_to_json(c));
       auto w = store_.write_in_tx(std::string(console::kCardEntity), console::card_key(c), protocol::OpKind::upsert,
                                   body, now_ms);
+      if (!w) return w.error();
+    }
+    for (const auto& code : codes) {
+      const std::string body = console::dump_body(console::imported_code_to_json(code));
+      auto w = store_.write_in_tx(std::string(console::kJlisCodeEntity), console::imported_code_key(code.code),
+                                  protocol::OpKind::upsert, body, now_ms);
       if (!w) return w.error();
     }
     return tx->commit();

@@ -195,3 +195,34 @@ TEST_CASE("A batch is written whole or not at all (ISS-3)", "[edge][cards]") {
   REQUIRE(w.cards->save_all({ok}, 2).ok());
   CHECK(w.store->last_seq() == before + 1);
 }
+
+TEST_CASE("A QR import writes its cards and code records together, and imported codes are found (ISS-1, ISS-2)",
+          "[edge][cards]") {
+  World w;
+  const std::string code = "JLIS-ISS/1/131016/20261122/000123/02";
+  const std::string key = console::imported_code_key(code);
+  CHECK(w.cards->imported_codes({key})->empty());
+  const auto before = w.store->last_seq();
+
+  // A failing code record (a key that is not a record key) takes the cards down with it.
+  auto a = card("A000000000000001", "山田 太郎", "ヤマダ タロウ", 1001);
+  CHECK_FALSE(w.cards->save_import({a}, {{code, 5, 1}, {std::string(200, 'X'), 5, 0}}, 5).ok());
+  CHECK(w.store->last_seq() == before);
+  CHECK(w.cards->search({})->total == 0);
+  CHECK(w.cards->imported_codes({key})->empty());
+  CHECK(w.writes == 0);
+
+  REQUIRE(w.cards->save_import({a, card("A000000000000002", "山田 花子", "ヤマダ ハナコ", 1002)}, {{code, 7, 2}}, 7).ok());
+  CHECK(w.writes == 1);
+  CHECK(w.store->last_seq() == before + 3);  // two cards and the code record, each replicated
+  CHECK(w.cards->search({})->total == 2);
+  CHECK(*w.cards->imported_codes({"JLIS-ISS:1:131016:20261122:000123:01", key}) == std::vector<std::string>{key});
+  auto rec = w.store->get(std::string(console::kJlisCodeEntity), key);
+  REQUIRE(rec.ok());
+  REQUIRE(rec->has_value());
+  auto body = console::imported_code_from_json(nlohmann::json::parse((*rec)->body));
+  REQUIRE(body.ok());
+  CHECK(body->code == code);
+  CHECK(body->cards == 2);
+  CHECK(body->imported_ms == 7);
+}

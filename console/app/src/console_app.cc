@@ -260,6 +260,10 @@ http::Response ConsoleApp::handle(const http::Request& request) {
     if (!is_get(request)) return http::Response::text(405, "method not allowed");
     return web::static_css();
   }
+  if (request.path == web::kStaticJsPath) {
+    if (!is_get(request)) return http::Response::text(405, "method not allowed");
+    return web::static_js();
+  }
   Context c{request, clock_.now(), clock_.wall_ms(), {}, {}, {}, {}, nullptr, false, false, {}, {}, {}};
   if (auto s = store_.settings(); s) c.settings = std::move(*s);
   guard_.set_limits(sign_in_limits(c.settings.password));

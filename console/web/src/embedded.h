@@ -16,5 +16,7 @@ struct EmbeddedFile {
 std::span<const EmbeddedFile> embedded_templates();
 // console/web/static/console.css.
 std::string_view embedded_css();
+// console/web/static/console.js.
+std::string_view embedded_js();
 
 }  // namespace madoguchi::console::web::detail

@@ -101,18 +101,38 @@ http::Response static_css() {
   return r;
 }
 
+namespace {
+
+// `path` + "?v=" + 16 hex digits of a hash of `content`.
+std::string versioned_url(std::string_view path, std::string_view content) {
+  detail::ensure_sodium();
+  unsigned char hash[8];
+  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(content.data()), content.size(),
+                     nullptr, 0);
+  char hex[sizeof hash * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+  return std::string(path) + "?v=" + hex;
+}
+
+}  // namespace
+
 const std::string& static_css_url() {
   // Computed once from constant data: not mutable state.
-  static const std::string url = [] {
-    detail::ensure_sodium();
-    const std::string_view css = detail::embedded_css();
-    unsigned char hash[8];
-    crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(css.data()), css.size(),
-                       nullptr, 0);
-    char hex[sizeof hash * 2 + 1];
-    sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
-    return std::string(kStaticCssPath) + "?v=" + hex;
-  }();
+  static const std::string url = versioned_url(kStaticCssPath, detail::embedded_css());
+  return url;
+}
+
+http::Response static_js() {
+  http::Response r;
+  r.status = 200;
+  r.content_type = "text/javascript; charset=utf-8";
+  r.body = std::string(detail::embedded_js());
+  r.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
+  return r;
+}
+
+const std::string& static_js_url() {
+  static const std::string url = versioned_url(kStaticJsPath, detail::embedded_js());
   return url;
 }
 

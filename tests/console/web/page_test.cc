@@ -36,11 +36,12 @@ TEST_CASE("Pages carry the console's CSP without unsafe-inline, also after dispa
   CHECK(r.content_type == "text/html; charset=utf-8");
   const std::string* csp = header(r, "Content-Security-Policy");
   REQUIRE(csp);
-  CHECK(*csp == "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-                "frame-ancestors 'none'; base-uri 'none'");
+  CHECK(*csp == "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; "
+                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
   CHECK(csp->find("unsafe-inline") == std::string::npos);
   CHECK(csp->find("unsafe-eval") == std::string::npos);
-  CHECK(csp->find("script-src") == std::string::npos);  // default-src 'none' forbids all script
+  // Script only from the console itself: the one embedded /static/console.js, never inline.
+  CHECK(csp->find("script-src 'self';") != std::string::npos);
   const std::string* referrer = header(r, "Referrer-Policy");
   REQUIRE(referrer);
   CHECK(*referrer == "no-referrer");
@@ -116,6 +117,19 @@ TEST_CASE("The style sheet is embedded, served as text/css for long, and linked 
   CHECK(css.body.find(":focus-visible") != std::string::npos);
   CHECK(css.body.find(".skip-link") != std::string::npos);
   CHECK(std::regex_match(web::static_css_url(), std::regex("/static/console\\.css\\?v=[0-9a-f]{16}")));
+}
+
+TEST_CASE("The one script is embedded, served as JavaScript, and only enhances the QR import screen (ISS-1, ISS-2)") {
+  const http::Response js = web::static_js();
+  CHECK(js.status == 200);
+  CHECK(js.content_type == "text/javascript; charset=utf-8");
+  REQUIRE(header(js, "Cache-Control"));
+  CHECK(*header(js, "Cache-Control") == "public, max-age=31536000, immutable");
+  CHECK(js.body.find("getElementById('qr-import')") != std::string::npos);
+  CHECK(js.body.find("data-cue") != std::string::npos);
+  CHECK(js.body.find("eval(") == std::string::npos);
+  CHECK(js.body.find("innerHTML") == std::string::npos);
+  CHECK(std::regex_match(web::static_js_url(), std::regex("/static/console\\.js\\?v=[0-9a-f]{16}")));
 }
 
 TEST_CASE("The style sheet uses relative units and no fixed widths") {

@@ -1,5 +1,6 @@
 #include "madoguchi/console/web/templates.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,8 @@
 #include <string>
 
 #include <catch2/catch.hpp>
+
+#include <algorithm>
 
 #include "fixture.h"
 #include "madoguchi/console/web/page.h"
@@ -52,6 +55,14 @@ mstch::map full_context(const std::string& page, const std::string& text, bool s
     context.insert_or_assign("next_label", text);
   }
   return context;
+}
+
+// The page without the one script element a page may have: the console's own external script
+// (<script src="..." defer></script>, the QR import screen's enhancement, CSP script-src 'self').
+// Anything else that looks like a script stays and fails the checks.
+std::string without_console_script(const std::string& html) {
+  static const std::regex tag("<script src=\"[^\"<>]*\" defer></script>");
+  return std::regex_replace(html, tag, "");
 }
 
 std::string render(const web::Templates& t, const std::string& page, const mstch::map& context) {
@@ -157,7 +168,10 @@ void check_with_chromium(const std::vector<std::filesystem::path>& files, const 
 
 TEST_CASE("The pages are sign_in, password_change, message and error; the layout's pieces are not pages") {
   const web::Templates t;
-  CHECK(t.pages() == std::vector<std::string>{"error", "message", "password_change", "sign_in"});
+  const auto pages = t.pages();
+  auto has = [&](const char* name) { return std::find(pages.begin(), pages.end(), name) != pages.end(); };
+  for (const char* page : {"error", "message", "password_change", "sign_in", "card_import_session"}) CHECK(has(page));
+  for (const char* piece : {"layout", "header", "footer", "error_summary"}) CHECK_FALSE(has(piece));
   for (const char* name : {"layout", "header", "footer", "error_summary", "content", "css_url", "",
                            "../layout", "sign_in.mustache", "SIGN_IN"}) {
     INFO(name);
@@ -172,7 +186,7 @@ TEST_CASE("User data is HTML-escaped in every page template, also inside attribu
   for (const auto& page : t.pages()) {
     for (bool signed_in : {true, false}) {
       INFO(page << (signed_in ? " signed in" : " signed out"));
-      const std::string html = render(t, page, full_context(page, kEvil, signed_in));
+      const std::string html = without_console_script(render(t, page, full_context(page, kEvil, signed_in)));
       CHECK(html.find("<script") == std::string::npos);
       CHECK(html.find("\"'>") == std::string::npos);
       CHECK(html.find(kEvilEscaped) != std::string::npos);
@@ -339,7 +353,7 @@ TEST_CASE("No page has inline script, inline style or event handler attributes")
   const std::regex handler("\\son[a-z]+\\s*=");
   for (const auto& page : t.pages()) {
     INFO(page);
-    const std::string html = render(t, page, full_context(page, "text"));
+    const std::string html = without_console_script(render(t, page, full_context(page, "text")));
     CHECK(html.find("<script") == std::string::npos);
     CHECK(html.find("<style") == std::string::npos);
     CHECK(html.find("style=") == std::string::npos);

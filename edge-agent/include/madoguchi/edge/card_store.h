@@ -36,6 +36,9 @@ class EdgeCardStore final : public console::app::CardStore {
   Expected<std::vector<std::string>> existing(const std::vector<console::Card>& cards) override;
   Status save_all(const std::vector<console::Card>& cards, std::int64_t now_ms) override;
   Status remove(std::string_view manufacture_no, std::int64_t now_ms) override;
+  Expected<std::vector<std::string>> imported_codes(const std::vector<std::string>& keys) override;
+  Status save_import(const std::vector<console::Card>& cards, const std::vector<console::ImportedCode>& codes,
+                     std::int64_t now_ms) override;
 
   // Indexes the records changed since the last call. Returns how many keys it processed.
   Expected<std::size_t> refresh();

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "madoguchi/console/card.h"
+#include "madoguchi/console/card_import.h"
 #include "madoguchi/error.h"
 
 namespace madoguchi::console::app {
@@ -76,6 +77,15 @@ class CardStore {
   virtual Status save(const Card& card, std::int64_t now_ms) { return save_all({card}, now_ms); }
   // Errors: not_found, db.
   virtual Status remove(std::string_view manufacture_no, std::int64_t now_ms) = 0;
+
+  // QR import (ISS-1, ISS-2). The record keys (imported_code_key(), card_import.h) among `keys`
+  // that have an imported-code record, i.e. codes imported before at any counter whose record has
+  // reached this store. Errors: db.
+  virtual Expected<std::vector<std::string>> imported_codes(const std::vector<std::string>& keys) = 0;
+  // Writes the cards and one "jlis_code" record per code in ONE transaction: all or nothing.
+  // The caller checked them. Errors: db (nothing written).
+  virtual Status save_import(const std::vector<Card>& cards, const std::vector<ImportedCode>& codes,
+                             std::int64_t now_ms) = 0;
 };
 
 }  // namespace madoguchi::console::app

@@ -1,8 +1,9 @@
 // http::Response helpers for the console's pages, with the console's security headers.
 //
 // Every HTML response carries
-//   Content-Security-Policy: kContentSecurityPolicy (no script at all, styles and images only from
-//     the console itself, forms only to it, never framed)
+//   Content-Security-Policy: kContentSecurityPolicy (scripts, styles, images and fetches only from
+//     the console itself, i.e. only the embedded /static/console.js and never inline code; forms
+//     only to it, never framed)
 //   Referrer-Policy: no-referrer
 //   Content-Type: text/html; charset=utf-8
 // on top of what http::dispatch() adds to every response (nosniff, no-store, X-Frame-Options).
@@ -19,11 +20,12 @@
 namespace madoguchi::console::web {
 
 inline constexpr std::string_view kContentSecurityPolicy =
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'";
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 // Paths the templates use. The routes must serve exactly these.
 inline constexpr std::string_view kStaticCssPath = "/static/console.css";
+inline constexpr std::string_view kStaticJsPath = "/static/console.js";
 inline constexpr std::string_view kSignInPath = "/sign-in";
 inline constexpr std::string_view kSignOutPath = "/sign-out";
 inline constexpr std::string_view kPasswordPath = "/password";
@@ -62,5 +64,11 @@ http::Response static_css();
 
 // kStaticCssPath + "?v=" + 16 hex digits of a hash of the style sheet.
 const std::string& static_css_url();
+
+// The embedded script (console/web/static/console.js: the QR import screen's polling and sound
+// cues, a progressive enhancement), text/javascript, cached like static_css(). Serve it for
+// GET/HEAD of kStaticJsPath whatever the query; pages link it as static_js_url().
+http::Response static_js();
+const std::string& static_js_url();
 
 }  // namespace madoguchi::console::web
