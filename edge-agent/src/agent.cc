@@ -20,10 +20,12 @@
 #include "madoguchi/edge/scanner_feed.h"
 #include "madoguchi/edge/sync_engine.h"
 #include "madoguchi/http/server.h"
+#include "madoguchi/imaging/qr_page.h"
 #include "madoguchi/log/stderr_sink.h"
 #include "madoguchi/mqtt/mqtt_client.h"
 #include "madoguchi/protocol/topics.h"
 #include "madoguchi/scanner/libusb_transport.h"
+#include "madoguchi/xlsx/sheet_writer.h"
 
 namespace madoguchi::edge {
 
@@ -90,8 +92,8 @@ class Agent {
       o.port = config_.console_port;
       o.cert_file = config_.console_tls_cert.string();
       o.key_file = config_.console_tls_key.string();
-      // Forms only: sign-in and password change are a few hundred bytes.
-      o.body_limit = 64 * 1024;
+      // Forms, and 交付管理's uploads (scanned page images, ledger and renewal CSV files).
+      o.body_limit = console::app::kCardConsoleBodyLimit;
       console::app::ConsoleOptions co;
       co.tls = !o.cert_file.empty();
       console_store_ = std::make_unique<EdgeConsoleStore>(store_, clock_, [this] { engine_.tick(); });
@@ -100,9 +102,7 @@ class Agent {
       if (!cards) return cards.error().with_context("opening the card store");
       card_store_ = std::move(*cards);
       console_ = std::make_unique<console::app::ConsoleApp>(*console_store_, clock_, co);
-      // TODO(ISS-1, ISS-13): serve 交付管理 with the one call below, and raise o.body_limit above
-      // to console::app::kCardConsoleBodyLimit for its uploads (page images, CSV files):
-      //   console_->attach_cards(*card_store_, card_services());
+      console_->attach_cards(*card_store_, card_services());
       console_http_ = std::make_unique<http::Server>(io_, o, [this](const http::Request& r) { return console_->handle(r); });
       if (auto s = console_http_->start(); !s) return s.error().with_context("starting the staff console");
       log_(LogLevel::info, std::string("staff console on ") + (co.tls ? "https://" : "http://") + config_.console_address + ":" +
@@ -119,10 +119,39 @@ class Agent {
   void run() { io_.run(); }
 
  private:
-  // What 交付管理 gets from this PC: the scanner's queue and state. decode_page (drivers/imaging)
-  // and excel are left for their own wiring.
+  // What 交付管理 gets from this PC: the scanner's queue and state, page images read with
+  // ZXing-cpp (drivers/imaging) and Excel workbooks (drivers/xlsx, temporary files under
+  // <data_dir>/tmp: on disk, readable by the service only, removed when written).
   console::app::CardServices card_services() {
     console::app::CardServices services;
+    services.decode_page = [](std::string_view image) -> Expected<std::vector<std::string>> {
+      auto codes = imaging::decode_qr_page(image);
+      if (!codes) {
+        return make_error(Errc::invalid_argument, codes.error().code == Errc::too_large
+                                                      ? "画像が大きすぎます。解像度を下げて（300dpi程度）読み取り直してください。"
+                                                      : "画像を読み込めませんでした。PNGかJPEGの画像を選んでください。");
+      }
+      std::vector<std::string> out;
+      out.reserve(codes->size());
+      for (auto& c : *codes) out.push_back(std::move(c.bytes));
+      return out;
+    };
+    services.excel = [dir = config_.data_dir / "tmp"](std::string_view sheet, const std::vector<std::string>& header)
+        -> Expected<std::unique_ptr<console::app::TableWriter>> {
+      struct Writer final : console::app::TableWriter {
+        std::unique_ptr<xlsx::SheetWriter> w;
+        Status add_row(const std::vector<std::string>& cells) override { return w->add_row(cells); }
+        Expected<std::string> finish() override { return w->finish_bytes(); }
+      };
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
+      std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+      auto w = xlsx::SheetWriter::create(dir, sheet, header);
+      if (!w) return w.error();
+      auto out = std::make_unique<Writer>();
+      out->w = std::move(*w);
+      return std::unique_ptr<console::app::TableWriter>(std::move(out));
+    };
     if (scanner_) {
       services.scans = &scanner_->queue();
       services.scanner_status = [this] { return console_scanner_status(); };
