@@ -75,11 +75,11 @@ TEST_CASE("A device certificate of one municipality cannot publish or subscribe 
   mosquitto_subscribe_v5(intruder.m, nullptr, "mg/v1/#", 1, 0, nullptr);
   // Try to write into Tokyo's stream as Tokyo's counter.
   std::string forged =
-      R"({"v":1,"type":"ops","municipality":"131016","device":"counter-01","ops":[{"seq":1,"op_id":"x","entity":"card","key":"forged","kind":"upsert","base_version":0,"at_ms":0,"body":{}}]})";
+      R"({"v":1,"type":"ops","municipality":"131016","device":"counter-01","ops":[{"seq":1,"op_id":"x","entity":"memo","key":"forged","kind":"upsert","base_version":0,"at_ms":0,"body":{}}]})";
   mosquitto_publish_v5(intruder.m, nullptr, "mg/v1/131016/counter-01/up", static_cast<int>(forged.size()), forged.data(), 1, false, nullptr);
 
   // Real traffic in Tokyo meanwhile.
-  for (int i = 0; i < 5; ++i) REQUIRE(s.edge_put("131016.counter-01", "card", "T" + std::to_string(i), "{}") > 0);
+  for (int i = 0; i < 5; ++i) REQUIRE(s.edge_put("131016.counter-01", "memo", "T" + std::to_string(i), "{}") > 0);
   REQUIRE(eventually([&] { return Stack::dump_records(s.hub_db("131016"), true).size() == 5; }));
   REQUIRE(eventually([&] {
     std::lock_guard lock(intruder.mu);

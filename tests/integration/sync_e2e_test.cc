@@ -55,7 +55,7 @@ TEST_CASE("Changes made at a counter reach the hub and the other counter through
   s.start_edge({"131016", "counter-01"});
   s.start_edge({"131016", "counter-02"});
   s.start_edge({"282014", "counter-01"});
-  for (int i = 1; i <= 50; ++i) REQUIRE(s.edge_put(kA, "card", "A" + std::to_string(i), body(i)) == static_cast<std::uint64_t>(i));
+  for (int i = 1; i <= 50; ++i) REQUIRE(s.edge_put(kA, "memo", "A" + std::to_string(i), body(i)) == static_cast<std::uint64_t>(i));
   REQUIRE(s.edge_put(kB, "booking", "B1", body(1)) == 1);
   REQUIRE(eventually([&] { return converged(s, "131016", {kA, kB}); }));
   CHECK(Stack::dump_records(s.hub_db("131016"), true).size() == 51);
@@ -83,7 +83,7 @@ TEST_CASE("Work done while the link is down arrives exactly once after it return
     std::uint64_t before = hub_last_seq(s, "131016", "counter-01");
     std::uint64_t last = 0;
     for (int i = 0; i < 300; ++i) {
-      last = s.edge_put(kA, "card", "K" + std::to_string(i % 120), body(i));
+      last = s.edge_put(kA, "memo", "K" + std::to_string(i % 120), body(i));
       REQUIRE(last > 0);  // counter work goes on offline
     }
     std::this_thread::sleep_for(300ms);
@@ -111,7 +111,7 @@ TEST_CASE("kill -9 of the edge agent mid-stream loses no committed operation and
   std::mutex mu;
   std::thread writer([&] {
     for (int i = 0; !stop; ++i) {
-      if (s.edge_put(kA, "card", "W" + std::to_string(i), body(i)) > 0) {
+      if (s.edge_put(kA, "memo", "W" + std::to_string(i), body(i)) > 0) {
         std::lock_guard lock(mu);
         committed.insert(i);
       }
@@ -125,7 +125,7 @@ TEST_CASE("kill -9 of the edge agent mid-stream loses no committed operation and
   stop = true;
   writer.join();
   s.start_edge({"131016", "counter-01"});
-  for (int i = 0; i < 50; ++i) REQUIRE(s.edge_put(kA, "card", "after" + std::to_string(i), body(i)) > 0);
+  for (int i = 0; i < 50; ++i) REQUIRE(s.edge_put(kA, "memo", "after" + std::to_string(i), body(i)) > 0);
 
   auto st = s.edge_get(kA, "/api/v1/status");
   std::uint64_t last = st["last_seq"].get<std::uint64_t>();
@@ -134,7 +134,7 @@ TEST_CASE("kill -9 of the edge agent mid-stream loses no committed operation and
   auto hub = Stack::dump_records(s.hub_db("131016"), true);
   std::set<std::string> keys;
   for (const auto& line : hub) keys.insert(line.substr(0, line.find('=')));
-  for (int i : committed) CHECK(keys.count("card/W" + std::to_string(i)) == 1);
+  for (int i : committed) CHECK(keys.count("memo/W" + std::to_string(i)) == 1);
   // Each operation the edge made was applied exactly once.
   CHECK(s.hub_status()["counters"]["ops_applied"].get<std::uint64_t>() == last);
 }
@@ -148,7 +148,7 @@ TEST_CASE("A broker restart and a hub restart lose nothing", "[e2e][restart]") {
   s.start_edge({"131016", "counter-02"});
   int n = 0;
   auto write_some = [&](const std::string& edge, int count) {
-    for (int i = 0; i < count; ++i, ++n) REQUIRE(s.edge_put(edge, "card", "R" + std::to_string(n), body(n)) > 0);
+    for (int i = 0; i < count; ++i, ++n) REQUIRE(s.edge_put(edge, "memo", "R" + std::to_string(n), body(n)) > 0);
   };
   write_some(kA, 100);
   s.kill_broker();
