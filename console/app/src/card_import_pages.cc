@@ -343,7 +343,9 @@ http::Response ConsoleApp::card_import_route(Context& c) {
   }
   const auto found = imports.qr.find(sid);
   QrSession* qs = found == imports.qr.end() ? nullptr : &found->second;
-  if (qs) qs->last_used = c.now;
+  // The page's poll is not activity (console_app.cc); a scan it takes is (take_scans below).
+  const bool polling = path == "/cards/import/session" && query_value(c.req, "poll") == "1";
+  if (qs && !polling) qs->last_used = c.now;
   const std::string qr_title = "二次元コードの読み取り";
 
   // ---- QR import (ISS-1, ISS-2, ISS-3) ---------------------------------------------------------
@@ -404,7 +406,7 @@ http::Response ConsoleApp::card_import_route(Context& c) {
   }
   if (path == "/cards/import/session" || path == "/cards/import/image" || path == "/cards/import/commit" ||
       path == "/cards/import/cancel") {
-    const bool poll = path == "/cards/import/session" && query_value(c.req, "poll") == "1";
+    const bool poll = polling;
     if (path == "/cards/import/session" ? !get : !post) return error(c, 405);
     if (!qs) {
       if (poll) {
@@ -436,6 +438,7 @@ http::Response ConsoleApp::card_import_route(Context& c) {
         s.dropped += d;
         ++s.version;
       }
+      if (!raws.empty()) s.last_used = c.now;
       return add_reads(raws, false);
     };
     auto session_page = [&](mstch::map extra, int status) {

@@ -339,7 +339,10 @@ http::Response ConsoleApp::handle(const http::Request& request) {
       if (!web::check_csrf(*c.session, *c.form)) return error(c, 403);
     }
   }
-  if (c.session) (void)sessions_.touch(c.session->id, c.now);
+  // The QR import screen's poll (console.js, once a second) is not activity: it must not keep an
+  // unattended session alive past the idle timeout (ACC-4).
+  const bool poll = request.path == "/cards/import/session" && request.query.count("poll") > 0;
+  if (c.session && !poll) (void)sessions_.touch(c.session->id, c.now);
   return route(c);
 }
 

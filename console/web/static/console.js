@@ -70,7 +70,14 @@
     window
       .fetch(pollUrl, { credentials: 'same-origin', cache: 'no-store' })
       .then(function (r) {
-        return r.ok ? r.json() : null;
+        // Signed out meanwhile (idle timeout): the poll was sent to the sign-in page. Reload, so
+        // the clerk sees it instead of a screen that no longer updates.
+        var type = r.headers.get('Content-Type') || '';
+        if (r.redirected || r.status === 403 || (r.ok && type.indexOf('application/json') !== 0)) {
+          window.location.reload();
+          return null;
+        }
+        return r.ok ? r.json() : null;  // a passing error (503): try again in a second
       })
       .then(function (body) {
         busy = false;

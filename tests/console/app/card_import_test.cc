@@ -467,3 +467,17 @@ TEST_CASE("A renewal list marks matched cards and reports unmatched lines with t
     CHECK(contains(r.body, "リスト名を32文字以内で入力してください"));
   }
 }
+
+TEST_CASE("The import screen's poll does not keep an unattended session alive (ACC-4, ISS-1)", "[card_import]") {
+  using namespace std::chrono_literals;
+  Counter t;
+  REQUIRE(t.start("counter=1").status == 303);
+  t.k.w.clock.advance(10min);
+  CHECK(t.k.b.send("GET", "/cards/import/session?poll=1").status == 200);
+  t.k.w.clock.advance(6min);  // 16 minutes since the last real request; the idle limit is 15
+  auto r = t.k.b.send("GET", "/cards/import/session?poll=1");
+  CHECK(r.status == 303);  // signed out: the script reloads and shows the sign-in page
+  bool idle_logged = false;
+  for (const auto& e : t.k.w.store.log) idle_logged = idle_logged || e.action == "sign_out.idle";
+  CHECK(idle_logged);
+}
