@@ -14,6 +14,7 @@ MADOGUCHI_PACKAGES=(
   libusb-1.0-0-dev libzxing-dev
   # Excel workbooks (drivers/xlsx); zlib reads them back in its test.
   libxlsxwriter-dev zlib1g-dev
+  libcurl4-openssl-dev python3-aiosmtpd  # mail over SMTP (drivers/mail); its test's SMTP server
   clang libclang-rt-14-dev
   mosquitto openssl curl
   # The staff console's browser tests (tests/e2e): Chromium, Japanese fonts for its screenshots,
