@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -55,9 +56,25 @@ struct PendingCardCsv {
   std::string fingerprint;  // ledger: card count; renewal: matched line:card pairs
 };
 
+// A large export in progress (card_pages.cc): the keys of the search result taken when it
+// started, written chunk by chunk as the browser follows the progress page.
+struct CardExportJob {
+  std::string session_id;
+  web::TimePoint expires;
+  bool xlsx = false;
+  text::Encoding encoding = text::Encoding::utf8;
+  std::vector<std::string> keys;
+  std::size_t next = 0;       // keys[next] is written next
+  std::size_t written = 0;    // rows written (cards deleted meanwhile are skipped)
+  std::string csv;            // the CSV so far (its encoding)
+  std::unique_ptr<TableWriter> sheet;  // the Excel workbook so far
+  std::optional<std::string> file;     // the finished file
+};
+
 struct ConsoleApp::CardImports {
   std::map<std::string, QrSession> qr;             // by web session id
   std::map<std::string, PendingCardCsv> pending;   // by random token
+  std::map<std::string, CardExportJob> exports;    // by random token
 };
 
 }  // namespace madoguchi::console::app

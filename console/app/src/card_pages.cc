@@ -25,8 +25,11 @@
 
 #include "madoguchi/console/app/console_app.h"
 #include "madoguchi/console/card_csv.h"
+#include "madoguchi/console/web/session.h"
 #include "madoguchi/console/web/page.h"
+#include "madoguchi/text/encoding.h"
 #include "madoguchi/text/csv.h"
+#include "card_imports.h"
 #include "internal.h"
 
 namespace madoguchi::console::app {
@@ -268,7 +271,97 @@ web::FieldError card_field_error(const Error& e) {
   return {"manufacture_no", "入力内容を確認してください。"};
 }
 
+http::Response export_download(std::string bytes, bool xlsx, text::Encoding encoding) {
+  http::Response r;
+  r.status = 200;
+  r.body = std::move(bytes);
+  if (xlsx) {
+    r.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    r.headers.emplace_back("Content-Disposition", "attachment; filename=\"cards.xlsx\"");
+  } else {
+    r.content_type = encoding == text::Encoding::cp932 ? "text/csv; charset=Shift_JIS" : "text/csv; charset=utf-8";
+    r.headers.emplace_back("Content-Disposition", "attachment; filename=\"cards.csv\"");
+  }
+  return r;
+}
+
 }  // namespace
+
+// Starts a large export (ISS-7, ISS-15, "long exports show progress"): takes the keys of the
+// result now, so the file is the result as it was when staff asked, then sends the browser to
+// the progress page.
+http::Response ConsoleApp::start_card_export(Context& c, const CardQuery& query, bool xlsx, text::Encoding encoding) {
+  auto& jobs = card_imports_->exports;
+  std::erase_if(jobs, [&](const auto& j) { return j.second.expires <= c.now || j.second.session_id == c.session->id; });
+  if (jobs.size() >= options_.max_card_export_jobs) {
+    return content_page(c, std::string(menu_label(Menu::cards)), Menu::cards, "message",
+                        mstch::map{{"message", std::string("ほかの職員の出力が終わるまで、少し待ってからもう一度出力してください。")}},
+                        503);
+  }
+  CardExportJob job;
+  job.session_id = c.session->id;
+  job.expires = c.now + options_.card_export_ttl;
+  job.xlsx = xlsx;
+  job.encoding = encoding;
+  auto st = cards_->for_each(query, [&](const CardRow& row) {
+    job.keys.push_back(row.card.manufacture_no);
+    return job.keys.size() < options_.card_export_max;
+  });
+  if (!st) return error(c, 503);
+  if (xlsx) {
+    auto writer = card_services_.excel("交付管理", card_csv_header());
+    if (!writer) return error(c, 500);
+    job.sheet = std::move(*writer);
+  } else {
+    text::CsvRows header{card_csv_header()};
+    auto bytes = text::to_excel_csv(header, encoding);  // with the BOM for UTF-8
+    if (!bytes) return error(c, 500);
+    job.csv = std::move(*bytes);
+  }
+  log("card.export", c.account->id, "cards", std::string(xlsx ? "xlsx " : "csv ") + std::to_string(job.keys.size()));
+  const std::string token = web::random_token();
+  jobs.emplace(token, std::move(job));
+  return with_headers(web::see_other("/cards/export/job?id=" + token), c.headers);
+}
+
+// Writes the next card_export_chunk rows of a job; finishes the file after the last.
+// Errors: invalid_argument (a character the chosen encoding cannot hold), db, io.
+Status ConsoleApp::continue_card_export(CardExportJob& job) {
+  const std::size_t end = std::min(job.keys.size(), job.next + options_.card_export_chunk);
+  text::CsvRows rows;
+  for (; job.next < end; ++job.next) {
+    auto row = cards_->get(job.keys[job.next]);
+    if (!row) return row.error();
+    if (!*row) continue;  // deleted since the export started
+    ++job.written;
+    if (job.sheet) {
+      if (auto st = job.sheet->add_row(card_to_csv_row((*row)->card)); !st) return st;
+    } else {
+      rows.push_back(card_to_csv_row((*row)->card));
+    }
+  }
+  if (!job.sheet && !rows.empty()) {
+    std::string text = text::write_csv(rows);
+    if (job.encoding == text::Encoding::cp932) {
+      auto bytes = text::utf8_to_cp932(text);
+      if (!bytes) return make_error(Errc::invalid_argument, "not representable in CP932");
+      text = std::move(*bytes);
+    }
+    job.csv += text;
+  }
+  if (job.next == job.keys.size()) {
+    if (job.sheet) {
+      auto bytes = job.sheet->finish();
+      if (!bytes) return bytes.error();
+      job.file = std::move(*bytes);
+      job.sheet.reset();
+    } else {
+      job.file = std::move(job.csv);
+      job.csv.clear();
+    }
+  }
+  return {};
+}
 
 http::Response ConsoleApp::cards_route(Context& c) {
   const std::string& path = c.req.path;
@@ -696,58 +789,93 @@ http::Response ConsoleApp::cards_route(Context& c) {
     const std::string enc = qv(c.req, "encoding");
     if (format != "csv" && format != "xlsx") return error(c, 400);
     if (!enc.empty() && enc != "utf8" && enc != "cp932") return error(c, 400);
+    if (format == "xlsx" && !card_services_.excel) return error(c, 404);
     ParsedQuery p = parse_query(c.req, options_.card_page_rows);
     if (!p.errors.empty()) return error(c, 400);
+    const text::Encoding encoding = enc == "cp932" ? text::Encoding::cp932 : text::Encoding::utf8;
+    CardQuery counting = p.query;
+    counting.offset = 0;
+    counting.limit = 1;
+    auto found = cards_->search(counting);
+    if (!found) return error(c, 503);
+    if (found->total > options_.card_export_max) {
+      return message("出力できるのは" + std::to_string(options_.card_export_max) + "件までです。検索条件を絞り込んでください。",
+                     422);
+    }
+    if (found->total > options_.card_export_direct_max) return start_card_export(c, p.query, format == "xlsx", encoding);
     std::size_t count = 0;
-    bool too_many = false;
     http::Response r;
     r.status = 200;
     if (format == "csv") {
-      const text::Encoding encoding = enc == "cp932" ? text::Encoding::cp932 : text::Encoding::utf8;
       text::CsvRows rows{card_csv_header()};
       auto st = cards_->for_each(p.query, [&](const CardRow& row) {
-        if (count == options_.card_export_max) {
-          too_many = true;
-          return false;
-        }
         rows.push_back(card_to_csv_row(row.card));
         ++count;
-        return true;
+        return count < options_.card_export_max;
       });
       if (!st) return error(c, 503);
-      if (too_many) return message("出力できるのは" + std::to_string(options_.card_export_max) + "件までです。", 422);
       auto bytes = text::to_excel_csv(rows, encoding);
       if (!bytes) {
         return message("Shift_JISで表せない文字（外字など）が含まれています。UTF-8で出力してください。", 422);
       }
       r.body = std::move(*bytes);
-      r.content_type = encoding == text::Encoding::cp932 ? "text/csv; charset=Shift_JIS" : "text/csv; charset=utf-8";
-      r.headers.emplace_back("Content-Disposition", "attachment; filename=\"cards.csv\"");
     } else {
-      if (!card_services_.excel) return error(c, 404);
       auto writer = card_services_.excel("交付管理", card_csv_header());
       if (!writer) return error(c, 500);
       Status failed;
       auto st = cards_->for_each(p.query, [&](const CardRow& row) {
-        if (count == options_.card_export_max) {
-          too_many = true;
-          return false;
-        }
         failed = (*writer)->add_row(card_to_csv_row(row.card));
         ++count;
-        return failed.ok();
+        return failed.ok() && count < options_.card_export_max;
       });
       if (!st || !failed) return error(c, 503);
-      if (too_many) return message("出力できるのは" + std::to_string(options_.card_export_max) + "件までです。", 422);
       auto bytes = (*writer)->finish();
       if (!bytes) return error(c, 500);
       r.body = std::move(*bytes);
-      r.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-      r.headers.emplace_back("Content-Disposition", "attachment; filename=\"cards.xlsx\"");
-
     }
     log("card.export", c.account->id, "cards", format + " " + std::to_string(count));
-    return with_headers(std::move(r), c.headers);
+    return with_headers(export_download(std::move(r.body), format == "xlsx", encoding), c.headers);
+  }
+
+  if (path == "/cards/export/job" || path == "/cards/export/download") {
+    if (!get) return error(c, 405);
+    auto& jobs = card_imports_->exports;
+    std::erase_if(jobs, [&](const auto& j) { return j.second.expires <= c.now; });
+    auto it = jobs.find(qv(c.req, "id"));
+    // Another person's job is as unknown as an expired one.
+    if (it == jobs.end() || it->second.session_id != c.session->id) {
+      return message("この出力は見つかりません（時間がたったか、すでにダウンロードしました）。もう一度出力してください。", 404);
+    }
+    CardExportJob& job = it->second;
+    if (path == "/cards/export/download") {
+      if (!job.file) return error(c, 404);
+      auto r = export_download(std::move(*job.file), job.xlsx, job.encoding);
+      jobs.erase(it);
+      return with_headers(std::move(r), c.headers);
+    }
+    if (!job.file) {
+      if (auto st = continue_card_export(job); !st) {
+        jobs.erase(it);
+        if (st.error().code == Errc::invalid_argument) {
+          return message("Shift_JISで表せない文字（外字など）が含まれています。UTF-8で出力してください。", 422);
+        }
+        return error(c, 503);
+      }
+    }
+    job.expires = c.now + options_.card_export_ttl;
+    const std::string url_id = percent_encode(it->first);
+    const std::size_t total = job.keys.size();
+    const std::size_t done_keys = job.next;
+    mstch::map content{{"running", !job.file.has_value()},
+                       {"done", job.file.has_value()},
+                       {"written", std::to_string(job.written)},
+                       {"total", std::to_string(total)},
+                       {"percent", std::to_string(total == 0 ? 100 : done_keys * 100 / total)},
+                       {"continue_url", "/cards/export/job?id=" + url_id},
+                       {"download_url", "/cards/export/download?id=" + url_id},
+                       {"ttl_minutes", std::to_string(options_.card_export_ttl.count() / 60)}};
+    if (!job.file) content.emplace("refresh_seconds", std::string("1"));
+    return content_page(c, "カードの出力", Menu::cards, "card_export_progress", std::move(content), 200);
   }
   return error(c, 404);
 }

@@ -148,7 +148,8 @@ struct ClerkCards {
   World w;
   Browser b{w.app};
   std::string token;
-  explicit ClerkCards(app::CardServices services = {}) {
+  explicit ClerkCards(app::CardServices services = {}, const std::function<void(app::ConsoleOptions&)>& tweak = {})
+      : w(false, tweak) {
     w.app.attach_cards(cards, std::move(services));
     REQUIRE(b.sign_in("clerk01", kClerkPw).status == 303);
     token = b.csrf();

@@ -258,3 +258,46 @@ TEST_CASE("The search result exports as an Excel workbook, every row (ISS-7)", "
   CHECK_FALSE(contains(without.b.send("GET", "/cards").body, "format=xlsx"));
   CHECK(without.b.send("GET", "/cards/export?format=xlsx").status == 404);
 }
+
+TEST_CASE("A large export runs as a job with a progress page, then downloads once (ISS-7, ISS-15)", "[card_pages]") {
+  ClerkCards k({}, [](app::ConsoleOptions& o) {
+    o.card_export_direct_max = 10;
+    o.card_export_chunk = 10;
+  });
+  std::vector<Card> many;
+  for (int i = 1; i <= 25; ++i) {
+    char id[17];
+    std::snprintf(id, sizeof id, "E%015d", i);
+    many.push_back(sample_card(id, "佐藤 次郎", "サトウ ジロウ", static_cast<std::uint64_t>(i)));
+  }
+  REQUIRE(k.cards.save_all(many, 0).ok());
+  auto r = k.b.send("GET", "/cards/export?format=csv&encoding=cp932&sort=receipt_no&dir=desc");
+  REQUIRE(r.status == 303);
+  const std::string job = k.b.location(r);
+  REQUIRE(job.rfind("/cards/export/job?id=", 0) == 0);
+  // Someone else cannot follow or download it.
+  k.w.store.accounts["clerk02"] = account("clerk02", "窓口 次郎", "counter_clerk", kClerkPw);
+  Browser other(k.w.app, "127.0.0.9");
+  REQUIRE(other.sign_in("clerk02", kClerkPw).status == 303);
+  CHECK(other.send("GET", job).status == 404);
+  // A card deleted after the start is left out.
+  k.cards.rows.erase("E000000000000013");
+  auto page = k.b.send("GET", job);
+  REQUIRE(page.status == 200);
+  CHECK(contains(page.body, "http-equiv=\"refresh\""));
+  CHECK(contains(page.body, "10件 / 25件（40%）"));
+  page = k.b.send("GET", job);
+  CHECK(contains(page.body, "19件 / 25件（80%）"));
+  page = k.b.send("GET", job);
+  CHECK(contains(page.body, "出力が終わりました（24件）"));
+  CHECK_FALSE(contains(page.body, "http-equiv=\"refresh\""));
+  const std::string id = job.substr(job.find("id=") + 3);
+  auto file = k.b.send("GET", "/cards/export/download?id=" + id);
+  REQUIRE(file.status == 200);
+  CHECK(file.content_type == "text/csv; charset=Shift_JIS");
+  auto rows = text::read_csv_bytes(file.body, text::Encoding::cp932, {});
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 25);  // header + 24
+  CHECK((*rows)[1][0] == "E000000000000025");  // in the list's order
+  CHECK(k.b.send("GET", "/cards/export/download?id=" + id).status == 404);  // once
+}

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 #include <regex>
@@ -216,8 +217,13 @@ struct World {
     o.manage_staff = manage_staff;
     return o;
   }
+  static app::ConsoleOptions tweaked(app::ConsoleOptions o, const std::function<void(app::ConsoleOptions&)>& tweak) {
+    if (tweak) tweak(o);
+    return o;
+  }
   // manage_staff: the hub console (職員管理 served).
-  explicit World(bool manage_staff = false) : app(store, clock, fast_options(manage_staff)) {
+  explicit World(bool manage_staff = false, const std::function<void(app::ConsoleOptions&)>& tweak = {})
+      : app(store, clock, tweaked(fast_options(manage_staff), tweak)) {
     store.accounts["admin01"] = account("admin01", "管理 太郎", "administrator", kAdminPw);
     store.accounts["clerk01"] = account("clerk01", "窓口 花子", "counter_clerk", kClerkPw);
   }

@@ -50,6 +50,7 @@
 #include "madoguchi/console/web/templates.h"
 #include "madoguchi/error.h"
 #include "madoguchi/http/server.h"
+#include "madoguchi/text/encoding.h"
 #include "madoguchi/transport.h"
 
 namespace madoguchi::console::app {
@@ -152,6 +153,14 @@ struct ConsoleOptions {
   std::size_t card_page_rows = 50;
   std::size_t card_export_max = 1'000'000;
   std::size_t card_bulk_max = 1000;
+  // Exports of more rows than this run as a job the browser follows on a progress page, each
+  // request writing card_export_chunk rows, so a 300,000-row export neither blocks the console
+  // nor leaves staff wondering; smaller ones download at once. Jobs are kept per staff session
+  // (at most max_card_export_jobs in all) for card_export_ttl.
+  std::size_t card_export_direct_max = 5000;
+  std::size_t card_export_chunk = 20000;
+  std::size_t max_card_export_jobs = 4;
+  std::chrono::seconds card_export_ttl{900};
   // QR import sessions kept (one per staff session), and how long an idle one stays.
   std::size_t max_card_import_sessions = 16;
   std::chrono::seconds card_import_ttl{3600};
@@ -268,6 +277,8 @@ class ConsoleApp {
   // checked the cards menu permission) and its imports (card_import_pages.cc: QR reading of
   // scanner scans and page images, the ledger CSV, the renewal list CSV).
   http::Response cards_route(Context& c);
+  http::Response start_card_export(Context& c, const CardQuery& query, bool xlsx, text::Encoding encoding);
+  Status continue_card_export(struct CardExportJob& job);
   http::Response card_import_route(Context& c);
   bool card_upload_path(std::string_view path) const;
   void log(std::string_view action, std::string_view staff_id, std::string_view target, std::string_view detail);
