@@ -1,5 +1,5 @@
 // madoguchi-sim jlis: argument parsing and file writing only; the list and the pages come from
-// madoguchi_sim (generate_jlis_codes, render_jlis_page_png).
+// madoguchi_sim (generate_jlis_codes, render_jlis_page_png, hid_pos_report_stream).
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -18,10 +18,12 @@ namespace {
 constexpr std::string_view kJlisUsage =
     "usage: madoguchi-sim jlis --out DIR [--people N] [--per-code K] [--codes-per-page M]\n"
     "                          [--seed S] [--municipality CODE] [--list-date YYYYMMDD]\n"
+    "                          [--no-pages] [--no-hid]\n"
     "\n"
     "Writes a simulated J-LIS issuance target list (format JLIS-ISS v1, docs/formats/jlis-qr.md):\n"
     "  DIR/payloads/NNNN.bin  the raw bytes of each QR code (CP932), numbered from 0001\n"
     "  DIR/pages/NNNN.png     A4 pages at 200 dpi with M codes each (sheet NNNN)\n"
+    "  DIR/hid/NNNN.bin       the 64-byte USB HID POS input reports a scanner sends for code NNNN\n"
     "  DIR/expected.jsonl     one line per code: file names, cell on the page, header, people\n"
     "  --people N             people in the list, 1..100000 (default 40)\n"
     "  --per-code K           people per QR code, 1..20 (default 4)\n"
@@ -29,7 +31,8 @@ constexpr std::string_view kJlisUsage =
     "  --seed S               the same seed gives the same files (default 1)\n"
     "  --municipality CODE    6-digit local government code with check digit (default 131016)\n"
     "  --list-date YYYYMMDD   the list's creation date (default 20261122)\n"
-    "  --no-pages             write payloads and expected.jsonl only\n";
+    "  --no-pages             do not write the page images\n"
+    "  --no-hid               do not write the HID report streams\n";
 
 int usage_error(std::string_view message) {
   std::cerr << "madoguchi-sim jlis: " << message << "\n\n" << kJlisUsage;
@@ -64,6 +67,7 @@ int run_jlis(Args args) {
   JlisOptions options;
   std::optional<std::filesystem::path> out_dir;
   bool pages = true;
+  bool hid = true;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view name = args[i];
     std::optional<std::string_view> value;
@@ -77,6 +81,10 @@ int run_jlis(Args args) {
     }
     if (name == "--no-pages") {
       pages = false;
+      continue;
+    }
+    if (name == "--no-hid") {
+      hid = false;
       continue;
     }
     if (!name.starts_with("--")) return usage_error("unexpected argument '" + std::string(name) + "'");
@@ -112,6 +120,7 @@ int run_jlis(Args args) {
   std::error_code ec;
   std::filesystem::create_directories(*out_dir / "payloads", ec);
   if (!ec && pages) std::filesystem::create_directories(*out_dir / "pages", ec);
+  if (!ec && hid) std::filesystem::create_directories(*out_dir / "hid", ec);
   if (ec) {
     std::cerr << "madoguchi-sim jlis: cannot create " << out_dir->string() << ": " << ec.message() << "\n";
     return 1;
@@ -131,6 +140,12 @@ int run_jlis(Args args) {
     if (Status s = write_file(*out_dir / "payloads" / (zero_pad(i + 1) + ".bin"), code.bytes); !s) {
       std::cerr << "madoguchi-sim jlis: " << s.error().describe() << "\n";
       return 1;
+    }
+    if (hid) {
+      if (Status s = write_file(*out_dir / "hid" / (zero_pad(i + 1) + ".bin"), hid_pos_report_stream(code.bytes)); !s) {
+        std::cerr << "madoguchi-sim jlis: " << s.error().describe() << "\n";
+        return 1;
+      }
     }
     expected += expected_json_line(code, options.codes_per_page) + "\n";
     people += code.payload.people.size();

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "madoguchi/scanner/reports.h"
+
 namespace madoguchi::sim {
 
 namespace {
@@ -246,6 +248,14 @@ PageCell page_cell(std::size_t codes_per_page, std::size_t position) {
   return PageCell{kMargin + col * w, kMargin + row * h, w, h};
 }
 
+std::string hid_pos_report_stream(std::string_view bytes) {
+  std::string out;
+  for (const scanner::Report& report : scanner::encode_hid_pos_reports(bytes, "]Q1")) {
+    out.append(report.begin(), report.end());
+  }
+  return out;
+}
+
 std::string expected_json_line(const JlisCode& code, std::size_t codes_per_page) {
   using nlohmann::json;
   const jlis::QrHeader& h = code.payload.header;
@@ -272,6 +282,7 @@ std::string expected_json_line(const JlisCode& code, std::size_t codes_per_page)
   json line{
       {"payload", "payloads/" + number + ".bin"},
       {"page", "pages/" + zero_pad(code.page, 4) + ".png"},
+      {"hid", "hid/" + number + ".bin"},
       {"cell", json::array({cell.x, cell.y, cell.width, cell.height})},
       {"bytes", code.bytes.size()},
       {"crc32", crc},

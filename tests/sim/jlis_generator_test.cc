@@ -1,11 +1,20 @@
 // madoguchi-sim jlis (ISS-1): the generated list is deterministic for a seed, every payload parses
-// back to exactly the people it was made from, and expected.jsonl says the same.
+// back to exactly the people it was made from, and expected.jsonl says the same; the HID POS
+// report streams it writes decode (drivers/scanner's HidPosDecoder) to exactly the payload bytes.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <span>
 
 #include "madoguchi/jlis/qr_payload.h"
+#include "madoguchi/scanner/reports.h"
 #include "madoguchi/sim/jlis_generator.h"
 
 namespace s = madoguchi::sim;
@@ -77,6 +86,7 @@ TEST_CASE("jlis: every payload parses back to the people it was made from", "[si
     const auto line = nlohmann::json::parse(s::expected_json_line(code, o.codes_per_page));
     CHECK(line["payload"] == "payloads/" + std::string(4 - std::to_string(i + 1).size(), '0') + std::to_string(i + 1) + ".bin");
     CHECK(line["code_key"] == j::code_key(code.payload.header));
+    CHECK(line["hid"] == "hid/" + std::string(4 - std::to_string(i + 1).size(), '0') + std::to_string(i + 1) + ".bin");
     REQUIRE(line["people"].size() == code.payload.people.size());
     CHECK(line["people"][0]["application_id"] == code.payload.people[0].application_id);
     CHECK(line["people"][0]["name_kanji"] == code.payload.people[0].name_kanji);
@@ -138,4 +148,99 @@ TEST_CASE("jlis: pages are PNG images of the A4 size, deterministic", "[sim][jli
   REQUIRE(again.ok());
   CHECK(*again == *png);
   CHECK_FALSE(s::render_jlis_page_png(payloads, 1, 1).ok());  // more payloads than cells
+}
+
+namespace {
+
+// Feeds a concatenated HID POS report stream to the decoder of drivers/scanner, 64 bytes at a
+// time, and returns every result it gives.
+madoguchi::scanner::DecodeResults decode_hid_stream(std::string_view stream) {
+  namespace sc = madoguchi::scanner;
+  REQUIRE(stream.size() % sc::kHidPosReportSize == 0);
+  sc::HidPosDecoder decoder;
+  sc::DecodeResults all;
+  for (std::size_t at = 0; at < stream.size(); at += sc::kHidPosReportSize) {
+    const auto* data = reinterpret_cast<const std::uint8_t*>(stream.data() + at);
+    for (auto& r : decoder.feed(std::span<const std::uint8_t>(data, sc::kHidPosReportSize))) all.push_back(std::move(r));
+  }
+  CHECK_FALSE(decoder.in_progress());
+  return all;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in.good());
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::filesystem::path fresh_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("madoguchi-jlis-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("jlis: a HID POS report stream decodes to exactly the payload", "[sim][jlis][hid]") {
+  s::JlisOptions o;
+  o.people = 60;
+  o.per_code = 12;  // payloads of about 2 KB: dozens of reports each
+  o.seed = 5;
+  const auto codes = generate(o);
+  for (const s::JlisCode& code : codes) {
+    const std::string stream = s::hid_pos_report_stream(code.bytes);
+    const std::size_t reports = (code.bytes.size() + 55) / 56;
+    CHECK(stream.size() == reports * 64);
+    const auto results = decode_hid_stream(stream);
+    REQUIRE(results.size() == 1);
+    REQUIRE(results[0].ok());
+    CHECK(results[0]->bytes == code.bytes);
+    CHECK(results[0]->symbology == "]Q1");
+  }
+  // Edge sizes of the 56-byte report data. (An empty payload is one report of length 0, which a
+  // decoder reads as "nothing scanned"; the generator never makes one.)
+  CHECK(s::hid_pos_report_stream("").size() == 64);
+  CHECK(decode_hid_stream(s::hid_pos_report_stream("")).empty());
+  for (std::size_t n : {std::size_t{1}, std::size_t{55}, std::size_t{56}, std::size_t{57}, std::size_t{112}}) {
+    std::string bytes(n, '\x81');
+    const auto results = decode_hid_stream(s::hid_pos_report_stream(bytes));
+    REQUIRE(results.size() == 1);
+    REQUIRE(results[0].ok());
+    CHECK(results[0]->bytes == bytes);
+  }
+}
+
+TEST_CASE("jlis: the CLI writes hid/NNNN.bin that decode to payloads/NNNN.bin; --no-hid skips them",
+          "[sim][jlis][hid]") {
+  const auto dir = fresh_dir("hid");
+  const std::string command = std::string("\"") + MADOGUCHI_SIM_EXE + "\" jlis --out \"" + dir.string() +
+                              "\" --people 25 --per-code 6 --seed 11 --no-pages 2>/dev/null";
+  REQUIRE(std::system(command.c_str()) == 0);
+  std::size_t count = 0;
+  for (std::size_t i = 1; std::filesystem::exists(dir / "payloads" / (std::string(i < 10 ? "000" : "00") + std::to_string(i) + ".bin")); ++i) {
+    const std::string name = std::string(i < 10 ? "000" : "00") + std::to_string(i) + ".bin";
+    INFO(name);
+    const std::string payload = read_file(dir / "payloads" / name);
+    REQUIRE(std::filesystem::exists(dir / "hid" / name));
+    const auto results = decode_hid_stream(read_file(dir / "hid" / name));
+    REQUIRE(results.size() == 1);
+    REQUIRE(results[0].ok());
+    CHECK(results[0]->bytes == payload);
+    ++count;
+  }
+  CHECK(count == 5);  // 25 people, 6 a code
+  std::size_t hid_files = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir / "hid")) ++hid_files;
+  CHECK(hid_files == count);
+  CHECK_FALSE(std::filesystem::exists(dir / "pages"));
+  std::filesystem::remove_all(dir);
+
+  const auto without = fresh_dir("nohid");
+  const std::string command2 = std::string("\"") + MADOGUCHI_SIM_EXE + "\" jlis --out \"" + without.string() +
+                               "\" --people 5 --no-pages --no-hid 2>/dev/null";
+  REQUIRE(std::system(command2.c_str()) == 0);
+  CHECK(std::filesystem::exists(without / "payloads" / "0001.bin"));
+  CHECK_FALSE(std::filesystem::exists(without / "hid"));
+  std::filesystem::remove_all(without);
 }

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "madoguchi/error.h"
@@ -57,6 +58,11 @@ PageCell page_cell(std::size_t codes_per_page, std::size_t position);
 // Errors: invalid_argument when a code cannot be drawn at 2 or more pixels per module.
 Expected<std::string> render_jlis_page_png(const std::vector<std::string>& payloads, std::size_t codes_per_page,
                                            std::uint64_t seed);
+
+// What a QR scanner in HID POS mode sends when it reads `bytes` (ISS-1): the 64-byte USB HID POS
+// input reports of drivers/scanner (encode_hid_pos_reports, AIM identifier "]Q1"), concatenated
+// in order. The length is always a multiple of 64 (an empty payload is one report).
+std::string hid_pos_report_stream(std::string_view bytes);
 
 // One line of expected.jsonl for a code (no trailing newline): what it must decode to.
 std::string expected_json_line(const JlisCode& code, std::size_t codes_per_page);
