@@ -2,6 +2,7 @@
 // stdout ({"metric", "value", "unit"[, "baseline", "ratio"]}), logs on stderr.
 //
 //   madoguchi-bench sync [--ops N] [--quick] [--bin DIR]
+//   madoguchi-bench counter [--people N] [--cards N] [--rows N] [--pages N] [--quick]
 //
 // Subcommands live in the table below, one function each.
 #include <array>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "bench.h"
+#include "counter_bench.h"
 #include "sync_bench.h"
 
 namespace {
@@ -30,6 +32,9 @@ constexpr std::array kCommands = {
     Command{"sync", "[--ops N] [--tx-ops N] [--backlog N] [--commit-ms N] [--replay-ops N] [--quick] [--bin DIR]",
             "edge -> hub throughput vs raw MQTT, edge-to-edge latency, outage replay, idle memory",
             &madoguchi::bench::run_sync},
+    Command{"counter", "[--people N] [--commit-codes N] [--cards N] [--search-reps N] [--rows N] [--pages N] [--quick]",
+            "the counter's card work in-process: J-LIS import, search over many cards, CSV/Excel export, page decode",
+            &madoguchi::bench::run_counter},
 };
 
 // Flags (options without a value) of every subcommand.
@@ -39,7 +44,7 @@ void usage(std::ostream& os) {
   os << "usage: madoguchi-bench COMMAND [options]\n\ncommands:\n";
   for (const auto& c : kCommands) os << "  " << c.name << " " << c.usage << "\n      " << c.summary << "\n";
   os << "\n--quick uses small sizes (a smoke test: the figures mean nothing).\n"
-        "--bin DIR holds madoguchi-edge and madoguchi-hub (default: this executable's directory).\n"
+        "--bin DIR (sync) holds madoguchi-edge and madoguchi-hub (default: this executable's directory).\n"
         "Set MADOGUCHI_KEEP_TEST_DIRS=1 to keep the working directory (logs, databases).\n";
 }
 
