@@ -19,6 +19,43 @@ struct StbFree {
   void operator()(stbi_uc* p) const { stbi_image_free(p); }
 };
 
+// Puts the codes in reading order (qr_page.h): by the top of their bounding boxes, a code joining
+// the row above while its vertical centre is above that row's lowest bottom; left to right in a
+// row. ZXing reports them in whatever order its detector found them.
+void sort_reading_order(std::vector<QrCode>& codes) {
+  struct Box {
+    int top, bottom, left;
+    std::size_t index;
+  };
+  std::vector<Box> boxes;
+  boxes.reserve(codes.size());
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    Box b{codes[i].corners[0].y, codes[i].corners[0].y, codes[i].corners[0].x, i};
+    for (const PagePoint& p : codes[i].corners) {
+      b.top = std::min(b.top, p.y);
+      b.bottom = std::max(b.bottom, p.y);
+      b.left = std::min(b.left, p.x);
+    }
+    boxes.push_back(b);
+  }
+  std::stable_sort(boxes.begin(), boxes.end(), [](const Box& a, const Box& b) { return a.top < b.top; });
+  std::vector<QrCode> out;
+  out.reserve(codes.size());
+  for (std::size_t start = 0; start < boxes.size();) {
+    std::size_t end = start + 1;
+    int row_bottom = boxes[start].bottom;
+    while (end < boxes.size() && (boxes[end].top + boxes[end].bottom) / 2 < row_bottom) {
+      row_bottom = std::max(row_bottom, boxes[end].bottom);
+      ++end;
+    }
+    std::stable_sort(boxes.begin() + static_cast<std::ptrdiff_t>(start), boxes.begin() + static_cast<std::ptrdiff_t>(end),
+                     [](const Box& a, const Box& b) { return a.left < b.left; });
+    for (std::size_t i = start; i < end; ++i) out.push_back(std::move(codes[boxes[i].index]));
+    start = end;
+  }
+  codes = std::move(out);
+}
+
 }  // namespace
 
 Expected<std::vector<QrCode>> decode_qr_page(std::string_view image, const PageLimits& limits) {
@@ -94,6 +131,7 @@ Expected<std::vector<QrCode>> decode_qr_page(std::string_view image, const PageL
     code.ec_level = r.ecLevel();
     codes.push_back(std::move(code));
   }
+  sort_reading_order(codes);
   return codes;
 }
 

@@ -9,6 +9,10 @@
 // parts of a structured-append sequence are NOT merged here (the caller checks that all parts
 // are present and joins them in index order).
 //
+// Order: as a person reads the page, rows top to bottom and left to right within a row (a code
+// belongs to the row above while its vertical centre lies above that row's lowest edge), so the
+// codes of a J-LIS sheet come back in their printed order whatever order the detector found them.
+//
 // Bounds: at most max_image_bytes of input and max_pixels pixels (checked from the header before
 // anything is decoded), at most max_codes codes. Errors: malformed for bytes that are not a PNG
 // or JPEG, or a corrupt or truncated one; too_large over the bounds. No code on the page is not
