@@ -174,6 +174,13 @@ json Stack::hub_status() {
   return json::parse(r->body);
 }
 
+int Stack::hub_get(const std::string& target, json* body) {
+  auto r = http::request("127.0.0.1", hub_http_, "GET", target);
+  if (!r) throw std::runtime_error("GET " + target + ": " + r.error().describe());
+  if (body) *body = json::parse(r->body, nullptr, false);
+  return r->status;
+}
+
 int Stack::hub_put(const std::string& muni, const std::string& entity, const std::string& key, const std::string& body,
                    std::uint64_t base_version, json* reply) {
   auto r = http::request("127.0.0.1", hub_http_, "PUT",

@@ -51,6 +51,9 @@ class Stack {
   // PUT a record at an edge; returns the seq, or 0 if the edge refused or was unreachable.
   std::uint64_t edge_put(const std::string& name, const std::string& entity, const std::string& key, const std::string& body);
   nlohmann::json hub_status();
+  // GET from the hub's local API (e.g. /api/v1/{muni}/records/{entity}/{key}): the status code
+  // and the body parsed as JSON (discarded when not JSON). Throws on transport failure.
+  int hub_get(const std::string& target, nlohmann::json* body = nullptr);
   // The port of an edge's staff console (EdgeSpec::console), 0 if it has none.
   std::uint16_t console_port(const std::string& name) const;
   // The port of the hub's administration console of a municipality (HubSpec::console), 0 if none.
