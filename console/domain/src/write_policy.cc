@@ -1,6 +1,7 @@
 #include "madoguchi/console/write_policy.h"
 
 #include "madoguchi/console/card.h"
+#include "madoguchi/console/card_import.h"
 #include "madoguchi/console/oplog.h"
 #include "madoguchi/console/permissions.h"
 #include "madoguchi/console/record_body.h"
@@ -85,6 +86,25 @@ Status check_card(const WriteRequest& r) {
   return {};
 }
 
+// An imported J-LIS code (card_import.h) is written by the counter that read it, in the same
+// transaction as its cards, so counters author it; the hub refuses a body that does not decode or
+// whose key is not the record key of its code. Its existence is what refuses reading the code
+// again, so only the hub may remove one (ISS-1, ISS-2).
+Status check_jlis_code(const WriteRequest& r) {
+  if (r.remove) {
+    if (from_hub(r)) return {};
+    return make_error(Errc::forbidden, "counters may not delete imported J-LIS code records");
+  }
+  auto body = parse_body(r.body);
+  if (!body) return body.error();
+  auto code = imported_code_from_json(*body);
+  if (!code) return code.error();
+  if (imported_code_key(code->code) != r.key) {
+    return make_error(Errc::invalid_argument, "jlis_code record key does not match its code");
+  }
+  return {};
+}
+
 }  // namespace
 
 Status check_write(const WriteRequest& r) {
@@ -93,6 +113,7 @@ Status check_write(const WriteRequest& r) {
   if (r.entity == "setting") return check_hub_only(r, settings_decode);
   if (r.entity == "oplog") return check_oplog(r);
   if (r.entity == "card") return check_card(r);
+  if (r.entity == kJlisCodeEntity) return check_jlis_code(r);
   return {};
 }
 

@@ -1,7 +1,9 @@
 // SEC-2: a counter PC may change only a person's own password among the console's records, and
-// only append its own operation log; staff, roles and settings are authored at the hub.
+// only append its own operation log; staff, roles and settings are authored at the hub. Cards and
+// imported J-LIS codes must decode and match their key; only the hub removes a code (ISS-1, ISS-2).
 #include <catch2/catch.hpp>
 
+#include "madoguchi/console/card_import.h"
 #include "madoguchi/console/oplog.h"
 #include "madoguchi/console/permissions.h"
 #include "madoguchi/console/staff.h"
@@ -84,4 +86,46 @@ TEST_CASE("A counter appends only its own operation log entries, and none is cha
   // Other entities are not the console's business; cards must decode (card_test.cc).
   CHECK(check_write({"counter-01", "booking", "0001", false, "{}", std::nullopt}).ok());
   CHECK_FALSE(check_write({"counter-01", "card", "0001", false, "{}", std::nullopt}).ok());
+}
+
+TEST_CASE("An imported J-LIS code record must decode and match its key, and only the hub removes one (ISS-1, ISS-2)",
+          "[console][policy]") {
+  ImportedCode code;
+  code.code = "JLIS-ISS/1/131016/20261122/000123/02";
+  code.imported_ms = 1795000000000;
+  code.cards = 3;
+  const std::string key = imported_code_key(code.code);
+  REQUIRE(key == "JLIS-ISS:1:131016:20261122:000123:02");
+  const std::string b = imported_code_to_json(code).dump();
+  // The counter that read the code writes it; the hub may too.
+  CHECK(check_write({"counter-01", "jlis_code", key, false, b, std::nullopt}).ok());
+  CHECK(check_write({"hub", "jlis_code", key, false, b, std::nullopt}).ok());
+  CHECK(check_write({"counter-02", "jlis_code", key, false, b, std::string_view(b)}).ok());
+
+  // A body of another code under this key, or this body under another key.
+  ImportedCode other = code;
+  other.code = "JLIS-ISS/1/131016/20261122/000123/03";
+  auto r = check_write({"counter-01", "jlis_code", key, false, imported_code_to_json(other).dump(), std::nullopt});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::invalid_argument);
+  CHECK(check_write({"counter-01", "jlis_code", "JLIS-ISS:1:131016:20261122:000124:02", false, b, std::nullopt})
+            .error()
+            .code == Errc::invalid_argument);
+  // Bodies that do not decode: not JSON, not an object, missing or mistyped fields, non-ASCII code.
+  for (std::string_view bad : {std::string_view(""), std::string_view("{"), std::string_view("[]"), std::string_view("{}"),
+                               std::string_view(R"({"cards":3,"code":"JLIS-ISS/1/131016/20261122/000123/02"})"),
+                               std::string_view(R"({"cards":-1,"code":"JLIS-ISS/1/131016/20261122/000123/02","imported_ms":1})"),
+                               std::string_view(R"({"cards":3,"code":7,"imported_ms":1})"),
+                               std::string_view(R"({"cards":3,"code":"コード","imported_ms":1})")}) {
+    CAPTURE(bad);
+    auto bad_result = check_write({"counter-01", "jlis_code", key, false, bad, std::nullopt});
+    REQUIRE_FALSE(bad_result.ok());
+    CHECK(bad_result.error().code != Errc::forbidden);
+    CHECK_FALSE(check_write({"hub", "jlis_code", key, false, bad, std::nullopt}).ok());
+  }
+  // Removal: the record is what refuses reading the code twice, so only the hub removes it.
+  auto removed = check_write({"counter-01", "jlis_code", key, true, "", std::string_view(b)});
+  REQUIRE_FALSE(removed.ok());
+  CHECK(removed.error().code == Errc::forbidden);
+  CHECK(check_write({"hub", "jlis_code", key, true, "", std::string_view(b)}).ok());
 }

@@ -4,7 +4,9 @@
 // sign in offline, and may change exactly one thing: a person's own password (the password
 // change screen works offline). Operation log entries are append-only and belong to the device
 // that made them. Without this check a compromised counter PC could make itself administrator of
-// the whole municipality, or rewrite other counters' logs.
+// the whole municipality, or rewrite other counters' logs. Cards and imported J-LIS codes
+// ("jlis_code") are written at the counters too, but must decode and match their key; a
+// jlis_code record may be removed only by the hub (it is what refuses reading a code twice).
 //
 // The hub calls check_write() for every operation before the conflict rule. Entities other than
 // the console's are not judged here. Pure function.
