@@ -30,6 +30,11 @@ CREATE INDEX IF NOT EXISTS card_index_status ON card_index(status, key);
 CREATE INDEX IF NOT EXISTS card_index_kanji ON card_index(kanji_key);
 CREATE INDEX IF NOT EXISTS card_index_kana ON card_index(kana_key);
 CREATE INDEX IF NOT EXISTS card_index_shipment ON card_index(shipment_no);
+-- A filter with the sort the list is usually read in: the page comes straight off the index
+-- (status sorted by booking date-time, counter by receipt number), instead of sorting 60,000-75,000
+-- rows at 300,000 cards (madoguchi-bench counter: p50 32-40 ms before).
+CREATE INDEX IF NOT EXISTS card_index_status_booking ON card_index(status, booking_at, key);
+CREATE INDEX IF NOT EXISTS card_index_counter_receipt ON card_index(counter, receipt_no, key);
 CREATE INDEX IF NOT EXISTS card_index_application ON card_index(application_id) WHERE application_id <> '';
 CREATE TABLE IF NOT EXISTS card_dirty(key TEXT PRIMARY KEY) WITHOUT ROWID;
 -- No OR IGNORE inside the triggers: the conflict clause of the statement that fires a trigger
