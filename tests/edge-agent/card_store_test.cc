@@ -126,7 +126,7 @@ TEST_CASE("Booking, status and counter filters follow every change of the view (
   CHECK_FALSE(*w.cards->get("B000000000000003"));
 }
 
-TEST_CASE("Cards that arrive from the hub's feed are indexed; removed ones leave the index (EDGE-2)", "[edge][cards]") {
+TEST_CASE("Cards that arrive from the hub's feed are indexed, removed ones leave the index (EDGE-2)", "[edge][cards]") {
   World w;
   protocol::Record r;
   r.entity = "card";

@@ -73,7 +73,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("a queued mail is sent once and marked sent; its content is not kept (RSV-10)", "[mail][outbox]") {
+TEST_CASE("a queued mail is sent once and marked sent, its content is not kept (RSV-10)", "[mail][outbox]") {
   Fixture f;
   auto r = f.outbox->enqueue(booking_mail("R-000123"), "booking:R-000123:confirm");
   REQUIRE(r.ok());

@@ -150,7 +150,7 @@ struct World {
 
 }  // namespace
 
-TEST_CASE("mail reaches a real SMTP server over STARTTLS; an outage delays it and loses none (RSV-14)",
+TEST_CASE("mail reaches a real SMTP server over STARTTLS, an outage delays it and loses none (RSV-14)",
           "[mail][smtp]") {
   World w;
   make_certificate(w.dir.path());

@@ -211,7 +211,7 @@ TEST_CASE("jlis: a HID POS report stream decodes to exactly the payload", "[sim]
   }
 }
 
-TEST_CASE("jlis: the CLI writes hid/NNNN.bin that decode to payloads/NNNN.bin; --no-hid skips them",
+TEST_CASE("jlis: the CLI writes hid/NNNN.bin that decode to payloads/NNNN.bin, --no-hid skips them",
           "[sim][jlis][hid]") {
   const auto dir = fresh_dir("hid");
   const std::string command = std::string("\"") + MADOGUCHI_SIM_EXE + "\" jlis --out \"" + dir.string() +

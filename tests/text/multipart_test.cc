@@ -121,7 +121,7 @@ TEST_CASE("Bad framing and bad part headers are malformed, naming the part and n
   CHECK(r.error().message.find("secret") == std::string::npos);
 }
 
-TEST_CASE("Unknown headers and parameters are ignored; a backslash in a quoted name is an ordinary character",
+TEST_CASE("Unknown headers and parameters are ignored, a backslash in a quoted name is an ordinary character",
           "[multipart]") {
   auto parts = parse_multipart("multipart/form-data; boundary=b",
                                one_part("X-Note: hi\r\ncontent-disposition: FORM-DATA; name=\"C:\\dir\"; filename*=x\r\n", "v"));

@@ -296,7 +296,7 @@ TEST_CASE("A code imported at another counter meanwhile is taken out at the comm
   CHECK(t.k.cards.rows.count("QR00000000000001") == 1);
 }
 
-TEST_CASE("Batch settings are checked; cancel discards the session", "[card_import]") {
+TEST_CASE("Batch settings are checked, cancel discards the session", "[card_import]") {
   Counter t;
   auto r = t.start("counter=&start_serial=12a");
   CHECK(r.status == 422);

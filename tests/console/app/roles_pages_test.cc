@@ -183,7 +183,7 @@ TEST_CASE("Adding a role validates ID, name and menus in Japanese, then stores i
   CHECK(contains(a.b.send("GET", "/staff/new").body, "<option value=\"reception\">受付</option>"));
 }
 
-TEST_CASE("A role no account uses can be deleted; one in use cannot", "[roles_pages]") {
+TEST_CASE("A role no account uses can be deleted, one in use cannot", "[roles_pages]") {
   AdminSession a;
   auto form = a.b.send("GET", "/roles/edit?id=call_center");
   REQUIRE(form.status == 200);

@@ -143,7 +143,7 @@ TEST_CASE("Booking history is bounded and the body stays within a record's bound
   CHECK(k.booking_history.back().counter == "198");
 }
 
-TEST_CASE("Counters may write cards; the hub refuses a card body that does not decode (ISS-1)", "[console][card]") {
+TEST_CASE("Counters may write cards, the hub refuses a card body that does not decode (ISS-1)", "[console][card]") {
   const auto body = c::dump_body(c::card_to_json(sample()));
   c::WriteRequest r;
   r.entity = "card";

@@ -166,7 +166,7 @@ void check_with_chromium(const std::vector<std::filesystem::path>& files, const 
 
 }  // namespace
 
-TEST_CASE("The pages are sign_in, password_change, message and error; the layout's pieces are not pages") {
+TEST_CASE("The pages are sign_in, password_change, message and error, the layout's pieces are not pages") {
   const web::Templates t;
   const auto pages = t.pages();
   auto has = [&](const char* name) { return std::find(pages.begin(), pages.end(), name) != pages.end(); };
