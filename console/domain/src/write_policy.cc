@@ -1,6 +1,8 @@
 #include "madoguchi/console/write_policy.h"
 
 #include "madoguchi/console/card.h"
+#include "madoguchi/console/counter_master.h"
+#include "madoguchi/console/slots.h"
 #include "madoguchi/console/card_import.h"
 #include "madoguchi/console/oplog.h"
 #include "madoguchi/console/permissions.h"
@@ -105,6 +107,21 @@ Status check_jlis_code(const WriteRequest& r) {
   return {};
 }
 
+// Counter masters and slots (MST) are authored at the hub; a counter PC may not change them.
+bool counter_decodes(const WriteRequest& r) {
+  auto body = parse_body(r.body);
+  if (!body) return false;
+  auto counter = counter_from_json(*body);
+  return counter && counter_key(*counter) == r.key;
+}
+
+bool slot_decodes(const WriteRequest& r) {
+  auto body = parse_body(r.body);
+  if (!body) return false;
+  auto slot = slot_from_json(*body);
+  return slot && slot_key(*slot) == r.key;
+}
+
 }  // namespace
 
 Status check_write(const WriteRequest& r) {
@@ -114,6 +131,8 @@ Status check_write(const WriteRequest& r) {
   if (r.entity == "oplog") return check_oplog(r);
   if (r.entity == "card") return check_card(r);
   if (r.entity == kJlisCodeEntity) return check_jlis_code(r);
+  if (r.entity == kCounterEntity) return check_hub_only(r, counter_decodes);
+  if (r.entity == kSlotEntity) return check_hub_only(r, slot_decodes);
   return {};
 }
 

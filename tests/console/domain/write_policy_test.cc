@@ -129,3 +129,10 @@ TEST_CASE("An imported J-LIS code record must decode and match its key, and only
   CHECK(removed.error().code == Errc::forbidden);
   CHECK(check_write({"hub", "jlis_code", key, true, "", std::string_view(b)}).ok());
 }
+
+TEST_CASE("Counter masters and slots are the hub's to write (MST-1, SEC-2)", "[console][policy]") {
+  CHECK(check_write({"counter-01", "counter", "1", false, "{}", std::nullopt}).error().code == Errc::forbidden);
+  CHECK(check_write({"counter-01", "slot", "1:2026-12-01T09:00", true, "", std::nullopt}).error().code == Errc::forbidden);
+  CHECK_FALSE(check_write({"hub", "counter", "1", false, "{}", std::nullopt}).ok());  // does not decode
+  CHECK(check_write({"hub", "slot", "1:2026-12-01T09:00", true, "", std::nullopt}).ok());
+}
