@@ -222,6 +222,12 @@ class Agent {
   void on_tick() {
     engine_.tick();
     auto now = clock_.now();
+    if (card_store_ && now - last_index_ >= 100ms) {
+      // The card search index follows the view in the background (a snapshot of a whole
+      // municipality is 300,000 cards): small steps, so sync and the console stay responsive.
+      last_index_ = now;
+      if (auto r = card_store_->refresh(500); !r) log_(LogLevel::error, "card index: " + r.error().describe());
+    }
     if (inbox_ && now - last_inbox_scan_ >= 500ms) {
       last_inbox_scan_ = now;
       auto r = inbox_->scan(clock_.wall_ms());
@@ -283,7 +289,7 @@ class Agent {
   std::unique_ptr<console::app::ConsoleApp> console_;
   std::unique_ptr<http::Server> console_http_;
   bool stopping_ = false;
-  std::chrono::steady_clock::time_point last_inbox_scan_{}, last_status_{}, last_checkpoint_{};
+  std::chrono::steady_clock::time_point last_inbox_scan_{}, last_status_{}, last_checkpoint_{}, last_index_{};
 };
 
 }  // namespace

@@ -18,6 +18,7 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::transport: return "transport";
     case Errc::timeout: return "timeout";
     case Errc::crypto: return "crypto";
+    case Errc::unavailable: return "unavailable";
     case Errc::internal: return "internal";
   }
   return "internal";

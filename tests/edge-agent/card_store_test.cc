@@ -226,3 +226,44 @@ TEST_CASE("A QR import writes its cards and code records together, and imported 
   CHECK(body->cards == 2);
   CHECK(body->imported_ms == 7);
 }
+
+TEST_CASE("A large backlog is indexed in steps: searches say how much is waiting, exports wait (ISS-5)", "[edge][cards]") {
+  World w;
+  std::vector<Card> many;
+  for (int i = 0; i < 4500; ++i) {
+    char id[17];
+    std::snprintf(id, sizeof id, "F%015d", i);
+    many.push_back(card(id, "山田 太郎", "ヤマダ タロウ", static_cast<std::uint64_t>(i)));
+  }
+  REQUIRE(w.cards->save_all(many, 1).ok());
+  CHECK(*w.cards->index_pending() == 4500);
+  auto page = w.cards->search({});
+  REQUIRE(page.ok());
+  CHECK(page->total == 2000);  // what one read indexes
+  CHECK(page->index_pending == 2500);
+  // An export indexes its share too, and still finds 500 waiting.
+  CHECK(w.cards->for_each({}, [](const console::app::CardRow&) { return true; }).error().code == Errc::unavailable);
+  CHECK(*w.cards->index_pending() == 500);
+  REQUIRE(w.cards->refresh(300).value() == 300);  // the agent's tick
+  REQUIRE(w.cards->refresh().value() == 200);
+  page = w.cards->search({});
+  CHECK(page->total == 4500);
+  CHECK(page->index_pending == 0);
+  std::size_t n = 0;
+  REQUIRE(w.cards->for_each({}, [&](const console::app::CardRow&) { return ++n > 0; }).ok());
+  CHECK(n == 4500);
+}
+
+TEST_CASE("A kana key searches readings, a kanji key written names, Latin both (ISS-5)", "[edge][cards]") {
+  World w;
+  auto foreign = card("G000000000000001", "SMITH JOHN", "スミス ジョン", 1);
+  auto kana_written = card("G000000000000002", "すずき はな", "スズキ ハナ", 2);
+  REQUIRE(w.cards->save_all({foreign, kana_written}, 1).ok());
+  CardQuery q;
+  q.name = "smith";
+  CHECK(w.cards->search(q)->total == 1);
+  q.name = "スミス";
+  CHECK(w.cards->search(q)->total == 1);
+  q.name = "すずき";  // the reading matches even where the written name is kana too
+  CHECK(w.cards->search(q)->total == 1);
+}

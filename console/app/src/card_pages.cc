@@ -307,7 +307,14 @@ http::Response ConsoleApp::start_card_export(Context& c, const CardQuery& query,
     job.keys.push_back(row.card.manufacture_no);
     return job.keys.size() < options_.card_export_max;
   });
-  if (!st) return error(c, 503);
+  if (!st) {
+    if (st.error().code == Errc::unavailable) {
+      return content_page(c, std::string(menu_label(Menu::cards)), Menu::cards, "message",
+                          mstch::map{{"message", std::string("カードの索引を作成中です。数分たってからもう一度お試しください。")}},
+                          503);
+    }
+    return error(c, 503);
+  }
   if (xlsx) {
     auto writer = card_services_.excel("交付管理", card_csv_header());
     if (!writer) return error(c, 500);
@@ -370,6 +377,14 @@ http::Response ConsoleApp::cards_route(Context& c) {
   const std::string title(menu_label(Menu::cards));
   auto message = [&](const std::string& text, int status) {
     return content_page(c, title, Menu::cards, "message", mstch::map{{"message", text}}, status);
+  };
+  // A store failure: while the search index is still being built (a counter that just received
+  // the municipality's cards), exports and bulk updates wait for it and staff are told so.
+  auto store_failed = [&](const Error& e) {
+    if (e.code == Errc::unavailable) {
+      return message("カードの索引を作成中です。数分たってからもう一度お試しください。", 503);
+    }
+    return error(c, 503);
   };
   // The card named by ?id= (GET) or the form's id (POST), or the page to answer with.
   auto find = [&]() -> std::variant<CardRow, http::Response> {
@@ -454,6 +469,7 @@ http::Response ConsoleApp::cards_route(Context& c) {
     const std::string ordered = query_string(p.query, true);
     const std::size_t first = page->rows.empty() ? 0 : p.query.offset + 1;
     content.emplace("rows", std::move(rows));
+    if (page->index_pending > 0) content.emplace("index_pending", std::to_string(page->index_pending));
     content.emplace("has_rows", !page->rows.empty());
     content.emplace("total", std::to_string(page->total));
     content.emplace("range", std::to_string(first) + "〜" + std::to_string(p.query.offset + page->rows.size()));
@@ -745,7 +761,7 @@ http::Response ConsoleApp::cards_route(Context& c) {
         ids.push_back(r.card.manufacture_no);
         return true;
       });
-      if (!st) return error(c, 503);
+      if (!st) return store_failed(st.error());
       if (too_many) {
         return message("一括更新は一度に" + std::to_string(options_.card_bulk_max) +
                            "件までです。検索条件を絞り込んでください。",
@@ -813,7 +829,7 @@ http::Response ConsoleApp::cards_route(Context& c) {
         ++count;
         return count < options_.card_export_max;
       });
-      if (!st) return error(c, 503);
+      if (!st) return store_failed(st.error());
       auto bytes = text::to_excel_csv(rows, encoding);
       if (!bytes) {
         return message("Shift_JISで表せない文字（外字など）が含まれています。UTF-8で出力してください。", 422);
@@ -828,7 +844,8 @@ http::Response ConsoleApp::cards_route(Context& c) {
         ++count;
         return failed.ok() && count < options_.card_export_max;
       });
-      if (!st || !failed) return error(c, 503);
+      if (!st) return store_failed(st.error());
+      if (!failed) return error(c, 503);
       auto bytes = (*writer)->finish();
       if (!bytes) return error(c, 500);
       r.body = std::move(*bytes);

@@ -26,6 +26,7 @@ enum class Errc {
   transport,            // MQTT / network failure
   timeout,
   crypto,               // OpenSSL failure
+  unavailable,          // not ready yet (an index being built); try again later
   internal,
 };
 

@@ -8,8 +8,11 @@
 // text::search_key, ...). Triggers on the view table (records) put the key of every inserted,
 // changed or deleted card record into card_dirty, in the same transaction as the change, whoever
 // makes it (the sync engine applying the hub's feed or a snapshot, a local write, another process
-// sharing the file). The triggers use nothing but SQL, so any connection may write. Before each
-// read, refresh() brings card_index up to date from card_dirty in one BEGIN IMMEDIATE transaction.
+// sharing the file). The triggers use nothing but SQL, so any connection may write. The agent
+// brings card_index up to date from card_dirty on its tick (refresh(), 2,000 keys per BEGIN
+// IMMEDIATE transaction); each read first indexes up to 2,000 keys itself. A search made while
+// more are waiting answers from the index as it is and says how many (CardPage::index_pending);
+// exports and bulk updates are refused (Errc::unavailable) until the index has caught up.
 // A record whose body does not decode is indexed with its key only (it is listed, never lost).
 //
 // Not thread-safe, like EdgeStore: the agent's one event-loop thread calls it.
@@ -40,8 +43,12 @@ class EdgeCardStore final : public console::app::CardStore {
   Status save_import(const std::vector<console::Card>& cards, const std::vector<console::ImportedCode>& codes,
                      std::int64_t now_ms) override;
 
-  // Indexes the records changed since the last call. Returns how many keys it processed.
-  Expected<std::size_t> refresh();
+  // Indexes at most max_keys of the records changed since the last call (in transactions of
+  // 2,000). Returns how many keys it processed. The agent calls it on its tick so a snapshot of a
+  // whole municipality is indexed in the background; reads index a bounded part themselves.
+  Expected<std::size_t> refresh(std::size_t max_keys = static_cast<std::size_t>(-1));
+  // Card records changed but not yet indexed.
+  Expected<std::uint64_t> index_pending();
 
  private:
   EdgeCardStore(EdgeStore& store, std::function<void()> after_write)

@@ -55,6 +55,7 @@ struct CardRow {
 
 struct CardPage {
   std::uint64_t total = 0;  // rows matching the query, all pages
+  std::uint64_t index_pending = 0;  // cards received but not searchable yet (being indexed)
   std::vector<CardRow> rows;
 };
 
