@@ -211,3 +211,16 @@ TEST_CASE("Excel CSV in CP932 refuses an unmappable character naming its row and
   REQUIRE_FALSE(invalid.ok());
   CHECK(invalid.error().message == "row 1, column 2: invalid UTF-8");
 }
+
+TEST_CASE("A quoted field made of doubled quotes is bounded like any other (found by fuzz_csv)", "[text][csv][regression]") {
+  madoguchi::text::CsvOptions options;
+  options.max_field_bytes = 8;
+  auto ok = madoguchi::text::parse_csv("\"" + std::string(16, '"') + "\"", options);  // 8 quotes
+  REQUIRE(ok.ok());
+  CHECK((*ok)[0][0] == std::string(8, '"'));
+  auto big = madoguchi::text::parse_csv("\"" + std::string(18, '"') + "\"", options);  // 9 quotes
+  REQUIRE_FALSE(big.ok());
+  CHECK(big.error().code == madoguchi::Errc::too_large);
+  auto mixed = madoguchi::text::parse_csv("\"abcdefgh\"\"\"", options);  // 9 bytes once unescaped
+  CHECK_FALSE(mixed.ok());
+}
