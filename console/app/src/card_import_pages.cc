@@ -48,31 +48,6 @@ std::string query_value(const http::Request& r, const std::string& name) {
   return it == r.query.end() ? std::string() : it->second.substr(0, 64);
 }
 
-std::optional<std::uint64_t> parse_serial(std::string_view s) {
-  if (s.empty() || s.size() > 12) return std::nullopt;
-  std::uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-std::string percent_encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char sc : s) {
-    const auto ch = static_cast<unsigned char>(sc);
-    if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
-        ch == '.' || ch == '~') {
-      out += static_cast<char>(ch);
-    } else {
-      out += '%';
-      out += kHex[ch >> 4];
-      out += kHex[ch & 15];
-    }
-  }
-  return out;
-}
-
 std::string code_label(const jlis::QrHeader& h) {
   return "作成日 " + iso_date(h.list_date) + "・シート " + std::to_string(h.sheet_number) + "・コード " +
          std::to_string(h.code_index) + "/" + std::to_string(h.code_count);
@@ -369,7 +344,7 @@ http::Response ConsoleApp::card_import_route(Context& c) {
     const std::string start = f.value("start_serial");
     std::vector<web::FieldError> errors;
     if (!start.empty()) {
-      auto n = parse_serial(start);
+      auto n = parse_decimal12(start);
       if (!n || *n == 0) {
         errors.push_back({"start_serial", "開始番号は1以上の半角数字（12桁まで）で入力するか、空欄にしてください。"});
       } else {

@@ -46,31 +46,6 @@ std::string qv(const http::Request& r, const std::string& name) {
 
 bool is_get(const http::Request& r) { return r.method == "GET" || r.method == "HEAD"; }
 
-std::string percent_encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char sc : s) {
-    const auto ch = static_cast<unsigned char>(sc);
-    if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
-        ch == '.' || ch == '~') {
-      out += static_cast<char>(ch);
-    } else {
-      out += '%';
-      out += kHex[ch >> 4];
-      out += kHex[ch & 15];
-    }
-  }
-  return out;
-}
-
-std::optional<std::uint64_t> to_u64(std::string_view s) {
-  if (s.empty() || s.size() > 12) return std::nullopt;
-  std::uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
 // Today in Japan Standard Time, "YYYY-MM-DD", and now as "YYYY-MM-DDTHH:MM".
 std::string jst_date_time(std::int64_t wall_ms) {
   std::string t = jst_time(wall_ms);  // "YYYY-MM-DD HH:MM:SS"
@@ -114,7 +89,7 @@ ParsedQuery parse_query(const http::Request& r, std::size_t rows) {
     if (!q.status) p.errors.push_back({"status", "状態を一覧から選んでください。"});
   }
   if (const auto s = qv(r, "receipt_no"); !s.empty()) {
-    auto n = to_u64(s);
+    auto n = parse_decimal12(s);
     if (!n) {
       p.errors.push_back({"receipt_no", "受付番号は半角数字（12桁まで）で入力してください。"});
     } else {
@@ -127,7 +102,7 @@ ParsedQuery parse_query(const http::Request& r, std::size_t rows) {
   }
   q.descending = qv(r, "dir") == "desc";
   if (const auto s = qv(r, "page"); !s.empty()) {
-    auto n = to_u64(s);
+    auto n = parse_decimal12(s);
     p.page = n && *n >= 1 && *n <= kMaxPage ? static_cast<std::size_t>(*n) : 1;
   }
   q.limit = rows;
@@ -286,6 +261,31 @@ http::Response export_download(std::string bytes, bool xlsx, text::Encoding enco
 }
 
 }  // namespace
+
+std::string percent_encode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char sc : s) {
+    const auto ch = static_cast<unsigned char>(sc);
+    if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+        ch == '.' || ch == '~') {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    }
+  }
+  return out;
+}
+
+std::optional<std::uint64_t> parse_decimal12(std::string_view s) {
+  if (s.empty() || s.size() > 12) return std::nullopt;
+  std::uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
 
 // Starts a large export (ISS-7, ISS-15, "long exports show progress"): takes the keys of the
 // result now, so the file is the result as it was when staff asked, then sends the browser to
@@ -589,7 +589,7 @@ http::Response ConsoleApp::cards_route(Context& c) {
     std::vector<web::FieldError> errors;
     if (const std::string r = f.value("receipt_no"); r.empty()) {
       next.receipt_no = 0;
-    } else if (auto n = to_u64(r)) {
+    } else if (auto n = parse_decimal12(r)) {
       next.receipt_no = *n;
     } else {
       errors.push_back({"receipt_no", "受付番号は半角数字12桁以内で入力してください。"});

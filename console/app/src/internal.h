@@ -1,8 +1,10 @@
 // Pieces shared by the console's route files (console_app.cc, staff_pages.cc). Not installed.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -39,6 +41,10 @@ std::string problem_text(PasswordProblem p, const PasswordRules& rules);
 std::string action_label(std::string_view action);
 // "2026-01-05 09:30:12" in Japan Standard Time.
 std::string jst_time(std::int64_t at_ms);
+// URL percent-encoding of a query value (RFC 3986 unreserved characters kept).
+std::string percent_encode(std::string_view s);
+// 1-12 ASCII digits as a number (receipt and serial numbers), or nullopt.
+std::optional<std::uint64_t> parse_decimal12(std::string_view s);
 // `r` with the request's extra headers (Set-Cookie) added.
 http::Response with_headers(http::Response r, const std::vector<std::pair<std::string, std::string>>& headers);
 
