@@ -6,6 +6,10 @@
 //   staff     the staff id                      StaffAccount (no password) staff.h
 //   setting   "system" (one record)             Settings                  settings.h
 //   oplog     "<device>:<seq, 12 digits>"       OpLogEntry                oplog.h
+//   card      the manufacture number            Card                      card.h
+//   jlis_code the J-LIS code key ('/' -> ':')   ImportedCode              card_import.h
+//   counter   the counter id                    CounterMaster             counter_master.h
+//   slot      "<counter>:<YYYY-MM-DD>T<HH:MM>"  Slot                      slots.h
 //
 // Each body also carries its own key fields (a role body has "id"), so a body can be checked on
 // its own; a caller reading a record must check that the key computed from the decoded body
