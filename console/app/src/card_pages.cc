@@ -193,14 +193,6 @@ mstch::array status_options(std::optional<CardStatus> selected) {
   return out;
 }
 
-// The form fields of the card form (new and edit).
-struct CardFields {
-  static constexpr const char* kNames[] = {"manufacture_no", "application_id", "postcard_no", "name_kanji",
-                                           "name_kana",      "birth_date",     "sex",         "address",
-                                           "card_expiry",    "cert_expiry",    "receipt_no",  "counter",
-                                           "shipment_no",    "note"};
-};
-
 mstch::map card_form_values(const Card& k) {
   return mstch::map{{"manufacture_no", k.manufacture_no},
                     {"application_id", k.application_id},

@@ -710,18 +710,27 @@ std::vector<std::string> card_to_csv_row(const Card& card) {
   return row;
 }
 
+namespace {
+// A file with a header and at most max_rows data rows; otherwise one whole-file error.
+template <typename Errors>
+bool row_count_fits(const CsvRows& rows, std::size_t max_rows, std::string_view header_hint, Errors& errors) {
+  if (rows.empty()) {
+    errors.push_back({0, "ファイルが空です。1行目に見出し（" + std::string(header_hint) + "）が必要です"});
+    return false;
+  }
+  if (rows.size() - 1 > max_rows) {
+    errors.push_back({0, "行が多すぎます。一度に取り込めるのは" + std::to_string(max_rows) +
+                             "行までです。ファイルを分けて取り込んでください"});
+    return false;
+  }
+  return true;
+}
+}  // namespace
+
 CardImportPlan plan_card_import(const CsvRows& rows, std::int64_t now_ms) {
   CardImportPlan plan;
   auto& errors = plan.errors;
-  if (rows.empty()) {
-    errors.push_back({0, "ファイルが空です。1行目に見出し（製造番号,氏名,生年月日 など）が必要です"});
-    return plan;
-  }
-  if (rows.size() - 1 > kMaxCardCsvRows) {
-    errors.push_back({0, "行が多すぎます。一度に取り込めるのは" + std::to_string(kMaxCardCsvRows) +
-                             "行までです。ファイルを分けて取り込んでください"});
-    return plan;
-  }
+  if (!row_count_fits(rows, kMaxCardCsvRows, "製造番号,氏名,生年月日 など", errors)) return plan;
   const auto& cols = columns();
   std::vector<std::string_view> names;
   std::vector<bool> required, export_only;
@@ -777,15 +786,7 @@ std::vector<std::string> renewal_csv_header() { return {kRenewalColumns.begin(),
 RenewalPlan plan_renewal_import(const CsvRows& rows) {
   RenewalPlan plan;
   auto& errors = plan.errors;
-  if (rows.empty()) {
-    errors.push_back({0, "ファイルが空です。1行目に見出し（氏名カナ,生年月日,更新種別,有効期限）が必要です"});
-    return plan;
-  }
-  if (rows.size() - 1 > kMaxRenewalCsvRows) {
-    errors.push_back({0, "行が多すぎます。一度に取り込めるのは" + std::to_string(kMaxRenewalCsvRows) +
-                             "行までです。ファイルを分けて取り込んでください"});
-    return plan;
-  }
+  if (!row_count_fits(rows, kMaxRenewalCsvRows, "氏名カナ,生年月日,更新種別,有効期限", errors)) return plan;
   const std::vector<std::string_view> names(kRenewalColumns.begin(), kRenewalColumns.end());
   const std::vector<bool> required = {false, true, true, true, true};
   const Header header =

@@ -7,9 +7,7 @@
 namespace madoguchi::console {
 namespace {
 
-Error bad(std::string_view field, std::string_view reason) {
-  return make_error(Errc::invalid_argument, std::string(field) + ": " + std::string(reason));
-}
+Error bad(std::string_view field, std::string_view reason) { return detail::field_error(field, reason); }
 
 Status check_short(std::string_view field, std::string_view value, std::size_t min_chars) {
   const auto p = detail::check_text(value, min_chars, kMaxShortTextChars);

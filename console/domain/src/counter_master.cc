@@ -12,12 +12,7 @@ constexpr std::string_view kWhat = "counter";
 constexpr std::array<Business, 3> kBusinesses{Business::collection, Business::application, Business::cert_renewal};
 constexpr std::array<std::string_view, 7> kWeekdayKeys{"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
 
-Error bad(std::string_view field, std::string_view reason) {
-  std::string m(field);
-  m += ": ";
-  m += reason;
-  return make_error(Errc::invalid_argument, std::move(m));
-}
+Error bad(std::string_view field, std::string_view reason) { return detail::field_error(field, reason); }
 
 bool digits(std::string_view s) noexcept {
   for (char c : s) {

@@ -10,19 +10,9 @@ namespace madoguchi::console {
 namespace {
 constexpr std::string_view kWhat = "setting";
 
-Error bad(std::string_view field, std::string_view reason) {
-  std::string m(field);
-  m += ": ";
-  m += reason;
-  return make_error(Errc::invalid_argument, std::move(m));
-}
+Error bad(std::string_view field, std::string_view reason) { return detail::field_error(field, reason); }
 
-Status check_line(std::string_view field, std::string_view value, std::size_t min_chars, std::size_t max_chars) {
-  if (auto p = detail::check_text(value, min_chars, max_chars); p != detail::TextProblem::none) {
-    return bad(field, detail::text_problem_en(p, min_chars, max_chars));
-  }
-  return {};
-}
+using detail::check_line;
 
 Status check_logo_path(std::string_view p) {
   if (p.empty()) return {};

@@ -11,12 +11,7 @@ namespace madoguchi::console {
 namespace {
 constexpr std::string_view kWhat = "slot";
 
-Error bad(std::string_view field, std::string_view reason) {
-  std::string m(field);
-  m += ": ";
-  m += reason;
-  return make_error(Errc::invalid_argument, std::move(m));
-}
+Error bad(std::string_view field, std::string_view reason) { return detail::field_error(field, reason); }
 
 bool valid_time(const LocalDateTime& t) noexcept {
   return calendar::valid_date(t.date) && t.minute >= 0 && t.minute < kMinutesPerDay;

@@ -249,4 +249,18 @@ Status read_int_in(const nlohmann::json& obj, std::string_view what, const char*
   return {};
 }
 
+Error field_error(std::string_view field, std::string_view reason) {
+  std::string m(field);
+  m += ": ";
+  m += reason;
+  return make_error(Errc::invalid_argument, std::move(m));
+}
+
+Status check_line(std::string_view field, std::string_view value, std::size_t min_chars, std::size_t max_chars) {
+  if (auto p = check_text(value, min_chars, max_chars); p != TextProblem::none) {
+    return field_error(field, text_problem_en(p, min_chars, max_chars));
+  }
+  return {};
+}
+
 }  // namespace madoguchi::console::detail

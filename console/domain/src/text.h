@@ -43,6 +43,11 @@ std::string abbreviate(std::string_view s, std::size_t max_chars);
 // Removes leading and trailing ASCII spaces, tabs and ideographic spaces (U+3000).
 std::string_view trim(std::string_view s) noexcept;
 
+// Errc::invalid_argument "<field>: <reason>" (record_body.h's policy for a value outside its rule).
+Error field_error(std::string_view field, std::string_view reason);
+// check_text as a field_error: "<field>: must be at most 64 characters", ...
+Status check_line(std::string_view field, std::string_view value, std::size_t min_chars, std::size_t max_chars);
+
 // ---- strict JSON reading ------------------------------------------------------------------------
 // Every reader returns Errc::malformed naming "<what>.<key>" on a wrong type. A missing key is an
 // error only when `required`; otherwise `out` keeps its value (the field's default).
