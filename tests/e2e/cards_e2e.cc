@@ -32,6 +32,7 @@
 #include "madoguchi/console/settings.h"
 #include "madoguchi/console/staff.h"
 #include "madoguchi/protocol/topics.h"
+#include "e2e_support.h"
 #include "process.h"
 #include "stack.h"
 #include "temp_dir.h"
@@ -43,36 +44,19 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int kSkip = 77;
+using madoguchi::e2e::executable;
+using madoguchi::e2e::skip;
+using madoguchi::e2e::staff_body;
+
 constexpr const char* kMuni = "131016";
 constexpr const char* kClerkPw = "Clerk-Pass-2026";
 // The issuances the browser records (cards.test.mjs reads them from the environment).
 constexpr const char* kOnlineIssueAt = "2026-12-01T10:30";
 constexpr const char* kOfflineIssueAt = "2026-12-02T14:15";
 
-int skip(const std::string& why) {
-  std::cout << "SKIPPED: " << why << "\n";
-  return kSkip;
-}
-
 int fail(const std::string& why) {
   std::cerr << "FAILED: " << why << "\n";
   return 1;
-}
-
-bool executable(const fs::path& p) { return ::access(p.c_str(), X_OK) == 0; }
-
-std::string staff_body(const std::string& id, const std::string& name, const std::string& role, const char* pw) {
-  madoguchi::console::StaffAccount a;
-  a.id = id;
-  a.name = name;
-  a.role_id = role;
-  auto hash = madoguchi::console::hash_password(pw);
-  if (!hash) throw std::runtime_error(hash.error().describe());
-  a.password_hash = *hash;
-  a.must_change_password = false;
-  a.password_changed_ms = 1'767'225'600'000;
-  return madoguchi::console::staff_to_json(a).dump();
 }
 
 int run_node(const std::string& phase) {
