@@ -19,6 +19,7 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::timeout: return "timeout";
     case Errc::crypto: return "crypto";
     case Errc::unavailable: return "unavailable";
+    case Errc::capacity: return "capacity";
     case Errc::internal: return "internal";
   }
   return "internal";

@@ -27,6 +27,7 @@ enum class Errc {
   timeout,
   crypto,               // OpenSSL failure
   unavailable,          // not ready yet (an index being built); try again later
+  capacity,             // a bounded resource is used up (a booking slot's places, EDGE-5)
   internal,
 };
 
