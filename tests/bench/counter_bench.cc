@@ -200,7 +200,7 @@ void add_progress(Card& c, Rng& rng) {
     c.booking_history.push_back(console::BookingChange{day_from_december(std::max(0, day - 3)) + "T10:00", counter,
                                                        1795000000000, "tanaka01", "電話で変更"});
   }
-  c.booking = console::Booking{at, counter};
+  c.booking = console::CardBooking{at, counter};
   if (roll < 65) return;
   c.issued = console::Issue{at, counter, "", "sato03"};
 }

@@ -95,11 +95,11 @@ TEST_CASE("Results sort both ways by receipt number and page with a total (ISS-6
   CHECK(w.cards->search(bad).error().code == Errc::invalid_argument);
 }
 
-TEST_CASE("Booking, status and counter filters follow every change of the view (ISS-5, ISS-10)", "[edge][cards]") {
+TEST_CASE("CardBooking, status and counter filters follow every change of the view (ISS-5, ISS-10)", "[edge][cards]") {
   World w;
   w.seed();
   auto c = (*w.cards->get("B000000000000003"))->card;
-  REQUIRE(console::change_booking(c, console::Booking{"2026-12-01T10:30", "3"}, "clerk01", "", 5).value());
+  REQUIRE(console::change_booking(c, console::CardBooking{"2026-12-01T10:30", "3"}, "clerk01", "", 5).value());
   auto saved = w.cards->save(c, 2000);
   INFO((saved.ok() ? std::string() : saved.error().message));
   REQUIRE(saved.ok());

@@ -287,8 +287,6 @@ Expected<RenewalMatch> match_line(CardStore& cards, const RenewalLine& line) {
 
 }  // namespace
 
-ConsoleApp::~ConsoleApp() = default;
-
 bool ConsoleApp::card_upload_path(std::string_view path) const {
   return cards_ && (path == "/cards/import/image" || path == "/cards/ledger" || path == "/cards/renewal");
 }

@@ -692,13 +692,13 @@ http::Response ConsoleApp::cards_route(Context& c) {
     const std::string time = f.value("time");
     const std::string counter = f.value("counter");
     const std::string note = f.value("note");
-    std::optional<Booking> next;
+    std::optional<CardBooking> next;
     std::vector<web::FieldError> errors;
     if (!cancel) {
       if (!is_valid_date(date)) errors.push_back({"date", "予約日は実在する日付を入力してください。"});
       if (!is_valid_date_time(date + "T" + time)) errors.push_back({"time", "予約時刻は「10:30」のように入力してください。"});
       if (counter.empty()) errors.push_back({"counter", "窓口を入力してください。"});
-      next = Booking{date + "T" + time, counter};
+      next = CardBooking{date + "T" + time, counter};
     }
     if (errors.empty()) {
       auto changed = change_booking(k, next, c.account->id, note, c.wall_ms);

@@ -14,8 +14,10 @@
 #include "madoguchi/text/encoding.h"
 #include "madoguchi/text/form.h"
 #include "madoguchi/text/multipart.h"
+#include "booking_pages.h"
 #include "card_imports.h"
 #include "internal.h"
+#include "master_pages.h"
 
 namespace madoguchi::console::app {
 namespace {
@@ -217,6 +219,18 @@ ConsoleApp::ConsoleApp(ConsoleStore& store, const Clock& clock, ConsoleOptions o
       sessions_(options.sessions),
       sign_in_limiter_(options.sign_in_rate) {}
 
+ConsoleApp::~ConsoleApp() = default;
+
+void ConsoleApp::attach_masters(MasterStore& masters) {
+  masters_ = &masters;
+  if (!master_pages_) master_pages_ = std::make_unique<MasterPages>();
+}
+
+void ConsoleApp::attach_bookings(BookingBackend& bookings) {
+  bookings_ = &bookings;
+  if (!booking_pages_) booking_pages_ = std::make_unique<BookingPages>();
+}
+
 void ConsoleApp::attach_cards(CardStore& cards, CardServices services) {
   cards_ = &cards;
   card_services_ = std::move(services);
@@ -370,6 +384,8 @@ http::Response ConsoleApp::route(Context& c) {
                        (options_.manage_staff && (path.rfind("/staff/", 0) == 0 || path.rfind("/oplog/", 0) == 0 ||
                                                   path.rfind("/roles/", 0) == 0)) ||
                        (cards_ && path.rfind("/cards/", 0) == 0) ||
+                       (masters_ && (path.rfind("/masters/", 0) == 0 || path.rfind("/notices/", 0) == 0)) ||
+                       (bookings_ && path.rfind("/phone_bookings/", 0) == 0) ||
                        std::any_of(all_menus().begin(), all_menus().end(),
                                    [&](Menu m) { return path == menu_path(m); });
     if (!known) return error(c, 404);
@@ -416,6 +432,24 @@ http::Response ConsoleApp::route(Context& c) {
       return card_import_route(c);
     }
     return cards_route(c);
+  }
+  if (masters_ && (path == menu_path(Menu::masters) || path.rfind("/masters/", 0) == 0 ||
+                   path == menu_path(Menu::notices) || path.rfind("/notices/", 0) == 0)) {
+    // マスタ管理 and お知らせ (MST, RSV-3, RSV-15): each menu decides, on every request (SEC-2).
+    const Menu needed = path.rfind("/masters", 0) == 0 ? Menu::masters : Menu::notices;
+    if (!c.role || !allowed(*c.role, needed)) {
+      log("menu.forbidden", c.account->id, "menu/" + std::string(menu_id(needed)), "");
+      return error(c, 403);
+    }
+    return needed == Menu::masters ? masters_route(c) : notices_route(c);
+  }
+  if (bookings_ && (path == menu_path(Menu::phone_bookings) || path.rfind("/phone_bookings/", 0) == 0)) {
+    // 電話予約 (PHN): the phone_bookings menu decides, on every request (SEC-2).
+    if (!c.role || !allowed(*c.role, Menu::phone_bookings)) {
+      log("menu.forbidden", c.account->id, "menu/phone_bookings", "");
+      return error(c, 403);
+    }
+    return phone_bookings_route(c);
   }
   if (options_.manage_staff && (path == "/oplog" || path.rfind("/oplog/", 0) == 0 || path == "/settings")) {
     // The administrators' screens of the hub console. /oplog stays the person's own log for a

@@ -290,7 +290,7 @@ Expected<Card> card_from_json(const nlohmann::json& body) {
   const nlohmann::json* o = nullptr;
   if (auto st = read_object(body, "booking", o); !st) return st.error();
   if (o) {
-    Booking b;
+    CardBooking b;
     if (auto st = read_string(*o, "card.booking", "at", b.at, true); !st) return st.error();
     if (auto st = read_string(*o, "card.booking", "counter", b.counter, false); !st) return st.error();
     c.booking = std::move(b);
@@ -350,7 +350,7 @@ Expected<Card> card_from_json(const nlohmann::json& body) {
   return c;
 }
 
-Expected<bool> change_booking(Card& card, const std::optional<Booking>& next, std::string_view staff,
+Expected<bool> change_booking(Card& card, const std::optional<CardBooking>& next, std::string_view staff,
                               std::string_view note, std::int64_t now_ms) {
   if (next) {
     if (auto st = check_date_time("booking.at", next->at); !st) return st.error();

@@ -628,7 +628,7 @@ Card read_card(RowReader& r, const std::vector<ColumnDef>& cols, std::int64_t no
 
   // Parts that belong together.
   if (!booking_at.empty()) {
-    c.booking = Booking{booking_at, booking_counter};
+    c.booking = CardBooking{booking_at, booking_counter};
   } else if (!booking_counter.empty()) {
     r.fail(booking_at_col, "予約窓口があるときは予約日時も書いてください");
   }

@@ -136,7 +136,7 @@ TEST_CASE("Progress is recorded with date and hand-over note, and can be correct
   CHECK(k.w.store.logged("card.progress_clear", "clerk01"));
 }
 
-TEST_CASE("Booking changes keep the earlier values, shown on the card's page (ISS-10)", "[card_pages]") {
+TEST_CASE("CardBooking changes keep the earlier values, shown on the card's page (ISS-10)", "[card_pages]") {
   ClerkCards k;
   k.seed();
   REQUIRE(k.post("/cards/booking", "id=B000000000000003&date=2026-12-01&time=10:30&counter=1&note=").status == 303);

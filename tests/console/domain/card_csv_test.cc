@@ -39,7 +39,7 @@ c::Card full() {
   k.counter = "1";
   k.shipment_no = "S-2026-11";
   k.imported_ms = 5;
-  k.booking = c::Booking{"2026-12-01T10:30", "2"};
+  k.booking = c::CardBooking{"2026-12-01T10:30", "2"};
   k.booking_history = {c::BookingChange{"2026-11-30T09:00", "3", kNow - 1000, "tanaka01", "本人の都合"}};
   k.issued = c::Issue{"2026-12-01T10:42", "2", "本人確認済\n暗証番号設定済", "tanaka01"};
   std::size_t day = 1;

@@ -32,7 +32,7 @@ c::Card sample() {
 
 TEST_CASE("A card survives its record body and is keyed by the manufacture number (ISS-1)", "[console][card]") {
   auto k = sample();
-  k.booking = c::Booking{"2026-12-01T10:30", "2"};
+  k.booking = c::CardBooking{"2026-12-01T10:30", "2"};
   k.issued = c::Issue{"2026-12-01T10:42", "2", "本人確認済", "tanaka01"};
   c::card_event(k, c::CardEvent::notice_sent) = c::DatedNote{"2026-11-20", "", "tanaka01"};
   k.renewal = c::Renewal{"2026-11", "cert", "2027-04-01", 5};
@@ -69,7 +69,7 @@ TEST_CASE("Card fields are checked: dates that exist, numbers of the right shape
   check([](c::Card& k) { k.name_kanji = ""; }, "name_kanji");
   check([](c::Card& k) { k.name_kanji = "山田\x01"; }, "name_kanji");
   check([](c::Card& k) { k.sex = "3"; }, "sex");
-  check([](c::Card& k) { k.booking = c::Booking{"2026-12-01T24:00", "1"}; }, "booking.at");
+  check([](c::Card& k) { k.booking = c::CardBooking{"2026-12-01T24:00", "1"}; }, "booking.at");
   check([](c::Card& k) { c::card_event(k, c::CardEvent::lost) = c::DatedNote{"2026-02-30", "", ""}; }, "events.lost.date");
   CHECK(c::validate_card(sample()));
   CHECK(c::is_valid_date("2000-02-29"));
@@ -101,7 +101,7 @@ TEST_CASE("The status follows what was recorded, end states first (ISS-9, ISS-11
   CHECK(c::card_status(k) == c::CardStatus::notice_sent);
   c::card_event(k, c::CardEvent::notice_returned) = c::DatedNote{"2026-11-25", "宛先不明", ""};
   CHECK(c::card_status(k) == c::CardStatus::notice_returned);
-  k.booking = c::Booking{"2026-12-01T10:30", "1"};
+  k.booking = c::CardBooking{"2026-12-01T10:30", "1"};
   CHECK(c::card_status(k) == c::CardStatus::booked);
   k.issued = c::Issue{"2026-12-01T10:40", "1", "", ""};
   CHECK(c::card_status(k) == c::CardStatus::issued);
@@ -112,11 +112,11 @@ TEST_CASE("The status follows what was recorded, end states first (ISS-9, ISS-11
   for (auto e : c::all_card_events()) CHECK(c::card_event_from_id(c::card_event_id(e)) == e);
 }
 
-TEST_CASE("Booking changes keep the earlier values as history (ISS-10)", "[console][card]") {
+TEST_CASE("CardBooking changes keep the earlier values as history (ISS-10)", "[console][card]") {
   auto k = sample();
-  REQUIRE(c::change_booking(k, c::Booking{"2026-12-01T10:30", "1"}, "tanaka01", "電話で予約", 100).value());
-  REQUIRE(c::change_booking(k, c::Booking{"2026-12-03T14:00", "2"}, "sato02", "本人希望で変更", 200).value());
-  CHECK_FALSE(c::change_booking(k, c::Booking{"2026-12-03T14:00", "2"}, "sato02", "", 300).value());
+  REQUIRE(c::change_booking(k, c::CardBooking{"2026-12-01T10:30", "1"}, "tanaka01", "電話で予約", 100).value());
+  REQUIRE(c::change_booking(k, c::CardBooking{"2026-12-03T14:00", "2"}, "sato02", "本人希望で変更", 200).value());
+  CHECK_FALSE(c::change_booking(k, c::CardBooking{"2026-12-03T14:00", "2"}, "sato02", "", 300).value());
   REQUIRE(k.booking_history.size() == 2);
   CHECK(k.booking_history[0].at.empty());  // there was no booking before the first
   CHECK(k.booking_history[1].at == "2026-12-01T10:30");
@@ -124,19 +124,19 @@ TEST_CASE("Booking changes keep the earlier values as history (ISS-10)", "[conso
   CHECK(k.booking_history[1].staff == "sato02");
   CHECK(k.booking_history[1].note == "本人希望で変更");
   CHECK(k.booking->counter == "2");
-  CHECK_FALSE(c::change_booking(k, c::Booking{"2026-12-03T25:00", "2"}, "sato02", "", 300));
+  CHECK_FALSE(c::change_booking(k, c::CardBooking{"2026-12-03T25:00", "2"}, "sato02", "", 300));
   CHECK(k.booking->at == "2026-12-03T14:00");  // refused: unchanged
   REQUIRE(c::change_booking(k, std::nullopt, "sato02", "取消", 400).value());
   CHECK_FALSE(k.booking);
 }
 
-TEST_CASE("Booking history is bounded and the body stays within a record's bound", "[console][card]") {
+TEST_CASE("CardBooking history is bounded and the body stays within a record's bound", "[console][card]") {
   auto k = sample();
   const std::string note(c::kMaxNoteChars, 'x');
   for (int i = 0; i < 200; ++i) {
     const std::string at = "2026-12-" + std::string(i % 28 < 9 ? "0" : "") + std::to_string(i % 28 + 1) + "T" +
                            (i % 2 ? "10:00" : "11:00");
-    REQUIRE(c::change_booking(k, c::Booking{at, std::to_string(i)}, "tanaka01", note, i));
+    REQUIRE(c::change_booking(k, c::CardBooking{at, std::to_string(i)}, "tanaka01", note, i));
   }
   CHECK(k.booking_history.size() <= c::kMaxBookingHistory);
   CHECK(c::dump_body(c::card_to_json(k)).size() <= c::kMaxBodyBytes);

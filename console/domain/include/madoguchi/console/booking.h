@@ -31,7 +31,7 @@
 //  - phone: empty or 1-20 of [0-9-+].
 //  - note: the hand-over note (PHN-6), at most kMaxBookingNoteChars characters, line breaks allowed.
 //  - channel web: staff empty and no override; channel phone: staff is a staff id (1-32).
-//  - history: at most kMaxBookingHistory entries (the oldest are dropped by add_booking_event).
+//  - history: at most kMaxBookingEvents entries (the oldest are dropped by add_booking_event).
 //
 // Places: a booking takes one place per person in its slot while it is not cancelled
 // (booking_places). A slot's capacity counts places.
@@ -57,7 +57,7 @@ namespace madoguchi::console {
 
 inline constexpr std::string_view kBookingEntity = "booking";
 inline constexpr std::size_t kMaxBookingPeople = 6;
-inline constexpr std::size_t kMaxBookingHistory = 50;
+inline constexpr std::size_t kMaxBookingEvents = 50;
 inline constexpr std::size_t kMaxBookingNoteChars = 500;
 inline constexpr std::size_t kMaxReceiptBytes = 64;
 // Generated booking passwords: this many characters of kBookingPasswordAlphabet (50 bits).
@@ -135,7 +135,7 @@ Status validate_booking(const Booking& booking);
 nlohmann::json booking_to_json(const Booking& booking);
 // Errors as described at the top; the result is validated.
 Expected<Booking> booking_from_json(const nlohmann::json& body);
-// Appends an event, dropping the oldest past kMaxBookingHistory.
+// Appends an event, dropping the oldest past kMaxBookingEvents.
 void add_booking_event(Booking& booking, BookingEvent event);
 
 // A new random password (kBookingPasswordChars of kBookingPasswordAlphabet, libsodium randombytes).

@@ -74,7 +74,7 @@ struct DatedNote {
   std::string staff;  // staff id who recorded it
 };
 
-struct Booking {
+struct CardBooking {
   std::string at;       // YYYY-MM-DDTHH:MM (local time of the municipality)
   std::string counter;  // the counter's id
 };
@@ -120,7 +120,7 @@ struct Card {
   std::string shipment_no;       // 発送番号 (J-LIS shipment)
   std::int64_t imported_ms = 0;
   // Progress.
-  std::optional<Booking> booking;
+  std::optional<CardBooking> booking;
   std::vector<BookingChange> booking_history;  // oldest first
   std::optional<Issue> issued;
   std::array<std::optional<DatedNote>, kCardEventCount> events{};
@@ -167,7 +167,7 @@ Expected<Card> card_from_json(const nlohmann::json& body);
 // Changes the booking (ISS-10): the earlier booking goes into booking_history (with who, when and
 // why), at most kMaxBookingHistory entries kept. An unchanged booking changes nothing and returns
 // false. `next` nullopt cancels the booking. Errors: invalid_argument for a bad date-time.
-Expected<bool> change_booking(Card& card, const std::optional<Booking>& next, std::string_view staff,
+Expected<bool> change_booking(Card& card, const std::optional<CardBooking>& next, std::string_view staff,
                               std::string_view note, std::int64_t now_ms);
 
 }  // namespace madoguchi::console

@@ -39,6 +39,7 @@
 
 #include "madoguchi/console/app/card_store.h"
 #include "madoguchi/console/app/scan_queue.h"
+#include "madoguchi/console/booking_backend.h"
 #include "madoguchi/console/lockout.h"
 #include "madoguchi/console/oplog.h"
 #include "madoguchi/console/permissions.h"
@@ -57,6 +58,8 @@ namespace madoguchi::console::app {
 
 // Which operation log entries an administrator's /oplog screen lists. Empty strings and absent
 // times match everything; at_ms must be in [from_ms, to_ms).
+class MasterStore;  // master_store.h: counters, slots, calendar and notices (the hub)
+
 struct OpLogFilter {
   std::string staff_id;
   std::string device;
@@ -224,6 +227,16 @@ class ConsoleApp {
   // answers with the menu's placeholder page. Everything given must outlive the app.
   void attach_cards(CardStore& cards, CardServices services = {});
 
+  // Serves マスタ管理 (Menu::masters: counters, slot generation and editing, closure days and the
+  // holiday list; MST-1..MST-7) and お知らせ (Menu::notices: the citizen site's notices and
+  // maintenance notices; RSV-3, RSV-15) over `masters` (master_pages.cc). The hub console only:
+  // masters are hub-authored. Without this call the menus answer with their placeholder page.
+  void attach_masters(MasterStore& masters);
+
+  // Serves 電話予約 (Menu::phone_bookings, PHN-1..PHN-6) over `bookings` (booking_pages.cc): at the
+  // hub over the authoritative booking service, at a counter PC over its replica (offline too).
+  void attach_bookings(BookingBackend& bookings);
+
   // Sessions alive now (for tests and status).
   std::size_t sessions() const { return sessions_.size(); }
   // Operation log entries that could not be written (the store failed); the request went on.
@@ -281,6 +294,11 @@ class ConsoleApp {
   Status continue_card_export(struct CardExportJob& job);
   http::Response card_import_route(Context& c);
   bool card_upload_path(std::string_view path) const;
+  // マスタ管理 and お知らせ (master_pages.cc); the caller has checked the menu permission.
+  http::Response masters_route(Context& c);
+  http::Response notices_route(Context& c);
+  // 電話予約 (booking_pages.cc); the caller has checked the phone_bookings menu permission.
+  http::Response phone_bookings_route(Context& c);
   void log(std::string_view action, std::string_view staff_id, std::string_view target, std::string_view detail);
 
   ConsoleStore& store_;
@@ -310,6 +328,16 @@ class ConsoleApp {
   CardServices card_services_;
   struct CardImports;  // card_import_pages.cc: QR import sessions and previewed CSV imports
   std::unique_ptr<CardImports> card_imports_;
+
+  // マスタ管理 and お知らせ (attach_masters). MasterPages (master_pages.h) holds the screens' state.
+  MasterStore* masters_ = nullptr;
+  struct MasterPages;
+  std::unique_ptr<MasterPages> master_pages_;
+
+  // 電話予約 (attach_bookings). BookingPages (booking_pages.h) holds the screens' state.
+  BookingBackend* bookings_ = nullptr;
+  struct BookingPages;
+  std::unique_ptr<BookingPages> booking_pages_;
 };
 
 // The URL path of a menu: "/" + menu_id(m) ("/" for Menu::home).
