@@ -57,6 +57,19 @@ class HubEngine {
   Expected<protocol::Record> write_local(const std::string& municipality, const std::string& entity, const std::string& key,
                                          protocol::OpKind kind, const std::string& body_json, std::uint64_t base_version);
 
+  // Several changes made at the hub in ONE transaction (a year of generated slots, MST-4): each
+  // follows the conflict rule based on the version stored now (a change at the hub wins), the
+  // write policy and the constraint; the first refusal rolls back all and is returned. Published
+  // on the feed at once. At most kMaxLocalBatch writes.
+  struct LocalWrite {
+    std::string entity;
+    std::string key;
+    protocol::OpKind kind = protocol::OpKind::upsert;
+    std::string body_json;  // empty for a removal
+  };
+  static constexpr std::size_t kMaxLocalBatch = 100000;
+  Expected<std::vector<protocol::Record>> write_local_batch(const std::string& municipality,
+                                                            const std::vector<LocalWrite>& writes);
   HubStore* store(const std::string& municipality);
   const HubCounters& counters() const { return counters_; }
 

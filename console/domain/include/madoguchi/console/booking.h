@@ -128,6 +128,10 @@ struct SlotRef {
 };
 std::optional<SlotRef> parse_slot_key(std::string_view key);
 
+// The municipality's local time (Japan Standard Time, UTC+9, no daylight saving) of a Unix time in
+// milliseconds: the `now` of the booking rule and of the resident's window, at the hub and the edge.
+LocalDateTime japan_local_time(std::int64_t unix_ms) noexcept;
+
 // Places the booking takes in its slot: people.size(), 0 when cancelled.
 int booking_places(const Booking& booking) noexcept;
 
