@@ -252,4 +252,13 @@ Expected<p::Record> HubEngine::write_local(const std::string& municipality, cons
   return r;
 }
 
+Expected<std::vector<p::Record>> HubEngine::write_local_batch(const std::string& municipality,
+                                                              const std::vector<LocalWrite>& writes) {
+  HubStore* store = this->store(municipality);
+  if (!store) return make_error(Errc::not_found, "unknown municipality");
+  auto r = store->write_local_batch(writes, clock_.wall_ms());
+  if (r) publish_feed(municipality);
+  return r;
+}
+
 }  // namespace madoguchi::hub

@@ -27,6 +27,13 @@ CREATE TABLE IF NOT EXISTS rejections(
   device TEXT NOT NULL, seq INTEGER NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL, at_ms INTEGER NOT NULL,
   PRIMARY KEY(device, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS booking_load(
+  key TEXT PRIMARY KEY, slot TEXT NOT NULL, places INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS booking_load_by_slot ON booking_load(slot, places);
+CREATE INDEX IF NOT EXISTS records_card_postcard ON records(
+  (CASE WHEN json_valid(body) THEN json_extract(body, '$.postcard_no') END)) WHERE entity = 'card';
+CREATE TABLE IF NOT EXISTS sequences(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
 // Rejections are kept for this many of a device's most recent operations, so a resent batch gets
@@ -117,6 +124,14 @@ Expected<p::Record> HubStore::apply_one(const std::string& origin, std::uint64_t
                                      std::to_string(current ? current->version : 0) + ", this change was based on " +
                                      std::to_string(base_version) + ")"};
   }
+  if (constraint_) {
+    std::optional<p::Record> live;
+    if (current && !current->deleted) live = *current;
+    ConstraintInput in{origin, entity, key, kind == p::OpKind::remove, kind == p::OpKind::upsert ? std::string_view(body) : "",
+                       live, now_ms};
+    TxReader reader(*this);
+    if (auto s = constraint_(in, reader); !s) return s.error();
+  }
   auto seq = next_feed_seq();
   if (!seq) return seq.error();
   p::Record r{entity, key, kind == p::OpKind::upsert ? body : std::string(), kind == p::OpKind::remove, *seq, origin, origin_seq};
@@ -139,7 +154,71 @@ Expected<p::Record> HubStore::apply_one(const std::string& origin, std::uint64_t
       !s) {
     return s.error();
   }
+  if (auto s = update_load(r); !s) return s.error();
   return r;
+}
+
+Status HubStore::update_load(const p::Record& stored) {
+  if (!count_.places_of || stored.entity != count_.entity) return {};
+  std::optional<SlotPlaces> load;
+  if (!stored.deleted) load = count_.places_of(stored.body);
+  if (!load || load->places <= 0) {
+    auto del = db_.cached("DELETE FROM booking_load WHERE key = ?1");
+    if (!del) return del.error();
+    return (*del)->bind(1, stored.key).run();
+  }
+  auto up = db_.cached(
+      "INSERT INTO booking_load(key, slot, places) VALUES(?1, ?2, ?3) "
+      "ON CONFLICT(key) DO UPDATE SET slot = excluded.slot, places = excluded.places");
+  if (!up) return up.error();
+  return (*up)->bind(1, stored.key).bind(2, load->slot).bind(3, load->places).run();
+}
+
+Expected<std::int64_t> HubStore::booked_places(const std::string& slot_key, const std::string& excluding_key) {
+  auto st = db_.cached("SELECT coalesce(sum(places), 0) FROM booking_load WHERE slot = ?1 AND key <> ?2");
+  if (!st) return st.error();
+  (*st)->bind(1, slot_key).bind(2, excluding_key);
+  auto row = (*st)->step();
+  if (!row) return row.error();
+  std::int64_t v = *row ? (*st)->column_int(0) : 0;
+  (*st)->reset();
+  return v;
+}
+
+Expected<std::optional<p::Record>> TxReader::get(const std::string& entity, const std::string& key) {
+  return store_.get(entity, key);
+}
+
+Expected<std::int64_t> TxReader::booked_places(const std::string& slot_key, const std::string& excluding_key) {
+  return store_.booked_places(slot_key, excluding_key);
+}
+
+Status HubStore::set_constraint(Constraint constraint, PlaceCount count) {
+  constraint_ = std::move(constraint);
+  count_ = std::move(count);
+  // Rebuilt whole: the table is derived, and records written while no count was installed (or by
+  // an older build) must count too. Bookings are few next to cards (a year's worth is far below
+  // a second of work).
+  auto tx = sqlite::Tx::begin(db_);
+  if (!tx) return tx.error();
+  if (auto s = db_.exec("DELETE FROM booking_load"); !s) return s;
+  if (count_.places_of) {
+    auto st = db_.prepare(
+        "SELECT entity, key, body, deleted, version, origin_device, origin_seq FROM records WHERE entity = ?1 AND deleted = 0");
+    if (!st) return st.error();
+    st->bind(1, count_.entity);
+    while (true) {
+      auto row = st->step();
+      if (!row) return row.error();
+      if (!*row) break;
+      p::Record r;
+      r.entity = st->column_text(0);
+      r.key = st->column_text(1);
+      r.body = st->column_text(2);
+      if (auto s = update_load(r); !s) return s;
+    }
+  }
+  return tx->commit();
 }
 
 Expected<BatchOutcome> HubStore::apply_batch(const p::OpBatch& batch, std::int64_t now_ms) {
@@ -234,6 +313,45 @@ Expected<p::Record> HubStore::write_local(const std::string& entity, const std::
   if (no_change) return make_error(Errc::not_found, "no record " + entity + "/" + key);
   if (auto s = tx->commit(); !s) return s.error();
   return r;
+}
+
+Expected<std::vector<p::Record>> HubStore::write_local_batch(const std::vector<LocalWrite>& writes, std::int64_t now_ms) {
+  if (writes.size() > kMaxLocalBatch) {
+    return make_error(Errc::too_large, std::to_string(writes.size()) + " writes in one batch (at most " +
+                                           std::to_string(kMaxLocalBatch) + ")");
+  }
+  auto refused = [](std::size_t i, const LocalWrite& w, const Error& e) {
+    return Error{e.code, "write " + std::to_string(i) + " (" + w.entity + "/" + w.key + "): " + e.message};
+  };
+  // Checked before the transaction: bad input never holds the write lock.
+  std::vector<std::string> bodies(writes.size());
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    const auto& w = writes[i];
+    if (!p::valid_entity(w.entity) || !p::valid_key(w.key)) {
+      return refused(i, w, Error{Errc::invalid_argument, "bad entity or key"});
+    }
+    if (w.kind == p::OpKind::upsert) {
+      auto c = p::canonical_body(w.body_json);
+      if (!c) return refused(i, w, c.error());
+      bodies[i] = std::move(*c);
+    }
+  }
+  auto tx = sqlite::Tx::begin(db_);
+  if (!tx) return tx.error();
+  std::vector<p::Record> out;
+  out.reserve(writes.size());
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    const auto& w = writes[i];
+    auto cur = get(w.entity, w.key);
+    if (!cur) return cur.error();
+    const std::uint64_t base = *cur ? (*cur)->version : 0;
+    bool no_change = false;
+    auto r = apply_one(std::string(p::kHubIdentity), 0, w.entity, w.key, w.kind, bodies[i], base, now_ms, &no_change);
+    if (!r) return r.error().code == Errc::db ? r.error() : refused(i, w, r.error());
+    if (!no_change) out.push_back(std::move(*r));
+  }
+  if (auto s = tx->commit(); !s) return s.error();
+  return out;
 }
 
 Expected<FeedBounds> HubStore::feed_bounds() {
@@ -352,6 +470,33 @@ Expected<std::vector<std::string>> HubStore::oplog_devices(std::size_t max) {
   }
   (*st)->reset();
   return out;
+}
+
+Expected<std::vector<p::Record>> HubStore::cards_by_postcard(const std::string& postcard_no, std::size_t max) {
+  // The expression must be the index's expression exactly for the planner to use the index.
+  auto st = db_.cached(
+      "SELECT entity, key, body, deleted, version, origin_device, origin_seq FROM records "
+      "WHERE entity = 'card' AND deleted = 0 "
+      "AND (CASE WHEN json_valid(body) THEN json_extract(body, '$.postcard_no') END) = ?1 ORDER BY key LIMIT ?2");
+  if (!st) return st.error();
+  (*st)->bind(1, postcard_no).bind(2, static_cast<std::int64_t>(max));
+  return collect(**st);
+}
+
+Expected<std::int64_t> HubStore::next_sequence(const std::string& name) {
+  auto tx = sqlite::Tx::begin(db_);
+  if (!tx) return tx.error();
+  auto st = db_.cached(
+      "INSERT INTO sequences(name, value) VALUES(?1, 1) ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value");
+  if (!st) return st.error();
+  (*st)->bind(1, name);
+  auto row = (*st)->step();
+  if (!row) return row.error();
+  if (!*row) return make_error(Errc::internal, "sequence " + name + " not returned");
+  std::int64_t v = (*st)->column_int(0);
+  (*st)->reset();
+  if (auto s = tx->commit(); !s) return s.error();
+  return v;
 }
 
 Expected<std::uint64_t> HubStore::device_last_seq(const std::string& device) {

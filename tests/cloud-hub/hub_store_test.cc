@@ -145,3 +145,52 @@ TEST_CASE("A write policy refuses a device's change before the conflict rule, an
   CHECK_FALSE(s->get("role", "administrator").value().has_value());
   CHECK(s->write_local("role", "administrator", OpKind::upsert, "{}", 0, 0).ok());
 }
+
+TEST_CASE("A local batch is one transaction: all written in order, or nothing at the first refusal", "[hub][store][batch]") {
+  using madoguchi::hub::LocalWrite;
+  TempDir dir;
+  auto s = HubStore::open(dir / "131016.db", "131016");
+  REQUIRE(s.ok());
+  REQUIRE(s->write_local("slot", "old", OpKind::upsert, R"({"v":0})", 0, 0).ok());
+  s->set_write_policy([](std::string_view, std::string_view entity, std::string_view, bool, std::string_view body,
+                         const std::optional<madoguchi::protocol::Record>&) -> madoguchi::Status {
+    if (entity == "slot" && body.find("bad") != std::string_view::npos) {
+      return madoguchi::make_error(Errc::invalid_argument, "capacity: out of range");
+    }
+    return {};
+  });
+
+  // Based on the version stored now: an existing record is overwritten, the same key twice sees
+  // the first write, a removal of something absent changes nothing.
+  std::vector<LocalWrite> ok{{"slot", "a", OpKind::upsert, R"({"v":1})"},
+                             {"slot", "old", OpKind::upsert, R"({"v":2})"},
+                             {"slot", "a", OpKind::upsert, R"({"v":3})"},
+                             {"slot", "never", OpKind::remove, ""}};
+  auto r = s->write_local_batch(ok, 0);
+  REQUIRE(r.ok());
+  REQUIRE(r->size() == 3);
+  CHECK(s->get("slot", "a").value()->body == R"({"v":3})");
+  CHECK(s->get("slot", "old").value()->body == R"({"v":2})");
+  CHECK(s->feed_bounds()->head == 4);  // 1 + 3, in one go
+  CHECK((*r)[2].version == 4);
+
+  // The write policy refuses write 2: writes 0 and 1 are rolled back with it.
+  std::vector<LocalWrite> bad{{"slot", "b", OpKind::upsert, R"({"v":1})"},
+                              {"slot", "a", OpKind::remove, ""},
+                              {"slot", "c", OpKind::upsert, R"({"v":"bad"})"}};
+  auto refused = s->write_local_batch(bad, 0);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == Errc::invalid_argument);
+  CHECK(refused.error().message.find("write 2 (slot/c)") != std::string::npos);
+  CHECK_FALSE(s->get("slot", "b").value().has_value());
+  CHECK_FALSE(s->get("slot", "a").value()->deleted);
+  CHECK(s->feed_bounds()->head == 4);
+
+  // Outside input that does not parse is refused before anything is written.
+  auto malformed = s->write_local_batch({{"slot", "d", OpKind::upsert, "{not json"}}, 0);
+  REQUIRE_FALSE(malformed.ok());
+  CHECK(malformed.error().message.find("write 0 (slot/d)") != std::string::npos);
+  std::vector<LocalWrite> too_many(HubStore::kMaxLocalBatch + 1, LocalWrite{"slot", "x", OpKind::upsert, "{}"});
+  CHECK(s->write_local_batch(too_many, 0).error().code == Errc::too_large);
+  CHECK(s->record_count().value() == 2);
+}

@@ -61,13 +61,8 @@ class HubEngine {
   // follows the conflict rule based on the version stored now (a change at the hub wins), the
   // write policy and the constraint; the first refusal rolls back all and is returned. Published
   // on the feed at once. At most kMaxLocalBatch writes.
-  struct LocalWrite {
-    std::string entity;
-    std::string key;
-    protocol::OpKind kind = protocol::OpKind::upsert;
-    std::string body_json;  // empty for a removal
-  };
-  static constexpr std::size_t kMaxLocalBatch = 100000;
+  using LocalWrite = hub::LocalWrite;  // entity, key, kind, body_json (empty for a removal)
+  static constexpr std::size_t kMaxLocalBatch = HubStore::kMaxLocalBatch;
   Expected<std::vector<protocol::Record>> write_local_batch(const std::string& municipality,
                                                             const std::vector<LocalWrite>& writes);
   HubStore* store(const std::string& municipality);

@@ -37,12 +37,72 @@ struct FeedBounds {
 using WritePolicy = std::function<Status(std::string_view origin, std::string_view entity, std::string_view key,
                                          bool remove, std::string_view body, const std::optional<protocol::Record>& current)>;
 
+// One change made at the hub, for HubStore::write_local_batch (HubEngine::LocalWrite).
+struct LocalWrite {
+  std::string entity;
+  std::string key;
+  protocol::OpKind kind = protocol::OpKind::upsert;
+  std::string body_json;  // empty for a removal
+};
+
+class HubStore;
+
+// Reads inside the transaction that is applying a change (for a Constraint): what it sees is
+// what the change will be judged against and committed with, whichever process or HubStore
+// handle writes next (BEGIN IMMEDIATE serialises writers of one database file).
+class TxReader {
+ public:
+  explicit TxReader(HubStore& store) : store_(store) {}
+  // The stored record (live or deleted) of entity/key, nullopt when never written.
+  Expected<std::optional<protocol::Record>> get(const std::string& entity, const std::string& key);
+  // Places the live counted records (see PlaceCount) take in `slot_key`, leaving out the record
+  // with key `excluding_key` (the one being changed; empty: leave out none).
+  Expected<std::int64_t> booked_places(const std::string& slot_key, const std::string& excluding_key);
+
+ private:
+  HubStore& store_;
+};
+
+// One change as a Constraint sees it, after the write policy and the conflict rule accepted it.
+struct ConstraintInput {
+  std::string_view origin;  // "hub" or a device id
+  std::string_view entity;
+  std::string_view key;
+  bool remove = false;
+  std::string_view body;                          // the canonical body to be stored ("" for a removal)
+  const std::optional<protocol::Record>& current;  // the live record before the change, if any
+  std::int64_t now_ms = 0;
+};
+
+// A rule across records, judged in the writing transaction (the booking rule, EDGE-5, PHN-5).
+// Returns an Error to refuse; the change is then rejected like a conflict, with the Error's code
+// (capacity, forbidden, not_found, ...), and nothing of it is stored.
+using Constraint = std::function<Status(const ConstraintInput& input, TxReader& tx)>;
+
+// Which records take places in a slot, kept in the derived table booking_load(key, slot, places)
+// in the same transaction as every write of `entity`. `places_of` reads a body and returns the
+// slot key and the places it takes (0 or nullopt: none, e.g. a cancelled booking or a body that
+// does not decode). Removed records take none.
+struct SlotPlaces {
+  std::string slot;
+  std::int64_t places = 0;
+};
+struct PlaceCount {
+  std::string entity;
+  std::function<std::optional<SlotPlaces>(std::string_view body)> places_of;
+};
+
 class HubStore {
  public:
   static Expected<HubStore> open(const std::filesystem::path& path, const std::string& municipality);
 
   const std::string& municipality() const { return municipality_; }
   void set_write_policy(WritePolicy policy) { policy_ = std::move(policy); }
+
+  // Installs the cross-record rule and the place count it reads (booking_load), and rebuilds
+  // booking_load from the live records of count.entity (so a table written without the count is
+  // made right). Either may be empty. Errors: db.
+  Status set_constraint(Constraint constraint, PlaceCount count);
 
   // Applies a device's batch in one transaction, in seq order, idempotently: seqs already settled
   // are skipped (and reported as duplicates), and a batch that starts past the next expected seq
@@ -53,6 +113,16 @@ class HubStore {
   // "hub". Returns the record as stored, or a conflict/not_found Error.
   Expected<protocol::Record> write_local(const std::string& entity, const std::string& key, protocol::OpKind kind,
                                          const std::string& body_json, std::uint64_t base_version, std::int64_t now_ms);
+
+  // Several changes made at the hub in ONE transaction (BEGIN IMMEDIATE), in order, origin "hub".
+  // Each is based on the version stored at that moment (a change at the hub wins, like
+  // HubConsoleStore::write; a later write of the same key sees the earlier one), and passes the
+  // write policy and the constraint. Removing a record that is absent changes nothing and is
+  // left out of the result. The first refusal rolls back everything and is returned with its
+  // code and "write <index> (<entity>/<key>): <reason>". At most kMaxLocalBatch writes
+  // (too_large). Returns the records as stored, in order.
+  static constexpr std::size_t kMaxLocalBatch = 100000;
+  Expected<std::vector<protocol::Record>> write_local_batch(const std::vector<LocalWrite>& writes, std::int64_t now_ms);
 
   Expected<FeedBounds> feed_bounds();
   // Feed entries with seq > after, ascending, at most max.
@@ -72,6 +142,14 @@ class HubStore {
                                                         std::int64_t to_ms, std::size_t offset, std::size_t max);
   // The distinct devices of the live oplog records (the key part before ':'), ordered, at most max.
   Expected<std::vector<std::string>> oplog_devices(std::size_t max);
+  // Live card records (entity "card") whose body's postcard_no is exactly `postcard_no`: one
+  // lookup in the expression index records_card_postcard, however many cards (RSV-5). At most max.
+  Expected<std::vector<protocol::Record>> cards_by_postcard(const std::string& postcard_no, std::size_t max);
+  // Places the counted records take in a slot (booking_load, see PlaceCount), for availability.
+  Expected<std::int64_t> slot_places(const std::string& slot_key) { return booked_places(slot_key, ""); }
+  // Increments the named counter in its own small transaction and returns the new value (1 first).
+  // Not part of the records and never on the feed (receipt number sequences, per day).
+  Expected<std::int64_t> next_sequence(const std::string& name);
   Expected<std::uint64_t> device_last_seq(const std::string& device);
   Expected<std::uint64_t> record_count();
 
@@ -80,6 +158,7 @@ class HubStore {
   Status checkpoint() { return db_.checkpoint_truncate(); }
 
  private:
+  friend class TxReader;
   explicit HubStore(sqlite::Db db, std::string municipality) : db_(std::move(db)), municipality_(std::move(municipality)) {}
   Status init_schema();
   // Conflict rule + write of one change; returns the stored record or the reason it was refused.
@@ -87,10 +166,15 @@ class HubStore {
                                        const std::string& key, protocol::OpKind kind, const std::string& body,
                                        std::uint64_t base_version, std::int64_t now_ms, bool* no_change);
   Expected<std::uint64_t> next_feed_seq();
+  // Keeps booking_load in step with one stored record (inside the caller's transaction).
+  Status update_load(const protocol::Record& stored);
+  Expected<std::int64_t> booked_places(const std::string& slot_key, const std::string& excluding_key);
 
   sqlite::Db db_;
   std::string municipality_;
   WritePolicy policy_;
+  Constraint constraint_;
+  PlaceCount count_;
 
 };
 
