@@ -1,0 +1,98 @@
+// Phone bookings at a counter PC (PHN-1..PHN-6, EDGE-5): console::BookingBackend over the edge's
+// EdgeStore, so 電話予約 works with the hub link down. Reads come from the view (the hub's counter,
+// slot, booking, card, setting and notice records plus this counter's unconfirmed changes);
+// bookings are written as local changes (view + outbox in one transaction) and reach the hub like
+// every other operation (EDGE-3). The booking rule (check_booking_rule) is judged here against the
+// view as a first check; the hub judges again when the operation arrives and a refusal comes back
+// as a rejection, which sync_state()/refused() show to staff (console::app::BookingSyncState).
+//
+// Counting places. Tables booking_index (receipt → slot, counter, slot day, cancelled, places) and
+// booking_person (receipt → manufacture numbers) follow the view's booking records through SQL
+// triggers on `records`, in the transaction of every change whoever makes it (a local write, the
+// sync engine applying the hub's feed or a snapshot). A slot's fill is one indexed SUM, and a
+// year of slots and bookings stays cheap. A booking body that is not valid JSON is indexed with
+// no slot and no places (never fails the write that brought it).
+//
+// Receipt numbers without coordination: Settings::receipt_number_rule formatted with today's date
+// and this device's own sequence of the day (table edge_booking_seq), then "-" and the device id,
+// e.g. "20261122-0001-counter-01". The rule's output has a fixed length, so the suffix keeps it
+// apart from the hub's numbers (no suffix) and from every other device's (docs/bookings.md). A
+// rule whose output with the suffix is over kMaxReceiptBytes is refused (invalid_argument). A
+// number already in the view (a database restored from a backup) is skipped.
+//
+// Sent bookings. Table edge_booking_sent keeps, per receipt written here, the seq of this
+// counter's latest operation on it and the body sent, so a refusal can be told apart from an
+// older one and staff can call the resident back with what was agreed (the hub removes a refused
+// new booking from the view). Rows older than kSentKeepDays are pruned on write.
+//
+// No mail is sent from a counter PC (it has no mail relay); the password is read out on the phone.
+// Not thread-safe, like EdgeStore: the agent's one event-loop thread calls it.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "madoguchi/console/app/booking_sync.h"
+#include "madoguchi/console/booking_backend.h"
+#include "madoguchi/edge/edge_store.h"
+#include "madoguchi/transport.h"
+
+namespace madoguchi::edge {
+
+inline constexpr int kSentKeepDays = 400;
+
+class EdgeBookingBackend final : public console::BookingBackend, public console::app::BookingSyncState {
+ public:
+  // Creates the index tables and triggers when missing (and indexes the bookings already in the
+  // view). after_write: called after each successful write (wakes the sender); may be empty.
+  // fast_hashes_for_tests: booking passwords hashed at the minimum cost (tests only).
+  static Expected<std::unique_ptr<EdgeBookingBackend>> open(EdgeStore& store, const Clock& clock,
+                                                            std::function<void()> after_write,
+                                                            bool fast_hashes_for_tests = false);
+
+  console::LocalDateTime now() override;
+  Expected<console::Settings> settings() override;
+  Expected<std::vector<console::CounterMaster>> counters(console::Business business,
+                                                         const console::BookingActor& actor) override;
+  Expected<std::vector<console::SlotAvailability>> availability(std::string_view counter, calendar::Date from,
+                                                                calendar::Date to, console::Business business,
+                                                                int places, const console::BookingActor& actor) override;
+  Expected<std::optional<console::Card>> card_by_postcard(std::string_view postcard_no, int birth_month,
+                                                          int birth_day) override;
+  Expected<std::optional<console::Card>> card(std::string_view manufacture_no) override;
+  Expected<console::MadeBooking> create(const console::NewBooking& request, const console::BookingActor& actor) override;
+  Expected<std::optional<console::Booking>> get(std::string_view receipt) override;
+  Expected<console::Booking> update(std::string_view receipt, const console::BookingUpdate& update,
+                                    const console::BookingActor& actor) override;
+  Expected<console::Booking> cancel(std::string_view receipt, std::string_view note,
+                                    const console::BookingActor& actor) override;
+  Expected<std::vector<console::Booking>> search(const console::BookingQuery& query, std::size_t offset,
+                                                 std::size_t limit) override;
+  Expected<std::vector<console::Notice>> notices() override;
+
+  Expected<console::app::BookingSync> sync_state(std::string_view receipt) override;
+  Expected<std::vector<console::app::BookingSync>> refused(std::size_t limit) override;
+  Status mark_refusal_handled(std::string_view receipt) override;
+
+  // Places live bookings take in the slot, leaving out `except_receipt` (the view's count).
+  Expected<int> booked(std::string_view slot_key, std::string_view except_receipt = {});
+
+ private:
+  EdgeBookingBackend(EdgeStore& store, const Clock& clock, std::function<void()> after_write, bool fast)
+      : store_(store), clock_(clock), after_write_(std::move(after_write)), fast_hashes_(fast) {}
+  Status install();
+  Expected<std::optional<console::Slot>> slot(std::string_view key);
+  Expected<std::optional<console::CounterMaster>> counter(std::string_view id);
+  // Judges the rule for `after` (before: the stored booking or nullptr) and writes it with its
+  // sent row in one transaction.
+  Status judge(const console::Booking* before, const console::Booking& after, const console::BookingActor& actor);
+  Status write_booking(const console::Booking& booking, bool created, std::int64_t now_ms,
+                       std::optional<std::uint64_t> receipt_day_seq, const std::string& receipt_day);
+
+  EdgeStore& store_;
+  const Clock& clock_;
+  std::function<void()> after_write_;
+  bool fast_hashes_ = false;
+};
+
+}  // namespace madoguchi::edge

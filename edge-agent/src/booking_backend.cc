@@ -1,0 +1,632 @@
+#include "madoguchi/edge/booking_backend.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "madoguchi/console/record_body.h"
+
+namespace madoguchi::edge {
+namespace {
+
+using console::Booking;
+using console::BookingActor;
+using console::Business;
+using console::CounterMaster;
+using console::LocalDateTime;
+using console::Slot;
+
+constexpr std::size_t kMaxCounters = 1000;
+constexpr int kMaxAvailabilityDays = 62;
+constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
+
+// The index follows the view (records) through triggers, whoever writes. No conflict clause in
+// the triggers (the firing statement's clause would override it, see card_store.cc): each trigger
+// deletes the key's rows, then inserts them. json_valid guards every json_* call, so a body that
+// does not parse is indexed with no slot and no places instead of failing the write.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS booking_index(
+  key TEXT PRIMARY KEY, slot TEXT, counter TEXT, day TEXT, cancelled INTEGER NOT NULL, places INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS booking_index_slot ON booking_index(slot, places);
+CREATE INDEX IF NOT EXISTS booking_index_day ON booking_index(day, slot, key);
+CREATE TABLE IF NOT EXISTS booking_person(key TEXT NOT NULL, manufacture_no TEXT NOT NULL, PRIMARY KEY(key, manufacture_no)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS booking_person_no ON booking_person(manufacture_no);
+CREATE TABLE IF NOT EXISTS edge_booking_seq(day TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS edge_booking_sent(
+  receipt TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, created INTEGER NOT NULL, body TEXT NOT NULL,
+  at_ms INTEGER NOT NULL, handled INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS edge_booking_sent_seq ON edge_booking_sent(last_seq);
+CREATE TRIGGER IF NOT EXISTS booking_index_insert AFTER INSERT ON records WHEN new.entity = 'booking'
+BEGIN
+  DELETE FROM booking_index WHERE key = new.key;
+  DELETE FROM booking_person WHERE key = new.key;
+  INSERT INTO booking_index(key, slot, counter, day, cancelled, places) SELECT new.key,
+    CASE WHEN json_valid(new.body) THEN json_extract(new.body, '$.slot') END,
+    CASE WHEN json_valid(new.body) THEN json_extract(new.body, '$.counter') END,
+    CASE WHEN json_valid(new.body) THEN substr(json_extract(new.body, '$.slot'), instr(json_extract(new.body, '$.slot'), ':') + 1, 10) END,
+    CASE WHEN json_valid(new.body) AND json_extract(new.body, '$.cancelled') THEN 1 ELSE 0 END,
+    CASE WHEN json_valid(new.body) AND NOT json_extract(new.body, '$.cancelled') AND json_type(new.body, '$.people') = 'array'
+         THEN json_array_length(new.body, '$.people') ELSE 0 END;
+  INSERT INTO booking_person(key, manufacture_no) SELECT DISTINCT new.key, json_extract(p.value, '$.manufacture_no')
+    FROM json_each(CASE WHEN json_valid(new.body) AND json_type(new.body, '$.people') = 'array' THEN json_extract(new.body, '$.people') ELSE '[]' END) AS p
+    WHERE json_type(p.value) = 'object' AND json_type(p.value, '$.manufacture_no') = 'text' AND json_extract(p.value, '$.manufacture_no') <> '';
+END;
+CREATE TRIGGER IF NOT EXISTS booking_index_update AFTER UPDATE OF body ON records WHEN new.entity = 'booking'
+BEGIN
+  DELETE FROM booking_index WHERE key = new.key;
+  DELETE FROM booking_person WHERE key = new.key;
+  INSERT INTO booking_index(key, slot, counter, day, cancelled, places) SELECT new.key,
+    CASE WHEN json_valid(new.body) THEN json_extract(new.body, '$.slot') END,
+    CASE WHEN json_valid(new.body) THEN json_extract(new.body, '$.counter') END,
+    CASE WHEN json_valid(new.body) THEN substr(json_extract(new.body, '$.slot'), instr(json_extract(new.body, '$.slot'), ':') + 1, 10) END,
+    CASE WHEN json_valid(new.body) AND json_extract(new.body, '$.cancelled') THEN 1 ELSE 0 END,
+    CASE WHEN json_valid(new.body) AND NOT json_extract(new.body, '$.cancelled') AND json_type(new.body, '$.people') = 'array'
+         THEN json_array_length(new.body, '$.people') ELSE 0 END;
+  INSERT INTO booking_person(key, manufacture_no) SELECT DISTINCT new.key, json_extract(p.value, '$.manufacture_no')
+    FROM json_each(CASE WHEN json_valid(new.body) AND json_type(new.body, '$.people') = 'array' THEN json_extract(new.body, '$.people') ELSE '[]' END) AS p
+    WHERE json_type(p.value) = 'object' AND json_type(p.value, '$.manufacture_no') = 'text' AND json_extract(p.value, '$.manufacture_no') <> '';
+END;
+CREATE TRIGGER IF NOT EXISTS booking_index_delete AFTER DELETE ON records WHEN old.entity = 'booking'
+BEGIN
+  DELETE FROM booking_index WHERE key = old.key;
+  DELETE FROM booking_person WHERE key = old.key;
+END;
+)sql";
+
+// Bookings that were in the view before the index existed: touching their body fires the update
+// trigger (the body is unchanged).
+constexpr const char* kFill = "UPDATE records SET body = body WHERE entity = 'booking'";
+
+Expected<std::optional<std::string>> view_body(EdgeStore& store, std::string_view entity, std::string_view key) {
+  auto r = store.get(std::string(entity), std::string(key));
+  if (!r) return r.error();
+  if (!*r) return std::optional<std::string>();
+  return std::optional<std::string>((*r)->body);
+}
+
+Expected<Booking> decode_booking(std::string_view body) {
+  auto j = console::parse_body(body);
+  if (!j) return j.error();
+  return console::booking_from_json(*j);
+}
+
+std::string day_text(const LocalDateTime& t) { return calendar::format_iso(t.date); }
+
+std::string by_staff(const BookingActor& actor) { return "staff:" + actor.staff_id; }
+
+// The first `n` characters (code points) of UTF-8 text.
+std::string cut_chars(std::string text, std::size_t n) {
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
+    if (chars++ == n) {
+      text.resize(i);
+      break;
+    }
+  }
+  return text;
+}
+
+// Why this actor may not book `places` in the slot now, or empty. Staff may book any counter
+// (hidden ones too, PHN-4) and are not bound by the resident's window; residents get
+// resident_may_book.
+std::string not_bookable(const CounterMaster& counter, const Slot& slot, Business business, int booked, int places,
+                         const LocalDateTime& now, const BookingActor& actor, int default_days_ahead) {
+  if (actor.kind == BookingActor::Kind::resident) {
+    auto st = console::resident_may_book(counter, slot, business, booked, places, now, default_days_ahead);
+    return st ? std::string() : st.error().message;
+  }
+  const std::string key = console::slot_key(slot);
+  if (!counter.businesses.count(business)) return "counter " + counter.id + " does not handle this business";
+  if (!slot.open || slot.capacity <= 0) return "slot " + key + " is closed";
+  if (!console::within_validity(counter, slot.start, slot.minutes)) return "slot " + key + " is outside the counter's validity";
+  if (now > slot.deadline) return "deadline of slot " + key + " passed at " + console::format_date_time(slot.deadline);
+  if (booked + places > slot.capacity) {
+    return "slot " + key + " is full (" + std::to_string(booked) + " of " + std::to_string(slot.capacity) +
+           " places taken)";
+  }
+  return {};
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<EdgeBookingBackend>> EdgeBookingBackend::open(EdgeStore& store, const Clock& clock,
+                                                                       std::function<void()> after_write,
+                                                                       bool fast_hashes_for_tests) {
+  std::unique_ptr<EdgeBookingBackend> b(
+      new EdgeBookingBackend(store, clock, std::move(after_write), fast_hashes_for_tests));
+  if (auto st = b->install(); !st) return st.error();
+  return b;
+}
+
+Status EdgeBookingBackend::install() {
+  auto& db = store_.db();
+  auto tx = sqlite::Tx::begin(db);
+  if (!tx) return tx.error();
+  auto existed = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'booking_index'");
+  if (!existed) return existed.error();
+  auto row = existed->step();
+  if (!row) return row.error();
+  const bool fresh = !*row;
+  existed->reset();
+  if (auto st = db.exec(kSchema); !st) return st.error().with_context("creating booking index");
+  if (fresh) {
+    if (auto st = db.exec(kFill); !st) return st.error().with_context("indexing bookings");
+  }
+  return tx->commit();
+}
+
+LocalDateTime EdgeBookingBackend::now() { return console::japan_local_time(clock_.wall_ms()); }
+
+Expected<console::Settings> EdgeBookingBackend::settings() {
+  auto body = view_body(store_, console::kSettingsEntity, console::kSettingsKey);
+  if (!body) return body.error();
+  if (!*body) return console::Settings{};
+  auto j = console::parse_body(**body);
+  if (!j) return j.error();
+  return console::settings_from_json(*j);
+}
+
+Expected<std::optional<CounterMaster>> EdgeBookingBackend::counter(std::string_view id) {
+  auto body = view_body(store_, console::kCounterEntity, id);
+  if (!body) return body.error();
+  if (!*body) return std::optional<CounterMaster>();
+  auto j = console::parse_body(**body);
+  if (!j) return std::optional<CounterMaster>();
+  auto c = console::counter_from_json(*j);
+  if (!c) return std::optional<CounterMaster>();  // a record that does not decode offers nothing
+  return std::optional<CounterMaster>(std::move(*c));
+}
+
+Expected<std::optional<Slot>> EdgeBookingBackend::slot(std::string_view key) {
+  auto body = view_body(store_, console::kSlotEntity, key);
+  if (!body) return body.error();
+  if (!*body) return std::optional<Slot>();
+  auto j = console::parse_body(**body);
+  if (!j) return std::optional<Slot>();
+  auto s = console::slot_from_json(*j);
+  if (!s) return std::optional<Slot>();
+  return std::optional<Slot>(std::move(*s));
+}
+
+Expected<std::vector<CounterMaster>> EdgeBookingBackend::counters(Business business, const BookingActor& actor) {
+  auto records = store_.list(std::string(console::kCounterEntity), kMaxCounters, 0);
+  if (!records) return records.error();
+  const LocalDateTime t = now();
+  std::vector<CounterMaster> out;
+  for (const auto& r : *records) {
+    auto j = console::parse_body(r.body);
+    if (!j) continue;
+    auto c = console::counter_from_json(*j);
+    if (!c || !c->businesses.count(business)) continue;
+    if (actor.kind == BookingActor::Kind::resident) {
+      if (!c->visible_on_site) continue;
+      if (c->valid_until && *c->valid_until <= t) continue;
+    }
+    out.push_back(std::move(*c));
+  }
+  std::sort(out.begin(), out.end(), [](const CounterMaster& a, const CounterMaster& b) { return a.id < b.id; });
+  return out;
+}
+
+Expected<int> EdgeBookingBackend::booked(std::string_view slot_key, std::string_view except_receipt) {
+  auto st = store_.db().cached("SELECT coalesce(sum(places), 0) FROM booking_index WHERE slot = ?1 AND key <> ?2");
+  if (!st) return st.error();
+  (*st)->bind(1, std::string(slot_key)).bind(2, std::string(except_receipt));  // never a null pointer: NULL
+  auto row = (*st)->step();
+  if (!row) {
+    (*st)->reset();
+    return row.error();
+  }
+  const int n = static_cast<int>((*st)->column_int(0));
+  (*st)->reset();
+  return n;
+}
+
+Expected<std::vector<console::SlotAvailability>> EdgeBookingBackend::availability(
+    std::string_view counter_id, calendar::Date from, calendar::Date to, Business business, int places,
+    const BookingActor& actor) {
+  if (!calendar::valid_date(from) || !calendar::valid_date(to) || to < from) {
+    return make_error(Errc::invalid_argument, "from: must be a valid date range");
+  }
+  if (calendar::days_between(from, to) >= kMaxAvailabilityDays) {
+    return make_error(Errc::invalid_argument, "to: at most 62 days");
+  }
+  if (places < 1 || places > static_cast<int>(console::kMaxBookingPeople)) {
+    return make_error(Errc::invalid_argument, "people: 1-6 places");
+  }
+  auto master = counter(counter_id);
+  if (!master) return master.error();
+  if (!*master) return make_error(Errc::not_found, "counter " + std::string(counter_id) + " does not exist");
+  auto sets = settings();
+  const int days_ahead = sets ? sets->booking_days_ahead : console::Settings{}.booking_days_ahead;
+  // Slot keys "<counter>:<YYYY-MM-DD>T<HH:MM>" sort by start within a counter: one range of the
+  // view's primary key ("U" sorts after the "T" of every key of the last day).
+  const std::string lo = std::string(counter_id) + ":" + calendar::format_iso(from);
+  const std::string hi = std::string(counter_id) + ":" + calendar::format_iso(to) + "U";
+  auto st = store_.db().cached(
+      "SELECT body FROM records WHERE entity = 'slot' AND key >= ?1 AND key < ?2 ORDER BY key");
+  if (!st) return st.error();
+  (*st)->bind(1, lo).bind(2, hi);
+  std::vector<Slot> slots;
+  for (;;) {
+    auto row = (*st)->step();
+    if (!row) {
+      (*st)->reset();
+      return row.error();
+    }
+    if (!*row) break;
+    auto j = console::parse_body((*st)->column_text(0));
+    if (!j) continue;
+    auto s = console::slot_from_json(*j);
+    if (s && s->counter == counter_id) slots.push_back(std::move(*s));
+  }
+  (*st)->reset();
+  const LocalDateTime t = now();
+  std::vector<console::SlotAvailability> out;
+  out.reserve(slots.size());
+  for (auto& s : slots) {
+    auto n = booked(console::slot_key(s));
+    if (!n) return n.error();
+    console::SlotAvailability a;
+    a.booked = *n;
+    a.reason = not_bookable(**master, s, business, *n, places, t, actor, days_ahead);
+    a.bookable = a.reason.empty();
+    a.slot = std::move(s);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Expected<std::optional<console::Card>> EdgeBookingBackend::card(std::string_view manufacture_no) {
+  if (!console::validate_manufacture_no(manufacture_no)) return std::optional<console::Card>();
+  auto body = view_body(store_, console::kCardEntity, manufacture_no);
+  if (!body) return body.error();
+  if (!*body) return std::optional<console::Card>();
+  auto j = console::parse_body(**body);
+  if (!j) return std::optional<console::Card>();
+  auto c = console::card_from_json(*j);
+  if (!c) return std::optional<console::Card>();
+  return std::optional<console::Card>(std::move(*c));
+}
+
+Expected<std::optional<console::Card>> EdgeBookingBackend::card_by_postcard(std::string_view, int, int) {
+  // Residents book on the citizen site at the hub, never at a counter PC.
+  return make_error(Errc::forbidden, "postcard identification is served by the hub");
+}
+
+Status EdgeBookingBackend::judge(const Booking* before, const Booking& after, const BookingActor& actor) {
+  if (actor.kind != BookingActor::Kind::staff) return make_error(Errc::forbidden, "a counter PC books for staff only");
+  console::BookingRuleInput in;
+  in.before = before;
+  in.after = &after;
+  auto s = slot(after.slot);
+  if (!s) return s.error();
+  in.slot = *s;
+  auto c = counter(after.counter);
+  if (!c) return c.error();
+  in.counter = *c;
+  auto n = booked(after.slot, after.receipt);
+  if (!n) return n.error();
+  in.booked_by_others = *n;
+  in.now = now();
+  in.may_override = actor.may_override;
+  return console::check_booking_rule(in);
+}
+
+Status EdgeBookingBackend::write_booking(const Booking& booking, bool created, std::int64_t now_ms,
+                                         std::optional<std::uint64_t> receipt_day_seq, const std::string& receipt_day) {
+  auto& db = store_.db();
+  auto tx = sqlite::Tx::begin(db);
+  if (!tx) return tx.error();
+  const std::string body = console::dump_body(console::booking_to_json(booking));
+  auto seq = store_.write_in_tx(std::string(console::kBookingEntity), booking.receipt, protocol::OpKind::upsert, body,
+                                now_ms);
+  if (!seq) {
+    (void)store_.reload_counters();
+    return seq.error();
+  }
+  if (receipt_day_seq) {
+    auto st = db.cached(
+        "INSERT INTO edge_booking_seq(day, seq) VALUES(?1, ?2) ON CONFLICT(day) DO UPDATE SET seq = excluded.seq");
+    if (!st) return st.error();
+    if (auto s = (*st)->bind(1, receipt_day).bind(2, *receipt_day_seq).run(); !s) return s;
+  }
+  // created stays 1 once set: a change made before the creation reached the hub is refused along
+  // with it, and the booking then does not exist either.
+  auto sent = db.cached(
+      "INSERT INTO edge_booking_sent(receipt, last_seq, created, body, at_ms, handled) VALUES(?1, ?2, ?3, ?4, ?5, 0) "
+      "ON CONFLICT(receipt) DO UPDATE SET last_seq = excluded.last_seq, body = excluded.body, at_ms = excluded.at_ms, "
+      "handled = 0, created = CASE WHEN edge_booking_sent.created = 1 AND edge_booking_sent.last_seq > ?6 THEN 1 "
+      "ELSE excluded.created END");
+  if (!sent) return sent.error();
+  if (auto s = (*sent)->bind(1, booking.receipt).bind(2, *seq).bind(3, created).bind(4, body).bind(5, now_ms)
+                   .bind(6, store_.acked_upto()).run();
+      !s) {
+    return s;
+  }
+  auto prune = db.cached("DELETE FROM edge_booking_sent WHERE at_ms < ?1");
+  if (!prune) return prune.error();
+  if (auto s = (*prune)->bind(1, now_ms - kSentKeepDays * kDayMs).run(); !s) return s;
+  if (receipt_day_seq) {
+    // Only today's sequence is ever read again; older days are dropped.
+    auto old = db.cached("DELETE FROM edge_booking_seq WHERE day < ?1");
+    if (!old) return old.error();
+    if (auto s = (*old)->bind(1, receipt_day).run(); !s) return s;
+  }
+  if (auto s = tx->commit(); !s) {
+    (void)store_.reload_counters();
+    return s;
+  }
+  if (after_write_) after_write_();
+  return {};
+}
+
+Expected<console::MadeBooking> EdgeBookingBackend::create(const console::NewBooking& request, const BookingActor& actor) {
+  if (actor.kind != BookingActor::Kind::staff) return make_error(Errc::forbidden, "a counter PC books for staff only");
+  auto ref = console::parse_slot_key(request.slot);
+  if (!ref) return make_error(Errc::invalid_argument, "slot: not a slot key");
+  auto sets = settings();
+  if (!sets) return sets.error();
+  const std::int64_t now_ms = clock_.wall_ms();
+  const LocalDateTime today = console::japan_local_time(now_ms);
+  const std::string day = day_text(today);
+  const std::chrono::year_month_day ymd{std::chrono::year(today.date.year),
+                                        std::chrono::month(static_cast<unsigned>(today.date.month)),
+                                        std::chrono::day(static_cast<unsigned>(today.date.day))};
+
+  console::MadeBooking made;
+  Booking& b = made.booking;
+  b.business = request.business;
+  b.application_kind = request.application_kind;
+  b.counter = ref->counter;
+  b.slot = request.slot;
+  b.people = request.people;
+  b.proxy = request.proxy;
+  b.email = request.email;
+  b.phone = request.phone;
+  b.note = request.note;
+  b.channel = console::BookingChannel::phone;
+  b.staff = actor.staff_id;
+  b.override_flags = request.override_flags;
+  b.created_ms = now_ms;
+  b.updated_ms = now_ms;
+  console::add_booking_event(b, console::BookingEvent{now_ms, "created", by_staff(actor), request.slot, "電話予約"});
+
+  // The receipt number: this device's next number of the day, skipping any already in the view.
+  std::uint64_t seq = 0;
+  {
+    auto st = store_.db().cached("SELECT seq FROM edge_booking_seq WHERE day = ?1");
+    if (!st) return st.error();
+    (*st)->bind(1, day);
+    auto row = (*st)->step();
+    if (!row) {
+      (*st)->reset();
+      return row.error();
+    }
+    if (*row) seq = (*st)->column_u64(0);
+    (*st)->reset();
+  }
+  for (int tries = 0;; ++tries) {
+    ++seq;
+    auto base = console::format_receipt_number(sets->receipt_number_rule, ymd, seq);
+    if (!base) return make_error(Errc::invalid_argument, "receipt_number_rule: " + base.error().message);
+    b.receipt = *base + "-" + store_.device();
+    if (b.receipt.size() > console::kMaxReceiptBytes) {
+      return make_error(Errc::invalid_argument, "receipt_number_rule: with this device's suffix the receipt number is over " +
+                                                    std::to_string(console::kMaxReceiptBytes) + " bytes");
+    }
+    auto existing = store_.get(std::string(console::kBookingEntity), b.receipt);
+    if (!existing) return existing.error();
+    if (!*existing) break;
+    if (tries > 10000) return make_error(Errc::internal, "no free receipt number");
+  }
+  made.password = console::generate_booking_password();
+  auto hash = console::hash_booking_password(made.password, fast_hashes_);
+  if (!hash) return hash.error();
+  b.password_hash = std::move(*hash);
+  if (auto st = console::validate_booking(b); !st) return st.error();
+  if (auto st = judge(nullptr, b, actor); !st) return st.error();
+  if (auto st = write_booking(b, true, now_ms, seq, day); !st) return st.error();
+  return made;
+}
+
+Expected<std::optional<Booking>> EdgeBookingBackend::get(std::string_view receipt) {
+  if (receipt.empty() || receipt.size() > console::kMaxReceiptBytes) return std::optional<Booking>();
+  auto body = view_body(store_, console::kBookingEntity, receipt);
+  if (!body) return body.error();
+  if (!*body) return std::optional<Booking>();
+  auto b = decode_booking(**body);
+  if (!b) return b.error();
+  return std::optional<Booking>(std::move(*b));
+}
+
+Expected<Booking> EdgeBookingBackend::update(std::string_view receipt, const console::BookingUpdate& u,
+                                             const BookingActor& actor) {
+  auto found = get(receipt);
+  if (!found) return found.error();
+  if (!*found) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
+  const Booking before = **found;
+  if (before.cancelled) return make_error(Errc::forbidden, "booking " + before.receipt + " is cancelled");
+  Booking after = before;
+  std::string what;
+  if (u.slot && *u.slot != before.slot) {
+    auto ref = console::parse_slot_key(*u.slot);
+    if (!ref) return make_error(Errc::invalid_argument, "slot: not a slot key");
+    after.slot = *u.slot;
+    after.counter = ref->counter;
+    after.override_flags = u.override_flags;
+    what += "予約枠の変更";
+  }
+  auto note_change = [&](const char* label) {
+    if (!what.empty()) what += "・";
+    what += label;
+  };
+  if (u.proxy && *u.proxy != before.proxy) {
+    after.proxy = *u.proxy;
+    note_change("代理人");
+  }
+  if (u.email && *u.email != before.email) {
+    after.email = *u.email;
+    note_change("メールアドレス");
+  }
+  if (u.phone && *u.phone != before.phone) {
+    after.phone = *u.phone;
+    note_change("電話番号");
+  }
+  if (u.note && *u.note != before.note) {
+    after.note = *u.note;
+    note_change("申し送り");
+  }
+  if (after == before) return before;
+  const std::int64_t now_ms = clock_.wall_ms();
+  after.updated_ms = now_ms;
+  after.staff = actor.staff_id;
+  const bool moved = after.slot != before.slot;
+  console::add_booking_event(after, console::BookingEvent{now_ms, moved ? "changed" : "note", by_staff(actor),
+                                                          after.slot, what + "（電話）"});
+  if (auto st = console::validate_booking(after); !st) return st.error();
+  if (auto st = judge(&before, after, actor); !st) return st.error();
+  if (auto st = write_booking(after, false, now_ms, std::nullopt, {}); !st) return st.error();
+  return after;
+}
+
+Expected<Booking> EdgeBookingBackend::cancel(std::string_view receipt, std::string_view note, const BookingActor& actor) {
+  auto found = get(receipt);
+  if (!found) return found.error();
+  if (!*found) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
+  const Booking before = **found;
+  if (before.cancelled) return before;
+  Booking after = before;
+  const std::int64_t now_ms = clock_.wall_ms();
+  after.cancelled = true;
+  after.updated_ms = now_ms;
+  after.staff = actor.staff_id;
+  std::string text = "電話で取消";
+  if (!note.empty()) text += "：" + std::string(note);
+  text = cut_chars(text, 200);  // an event note is 0-200 characters
+  console::add_booking_event(after, console::BookingEvent{now_ms, "cancelled", by_staff(actor), after.slot, text});
+  if (auto st = console::validate_booking(after); !st) return st.error();
+  if (auto st = judge(&before, after, actor); !st) return st.error();
+  if (auto st = write_booking(after, false, now_ms, std::nullopt, {}); !st) return st.error();
+  return after;
+}
+
+Expected<std::vector<Booking>> EdgeBookingBackend::search(const console::BookingQuery& q, std::size_t offset,
+                                                          std::size_t limit) {
+  // One statement: an empty parameter matches everything. Bookings at one counter PC are the
+  // municipality's (tens of thousands a year): the day index serves the date range; a receipt or
+  // manufacture number narrows through the primary key and booking_person.
+  auto st = store_.db().cached(
+      "SELECT r.body FROM booking_index i JOIN records r ON r.entity = 'booking' AND r.key = i.key "
+      "WHERE (?1 = '' OR i.key = ?1) "
+      "AND (?2 = '' OR i.key IN (SELECT key FROM booking_person WHERE manufacture_no = ?2)) "
+      "AND (?3 = '' OR i.counter = ?3) AND (?4 = '' OR i.day >= ?4) AND (?5 = '' OR i.day <= ?5) "
+      "AND (?6 OR i.cancelled = 0) "
+      "ORDER BY i.slot DESC, i.key DESC LIMIT ?7 OFFSET ?8");
+  if (!st) return st.error();
+  (*st)->bind(1, q.receipt).bind(2, q.manufacture_no).bind(3, q.counter)
+      .bind(4, q.from ? calendar::format_iso(*q.from) : std::string())
+      .bind(5, q.to ? calendar::format_iso(*q.to) : std::string())
+      .bind(6, q.include_cancelled)
+      .bind(7, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1000)))
+      .bind(8, static_cast<std::int64_t>(offset));
+  std::vector<Booking> out;
+  for (;;) {
+    auto row = (*st)->step();
+    if (!row) {
+      (*st)->reset();
+      return row.error();
+    }
+    if (!*row) break;
+    auto b = decode_booking((*st)->column_text(0));
+    if (b) out.push_back(std::move(*b));  // a record that does not decode is not a booking to show
+  }
+  (*st)->reset();
+  return out;
+}
+
+Expected<std::vector<console::Notice>> EdgeBookingBackend::notices() {
+  auto records = store_.list(std::string(console::kNoticeEntity), 1000, 0);
+  if (!records) return records.error();
+  std::vector<console::Notice> all;
+  for (const auto& r : *records) {
+    auto j = console::parse_body(r.body);
+    if (!j) continue;
+    if (auto n = console::notice_from_json(*j)) all.push_back(std::move(*n));
+  }
+  return console::published_notices(all, now());
+}
+
+namespace {
+
+console::app::BookingSync refused_row(sqlite::Stmt& st) {
+  console::app::BookingSync s;
+  s.state = console::app::BookingSync::State::refused;
+  s.receipt = st.column_text(0);
+  s.code = st.column_text(1);
+  s.reason = st.column_text(2);
+  s.at_ms = st.column_int(3);
+  s.created = st.column_int(4) != 0;
+  if (auto b = decode_booking(st.column_text(5))) s.sent = std::move(*b);
+  return s;
+}
+
+// A refusal is current when it is for this counter's latest operation on the booking.
+constexpr const char* kRefusedColumns =
+    "SELECT s.receipt, j.code, j.reason, j.at_ms, s.created, s.body FROM edge_booking_sent s "
+    "JOIN rejections j ON j.entity = 'booking' AND j.key = s.receipt AND j.seq = s.last_seq ";
+
+}  // namespace
+
+Expected<console::app::BookingSync> EdgeBookingBackend::sync_state(std::string_view receipt) {
+  console::app::BookingSync out;
+  out.receipt = std::string(receipt);
+  {
+    auto st = store_.db().cached(std::string(kRefusedColumns) + "WHERE s.receipt = ?1");
+    if (!st) return st.error();
+    (*st)->bind(1, std::string(receipt));
+    auto row = (*st)->step();
+    if (!row) {
+      (*st)->reset();
+      return row.error();
+    }
+    if (*row) {
+      out = refused_row(**st);
+      (*st)->reset();
+      return out;
+    }
+    (*st)->reset();
+  }
+  auto v = store_.get(std::string(console::kBookingEntity), std::string(receipt));
+  if (!v) return v.error();
+  if (*v && (*v)->pending) out.state = console::app::BookingSync::State::pending;
+  return out;
+}
+
+Expected<std::vector<console::app::BookingSync>> EdgeBookingBackend::refused(std::size_t limit) {
+  auto st = store_.db().cached(std::string(kRefusedColumns) + "WHERE s.handled = 0 ORDER BY j.seq DESC LIMIT ?1");
+  if (!st) return st.error();
+  (*st)->bind(1, static_cast<std::int64_t>(limit));
+  std::vector<console::app::BookingSync> out;
+  for (;;) {
+    auto row = (*st)->step();
+    if (!row) {
+      (*st)->reset();
+      return row.error();
+    }
+    if (!*row) break;
+    out.push_back(refused_row(**st));
+  }
+  (*st)->reset();
+  return out;
+}
+
+Status EdgeBookingBackend::mark_refusal_handled(std::string_view receipt) {
+  auto st = store_.db().cached("UPDATE edge_booking_sent SET handled = 1 WHERE receipt = ?1");
+  if (!st) return st.error();
+  return (*st)->bind(1, std::string(receipt)).run();
+}
+
+}  // namespace madoguchi::edge

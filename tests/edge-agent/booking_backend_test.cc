@@ -1,0 +1,270 @@
+// Phone bookings at a counter PC over a real EdgeStore (PHN-1..PHN-6, EDGE-3, EDGE-5): bookings
+// written offline wait in the outbox, a refusal by the hub shows as refused with what was sent,
+// places are counted from the view's bookings, receipt numbers differ across devices.
+#include "madoguchi/edge/booking_backend.h"
+
+#include <array>
+#include <set>
+
+#include <catch2/catch.hpp>
+
+#include "madoguchi/console/record_body.h"
+#include "madoguchi/console/settings.h"
+#include "temp_dir.h"
+
+using namespace madoguchi;
+using namespace madoguchi::console;
+
+namespace {
+
+// The ManualClock starts at 2023-11-15 07:13 JST.
+constexpr const char* kSlotA = "1:2023-11-20T09:00";
+constexpr const char* kSlotB = "1:2023-11-20T09:30";
+
+CounterMaster sample_counter() {
+  CounterMaster c;
+  c.id = "1";
+  c.name = "本庁舎 1番窓口";
+  c.businesses = {Business::collection, Business::application};
+  c.week[1] = {TimeBand{9 * 60, 12 * 60}};
+  c.minutes_per_visit = 30;
+  c.capacity_per_slot = 2;
+  c.valid_from = *parse_date_time("2023-01-01T00:00");
+  c.visible_on_site = false;  // hidden counters are booked by staff too (PHN-4)
+  return c;
+}
+
+Slot sample_slot(const char* start, int capacity) {
+  Slot s;
+  s.counter = "1";
+  s.start = *parse_date_time(start);
+  s.minutes = 30;
+  s.capacity = capacity;
+  s.deadline = *parse_date_time("2023-11-17T17:00");
+  return s;
+}
+
+Card sample_card(std::string id) {
+  Card c;
+  c.manufacture_no = std::move(id);
+  c.name_kanji = "山田 太郎";
+  c.name_kana = "ヤマダ タロウ";
+  c.birth_date = "1980-04-01";
+  c.counter = "1";
+  return c;
+}
+
+// A counter PC's store with the hub's records applied from the feed.
+struct Edge {
+  testing::TempDir dir;
+  ManualClock clock;
+  std::optional<edge::EdgeStore> store;
+  std::unique_ptr<edge::EdgeBookingBackend> backend;
+  int writes = 0;
+  explicit Edge(const std::string& device = "counter-01") {
+    auto s = edge::EdgeStore::open(dir.path() / "edge.db", "131016", device);
+    REQUIRE(s.ok());
+    store.emplace(std::move(*s));
+    feed({{std::string(kCounterEntity), "1", dump_body(counter_to_json(sample_counter()))},
+          {std::string(kSlotEntity), kSlotA, dump_body(slot_to_json(sample_slot("2023-11-20T09:00", 2)))},
+          {std::string(kSlotEntity), kSlotB, dump_body(slot_to_json(sample_slot("2023-11-20T09:30", 2)))},
+          {std::string(kCardEntity), "A000000000000001", dump_body(card_to_json(sample_card("A000000000000001")))},
+          {std::string(kCardEntity), "A000000000000002", dump_body(card_to_json(sample_card("A000000000000002")))},
+          {std::string(kCardEntity), "A000000000000003", dump_body(card_to_json(sample_card("A000000000000003")))}});
+    auto b = edge::EdgeBookingBackend::open(*store, clock, [this] { ++writes; }, true);
+    REQUIRE(b.ok());
+    backend = std::move(*b);
+  }
+  void feed(const std::vector<std::array<std::string, 3>>& records) {
+    std::vector<protocol::Record> changes;
+    std::uint64_t v = store->feed_seq();
+    for (const auto& [entity, key, body] : records) changes.push_back({entity, key, body, false, ++v, "hub", 0});
+    REQUIRE(store->apply_changes(changes).ok());
+  }
+  BookingActor staff(bool may_override = false) const {
+    return BookingActor{BookingActor::Kind::staff, "clerk01", may_override};
+  }
+  NewBooking collection(std::vector<std::string> numbers, const char* slot = kSlotA) const {
+    NewBooking n;
+    n.business = Business::collection;
+    n.slot = slot;
+    for (auto& m : numbers) n.people.push_back(BookingPerson{m, ""});
+    n.phone = "03-1234-5678";
+    n.note = "耳が遠いのでゆっくり話す";
+    return n;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("A phone booking made offline waits in the outbox and counts in its slot (PHN-1, EDGE-3)", "[edge][bookings]") {
+  Edge e;
+  auto made = e.backend->create(e.collection({"A000000000000001"}), e.staff());
+  REQUIRE(made.ok());
+  CHECK(made->password.size() == kBookingPasswordChars);
+  CHECK(verify_booking_password(made->booking, made->password));
+  CHECK(made->booking.receipt == "20231115-0001-counter-01");
+  CHECK(made->booking.channel == BookingChannel::phone);
+  CHECK(made->booking.staff == "clerk01");
+  CHECK(e.writes == 1);
+
+  auto out = e.store->outbox_from(1, 10, 1 << 20);
+  REQUIRE(out.ok());
+  REQUIRE(out->size() == 1);
+  CHECK(out->front().entity == "booking");
+  CHECK(out->front().key == made->booking.receipt);
+  auto sent = booking_from_json(*parse_body(out->front().body));
+  REQUIRE(sent.ok());
+  CHECK(sent->people == made->booking.people);
+
+  auto state = e.backend->sync_state(made->booking.receipt);
+  REQUIRE(state.ok());
+  CHECK(state->state == app::BookingSync::State::pending);
+  CHECK(*e.backend->booked(kSlotA) == 1);
+  auto avail = e.backend->availability("1", {2023, 11, 20}, {2023, 11, 20}, Business::collection, 1, e.staff());
+  REQUIRE(avail.ok());
+  REQUIRE(avail->size() == 2);
+  CHECK(avail->at(0).booked == 1);
+  CHECK(avail->at(0).bookable);
+  CHECK(avail->at(1).booked == 0);
+
+  // The ack confirms it: no longer pending.
+  protocol::Ack ack{"131016", "counter-01", e.store->last_seq(), e.store->last_seq() + 1, {}};
+  REQUIRE(e.store->apply_ack(ack, e.clock.wall_ms()).ok());
+  CHECK(e.backend->sync_state(made->booking.receipt)->state == app::BookingSync::State::confirmed);
+}
+
+TEST_CASE("Places are counted from the view's bookings; a full slot is refused without the permission (PHN-5)",
+          "[edge][bookings]") {
+  Edge e;
+  REQUIRE(e.backend->create(e.collection({"A000000000000001", "A000000000000002"}), e.staff()).ok());
+  CHECK(*e.backend->booked(kSlotA) == 2);
+  auto avail = e.backend->availability("1", {2023, 11, 20}, {2023, 11, 26}, Business::collection, 1, e.staff());
+  REQUIRE(avail.ok());
+  CHECK_FALSE(avail->at(0).bookable);
+  CHECK(avail->at(0).reason.find("full") != std::string::npos);
+
+  auto full = e.backend->create(e.collection({"A000000000000003"}), e.staff());
+  REQUIRE_FALSE(full.ok());
+  CHECK(full.error().code == Errc::capacity);
+  CHECK(e.store->last_seq() == 1);  // nothing written
+
+  // With the permission and the override ticked, it is booked beyond capacity.
+  NewBooking over = e.collection({"A000000000000003"});
+  over.override_flags.capacity = true;
+  auto made = e.backend->create(over, e.staff(true));
+  REQUIRE(made.ok());
+  CHECK(made->booking.override_flags.capacity);
+  CHECK(*e.backend->booked(kSlotA) == 3);
+
+  // A cancelled booking frees its places; the search leaves it out unless asked.
+  REQUIRE(e.backend->cancel(made->booking.receipt, "本人から連絡", e.staff()).ok());
+  CHECK(*e.backend->booked(kSlotA) == 2);
+  BookingQuery q;
+  CHECK(e.backend->search(q, 0, 50)->size() == 1);
+  q.include_cancelled = true;
+  CHECK(e.backend->search(q, 0, 50)->size() == 2);
+  q.manufacture_no = "A000000000000003";
+  auto found = e.backend->search(q, 0, 50);
+  REQUIRE(found->size() == 1);
+  CHECK(found->front().cancelled);
+  CHECK(found->front().history.back().action == "cancelled");
+  q = {};
+  q.from = calendar::Date{2023, 11, 21};
+  CHECK(e.backend->search(q, 0, 50)->empty());
+}
+
+TEST_CASE("A booking the hub refused shows as refused with what was sent (EDGE-5)", "[edge][bookings]") {
+  Edge e;
+  auto made = e.backend->create(e.collection({"A000000000000001"}), e.staff());
+  REQUIRE(made.ok());
+  const std::string receipt = made->booking.receipt;
+  // Meanwhile residents filled the slot at the hub; the hub refuses this counter's booking.
+  protocol::Ack ack{"131016", "counter-01", 1, 2, {protocol::Rejection{1, Errc::capacity, "slot 1:2023-11-20T09:00 is full (2 of 2 places taken)", std::nullopt}}};
+  REQUIRE(e.store->apply_ack(ack, e.clock.wall_ms()).ok());
+
+  CHECK_FALSE(e.backend->get(receipt)->has_value());  // the hub does not have it
+  auto state = e.backend->sync_state(receipt);
+  REQUIRE(state.ok());
+  CHECK(state->state == app::BookingSync::State::refused);
+  CHECK(state->code == "capacity");
+  CHECK(state->created);
+  REQUIRE(state->sent.has_value());
+  CHECK(state->sent->phone == "03-1234-5678");  // to call the resident back
+  auto list = e.backend->refused(10);
+  REQUIRE(list.ok());
+  REQUIRE(list->size() == 1);
+  CHECK(list->front().receipt == receipt);
+
+  REQUIRE(e.backend->mark_refusal_handled(receipt).ok());
+  CHECK(e.backend->refused(10)->empty());
+  // The next booking gets a new number, not the refused one.
+  auto next = e.backend->create(e.collection({"A000000000000001"}, kSlotB), e.staff());
+  REQUIRE(next.ok());
+  CHECK(next->booking.receipt == "20231115-0002-counter-01");
+}
+
+TEST_CASE("A refused change keeps the hub's booking and shows the refusal; a later change clears it (EDGE-5)",
+          "[edge][bookings]") {
+  Edge e;
+  auto made = e.backend->create(e.collection({"A000000000000001"}), e.staff());
+  REQUIRE(made.ok());
+  const std::string receipt = made->booking.receipt;
+  protocol::Ack ok{"131016", "counter-01", 1, 2, {}};
+  REQUIRE(e.store->apply_ack(ok, e.clock.wall_ms()).ok());
+  // The hub's record as it is (version 100).
+  auto hub = e.store->get("booking", receipt);
+  REQUIRE(hub->has_value());
+
+  BookingUpdate move;
+  move.slot = kSlotB;
+  auto moved = e.backend->update(receipt, move, e.staff());
+  REQUIRE(moved.ok());
+  CHECK(moved->slot == kSlotB);
+  CHECK(*e.backend->booked(kSlotA) == 0);
+  CHECK(*e.backend->booked(kSlotB) == 1);
+  CHECK(e.backend->sync_state(receipt)->state == app::BookingSync::State::pending);
+
+  protocol::Record current{"booking", receipt, (*hub)->body, false, 100, "counter-01", 1};
+  protocol::Ack refused{"131016", "counter-01", 2, 3, {protocol::Rejection{2, Errc::capacity, "full", current}}};
+  REQUIRE(e.store->apply_ack(refused, e.clock.wall_ms()).ok());
+  auto back = e.backend->get(receipt);
+  REQUIRE(back->has_value());
+  CHECK((*back)->slot == kSlotA);  // the hub's booking, rolled back
+  CHECK(*e.backend->booked(kSlotA) == 1);
+  auto state = e.backend->sync_state(receipt);
+  CHECK(state->state == app::BookingSync::State::refused);
+  CHECK_FALSE(state->created);
+
+  BookingUpdate note;
+  note.note = "再度ご連絡済み";
+  REQUIRE(e.backend->update(receipt, note, e.staff()).ok());
+  CHECK(e.backend->sync_state(receipt)->state == app::BookingSync::State::pending);
+  CHECK(e.backend->refused(10)->empty());
+}
+
+TEST_CASE("Receipt numbers of two counter PCs never collide, and an index built later counts old bookings",
+          "[edge][bookings]") {
+  Edge a("counter-01");
+  Edge b("counter-02");
+  std::set<std::string> receipts;
+  for (int i = 0; i < 3; ++i) {
+    const char* slot = i % 2 ? kSlotA : kSlotB;
+    auto x = a.backend->create(a.collection({"A000000000000001"}, slot), a.staff());
+    auto y = b.backend->create(b.collection({"A000000000000001"}, slot), b.staff());
+    REQUIRE(x.ok());
+    REQUIRE(y.ok());
+    receipts.insert(x->booking.receipt);
+    receipts.insert(y->booking.receipt);
+  }
+  CHECK(receipts.size() == 6);
+  CHECK(receipts.count("20231115-0001-counter-01"));
+  CHECK(receipts.count("20231115-0001-counter-02"));
+  CHECK(receipts.count("20231115-0003-counter-02"));
+
+  // Reopening: the index exists, the triggers keep it; counts survive a restart.
+  a.backend.reset();
+  auto again = edge::EdgeBookingBackend::open(*a.store, a.clock, {}, true);
+  REQUIRE(again.ok());
+  CHECK(*(*again)->booked(kSlotA) + *(*again)->booked(kSlotB) == 3);
+}
