@@ -17,6 +17,7 @@
 
 #include "madoguchi/console/write_policy.h"
 #include "madoguchi/console/app/console_app.h"
+#include "madoguchi/hub/booking_service.h"
 #include "madoguchi/hub/console_store.h"
 #include "madoguchi/log/stderr_sink.h"
 #include "madoguchi/mqtt/mqtt_client.h"
@@ -215,6 +216,15 @@ class HubProcess {
 
   Status start() {
     if (auto s = engine_.open(); !s) return s;
+    // Bookings (EDGE-5, PHN-5): the booking rule in every municipality's writing transaction,
+    // and one HubBookingService per municipality (the consoles' 電話予約 below; the citizen
+    // site reaches them through bookings()).
+    for (const auto& [muni, devices] : registry_) {
+      HubStore* store = engine_.store(muni);
+      if (!store) return make_error(Errc::internal, "no store for municipality " + muni);
+      if (auto s = install_booking_rule(*store); !s) return s.error().with_context("booking rule of " + muni);
+      bookings_[muni] = std::make_unique<HubBookingService>(engine_, muni, clock_);
+    }
     if (config_.http_port != 0) {
       http::ServerOptions o;
       o.address = config_.http_address;
@@ -242,6 +252,7 @@ class HubProcess {
       console->store = std::make_unique<HubConsoleStore>(engine_, muni, "hub-" + config_.instance);
       console->app = std::make_unique<console::app::ConsoleApp>(*console->store, clock_, co);
       auto* app = console->app.get();
+      app->attach_bookings(*bookings_.at(muni));
       console->http = std::make_unique<http::Server>(io_, o, [app](const http::Request& r) { return app->handle(r); });
       if (auto s = console->http->start(); !s) return s.error().with_context("starting the console of " + muni);
       log_(LogLevel::info, "console of " + muni + " on " + (co.tls ? "https://" : "http://") + config_.console_address + ":" +
@@ -256,6 +267,12 @@ class HubProcess {
     return {};
   }
   void run() { io_.run(); }
+  // The municipality's booking service (nullptr: unknown), for the citizen site. Valid from
+  // start() for the life of the process; use it on the io_context thread only.
+  HubBookingService* bookings(const std::string& municipality) {
+    auto it = bookings_.find(municipality);
+    return it == bookings_.end() ? nullptr : it->second.get();
+  }
 
  private:
   mqtt::ClientOptions mqtt_options() const {
@@ -321,6 +338,7 @@ class HubProcess {
     std::unique_ptr<console::app::ConsoleApp> app;
     std::unique_ptr<http::Server> http;
   };
+  std::map<std::string, std::unique_ptr<HubBookingService>> bookings_;  // before the consoles that use them
   std::vector<std::unique_ptr<Console>> consoles_;
   bool stopping_ = false;
 };

@@ -193,6 +193,14 @@ Expected<std::int64_t> TxReader::booked_places(const std::string& slot_key, cons
   return store_.booked_places(slot_key, excluding_key);
 }
 
+Expected<std::vector<p::Record>> TxReader::records(const std::string& entity, std::size_t max) {
+  // (entity, "") sorts before every key of the entity (keys are never empty).
+  auto page = store_.records_after(entity, "", max);
+  if (!page) return page.error();
+  std::erase_if(*page, [&](const p::Record& r) { return r.entity != entity; });
+  return page;
+}
+
 Status HubStore::set_constraint(Constraint constraint, PlaceCount count) {
   constraint_ = std::move(constraint);
   count_ = std::move(count);

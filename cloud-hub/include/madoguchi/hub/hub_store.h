@@ -58,6 +58,8 @@ class TxReader {
   // Places the live counted records (see PlaceCount) take in `slot_key`, leaving out the record
   // with key `excluding_key` (the one being changed; empty: leave out none).
   Expected<std::int64_t> booked_places(const std::string& slot_key, const std::string& excluding_key);
+  // The live records of one entity in key order, at most max (small entities: roles).
+  Expected<std::vector<protocol::Record>> records(const std::string& entity, std::size_t max);
 
  private:
   HubStore& store_;

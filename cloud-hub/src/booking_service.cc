@@ -1,0 +1,544 @@
+#include "madoguchi/hub/booking_service.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "madoguchi/console/permissions.h"
+#include "madoguchi/console/record_body.h"
+#include "madoguchi/console/staff.h"
+
+namespace madoguchi::hub {
+
+using namespace madoguchi::console;
+namespace p = madoguchi::protocol;
+
+namespace {
+
+const std::string kBooking(kBookingEntity);
+const std::string kSlot = "slot";
+const std::string kCounter = "counter";
+
+template <typename T, typename F>
+std::optional<T> decode_live(const std::optional<p::Record>& rec, F from_json) {
+  if (!rec || rec->deleted) return std::nullopt;
+  auto body = parse_body(rec->body);
+  if (!body) return std::nullopt;
+  auto v = from_json(*body);
+  if (!v) return std::nullopt;
+  return std::optional<T>(std::move(*v));
+}
+
+// PHN-5: the staff member named in the booking holds Menu::booking_override through their role.
+// Read inside the writing transaction, so a role changed a moment ago counts as changed.
+Expected<bool> staff_may_override(TxReader& tx, const std::string& staff_id) {
+  if (staff_id.empty()) return false;
+  auto rec = tx.get(std::string(kStaffEntity), staff_id);
+  if (!rec) return rec.error();
+  auto account = decode_live<StaffAccount>(*rec, staff_from_json);
+  if (!account || !account->enabled || account->id != staff_id) return false;
+  auto recs = tx.records(std::string(kRoleEntity), 1000);
+  if (!recs) return recs.error();
+  std::vector<Role> stored;
+  for (const auto& r : *recs) {
+    auto role = decode_live<Role>(std::optional<p::Record>(r), role_from_json);
+    if (role && role_key(*role) == r.key) stored.push_back(std::move(*role));
+  }
+  auto roles = effective_roles(std::move(stored));
+  const Role* role = find_role(roles, account->role_id);
+  return role != nullptr && allowed(*role, Menu::booking_override);
+}
+
+Expected<Booking> decode_booking(std::string_view body) {
+  auto json = parse_body(body);
+  if (!json) return json.error();
+  return booking_from_json(*json);
+}
+
+std::string date_key(const calendar::Date& d) { return calendar::format_iso(d); }
+
+}  // namespace
+
+PlaceCount booking_place_count() {
+  return PlaceCount{kBooking, [](std::string_view body) -> std::optional<SlotPlaces> {
+                      auto b = decode_booking(body);
+                      if (!b) return std::nullopt;
+                      return SlotPlaces{b->slot, booking_places(*b)};
+                    }};
+}
+
+Constraint booking_constraint() {
+  return [](const ConstraintInput& in, TxReader& tx) -> Status {
+    if (in.entity != kBookingEntity || in.remove) return {};  // removals: the write policy decides
+    auto after = decode_booking(in.body);
+    if (!after) return after.error().with_context("booking " + std::string(in.key));
+    if (after->receipt != in.key) {
+      return make_error(Errc::invalid_argument, "receipt: " + after->receipt + " is not the record key");
+    }
+    std::optional<Booking> before;
+    if (in.current) {
+      auto b = decode_booking(in.current->body);
+      if (b) before = std::move(*b);
+    }
+    BookingRuleInput rule;
+    rule.before = before ? &*before : nullptr;
+    rule.after = &*after;
+    auto slot = tx.get(kSlot, after->slot);
+    if (!slot) return slot.error();
+    rule.slot = decode_live<Slot>(*slot, slot_from_json);
+    auto counter = tx.get(kCounter, after->counter);
+    if (!counter) return counter.error();
+    rule.counter = decode_live<CounterMaster>(*counter, counter_from_json);
+    auto booked = tx.booked_places(after->slot, std::string(in.key));
+    if (!booked) return booked.error();
+    rule.booked_by_others = static_cast<int>(*booked);
+    rule.now = japan_local_time(in.now_ms);
+    if (after->channel != BookingChannel::web) {
+      auto may = staff_may_override(tx, after->staff);
+      if (!may) return may.error();
+      rule.may_override = *may;
+    }
+    return check_booking_rule(rule);
+  };
+}
+
+Status install_booking_rule(HubStore& store) { return store.set_constraint(booking_constraint(), booking_place_count()); }
+
+HubBookingService::HubBookingService(HubEngine& engine, std::string municipality, const Clock& clock,
+                                     BookingServiceOptions options)
+    : engine_(engine), municipality_(std::move(municipality)), clock_(clock), options_(options) {}
+
+Expected<HubStore*> HubBookingService::store() {
+  HubStore* s = engine_.store(municipality_);
+  if (!s) return make_error(Errc::not_found, "unknown municipality " + municipality_);
+  return s;
+}
+
+LocalDateTime HubBookingService::now() { return japan_local_time(clock_.wall_ms()); }
+
+std::string HubBookingService::actor_name(const BookingActor& actor) const {
+  return actor.kind == BookingActor::Kind::staff ? "staff:" + actor.staff_id : "web";
+}
+
+// Live records of `entity` with from_key < key < to_key, in key order, at most options_.max_scan.
+Expected<std::vector<p::Record>> HubBookingService::entity_records(std::string_view entity, std::string_view from_key,
+                                                                   std::string_view to_key) {
+  auto s = store();
+  if (!s) return s.error();
+  std::vector<p::Record> out;
+  std::string after(from_key);
+  constexpr std::size_t kPage = 500;
+  while (out.size() < options_.max_scan) {
+    auto page = (*s)->records_after(std::string(entity), after, kPage);
+    if (!page) return page.error();
+    for (auto& r : *page) {
+      if (r.entity != entity || (!to_key.empty() && r.key >= to_key) || out.size() >= options_.max_scan) return out;
+      after = r.key;
+      out.push_back(std::move(r));
+    }
+    if (page->size() < kPage) break;
+  }
+  return out;
+}
+
+Expected<Settings> HubBookingService::settings() {
+  auto s = store();
+  if (!s) return s.error();
+  auto rec = (*s)->get(std::string(kSettingsEntity), std::string(kSettingsKey));
+  if (!rec) return rec.error();
+  if (!*rec || (*rec)->deleted) return Settings{};
+  auto body = parse_body((*rec)->body);
+  if (!body) return body.error();
+  return settings_from_json(*body);
+}
+
+Expected<std::vector<CounterMaster>> HubBookingService::counters(Business business, const BookingActor& actor) {
+  auto recs = entity_records(kCounter, "", "");
+  if (!recs) return recs.error();
+  const LocalDateTime t = now();
+  std::vector<CounterMaster> out;
+  for (const auto& r : *recs) {
+    auto c = decode_live<CounterMaster>(std::optional<p::Record>(r), counter_from_json);
+    if (!c || counter_key(*c) != r.key || !c->businesses.count(business)) continue;
+    if (actor.kind == BookingActor::Kind::resident) {
+      // RSV-8, MST-3, MST-6: visible and still valid (a counter not yet valid may already take
+      // bookings for its first days; one whose validity ended takes none).
+      if (!c->visible_on_site || (c->valid_until && *c->valid_until <= t)) continue;
+    }
+    out.push_back(std::move(*c));
+  }
+  return out;
+}
+
+Expected<std::vector<SlotAvailability>> HubBookingService::availability(std::string_view counter, calendar::Date from,
+                                                                        calendar::Date to, Business business,
+                                                                        int places, const BookingActor& actor) {
+  if (auto v = validate_counter_id(counter); !v) return v.error();
+  if (!calendar::valid_date(from) || !calendar::valid_date(to) || to < from || calendar::days_between(from, to) > 61) {
+    return make_error(Errc::invalid_argument, "range: from..to must be valid dates at most 62 days apart");
+  }
+  if (places < 1 || places > static_cast<int>(kMaxBookingPeople)) {
+    return make_error(Errc::invalid_argument, "places: 1-" + std::to_string(kMaxBookingPeople));
+  }
+  auto s = store();
+  if (!s) return s.error();
+  auto crec = (*s)->get(kCounter, std::string(counter));
+  if (!crec) return crec.error();
+  auto master = decode_live<CounterMaster>(*crec, counter_from_json);
+  if (!master) return make_error(Errc::not_found, "counter " + std::string(counter) + " does not exist");
+  auto conf = settings();
+  if (!conf) return conf.error();
+  // Slot keys are "<counter>:<YYYY-MM-DD>T<HH:MM>": the day range is a key range ('U' follows 'T').
+  const std::string prefix = std::string(counter) + ":";
+  auto recs = entity_records(kSlot, prefix + date_key(from), prefix + date_key(to) + "U");
+  if (!recs) return recs.error();
+  const LocalDateTime t = now();
+  std::vector<SlotAvailability> out;
+  for (const auto& r : *recs) {
+    auto slot = decode_live<Slot>(std::optional<p::Record>(r), slot_from_json);
+    if (!slot || slot_key(*slot) != r.key) continue;
+    auto booked = (*s)->slot_places(r.key);
+    if (!booked) return booked.error();
+    SlotAvailability a{*slot, static_cast<int>(*booked), false, ""};
+    Status ok;
+    if (actor.kind == BookingActor::Kind::resident) {
+      ok = resident_may_book(*master, *slot, business, a.booked, places, t, conf->booking_days_ahead);
+    } else {
+      // Staff: the booking rule itself, without override (what an override would pass is the
+      // screen's business: it shows the fill and the reason).
+      Booking probe;
+      probe.business = business;
+      if (business == Business::application) probe.application_kind = ApplicationKind::other;
+      probe.counter = master->id;
+      probe.slot = r.key;
+      probe.people.resize(static_cast<std::size_t>(places));
+      BookingRuleInput in;
+      in.after = &probe;
+      in.slot = *slot;
+      in.counter = *master;
+      in.booked_by_others = a.booked;
+      in.now = t;
+      ok = check_booking_rule(in);
+    }
+    a.bookable = ok.ok();
+    if (!ok) a.reason = ok.error().message;
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Expected<std::optional<Card>> HubBookingService::card_by_postcard(std::string_view postcard_no, int birth_month,
+                                                                  int birth_day) {
+  const std::string folded = normalize_postcard_no(postcard_no);
+  if (folded.empty()) return std::optional<Card>();
+  auto s = store();
+  if (!s) return s.error();
+  // One lookup in the expression index records_card_postcard (hub_store.cc).
+  auto recs = (*s)->cards_by_postcard(folded, 16);
+  if (!recs) return recs.error();
+  for (const auto& r : *recs) {
+    auto c = decode_live<Card>(std::optional<p::Record>(r), card_from_json);
+    if (c && card_key(*c) == r.key && card_matches(*c, folded, birth_month, birth_day)) return std::optional<Card>(std::move(*c));
+  }
+  return std::optional<Card>();
+}
+
+Expected<std::optional<Card>> HubBookingService::card(std::string_view manufacture_no) {
+  if (!validate_manufacture_no(manufacture_no)) return std::optional<Card>();
+  auto s = store();
+  if (!s) return s.error();
+  auto rec = (*s)->get(std::string(kCardEntity), std::string(manufacture_no));
+  if (!rec) return rec.error();
+  return decode_live<Card>(*rec, card_from_json);
+}
+
+Expected<std::optional<std::pair<Booking, std::uint64_t>>> HubBookingService::load(std::string_view receipt) {
+  using Result = std::optional<std::pair<Booking, std::uint64_t>>;
+  if (receipt.empty() || receipt.size() > kMaxReceiptBytes || !p::valid_key(receipt)) return Result();
+  auto s = store();
+  if (!s) return s.error();
+  auto rec = (*s)->get(kBooking, std::string(receipt));
+  if (!rec) return rec.error();
+  if (!*rec || (*rec)->deleted) return Result();
+  auto b = decode_booking((*rec)->body);
+  if (!b) return b.error().with_context("booking " + std::string(receipt));
+  return Result(std::pair<Booking, std::uint64_t>{std::move(*b), (*rec)->version});
+}
+
+Expected<Booking> HubBookingService::write_booking(const Booking& booking, std::uint64_t base_version) {
+  if (auto v = validate_booking(booking); !v) return v.error();
+  auto written = engine_.write_local(municipality_, kBooking, booking.receipt, p::OpKind::upsert,
+                                     dump_body(booking_to_json(booking)), base_version);
+  if (!written) return written.error();
+  return booking;
+}
+
+Expected<MadeBooking> HubBookingService::create(const NewBooking& request, const BookingActor& actor) {
+  const bool staff = actor.kind == BookingActor::Kind::staff;
+  if (staff && validate_staff_id(actor.staff_id).ok() == false) return make_error(Errc::invalid_argument, "staff: bad id");
+  auto ref = parse_slot_key(request.slot);
+  if (!ref) return make_error(Errc::invalid_argument, "slot: not a slot key");
+  auto conf = settings();
+  if (!conf) return conf.error();
+  auto s = store();
+  if (!s) return s.error();
+  const std::int64_t now_ms = clock_.wall_ms();
+  const LocalDateTime t = japan_local_time(now_ms);
+  if (!staff) {
+    // RSV-8: the resident's window (visibility, days ahead, deadline); the booking rule in the
+    // writing transaction protects the capacity whatever happens in between.
+    auto crec = (*s)->get(kCounter, ref->counter);
+    if (!crec) return crec.error();
+    auto master = decode_live<CounterMaster>(*crec, counter_from_json);
+    auto srec = (*s)->get(kSlot, request.slot);
+    if (!srec) return srec.error();
+    auto slot = decode_live<Slot>(*srec, slot_from_json);
+    if (!master || !slot) return make_error(Errc::not_found, "slot " + request.slot + " does not exist");
+    auto booked = (*s)->slot_places(request.slot);
+    if (!booked) return booked.error();
+    if (auto w = resident_may_book(*master, *slot, request.business, static_cast<int>(*booked),
+                                   static_cast<int>(request.people.size()), t, conf->booking_days_ahead);
+        !w) {
+      return w.error();
+    }
+  }
+  Booking b;
+  b.business = request.business;
+  b.application_kind = request.application_kind;
+  b.counter = ref->counter;
+  b.slot = request.slot;
+  b.people = request.people;
+  b.proxy = request.proxy;
+  b.email = request.email;
+  b.phone = request.phone;
+  b.note = request.note;
+  b.channel = staff ? BookingChannel::phone : BookingChannel::web;
+  b.staff = staff ? actor.staff_id : std::string();
+  b.override_flags = staff ? request.override_flags : BookingOverride{};
+  b.created_ms = b.updated_ms = now_ms;
+  add_booking_event(b, BookingEvent{now_ms, "created", actor_name(actor), b.slot, ""});
+  MadeBooking made;
+  made.password = generate_booking_password();
+  auto hash = hash_booking_password(made.password, options_.fast_hashing_for_tests);
+  if (!hash) return hash.error();
+  b.password_hash = std::move(*hash);
+  // Checked before a receipt number is drawn, so a bad request does not use one up.
+  b.receipt = "pending";
+  if (auto v = validate_booking(b); !v) return v.error();
+
+  // RSV-10 / MST-7: the day's sequence, kept in the hub's own table (one small transaction).
+  const std::chrono::year_month_day day{std::chrono::year{t.date.year}, std::chrono::month{static_cast<unsigned>(t.date.month)},
+                                        std::chrono::day{static_cast<unsigned>(t.date.day)}};
+  auto seq = (*s)->next_sequence("receipt:" + date_key(t.date));
+  if (!seq) return seq.error();
+  auto receipt = format_receipt_number(conf->receipt_number_rule, day, static_cast<std::uint64_t>(*seq));
+  if (!receipt) return receipt.error();
+  b.receipt = std::move(*receipt);
+  auto written = write_booking(b, 0);
+  if (!written) return written.error();  // capacity / forbidden / not_found: nothing stored
+  made.booking = std::move(*written);
+  if (notifier_) notifier_(made.booking, "made", made.password);
+  return made;
+}
+
+Expected<std::optional<Booking>> HubBookingService::get(std::string_view receipt) {
+  auto l = load(receipt);
+  if (!l) return l.error();
+  if (!*l) return std::optional<Booking>();
+  return std::optional<Booking>(std::move((*l)->first));
+}
+
+Expected<Booking> HubBookingService::update(std::string_view receipt, const BookingUpdate& update,
+                                            const BookingActor& actor) {
+  const bool staff = actor.kind == BookingActor::Kind::staff;
+  auto l = load(receipt);
+  if (!l) return l.error();
+  if (!*l) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
+  auto [b, version] = std::move(**l);
+  if (b.cancelled) return make_error(Errc::forbidden, "booking " + b.receipt + " is cancelled");
+  const BookingOverride flags_before = b.override_flags;
+  auto s = store();
+  if (!s) return s.error();
+  const std::int64_t now_ms = clock_.wall_ms();
+  const LocalDateTime t = japan_local_time(now_ms);
+  if (!staff) {
+    // RSV-12: a resident changes until the current slot's deadline (later only by phone).
+    auto srec = (*s)->get(kSlot, b.slot);
+    if (!srec) return srec.error();
+    auto slot = decode_live<Slot>(*srec, slot_from_json);
+    if (!slot || !resident_may_change(*slot, t)) {
+      return make_error(Errc::forbidden, "the deadline of slot " + b.slot + " has passed; changes by phone only");
+    }
+  }
+  std::vector<std::string> what;
+  if (update.slot && *update.slot != b.slot) {
+    auto ref = parse_slot_key(*update.slot);
+    if (!ref) return make_error(Errc::invalid_argument, "slot: not a slot key");
+    if (!staff) {
+      auto conf = settings();
+      if (!conf) return conf.error();
+      auto crec = (*s)->get(kCounter, ref->counter);
+      if (!crec) return crec.error();
+      auto master = decode_live<CounterMaster>(*crec, counter_from_json);
+      auto srec = (*s)->get(kSlot, *update.slot);
+      if (!srec) return srec.error();
+      auto slot = decode_live<Slot>(*srec, slot_from_json);
+      if (!master || !slot) return make_error(Errc::not_found, "slot " + *update.slot + " does not exist");
+      auto booked = (*s)->slot_places(*update.slot);
+      if (!booked) return booked.error();
+      if (auto w = resident_may_book(*master, *slot, b.business, static_cast<int>(*booked),
+                                     booking_places(b), t, conf->booking_days_ahead);
+          !w) {
+        return w.error();
+      }
+    }
+    b.slot = *update.slot;
+    b.counter = ref->counter;
+    what.push_back("日時");
+  }
+  if (update.proxy && *update.proxy != b.proxy) {
+    b.proxy = *update.proxy;
+    what.push_back("代理人");
+  }
+  if (update.email && *update.email != b.email) {
+    b.email = *update.email;
+    what.push_back("メールアドレス");
+  }
+  if (update.phone && *update.phone != b.phone) {
+    b.phone = *update.phone;
+    what.push_back("電話番号");
+  }
+  if (update.note && *update.note != b.note) {
+    b.note = *update.note;
+    what.push_back("引継ぎメモ");
+  }
+  if (staff && b.channel == BookingChannel::phone) {
+    // The override flags say how the booking stands now (PHN-5); only staff set them, on phone
+    // bookings. The booking names who changed it last: the rule checks that person's permission.
+    b.override_flags = update.override_flags;
+    b.staff = actor.staff_id;
+  }
+  if (what.empty() && b.override_flags == flags_before) return b;  // nothing changed
+  std::string note;
+  for (const auto& w : what) note += (note.empty() ? "" : "・") + w;
+  b.updated_ms = now_ms;
+  add_booking_event(b, BookingEvent{now_ms, "changed", actor_name(actor), b.slot, note.empty() ? note : note + "を変更"});
+  auto written = write_booking(b, version);
+  if (!written) return written.error();
+  if (notifier_) notifier_(*written, "changed", std::string());
+  return written;
+}
+
+Expected<Booking> HubBookingService::cancel(std::string_view receipt, std::string_view note, const BookingActor& actor) {
+  auto l = load(receipt);
+  if (!l) return l.error();
+  if (!*l) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
+  auto [b, version] = std::move(**l);
+  if (b.cancelled) return make_error(Errc::forbidden, "booking " + b.receipt + " is already cancelled");
+  const std::int64_t now_ms = clock_.wall_ms();
+  if (actor.kind == BookingActor::Kind::resident) {
+    auto s = store();
+    if (!s) return s.error();
+    auto srec = (*s)->get(kSlot, b.slot);
+    if (!srec) return srec.error();
+    auto slot = decode_live<Slot>(*srec, slot_from_json);
+    if (slot && !resident_may_change(*slot, japan_local_time(now_ms))) {
+      return make_error(Errc::forbidden, "the deadline of slot " + b.slot + " has passed; cancel by phone only");
+    }
+  }
+  b.cancelled = true;
+  b.updated_ms = now_ms;
+  add_booking_event(b, BookingEvent{now_ms, "cancelled", actor_name(actor), b.slot, std::string(note)});
+  auto written = write_booking(b, version);
+  if (!written) return written.error();
+  if (notifier_) notifier_(*written, "cancelled", std::string());
+  return written;
+}
+
+Expected<std::vector<Booking>> HubBookingService::search(const BookingQuery& query, std::size_t offset, std::size_t limit) {
+  std::vector<Booking> found;
+  auto matches = [&](const Booking& b) {
+    if (!query.include_cancelled && b.cancelled) return false;
+    if (!query.counter.empty() && b.counter != query.counter) return false;
+    if (!query.manufacture_no.empty() &&
+        std::none_of(b.people.begin(), b.people.end(), [&](const BookingPerson& p) { return p.manufacture_no == query.manufacture_no; })) {
+      return false;
+    }
+    auto ref = parse_slot_key(b.slot);
+    if (!ref) return false;
+    if (query.from && ref->start.date < *query.from) return false;
+    if (query.to && *query.to < ref->start.date) return false;
+    return true;
+  };
+  if (!query.receipt.empty()) {
+    auto b = get(query.receipt);
+    if (!b) return b.error();
+    if (*b && matches(**b)) found.push_back(std::move(**b));
+  } else {
+    auto recs = entity_records(kBooking, "", "");
+    if (!recs) return recs.error();
+    for (const auto& r : *recs) {
+      auto b = decode_booking(r.body);
+      if (b && b->receipt == r.key && matches(*b)) found.push_back(std::move(*b));
+    }
+  }
+  // PHN-6: newest slot first (slot keys of one counter sort by time; across counters by start).
+  std::sort(found.begin(), found.end(), [](const Booking& a, const Booking& b) {
+    auto ra = parse_slot_key(a.slot), rb = parse_slot_key(b.slot);
+    if (ra->start != rb->start) return rb->start < ra->start;
+    return a.receipt > b.receipt;
+  });
+  if (offset >= found.size()) return std::vector<Booking>();
+  const std::size_t end = std::min(found.size(), offset + limit);
+  return std::vector<Booking>(std::make_move_iterator(found.begin() + static_cast<std::ptrdiff_t>(offset)),
+                              std::make_move_iterator(found.begin() + static_cast<std::ptrdiff_t>(end)));
+}
+
+Expected<std::vector<Notice>> HubBookingService::notices() {
+  auto recs = entity_records(kNoticeEntity, "", "");
+  if (!recs) return recs.error();
+  std::vector<Notice> all;
+  for (const auto& r : *recs) {
+    auto n = decode_live<Notice>(std::optional<p::Record>(r), notice_from_json);
+    if (n && n->id == r.key) all.push_back(std::move(*n));
+  }
+  return published_notices(all, now());
+}
+
+Expected<std::vector<Booking>> HubBookingService::reminders_due(std::size_t limit) {
+  auto conf = settings();
+  if (!conf) return conf.error();
+  std::vector<Booking> out;
+  if (conf->reminder_days_before <= 0) return out;
+  const LocalDateTime t = now();
+  auto recs = entity_records(kBooking, "", "");
+  if (!recs) return recs.error();
+  for (const auto& r : *recs) {
+    auto b = decode_booking(r.body);
+    if (!b || b->receipt != r.key || b->cancelled || b->email.empty() || b->reminded_ms != 0) continue;
+    auto ref = parse_slot_key(b->slot);
+    if (!ref || ref->start <= t) continue;
+    const int days = calendar::days_between(t.date, ref->start.date);
+    if (days > conf->reminder_days_before) continue;
+    out.push_back(std::move(*b));
+  }
+  std::sort(out.begin(), out.end(), [](const Booking& a, const Booking& b) {
+    return parse_slot_key(a.slot)->start < parse_slot_key(b.slot)->start;
+  });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+Status HubBookingService::mark_reminded(std::string_view receipt) {
+  auto l = load(receipt);
+  if (!l) return l.error();
+  if (!*l) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
+  auto [b, version] = std::move(**l);
+  const std::int64_t now_ms = clock_.wall_ms();
+  b.reminded_ms = now_ms;
+  add_booking_event(b, BookingEvent{now_ms, "reminded", "hub", b.slot, ""});
+  auto written = write_booking(b, version);
+  if (!written) return written.error();
+  return {};
+}
+
+}  // namespace madoguchi::hub

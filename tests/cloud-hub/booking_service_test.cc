@@ -1,0 +1,232 @@
+// HubBookingService (console::BookingBackend at the hub): receipt numbers, passwords, the card
+// check by postcard number over many cards, availability, change and cancel with their history,
+// search, reminders (RSV-5, RSV-8, RSV-10..RSV-13, PHN-1..PHN-6, EDGE-5).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "booking_fixture.h"
+#include "fake_bus.h"
+#include "madoguchi/hub/booking_service.h"
+#include "madoguchi/sqlite/sqlite.h"
+#include "temp_dir.h"
+
+using madoguchi::Errc;
+using madoguchi::ManualClock;
+using madoguchi::hub::HubBookingService;
+using madoguchi::hub::HubEngine;
+using madoguchi::testing::FakeBus;
+using madoguchi::testing::TempDir;
+using namespace madoguchi::testing::booking;
+namespace c = madoguchi::console;
+
+namespace {
+
+struct World {
+  World() : link(bus.add("hub")) {
+    clock.advance(std::chrono::milliseconds(kNowMs - clock.wall_ms()));
+    engine = std::make_unique<HubEngine>(madoguchi::hub::DeviceRegistry{{"131016", {"counter-01"}}},
+                                         madoguchi::hub::HubOptions{dir / "hub"}, link, clock);
+    REQUIRE(engine->open().ok());
+    link.set_link(true);
+    REQUIRE(madoguchi::hub::install_booking_rule(store()).ok());
+    service = std::make_unique<HubBookingService>(*engine, "131016", clock,
+                                                  madoguchi::hub::BookingServiceOptions{.fast_hashing_for_tests = true});
+    service->set_notifier([this](const c::Booking& b, std::string_view kind, const std::string& password) {
+      notified.push_back(b.receipt + " " + std::string(kind) + (password.empty() ? "" : " with password"));
+    });
+  }
+  madoguchi::hub::HubStore& store() { return *engine->store("131016"); }
+
+  TempDir dir;
+  FakeBus bus;
+  FakeBus::Client& link;
+  ManualClock clock;
+  std::unique_ptr<HubEngine> engine;
+  std::unique_ptr<HubBookingService> service;
+  std::vector<std::string> notified;
+};
+
+c::NewBooking request(const std::string& slot_key, int people, int first_person) {
+  c::NewBooking r;
+  r.business = c::Business::collection;
+  r.slot = slot_key;
+  for (int i = 0; i < people; ++i) r.people.push_back({manufacture_no(first_person + i), ""});
+  r.email = "hanako@example.jp";
+  return r;
+}
+
+const c::BookingActor kResident{};
+const c::BookingActor kClerk{c::BookingActor::Kind::staff, "clerk1", false};
+
+}  // namespace
+
+TEST_CASE("Receipt numbers follow the rule with a per-day sequence; the password is shown once and verifies (RSV-10)",
+          "[hub][booking][service]") {
+  World w;
+  seed(w.store(), 5);
+  auto a = w.service->create(request(kSlot, 1, 1), kResident);
+  REQUIRE(a.ok());
+  auto b = w.service->create(request(kSlot, 2, 2), kResident);
+  REQUIRE(b.ok());
+  CHECK(a->booking.receipt == "20261120-0001");
+  CHECK(b->booking.receipt == "20261120-0002");
+  w.clock.advance(std::chrono::hours(24));  // the next day starts again at 1
+  auto d = w.service->create(request(kOtherSlot, 1, 5), kClerk);
+  REQUIRE(d.ok());
+  CHECK(d->booking.receipt == "20261121-0001");
+  CHECK(d->booking.channel == c::BookingChannel::phone);
+  CHECK(d->booking.staff == "clerk1");
+
+  // The password in clear only in the answer; the stored record has its hash, which verifies.
+  auto stored = w.service->get(a->booking.receipt);
+  REQUIRE(stored.ok());
+  REQUIRE(stored->has_value());
+  CHECK((*stored)->password_hash.find(a->password) == std::string::npos);
+  CHECK(c::verify_booking_password(**stored, a->password));
+  CHECK_FALSE(c::verify_booking_password(**stored, b->password));
+  CHECK(a->password.size() == c::kBookingPasswordChars);
+  CHECK(w.notified == std::vector<std::string>{"20261120-0001 made with password", "20261120-0002 made with password",
+                                               "20261121-0001 made with password"});
+  // On the feed at once (a counter PC learns the booking).
+  auto feed = w.store().feed_after(0, 1000);
+  REQUIRE(feed.ok());
+  CHECK(std::count_if(feed->begin(), feed->end(), [](const auto& r) { return r.entity == "booking"; }) == 3);
+  // Availability counts the places.
+  auto slots = w.service->availability("1", {2026, 11, 30}, {2026, 11, 30}, c::Business::collection, 1, kResident);
+  REQUIRE(slots.ok());
+  REQUIRE(slots->size() == 2);
+  CHECK(slots->at(0).slot.start == at("2026-11-30T09:00"));
+  CHECK(slots->at(0).booked == 3);
+  CHECK(slots->at(0).bookable);
+  CHECK(slots->at(1).booked == 1);
+  auto wide = w.service->availability("1", {2026, 11, 1}, {2027, 1, 31}, c::Business::collection, 1, kResident);
+  CHECK(wide.error().code == Errc::invalid_argument);
+}
+
+TEST_CASE("A booking refused for capacity or permission stores nothing and mails nothing", "[hub][booking][service]") {
+  World w;
+  seed(w.store(), 1);
+  REQUIRE(w.service->create(request(kSlot, 1, 1), kResident).ok());
+  auto full = w.service->create(request(kSlot, 1, 2), kResident);
+  REQUIRE_FALSE(full.ok());
+  CHECK(full.error().code == Errc::capacity);
+  auto staff_full = w.service->create(request(kSlot, 1, 3), kClerk);
+  CHECK(staff_full.error().code == Errc::capacity);
+  auto over = request(kSlot, 1, 4);
+  over.override_flags.capacity = true;
+  CHECK(w.service->create(over, kClerk).error().code == Errc::forbidden);  // clerk1's role lacks PHN-5
+  auto chief = w.service->create(over, c::BookingActor{c::BookingActor::Kind::staff, "chief1", true});
+  REQUIRE(chief.ok());
+  CHECK(chief->booking.override_flags.capacity);
+  auto all = w.service->search(c::BookingQuery{}, 0, 100);
+  REQUIRE(all.ok());
+  CHECK(all->size() == 2);
+  CHECK(w.notified.size() == 2);
+  CHECK(w.store().slot_places(kSlot).value() == 2);
+}
+
+TEST_CASE("The card check by postcard number and birthday is one index lookup over many cards (RSV-5)",
+          "[hub][booking][service][card]") {
+  World w;
+  std::vector<madoguchi::hub::LocalWrite> cards;
+  constexpr int kCards = 20000;
+  for (int i = 0; i < kCards; ++i) {
+    std::string digits = std::to_string(100000 + i);
+    auto k = card(i, "ABC" + digits, i == 4321 ? "1980-04-01" : "1990-01-15");
+    cards.push_back({"card", k.manufacture_no, madoguchi::protocol::OpKind::upsert, c::dump_body(c::card_to_json(k))});
+  }
+  REQUIRE(w.engine->write_local_batch("131016", cards).ok());
+  auto found = w.service->card_by_postcard("ａｂｃ-１０４３２１", 4, 1);  // typed in full width with a hyphen
+  REQUIRE(found.ok());
+  REQUIRE(found->has_value());
+  CHECK((*found)->manufacture_no == manufacture_no(4321));
+  CHECK_FALSE(w.service->card_by_postcard("ABC104321", 4, 2).value().has_value());  // wrong birthday
+  CHECK_FALSE(w.service->card_by_postcard("ABC999999", 1, 15).value().has_value());  // no such card
+  CHECK_FALSE(w.service->card_by_postcard("not a number", 1, 15).value().has_value());
+  CHECK(w.service->card(manufacture_no(7)).value().has_value());
+
+  // The query plan searches the expression index (not a scan of every record).
+  auto db = madoguchi::sqlite::Db::open(w.dir / "hub" / "131016.db");
+  REQUIRE(db.ok());
+  auto plan = db->prepare(
+      "EXPLAIN QUERY PLAN SELECT entity, key, body, deleted, version, origin_device, origin_seq FROM records "
+      "WHERE entity = 'card' AND deleted = 0 "
+      "AND (CASE WHEN json_valid(body) THEN json_extract(body, '$.postcard_no') END) = ?1 ORDER BY key LIMIT ?2");
+  REQUIRE(plan.ok());
+  plan->bind(1, "ABC104321").bind(2, 16);
+  std::string detail;
+  while (plan->step().value()) detail += plan->column_text(3) + "\n";
+  INFO(detail);
+  CHECK(detail.find("records_card_postcard") != std::string::npos);
+}
+
+TEST_CASE("Change and cancel keep the history and the slot's count (RSV-12, PHN-6)", "[hub][booking][service]") {
+  World w;
+  seed(w.store(), 2);
+  auto made = w.service->create(request(kSlot, 2, 1), kResident);
+  REQUIRE(made.ok());
+  const std::string receipt = made->booking.receipt;
+  c::BookingUpdate move;
+  move.slot = kOtherSlot;
+  move.note = "本人から電話で変更";
+  auto moved = w.service->update(receipt, move, kClerk);
+  REQUIRE(moved.ok());
+  CHECK(moved->slot == kOtherSlot);
+  REQUIRE(moved->history.size() == 2);
+  CHECK(moved->history[1].action == "changed");
+  CHECK(moved->history[1].by == "staff:clerk1");
+  CHECK(moved->history[1].slot == kOtherSlot);
+  CHECK(w.store().slot_places(kSlot).value() == 0);
+  CHECK(w.store().slot_places(kOtherSlot).value() == 2);
+
+  // Moving into a full slot is refused with capacity and changes nothing.
+  REQUIRE(w.service->create(request(kSlot, 2, 10), kResident).ok());
+  c::BookingUpdate back;
+  back.slot = kSlot;
+  auto refused = w.service->update(receipt, back, kClerk);
+  CHECK(refused.error().code == Errc::capacity);
+  CHECK(w.service->get(receipt).value()->slot == kOtherSlot);
+
+  auto cancelled = w.service->cancel(receipt, "都合により", kResident);
+  REQUIRE(cancelled.ok());
+  CHECK(cancelled->cancelled);
+  CHECK(cancelled->history.back().action == "cancelled");
+  CHECK(cancelled->history.back().by == "web");
+  CHECK(cancelled->history.back().note == "都合により");
+  CHECK(w.store().slot_places(kOtherSlot).value() == 0);
+  CHECK(w.service->cancel(receipt, "", kResident).error().code == Errc::forbidden);  // already cancelled
+  CHECK(w.service->update(receipt, move, kClerk).error().code == Errc::forbidden);
+  CHECK(w.service->update("NO-SUCH", move, kClerk).error().code == Errc::not_found);
+
+  // Search: live only by default, with cancelled on request; by a person's card.
+  c::BookingQuery q;
+  CHECK(w.service->search(q, 0, 10).value().size() == 1);
+  q.include_cancelled = true;
+  CHECK(w.service->search(q, 0, 10).value().size() == 2);
+  q.manufacture_no = manufacture_no(1);
+  auto by_card = w.service->search(q, 0, 10);
+  REQUIRE(by_card.value().size() == 1);
+  CHECK(by_card->front().receipt == receipt);
+  REQUIRE(w.notified.size() == 4);
+  CHECK(w.notified[1] == receipt + " changed");
+  CHECK(w.notified[3] == receipt + " cancelled");
+}
+
+TEST_CASE("Reminders are due within reminder_days_before of the visit, once (RSV-13)", "[hub][booking][service]") {
+  World w;
+  seed(w.store(), 5);
+  auto made = w.service->create(request(kSlot, 1, 1), kResident);
+  REQUIRE(made.ok());
+  CHECK(w.service->reminders_due(10).value().empty());  // ten days ahead, one day before is due
+  w.clock.advance(std::chrono::hours(24 * 9));           // 2026-11-29 10:00
+  auto due = w.service->reminders_due(10);
+  REQUIRE(due.ok());
+  REQUIRE(due->size() == 1);
+  CHECK(due->front().receipt == made->booking.receipt);
+  REQUIRE(w.service->mark_reminded(made->booking.receipt).ok());
+  CHECK(w.service->reminders_due(10).value().empty());
+  auto b = w.service->get(made->booking.receipt).value();
+  CHECK(b->reminded_ms == w.clock.wall_ms());
+  CHECK(b->history.back().action == "reminded");
+}
