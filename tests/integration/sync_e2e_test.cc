@@ -56,7 +56,7 @@ TEST_CASE("Changes made at a counter reach the hub and the other counter through
   s.start_edge({"131016", "counter-02"});
   s.start_edge({"282014", "counter-01"});
   for (int i = 1; i <= 50; ++i) REQUIRE(s.edge_put(kA, "memo", "A" + std::to_string(i), body(i)) == static_cast<std::uint64_t>(i));
-  REQUIRE(s.edge_put(kB, "booking", "B1", body(1)) == 1);
+  REQUIRE(s.edge_put(kB, "memo", "B1", body(1)) == 1);
   REQUIRE(eventually([&] { return converged(s, "131016", {kA, kB}); }));
   CHECK(Stack::dump_records(s.hub_db("131016"), true).size() == 51);
   // The other municipality saw none of it (KON-5).
@@ -174,18 +174,18 @@ TEST_CASE("An offline counter change that lost to an online change is rejected a
   s.start_broker();
   s.start_hub();
   s.start_edge({"131016", "counter-01", true});
-  REQUIRE(s.edge_put(kA, "booking", "slot-0900", R"({"holder":"none"})") == 1);
+  REQUIRE(s.edge_put(kA, "memo", "slot-0900", R"({"holder":"none"})") == 1);
   REQUIRE(eventually([&] { return converged(s, "131016", {kA}); }));
-  auto seen = s.edge_get(kA, "/api/v1/records/booking/slot-0900")["version"].get<std::uint64_t>();
+  auto seen = s.edge_get(kA, "/api/v1/records/memo/slot-0900")["version"].get<std::uint64_t>();
   s.proxy(kA).set_mode(FaultMode::drop);
-  REQUIRE(s.edge_put(kA, "booking", "slot-0900", R"({"holder":"counter"})") == 2);
-  REQUIRE(s.hub_put("131016", "booking", "slot-0900", R"({"holder":"citizen"})", seen) == 200);
+  REQUIRE(s.edge_put(kA, "memo", "slot-0900", R"({"holder":"counter"})") == 2);
+  REQUIRE(s.hub_put("131016", "memo", "slot-0900", R"({"holder":"citizen"})", seen) == 200);
   s.proxy(kA).set_mode(FaultMode::pass);
   REQUIRE(eventually([&] { return converged(s, "131016", {kA}); }));
   auto rej = s.edge_get(kA, "/api/v1/rejections")["rejections"];
   REQUIRE(rej.size() == 1);
   CHECK(rej[0]["code"] == "conflict");
-  CHECK(s.edge_get(kA, "/api/v1/records/booking/slot-0900")["body"]["holder"] == "citizen");
+  CHECK(s.edge_get(kA, "/api/v1/records/memo/slot-0900")["body"]["holder"] == "citizen");
 }
 
 TEST_CASE("Delta files given to the linkage agent reach the hub exactly once", "[e2e][linkage]") {
