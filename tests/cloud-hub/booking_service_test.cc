@@ -61,7 +61,7 @@ const c::BookingActor kClerk{c::BookingActor::Kind::staff, "clerk1", false};
 
 }  // namespace
 
-TEST_CASE("Receipt numbers follow the rule with a per-day sequence; the password is shown once and verifies (RSV-10)",
+TEST_CASE("Receipt numbers follow the rule with a per-day sequence, and the password is shown once and verifies (RSV-10)",
           "[hub][booking][service]") {
   World w;
   seed(w.store(), 5);
