@@ -387,7 +387,7 @@ http::Response ConsoleApp::route(Context& c) {
                        (masters_ && (path.rfind("/masters/", 0) == 0 || path.rfind("/notices/", 0) == 0)) ||
                        (bookings_ && path.rfind("/phone_bookings/", 0) == 0) ||
                        std::any_of(all_menus().begin(), all_menus().end(),
-                                   [&](Menu m) { return path == menu_path(m); });
+                                   [&](Menu m) { return !is_permission(m) && path == menu_path(m); });
     if (!known) return error(c, 404);
     // After an idle sign-out the sign-in page tells why; the query only selects a notice.
     if (c.idle_signed_out) return with_headers(web::see_other(kIdleSignInTarget), c.headers);
@@ -473,7 +473,7 @@ http::Response ConsoleApp::route(Context& c) {
     return error(c, 404);
   }
   for (Menu m : all_menus()) {
-    if (m == Menu::home || path != menu_path(m)) continue;
+    if (m == Menu::home || is_permission(m) || path != menu_path(m)) continue;
     if (!c.role || !allowed(*c.role, m)) {
       // SEC-2: enforced here, whatever the navigation showed. Logged: it is a sign of probing.
       log("menu.forbidden", c.account->id, "menu/" + std::string(menu_id(m)), "");

@@ -63,7 +63,9 @@ void order_writes(std::vector<Role>& writes, const std::vector<StaffAccount>& al
 
 std::string menu_labels(const Role& r) {
   std::string out;
-  for (Menu m : visible_menus(r)) out += (out.empty() ? "" : "、") + std::string(menu_label(m));
+  for (Menu m : all_menus()) {  // permissions (booking_override) included
+    if (allowed(r, m)) out += (out.empty() ? "" : "、") + std::string(menu_label(m));
+  }
   return out.empty() ? std::string("（なし）") : out;
 }
 
@@ -82,7 +84,9 @@ std::string change_detail(const Role& before, const Role& after) {
 
 std::string menu_ids(const Role& r) {
   std::string out;
-  for (Menu m : visible_menus(r)) out += (out.empty() ? "" : ",") + std::string(menu_id(m));
+  for (Menu m : all_menus()) {
+    if (allowed(r, m)) out += (out.empty() ? "" : ",") + std::string(menu_id(m));
+  }
   return out;
 }
 
@@ -150,7 +154,8 @@ http::Response ConsoleApp::role_form(Context& c, bool adding, const Role& shown,
     choices.emplace_back(mstch::map{{"menu_id", std::string(menu_id(m))},
                                     {"menu_label", std::string(menu_label(m))},
                                     {"checked", allowed(shown, m)},
-                                    {"admin_menu", m == Menu::staff || m == Menu::roles}});
+                                    {"admin_menu", m == Menu::staff || m == Menu::roles},
+                                    {"permission", is_permission(m)}});
   }
   mstch::map content{{"adding", adding},
                      {"role_id", shown.id},

@@ -13,7 +13,7 @@ struct MenuInfo {
   std::string_view label;
 };
 
-constexpr std::array<MenuInfo, 15> kMenus{{
+constexpr std::array<MenuInfo, 16> kMenus{{
     {Menu::home, "home", "ホーム"},
     {Menu::cards, "cards", "交付管理"},
     {Menu::bookings, "bookings", "予約管理"},
@@ -29,6 +29,7 @@ constexpr std::array<MenuInfo, 15> kMenus{{
     {Menu::linkage, "linkage", "連携状況"},
     {Menu::sync, "sync", "同期状況"},
     {Menu::alarms, "alarms", "障害通知"},
+    {Menu::booking_override, "booking_override", "締切後・定員超過の予約"},
 }};
 
 constexpr std::array<Menu, kMenus.size()> menu_order() {
@@ -59,12 +60,14 @@ std::optional<Menu> menu_from_id(std::string_view id) noexcept {
   return std::nullopt;
 }
 
+bool is_permission(Menu m) noexcept { return m == Menu::booking_override; }
+
 bool allowed(const Role& role, Menu menu) noexcept { return role.menus.count(menu) != 0; }
 
 std::vector<Menu> visible_menus(const Role& role) {
   std::vector<Menu> out;
   for (Menu m : kOrder) {
-    if (allowed(role, m)) out.push_back(m);
+    if (allowed(role, m) && !is_permission(m)) out.push_back(m);
   }
   return out;
 }
@@ -111,7 +114,9 @@ std::string role_key(const Role& role) { return role.id; }
 
 nlohmann::json role_to_json(const Role& role) {
   nlohmann::json menus = nlohmann::json::array();
-  for (Menu m : visible_menus(role)) menus.push_back(std::string(menu_id(m)));
+  for (Menu m : kOrder) {
+    if (allowed(role, m)) menus.push_back(std::string(menu_id(m)));  // permissions included
+  }
   return nlohmann::json{{"id", role.id}, {"name", role.name}, {"menus", std::move(menus)}};
 }
 

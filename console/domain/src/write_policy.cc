@@ -1,9 +1,12 @@
 #include "madoguchi/console/write_policy.h"
 
+#include "madoguchi/console/booking.h"
+#include "madoguchi/console/calendar_config.h"
 #include "madoguchi/console/card.h"
 #include "madoguchi/console/counter_master.h"
 #include "madoguchi/console/slots.h"
 #include "madoguchi/console/card_import.h"
+#include "madoguchi/console/notice.h"
 #include "madoguchi/console/oplog.h"
 #include "madoguchi/console/permissions.h"
 #include "madoguchi/console/record_body.h"
@@ -122,6 +125,56 @@ bool slot_decodes(const WriteRequest& r) {
   return slot && slot_key(*slot) == r.key;
 }
 
+// Bookings (RSV, PHN, EDGE-5) are written by the citizen site and the hub console, and by counter
+// PCs for phone bookings, offline too; whether the slot has room is the booking rule's business
+// (check_booking_rule, judged by the hub in the same transaction). Here: the body decodes and
+// matches its key; a counter may not replace the password of an existing booking (that would
+// take the resident's booking over) nor create a booking as if the resident had made it on the
+// web; only the hub removes booking records.
+Status check_booking(const WriteRequest& r) {
+  if (r.remove) {
+    if (from_hub(r)) return {};
+    return make_error(Errc::forbidden, "counters may not delete booking records (cancel them instead)");
+  }
+  auto body = parse_body(r.body);
+  if (!body) return body.error();
+  auto booking = booking_from_json(*body);
+  if (!booking) return booking.error();
+  if (booking->receipt != r.key) {
+    return make_error(Errc::invalid_argument, "booking record key does not match its receipt number");
+  }
+  if (from_hub(r)) return {};
+  if (!r.current_body) {
+    if (booking->channel == BookingChannel::web) {
+      return make_error(Errc::forbidden, "counters may not create bookings of channel web");
+    }
+    return {};
+  }
+  auto cur_body = parse_body(*r.current_body);
+  if (!cur_body) return make_error(Errc::forbidden, "the stored booking does not decode; only the hub may replace it");
+  auto current = booking_from_json(*cur_body);
+  if (!current) return make_error(Errc::forbidden, "the stored booking does not decode; only the hub may replace it");
+  if (booking->password_hash != current->password_hash) {
+    return make_error(Errc::forbidden, "counters may not change the password of a booking");
+  }
+  return {};
+}
+
+// Notices and the calendar configuration are authored at the hub console only.
+bool notice_decodes(const WriteRequest& r) {
+  auto body = parse_body(r.body);
+  if (!body) return false;
+  auto notice = notice_from_json(*body);
+  return notice && notice->id == r.key;
+}
+
+// The calendar's body is bounded by parse_body (kMaxBodyBytes, which is also kMaxCalendarBodyBytes:
+// the record travels on the feed to every edge).
+bool calendar_decodes(const WriteRequest& r) {
+  auto body = parse_body(r.body);
+  return body && calendar_config_from_json(*body) && r.key == kCalendarConfigKey;
+}
+
 }  // namespace
 
 Status check_write(const WriteRequest& r) {
@@ -133,6 +186,9 @@ Status check_write(const WriteRequest& r) {
   if (r.entity == kJlisCodeEntity) return check_jlis_code(r);
   if (r.entity == kCounterEntity) return check_hub_only(r, counter_decodes);
   if (r.entity == kSlotEntity) return check_hub_only(r, slot_decodes);
+  if (r.entity == kBookingEntity) return check_booking(r);
+  if (r.entity == kNoticeEntity) return check_hub_only(r, notice_decodes);
+  if (r.entity == kCalendarEntity) return check_hub_only(r, calendar_decodes);
   return {};
 }
 

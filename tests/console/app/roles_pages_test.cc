@@ -268,3 +268,22 @@ TEST_CASE("Saving a role unchanged writes nothing once roles are stored", "[role
   CHECK(a.w.store.role_saves == 0);
   CHECK_FALSE(a.w.store.logged("role.update", "admin01"));
 }
+
+TEST_CASE("booking_override is granted on the role form like a menu but is no screen (PHN-5)", "[roles_pages][PHN-5]") {
+  AdminSession a;
+  auto form = a.b.send("GET", "/roles/edit?id=counter_clerk");
+  REQUIRE(form.status == 200);
+  CHECK(contains(form.body, "value=\"booking_override\">"));  // offered, not checked for the clerk
+  CHECK(contains(form.body, "締切後・定員超過の予約（電話予約で使う権限）</label>"));
+  REQUIRE(a.post("/roles/edit", clerk_form("home,cards,bookings,phone_bookings,booking_override")).status == 303);
+  const Role* clerk = stored(a.w.store, "counter_clerk");
+  REQUIRE(clerk);
+  CHECK(allowed(*clerk, Menu::booking_override));
+  CHECK(logged_with(a.w.store, "role.update", "role/counter_clerk", "menus +booking_override"));
+  auto list = a.b.send("GET", "/roles");
+  CHECK(contains(list.body, "<td>ホーム、交付管理、予約管理、電話予約、締切後・定員超過の予約</td>"));
+  // The administrator holds it, yet it is not in the navigation and has no page.
+  CHECK(allowed(*stored(a.w.store, "administrator"), Menu::booking_override));
+  CHECK_FALSE(contains(list.body, "href=\"/booking_override\""));
+  CHECK(a.b.send("GET", "/booking_override").status == 404);
+}

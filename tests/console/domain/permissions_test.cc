@@ -19,7 +19,7 @@ TEST_CASE("Every menu has a stable id and a Japanese label, and its id maps back
     REQUIRE(c::menu_from_id(c::menu_id(m)).has_value());
     CHECK(*c::menu_from_id(c::menu_id(m)) == m);
   }
-  CHECK(ids.size() == 15);
+  CHECK(ids.size() == 16);
   // The ids are stored in role records: they must never change.
   CHECK(c::menu_id(Menu::phone_bookings) == "phone_bookings");
   CHECK(c::menu_id(Menu::kiosk_log) == "kiosk_log");
@@ -111,4 +111,26 @@ TEST_CASE("Role bodies and fields are checked with messages naming the field", "
   auto menu_number = c::role_from_json(nlohmann::json{{"id", "x"}, {"name", "エックス"}, {"menus", nlohmann::json::array({1})}});
   REQUIRE_FALSE(menu_number.ok());
   CHECK(menu_number.error().code == Errc::malformed);
+}
+
+TEST_CASE("booking_override is a permission, not a screen: granted in roles, never in the navigation (PHN-5)",
+          "[console][permissions][PHN-5]") {
+  CHECK(c::menu_id(Menu::booking_override) == "booking_override");
+  CHECK(c::menu_label(Menu::booking_override) == "締切後・定員超過の予約");
+  CHECK(c::all_menus().back() == Menu::booking_override);  // added at the end: ids are stored
+  for (Menu m : c::all_menus()) CHECK(c::is_permission(m) == (m == Menu::booking_override));
+
+  c::Role r{"desk", "受付", {Menu::phone_bookings, Menu::booking_override, Menu::home}};
+  CHECK(c::allowed(r, Menu::booking_override));
+  CHECK(c::visible_menus(r) == std::vector<Menu>{Menu::home, Menu::phone_bookings});
+  // The record keeps it.
+  const auto j = c::role_to_json(r);
+  CHECK(j["menus"] == nlohmann::json::array({"home", "phone_bookings", "booking_override"}));
+  auto back = c::role_from_json(j);
+  REQUIRE(back.ok());
+  CHECK(back->menus == r.menus);
+  // Only the administrator has it among the built-in roles.
+  for (const auto& role : c::default_roles()) {
+    CHECK(c::allowed(role, Menu::booking_override) == (role.id == c::kAdministratorRoleId));
+  }
 }

@@ -3,7 +3,10 @@
 // imported J-LIS codes must decode and match their key; only the hub removes a code (ISS-1, ISS-2).
 #include <catch2/catch.hpp>
 
+#include "madoguchi/console/booking.h"
+#include "madoguchi/console/calendar_config.h"
 #include "madoguchi/console/card_import.h"
+#include "madoguchi/console/notice.h"
 #include "madoguchi/console/oplog.h"
 #include "madoguchi/console/permissions.h"
 #include "madoguchi/console/staff.h"
@@ -83,8 +86,9 @@ TEST_CASE("A counter appends only its own operation log entries, and none is cha
   auto forged = e;
   forged.action = "sign_out";  // changed after hashing
   CHECK_FALSE(check_write({"counter-01", "oplog", oplog_key(forged), false, oplog_to_json(forged).dump(), std::nullopt}).ok());
-  // Other entities are not the console's business; cards must decode (card_test.cc).
-  CHECK(check_write({"counter-01", "booking", "0001", false, "{}", std::nullopt}).ok());
+  // Other entities are not the console's business; cards and bookings must decode (card_test.cc).
+  CHECK(check_write({"counter-01", "not_a_console_entity", "0001", false, "{}", std::nullopt}).ok());
+  CHECK_FALSE(check_write({"counter-01", "booking", "0001", false, "{}", std::nullopt}).ok());
   CHECK_FALSE(check_write({"counter-01", "card", "0001", false, "{}", std::nullopt}).ok());
 }
 
@@ -135,4 +139,89 @@ TEST_CASE("Counter masters and slots are the hub's to write (MST-1, SEC-2)", "[c
   CHECK(check_write({"counter-01", "slot", "1:2026-12-01T09:00", true, "", std::nullopt}).error().code == Errc::forbidden);
   CHECK_FALSE(check_write({"hub", "counter", "1", false, "{}", std::nullopt}).ok());  // does not decode
   CHECK(check_write({"hub", "slot", "1:2026-12-01T09:00", true, "", std::nullopt}).ok());
+}
+
+namespace {
+Booking policy_booking(BookingChannel channel) {
+  Booking b;
+  b.receipt = "20261122-0001";
+  b.password_hash = *hash_booking_password("ABCDE23456", true);
+  b.counter = "1";
+  b.slot = "1:2026-11-30T09:00";
+  b.people = {{"AB12CD34EF56GH78", ""}};
+  b.channel = channel;
+  if (channel == BookingChannel::web) {
+    b.email = "taro@example.jp";
+  } else {
+    b.staff = "clerk01";
+  }
+  return b;
+}
+std::string body(const Booking& b) { return booking_to_json(b).dump(); }
+}  // namespace
+
+TEST_CASE("Bookings: any origin creates and updates, a counter keeps the password and makes no web bookings, "
+          "only the hub removes (PHN-1, RSV-10, EDGE-3, EDGE-5)",
+          "[console][policy][booking][PHN-1][RSV-10][EDGE-5]") {
+  const auto phone = policy_booking(BookingChannel::phone);
+  const auto web = policy_booking(BookingChannel::web);
+  // A counter PC books by phone, offline too; the hub accepts the operation when it arrives.
+  CHECK(check_write({"counter-01", "booking", phone.receipt, false, body(phone), std::nullopt}).ok());
+  CHECK(check_write({"counter-01", "booking", web.receipt, false, body(web), std::nullopt}).error().code ==
+        Errc::forbidden);
+  CHECK(check_write({"hub", "booking", web.receipt, false, body(web), std::nullopt}).ok());
+  // A counter changes a resident's web booking (note, cancel) but not its password.
+  const std::string web_body = body(web);
+  auto noted = web;
+  noted.note = "電話で時間変更の相談あり";
+  noted.cancelled = true;
+  CHECK(check_write({"counter-01", "booking", web.receipt, false, body(noted), std::string_view(web_body)}).ok());
+  auto taken_over = web;
+  taken_over.password_hash = *hash_booking_password("XYZ", true);
+  CHECK(check_write({"counter-01", "booking", web.receipt, false, body(taken_over), std::string_view(web_body)})
+            .error().code == Errc::forbidden);
+  CHECK(check_write({"hub", "booking", web.receipt, false, body(taken_over), std::string_view(web_body)}).ok());
+  CHECK(check_write({"counter-01", "booking", web.receipt, false, body(noted), std::string_view("{}")}).error().code ==
+        Errc::forbidden);
+  // The key is the receipt number; the body must decode.
+  CHECK(check_write({"hub", "booking", "20261122-0009", false, body(web), std::nullopt}).error().code ==
+        Errc::invalid_argument);
+  CHECK_FALSE(check_write({"counter-01", "booking", web.receipt, false, R"({"receipt":"20261122-0001"})", std::nullopt})
+                  .ok());
+  CHECK_FALSE(check_write({"counter-01", "booking", web.receipt, false, "not json", std::nullopt}).ok());
+  // Removal only by the hub.
+  CHECK(check_write({"counter-01", "booking", web.receipt, true, "", std::string_view(web_body)}).error().code ==
+        Errc::forbidden);
+  CHECK(check_write({"hub", "booking", web.receipt, true, "", std::string_view(web_body)}).ok());
+}
+
+TEST_CASE("Notices and the calendar are the hub's to write (RSV-3, RSV-15, MST-4, MST-5)",
+          "[console][policy][notice][calendar]") {
+  Notice n;
+  n.id = "2026-12-maint";
+  n.kind = NoticeKind::maintenance;
+  n.title = "システムメンテナンスのお知らせ";
+  n.publish_from = {{2026, 11, 28}, 0};
+  n.maintenance_from = LocalDateTime{{2026, 12, 5}, 22 * 60};
+  n.maintenance_until = LocalDateTime{{2026, 12, 6}, 6 * 60};
+  const std::string nb = notice_to_json(n).dump();
+  CHECK(check_write({"hub", "notice", n.id, false, nb, std::nullopt}).ok());
+  CHECK(check_write({"counter-01", "notice", n.id, false, nb, std::nullopt}).error().code == Errc::forbidden);
+  CHECK(check_write({"counter-01", "notice", n.id, true, "", std::string_view(nb)}).error().code == Errc::forbidden);
+  CHECK(check_write({"hub", "notice", n.id, true, "", std::string_view(nb)}).ok());
+  CHECK(check_write({"hub", "notice", "other", false, nb, std::nullopt}).error().code == Errc::invalid_argument);
+  CHECK(check_write({"hub", "notice", n.id, false, R"({"id":"2026-12-maint"})", std::nullopt}).error().code ==
+        Errc::invalid_argument);
+
+  CalendarConfig config;
+  config.closures = {{2026, 8, 14}};
+  const std::string cb = calendar_config_to_json(config).dump();
+  CHECK(check_write({"hub", "calendar", "config", false, cb, std::nullopt}).ok());
+  CHECK(check_write({"counter-01", "calendar", "config", false, cb, std::nullopt}).error().code == Errc::forbidden);
+  CHECK(check_write({"hub", "calendar", "other", false, cb, std::nullopt}).error().code == Errc::invalid_argument);
+  CHECK(check_write({"hub", "calendar", "config", false, R"({"closures":["2026-02-30"]})", std::nullopt}).error().code ==
+        Errc::invalid_argument);
+  // Bounded: a body over the record body limit is refused.
+  const std::string huge = R"({"closures":[)" + std::string(300 * 1024, ' ') + "]}";
+  CHECK_FALSE(check_write({"hub", "calendar", "config", false, huge, std::nullopt}).ok());
 }

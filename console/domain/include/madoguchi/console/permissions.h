@@ -3,7 +3,7 @@
 //
 // Record: entity "role" (kRoleEntity), key = Role::id. Body:
 //   {"id":"counter_clerk","menus":["home","cards","bookings","phone_bookings"],"name":"窓口職員"}
-// "menus" is written in display order (all_menus()). Unknown menu ids in a stored body are skipped,
+// "menus" is written in display order (all_menus(), permissions such as "booking_override" included). Unknown menu ids in a stored body are skipped,
 // never an error: a role written by a newer version then grants at most what this version knows
 // (least privilege), and staff can still sign in during a rolling upgrade.
 //
@@ -43,10 +43,15 @@ enum class Menu {
   linkage,         // 連携状況: linkage runs and logs (LNK-5, OPS-4)
   sync,            // 同期状況: sync state and refused offline changes (EDGE-5)
   alarms,          // 障害通知: failure alarms (OPS-1)
+  // Permissions: granted in a role like menus, but not screens (never in the navigation, no page).
+  booking_override,  // 締切後・定員超過の予約: book after the deadline and beyond capacity (PHN-5)
 };
 
-// Every menu in display order.
+// Every menu in display order, permissions included (the role screen offers a checkbox for each).
 std::span<const Menu> all_menus() noexcept;
+// True for the entries that are permissions, not screens (booking_override): they are not in
+// visible_menus() and have no page of their own.
+bool is_permission(Menu m) noexcept;
 // Stable id ("phone_bookings") and Japanese label ("電話予約").
 std::string_view menu_id(Menu m) noexcept;
 std::string_view menu_label(Menu m) noexcept;
@@ -59,11 +64,12 @@ struct Role {
 };
 
 bool allowed(const Role& role, Menu menu) noexcept;
-// The role's menus in display order (for building the navigation).
+// The role's menus in display order (for building the navigation), without permissions.
 std::vector<Menu> visible_menus(const Role& role);
 
-// Built-in roles, ids "administrator" (管理者, every menu), "counter_clerk" (窓口職員: home, cards,
-// bookings, phone_bookings) and "call_center" (コールセンター: home, phone_bookings).
+// Built-in roles, ids "administrator" (管理者, every menu and permission), "counter_clerk"
+// (窓口職員: home, cards, bookings, phone_bookings) and "call_center" (コールセンター: home,
+// phone_bookings). Only the administrator holds booking_override.
 std::vector<Role> default_roles();
 inline constexpr std::string_view kAdministratorRoleId = "administrator";
 // The stored roles, or default_roles() while none is stored.

@@ -7,6 +7,11 @@
 // the whole municipality, or rewrite other counters' logs. Cards and imported J-LIS codes
 // ("jlis_code") are written at the counters too, but must decode and match their key; a
 // jlis_code record may be removed only by the hub (it is what refuses reading a code twice).
+// Counter masters, slots, notices and the calendar configuration are hub-only. Bookings are
+// written from anywhere (counter PCs take phone bookings offline, PHN-1, EDGE-3) but must decode
+// and match their receipt number; a counter may not change the password_hash of an existing
+// booking nor create one of channel "web", and only the hub removes one. Whether the slot has room
+// is not judged here but by check_booking_rule (booking.h), in the hub's apply transaction.
 //
 // The hub calls check_write() for every operation before the conflict rule. Entities other than
 // the console's are not judged here. Pure function.
