@@ -149,7 +149,9 @@ std::string generate_booking_password();
 // bound by hashing. `fast_for_tests` as in password.h. Errors: invalid_argument (empty, over
 // 64 bytes), crypto.
 Expected<std::string> hash_booking_password(std::string_view password, bool fast_for_tests = false);
-// Case-insensitive for letters (a resident may type lower case); false for anything malformed.
+// Case-insensitive for letters (a resident may type lower case); full-width letters and digits and
+// spaces are folded too (text::search_key, then upper case; hash_booking_password folds the same
+// way). False for anything malformed.
 bool verify_booking_password(const Booking& booking, std::string_view password);
 
 // RSV-5 / RSV-11: the card is the resident's when the postcard number matches (compared after

@@ -10,6 +10,8 @@
 //   jlis_code the J-LIS code key ('/' -> ':')   ImportedCode              card_import.h
 //   counter   the counter id                    CounterMaster             counter_master.h
 //   slot      "<counter>:<YYYY-MM-DD>T<HH:MM>"  Slot                      slots.h
+//   booking   the receipt number                Booking                   booking.h
+//   notice    the notice id                     Notice                    notice.h
 //
 // Each body also carries its own key fields (a role body has "id"), so a body can be checked on
 // its own; a caller reading a record must check that the key computed from the decoded body
