@@ -323,12 +323,14 @@ http::Response ConsoleApp::handle(const http::Request& request) {
   if (web::requires_csrf(request.method)) {
     const std::string type = header(request, "content-type");
     const bool staff_upload = options_.manage_staff && request.path == "/staff/import";
-    if ((staff_upload || card_upload_path(request.path)) && multipart_type(type)) {
+    // マスタ管理's holiday list upload (the Cabinet Office CSV, at most 1 MiB).
+    const bool holiday_upload = masters_ && request.path == "/masters/calendar/upload";
+    if ((staff_upload || holiday_upload || card_upload_path(request.path)) && multipart_type(type)) {
       // The upload routes. Only here is a body parsed as multipart; its text parts become the
       // form the CSRF check reads.
       text::MultipartLimits limits;
       limits.max_bytes =
-          (staff_upload ? options_.max_import_file_bytes : options_.max_card_upload_bytes) + 64 * 1024;
+          (staff_upload || holiday_upload ? options_.max_import_file_bytes : options_.max_card_upload_bytes) + 64 * 1024;
       limits.max_parts = 8;
       auto parts = text::parse_multipart(type, request.body, limits);
       if (!parts) return error(c, parts.error().code == Errc::too_large ? 413 : 400);

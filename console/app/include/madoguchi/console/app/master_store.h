@@ -1,0 +1,75 @@
+// The records behind マスタ管理 and お知らせ (master_pages.cc; MST-1..MST-7, RSV-3, RSV-15,
+// SYS-2): counter masters, their slots, the calendar configuration and the citizen site's notices.
+// Implemented at the hub (hub::HubMasterStore, over the municipality's HubStore: masters are
+// hub-authored and reach the edges on the feed) and by an in-memory fake in the tests. Called on
+// the console's one thread only.
+//
+// Every read leaves out records that do not decode or whose key does not match their body (a
+// record nobody can read is not offered for editing); every write validates first and refuses
+// with the domain's error ("<field>: <reason>", invalid_argument) before anything is stored.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "madoguchi/calendar/date.h"
+#include "madoguchi/console/calendar_config.h"
+#include "madoguchi/console/counter_master.h"
+#include "madoguchi/console/notice.h"
+#include "madoguchi/console/slots.h"
+#include "madoguchi/error.h"
+
+namespace madoguchi::console::app {
+
+class MasterStore {
+ public:
+  virtual ~MasterStore() = default;
+
+  // ---- counters (entity "counter") ---------------------------------------------------------------
+  // Every counter whose record decodes, ordered by id.
+  virtual Expected<std::vector<CounterMaster>> counters() = 0;
+  // The counter with this id; nullopt when there is none (or it does not decode).
+  virtual Expected<std::optional<CounterMaster>> counter(std::string_view id) = 0;
+  // Writes the counter's record (validated first).
+  virtual Status save_counter(const CounterMaster& counter) = 0;
+  // Removes the counter's record and its slots on `slots_from` and later, in ONE transaction
+  // (past slots stay: past bookings refer to them). The caller has checked there are no future
+  // bookings. Absent counter: done.
+  virtual Status remove_counter(std::string_view id, calendar::Date slots_from) = 0;
+
+  // ---- slots (entity "slot") ---------------------------------------------------------------------
+  // The stored slots of `counter` whose day lies in [from, to], in start order.
+  virtual Expected<std::vector<Slot>> slots(std::string_view counter, calendar::Date from, calendar::Date to) = 0;
+  // One slot by key; nullopt when absent.
+  virtual Expected<std::optional<Slot>> slot(std::string_view key) = 0;
+  // Writes one slot (an edit or a slot added by hand).
+  virtual Status save_slot(const Slot& slot) = 0;
+  // Writes a regeneration plan's upserts and removals in ONE transaction: all or nothing.
+  virtual Status apply_plan(const RegenerationPlan& plan) = 0;
+  // Places booked per slot key of `counter` with a day in [from, to], for slots with at least one
+  // (live, not cancelled "booking" records whose "slot" is the key). The keys are apply_regeneration's
+  // booked_keys.
+  virtual Expected<std::map<std::string, std::int64_t>> booked_places(std::string_view counter, calendar::Date from,
+                                                                      calendar::Date to) = 0;
+
+  // ---- calendar configuration (entity "calendar", key "config") ----------------------------------
+  // The stored configuration, or CalendarConfig{} while none is stored. Errors when the record is
+  // stored but does not decode (generation must not silently ignore closure days).
+  virtual Expected<CalendarConfig> calendar_config() = 0;
+  virtual Status save_calendar_config(const CalendarConfig& config) = 0;
+
+  // ---- notices (entity "notice") -----------------------------------------------------------------
+  // Every notice whose record decodes, ordered by id.
+  virtual Expected<std::vector<Notice>> notices() = 0;
+  virtual Expected<std::optional<Notice>> notice(std::string_view id) = 0;
+  virtual Status save_notice(const Notice& notice) = 0;
+  // Absent: done.
+  virtual Status remove_notice(std::string_view id) = 0;
+};
+
+}  // namespace madoguchi::console::app
