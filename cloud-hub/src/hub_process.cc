@@ -19,6 +19,7 @@
 #include "madoguchi/console/app/console_app.h"
 #include "madoguchi/hub/booking_service.h"
 #include "madoguchi/hub/console_store.h"
+#include "madoguchi/hub/master_store.h"
 #include "madoguchi/log/stderr_sink.h"
 #include "madoguchi/mqtt/mqtt_client.h"
 #include "madoguchi/protocol/topics.h"
@@ -253,6 +254,8 @@ class HubProcess {
       console->app = std::make_unique<console::app::ConsoleApp>(*console->store, clock_, co);
       auto* app = console->app.get();
       app->attach_bookings(*bookings_.at(muni));
+      console->masters = std::make_unique<HubMasterStore>(engine_, muni);
+      app->attach_masters(*console->masters);
       console->http = std::make_unique<http::Server>(io_, o, [app](const http::Request& r) { return app->handle(r); });
       if (auto s = console->http->start(); !s) return s.error().with_context("starting the console of " + muni);
       log_(LogLevel::info, "console of " + muni + " on " + (co.tls ? "https://" : "http://") + config_.console_address + ":" +
@@ -335,6 +338,7 @@ class HubProcess {
   std::unique_ptr<http::Server> http_;
   struct Console {
     std::unique_ptr<HubConsoleStore> store;
+    std::unique_ptr<HubMasterStore> masters;  // マスタ管理 and お知らせ (before the app that uses it)
     std::unique_ptr<console::app::ConsoleApp> app;
     std::unique_ptr<http::Server> http;
   };
