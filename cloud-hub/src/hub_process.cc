@@ -1,5 +1,6 @@
 #include "madoguchi/hub/hub_process.h"
 
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -18,6 +19,7 @@
 #include "madoguchi/console/write_policy.h"
 #include "madoguchi/console/app/console_app.h"
 #include "madoguchi/hub/booking_service.h"
+#include "madoguchi/portal/portal.h"
 #include "madoguchi/hub/console_store.h"
 #include "madoguchi/hub/master_store.h"
 #include "madoguchi/log/stderr_sink.h"
@@ -31,6 +33,24 @@ namespace asio = boost::asio;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
+namespace {
+
+// "/seg[/seg...]" of [A-Za-z0-9_-]: a site's mount point (portal_sites.*.path).
+bool valid_site_path(const std::string& path) {
+  if (path.size() < 2 || path.size() > 64 || path.front() != '/' || path.back() == '/') return false;
+  char prev = '/';
+  for (std::size_t i = 1; i < path.size(); ++i) {
+    const char ch = path[i];
+    const bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' ||
+                    (ch == '/' && prev != '/');
+    if (!ok) return false;
+    prev = ch;
+  }
+  return true;
+}
+
+}  // namespace
+
 Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
   std::ifstream in(file);
   if (!in) return make_error(Errc::io, "cannot read " + file.string());
@@ -41,7 +61,8 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
   static const std::set<std::string> known = {"data_dir", "registry_file", "broker_host", "broker_port", "ca_file", "cert_file",
                                               "key_file", "instance", "http_address", "http_port", "feed_retention",
                                               "console_address", "console_ports", "console_tls_cert", "console_tls_key",
-                                              "console_client_ca"};
+                                              "console_client_ca", "portal_address", "portal_port", "portal_tls_cert",
+                                              "portal_tls_key", "portal_secret_file", "portal_sites", "public_url"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (!known.count(it.key())) return make_error(Errc::malformed, file.string() + ": unknown key '" + it.key() + "'");
   }
@@ -74,6 +95,32 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
     c.console_tls_cert = j.value("console_tls_cert", std::string());
     c.console_tls_key = j.value("console_tls_key", std::string());
     c.console_client_ca = j.value("console_client_ca", std::string());
+    c.portal_address = j.value("portal_address", c.portal_address);
+    c.portal_port = json_port(j, "portal_port", c.portal_port);
+    c.portal_tls_cert = j.value("portal_tls_cert", std::string());
+    c.portal_tls_key = j.value("portal_tls_key", std::string());
+    c.portal_secret_file = j.value("portal_secret_file", std::string());
+    c.public_url = j.value("public_url", c.public_url);
+    if (j.contains("portal_sites")) {
+      const json& sites = j.at("portal_sites");
+      if (!sites.is_object()) return make_error(Errc::malformed, file.string() + ": portal_sites must be an object");
+      static const std::set<std::string> site_keys = {"path", "name", "contact_phone", "contact_hours"};
+      for (auto it = sites.begin(); it != sites.end(); ++it) {
+        const json& o = it.value();
+        if (!o.is_object()) return make_error(Errc::malformed, file.string() + ": portal_sites." + it.key() + " must be an object");
+        for (auto k = o.begin(); k != o.end(); ++k) {
+          if (!site_keys.count(k.key())) {
+            return make_error(Errc::malformed, file.string() + ": portal_sites." + it.key() + ": unknown key '" + k.key() + "'");
+          }
+        }
+        HubConfig::PortalSite site;
+        site.path = o.value("path", "/" + it.key());
+        site.name = o.value("name", std::string());
+        site.contact_phone = o.value("contact_phone", std::string());
+        site.contact_hours = o.value("contact_hours", std::string());
+        c.portal_sites[it.key()] = site;
+      }
+    }
   } catch (const json::exception& e) {
     return make_error(Errc::malformed, file.string() + ": " + e.what());
   }
@@ -88,6 +135,19 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
     return make_error(Errc::malformed, file.string() +
                                            ": a console on a network address needs console_tls_cert, console_tls_key and "
                                            "console_client_ca (ACC-5, SEC-4)");
+  }
+  if (c.portal_tls_cert.empty() != c.portal_tls_key.empty()) {
+    return make_error(Errc::malformed, file.string() + ": portal_tls_cert and portal_tls_key go together");
+  }
+  const bool portal_loopback = c.portal_address == "127.0.0.1" || c.portal_address == "::1" || c.portal_address == "localhost";
+  if (c.portal_port != 0 && !portal_loopback && c.portal_tls_cert.empty()) {
+    return make_error(Errc::malformed, file.string() + ": a citizen site on a network address needs portal_tls_cert and portal_tls_key");
+  }
+  for (const auto& [muni, site] : c.portal_sites) {
+    if (!valid_site_path(site.path)) {
+      return make_error(Errc::malformed, file.string() + ": portal_sites." + muni +
+                                             ".path must be '/' followed by segments of [A-Za-z0-9_-], without a trailing '/'");
+    }
   }
   return c;
 }
@@ -263,6 +323,9 @@ class HubProcess {
                                (config_.console_client_ca.empty() ? "" : " (client certificates required)"));
       consoles_.push_back(std::move(console));
     }
+    if (config_.portal_port != 0) {
+      if (auto s = start_portal(); !s) return s.error().with_context("starting the citizen site");
+    }
     if (auto s = mqtt_.start(); !s) return s;
     signals_.async_wait([this](const boost::system::error_code&, int) { stop(); });
     schedule_tick();
@@ -278,6 +341,76 @@ class HubProcess {
   }
 
  private:
+  // The citizen booking site (RSV): one Portal per municipality under its path, one listener.
+  Status start_portal() {
+    std::string secret;
+    if (!config_.portal_secret_file.empty()) {
+      std::ifstream in(config_.portal_secret_file, std::ios::binary);
+      if (!in) return make_error(Errc::io, "cannot read portal_secret_file " + config_.portal_secret_file.string());
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      secret = ss.str();
+      if (secret.size() < 32) return make_error(Errc::invalid_argument, "portal_secret_file: needs at least 32 bytes");
+    } else {
+      secret.resize(32);
+      if (::getrandom(secret.data(), secret.size(), 0) != static_cast<ssize_t>(secret.size())) {
+        return make_error(Errc::crypto, "no random bytes for the citizen site's key");
+      }
+    }
+    std::set<std::string> paths;
+    for (const auto& [muni, devices] : registry_) {
+      HubConfig::PortalSite site;
+      if (auto it = config_.portal_sites.find(muni); it != config_.portal_sites.end()) site = it->second;
+      if (site.path.empty()) site.path = "/" + muni;
+      if (!paths.insert(site.path).second) return make_error(Errc::invalid_argument, "portal_sites: two sites at " + site.path);
+      HubBookingService& backend = *bookings_.at(muni);
+      portal::PortalOptions po;
+      po.base_path = site.path;
+      po.municipality_name = site.name;
+      if (po.municipality_name.empty()) {
+        auto settings = backend.settings();
+        po.municipality_name = settings && !settings->municipality_name.empty() ? settings->municipality_name : muni;
+      }
+      po.contact_phone = site.contact_phone;
+      po.contact_hours = site.contact_hours;
+      po.secure_cookies = !config_.portal_tls_cert.empty();
+      po.secret = secret;
+      sites_.push_back(Site{site.path, std::make_unique<portal::Portal>(backend, clock_, po)});
+    }
+    http::ServerOptions o;
+    o.address = config_.portal_address;
+    o.port = config_.portal_port;
+    o.body_limit = 64 * 1024;  // forms only; the portal refuses more than its own max_body_bytes
+    o.max_connections = 1024;
+    o.cert_file = config_.portal_tls_cert.string();
+    o.key_file = config_.portal_tls_key.string();
+    portal_http_ = std::make_unique<http::Server>(io_, o, [this](const http::Request& r) { return route_portal(r); });
+    if (auto s = portal_http_->start(); !s) return s;
+    log_(LogLevel::info, std::string("citizen site on ") + (o.cert_file.empty() ? "http://" : "https://") +
+                             config_.portal_address + ":" + std::to_string(portal_http_->port()) + " (" +
+                             std::to_string(sites_.size()) + " municipalities)");
+    return {};
+  }
+
+  http::Response route_portal(const http::Request& r) {
+    for (const auto& site : sites_) {
+      if (r.path == site.path || (r.path.size() > site.path.size() && r.path.compare(0, site.path.size(), site.path) == 0 &&
+                                  r.path[site.path.size()] == '/')) {
+        return site.portal->handle(r);
+      }
+    }
+    if (r.path == "/" && (r.method == "GET" || r.method == "HEAD") && sites_.size() == 1) {
+      http::Response res;
+      res.status = 303;
+      res.content_type = "";
+      res.headers.emplace_back("Location", sites_.front().path + "/");
+      return res;
+    }
+    http::Response res = http::Response::text(404, "ページが見つかりません。お住まいの市区町村のホームページから予約サイトへお進みください。\n");
+    res.headers.emplace_back("Cache-Control", "no-store");
+    return res;
+  }
+
   mqtt::ClientOptions mqtt_options() const {
     mqtt::ClientOptions o;
     o.host = config_.broker_host;
@@ -322,6 +455,7 @@ class HubProcess {
     tick_.cancel();
     if (http_) http_->stop();
     for (auto& c : consoles_) c->http->stop();
+    if (portal_http_) portal_http_->stop();
     mqtt_.stop();
     io_.stop();
   }
@@ -344,6 +478,12 @@ class HubProcess {
   };
   std::map<std::string, std::unique_ptr<HubBookingService>> bookings_;  // before the consoles that use them
   std::vector<std::unique_ptr<Console>> consoles_;
+  struct Site {
+    std::string path;
+    std::unique_ptr<portal::Portal> portal;
+  };
+  std::vector<Site> sites_;  // the citizen site, per municipality (after bookings_, which they use)
+  std::unique_ptr<http::Server> portal_http_;
   bool stopping_ = false;
 };
 

@@ -35,6 +35,26 @@ struct HubConfig {
   // The deployment CA (PEM) that signs the registered terminals' client certificates: when set,
   // the TLS handshake fails without such a certificate (ACC-5: ID and password alone get nobody in).
   std::filesystem::path console_client_ca;
+  // The citizen booking site (RSV, cloud-hub/portal): one listener for every municipality, each
+  // site under its own path ("/131016/" by default). portal_port 0 = no site.
+  std::string portal_address = "127.0.0.1";
+  std::uint16_t portal_port = 0;
+  // HTTPS (both or neither); required when portal_address is not a loopback address. Without TLS
+  // (development on 127.0.0.1) the site's cookies are not marked Secure.
+  std::filesystem::path portal_tls_cert, portal_tls_key;
+  // A file of at least 32 bytes keying the site's visit ids, CSRF tokens and rate-limit keys.
+  // Absent: a random key per start (visits in progress do not survive a restart).
+  std::filesystem::path portal_secret_file;
+  struct PortalSite {
+    std::string path;           // "/<segment>[/...]", no trailing slash
+    std::string name;           // the municipality's name on the site, e.g. "〇〇市"
+    std::string contact_phone;  // for questions and changes after the deadline
+    std::string contact_hours;
+  };
+  // Per municipality; a municipality of the registry without an entry gets path "/<code>".
+  std::map<std::string, PortalSite> portal_sites;
+  // The site's public address as residents reach it ("https://yoyaku.example.jp"), used in mails.
+  std::string public_url;
 };
 
 Expected<HubConfig> load_hub_config(const std::filesystem::path& file);
