@@ -87,6 +87,15 @@ void Stack::start_hub(const HubSpec& spec) {
     }
     cfg["console_ports"] = ports;
   }
+  if (spec.portal) {
+    if (hub_portal_port_ == 0) hub_portal_port_ = free_port();
+    cfg["portal_port"] = hub_portal_port_;
+    cfg["public_url"] = std::string(spec.portal_tls ? "https" : "http") + "://localhost:" + std::to_string(hub_portal_port_);
+    if (spec.portal_tls) {
+      cfg["portal_tls_cert"] = (dir_ / "pki" / "broker.crt").string();
+      cfg["portal_tls_key"] = (dir_ / "pki" / "broker.key").string();
+    }
+  }
   write_file(dir_ / "hub.json", cfg.dump(2));
   hub_ = Process::spawn({(bin_ / "madoguchi-hub").string(), "--config", (dir_ / "hub.json").string()}, dir_ / "logs" / "hub.log");
   if (!eventually([&] { return port_open(hub_http_); }, std::chrono::seconds(20))) {

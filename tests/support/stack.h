@@ -28,6 +28,8 @@ struct EdgeSpec {
 
 struct HubSpec {
   bool console = false;  // also serve each municipality's administration console (hub_console_port(muni))
+  bool portal = false;   // also serve the citizen site (hub_portal_port(), each municipality at /<code>/)
+  bool portal_tls = false;  // the citizen site over HTTPS with the broker's server certificate (CN localhost)
 };
 
 class Stack {
@@ -56,6 +58,8 @@ class Stack {
   int hub_get(const std::string& target, nlohmann::json* body = nullptr);
   // The port of an edge's staff console (EdgeSpec::console), 0 if it has none.
   std::uint16_t console_port(const std::string& name) const;
+  // The port of the hub's citizen site (HubSpec::portal), 0 if none.
+  std::uint16_t hub_portal_port() const { return hub_portal_port_; }
   // The port of the hub's administration console of a municipality (HubSpec::console), 0 if none.
   std::uint16_t hub_console_port(const std::string& muni) const;
   // The port of an edge's local JSON API.
@@ -78,6 +82,7 @@ class Stack {
   std::uint16_t broker_port_ = 0, hub_http_ = 0;
   Process broker_, hub_;
   std::map<std::string, std::uint16_t> hub_console_ports_;  // kept across hub restarts
+  std::uint16_t hub_portal_port_ = 0;                        // kept across hub restarts
   struct Edge {
     EdgeSpec spec;
     std::uint16_t http_port = 0;
