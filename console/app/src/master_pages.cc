@@ -727,8 +727,9 @@ http::Response ConsoleApp::masters_route(Context& c) {
       if (cal) {
         if (auto r = cal->closed_reason(d)) closed = *r;
       }
+      const bool has_slots = !day_slots.empty();
       days.emplace_back(mstch::map{{"date", jp_date(d)}, {"iso", calendar::format_iso(d)}, {"closed", closed},
-                                   {"day_slots", std::move(day_slots)}, {"has_slots", !day_slots.empty()}});
+                                   {"day_slots", std::move(day_slots)}, {"has_slots", has_slots}});
     }
     const Date prev = calendar::add_days(*first, -1);
     const Date next = calendar::add_days(last, 1);
