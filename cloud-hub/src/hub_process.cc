@@ -160,7 +160,10 @@ http::Response error_response(const Error& e) {
     case Errc::malformed: return http::Response::error(400, errc_name(e.code), e.message);
     case Errc::too_large: return http::Response::error(413, errc_name(e.code), e.message);
     case Errc::not_found: return http::Response::error(404, errc_name(e.code), e.message);
-    case Errc::conflict: return http::Response::error(409, errc_name(e.code), e.message);
+    case Errc::conflict:
+    case Errc::capacity:
+    case Errc::already_exists: return http::Response::error(409, errc_name(e.code), e.message);
+    case Errc::unavailable: return http::Response::error(503, errc_name(e.code), e.message);
     case Errc::forbidden: return http::Response::error(403, errc_name(e.code), e.message);
     default: return http::Response::error(500, "internal", "internal error");
   }
@@ -210,6 +213,39 @@ http::Response handle_hub_api(HubEngine& engine, const DeviceRegistry& registry,
   if (req.path.rfind(prefix, 0) == 0) {
     std::string rest = req.path.substr(prefix.size());
     auto s1 = rest.find('/');
+    // POST /api/v1/{muni}/records: several changes at the hub in one transaction (loading masters
+    // and slots, MST-4): [{"entity":…,"key":…,"body":{…}}, …], "body": null removes.
+    if (s1 != std::string::npos && rest.compare(s1, std::string::npos, "/records") == 0) {
+      std::string muni = rest.substr(0, s1);
+      if (!registry.count(muni)) return http::Response::error(404, "not_found", "no such municipality");
+      if (req.method != "POST") return http::Response::error(405, "method_not_allowed", "method not allowed");
+      json list = json::parse(req.body, nullptr, false);
+      if (list.is_discarded() || !list.is_array()) {
+        return http::Response::error(400, "malformed", "the body must be a JSON array of {entity, key, body}");
+      }
+      if (list.empty() || list.size() > HubEngine::kMaxLocalBatch) {
+        return http::Response::error(400, "invalid_argument", "1 to " + std::to_string(HubEngine::kMaxLocalBatch) + " changes");
+      }
+      std::vector<HubEngine::LocalWrite> writes;
+      writes.reserve(list.size());
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        const json& o = list[i];
+        const std::string where = "[" + std::to_string(i) + "]";
+        if (!o.is_object() || !o.contains("entity") || !o["entity"].is_string() || !o.contains("key") || !o["key"].is_string() ||
+            !o.contains("body") || !(o["body"].is_object() || o["body"].is_null())) {
+          return http::Response::error(400, "malformed", where + ": needs entity and key (strings) and body (object or null)");
+        }
+        HubEngine::LocalWrite w;
+        w.entity = o["entity"].get<std::string>();
+        w.key = o["key"].get<std::string>();
+        w.kind = o["body"].is_null() ? protocol::OpKind::remove : protocol::OpKind::upsert;
+        if (!o["body"].is_null()) w.body_json = o["body"].dump();
+        writes.push_back(std::move(w));
+      }
+      auto r = engine.write_local_batch(muni, writes);
+      if (!r) return error_response(r.error());
+      return http::Response::json(200, json{{"written", r->size()}}.dump());
+    }
     if (s1 != std::string::npos && rest.compare(s1, 9, "/records/") == 0) {
       std::string muni = rest.substr(0, s1);
       std::string tail = rest.substr(s1 + 9);

@@ -66,6 +66,8 @@ Status run_hub(const HubConfig& config);
 //   GET /api/v1/{muni}/records/{entity}/{key}
 //   PUT /api/v1/{muni}/records/{entity}/{key}?base_version=N   a change made at the hub
 //   DELETE /api/v1/{muni}/records/{entity}/{key}?base_version=N
+//   POST /api/v1/{muni}/records                        several changes in one transaction:
+//        [{"entity":…,"key":…,"body":{…}|null}, …] → {"written":n}; the first refusal rolls back all
 http::Response handle_hub_api(HubEngine& engine, const DeviceRegistry& registry, const http::Request& request);
 
 }  // namespace madoguchi::hub
