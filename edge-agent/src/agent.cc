@@ -13,6 +13,7 @@
 
 #include "madoguchi/console/app/console_app.h"
 #include "madoguchi/edge/api.h"
+#include "madoguchi/edge/booking_backend.h"
 #include "madoguchi/edge/card_store.h"
 #include "madoguchi/edge/console_store.h"
 #include "madoguchi/edge/edge_store.h"
@@ -103,6 +104,11 @@ class Agent {
       card_store_ = std::move(*cards);
       console_ = std::make_unique<console::app::ConsoleApp>(*console_store_, clock_, co);
       console_->attach_cards(*card_store_, card_services());
+      // 電話予約 (PHN-1..PHN-6): bookings over this counter's view, offline too (EDGE-3, EDGE-5).
+      auto bookings = EdgeBookingBackend::open(store_, clock_, [this] { engine_.tick(); });
+      if (!bookings) return bookings.error().with_context("opening the booking index");
+      booking_backend_ = std::move(*bookings);
+      console_->attach_bookings(*booking_backend_);
       console_http_ = std::make_unique<http::Server>(io_, o, [this](const http::Request& r) { return console_->handle(r); });
       if (auto s = console_http_->start(); !s) return s.error().with_context("starting the staff console");
       log_(LogLevel::info, std::string("staff console on ") + (co.tls ? "https://" : "http://") + config_.console_address + ":" +
@@ -286,6 +292,7 @@ class Agent {
   std::unique_ptr<http::Server> http_;
   std::unique_ptr<EdgeConsoleStore> console_store_;
   std::unique_ptr<EdgeCardStore> card_store_;  // outlives console_, which will read it
+  std::unique_ptr<EdgeBookingBackend> booking_backend_;  // outlives console_, which will read it
   std::unique_ptr<console::app::ConsoleApp> console_;
   std::unique_ptr<http::Server> console_http_;
   bool stopping_ = false;
