@@ -62,7 +62,8 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
                                               "key_file", "instance", "http_address", "http_port", "feed_retention",
                                               "console_address", "console_ports", "console_tls_cert", "console_tls_key",
                                               "console_client_ca", "portal_address", "portal_port", "portal_tls_cert",
-                                              "portal_tls_key", "portal_secret_file", "portal_sites", "public_url"};
+                                              "portal_tls_key", "portal_secret_file", "portal_sites", "public_url",
+                                              "portal_client_limit_scale"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (!known.count(it.key())) return make_error(Errc::malformed, file.string() + ": unknown key '" + it.key() + "'");
   }
@@ -101,6 +102,13 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
     c.portal_tls_key = j.value("portal_tls_key", std::string());
     c.portal_secret_file = j.value("portal_secret_file", std::string());
     c.public_url = j.value("public_url", c.public_url);
+    if (j.contains("portal_client_limit_scale")) {
+      const json& v = j.at("portal_client_limit_scale");
+      if (!v.is_number() || !(v.get<double>() >= 1.0 && v.get<double>() <= 1'000'000.0)) {
+        return make_error(Errc::malformed, file.string() + ": portal_client_limit_scale must be a number from 1 to 1000000");
+      }
+      c.portal_client_limit_scale = v.get<double>();
+    }
     if (j.contains("portal_sites")) {
       const json& sites = j.at("portal_sites");
       if (!sites.is_object()) return make_error(Errc::malformed, file.string() + ": portal_sites must be an object");
@@ -411,6 +419,11 @@ class HubProcess {
       po.contact_hours = site.contact_hours;
       po.secure_cookies = !config_.portal_tls_cert.empty();
       po.secret = secret;
+      // Load tests / a trusted front proxy only (HubConfig::portal_client_limit_scale); 1 = as is.
+      for (auto* limit : {&po.visits_per_client, &po.check_per_client, &po.sign_in_per_client}) {
+        limit->burst = static_cast<std::size_t>(static_cast<double>(limit->burst) * config_.portal_client_limit_scale);
+        limit->refill_per_second *= config_.portal_client_limit_scale;
+      }
       sites_.push_back(Site{site.path, std::make_unique<portal::Portal>(backend, clock_, po)});
     }
     http::ServerOptions o;
@@ -425,6 +438,10 @@ class HubProcess {
     log_(LogLevel::info, std::string("citizen site on ") + (o.cert_file.empty() ? "http://" : "https://") +
                              config_.portal_address + ":" + std::to_string(portal_http_->port()) + " (" +
                              std::to_string(sites_.size()) + " municipalities)");
+    if (config_.portal_client_limit_scale != 1.0) {
+      log_(LogLevel::warning, "citizen site: per-client limits scaled by " + std::to_string(config_.portal_client_limit_scale) +
+                                  " (portal_client_limit_scale: load tests or a trusted front proxy only)");
+    }
     return {};
   }
 

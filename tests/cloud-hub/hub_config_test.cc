@@ -28,6 +28,20 @@ TEST_CASE("A hub config with only the required keys gets the documented defaults
   CHECK(c->http_port == 0);
   CHECK(c->console_address == "127.0.0.1");
   CHECK(c->console_ports.empty());
+  CHECK(c->portal_client_limit_scale == 1.0);  // the citizen site's per-client limits as they are
+}
+
+TEST_CASE("portal_client_limit_scale (load tests, a trusted front proxy) is read and bounded", "[hub][config]") {
+  TempDir dir;
+  auto c = load(dir, "{" + kBase + R"(,"portal_client_limit_scale":1000})");
+  REQUIRE(c.ok());
+  CHECK(c->portal_client_limit_scale == 1000.0);
+  for (const char* bad : {"0.5", "0", "-3", "2000000", "\"many\"", "true"}) {
+    INFO(bad);
+    auto r = load(dir, "{" + kBase + R"(,"portal_client_limit_scale":)" + bad + "}");
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.error().message, Catch::Contains("portal_client_limit_scale"));
+  }
 }
 
 TEST_CASE("Hub config mistakes are refused naming the problem", "[hub][config]") {

@@ -55,6 +55,12 @@ struct HubConfig {
   std::map<std::string, PortalSite> portal_sites;
   // The site's public address as residents reach it ("https://yoyaku.example.jp"), used in mails.
   std::string public_url;
+  // FOR LOAD TESTS, or a trusted front proxy through which every resident arrives from one
+  // address: multiplies the site's per-client-address limits (new visits, identity checks and
+  // sign-ins per address: burst and refill, portal::PortalOptions) by this factor. The limits per
+  // postcard or receipt number are never scaled. 1 (the default) keeps the limits meant for single
+  // persons; must be 1..1000000.
+  double portal_client_limit_scale = 1.0;
 };
 
 Expected<HubConfig> load_hub_config(const std::filesystem::path& file);
