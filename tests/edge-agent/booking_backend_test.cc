@@ -134,7 +134,7 @@ TEST_CASE("A phone booking made offline waits in the outbox and counts in its sl
   CHECK(e.backend->sync_state(made->booking.receipt)->state == app::BookingSync::State::confirmed);
 }
 
-TEST_CASE("Places are counted from the view's bookings; a full slot is refused without the permission (PHN-5)",
+TEST_CASE("Places are counted from the view's bookings - a full slot is refused without the permission (PHN-5)",
           "[edge][bookings]") {
   Edge e;
   REQUIRE(e.backend->create(e.collection({"A000000000000001", "A000000000000002"}), e.staff()).ok());
@@ -204,7 +204,7 @@ TEST_CASE("A booking the hub refused shows as refused with what was sent (EDGE-5
   CHECK(next->booking.receipt == "20231115-0002-counter-01");
 }
 
-TEST_CASE("A refused change keeps the hub's booking and shows the refusal; a later change clears it (EDGE-5)",
+TEST_CASE("A refused change keeps the hub's booking and shows the refusal - a later change clears it (EDGE-5)",
           "[edge][bookings]") {
   Edge e;
   auto made = e.backend->create(e.collection({"A000000000000001"}), e.staff());

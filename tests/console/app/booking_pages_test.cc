@@ -292,7 +292,7 @@ TEST_CASE("A collection booking by phone checks the card, confirms its name and 
   CHECK(contains(r.body, "杖を使う"));
 }
 
-TEST_CASE("Application names must be katakana; search input errors are per field (PHN-6)", "[booking_pages]") {
+TEST_CASE("Application names must be katakana - search input errors are per field (PHN-6)", "[booking_pages]") {
   Phone ph;
   const std::string w = "business=application&kind=new&places=2&counter=1&slot=1%3A2023-11-20T09%3A30";
   auto r = ph.post("/phone_bookings/new", w + "&action=confirm&person_1=%E5%B1%B1%E7%94%B0&person_2=%E3%83%A4%E3%83%9E%E3%83%80&phone=0312345678");
