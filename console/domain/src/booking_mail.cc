@@ -93,6 +93,8 @@ constexpr std::string_view kHowToChange =
     "{url}\n"
     "変更・取消は予約の締切までできます。締切を過ぎたときは、お電話でご連絡ください。\n";
 
+constexpr std::string_view kPasswordByPhone = "予約のお電話でお伝えしたものです（このメールには記載していません）";
+
 constexpr std::string_view kFooter =
     "\n"
     "このメールは送信専用のアドレスから送っています。返信はできません。\n"
@@ -154,7 +156,11 @@ BookingMail compose_booking_mail(BookingMailKind kind, const Booking& booking, s
       {"municipality", settings.municipality_name},
       {"service", settings.service_name},
       {"receipt", booking.receipt},
-      {"password", kind == BookingMailKind::made ? std::string(password) : std::string()},
+      // A booking made at a counter PC reaches the hub with only the password's hash: its "made"
+      // mail says where the password came from instead.
+      {"password", kind != BookingMailKind::made ? std::string()
+                   : password.empty()            ? std::string(kPasswordByPhone)
+                                                 : std::string(password)},
       {"date", date_text(slot_start.date)},
       {"time", time_text(slot_start.minute)},
       {"counter", std::string(counter_name)},

@@ -175,3 +175,18 @@ TEST_CASE("The reminder is due from 09:00 N days before the visit until it start
   s.reminder_days_before = 0;
   CHECK_FALSE(c::reminder_due(b, kStart, s, now));
 }
+
+TEST_CASE("A booking made at a counter PC: its mail says the password was given on the phone (RSV-10, PHN-1)",
+          "[console][booking_mail][RSV-10]") {
+  auto b = booking(c::Business::collection);
+  b.channel = c::BookingChannel::phone;
+  b.staff = "clerk1";
+  const auto m = c::compose_booking_mail(K::made, b, "本庁1番窓口", kStart, settings(), "", kUrl);
+  CHECK(contains(m.body, "受付番号：20261122-0001"));
+  CHECK(contains(m.body, "パスワード：予約のお電話でお伝えしたものです"));
+  CHECK_FALSE(contains(m.body, "{"));
+  check_no_personal_data(m);
+  // Other kinds never mention a password value.
+  CHECK_FALSE(contains(c::compose_booking_mail(K::changed, b, "本庁1番窓口", kStart, settings(), "", kUrl).body,
+                       "お電話でお伝えしたもの"));
+}

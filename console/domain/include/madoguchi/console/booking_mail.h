@@ -41,7 +41,9 @@ struct BookingMail {
 };
 
 // The mail of `kind` for `booking` at `counter_name`, slot starting at `slot_start`. `password` is
-// used for kind made only (the plain password, known only while the booking is being made);
+// used for kind made only (the plain password, known only while the booking is being made; empty
+// for a booking made at a counter PC, whose password the resident was told on the phone: then
+// {password} reads 「予約のお電話でお伝えしたものです（このメールには記載していません）」);
 // `site_url` is where the resident opens the booking.
 BookingMail compose_booking_mail(BookingMailKind kind, const Booking& booking, std::string_view counter_name,
                                  const LocalDateTime& slot_start, const Settings& settings,

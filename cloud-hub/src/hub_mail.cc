@@ -1,0 +1,373 @@
+#include "madoguchi/hub/hub_mail.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "madoguchi/console/booking_mail.h"
+#include "madoguchi/console/counter_master.h"
+
+namespace madoguchi::hub {
+
+namespace c = madoguchi::console;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kCursorSchema = R"sql(
+CREATE TABLE IF NOT EXISTS hub_mail_cursor(name TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+)sql";
+
+std::optional<c::BookingMailKind> kind_from_notifier(std::string_view kind) {
+  if (kind == "made") return c::BookingMailKind::made;
+  if (kind == "changed") return c::BookingMailKind::changed;
+  if (kind == "cancelled") return c::BookingMailKind::cancelled;
+  return std::nullopt;
+}
+
+std::optional<c::BookingMailKind> kind_from_event(std::string_view action) {
+  if (action == "created") return c::BookingMailKind::made;
+  if (action == "changed") return c::BookingMailKind::changed;
+  if (action == "cancelled") return c::BookingMailKind::cancelled;
+  return std::nullopt;  // "reminded", "note": nothing for the resident
+}
+
+std::string_view kind_name(c::BookingMailKind kind) {
+  switch (kind) {
+    case c::BookingMailKind::made: return "made";
+    case c::BookingMailKind::changed: return "changed";
+    case c::BookingMailKind::cancelled: return "cancelled";
+    case c::BookingMailKind::reminder: return "reminder";
+  }
+  return "made";
+}
+
+// "booking:<receipt>:<action>:<at_ms>": the event the mail is about, the same whoever queues it.
+std::string event_key(const c::Booking& b) {
+  const c::BookingEvent* e = b.history.empty() ? nullptr : &b.history.back();
+  return "booking:" + b.receipt + ":" + (e ? e->action : std::string("none")) + ":" + std::to_string(e ? e->at_ms : 0);
+}
+
+}  // namespace
+
+HubMail::HubMail(sqlite::Db db, HubEngine& engine, HubBookingService& service, const Clock& clock, LogSink log,
+                 HubMailOptions options)
+    : db_(std::make_unique<sqlite::Db>(std::move(db))),
+      engine_(engine),
+      service_(service),
+      clock_(clock),
+      log_(std::move(log)),
+      options_(std::move(options)),
+      municipality_(service.municipality()) {}
+
+Expected<std::unique_ptr<HubMail>> HubMail::open(const std::filesystem::path& db_path, HubEngine& engine,
+                                                 HubBookingService& service, const Clock& clock, LogSink log,
+                                                 HubMailOptions options) {
+  auto db = sqlite::Db::open(db_path, {.durability = sqlite::Durability::full});
+  if (!db) return db.error().with_context(db_path.string());
+  if (auto s = db->exec(kCursorSchema); !s) return s.error().with_context(db_path.string());
+  std::unique_ptr<HubMail> m(new HubMail(std::move(*db), engine, service, clock, std::move(log), std::move(options)));
+  auto outbox = mail::MailOutbox::attach(*m->db_, clock, m->options_.limits);
+  if (!outbox) return outbox.error().with_context(db_path.string());
+  m->outbox_.emplace(std::move(*outbox));
+  return m;
+}
+
+void HubMail::attach(std::function<void()> queued) {
+  queued_ = std::move(queued);
+  service_.set_notifier([this](const c::Booking& booking, std::string_view kind, const std::string& password) {
+    on_booking(booking, kind, password);
+  });
+}
+
+std::string HubMail::counter_name(const std::string& counter_id) {
+  HubStore* store = engine_.store(municipality_);
+  if (!store) return counter_id;
+  auto rec = store->get("counter", counter_id);
+  if (!rec || !*rec || (*rec)->deleted) return counter_id;
+  json j = json::parse((*rec)->body, nullptr, false);
+  if (j.is_discarded()) return counter_id;
+  auto counter = c::counter_from_json(j);
+  return counter ? counter->name : counter_id;
+}
+
+std::optional<mail::Message> HubMail::compose(c::BookingMailKind kind, const c::Booking& booking, std::string_view password,
+                                              const c::Settings& settings) {
+  if (booking.email.empty()) return std::nullopt;  // nothing to send to; not an error
+  if (settings.mail_from.empty()) {
+    ++counters_.no_sender;
+    log_(LogLevel::warning, "municipality " + municipality_ + ": booking " + booking.receipt + " (" +
+                                std::string(kind_name(kind)) +
+                                ") has an e-mail address but no sender address is set (settings: mail_from); no mail queued");
+    return std::nullopt;
+  }
+  auto ref = c::parse_slot_key(booking.slot);
+  if (!ref) {
+    ++counters_.errors;
+    log_(LogLevel::error, "municipality " + municipality_ + ": booking " + booking.receipt + ": bad slot key; no mail queued");
+    return std::nullopt;
+  }
+  const c::BookingMail text =
+      c::compose_booking_mail(kind, booking, counter_name(booking.counter), ref->start, settings, password, options_.site_url);
+  mail::Message m;
+  m.from = {settings.mail_from, settings.municipality_name};
+  m.to = {{booking.email, ""}};  // never a name (the booking mail's privacy rule)
+  m.subject = text.subject;
+  m.body = text.body;
+  return m;
+}
+
+void HubMail::on_booking(const c::Booking& booking, std::string_view kind_text, const std::string& password) {
+  const auto kind = kind_from_notifier(kind_text);
+  if (!kind) return;
+  auto settings = service_.settings();
+  if (!settings) {
+    ++counters_.errors;
+    log_(LogLevel::error, "municipality " + municipality_ + ": reading settings for the mail of booking " + booking.receipt +
+                              ": " + settings.error().describe());
+    return;
+  }
+  auto message = compose(*kind, booking, password, *settings);
+  if (!message) return;
+  auto r = outbox_->enqueue(std::move(*message), event_key(booking));
+  if (!r) {
+    ++counters_.errors;
+    log_(LogLevel::error, "municipality " + municipality_ + ": queueing the " + std::string(kind_text) + " mail of booking " +
+                              booking.receipt + ": " + r.error().describe());
+    return;
+  }
+  if (r->created) {
+    ++counters_.queued;
+    log_(LogLevel::info, "municipality " + municipality_ + ": queued the " + std::string(kind_text) + " mail of booking " +
+                             booking.receipt + " as outbox #" + std::to_string(r->id));
+    if (queued_) queued_();
+  }
+}
+
+Expected<std::uint64_t> HubMail::cursor() {
+  auto st = db_->cached("SELECT seq FROM hub_mail_cursor WHERE name = 'feed'");
+  if (!st) return st.error();
+  auto row = (*st)->step();
+  if (!row) return row.error();
+  std::optional<std::uint64_t> seq;
+  if (*row) seq = (*st)->column_u64(0);
+  (*st)->reset();
+  if (seq) return *seq;
+  // A new mail database: start at the feed's head (history is not mailed).
+  HubStore* store = engine_.store(municipality_);
+  if (!store) return make_error(Errc::not_found, "unknown municipality " + municipality_);
+  auto b = store->feed_bounds();
+  if (!b) return b.error();
+  auto ins = db_->cached("INSERT OR IGNORE INTO hub_mail_cursor(name, seq) VALUES('feed', ?1)");
+  if (!ins) return ins.error();
+  if (auto s = (*ins)->bind(1, b->head).run(); !s) return s.error();
+  return b->head;
+}
+
+Expected<int> HubMail::scan_feed() {
+  HubStore* store = engine_.store(municipality_);
+  if (!store) return make_error(Errc::not_found, "unknown municipality " + municipality_);
+  auto from = cursor();
+  if (!from) return from.error();
+  auto bounds = store->feed_bounds();
+  if (!bounds) return bounds.error();
+  if (bounds->head <= *from) return 0;
+  std::uint64_t at = *from;
+  if (at + 1 < bounds->min) {
+    log_(LogLevel::warning, "municipality " + municipality_ + ": the mail cursor (" + std::to_string(at) +
+                                ") is behind the retained feed (" + std::to_string(bounds->min) +
+                                "); bookings from devices in between get no mail");
+    at = bounds->min - 1;
+  }
+  auto entries = store->feed_after(at, options_.feed_page);
+  if (!entries) return entries.error();
+  if (entries->empty()) return 0;
+  std::optional<c::Settings> settings;
+  const c::LocalDateTime now = c::japan_local_time(clock_.wall_ms());
+  // Everything of this page in one transaction with the cursor: queued and moved together.
+  auto tx = sqlite::Tx::begin(*db_);
+  if (!tx) return tx.error();
+  int queued = 0;
+  for (const auto& r : *entries) {
+    if (r.entity != c::kBookingEntity || r.deleted || r.origin_device == "hub") continue;
+    json j = json::parse(r.body, nullptr, false);
+    if (j.is_discarded()) continue;
+    auto booking = c::booking_from_json(j);
+    if (!booking || booking->email.empty() || booking->history.empty()) continue;
+    const auto kind = kind_from_event(booking->history.back().action);
+    if (!kind) continue;
+    auto ref = c::parse_slot_key(booking->slot);
+    if (!ref || !(now < ref->start)) continue;  // a visit already past: no mail
+    if (!settings) {
+      auto s = service_.settings();
+      if (!s) return s.error();
+      settings = std::move(*s);
+    }
+    auto message = compose(*kind, *booking, "", *settings);
+    if (!message) continue;
+    auto e = outbox_->enqueue(*tx, std::move(*message), event_key(*booking));
+    if (!e) {
+      if (e.error().code == Errc::db || e.error().code == Errc::too_large) return e.error();  // retried next scan
+      ++counters_.errors;
+      log_(LogLevel::error, "municipality " + municipality_ + ": queueing the " + std::string(kind_name(*kind)) +
+                                " mail of booking " + booking->receipt + " (from " + r.origin_device + "): " + e.error().describe());
+      continue;
+    }
+    if (e->created) {
+      ++queued;
+      log_(LogLevel::info, "municipality " + municipality_ + ": queued the " + std::string(kind_name(*kind)) +
+                               " mail of booking " + booking->receipt + " (from " + r.origin_device + ") as outbox #" +
+                               std::to_string(e->id));
+    }
+  }
+  auto up = db_->cached("UPDATE hub_mail_cursor SET seq = ?1 WHERE name = 'feed'");
+  if (!up) return up.error();
+  if (auto s = (*up)->bind(1, entries->back().version).run(); !s) return s.error();
+  if (auto s = tx->commit(); !s) return s.error();
+  counters_.queued += static_cast<std::uint64_t>(queued);
+  if (queued > 0 && queued_) queued_();
+  return queued;
+}
+
+Expected<int> HubMail::run_reminders() {
+  auto settings = service_.settings();
+  if (!settings) return settings.error();
+  if (settings->reminder_days_before <= 0) return 0;
+  auto due = service_.reminders_due(options_.reminder_batch);
+  if (!due) return due.error();
+  const c::LocalDateTime now = service_.now();
+  int queued = 0;
+  for (const auto& booking : *due) {
+    auto ref = c::parse_slot_key(booking.slot);
+    if (!ref || !c::reminder_due(booking, ref->start, *settings, now)) continue;  // before 09:00 of the day
+    auto message = compose(c::BookingMailKind::reminder, booking, "", *settings);
+    if (!message) continue;  // no sender: stays due, counted, tried again on the next run
+    // enqueue, THEN mark: a crash in between leaves it due; the key makes the second enqueue a no-op.
+    auto e = outbox_->enqueue(std::move(*message), "booking:" + booking.receipt + ":reminder:" + booking.slot);
+    if (!e) {
+      ++counters_.errors;
+      log_(LogLevel::error, "municipality " + municipality_ + ": queueing the reminder of booking " + booking.receipt + ": " +
+                                e.error().describe());
+      if (e.error().code == Errc::db || e.error().code == Errc::too_large) return e.error();
+      continue;
+    }
+    if (auto s = service_.mark_reminded(booking.receipt); !s) {
+      // Queued but not marked: found due again next run, and the key keeps it one mail.
+      log_(LogLevel::warning, "municipality " + municipality_ + ": marking booking " + booking.receipt +
+                                  " reminded: " + s.error().describe());
+    }
+    if (e->created) {
+      ++queued;
+      ++counters_.queued;
+      ++counters_.reminders;
+      log_(LogLevel::info, "municipality " + municipality_ + ": queued the reminder of booking " + booking.receipt +
+                               " as outbox #" + std::to_string(e->id));
+    }
+  }
+  if (queued > 0 && queued_) queued_();
+  return queued;
+}
+
+// ---- HubMailSender ----
+
+HubMailSender::HubMailSender(std::vector<std::filesystem::path> outboxes, std::unique_ptr<mail::MailTransport> transport,
+                             const Clock& clock, LogSink log, HubMailSenderOptions options)
+    : paths_(std::move(outboxes)), transport_(std::move(transport)), clock_(clock), log_(std::move(log)), options_(options) {}
+
+HubMailSender::~HubMailSender() { stop(); }
+
+Status HubMailSender::open_all() {
+  if (!boxes_.empty()) return {};
+  for (const auto& p : paths_) {
+    auto db = sqlite::Db::open(p, {.durability = sqlite::Durability::full});
+    if (!db) return db.error().with_context(p.string());
+    Box box;
+    box.db = std::make_unique<sqlite::Db>(std::move(*db));
+    auto outbox = mail::MailOutbox::attach(*box.db, clock_);
+    if (!outbox) return outbox.error().with_context(p.string());
+    box.outbox = std::make_unique<mail::MailOutbox>(std::move(*outbox));
+    box.sender = std::make_unique<mail::MailSender>(*box.outbox, *transport_, log_, options_.retry);
+    boxes_.push_back(std::move(box));
+  }
+  return {};
+}
+
+Status HubMailSender::start() {
+  if (thread_.joinable()) return {};
+  if (auto s = open_all(); !s) {
+    boxes_.clear();
+    return s;
+  }
+  {
+    std::lock_guard lock(mu_);
+    stop_ = false;
+  }
+  thread_ = std::thread([this] { loop(); });
+  return {};
+}
+
+void HubMailSender::wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_one();
+}
+
+void HubMailSender::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::uint64_t HubMailSender::rounds() const {
+  std::lock_guard lock(mu_);
+  return rounds_;
+}
+
+Expected<mail::SendRound> HubMailSender::run_round() {
+  if (auto s = open_all(); !s) return s.error();
+  mail::SendRound total;
+  for (auto& box : boxes_) {
+    auto r = box.sender->run_once(options_.batch);
+    if (!r) {
+      log_(LogLevel::error, "mail sender: " + r.error().describe());
+      continue;
+    }
+    total.attempted += r->attempted;
+    total.sent += r->sent;
+    total.retried += r->retried;
+    total.failed += r->failed;
+  }
+  std::lock_guard lock(mu_);
+  ++rounds_;
+  return total;
+}
+
+void HubMailSender::loop() {
+  while (true) {
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) return;
+      woken_ = false;
+    }
+    auto round = run_round();
+    // Sleep until the next message is due, at most poll_interval; a full batch goes on at once.
+    std::chrono::milliseconds wait = options_.poll_interval;
+    for (auto& box : boxes_) {
+      auto st = box.outbox->stats();
+      if (st && st->next_due_ms) {
+        // At least 200 ms: something due that a round did not take (a database error) is not spun on.
+        const auto until = std::chrono::milliseconds(std::max<std::int64_t>(200, *st->next_due_ms - clock_.wall_ms()));
+        wait = std::min(wait, until);
+      }
+    }
+    if (round && round->attempted >= static_cast<int>(options_.batch)) wait = std::chrono::milliseconds(0);
+    std::unique_lock lock(mu_);
+    if (wait.count() > 0) cv_.wait_for(lock, wait, [this] { return stop_ || woken_; });
+  }
+}
+
+}  // namespace madoguchi::hub
