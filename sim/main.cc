@@ -17,13 +17,15 @@ struct Subcommand {
   int (*run)(Args args);
 };
 
-constexpr std::array<Subcommand, 3> kSubcommands{{
+constexpr std::array<Subcommand, 4> kSubcommands{{
     {"proxy", "TCP fault proxy that cuts a link on purpose (pass/drop/blackhole/reset/delay)",
      &madoguchi::sim::cli::run_proxy},
     {"proxy-ctl", "send one command to a running proxy's control port and print the answer",
      &madoguchi::sim::cli::run_proxy_ctl},
     {"jlis", "J-LIS issuance target list: QR payloads, A4 page images and the expected decode",
      &madoguchi::sim::cli::run_jlis},
+    {"sample-masters", "sample counters, slots and notices as records for the hub's POST /api/v1/{muni}/records",
+     &madoguchi::sim::cli::run_sample_masters},
 }};
 
 void print_help(std::ostream& out) {
@@ -32,7 +34,7 @@ void print_help(std::ostream& out) {
          "subcommands:\n";
   for (const Subcommand& sub : kSubcommands) {
     out << "  " << sub.name;
-    for (std::size_t pad = sub.name.size(); pad < 12; ++pad) out << ' ';
+    for (std::size_t pad = sub.name.size(); pad < 16; ++pad) out << ' ';
     out << sub.summary << "\n";
   }
 }

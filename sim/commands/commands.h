@@ -19,4 +19,7 @@ int run_proxy_ctl(Args args);
 // madoguchi-sim jlis: writes a simulated J-LIS issuance target list (payloads, pages, expected).
 int run_jlis(Args args);
 
+// madoguchi-sim sample-masters: sample counters, slots and notices for the hub (the demo).
+int run_sample_masters(Args args);
+
 }  // namespace madoguchi::sim::cli

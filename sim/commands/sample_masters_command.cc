@@ -1,0 +1,127 @@
+// madoguchi-sim sample-masters: a sample municipality's counter masters, their slots for the
+// coming days (console::generate_slots: holidays, the year-end closure and deadlines as the hub
+// console would make them) and two notices, as the JSON array POST /api/v1/{muni}/records of the
+// hub takes. For the demo and manual trials; the people in it are none (no personal data).
+#include <charconv>
+#include <chrono>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "madoguchi/calendar/business_days.h"
+#include "madoguchi/console/booking.h"
+#include "madoguchi/console/counter_master.h"
+#include "madoguchi/console/notice.h"
+#include "madoguchi/console/slots.h"
+
+namespace madoguchi::sim::cli {
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: madoguchi-sim sample-masters [--from YYYY-MM-DD] [--days N]\n"
+    "\n"
+    "Prints a JSON array of records for POST /api/v1/{municipality}/records at the hub:\n"
+    "three counters (本庁舎 1番・2番窓口, and 北支所 hidden from the citizen site), their slots\n"
+    "from --from (default: today in Japan) for --days days (1..120, default 42), an information\n"
+    "notice and a maintenance notice.\n";
+
+int usage_error(std::string_view message) {
+  std::cerr << "madoguchi-sim sample-masters: " << message << "\n\n" << kUsage;
+  return 2;
+}
+
+console::TimeBand band(int from_h, int from_m, int to_h, int to_m) { return {from_h * 60 + from_m, to_h * 60 + to_m}; }
+
+console::CounterMaster counter(std::string id, std::string name, std::set<console::Business> businesses, bool visible,
+                               const calendar::Date& from) {
+  console::CounterMaster c;
+  c.id = std::move(id);
+  c.name = std::move(name);
+  c.businesses = std::move(businesses);
+  for (int d = 1; d <= 5; ++d) c.week[static_cast<std::size_t>(d)] = {band(9, 0, 12, 0), band(13, 0, 17, 0)};
+  c.minutes_per_visit = 30;
+  c.capacity_per_slot = 2;
+  c.valid_from = console::LocalDateTime{calendar::add_days(from, -1), 0};
+  c.visible_on_site = visible;
+  c.deadline_days_before = 1;
+  c.deadline_time = 17 * 60;
+  return c;
+}
+
+}  // namespace
+
+int run_sample_masters(Args args) {
+  using console::Business;
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+  calendar::Date from = console::japan_local_time(now.count()).date;
+  int days = 42;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (i + 1 >= args.size()) return usage_error(std::string(a) + " needs a value");
+    const std::string_view v = args[++i];
+    if (a == "--from") {
+      auto d = calendar::parse_iso(v);
+      if (!d) return usage_error("--from must be YYYY-MM-DD");
+      from = *d;
+    } else if (a == "--days") {
+      int n = 0;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 120) return usage_error("--days must be 1..120");
+      days = n;
+    } else {
+      return usage_error("unknown option " + std::string(a));
+    }
+  }
+  auto cal = calendar::BusinessCalendar::create(calendar::HolidayCalendar(), {});
+  if (!cal) return usage_error(cal.error().message);
+
+  nlohmann::json out = nlohmann::json::array();
+  const console::CounterMaster counters[] = {
+      counter("1", "本庁舎 1番窓口", {Business::collection, Business::application}, true, from),
+      counter("2", "本庁舎 2番窓口", {Business::collection, Business::cert_renewal}, true, from),
+      counter("north", "北支所 窓口", {Business::collection, Business::application, Business::cert_renewal}, false, from),
+  };
+  for (const auto& c : counters) {
+    if (auto s = console::validate_counter(c); !s) return usage_error(s.error().message);
+    out.push_back({{"entity", console::kCounterEntity}, {"key", console::counter_key(c)}, {"body", console::counter_to_json(c)}});
+    auto slots = console::generate_slots(c, from, calendar::add_days(from, days - 1), *cal);
+    if (!slots) {
+      std::cerr << "madoguchi-sim sample-masters: " << slots.error().message << "\n";
+      return 1;
+    }
+    for (const auto& s : slots->slots) {
+      out.push_back({{"entity", console::kSlotEntity}, {"key", console::slot_key(s)}, {"body", console::slot_to_json(s)}});
+    }
+  }
+  console::Notice info;
+  info.id = "welcome";
+  info.title = "マイナンバーカードの受け取りは予約制です";
+  info.body = "交付通知書（はがき）が届いた方は、この予約サイトで受け取りの日時を予約してください。\n"
+              "ご家族の分もまとめて予約できます。";
+  info.publish_from = console::LocalDateTime{calendar::add_days(from, -7), 0};
+  console::Notice maint;
+  maint.id = "maintenance";
+  maint.kind = console::NoticeKind::maintenance;
+  maint.title = "システムメンテナンスのお知らせ";
+  maint.body = "メンテナンスの間は予約・変更・取消ができません。";
+  maint.publish_from = console::LocalDateTime{from, 0};
+  maint.maintenance_from = console::LocalDateTime{calendar::add_days(from, 5), 22 * 60};
+  maint.maintenance_until = console::LocalDateTime{calendar::add_days(from, 6), 6 * 60};
+  for (const auto& n : {info, maint}) {
+    if (auto s = console::validate_notice(n); !s) return usage_error(s.error().message);
+    out.push_back({{"entity", console::kNoticeEntity}, {"key", n.id}, {"body", console::notice_to_json(n)}});
+  }
+  std::cout << out.dump() << "\n";
+  return 0;
+}
+
+}  // namespace madoguchi::sim::cli
