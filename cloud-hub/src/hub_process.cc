@@ -19,6 +19,8 @@
 #include "madoguchi/console/write_policy.h"
 #include "madoguchi/console/app/console_app.h"
 #include "madoguchi/hub/booking_service.h"
+#include "madoguchi/hub/hub_mail.h"
+#include "madoguchi/mail/curl_transport.h"
 #include "madoguchi/portal/portal.h"
 #include "madoguchi/hub/console_store.h"
 #include "madoguchi/hub/master_store.h"
@@ -49,6 +51,41 @@ bool valid_site_path(const std::string& path) {
   return true;
 }
 
+// The relay settings as drivers/mail takes them; the password is read by the caller.
+mail::SmtpConfig smtp_config(const HubConfig& c, std::string password) {
+  mail::SmtpConfig m;
+  m.url = c.smtp_url;
+  if (c.smtp_url.rfind("smtps://", 0) == 0) {
+    m.tls = mail::SmtpTls::smtps;
+  } else {
+    m.tls = c.smtp_starttls ? mail::SmtpTls::starttls : mail::SmtpTls::none;
+  }
+  m.username = c.smtp_user;
+  m.password = std::move(password);
+  m.ca_file = c.smtp_ca_file.string();
+  return m;
+}
+
+Status check_smtp_config(const HubConfig& c) {
+  if (c.smtp_url.empty()) {
+    if (!c.smtp_user.empty() || !c.smtp_password_file.empty() || !c.smtp_ca_file.empty() || !c.smtp_starttls) {
+      return make_error(Errc::invalid_argument, "smtp_user, smtp_password_file, smtp_ca_file and smtp_starttls need smtp_url");
+    }
+    return {};
+  }
+  if (c.smtp_user.empty() != c.smtp_password_file.empty()) {
+    return make_error(Errc::invalid_argument, "smtp_user and smtp_password_file go together");
+  }
+  if (!c.smtp_starttls && c.smtp_url.rfind("smtps://", 0) == 0) {
+    return make_error(Errc::invalid_argument, "smtp_starttls false is for a plain smtp:// relay on this host, not smtps://");
+  }
+  // The password itself is read at start; a placeholder lets the rules about credentials apply.
+  if (auto s = mail::validate_smtp_config(smtp_config(c, c.smtp_user.empty() ? "" : "x")); !s) {
+    return make_error(Errc::invalid_argument, "smtp: " + s.error().message);
+  }
+  return {};
+}
+
 }  // namespace
 
 Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
@@ -63,7 +100,8 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
                                               "console_address", "console_ports", "console_tls_cert", "console_tls_key",
                                               "console_client_ca", "portal_address", "portal_port", "portal_tls_cert",
                                               "portal_tls_key", "portal_secret_file", "portal_sites", "public_url",
-                                              "portal_client_limit_scale"};
+                                              "portal_client_limit_scale", "smtp_url", "smtp_user", "smtp_password_file",
+                                              "smtp_ca_file", "smtp_starttls", "smtp_retry_seconds"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (!known.count(it.key())) return make_error(Errc::malformed, file.string() + ": unknown key '" + it.key() + "'");
   }
@@ -108,6 +146,21 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
         return make_error(Errc::malformed, file.string() + ": portal_client_limit_scale must be a number from 1 to 1000000");
       }
       c.portal_client_limit_scale = v.get<double>();
+    }
+    c.smtp_url = j.value("smtp_url", c.smtp_url);
+    c.smtp_user = j.value("smtp_user", c.smtp_user);
+    c.smtp_password_file = j.value("smtp_password_file", std::string());
+    c.smtp_ca_file = j.value("smtp_ca_file", std::string());
+    if (j.contains("smtp_starttls") && !j.at("smtp_starttls").is_boolean()) {
+      return make_error(Errc::malformed, file.string() + ": smtp_starttls must be true or false");
+    }
+    c.smtp_starttls = j.value("smtp_starttls", c.smtp_starttls);
+    if (j.contains("smtp_retry_seconds")) {
+      const json& v = j.at("smtp_retry_seconds");
+      if (!v.is_number_unsigned() || v.get<std::uint64_t>() < 1 || v.get<std::uint64_t>() > 3600) {
+        return make_error(Errc::malformed, file.string() + ": smtp_retry_seconds must be a whole number from 1 to 3600");
+      }
+      c.smtp_retry_seconds = v.get<std::uint32_t>();
     }
     if (j.contains("portal_sites")) {
       const json& sites = j.at("portal_sites");
@@ -157,6 +210,7 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
                                              ".path must be '/' followed by segments of [A-Za-z0-9_-], without a trailing '/'");
     }
   }
+  if (auto s = check_smtp_config(c); !s) return make_error(Errc::malformed, file.string() + ": " + s.error().message);
   return c;
 }
 
@@ -330,11 +384,16 @@ class HubProcess {
       if (auto s = install_booking_rule(*store); !s) return s.error().with_context("booking rule of " + muni);
       bookings_[muni] = std::make_unique<HubBookingService>(engine_, muni, clock_);
     }
+    if (auto s = start_mail(); !s) return s.error().with_context("starting booking mail");
     if (config_.http_port != 0) {
       http::ServerOptions o;
       o.address = config_.http_address;
       o.port = config_.http_port;
-      http_ = std::make_unique<http::Server>(io_, o, [this](const http::Request& r) { return handle_hub_api(engine_, registry_, r); });
+      http_ = std::make_unique<http::Server>(io_, o, [this](const http::Request& r) {
+        http::Response res = handle_hub_api(engine_, registry_, r);
+        if (r.path == "/api/v1/status" && r.method == "GET" && res.status == 200) add_mail_status(res);
+        return res;
+      });
       if (auto s = http_->start(); !s) return s.error().with_context("starting the hub API");
       log_(LogLevel::info, "local API on http://" + config_.http_address + ":" + std::to_string(http_->port()));
     }
@@ -385,6 +444,98 @@ class HubProcess {
   }
 
  private:
+  // The municipality's citizen site path ("/131016" unless portal_sites says otherwise).
+  std::string site_path(const std::string& muni) const {
+    auto it = config_.portal_sites.find(muni);
+    return it != config_.portal_sites.end() && !it->second.path.empty() ? it->second.path : "/" + muni;
+  }
+
+  // The resident's booking mails (RSV-10, RSV-12..RSV-14, hub_mail.h): one outbox per
+  // municipality (<data_dir>/<muni>.mail.db, KON-5), queued on this thread, sent by a thread of
+  // its own. No smtp_url: no mail.
+  Status start_mail() {
+    if (config_.smtp_url.empty()) {
+      log_(LogLevel::info, "mail: no smtp_url configured; booking mails are not sent");
+      return {};
+    }
+    std::string password;
+    if (!config_.smtp_password_file.empty()) {
+      std::ifstream in(config_.smtp_password_file, std::ios::binary);
+      if (!in) return make_error(Errc::io, "cannot read smtp_password_file " + config_.smtp_password_file.string());
+      std::getline(in, password);
+      if (!password.empty() && password.back() == '\r') password.pop_back();
+      if (password.empty()) return make_error(Errc::invalid_argument, "smtp_password_file: the first line is empty");
+    }
+    auto transport = mail::CurlSmtpTransport::create(smtp_config(config_, std::move(password)));
+    if (!transport) return transport.error().with_context("smtp");
+    if (config_.public_url.empty()) {
+      log_(LogLevel::warning, "mail: public_url is not set; mails cannot tell residents where to open their booking");
+    }
+    std::string base = config_.public_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    std::vector<std::filesystem::path> paths;
+    for (const auto& [muni, devices] : registry_) {
+      const auto path = config_.data_dir / (muni + ".mail.db");
+      HubMailOptions mo;
+      mo.site_url = base.empty() ? std::string() : base + site_path(muni) + "/";
+      auto m = HubMail::open(path, engine_, *bookings_.at(muni), clock_, log_, mo);
+      if (!m) return m.error().with_context("mail outbox of " + muni);
+      (*m)->attach([this] {
+        if (mail_sender_) mail_sender_->wake();
+      });
+      mail_[muni] = std::move(*m);
+      paths.push_back(path);
+    }
+    HubMailSenderOptions so;
+    so.retry.initial_backoff = std::chrono::seconds(config_.smtp_retry_seconds);
+    mail_sender_ = std::make_unique<HubMailSender>(std::move(paths), std::move(*transport), clock_, log_, so);
+    if (auto s = mail_sender_->start(); !s) return s;
+    log_(LogLevel::info, "mail: relay " + config_.smtp_url +
+                             (config_.smtp_url.rfind("smtps://", 0) == 0 ? " (TLS)"
+                              : config_.smtp_starttls                    ? " (STARTTLS required)"
+                                                                         : " (plain, this host only)") +
+                             ", one outbox per municipality in " + config_.data_dir.string());
+    return {};
+  }
+
+  // On the tick: device bookings from the feed every second, reminders every minute.
+  void mail_tick() {
+    if (mail_.empty()) return;
+    const auto now = clock_.now();
+    const bool reminders = last_reminders_ == std::chrono::steady_clock::time_point{} || now - last_reminders_ >= 60s;
+    if (now - last_feed_scan_ < 1s && !reminders) return;
+    last_feed_scan_ = now;
+    if (reminders) last_reminders_ = now;
+    for (auto& [muni, m] : mail_) {
+      if (auto n = m->scan_feed(); !n) log_(LogLevel::error, "mail: " + muni + ": reading the feed: " + n.error().describe());
+      if (reminders) {
+        if (auto n = m->run_reminders(); !n) log_(LogLevel::error, "mail: " + muni + ": reminders: " + n.error().describe());
+      }
+    }
+  }
+
+  // /api/v1/status gets "mail": per municipality the outbox (queued, sent, failed, oldest queued,
+  // next attempt) and what this process counted (queued, reminders, no_sender, errors).
+  void add_mail_status(http::Response& res) {
+    json j = json::parse(res.body, nullptr, false);
+    if (j.is_discarded()) return;
+    json m = json::object();
+    m["enabled"] = !mail_.empty();
+    json per = json::object();
+    for (auto& [muni, mailer] : mail_) {
+      auto st = mailer->stats();
+      if (!st) continue;
+      const auto& c = mailer->counters();
+      per[muni] = {{"queued", st->queued}, {"sent", st->sent}, {"failed", st->failed}, {"queued_bytes", st->queued_bytes},
+                   {"oldest_queued_ms", st->oldest_queued_created_ms ? json(*st->oldest_queued_created_ms) : json()},
+                   {"next_attempt_ms", st->next_due_ms ? json(*st->next_due_ms) : json()},
+                   {"counted", {{"queued", c.queued}, {"reminders", c.reminders}, {"no_sender", c.no_sender}, {"errors", c.errors}}}};
+    }
+    m["municipalities"] = per;
+    j["mail"] = m;
+    res.body = j.dump();
+  }
+
   // The citizen booking site (RSV): one Portal per municipality under its path, one listener.
   Status start_portal() {
     std::string secret;
@@ -498,6 +649,7 @@ class HubProcess {
     tick_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopping_) return;
       engine_.tick();
+      mail_tick();
       schedule_tick();
     });
   }
@@ -509,6 +661,8 @@ class HubProcess {
     if (http_) http_->stop();
     for (auto& c : consoles_) c->http->stop();
     if (portal_http_) portal_http_->stop();
+    // Waits for a send in progress (bounded by the transport's timeouts); queued mail stays queued.
+    if (mail_sender_) mail_sender_->stop();
     mqtt_.stop();
     io_.stop();
   }
@@ -537,6 +691,9 @@ class HubProcess {
   };
   std::vector<Site> sites_;  // the citizen site, per municipality (after bookings_, which they use)
   std::unique_ptr<http::Server> portal_http_;
+  std::map<std::string, std::unique_ptr<HubMail>> mail_;  // after bookings_ (their notifiers call these)
+  std::unique_ptr<HubMailSender> mail_sender_;           // after mail_ (their queued callback wakes it)
+  std::chrono::steady_clock::time_point last_feed_scan_{}, last_reminders_{};
   bool stopping_ = false;
 };
 

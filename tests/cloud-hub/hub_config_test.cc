@@ -68,3 +68,52 @@ TEST_CASE("Hub config mistakes are refused naming the problem", "[hub][config]")
                           R"(,"console_address":"0.0.0.0","console_ports":{"131016":8443},"console_tls_cert":"c","console_tls_key":"k","console_client_ca":"ca.crt"})");
   CHECK(ok.ok());
 }
+
+TEST_CASE("Mail relay settings: absent = no mail; STARTTLS by default; plain only to this host (RSV-14)",
+          "[hub][config][RSV-14]") {
+  TempDir dir;
+  auto c = load(dir, "{" + kBase + "}");
+  REQUIRE(c.ok());
+  CHECK(c->smtp_url.empty());
+  CHECK(c->smtp_starttls);
+  CHECK(c->smtp_retry_seconds == 60);
+  c = load(dir, "{" + kBase +
+                    R"(,"smtp_url":"smtp://relay.example.jp:587","smtp_user":"hub","smtp_password_file":"pw",)"
+                    R"("smtp_ca_file":"relay-ca.pem","smtp_retry_seconds":5})");
+  REQUIRE(c.ok());
+  CHECK(c->smtp_url == "smtp://relay.example.jp:587");
+  CHECK(c->smtp_user == "hub");
+  CHECK(c->smtp_password_file == "pw");
+  CHECK(c->smtp_ca_file == "relay-ca.pem");
+  CHECK(c->smtp_retry_seconds == 5);
+  c = load(dir, "{" + kBase + R"(,"smtps_url":"x"})");
+  REQUIRE_FALSE(c.ok());
+  CHECK_THAT(c.error().message, Catch::Contains("smtps_url"));
+  c = load(dir, "{" + kBase + R"(,"smtp_url":"smtps://relay.example.jp:465"})");
+  REQUIRE(c.ok());
+  c = load(dir, "{" + kBase + R"(,"smtp_url":"smtp://127.0.0.1:2525","smtp_starttls":false})");
+  REQUIRE(c.ok());
+  CHECK_FALSE(c->smtp_starttls);
+  struct Case {
+    std::string extra;
+    std::string mentions;
+  };
+  for (const auto& k : std::vector<Case>{
+           // Plain SMTP to another host would carry receipt numbers and passwords in the clear.
+           {R"(,"smtp_url":"smtp://relay.example.jp:25","smtp_starttls":false)", "smtp"},
+           {R"(,"smtp_url":"smtp://127.0.0.1:25","smtp_starttls":false,"smtp_user":"u","smtp_password_file":"p")", "smtp"},
+           {R"(,"smtp_url":"smtps://relay.example.jp:465","smtp_starttls":false)", "smtp_starttls"},
+           {R"(,"smtp_url":"smtp://relay.example.jp:587","smtp_user":"u")", "smtp_password_file"},
+           {R"(,"smtp_url":"http://relay.example.jp")", "smtp"},
+           {R"(,"smtp_url":"smtp://u:p@relay.example.jp:587")", "smtp"},
+           {R"(,"smtp_user":"u","smtp_password_file":"p")", "smtp_url"},
+           {R"(,"smtp_url":"smtp://relay.example.jp:587","smtp_starttls":"yes")", "smtp_starttls"},
+           {R"(,"smtp_url":"smtp://relay.example.jp:587","smtp_retry_seconds":0)", "smtp_retry_seconds"},
+       }) {
+    INFO(k.extra);
+    auto r = load(dir, "{" + kBase + k.extra + "}");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == Errc::malformed);
+    CHECK_THAT(r.error().message, Catch::Contains(k.mentions));
+  }
+}

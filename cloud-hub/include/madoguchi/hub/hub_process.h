@@ -61,6 +61,17 @@ struct HubConfig {
   // postcard or receipt number are never scaled. 1 (the default) keeps the limits meant for single
   // persons; must be 1..1000000.
   double portal_client_limit_scale = 1.0;
+  // The resident's booking mails (RSV-10, RSV-12..RSV-14, cloud-hub hub_mail.h): the SMTP relay.
+  // Empty smtp_url = no mail at all (logged once at start). smtp://host:port uses STARTTLS, which
+  // is required unless smtp_starttls is false (plain SMTP: only to a relay on 127.0.0.1 / ::1 /
+  // localhost, never with credentials); smtps://host:port is TLS from the first byte.
+  std::string smtp_url;
+  std::string smtp_user;                        // AUTH when set, with the password in...
+  std::filesystem::path smtp_password_file;     // ...this file (first line; required with smtp_user)
+  std::filesystem::path smtp_ca_file;           // PEM to verify the relay with; empty: system CAs
+  bool smtp_starttls = true;
+  // The first retry after a failed attempt, doubling up to an hour (drivers/mail RetryPolicy).
+  std::uint32_t smtp_retry_seconds = 60;
 };
 
 Expected<HubConfig> load_hub_config(const std::filesystem::path& file);
