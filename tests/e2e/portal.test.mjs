@@ -112,6 +112,12 @@ async function submit(page, locator) {
   return res ? res.status() : 0;
 }
 
+// Follows a link and waits for the page it leads to.
+async function follow(page, name) {
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
+    page.getByRole('link', { name, exact: true }).click()]);
+}
+
 const button = (page, name) => page.getByRole('button', { name, exact: true });
 const heading = (page) => page.locator('h1').textContent();
 const path = (page) => new URL(page.url()).pathname.slice(new URL(SITE).pathname.length);
@@ -266,11 +272,11 @@ test('a booking from the first step to the done page, lookup, detail, print, cha
   await audit.check(page, 'slot week with full and remaining');
   assert.equal(await submit(page, button(page, 'この時間で次へ進む')), 400);
   await audit.check(page, 'slot week with an error');
-  await page.getByRole('link', { name: '次の週を表示' }).click();
-  await page.waitForURL(/from=/);
+  await follow(page, '次の週を表示');
+  assert.match(page.url(), /from=/);
   await audit.check(page, 'slot week, the next week');
-  await page.getByRole('link', { name: '前の週を表示' }).click();
-  await page.waitForURL(/from=/);
+  await follow(page, '前の週を表示');
+  assert.match(page.url(), /from=/);
   await pickSlot(page, 0);
   await submit(page, button(page, 'この時間で次へ進む'));
   assert.equal(path(page), '/book/contact');
@@ -298,12 +304,12 @@ test('a booking from the first step to the done page, lookup, detail, print, cha
   await signIn(page, made);
   assert.match(await page.locator('main').textContent(), /予約中/);
   await audit.check(page, 'booking detail');
-  await page.getByRole('link', { name: '印刷用の画面を表示する' }).click();
-  await page.waitForURL(/\/booking\/print$/);
+  await follow(page, '印刷用の画面を表示する');
+  assert.match(page.url(), /\/booking\/print$/);
   await audit.check(page, 'print view');
   await open(page, '/booking');
-  await page.getByRole('link', { name: '日時を変更する' }).click();
-  await page.waitForURL(/\/booking\/change$/);
+  await follow(page, '日時を変更する');
+  assert.match(page.url(), /\/booking\/change$/);
   await audit.check(page, 'change: counter');
   await page.getByLabel('本庁舎 市民課').check();
   await submit(page, button(page, '次へ進む'));
@@ -318,8 +324,8 @@ test('a booking from the first step to the done page, lookup, detail, print, cha
   assert.equal(path(page), '/booking');
   assert.match(await page.locator('[role="status"]').textContent(), /変更しました/);
   await audit.check(page, 'change: done (detail with message)');
-  await page.getByRole('link', { name: '予約を取り消す' }).click();
-  await page.waitForURL(/\/booking\/cancel$/);
+  await follow(page, '予約を取り消す');
+  assert.match(page.url(), /\/booking\/cancel$/);
   await audit.check(page, 'cancel: confirmation');
   await submit(page, button(page, '予約を取り消す'));
   assert.equal(path(page), '/booking');
@@ -445,8 +451,8 @@ test('booking for two people, lookup, change and cancel with JavaScript disabled
   const detail = await page.locator('main').textContent();
   assert.match(detail, /予約中/);
   assert.match(detail, /2人/);
-  await page.getByRole('link', { name: '日時を変更する' }).click();
-  await page.waitForURL(/\/booking\/change$/);
+  await follow(page, '日時を変更する');
+  assert.match(page.url(), /\/booking\/change$/);
   await page.getByLabel('本庁舎 市民課').check();
   await submit(page, button(page, '次へ進む'));
   const changed = await pickSlot(page, 3);
@@ -455,8 +461,8 @@ test('booking for two people, lookup, change and cancel with JavaScript disabled
   assert.equal(await heading(page), '変更内容の確認');
   await submit(page, button(page, '変更する'));
   assert.match(await page.locator('[role="status"]').textContent(), /変更しました/);
-  await page.getByRole('link', { name: '予約を取り消す' }).click();
-  await page.waitForURL(/\/booking\/cancel$/);
+  await follow(page, '予約を取り消す');
+  assert.match(page.url(), /\/booking\/cancel$/);
   await submit(page, button(page, '予約を取り消す'));
   assert.match(await page.locator('main').textContent(), /取消済み/);
   writeFileSync(env('RESULT_FILE'), JSON.stringify({ nojs_receipt: made.receipt, nojs_changed_slot: changed }));
