@@ -42,7 +42,11 @@ std::string settings_form(const std::string& overrides) {
   std::map<std::string, std::string> f{{"service_name", "%E7%AA%93%E5%8F%A3"}, {"municipality_name", ""}, {"logo_path", ""},
                                        {"session_idle_minutes", "15"}, {"min_length", "12"}, {"lockout_threshold", "5"},
                                        {"lockout_minutes", "15"}, {"max_age_days", "0"}, {"history", "0"},
-                                       {"require_upper", "1"}, {"require_lower", "1"}, {"require_digit", "1"}};
+                                       {"require_upper", "1"}, {"require_lower", "1"}, {"require_digit", "1"},
+                                       {"booking_days_ahead", "60"}, {"reminder_days_before", "1"},
+                                       {"receipt_number_rule", "%7BYYYY%7D%7BMM%7D%7BDD%7D-%7BSEQ4%7D"}, {"mail_from", ""},
+                                       {"mail_text_booking_made", ""}, {"mail_text_booking_changed", ""},
+                                       {"mail_text_booking_cancelled", ""}, {"mail_text_booking_reminder", ""}};
   std::string extra;
   std::size_t pos = 0;
   while (pos < overrides.size()) {
@@ -222,4 +226,190 @@ TEST_CASE("Saving the settings writes the record and logs the changed field name
     }
   }
   CHECK(found);
+}
+
+// ---- 予約 and メール settings (MST-7, RSV-13, RSV-14) ----
+
+namespace {
+
+// The page from the mail preview's heading on (the form above it holds the texts as typed).
+std::string preview_part(const std::string& body) {
+  const auto at = body.find("id=\"preview-heading\"");
+  return at == std::string::npos ? std::string() : body.substr(at);
+}
+
+std::size_t count_of(const std::string& s, const std::string& part) {
+  std::size_t n = 0;
+  for (auto at = s.find(part); at != std::string::npos; at = s.find(part, at + part.size())) ++n;
+  return n;
+}
+
+std::string repeated(const std::string& unit, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += unit;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("The settings form shows the booking and mail settings, today's first receipt number and the made mail's preview", "[admin_pages]") {
+  Admin a;
+  auto form = a.b.send("GET", "/settings");
+  REQUIRE(form.status == 200);
+  CHECK(contains(form.body, "<legend>予約</legend>"));
+  CHECK(contains(form.body, "<legend>メール</legend>"));
+  CHECK(contains(form.body, "name=\"booking_days_ahead\" value=\"60\""));
+  CHECK(contains(form.body, "name=\"reminder_days_before\" value=\"1\""));
+  CHECK(contains(form.body, "name=\"mail_from\" value=\"\""));
+  for (const char* kind : {"booking_made", "booking_changed", "booking_cancelled", "booking_reminder"}) {
+    CHECK(contains(form.body, "<textarea id=\"mail_text_" + std::string(kind) + "\""));
+  }
+  for (const char* p : {"{municipality}", "{service}", "{receipt}", "{password}", "{date}", "{time}", "{counter}",
+                        "{people}", "{url}", "{YYYY}", "{YY}", "{MM}", "{DD}", "{SEQn}"}) {
+    CHECK(contains(form.body, p));
+  }
+  // The ManualClock's wall time is 2023-11-15 07:13 JST: the default rule's first number that day.
+  CHECK(contains(form.body, "今日の最初の受付番号は「20231115-0001」"));
+  const std::string preview = preview_part(form.body);
+  REQUIRE(!preview.empty());
+  CHECK(contains(preview, "来庁予約を受け付けました（受付番号 20231115-0001）"));
+  CHECK(contains(preview, "2023年11月22日（水） 9:30"));
+  CHECK(contains(preview, "第1窓口"));
+  CHECK(contains(preview, "2名"));
+}
+
+TEST_CASE("Each booking and mail setting is saved, texts with CRLF become LF and an emptied text falls back to the built-in one", "[admin_pages]") {
+  Admin a;
+  auto r = a.post("/settings",
+                  settings_form("&booking_days_ahead=90&receipt_number_rule=A-%7BYY%7D%7BMM%7D-%7BSEQ5%7D"
+                                "&reminder_days_before=0&mail_from=+yoyaku%40city.example.jp+"
+                                "&mail_text_booking_made=%7Breceipt%7D%0D%0A%7Bpassword%7D%0D%0A"
+                                "&mail_text_booking_reminder=%E6%98%8E%E6%97%A5%E3%81%A7%E3%81%99%0D%0A"));
+  REQUIRE(r.status == 200);
+  CHECK(contains(r.body, "システム設定を保存しました。"));
+  REQUIRE(a.w.store.settings_saves == 1);
+  const Settings& s = a.w.store.stored_settings;
+  CHECK(s.booking_days_ahead == 90);
+  CHECK(s.receipt_number_rule == "A-{YY}{MM}-{SEQ5}");
+  CHECK(s.reminder_days_before == 0);
+  CHECK(s.mail_from == "yoyaku@city.example.jp");
+  REQUIRE(s.mail_texts.count("booking_made") == 1);
+  CHECK(s.mail_texts.at("booking_made") == "{receipt}\n{password}\n");
+  CHECK(s.mail_texts.at("booking_reminder") == "明日です\n");
+  CHECK(s.mail_texts.count("booking_changed") == 0);
+  CHECK(s.mail_texts.count("booking_cancelled") == 0);
+  // Shown again as saved, the example following the new rule, the preview with the new text.
+  CHECK(contains(r.body, "name=\"booking_days_ahead\" value=\"90\""));
+  CHECK(contains(r.body, "今日の最初の受付番号は「A-2311-00001」"));
+  CHECK(contains(preview_part(r.body), "A-2311-00001\n7KQ3M9TX2P\n"));
+  bool found = false;
+  for (const auto& e : a.w.store.log) {
+    if (e.action != "settings.update") continue;
+    found = true;
+    for (const char* f : {"booking_days_ahead", "receipt_number_rule", "reminder_days_before", "mail_from",
+                          "mail_texts.booking_made", "mail_texts.booking_reminder"}) {
+      CHECK(contains(e.detail, f));
+    }
+    CHECK(!contains(e.detail, "mail_texts.booking_changed"));
+    CHECK(!contains(e.detail, "yoyaku"));  // field names only
+  }
+  CHECK(found);
+
+  // Emptying a text (spaces and line breaks only) removes it: the built-in text applies again.
+  auto cleared = a.post("/settings", settings_form("&booking_days_ahead=90&receipt_number_rule=A-%7BYY%7D%7BMM%7D-%7BSEQ5%7D"
+                                                   "&reminder_days_before=0&mail_from=yoyaku%40city.example.jp"
+                                                   "&mail_text_booking_made=+%0D%0A+"
+                                                   "&mail_text_booking_reminder=%E6%98%8E%E6%97%A5%E3%81%A7%E3%81%99%0D%0A"));
+  REQUIRE(cleared.status == 200);
+  CHECK(a.w.store.settings_saves == 2);
+  CHECK(a.w.store.stored_settings.mail_texts.count("booking_made") == 0);
+  CHECK(a.w.store.stored_settings.mail_texts.count("booking_reminder") == 1);
+  CHECK(contains(preview_part(cleared.body), "パスワード：7KQ3M9TX2P"));  // the built-in text
+  // Nothing changed: nothing written, nothing logged.
+  auto same = a.post("/settings", settings_form("&booking_days_ahead=90&receipt_number_rule=A-%7BYY%7D%7BMM%7D-%7BSEQ5%7D"
+                                                "&reminder_days_before=0&mail_from=yoyaku%40city.example.jp"
+                                                "&mail_text_booking_reminder=%E6%98%8E%E6%97%A5%E3%81%A7%E3%81%99%0D%0A"));
+  REQUIRE(same.status == 200);
+  CHECK(a.w.store.settings_saves == 2);
+}
+
+TEST_CASE("Each booking and mail setting the domain refuses gets its Japanese message next to it and nothing is saved", "[admin_pages]") {
+  Admin a;
+  struct Case {
+    std::string overrides;
+    std::string field;
+    std::string message;
+  };
+  const std::string too_long = repeated("%E3%81%82", kMaxMailTextChars + 1);  // あ × 2001
+  const std::vector<Case> cases{
+      {"&booking_days_ahead=0", "booking_days_ahead", "予約を受け付ける日数は1から365までの整数で入力してください。"},
+      {"&booking_days_ahead=366", "booking_days_ahead", "予約を受け付ける日数は1から365までの整数で入力してください。"},
+      {"&booking_days_ahead=x", "booking_days_ahead", "予約を受け付ける日数は1から365までの整数で入力してください。"},
+      {"&reminder_days_before=31", "reminder_days_before", "リマインドメールを送る日は0から30までの整数で入力してください。"},
+      {"&reminder_days_before=", "reminder_days_before", "リマインドメールを送る日は0から30までの整数で入力してください。"},
+      {"&receipt_number_rule=%7BYYYY%7D%7BMM%7D", "receipt_number_rule", "連番の{SEQ3}〜{SEQ8}をちょうど1つ入れてください。"},
+      {"&receipt_number_rule=%7BHH%7D%7BSEQ4%7D", "receipt_number_rule", "使える記号は{YYYY}{YY}{MM}{DD}{SEQ3}〜{SEQ8}だけです。"},
+      {"&receipt_number_rule=%E5%8F%97%7BSEQ4%7D", "receipt_number_rule", "記号の外に使える文字は半角英数字と「-」「_」だけです。"},
+      {"&receipt_number_rule=", "receipt_number_rule", "受付番号の形式が正しくありません。"},
+      {"&mail_from=yoyaku", "mail_from", "送信元メールアドレスは「yoyaku@city.example.jp」のような半角のメールアドレスを1つ入力してください。"},
+      {"&mail_from=a%40b.jp%2Cc%40d.jp", "mail_from", "送信元メールアドレスは「yoyaku@city.example.jp」のような半角のメールアドレスを1つ入力してください。"},
+      {"&mail_text_booking_changed=" + too_long, "mail_text_booking_changed", "メールの文面は2000文字以内で入力してください。"},
+      {"&mail_text_booking_cancelled=a%01b", "mail_text_booking_cancelled", "メールの文面に使えない文字（制御文字）が含まれています。"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.overrides.substr(0, 80));
+    auto r = a.post("/settings", settings_form(c.overrides));
+    REQUIRE(r.status == 422);
+    CHECK(contains(r.body, "id=\"" + c.field + "-error\""));
+    CHECK(contains(r.body, c.message));
+    CHECK(contains(r.body, "href=\"#" + c.field + "\""));  // the error summary links to the field
+    CHECK(preview_part(r.body).empty());
+  }
+  CHECK(a.w.store.settings_saves == 0);
+  CHECK(!a.w.store.logged("settings.update", "admin01"));
+
+  // Several refusals at once: every field says its own, and what was typed is kept.
+  auto r = a.post("/settings", settings_form("&receipt_number_rule=%7BYYYY%7D&mail_from=nobody"
+                                             "&mail_text_booking_made=a%01b&booking_days_ahead=0"));
+  REQUIRE(r.status == 422);
+  for (const char* f : {"receipt_number_rule", "mail_from", "mail_text_booking_made", "booking_days_ahead"}) {
+    CHECK(contains(r.body, "id=\"" + std::string(f) + "-error\""));
+  }
+  CHECK(contains(r.body, "name=\"mail_from\" value=\"nobody\""));
+  CHECK(contains(r.body, "name=\"receipt_number_rule\" value=\"{YYYY}\""));
+  CHECK(contains(r.body, ">\na\x01" "b</textarea>"));
+  CHECK(a.w.store.settings_saves == 0);
+}
+
+TEST_CASE("The mail preview fills every placeholder, saves nothing, and shows the password in the made mail only", "[admin_pages]") {
+  Admin a;
+  // Every placeholder in the made text; {password} in the changed and reminder texts too.
+  const std::string all = "%7Bmunicipality%7D%7C%7Bservice%7D%7C%7Breceipt%7D%7C%7Bpassword%7D%7C%7Bdate%7D%7C%7Btime%7D%7C"
+                          "%7Bcounter%7D%7C%7Bpeople%7D%7C%7Burl%7D%7C%7Bother%7D";
+  auto r = a.post("/settings", settings_form("&preview=1&municipality_name=%E3%82%B5%E3%83%B3%E3%83%97%E3%83%AB%E5%B8%82"
+                                             "&mail_text_booking_made=" + all +
+                                             "&mail_text_booking_changed=PW%3A%7Bpassword%7D%3AEND"
+                                             "&mail_text_booking_reminder=R%3A%7Bpassword%7D%3AEND"));
+  REQUIRE(r.status == 200);
+  CHECK(a.w.store.settings_saves == 0);
+  CHECK(!a.w.store.logged("settings.update", "admin01"));
+  CHECK(!contains(r.body, "システム設定を保存しました。"));
+  const std::string preview = preview_part(r.body);
+  REQUIRE(!preview.empty());
+  CHECK(contains(preview, "まだ保存していません"));
+  CHECK(contains(preview, "サンプル市|窓口|20231115-0001|7KQ3M9TX2P|2023年11月22日（水）|9:30|第1窓口|2名|"
+                          "https:&#x2F;&#x2F;（予約サイトのアドレス）&#x2F;|{other}"));  // mstch escapes "/"
+  CHECK(contains(preview, "【サンプル市】来庁予約を受け付けました（受付番号 20231115-0001）"));
+  // The password is in the made mail only: the other kinds' {password} is empty.
+  CHECK(count_of(preview, "7KQ3M9TX2P") == 1);
+  CHECK(contains(preview, "PW::END"));
+  CHECK(contains(preview, "R::END"));
+  // The form keeps what was typed.
+  CHECK(contains(r.body, "name=\"municipality_name\" value=\"サンプル市\""));
+  CHECK(contains(r.body, ">\nPW:{password}:END</textarea>"));
+  // A refused field: no preview, the error instead.
+  auto bad = a.post("/settings", settings_form("&preview=1&mail_from=x"));
+  REQUIRE(bad.status == 422);
+  CHECK(preview_part(bad.body).empty());
+  CHECK(a.w.store.settings_saves == 0);
 }
