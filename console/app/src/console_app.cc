@@ -86,6 +86,21 @@ std::string action_label(std::string_view action) {
       {"card.import_refused", "二次元コードの取込の拒否"},
       {"card.ledger_import", "台帳CSVの取込"},
       {"card.renewal_import", "更新対象リストの取込"},
+      {"master.counter.add", "窓口の追加"},
+      {"master.counter.update", "窓口の変更"},
+      {"master.counter.remove", "窓口の削除"},
+      {"master.slots.generate", "予約枠の作成"},
+      {"master.slot.add", "予約枠の追加"},
+      {"master.slot.edit", "予約枠の変更"},
+      {"master.calendar.update", "休業日・祝日の変更"},
+      {"notice.add", "お知らせの追加"},
+      {"notice.update", "お知らせの変更"},
+      {"notice.remove", "お知らせの削除"},
+      {"phone_booking.create", "電話予約の受付"},
+      {"phone_booking.update", "電話予約の内容の変更"},
+      {"phone_booking.move", "電話予約の日時の変更"},
+      {"phone_booking.cancel", "電話予約の取消"},
+      {"phone_booking.refusal_handled", "受け付けられなかった電話予約の対応済み"},
   };
   for (const auto& [id, label] : kLabels) {
     if (id == action) return std::string(label);
