@@ -17,6 +17,7 @@ MADOGUCHI_PACKAGES=(
   libcurl4-openssl-dev python3-aiosmtpd  # mail over SMTP (drivers/mail); its test's SMTP server
   clang libclang-rt-14-dev
   mosquitto openssl curl
+  nginx  # madoguchi-bench portal: the static baseline next to the citizen site
   # The staff console's browser tests (tests/e2e): Chromium, Japanese fonts for its screenshots,
   # node and npm for playwright-core (installed by npm ci from tests/e2e/package-lock.json).
   chromium fonts-noto-cjk nodejs npm

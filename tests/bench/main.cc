@@ -3,6 +3,7 @@
 //
 //   madoguchi-bench sync [--ops N] [--quick] [--bin DIR]
 //   madoguchi-bench counter [--people N] [--cards N] [--rows N] [--pages N] [--quick]
+//   madoguchi-bench portal [--connections 64,256] [--seconds N] [--attempts N] [--places N] [--quick]
 //
 // Subcommands live in the table below, one function each.
 #include <array>
@@ -14,6 +15,7 @@
 
 #include "bench.h"
 #include "counter_bench.h"
+#include "portal_bench.h"
 #include "sync_bench.h"
 
 namespace {
@@ -35,6 +37,11 @@ constexpr std::array kCommands = {
     Command{"counter", "[--people N] [--commit-codes N] [--cards N] [--search-reps N] [--rows N] [--pages N] [--quick]",
             "the counter's card work in-process: J-LIS import, search over many cards, CSV/Excel export, page decode",
             &madoguchi::bench::run_counter},
+    Command{"portal",
+            "[--connections N,N] [--seconds N] [--places N] [--slots N] [--attempts N] [--concurrency N] [--counters N] "
+            "[--seed-bookings N] [--quick] [--bin DIR] [--nginx PATH]",
+            "the citizen site over HTTPS at the real hub: slot page vs nginx static, booking rush verified in the database",
+            &madoguchi::bench::run_portal},
 };
 
 // Flags (options without a value) of every subcommand.

@@ -96,6 +96,7 @@ void Stack::start_hub(const HubSpec& spec) {
       cfg["portal_tls_key"] = (dir_ / "pki" / "broker.key").string();
     }
   }
+  for (auto it = spec.extra_config.begin(); it != spec.extra_config.end(); ++it) cfg[it.key()] = it.value();
   write_file(dir_ / "hub.json", cfg.dump(2));
   hub_ = Process::spawn({(bin_ / "madoguchi-hub").string(), "--config", (dir_ / "hub.json").string()}, dir_ / "logs" / "hub.log");
   if (!eventually([&] { return port_open(hub_http_); }, std::chrono::seconds(20))) {

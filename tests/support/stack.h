@@ -30,6 +30,9 @@ struct HubSpec {
   bool console = false;  // also serve each municipality's administration console (hub_console_port(muni))
   bool portal = false;   // also serve the citizen site (hub_portal_port(), each municipality at /<code>/)
   bool portal_tls = false;  // the citizen site over HTTPS with the broker's server certificate (CN localhost)
+  // More keys of the hub's config file, set over the Stack's (e.g. portal_client_limit_scale for
+  // a benchmark).
+  nlohmann::json extra_config = nlohmann::json::object();
 };
 
 class Stack {
