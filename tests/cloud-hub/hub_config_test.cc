@@ -69,7 +69,7 @@ TEST_CASE("Hub config mistakes are refused naming the problem", "[hub][config]")
   CHECK(ok.ok());
 }
 
-TEST_CASE("Mail relay settings: absent = no mail; STARTTLS by default; plain only to this host (RSV-14)",
+TEST_CASE("Mail relay settings: absent = no mail, STARTTLS by default, plain only to this host (RSV-14)",
           "[hub][config][RSV-14]") {
   TempDir dir;
   auto c = load(dir, "{" + kBase + "}");

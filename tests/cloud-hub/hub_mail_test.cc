@@ -227,7 +227,7 @@ TEST_CASE("No sender address: nothing is queued, a warning without personal data
   check_no_personal_data(w.logs, {});
 }
 
-TEST_CASE("A phone booking made at a counter PC is mailed when the hub applies it; the password was given on the phone",
+TEST_CASE("A phone booking made at a counter PC is mailed when the hub applies it, the password was given on the phone",
           "[hub][mail][RSV-10][RSV-12][PHN-1]") {
   World w;
   w.set_settings("yoyaku@city.example.jp");
