@@ -6,7 +6,9 @@
 //       every device's entries, newest first, oplog_admin_page_entries per page
 //   GET /oplog/export?<the same filters>&encoding=utf8|cp932   CSV of the filtered result
 //   GET /oplog/verify   verify_chain per device over its whole chain, page by page
-//   GET/POST /settings  the settings that matter now; logs settings.update with field names
+//   GET/POST /settings  the settings that matter now (with 予約 and メール: MST-7, RSV-13, RSV-14,
+//       and a preview of the resident's mails from a sample booking; POST preview=1 shows it
+//       for the typed values without saving); logs settings.update with field names
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
