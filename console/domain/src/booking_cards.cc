@@ -1,0 +1,57 @@
+#include "madoguchi/console/booking_cards.h"
+
+#include <algorithm>
+
+#include "madoguchi/console/counter_master.h"
+
+namespace madoguchi::console {
+namespace {
+
+// Where a live collection booking puts its cards, or nullopt (other business, cancelled, or a
+// slot key that does not parse).
+std::optional<CardBooking> mirror_of(const Booking* b) {
+  if (b == nullptr || b->business != Business::collection || b->cancelled) return std::nullopt;
+  auto ref = parse_slot_key(b->slot);
+  if (!ref) return std::nullopt;
+  return CardBooking{format_date_time(ref->start), b->counter};
+}
+
+std::vector<std::string> card_numbers(const Booking* b) {
+  std::vector<std::string> out;
+  if (b == nullptr) return out;
+  for (const auto& p : b->people) {
+    if (!p.manufacture_no.empty() && std::find(out.begin(), out.end(), p.manufacture_no) == out.end()) {
+      out.push_back(p.manufacture_no);
+    }
+  }
+  return out;
+}
+
+bool same(const CardBooking& a, const CardBooking& b) { return a.at == b.at && a.counter == b.counter; }
+
+}  // namespace
+
+std::vector<CardFollow> card_follows(const Booking* before, const Booking& after) {
+  const auto was = mirror_of(before);
+  const auto now = mirror_of(&after);
+  const auto had = was ? card_numbers(before) : std::vector<std::string>();
+  const auto has = now ? card_numbers(&after) : std::vector<std::string>();
+  std::vector<CardFollow> out;
+  const bool moved = !was || !now || !same(*was, *now);
+  for (const auto& no : has) {
+    const bool added = std::find(had.begin(), had.end(), no) == had.end();
+    if (moved || added) out.push_back(CardFollow{no, now, {}});
+  }
+  for (const auto& no : had) {
+    if (std::find(has.begin(), has.end(), no) == has.end()) out.push_back(CardFollow{no, std::nullopt, *was});
+  }
+  return out;
+}
+
+Expected<bool> apply_card_follow(Card& card, const CardFollow& follow, std::string_view staff, std::string_view receipt,
+                                 std::int64_t now_ms) {
+  if (!follow.next && (!card.booking || !same(*card.booking, follow.clear_if))) return false;
+  return change_booking(card, follow.next, staff, receipt, now_ms);
+}
+
+}  // namespace madoguchi::console
