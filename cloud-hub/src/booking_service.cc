@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "madoguchi/console/booking_cards.h"
 #include "madoguchi/console/permissions.h"
 #include "madoguchi/console/record_body.h"
 #include "madoguchi/console/staff.h"
@@ -264,12 +265,50 @@ Expected<std::optional<std::pair<Booking, std::uint64_t>>> HubBookingService::lo
   return Result(std::pair<Booking, std::uint64_t>{std::move(*b), (*rec)->version});
 }
 
-Expected<Booking> HubBookingService::write_booking(const Booking& booking, std::uint64_t base_version) {
+Expected<Booking> HubBookingService::write_booking(const Booking* before, const Booking& booking,
+                                                   std::uint64_t base_version, const std::string& staff,
+                                                   std::int64_t now_ms) {
   if (auto v = validate_booking(booking); !v) return v.error();
-  auto written = engine_.write_local(municipality_, kBooking, booking.receipt, p::OpKind::upsert,
-                                     dump_body(booking_to_json(booking)), base_version);
-  if (!written) return written.error();
-  return booking;
+  auto s = store();
+  if (!s) return s.error();
+  const std::string card_entity(kCardEntity);
+  const auto follows = card_follows(before, booking);
+  constexpr int kTries = 3;
+  for (int attempt = 1;; ++attempt) {
+    std::vector<LocalWrite> writes;
+    writes.push_back(LocalWrite{kBooking, booking.receipt, p::OpKind::upsert, dump_body(booking_to_json(booking)), base_version});
+    std::uint64_t skipped = 0;
+    for (const auto& f : follows) {
+      auto rec = (*s)->get(card_entity, f.manufacture_no);
+      if (!rec) return rec.error();
+      auto card = decode_live<Card>(*rec, card_from_json);
+      if (!card || card_key(*card) != f.manufacture_no) {
+        ++skipped;  // not imported yet (or not decodable): the booking is made all the same
+        continue;
+      }
+      auto changed = apply_card_follow(*card, f, staff, booking.receipt, now_ms);
+      if (!changed) return changed.error().with_context("card of booking " + booking.receipt);
+      if (!*changed) continue;
+      writes.push_back(LocalWrite{card_entity, f.manufacture_no, p::OpKind::upsert, dump_body(card_to_json(*card)),
+                                  (*rec)->version});
+    }
+    auto written = engine_.write_local_batch(municipality_, writes);
+    if (written) {
+      if (skipped > 0) {
+        cards_skipped_ += skipped;
+        options_.log(LogLevel::warning, "booking " + booking.receipt + ": " + std::to_string(skipped) +
+                                            " card(s) not in the hub's records, not updated");
+      }
+      return booking;
+    }
+    if (written.error().code != Errc::conflict || attempt == kTries) return written.error();
+    // A conflict: the booking changed since it was read (the caller's conflict), or one of its
+    // cards did (read the cards again).
+    auto now_rec = (*s)->get(kBooking, booking.receipt);
+    if (!now_rec) return now_rec.error();
+    const std::uint64_t stored = *now_rec ? (*now_rec)->version : 0;
+    if (stored != base_version) return written.error();
+  }
 }
 
 Expected<MadeBooking> HubBookingService::create(const NewBooking& request, const BookingActor& actor) {
@@ -333,8 +372,9 @@ Expected<MadeBooking> HubBookingService::create(const NewBooking& request, const
   auto receipt = format_receipt_number(conf->receipt_number_rule, day, static_cast<std::uint64_t>(*seq));
   if (!receipt) return receipt.error();
   b.receipt = std::move(*receipt);
-  auto written = write_booking(b, 0);
-  if (!written) return written.error();  // capacity / forbidden / not_found: nothing stored
+  // capacity / forbidden / not_found: nothing stored, no card changed.
+  auto written = write_booking(nullptr, b, 0, staff ? actor.staff_id : std::string("web"), now_ms);
+  if (!written) return written.error();
   made.booking = std::move(*written);
   if (notifier_) notifier_(made.booking, "made", made.password);
   return made;
@@ -354,6 +394,7 @@ Expected<Booking> HubBookingService::update(std::string_view receipt, const Book
   if (!l) return l.error();
   if (!*l) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
   auto [b, version] = std::move(**l);
+  const Booking stored = b;
   if (b.cancelled) return make_error(Errc::forbidden, "booking " + b.receipt + " is cancelled");
   const BookingOverride flags_before = b.override_flags;
   auto s = store();
@@ -422,7 +463,8 @@ Expected<Booking> HubBookingService::update(std::string_view receipt, const Book
   for (const auto& w : what) note += (note.empty() ? "" : "・") + w;
   b.updated_ms = now_ms;
   add_booking_event(b, BookingEvent{now_ms, "changed", actor_name(actor), b.slot, note.empty() ? note : note + "を変更"});
-  auto written = write_booking(b, version);
+  const std::string by = actor.kind == BookingActor::Kind::staff ? actor.staff_id : std::string("web");
+  auto written = write_booking(&stored, b, version, by, now_ms);
   if (!written) return written.error();
   if (notifier_) notifier_(*written, "changed", std::string());
   return written;
@@ -433,6 +475,7 @@ Expected<Booking> HubBookingService::cancel(std::string_view receipt, std::strin
   if (!l) return l.error();
   if (!*l) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
   auto [b, version] = std::move(**l);
+  const Booking stored = b;
   if (b.cancelled) return make_error(Errc::forbidden, "booking " + b.receipt + " is already cancelled");
   const std::int64_t now_ms = clock_.wall_ms();
   if (actor.kind == BookingActor::Kind::resident) {
@@ -448,7 +491,8 @@ Expected<Booking> HubBookingService::cancel(std::string_view receipt, std::strin
   b.cancelled = true;
   b.updated_ms = now_ms;
   add_booking_event(b, BookingEvent{now_ms, "cancelled", actor_name(actor), b.slot, std::string(note)});
-  auto written = write_booking(b, version);
+  const std::string by = actor.kind == BookingActor::Kind::staff ? actor.staff_id : std::string("web");
+  auto written = write_booking(&stored, b, version, by, now_ms);
   if (!written) return written.error();
   if (notifier_) notifier_(*written, "cancelled", std::string());
   return written;
@@ -533,10 +577,11 @@ Status HubBookingService::mark_reminded(std::string_view receipt) {
   if (!l) return l.error();
   if (!*l) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
   auto [b, version] = std::move(**l);
+  const Booking stored = b;
   const std::int64_t now_ms = clock_.wall_ms();
   b.reminded_ms = now_ms;
   add_booking_event(b, BookingEvent{now_ms, "reminded", "hub", b.slot, ""});
-  auto written = write_booking(b, version);
+  auto written = write_booking(&stored, b, version, "hub", now_ms);
   if (!written) return written.error();
   return {};
 }

@@ -382,7 +382,9 @@ class HubProcess {
       HubStore* store = engine_.store(muni);
       if (!store) return make_error(Errc::internal, "no store for municipality " + muni);
       if (auto s = install_booking_rule(*store); !s) return s.error().with_context("booking rule of " + muni);
-      bookings_[muni] = std::make_unique<HubBookingService>(engine_, muni, clock_);
+      BookingServiceOptions booking_options;
+      booking_options.log = log_;  // cards a booking names that the hub lacks (counts only)
+      bookings_[muni] = std::make_unique<HubBookingService>(engine_, muni, clock_, booking_options);
     }
     if (auto s = start_mail(); !s) return s.error().with_context("starting booking mail");
     if (config_.http_port != 0) {

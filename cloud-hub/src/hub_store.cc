@@ -352,7 +352,7 @@ Expected<std::vector<p::Record>> HubStore::write_local_batch(const std::vector<L
     const auto& w = writes[i];
     auto cur = get(w.entity, w.key);
     if (!cur) return cur.error();
-    const std::uint64_t base = *cur ? (*cur)->version : 0;
+    const std::uint64_t base = w.base_version ? *w.base_version : (*cur ? (*cur)->version : 0);
     bool no_change = false;
     auto r = apply_one(std::string(p::kHubIdentity), 0, w.entity, w.key, w.kind, bodies[i], base, now_ms, &no_change);
     if (!r) return r.error().code == Errc::db ? r.error() : refused(i, w, r.error());

@@ -23,10 +23,11 @@ namespace c = madoguchi::console;
 namespace {
 
 struct World {
-  World() : link(bus.add("hub")) {
+  explicit World(madoguchi::hub::WritePolicy policy = {}) : link(bus.add("hub")) {
     clock.advance(std::chrono::milliseconds(kNowMs - clock.wall_ms()));
     engine = std::make_unique<HubEngine>(madoguchi::hub::DeviceRegistry{{"131016", {"counter-01"}}},
-                                         madoguchi::hub::HubOptions{dir / "hub"}, link, clock);
+                                         madoguchi::hub::HubOptions{dir / "hub", 200000, 32, std::move(policy)}, link,
+                                         clock);
     REQUIRE(engine->open().ok());
     link.set_link(true);
     REQUIRE(madoguchi::hub::install_booking_rule(store()).ok());
@@ -55,6 +56,32 @@ c::NewBooking request(const std::string& slot_key, int people, int first_person)
   r.email = "hanako@example.jp";
   return r;
 }
+
+// Writes the cards of persons `first`..`first + n - 1` at the hub (as imported).
+void put_cards(World& w, int first, int n) {
+  std::vector<madoguchi::hub::LocalWrite> cards;
+  for (int i = first; i < first + n; ++i) {
+    auto k = card(i, "", "1980-04-01");
+    cards.push_back({"card", k.manufacture_no, madoguchi::protocol::OpKind::upsert, c::dump_body(c::card_to_json(k))});
+  }
+  REQUIRE(w.engine->write_local_batch("131016", cards).ok());
+}
+
+// The receipt of the live booking naming person i's card.
+std::string receipt_of(World& w, int i) {
+  c::BookingQuery q;
+  q.manufacture_no = manufacture_no(i);
+  return w.service->search(q, 0, 10).value().at(0).receipt;
+}
+
+c::Card hub_card(World& w, int i) {
+  auto rec = w.store().get("card", manufacture_no(i));
+  REQUIRE(rec.ok());
+  REQUIRE(rec->has_value());
+  return c::card_from_json(c::parse_body((*rec)->body).value()).value();
+}
+
+std::uint64_t card_version(World& w, int i) { return w.store().get("card", manufacture_no(i)).value()->version; }
 
 const c::BookingActor kResident{};
 const c::BookingActor kClerk{c::BookingActor::Kind::staff, "clerk1", false};
@@ -229,4 +256,127 @@ TEST_CASE("Reminders are due within reminder_days_before of the visit, once (RSV
   auto b = w.service->get(made->booking.receipt).value();
   CHECK(b->reminded_ms == w.clock.wall_ms());
   CHECK(b->history.back().action == "reminded");
+}
+
+TEST_CASE("A collection booking's cards follow it: made, moved, a hand change kept, cancelled (ISS-10, RSV-5, RSV-12, PHN-6)",
+          "[hub][booking][service][card]") {
+  World w;
+  seed(w.store(), 3);
+  put_cards(w, 1, 2);  // person 3 has no card at the hub yet (not imported)
+  std::vector<std::string> logged;
+  // The service's log sink (counts only): rebuilt with a log to see the skipped card reported.
+  madoguchi::hub::BookingServiceOptions o;
+  o.fast_hashing_for_tests = true;
+  o.log = [&](madoguchi::LogLevel, std::string_view line) { logged.emplace_back(line); };
+  HubBookingService service(*w.engine, "131016", w.clock, o);
+
+  // Made on the citizen site: both cards booked, in the same transaction as the booking (the
+  // booking and the cards are the consecutive feed entries of one write).
+  const auto head = w.store().feed_bounds().value().head;
+  auto made = service.create(request(kSlot, 3, 1), kResident);
+  REQUIRE(made.ok());
+  const std::string receipt = made->booking.receipt;
+  auto feed = w.store().feed_after(head, 100).value();
+  REQUIRE(feed.size() == 3);  // booking + 2 cards; the missing card is skipped
+  CHECK(feed[0].entity == "booking");
+  CHECK(feed[1].entity == "card");
+  CHECK(feed[2].entity == "card");
+  for (int i : {1, 2}) {
+    auto k = hub_card(w, i);
+    REQUIRE(k.booking);
+    CHECK(k.booking->at == "2026-11-30T09:00");
+    CHECK(k.booking->counter == "1");
+    REQUIRE(k.booking_history.size() == 1);
+    CHECK(k.booking_history[0].at.empty());
+    CHECK(k.booking_history[0].staff == "web");
+    CHECK(k.booking_history[0].note == receipt);
+  }
+  CHECK(service.cards_skipped() == 1);
+  REQUIRE(logged.size() == 1);
+  CHECK(logged[0].find(receipt) != std::string::npos);
+  CHECK(logged[0].find("1 card") != std::string::npos);
+  CHECK(logged[0].find(manufacture_no(3)) == std::string::npos);  // never a card number
+
+  // A change of e-mail touches no card.
+  const auto v1 = card_version(w, 1);
+  c::BookingUpdate mail;
+  mail.email = "other@example.jp";
+  REQUIRE(service.update(receipt, mail, kResident).ok());
+  CHECK(card_version(w, 1) == v1);
+
+  // Moved by staff: the cards follow, the history names the staff member and the receipt.
+  c::BookingUpdate move;
+  move.slot = kOtherSlot;
+  REQUIRE(service.update(receipt, move, kClerk).ok());
+  for (int i : {1, 2}) {
+    auto k = hub_card(w, i);
+    REQUIRE(k.booking);
+    CHECK(k.booking->at == "2026-11-30T09:30");
+    REQUIRE(k.booking_history.size() == 2);
+    CHECK(k.booking_history[1].at == "2026-11-30T09:00");
+    CHECK(k.booking_history[1].staff == "clerk1");
+    CHECK(k.booking_history[1].note == receipt);
+  }
+
+  // Staff book card 2 for another day by hand in 交付管理 (the booking record does not change).
+  auto by_hand = hub_card(w, 2);
+  REQUIRE(c::change_booking(by_hand, c::CardBooking{"2026-12-03T14:00", "1"}, "tanaka01", "電話で変更", kNowMs).value());
+  REQUIRE(w.engine->write_local("131016", "card", by_hand.manufacture_no, madoguchi::protocol::OpKind::upsert,
+                                c::dump_body(c::card_to_json(by_hand)), card_version(w, 2))
+              .ok());
+  CHECK(service.get(receipt).value()->slot == kOtherSlot);
+
+  // Cancelled: card 1 (still pointing to this booking's slot) is cleared; card 2's newer booking stays.
+  REQUIRE(service.cancel(receipt, "", kResident).ok());
+  auto k1 = hub_card(w, 1);
+  CHECK_FALSE(k1.booking);
+  CHECK(k1.booking_history.back().at == "2026-11-30T09:30");
+  CHECK(k1.booking_history.back().staff == "web");
+  auto k2 = hub_card(w, 2);
+  REQUIRE(k2.booking);
+  CHECK(k2.booking->at == "2026-12-03T14:00");
+}
+
+TEST_CASE("A refused booking or move changes no card; a card write refused rolls the booking back (ISS-10, EDGE-5)",
+          "[hub][booking][service][card]") {
+  // The policy refuses writes of card 9 only: a booking naming it cannot be stored without it.
+  World w([](std::string_view, std::string_view entity, std::string_view key, bool, std::string_view,
+             const std::optional<madoguchi::protocol::Record>& current) -> madoguchi::Status {
+    if (entity == "card" && key == manufacture_no(9) && current) return madoguchi::make_error(Errc::forbidden, "test");
+    return {};
+  });
+  seed(w.store(), 2);
+  put_cards(w, 1, 9);
+  REQUIRE(w.service->create(request(kSlot, 2, 1), kResident).ok());
+  const auto v3 = card_version(w, 3);
+
+  // Full slot: refused with capacity, card 3 unchanged.
+  auto full = w.service->create(request(kSlot, 1, 3), kResident);
+  REQUIRE_FALSE(full.ok());
+  CHECK(full.error().code == Errc::capacity);
+  CHECK(card_version(w, 3) == v3);
+  CHECK_FALSE(hub_card(w, 3).booking);
+
+  // A move into a full slot: refused, the cards stay where they were.
+  auto other = w.service->create(request(kOtherSlot, 1, 3), kClerk);
+  REQUIRE(other.ok());
+  REQUIRE(w.service->create(request(kOtherSlot, 1, 4), kClerk).ok());
+  c::BookingUpdate move;
+  move.slot = kOtherSlot;
+  CHECK(w.service->update(receipt_of(w, 1), move, kClerk).error().code == Errc::capacity);
+  CHECK(hub_card(w, 1).booking->at == "2026-11-30T09:00");
+
+  // One transaction: card 9's write is refused, so a booking naming cards 8 and 9 is not stored
+  // and card 8 is not changed either.
+  REQUIRE(w.service->cancel(other->booking.receipt, "", kClerk).ok());
+  CHECK_FALSE(hub_card(w, 3).booking);
+  REQUIRE(w.service->cancel(receipt_of(w, 4), "", kClerk).ok());
+  const auto v8 = card_version(w, 8);
+  const auto head = w.store().feed_bounds().value().head;
+  auto refused = w.service->create(request(kOtherSlot, 2, 8), kClerk);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == Errc::forbidden);
+  CHECK(w.store().slot_places(kOtherSlot).value() == 0);
+  CHECK(w.store().feed_after(head, 10).value().empty());
+  CHECK(card_version(w, 8) == v8);
 }

@@ -16,6 +16,15 @@
 //
 // HubBookingService: all writes go through HubEngine (one transaction each, published on the feed
 // at once). Used from the hub's io_context thread only, like HubEngine.
+//
+// The cards follow a collection booking (console/booking_cards.h; ISS-10, RSV-5, RSV-12, PHN-6):
+// create, update and cancel write the booking and the changed `card` records it names in ONE
+// HubEngine::write_local_batch (the booking constraint judges the booking; a refused booking
+// changes no card). Booking and cards are written on the versions read (a change stored since is
+// a conflict; a card changed meanwhile is read again, up to three tries). A card the hub does not
+// have (not imported yet) or that does not decode is skipped: the booking is made all the same,
+// and the number of skipped cards is logged with the receipt number (never a card number) and
+// counted in cards_skipped().
 #pragma once
 
 #include <cstdint>
@@ -27,6 +36,7 @@
 
 #include "madoguchi/console/booking_backend.h"
 #include "madoguchi/hub/hub_engine.h"
+#include "madoguchi/log.h"
 #include "madoguchi/transport.h"
 
 namespace madoguchi::hub {
@@ -42,6 +52,8 @@ struct BookingServiceOptions {
   bool fast_hashing_for_tests = false;
   // Records of one entity scanned at most by one request (counters, notices, search, reminders).
   std::size_t max_scan = 200000;
+  // Where a booking's skipped cards are reported (counts and receipt numbers only).
+  LogSink log = null_log();
 };
 
 class HubBookingService final : public console::BookingBackend {
@@ -82,12 +94,18 @@ class HubBookingService final : public console::BookingBackend {
   // Records that the reminder was queued (reminded_ms = now, a "reminded" event by "hub").
   Status mark_reminded(std::string_view receipt);
 
+  // Cards named by bookings written here that the hub did not have (since construction).
+  std::uint64_t cards_skipped() const { return cards_skipped_; }
+
  private:
   Expected<HubStore*> store();
   Expected<std::vector<protocol::Record>> entity_records(std::string_view entity, std::string_view from_key,
                                                          std::string_view to_key);
   Expected<std::optional<std::pair<console::Booking, std::uint64_t>>> load(std::string_view receipt);
-  Expected<console::Booking> write_booking(const console::Booking& booking, std::uint64_t base_version);
+  // Writes `booking` on base_version with the cards it names (before: the stored booking, or
+  // nullptr for a new one; staff: "web" or the staff id for the cards' history).
+  Expected<console::Booking> write_booking(const console::Booking* before, const console::Booking& booking,
+                                           std::uint64_t base_version, const std::string& staff, std::int64_t now_ms);
   std::string actor_name(const console::BookingActor& actor) const;
 
   HubEngine& engine_;
@@ -95,6 +113,7 @@ class HubBookingService final : public console::BookingBackend {
   const Clock& clock_;
   BookingServiceOptions options_;
   Notifier notifier_;
+  std::uint64_t cards_skipped_ = 0;
 };
 
 }  // namespace madoguchi::hub

@@ -43,6 +43,9 @@ struct LocalWrite {
   std::string key;
   protocol::OpKind kind = protocol::OpKind::upsert;
   std::string body_json;  // empty for a removal
+  // The version this change was based on (a record read earlier: a change stored since then is a
+  // conflict, like write_local's base_version). Empty: the version stored at that moment.
+  std::optional<std::uint64_t> base_version = std::nullopt;
 };
 
 class HubStore;
@@ -118,7 +121,8 @@ class HubStore {
 
   // Several changes made at the hub in ONE transaction (BEGIN IMMEDIATE), in order, origin "hub".
   // Each is based on the version stored at that moment (a change at the hub wins, like
-  // HubConsoleStore::write; a later write of the same key sees the earlier one), and passes the
+  // HubConsoleStore::write; a later write of the same key sees the earlier one) unless it names
+  // its LocalWrite::base_version (then a change stored since is a conflict), and passes the
   // write policy and the constraint. Removing a record that is absent changes nothing and is
   // left out of the result. The first refusal rolls back everything and is returned with its
   // code and "write <index> (<entity>/<key>): <reason>". At most kMaxLocalBatch writes
