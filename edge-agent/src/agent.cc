@@ -108,6 +108,7 @@ class Agent {
       auto bookings = EdgeBookingBackend::open(store_, clock_, [this] { engine_.tick(); });
       if (!bookings) return bookings.error().with_context("opening the booking index");
       booking_backend_ = std::move(*bookings);
+      booking_backend_->set_log(log_);  // cards a booking names that the view lacks (counts only)
       console_->attach_bookings(*booking_backend_);
       console_http_ = std::make_unique<http::Server>(io_, o, [this](const http::Request& r) { return console_->handle(r); });
       if (auto s = console_http_->start(); !s) return s.error().with_context("starting the staff console");

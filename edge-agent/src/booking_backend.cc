@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "madoguchi/console/booking_cards.h"
 #include "madoguchi/console/record_body.h"
 
 namespace madoguchi::edge {
@@ -315,17 +316,48 @@ Status EdgeBookingBackend::judge(const Booking* before, const Booking& after, co
   return console::check_booking_rule(in);
 }
 
-Status EdgeBookingBackend::write_booking(const Booking& booking, bool created, std::int64_t now_ms,
+Status EdgeBookingBackend::write_booking(const Booking* before, const Booking& booking, bool created,
+                                         const std::string& staff, std::int64_t now_ms,
                                          std::optional<std::uint64_t> receipt_day_seq, const std::string& receipt_day) {
   auto& db = store_.db();
+  // Any failure below rolls the transaction back (tx, destroyed first): the store's counters must
+  // then follow the database.
+  struct Reload {
+    EdgeStore& store;
+    bool armed = true;
+    ~Reload() {
+      if (armed) (void)store.reload_counters();
+    }
+  } reload{store_};
   auto tx = sqlite::Tx::begin(db);
   if (!tx) return tx.error();
   const std::string body = console::dump_body(console::booking_to_json(booking));
   auto seq = store_.write_in_tx(std::string(console::kBookingEntity), booking.receipt, protocol::OpKind::upsert, body,
                                 now_ms);
-  if (!seq) {
-    (void)store_.reload_counters();
-    return seq.error();
+  if (!seq) return seq.error();
+  // The cards it names follow, in this transaction, after the booking (so the hub sees them in
+  // that order). A card the view lacks is skipped.
+  std::uint64_t skipped = 0;
+  const std::string card_entity(console::kCardEntity);
+  for (const auto& f : console::card_follows(before, booking)) {
+    auto cur = view_body(store_, card_entity, f.manufacture_no);
+    if (!cur) return cur.error();
+    std::optional<console::Card> card;
+    if (*cur) {
+      if (auto j = console::parse_body(**cur)) {
+        if (auto c = console::card_from_json(*j); c && console::card_key(*c) == f.manufacture_no) card = std::move(*c);
+      }
+    }
+    if (!card) {
+      ++skipped;
+      continue;
+    }
+    auto changed = console::apply_card_follow(*card, f, staff, booking.receipt, now_ms);
+    if (!changed) return changed.error().with_context("card of booking " + booking.receipt);
+    if (!*changed) continue;
+    auto w = store_.write_in_tx(card_entity, f.manufacture_no, protocol::OpKind::upsert,
+                                console::dump_body(console::card_to_json(*card)), now_ms);
+    if (!w) return w.error();
   }
   if (receipt_day_seq) {
     auto st = db.cached(
@@ -355,9 +387,12 @@ Status EdgeBookingBackend::write_booking(const Booking& booking, bool created, s
     if (!old) return old.error();
     if (auto s = (*old)->bind(1, receipt_day).run(); !s) return s;
   }
-  if (auto s = tx->commit(); !s) {
-    (void)store_.reload_counters();
-    return s;
+  if (auto s = tx->commit(); !s) return s;
+  reload.armed = false;
+  if (skipped > 0) {
+    cards_skipped_ += skipped;
+    log_(LogLevel::warning, "booking " + booking.receipt + ": " + std::to_string(skipped) +
+                                " card(s) not in this counter's records, not updated");
   }
   if (after_write_) after_write_();
   return {};
@@ -428,7 +463,7 @@ Expected<console::MadeBooking> EdgeBookingBackend::create(const console::NewBook
   b.password_hash = std::move(*hash);
   if (auto st = console::validate_booking(b); !st) return st.error();
   if (auto st = judge(nullptr, b, actor); !st) return st.error();
-  if (auto st = write_booking(b, true, now_ms, seq, day); !st) return st.error();
+  if (auto st = write_booking(nullptr, b, true, actor.staff_id, now_ms, seq, day); !st) return st.error();
   return made;
 }
 
@@ -488,7 +523,7 @@ Expected<Booking> EdgeBookingBackend::update(std::string_view receipt, const con
                                                           after.slot, what + "（電話）"});
   if (auto st = console::validate_booking(after); !st) return st.error();
   if (auto st = judge(&before, after, actor); !st) return st.error();
-  if (auto st = write_booking(after, false, now_ms, std::nullopt, {}); !st) return st.error();
+  if (auto st = write_booking(&before, after, false, actor.staff_id, now_ms, std::nullopt, {}); !st) return st.error();
   return after;
 }
 
@@ -509,7 +544,7 @@ Expected<Booking> EdgeBookingBackend::cancel(std::string_view receipt, std::stri
   console::add_booking_event(after, console::BookingEvent{now_ms, "cancelled", by_staff(actor), after.slot, text});
   if (auto st = console::validate_booking(after); !st) return st.error();
   if (auto st = judge(&before, after, actor); !st) return st.error();
-  if (auto st = write_booking(after, false, now_ms, std::nullopt, {}); !st) return st.error();
+  if (auto st = write_booking(&before, after, false, actor.staff_id, now_ms, std::nullopt, {}); !st) return st.error();
   return after;
 }
 

@@ -110,12 +110,14 @@ TEST_CASE("A phone booking made offline waits in the outbox and counts in its sl
 
   auto out = e.store->outbox_from(1, 10, 1 << 20);
   REQUIRE(out.ok());
-  REQUIRE(out->size() == 1);
+  REQUIRE(out->size() == 2);  // the booking, then its card (ISS-10)
   CHECK(out->front().entity == "booking");
   CHECK(out->front().key == made->booking.receipt);
   auto sent = booking_from_json(*parse_body(out->front().body));
   REQUIRE(sent.ok());
   CHECK(sent->people == made->booking.people);
+  CHECK(out->at(1).entity == "card");
+  CHECK(out->at(1).key == "A000000000000001");
 
   auto state = e.backend->sync_state(made->booking.receipt);
   REQUIRE(state.ok());
@@ -144,10 +146,12 @@ TEST_CASE("Places are counted from the view's bookings - a full slot is refused 
   CHECK_FALSE(avail->at(0).bookable);
   CHECK(avail->at(0).reason.find("full") != std::string::npos);
 
+  const auto seq_before = e.store->last_seq();
   auto full = e.backend->create(e.collection({"A000000000000003"}), e.staff());
   REQUIRE_FALSE(full.ok());
   CHECK(full.error().code == Errc::capacity);
-  CHECK(e.store->last_seq() == 1);  // nothing written
+  CHECK(e.store->last_seq() == seq_before);  // nothing written, no card changed
+  CHECK_FALSE(e.backend->card("A000000000000003")->value().booking);
 
   // With the permission and the override ticked, it is booked beyond capacity.
   NewBooking over = e.collection({"A000000000000003"});
@@ -210,7 +214,7 @@ TEST_CASE("A refused change keeps the hub's booking and shows the refusal - a la
   auto made = e.backend->create(e.collection({"A000000000000001"}), e.staff());
   REQUIRE(made.ok());
   const std::string receipt = made->booking.receipt;
-  protocol::Ack ok{"131016", "counter-01", 1, 2, {}};
+  protocol::Ack ok{"131016", "counter-01", 2, 3, {}};  // the booking (1) and its card (2)
   REQUIRE(e.store->apply_ack(ok, e.clock.wall_ms()).ok());
   // The hub's record as it is (version 100).
   auto hub = e.store->get("booking", receipt);
@@ -226,7 +230,8 @@ TEST_CASE("A refused change keeps the hub's booking and shows the refusal - a la
   CHECK(e.backend->sync_state(receipt)->state == app::BookingSync::State::pending);
 
   protocol::Record current{"booking", receipt, (*hub)->body, false, 100, "counter-01", 1};
-  protocol::Ack refused{"131016", "counter-01", 2, 3, {protocol::Rejection{2, Errc::capacity, "full", current}}};
+  // The move is op 3 (its card follows as op 4, applied at the hub on its own).
+  protocol::Ack refused{"131016", "counter-01", 4, 5, {protocol::Rejection{3, Errc::capacity, "full", current}}};
   REQUIRE(e.store->apply_ack(refused, e.clock.wall_ms()).ok());
   auto back = e.backend->get(receipt);
   REQUIRE(back->has_value());
@@ -267,4 +272,98 @@ TEST_CASE("Receipt numbers of two counter PCs never collide, and an index built 
   auto again = edge::EdgeBookingBackend::open(*a.store, a.clock, {}, true);
   REQUIRE(again.ok());
   CHECK(*(*again)->booked(kSlotA) + *(*again)->booked(kSlotB) == 3);
+}
+
+TEST_CASE("A phone booking's cards follow it offline, in its transaction, and reach the outbox right after it (ISS-10, PHN-6, EDGE-3)",
+          "[edge][bookings][cards]") {
+  Edge e;
+  std::vector<std::string> logged;
+  e.backend->set_log([&](LogLevel, std::string_view line) { logged.emplace_back(line); });
+  auto card_of = [&](const char* no) { return e.backend->card(no).value().value(); };
+
+  // Made offline for two cards the view has and one it does not (not imported yet).
+  auto three = e.collection({"A000000000000001", "A000000000000002", "A000000000000009"}, kSlotA);
+  three.override_flags.capacity = true;  // three people in a slot of two (PHN-5)
+  auto made = e.backend->create(three, e.staff(true));
+  REQUIRE(made.ok());
+  const std::string receipt = made->booking.receipt;
+  auto out = e.store->outbox_from(1, 10, 1 << 20).value();
+  REQUIRE(out.size() == 3);
+  CHECK(out[0].entity == "booking");
+  CHECK(out[1].key == "A000000000000001");
+  CHECK(out[2].key == "A000000000000002");
+  auto sent = card_from_json(*parse_body(out[1].body)).value();
+  REQUIRE(sent.booking);
+  CHECK(sent.booking->at == "2023-11-20T09:00");
+  for (const char* no : {"A000000000000001", "A000000000000002"}) {
+    auto k = card_of(no);
+    REQUIRE(k.booking);
+    CHECK(k.booking->at == "2023-11-20T09:00");
+    CHECK(k.booking->counter == "1");
+    REQUIRE(k.booking_history.size() == 1);
+    CHECK(k.booking_history[0].staff == "clerk01");
+    CHECK(k.booking_history[0].note == receipt);
+    CHECK(e.store->get("card", no).value()->pending);  // waits in the outbox like the booking
+  }
+  CHECK(e.backend->cards_skipped() == 1);
+  REQUIRE(logged.size() == 1);
+  CHECK(logged[0].find(receipt) != std::string::npos);
+  CHECK(logged[0].find("A000000000000009") == std::string::npos);  // never a card number
+
+  // A note changes no card; a move moves both.
+  const auto seq = e.store->last_seq();
+  BookingUpdate note;
+  note.note = "折り返し不要";
+  REQUIRE(e.backend->update(receipt, note, e.staff()).ok());
+  CHECK(e.store->last_seq() == seq + 1);
+  BookingUpdate move;
+  move.slot = kSlotB;
+  move.override_flags.capacity = true;
+  REQUIRE(e.backend->update(receipt, move, e.staff(true)).ok());
+  out = e.store->outbox_from(seq + 2, 10, 1 << 20).value();
+  REQUIRE(out.size() == 3);
+  CHECK(out[0].entity == "booking");
+  CHECK(out[1].entity == "card");
+  CHECK(card_of("A000000000000001").booking->at == "2023-11-20T09:30");
+
+  // Card 2 is moved by hand in 交付管理 (a plain local write of the card): the booking stays.
+  auto by_hand = card_of("A000000000000002");
+  REQUIRE(change_booking(by_hand, CardBooking{"2023-11-22T10:00", "1"}, "clerk02", "", e.clock.wall_ms()).value());
+  REQUIRE(e.store->write("card", by_hand.manufacture_no, protocol::OpKind::upsert, dump_body(card_to_json(by_hand)),
+                         e.clock.wall_ms())
+              .ok());
+  CHECK(e.backend->get(receipt).value()->slot == kSlotB);
+
+  // Cancelled: card 1 cleared (it still pointed to this booking), card 2's newer booking kept.
+  REQUIRE(e.backend->cancel(receipt, "", e.staff()).ok());
+  auto k1 = card_of("A000000000000001");
+  CHECK_FALSE(k1.booking);
+  CHECK(k1.booking_history.back().at == "2023-11-20T09:30");
+  CHECK(k1.booking_history.back().note == receipt);
+  CHECK(card_of("A000000000000002").booking->at == "2023-11-22T10:00");
+}
+
+TEST_CASE("Booking and card changes are one transaction at the edge: a failed card write stores neither (ISS-10, EDGE-3)",
+          "[edge][bookings][cards]") {
+  Edge e;
+  // The database refuses card operations (a stand-in for any failure after the booking's write).
+  REQUIRE(e.store->db()
+              .exec("CREATE TEMP TRIGGER refuse_card BEFORE INSERT ON outbox WHEN new.entity = 'card' "
+                    "BEGIN SELECT RAISE(ABORT, 'no card'); END")
+              .ok());
+  const auto seq = e.store->last_seq();
+  auto made = e.backend->create(e.collection({"A000000000000001"}), e.staff());
+  REQUIRE_FALSE(made.ok());
+  CHECK(e.store->last_seq() == seq);  // the counters followed the rollback
+  CHECK(*e.backend->booked(kSlotA) == 0);
+  CHECK(e.backend->search(BookingQuery{}, 0, 10)->empty());
+  CHECK(e.store->outbox_from(1, 10, 1 << 20)->empty());
+  CHECK(e.writes == 0);
+
+  // Without the failure it goes through, numbered as the next one.
+  REQUIRE(e.store->db().exec("DROP TRIGGER refuse_card").ok());
+  auto again = e.backend->create(e.collection({"A000000000000001"}), e.staff());
+  REQUIRE(again.ok());
+  CHECK(e.store->outbox_from(1, 10, 1 << 20)->size() == 2);
+  CHECK(e.backend->card("A000000000000001")->value().booking.has_value());
 }

@@ -25,6 +25,16 @@
 // older one and staff can call the resident back with what was agreed (the hub removes a refused
 // new booking from the view). Rows older than kSentKeepDays are pruned on write.
 //
+// The cards follow a collection booking (console/booking_cards.h; ISS-10, PHN-6): create, update
+// and cancel write the booking and the changed `card` records it names as local changes in ONE
+// transaction (each record: view + outbox, so the card changes reach the hub in the same batch of
+// operations as the booking, right after it). A card the view does not have (not imported yet) is
+// skipped: the booking is made all the same, and the number skipped is logged with the receipt
+// number (never a card number) and counted in cards_skipped(). The hub judges each operation on
+// its own: a booking the hub refuses does not take its card changes back (staff see the refusal
+// on 電話予約 and rebook or correct the card in 交付管理); a card changed at the hub meanwhile
+// makes the card's operation a conflict, shown like any other rejection.
+//
 // No mail is sent from a counter PC (it has no mail relay); the password is read out on the phone.
 // Not thread-safe, like EdgeStore: the agent's one event-loop thread calls it.
 #pragma once
@@ -35,6 +45,7 @@
 #include "madoguchi/console/app/booking_sync.h"
 #include "madoguchi/console/booking_backend.h"
 #include "madoguchi/edge/edge_store.h"
+#include "madoguchi/log.h"
 #include "madoguchi/transport.h"
 
 namespace madoguchi::edge {
@@ -77,6 +88,11 @@ class EdgeBookingBackend final : public console::BookingBackend, public console:
   // Places live bookings take in the slot, leaving out `except_receipt` (the view's count).
   Expected<int> booked(std::string_view slot_key, std::string_view except_receipt = {});
 
+  // Where skipped cards are reported (counts and receipt numbers only); null_log() until set.
+  void set_log(LogSink log) { log_ = std::move(log); }
+  // Cards named by bookings written here that the view did not have (since open).
+  std::uint64_t cards_skipped() const { return cards_skipped_; }
+
  private:
   EdgeBookingBackend(EdgeStore& store, const Clock& clock, std::function<void()> after_write, bool fast)
       : store_(store), clock_(clock), after_write_(std::move(after_write)), fast_hashes_(fast) {}
@@ -86,13 +102,17 @@ class EdgeBookingBackend final : public console::BookingBackend, public console:
   // Judges the rule for `after` (before: the stored booking or nullptr) and writes it with its
   // sent row in one transaction.
   Status judge(const console::Booking* before, const console::Booking& after, const console::BookingActor& actor);
-  Status write_booking(const console::Booking& booking, bool created, std::int64_t now_ms,
-                       std::optional<std::uint64_t> receipt_day_seq, const std::string& receipt_day);
+  // before: the stored booking (nullptr for a new one); its cards follow in the same transaction.
+  Status write_booking(const console::Booking* before, const console::Booking& booking, bool created,
+                       const std::string& staff, std::int64_t now_ms, std::optional<std::uint64_t> receipt_day_seq,
+                       const std::string& receipt_day);
 
   EdgeStore& store_;
   const Clock& clock_;
   std::function<void()> after_write_;
   bool fast_hashes_ = false;
+  LogSink log_ = null_log();
+  std::uint64_t cards_skipped_ = 0;
 };
 
 }  // namespace madoguchi::edge
