@@ -391,6 +391,9 @@ class HubProcess {
       http::ServerOptions o;
       o.address = config_.http_address;
       o.port = config_.http_port;
+      // The local API (loopback, operators only) takes batch loads of masters and slots: a
+      // municipality's year of slots is a few MB of JSON.
+      o.body_limit = 64 * 1024 * 1024;
       http_ = std::make_unique<http::Server>(io_, o, [this](const http::Request& r) {
         http::Response res = handle_hub_api(engine_, registry_, r);
         if (r.path == "/api/v1/status" && r.method == "GET" && res.status == 200) add_mail_status(res);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -23,12 +24,13 @@ namespace madoguchi::sim::cli {
 namespace {
 
 constexpr std::string_view kUsage =
-    "usage: madoguchi-sim sample-masters [--from YYYY-MM-DD] [--days N]\n"
+    "usage: madoguchi-sim sample-masters [--from YYYY-MM-DD] [--days N] [--extra-counters K]\n"
     "\n"
     "Prints a JSON array of records for POST /api/v1/{municipality}/records at the hub:\n"
     "three counters (本庁舎 1番・2番窓口, and 北支所 hidden from the citizen site), their slots\n"
-    "from --from (default: today in Japan) for --days days (1..120, default 42), an information\n"
-    "notice and a maintenance notice.\n";
+    "from --from (default: today in Japan) for --days days (1..400, default 42), an information\n"
+    "notice and a maintenance notice. --extra-counters K (0..20, default 0) adds K more visible\n"
+    "counters (ids x1..xK) with the same pattern, for trying a municipality's full year of slots.\n";
 
 int usage_error(std::string_view message) {
   std::cerr << "madoguchi-sim sample-masters: " << message << "\n\n" << kUsage;
@@ -60,6 +62,7 @@ int run_sample_masters(Args args) {
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
   calendar::Date from = console::japan_local_time(now.count()).date;
   int days = 42;
+  int extra = 0;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     if (a == "--help" || a == "-h") {
@@ -75,8 +78,13 @@ int run_sample_masters(Args args) {
     } else if (a == "--days") {
       int n = 0;
       auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-      if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 120) return usage_error("--days must be 1..120");
+      if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 400) return usage_error("--days must be 1..400");
       days = n;
+    } else if (a == "--extra-counters") {
+      int n = -1;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc() || end != v.data() + v.size() || n < 0 || n > 20) return usage_error("--extra-counters must be 0..20");
+      extra = n;
     } else {
       return usage_error("unknown option " + std::string(a));
     }
@@ -85,11 +93,15 @@ int run_sample_masters(Args args) {
   if (!cal) return usage_error(cal.error().message);
 
   nlohmann::json out = nlohmann::json::array();
-  const console::CounterMaster counters[] = {
+  std::vector<console::CounterMaster> counters = {
       counter("1", "本庁舎 1番窓口", {Business::collection, Business::application}, true, from),
       counter("2", "本庁舎 2番窓口", {Business::collection, Business::cert_renewal}, true, from),
       counter("north", "北支所 窓口", {Business::collection, Business::application, Business::cert_renewal}, false, from),
   };
+  for (int i = 1; i <= extra; ++i) {
+    counters.push_back(counter("x" + std::to_string(i), "臨時窓口 " + std::to_string(i),
+                               {Business::collection, Business::application, Business::cert_renewal}, true, from));
+  }
   for (const auto& c : counters) {
     if (auto s = console::validate_counter(c); !s) return usage_error(s.error().message);
     out.push_back({{"entity", console::kCounterEntity}, {"key", console::counter_key(c)}, {"body", console::counter_to_json(c)}});
