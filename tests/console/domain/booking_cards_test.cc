@@ -103,3 +103,58 @@ TEST_CASE("Applying a follow keeps history and never clears a newer booking (ISS
   CHECK(k.booking_history[1].at == "2026-11-30T09:00");
   CHECK(k.booking_history[1].staff == "clerk1");
 }
+
+TEST_CASE("Undoing a write the hub refused puts back only the cards still on the refused slot (EDGE-5, ISS-10)",
+          "[booking_cards]") {
+  // A refused creation: the hub holds no booking, every card the write put on its slot is cleared.
+  const auto made = collection("1:2026-11-30T09:00", {kA, kB});
+  auto f = c::card_refusal_follows(made, nullptr);
+  REQUIRE(f.size() == 2);
+  CHECK(f[0].manufacture_no == kA);
+  CHECK_FALSE(f[0].next);
+  CHECK(f[0].note == "受付番号 20261122-0001 はハブで受け付けられませんでした");
+  auto k = card(kA);
+  REQUIRE(c::apply_card_follow(k, c::card_follows(nullptr, made).at(0), "clerk1", made.receipt, 1000).value());
+  REQUIRE(c::apply_card_follow(k, f[0], "clerk1", made.receipt, 2000).value());
+  CHECK_FALSE(k.booking);
+  CHECK(k.booking_history.back().note == c::card_refusal_note(made.receipt));
+  CHECK(k.booking_history.back().at == "2026-11-30T09:00");
+  CHECK_FALSE(c::apply_card_follow(k, f[0], "clerk1", made.receipt, 3000).value());  // already undone
+
+  // A refused move: back to the hub's slot, but only while the card still shows the refused one.
+  const auto moved = collection("2:2026-12-01T10:00", {kA, kB});
+  f = c::card_refusal_follows(moved, &made);
+  REQUIRE(f.size() == 2);
+  REQUIRE(f[1].next);
+  CHECK(f[1].next->at == "2026-11-30T09:00");
+  CHECK(f[1].next->counter == "1");
+  auto on_moved = card(kB);
+  REQUIRE(c::change_booking(on_moved, c::CardBooking{"2026-12-01T10:00", "2"}, "clerk1", moved.receipt, 1000).value());
+  REQUIRE(c::apply_card_follow(on_moved, f[1], "clerk1", moved.receipt, 2000).value());
+  CHECK(on_moved.booking->at == "2026-11-30T09:00");
+  CHECK(on_moved.booking->counter == "1");
+  auto by_hand = card(kB);  // changed by hand since: left alone, also when it has no booking
+  REQUIRE(c::change_booking(by_hand, c::CardBooking{"2026-12-03T11:00", "2"}, "tanaka01", "", 1500).value());
+  CHECK_FALSE(c::apply_card_follow(by_hand, f[1], "clerk1", moved.receipt, 2000).value());
+  CHECK(by_hand.booking->at == "2026-12-03T11:00");
+  auto none = card(kB);
+  CHECK_FALSE(c::apply_card_follow(none, f[1], "clerk1", moved.receipt, 2000).value());
+  CHECK_FALSE(none.booking);
+
+  // The hub's booking keeps the slot (a refused note change), or the write was a cancellation or of
+  // another business: nothing to undo. A person the hub's booking does not name is cleared.
+  CHECK(c::card_refusal_follows(made, &made).empty());
+  auto cancelled = made;
+  cancelled.cancelled = true;
+  CHECK(c::card_refusal_follows(cancelled, &made).empty());
+  auto application = made;
+  application.business = c::Business::application;
+  CHECK(c::card_refusal_follows(application, nullptr).empty());
+  f = c::card_refusal_follows(made, &cancelled);
+  CHECK(f.size() == 2);
+  const auto one = collection("1:2026-11-30T09:00", {kA});
+  f = c::card_refusal_follows(moved, &one);
+  REQUIRE(f.size() == 2);
+  CHECK(f[0].next);
+  CHECK_FALSE(f[1].next);
+}
