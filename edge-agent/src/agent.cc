@@ -229,6 +229,13 @@ class Agent {
   void on_tick() {
     engine_.tick();
     auto now = clock_.now();
+    if (booking_backend_) {
+      // Cards of a phone booking the hub refused go back to what the hub's booking implies
+      // (EDGE-5); one indexed look when no rejection arrived.
+      if (auto r = booking_backend_->put_back_refused_cards(); !r) {
+        log_(LogLevel::error, "refused bookings' cards: " + r.error().describe());
+      }
+    }
     if (card_store_ && now - last_index_ >= 100ms) {
       // The card search index follows the view in the background (a snapshot of a whole
       // municipality is 300,000 cards): small steps, so sync and the console stay responsive.

@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS edge_booking_sent(
   at_ms INTEGER NOT NULL, handled INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS edge_booking_sent_seq ON edge_booking_sent(last_seq);
+CREATE TABLE IF NOT EXISTS edge_booking_refusal_mark(id INTEGER PRIMARY KEY CHECK(id = 1), seq INTEGER NOT NULL);
+INSERT OR IGNORE INTO edge_booking_refusal_mark(id, seq) VALUES(1, 0);
 CREATE TRIGGER IF NOT EXISTS booking_index_insert AFTER INSERT ON records WHEN new.entity = 'booking'
 BEGIN
   DELETE FROM booking_index WHERE key = new.key;
@@ -91,6 +93,16 @@ Expected<Booking> decode_booking(std::string_view body) {
   if (!j) return j.error();
   return console::booking_from_json(*j);
 }
+
+// Declared before a transaction that writes local changes: unless disarmed after the commit, the
+// store's counters are read again from the database once the transaction was rolled back.
+struct ReloadOnRollback {
+  EdgeStore& store;
+  bool armed = true;
+  ~ReloadOnRollback() {
+    if (armed) (void)store.reload_counters();
+  }
+};
 
 std::string day_text(const LocalDateTime& t) { return calendar::format_iso(t.date); }
 
@@ -316,30 +328,12 @@ Status EdgeBookingBackend::judge(const Booking* before, const Booking& after, co
   return console::check_booking_rule(in);
 }
 
-Status EdgeBookingBackend::write_booking(const Booking* before, const Booking& booking, bool created,
-                                         const std::string& staff, std::int64_t now_ms,
-                                         std::optional<std::uint64_t> receipt_day_seq, const std::string& receipt_day) {
-  auto& db = store_.db();
-  // Any failure below rolls the transaction back (tx, destroyed first): the store's counters must
-  // then follow the database.
-  struct Reload {
-    EdgeStore& store;
-    bool armed = true;
-    ~Reload() {
-      if (armed) (void)store.reload_counters();
-    }
-  } reload{store_};
-  auto tx = sqlite::Tx::begin(db);
-  if (!tx) return tx.error();
-  const std::string body = console::dump_body(console::booking_to_json(booking));
-  auto seq = store_.write_in_tx(std::string(console::kBookingEntity), booking.receipt, protocol::OpKind::upsert, body,
-                                now_ms);
-  if (!seq) return seq.error();
-  // The cards it names follow, in this transaction, after the booking (so the hub sees them in
-  // that order). A card the view lacks is skipped.
-  std::uint64_t skipped = 0;
+Expected<EdgeBookingBackend::CardWrites> EdgeBookingBackend::write_card_follows(
+    const std::vector<console::CardFollow>& follows, const std::string& staff, const std::string& receipt,
+    std::int64_t now_ms) {
+  CardWrites out;
   const std::string card_entity(console::kCardEntity);
-  for (const auto& f : console::card_follows(before, booking)) {
+  for (const auto& f : follows) {
     auto cur = view_body(store_, card_entity, f.manufacture_no);
     if (!cur) return cur.error();
     std::optional<console::Card> card;
@@ -349,16 +343,38 @@ Status EdgeBookingBackend::write_booking(const Booking* before, const Booking& b
       }
     }
     if (!card) {
-      ++skipped;
+      ++out.skipped;
       continue;
     }
-    auto changed = console::apply_card_follow(*card, f, staff, booking.receipt, now_ms);
-    if (!changed) return changed.error().with_context("card of booking " + booking.receipt);
+    auto changed = console::apply_card_follow(*card, f, staff, receipt, now_ms);
+    if (!changed) return changed.error().with_context("card of booking " + receipt);
     if (!*changed) continue;
     auto w = store_.write_in_tx(card_entity, f.manufacture_no, protocol::OpKind::upsert,
                                 console::dump_body(console::card_to_json(*card)), now_ms);
     if (!w) return w.error();
+    ++out.changed;
   }
+  return out;
+}
+
+Status EdgeBookingBackend::write_booking(const Booking* before, const Booking& booking, bool created,
+                                         const std::string& staff, std::int64_t now_ms,
+                                         std::optional<std::uint64_t> receipt_day_seq, const std::string& receipt_day) {
+  auto& db = store_.db();
+  // Any failure below rolls the transaction back (tx, destroyed first): the store's counters must
+  // then follow the database.
+  ReloadOnRollback reload{store_};
+  auto tx = sqlite::Tx::begin(db);
+  if (!tx) return tx.error();
+  const std::string body = console::dump_body(console::booking_to_json(booking));
+  auto seq = store_.write_in_tx(std::string(console::kBookingEntity), booking.receipt, protocol::OpKind::upsert, body,
+                                now_ms);
+  if (!seq) return seq.error();
+  // The cards it names follow, in this transaction, after the booking (so the hub sees them in
+  // that order). A card the view lacks is skipped.
+  auto cards = write_card_follows(console::card_follows(before, booking), staff, booking.receipt, now_ms);
+  if (!cards) return cards.error();
+  const std::uint64_t skipped = cards->skipped;
   if (receipt_day_seq) {
     auto st = db.cached(
         "INSERT INTO edge_booking_seq(day, seq) VALUES(?1, ?2) ON CONFLICT(day) DO UPDATE SET seq = excluded.seq");
@@ -400,6 +416,8 @@ Status EdgeBookingBackend::write_booking(const Booking* before, const Booking& b
 
 Expected<console::MadeBooking> EdgeBookingBackend::create(const console::NewBooking& request, const BookingActor& actor) {
   if (actor.kind != BookingActor::Kind::staff) return make_error(Errc::forbidden, "a counter PC books for staff only");
+  // Refusals that arrived since the last tick first, so this write starts from consistent cards.
+  if (auto n = put_back_refused_cards(); !n) return n.error();
   auto ref = console::parse_slot_key(request.slot);
   if (!ref) return make_error(Errc::invalid_argument, "slot: not a slot key");
   auto sets = settings();
@@ -479,6 +497,7 @@ Expected<std::optional<Booking>> EdgeBookingBackend::get(std::string_view receip
 
 Expected<Booking> EdgeBookingBackend::update(std::string_view receipt, const console::BookingUpdate& u,
                                              const BookingActor& actor) {
+  if (auto n = put_back_refused_cards(); !n) return n.error();  // refusals since the last tick first
   auto found = get(receipt);
   if (!found) return found.error();
   if (!*found) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
@@ -528,6 +547,7 @@ Expected<Booking> EdgeBookingBackend::update(std::string_view receipt, const con
 }
 
 Expected<Booking> EdgeBookingBackend::cancel(std::string_view receipt, std::string_view note, const BookingActor& actor) {
+  if (auto n = put_back_refused_cards(); !n) return n.error();  // refusals since the last tick first
   auto found = get(receipt);
   if (!found) return found.error();
   if (!*found) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
@@ -592,6 +612,104 @@ Expected<std::vector<console::Notice>> EdgeBookingBackend::notices() {
     if (auto n = console::notice_from_json(*j)) all.push_back(std::move(*n));
   }
   return console::published_notices(all, now());
+}
+
+Expected<std::size_t> EdgeBookingBackend::put_back_refused_cards(std::size_t limit) {
+  auto& db = store_.db();
+  {
+    // Every tick: one look past the mark on the rejections' primary key, no transaction.
+    auto st = db.cached(
+        "SELECT 1 FROM edge_booking_refusal_mark m WHERE EXISTS (SELECT 1 FROM rejections j WHERE j.seq > m.seq)");
+    if (!st) return st.error();
+    auto row = (*st)->step();
+    (*st)->reset();
+    if (!row) return row.error();
+    if (!*row) return std::size_t{0};
+  }
+  ReloadOnRollback reload{store_};
+  auto tx = sqlite::Tx::begin(db);
+  if (!tx) return tx.error();
+  // The rejections past the mark, oldest first; body is set only for a booking rejection that is
+  // for this counter's latest operation on the booking (the refused write is what staff last
+  // wrote; after a later write the cards followed that one instead).
+  struct Refusal {
+    std::uint64_t seq = 0;
+    std::string receipt;
+    std::optional<std::string> sent;
+  };
+  std::vector<Refusal> refusals;
+  {
+    auto st = db.cached(
+        "SELECT j.seq, j.key, s.body FROM rejections j LEFT JOIN edge_booking_sent s "
+        "ON j.entity = 'booking' AND s.receipt = j.key AND s.last_seq = j.seq "
+        "WHERE j.seq > (SELECT seq FROM edge_booking_refusal_mark WHERE id = 1) ORDER BY j.seq LIMIT ?1");
+    if (!st) return st.error();
+    (*st)->bind(1, static_cast<std::int64_t>(std::max<std::size_t>(limit, 1)));
+    for (;;) {
+      auto row = (*st)->step();
+      if (!row) {
+        (*st)->reset();
+        return row.error();
+      }
+      if (!*row) break;
+      Refusal r;
+      r.seq = (*st)->column_u64(0);
+      r.receipt = (*st)->column_text(1);
+      if (!(*st)->column_is_null(2)) r.sent = (*st)->column_text(2);
+      refusals.push_back(std::move(r));
+    }
+    (*st)->reset();
+  }
+  if (refusals.empty()) return std::size_t{0};
+  const std::int64_t now_ms = clock_.wall_ms();
+  std::size_t changed = 0;
+  std::vector<std::string> lines;
+  for (const auto& r : refusals) {
+    if (!r.sent) continue;
+    auto sent = decode_booking(*r.sent);
+    if (!sent) continue;  // not a booking this counter could have written; nothing to undo
+    // The booking as the hub holds it now: the replica (the rejection put the hub's record there).
+    std::optional<Booking> held;
+    {
+      auto st = db.cached("SELECT body FROM replica WHERE entity = 'booking' AND key = ?1 AND deleted = 0");
+      if (!st) return st.error();
+      (*st)->bind(1, r.receipt);
+      auto row = (*st)->step();
+      if (!row) {
+        (*st)->reset();
+        return row.error();
+      }
+      std::optional<std::string> body;
+      if (*row) body = (*st)->column_text(0);
+      (*st)->reset();
+      if (body) {
+        auto b = decode_booking(*body);
+        if (!b) {
+          lines.push_back("booking " + r.receipt + ": refused by the hub; the hub's booking does not decode, cards left");
+          continue;
+        }
+        held = std::move(*b);
+      }
+    }
+    const auto follows = console::card_refusal_follows(*sent, held ? &*held : nullptr);
+    auto w = write_card_follows(follows, sent->staff.empty() ? std::string("web") : sent->staff, r.receipt, now_ms);
+    if (!w) return w.error();
+    changed += w->changed;
+    if (w->changed > 0) {
+      lines.push_back("booking " + r.receipt + ": refused by the hub, " + std::to_string(w->changed) +
+                      " card(s) put back");
+    }
+  }
+  {
+    auto st = db.cached("UPDATE edge_booking_refusal_mark SET seq = ?1 WHERE id = 1");
+    if (!st) return st.error();
+    if (auto s = (*st)->bind(1, refusals.back().seq).run(); !s) return s.error();
+  }
+  if (auto s = tx->commit(); !s) return s.error();
+  reload.armed = false;
+  for (const auto& line : lines) log_(LogLevel::info, line);
+  if (changed > 0 && after_write_) after_write_();
+  return changed;
 }
 
 namespace {

@@ -31,9 +31,18 @@
 // operations as the booking, right after it). A card the view does not have (not imported yet) is
 // skipped: the booking is made all the same, and the number skipped is logged with the receipt
 // number (never a card number) and counted in cards_skipped(). The hub judges each operation on
-// its own: a booking the hub refuses does not take its card changes back (staff see the refusal
-// on 電話予約 and rebook or correct the card in 交付管理); a card changed at the hub meanwhile
-// makes the card's operation a conflict, shown like any other rejection.
+// its own: a booking the hub refuses does not take its card changes back, so this counter does
+// (put_back_refused_cards, console::card_refusal_follows; EDGE-5): once a rejection of its latest
+// operation on a booking has arrived, every card that write put on the refused slot and that
+// still shows it goes back to what the booking as the hub holds it now implies (the replica's
+// booking: its slot, or none for a refused creation), as local changes that reach the hub like
+// any other; a card changed since is left alone. The history note is 「受付番号 … はハブで受け付けら
+// れませんでした」, by the booking's staff. Each rejection is looked at once: table
+// edge_booking_refusal_mark keeps the highest rejection seq looked at, moved in the transaction
+// that writes the cards (a crash before the commit leaves both undone, a restart does it again;
+// after it, never twice). The agent calls it every tick; create/update/cancel call it first too.
+// A card changed at the hub meanwhile makes the card's operation a conflict, shown like any
+// other rejection.
 //
 // No mail is sent from a counter PC (it has no mail relay); the password is read out on the phone.
 // Not thread-safe, like EdgeStore: the agent's one event-loop thread calls it.
@@ -44,6 +53,7 @@
 
 #include "madoguchi/console/app/booking_sync.h"
 #include "madoguchi/console/booking_backend.h"
+#include "madoguchi/console/booking_cards.h"
 #include "madoguchi/edge/edge_store.h"
 #include "madoguchi/log.h"
 #include "madoguchi/transport.h"
@@ -85,6 +95,11 @@ class EdgeBookingBackend final : public console::BookingBackend, public console:
   Expected<std::vector<console::app::BookingSync>> refused(std::size_t limit) override;
   Status mark_refusal_handled(std::string_view receipt) override;
 
+  // Puts back the cards of this counter's booking writes the hub refused (see above), for at most
+  // `limit` rejections past the mark. Returns the number of cards changed (logged per receipt,
+  // never a card number). Cheap when no rejection arrived: one indexed look, no transaction.
+  Expected<std::size_t> put_back_refused_cards(std::size_t limit = 256);
+
   // Places live bookings take in the slot, leaving out `except_receipt` (the view's count).
   Expected<int> booked(std::string_view slot_key, std::string_view except_receipt = {});
 
@@ -102,6 +117,14 @@ class EdgeBookingBackend final : public console::BookingBackend, public console:
   // Judges the rule for `after` (before: the stored booking or nullptr) and writes it with its
   // sent row in one transaction.
   Status judge(const console::Booking* before, const console::Booking& after, const console::BookingActor& actor);
+  struct CardWrites {
+    std::uint64_t skipped = 0;  // cards the view lacks (or that do not decode)
+    std::size_t changed = 0;    // cards written as local changes
+  };
+  // Applies the follows to the view's cards inside the caller's transaction (one rule for booking
+  // writes and refusals); `note` of the history is follow.note, else the receipt.
+  Expected<CardWrites> write_card_follows(const std::vector<console::CardFollow>& follows, const std::string& staff,
+                                          const std::string& receipt, std::int64_t now_ms);
   // before: the stored booking (nullptr for a new one); its cards follow in the same transaction.
   Status write_booking(const console::Booking* before, const console::Booking& booking, bool created,
                        const std::string& staff, std::int64_t now_ms, std::optional<std::uint64_t> receipt_day_seq,
