@@ -337,7 +337,7 @@ TEST_CASE("A collection booking's cards follow it: made, moved, a hand change ke
   CHECK(k2.booking->at == "2026-12-03T14:00");
 }
 
-TEST_CASE("A refused booking or move changes no card; a card write refused rolls the booking back (ISS-10, EDGE-5)",
+TEST_CASE("A refused booking or move changes no card, and a card write refused rolls the booking back (ISS-10, EDGE-5)",
           "[hub][booking][service][card]") {
   // The policy refuses writes of card 9 only: a booking naming it cannot be stored without it.
   World w([](std::string_view, std::string_view entity, std::string_view key, bool, std::string_view,
