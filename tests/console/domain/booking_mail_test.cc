@@ -119,7 +119,7 @@ TEST_CASE("What to bring follows the business and the proxy flag (RSV-5..RSV-7, 
   CHECK(contains(m.body, "有効期限通知書"));
 }
 
-TEST_CASE("Administrators' mail texts replace the default; unknown placeholders stay as typed (RSV-14)",
+TEST_CASE("Administrators' mail texts replace the default and unknown placeholders stay as typed (RSV-14)",
           "[console][booking_mail][RSV-14]") {
   auto s = settings();
   s.mail_texts["booking_made"] =

@@ -101,7 +101,7 @@ TEST_CASE("Notice validation rules name their field", "[console][notice][RSV-15]
   CHECK(names(check(maintenance(), [](auto& n) { n.publish_from = *n.maintenance_until; }), "publish_from"));
 }
 
-TEST_CASE("Notices are published within their window; maintenance until its end (RSV-3, RSV-15)",
+TEST_CASE("Notices are published within their window, maintenance ones until its end (RSV-3, RSV-15)",
           "[console][notice][RSV-3][RSV-15]") {
   const auto i = info();
   CHECK_FALSE(c::notice_published(i, {{2026, 11, 19}, hm(23, 59)}));
