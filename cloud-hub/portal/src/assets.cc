@@ -1,6 +1,7 @@
-// The citizen site's templates (mustache, rendered by mstch) and its one style sheet, compiled in:
-// the site never reads a file to serve a page (SEC-1). mstch HTML-escapes every {{key}}
-// (& < > " ' /), also in attributes; no template uses {{{key}}} or {{&key}}. Every URL placed in a
+// The citizen site's templates (mustache, parsed once and rendered by templates.cc with mstch's
+// semantics) and its one style sheet, compiled in: the site never reads a file to serve a page
+// (SEC-1). Every {{key}} is HTML-escaped (detail::html_escape: & < > " ' /), also in attributes;
+// {{{key}}} and {{&key}} are refused when the templates are parsed. Every URL placed in a
 // context is built by the portal from base_path and fixed segments (never from input).
 //
 // Accessibility (RSV-2, WCAG 2.0 AA / JIS X 8341-3 AA): lang="ja", a skip link, one h1 per page,

@@ -14,6 +14,7 @@
 #include <mstch/mstch.hpp>
 
 #include "assets.h"
+#include "templates.h"
 #include "madoguchi/console/web/cookies.h"
 #include "madoguchi/console/web/session.h"
 #include "madoguchi/text/form.h"
@@ -224,9 +225,10 @@ struct Portal::Impl {
   console::web::RateLimiter check_client, check_number, sign_in_client, sign_in_number, new_visits;
   std::list<Visit> lru;  // most recently used first
   std::unordered_map<std::string, std::list<Visit>::iterator> visits;
-  std::string layout;
-  std::map<std::string, std::string> partials;
+  // Parsed once; rendered with `base` (the site-wide keys) under each page's own context.
+  const detail::CompiledTemplates templates{detail::templates()};
   std::string css_url;
+  mstch::node base;
 
   Impl(console::BookingBackend& b, const Clock& c, PortalOptions o)
       : backend(b),
@@ -244,17 +246,11 @@ struct Portal::Impl {
     if (sodium_init() < 0) std::abort();
     if (opts.help.empty()) opts.help = default_help();
     if (opts.faq.empty()) opts.faq = default_faq();
-    for (const auto& t : detail::templates()) {
-      if (t.name == "layout") {
-        layout = std::string(t.text);
-      } else {
-        partials.emplace(std::string(t.name), std::string(t.text));
-      }
-    }
     unsigned char h[crypto_generichash_BYTES];
     const auto css = detail::style_sheet();
     crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(css.data()), css.size(), nullptr, 0);
     css_url = url("/static/portal.css") + "?v=" + hex(h, 8);
+    base = base_context();
   }
 
   // ---- plumbing ----
@@ -315,7 +311,7 @@ struct Portal::Impl {
   // errors: [field id, message] for the summary at the top.
   http::Response render(int status, std::string_view page, std::string heading, mstch::map ctx, int step = 0,
                         const std::vector<std::pair<std::string, std::string>>& errors = {}) {
-    for (auto& [k, v] : base_context()) ctx.emplace(k, v);
+    assert(page != "layout" && templates.has(page));
     std::string title = heading;
     if (step > 0) {
       ctx["step"] = std::to_string(step);
@@ -327,15 +323,14 @@ struct Portal::Impl {
       mstch::array list;
       for (const auto& [field, message] : errors) list.emplace_back(mstch::map{{"field", field}, {"message", message}});
       ctx["has_errors"] = true;
-      ctx["errors"] = list;
+      ctx["errors"] = std::move(list);
       ctx["error_count"] = std::to_string(errors.size());
     }
-    ctx["heading"] = heading;
-    ctx["page_title"] = title;
-    auto parts = partials;
-    parts["content"] = partials.at(std::string(page));
+    ctx["heading"] = std::move(heading);
+    ctx["page_title"] = std::move(title);
+    const mstch::node page_context(std::move(ctx));
     try {
-      return respond(status, mstch::render(layout, ctx, parts));
+      return respond(status, templates.render("layout", {&base, &page_context}, page));
     } catch (const std::exception&) {
       return respond(500, "<!DOCTYPE html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>エラーが発生しました</title>"
                           "</head><body><main><h1>エラーが発生しました</h1></main></body></html>");
@@ -888,7 +883,7 @@ struct Portal::Impl {
       mstch::array list;
       for (const auto& s : *slots) {
         if (s.slot.start.date != day) continue;
-        const std::string key = console::slot_key(s.slot);
+        std::string key = console::slot_key(s.slot);
         const int left = s.slot.capacity - s.booked;
         std::string fill;
         bool bookable = s.bookable && key != current_slot;
@@ -904,19 +899,24 @@ struct Portal::Impl {
           fill = "受付終了";
         }
         any = any || bookable;
-        list.emplace_back(mstch::map{{"sid", std::to_string(++sid)},
-                                     {"key", key},
-                                     {"time", detail::japanese_time(s.slot.start.minute) + "〜" +
-                                                  detail::japanese_time(s.slot.start.minute + s.slot.minutes)},
-                                     {"fill", fill},
-                                     {"bookable", bookable},
-                                     {"checked", bookable && key == d.slot}});
+        // The week's rows are most of the page: built by moving, not through initializer lists
+        // (which copy every value).
+        mstch::map row;
+        row.emplace("sid", std::to_string(++sid));
+        row.emplace("checked", bookable && key == d.slot);
+        row.emplace("key", std::move(key));
+        row.emplace("time", detail::japanese_time(s.slot.start.minute) + "〜" +
+                                detail::japanese_time(s.slot.start.minute + s.slot.minutes));
+        row.emplace("fill", std::move(fill));
+        row.emplace("bookable", bookable);
+        list.emplace_back(std::move(row));
       }
-      const bool has = !list.empty();
-      days.emplace_back(mstch::map{{"date_id", calendar::format_iso(day)},
-                                   {"date_label", detail::japanese_date(day)},
-                                   {"slots", list},
-                                   {"has_slots", has}});
+      mstch::map day_ctx;
+      day_ctx.emplace("date_id", calendar::format_iso(day));
+      day_ctx.emplace("date_label", detail::japanese_date(day));
+      day_ctx.emplace("has_slots", !list.empty());
+      day_ctx.emplace("slots", std::move(list));
+      days.emplace_back(std::move(day_ctx));
     }
     mstch::map ctx{{"form_url", url("/book/slot")},
                    {"csrf_token", v.csrf},
@@ -924,10 +924,10 @@ struct Portal::Impl {
                    {"counter_name", d.counter_name},
                    {"places", std::to_string(places)},
                    {"range", detail::japanese_date(from) + "から" + detail::japanese_date(to) + "まで"},
-                   {"days", days},
                    {"has_any", any},
                    {"error", error},
                    {"back_url", d.change ? url("/booking/change") : url("/book/counter")}};
+    ctx.emplace("days", std::move(days));
     if (from > today) {
       const calendar::Date prev = std::max(today, calendar::add_days(from, -span));
       ctx["prev_url"] = url("/book/slot?from=" + calendar::format_iso(prev));
