@@ -125,20 +125,8 @@ Expected<std::vector<p::Record>> HubBookingService::entity_records(std::string_v
                                                                    std::string_view to_key) {
   auto s = store();
   if (!s) return s.error();
-  std::vector<p::Record> out;
-  std::string after(from_key);
-  constexpr std::size_t kPage = 500;
-  while (out.size() < options_.max_scan) {
-    auto page = (*s)->records_after(std::string(entity), after, kPage);
-    if (!page) return page.error();
-    for (auto& r : *page) {
-      if (r.entity != entity || (!to_key.empty() && r.key >= to_key) || out.size() >= options_.max_scan) return out;
-      after = r.key;
-      out.push_back(std::move(r));
-    }
-    if (page->size() < kPage) break;
-  }
-  return out;
+  // One statement bounded by the range (records_after would page on into the next entities).
+  return (*s)->records_between(std::string(entity), std::string(from_key), std::string(to_key), options_.max_scan);
 }
 
 Expected<Settings> HubBookingService::settings() {
@@ -182,6 +170,9 @@ Expected<std::vector<SlotAvailability>> HubBookingService::availability(std::str
   }
   auto s = store();
   if (!s) return s.error();
+  // One read transaction for the page's reads: one state, the read lock taken once.
+  auto scope = (*s)->read_scope();
+  if (!scope) return scope.error();
   auto crec = (*s)->get(kCounter, std::string(counter));
   if (!crec) return crec.error();
   auto master = decode_live<CounterMaster>(*crec, counter_from_json);
@@ -190,16 +181,16 @@ Expected<std::vector<SlotAvailability>> HubBookingService::availability(std::str
   if (!conf) return conf.error();
   // Slot keys are "<counter>:<YYYY-MM-DD>T<HH:MM>": the day range is a key range ('U' follows 'T').
   const std::string prefix = std::string(counter) + ":";
-  auto recs = entity_records(kSlot, prefix + date_key(from), prefix + date_key(to) + "U");
+  // The slots and their fill (booking_load) in one statement.
+  auto recs = (*s)->records_between_with_places(std::string(kSlot), prefix + date_key(from),
+                                                prefix + date_key(to) + "U", options_.max_scan);
   if (!recs) return recs.error();
   const LocalDateTime t = now();
   std::vector<SlotAvailability> out;
-  for (const auto& r : *recs) {
+  for (const auto& [r, booked] : *recs) {
     auto slot = decode_live<Slot>(std::optional<p::Record>(r), slot_from_json);
     if (!slot || slot_key(*slot) != r.key) continue;
-    auto booked = (*s)->slot_places(r.key);
-    if (!booked) return booked.error();
-    SlotAvailability a{*slot, static_cast<int>(*booked), false, ""};
+    SlotAvailability a{*slot, static_cast<int>(booked), false, ""};
     Status ok;
     if (actor.kind == BookingActor::Kind::resident) {
       ok = resident_may_book(*master, *slot, business, a.booked, places, t, conf->booking_days_ahead);

@@ -1,5 +1,7 @@
 #include "madoguchi/hub/hub_store.h"
 
+#include <sqlite3.h>
+
 #include "madoguchi/protocol/topics.h"
 
 namespace madoguchi::hub {
@@ -426,6 +428,60 @@ Expected<std::optional<p::Record>> HubStore::get(const std::string& entity, cons
   if (!rows) return rows.error();
   if (rows->empty()) return std::optional<p::Record>{};
   return std::optional<p::Record>{std::move(rows->front())};
+}
+
+Expected<std::vector<p::Record>> HubStore::records_between(const std::string& entity, const std::string& from_key,
+                                                            const std::string& to_key, std::size_t max) {
+  auto st = to_key.empty()
+                ? db_.cached("SELECT entity, key, body, deleted, version, origin_device, origin_seq FROM records "
+                             "WHERE entity = ?1 AND key > ?2 AND deleted = 0 ORDER BY key LIMIT ?3")
+                : db_.cached("SELECT entity, key, body, deleted, version, origin_device, origin_seq FROM records "
+                             "WHERE entity = ?1 AND key > ?2 AND key < ?4 AND deleted = 0 ORDER BY key LIMIT ?3");
+  if (!st) return st.error();
+  (*st)->bind(1, entity).bind(2, from_key).bind(3, static_cast<std::int64_t>(max));
+  if (!to_key.empty()) (*st)->bind(4, to_key);
+  return collect(**st);
+}
+
+Expected<std::vector<HubStore::RecordPlaces>> HubStore::records_between_with_places(const std::string& entity,
+                                                                                   const std::string& from_key,
+                                                                                   const std::string& to_key,
+                                                                                   std::size_t max) {
+  // The sum per record through booking_load_by_slot (slot, places): an index-only lookup each,
+  // inside the one statement.
+  // Two statements rather than "(?4 = '' OR key < ?4)", which would not bound the index range.
+  auto st = to_key.empty()
+                ? db_.cached("SELECT entity, key, body, deleted, version, origin_device, origin_seq, "
+                             "(SELECT coalesce(sum(places), 0) FROM booking_load WHERE slot = records.key) FROM records "
+                             "WHERE entity = ?1 AND key > ?2 AND deleted = 0 ORDER BY key LIMIT ?3")
+                : db_.cached("SELECT entity, key, body, deleted, version, origin_device, origin_seq, "
+                             "(SELECT coalesce(sum(places), 0) FROM booking_load WHERE slot = records.key) FROM records "
+                             "WHERE entity = ?1 AND key > ?2 AND key < ?4 AND deleted = 0 ORDER BY key LIMIT ?3");
+  if (!st) return st.error();
+  (*st)->bind(1, entity).bind(2, from_key).bind(3, static_cast<std::int64_t>(max));
+  if (!to_key.empty()) (*st)->bind(4, to_key);
+  std::vector<RecordPlaces> out;
+  while (true) {
+    auto row = (*st)->step();
+    if (!row) {
+      (*st)->reset();
+      return row.error();
+    }
+    if (!*row) break;
+    out.push_back(RecordPlaces{read_record(**st), (*st)->column_int(7)});
+  }
+  (*st)->reset();
+  return out;
+}
+
+HubStore::ReadScope::~ReadScope() {
+  if (db_) (void)db_->exec("COMMIT");
+}
+
+Expected<HubStore::ReadScope> HubStore::read_scope() {
+  if (!sqlite3_get_autocommit(db_.handle())) return ReadScope(nullptr);  // already in a transaction
+  if (auto s = db_.exec("BEGIN DEFERRED"); !s) return s.error();
+  return ReadScope(&db_);
 }
 
 Expected<std::optional<p::Record>> HubStore::last_with_prefix(const std::string& entity, const std::string& prefix) {

@@ -194,3 +194,91 @@ TEST_CASE("A local batch is one transaction: all written in order, or nothing at
   CHECK(s->write_local_batch(too_many, 0).error().code == Errc::too_large);
   CHECK(s->record_count().value() == 2);
 }
+
+TEST_CASE("Reads by key range stop at the range, and slots come with their places in one statement", "[hub][store][read]") {
+  TempDir dir;
+  auto s = HubStore::open(dir / "131016.db", "131016");
+  REQUIRE(s.ok());
+  // Places per body {"n":N,"s":"<slot>"}; a removed record takes none.
+  madoguchi::hub::PlaceCount count{"bk", [](std::string_view body) -> std::optional<madoguchi::hub::SlotPlaces> {
+                                      const auto s_at = body.find("\"s\":\"");
+                                      const auto n_at = body.find("\"n\":");
+                                      if (s_at == std::string_view::npos || n_at == std::string_view::npos) return std::nullopt;
+                                      const auto s_end = body.find('"', s_at + 5);
+                                      return madoguchi::hub::SlotPlaces{std::string(body.substr(s_at + 5, s_end - s_at - 5)),
+                                                                        std::stoll(std::string(body.substr(n_at + 4, 1)))};
+                                    }};
+  REQUIRE(s->set_constraint({}, count).ok());
+  for (const char* k : {"1:2026-11-23T09:00", "1:2026-11-23T09:30", "1:2026-11-24T09:00", "1:2026-11-30T09:00",
+                        "2:2026-11-23T09:00"}) {
+    REQUIRE(s->write_local("slot", k, OpKind::upsert, "{}", 0, 0).ok());
+  }
+  auto gone = s->write_local("slot", "1:2026-11-24T09:30", OpKind::upsert, "{}", 0, 0);
+  REQUIRE(gone.ok());
+  REQUIRE(s->write_local("slot", "1:2026-11-24T09:30", OpKind::remove, "", gone->version, 0).ok());
+  REQUIRE(s->write_local("bk", "a", OpKind::upsert, "{\"n\":2,\"s\":\"1:2026-11-23T09:00\"}", 0, 0).ok());
+  REQUIRE(s->write_local("bk", "b", OpKind::upsert, "{\"n\":1,\"s\":\"1:2026-11-23T09:00\"}", 0, 0).ok());
+  REQUIRE(s->write_local("bk", "c", OpKind::upsert, "{\"n\":3,\"s\":\"1:2026-11-24T09:00\"}", 0, 0).ok());
+  REQUIRE(s->write_local("bk", "d", OpKind::upsert, "{\"n\":1,\"s\":\"2:2026-11-23T09:00\"}", 0, 0).ok());
+  auto cancelled = s->write_local("bk", "e", OpKind::upsert, "{\"n\":1,\"s\":\"1:2026-11-24T09:00\"}", 0, 0);
+  REQUIRE(cancelled.ok());
+  REQUIRE(s->write_local("bk", "e", OpKind::remove, "", cancelled->version, 0).ok());
+  REQUIRE(s->write_local("zz", "after", OpKind::upsert, "{}", 0, 0).ok());
+
+  auto scope = s->read_scope();
+  REQUIRE(scope.ok());
+  auto week = s->records_between_with_places("slot", "1:2026-11-23", "1:2026-11-29U", 100);
+  REQUIRE(week.ok());
+  REQUIRE(week->size() == 3);  // the removed 09:30 on the 24th is not live; the 30th is outside
+  CHECK((*week)[0].record.key == "1:2026-11-23T09:00");
+  CHECK((*week)[0].places == 3);
+  CHECK((*week)[1].record.key == "1:2026-11-23T09:30");
+  CHECK((*week)[1].places == 0);
+  CHECK((*week)[2].record.key == "1:2026-11-24T09:00");
+  CHECK((*week)[2].places == 3);  // the removed booking "e" takes none
+  for (const auto& r : *week) {
+    auto one = s->slot_places(r.record.key);
+    REQUIRE(one.ok());
+    CHECK(*one == r.places);  // the same figure as the per-slot lookup
+  }
+  auto limited = s->records_between_with_places("slot", "1:", "1:U", 2);
+  REQUIRE(limited.ok());
+  CHECK(limited->size() == 2);
+  auto open_end = s->records_between_with_places("slot", "1:2026-11-24", "", 100);
+  REQUIRE(open_end.ok());
+  REQUIRE(open_end->size() == 3);  // up to the entity's end, never into the next entity
+  CHECK(open_end->back().record.key == "2:2026-11-23T09:00");
+  CHECK(open_end->back().places == 1);
+
+  auto plain = s->records_between("slot", "", "", 100);
+  REQUIRE(plain.ok());
+  CHECK(plain->size() == 5);
+  for (const auto& r : *plain) CHECK(r.entity == "slot");
+  auto range = s->records_between("slot", "1:2026-11-23T09:00", "1:2026-11-30", 100);
+  REQUIRE(range.ok());
+  REQUIRE(range->size() == 2);  // from_key itself is excluded
+  CHECK(range->front().key == "1:2026-11-23T09:30");
+  CHECK(range->back().key == "1:2026-11-24T09:00");
+}
+
+TEST_CASE("A read scope sees one state and does not stop writes on the same handle afterwards", "[hub][store][read]") {
+  TempDir dir;
+  auto s = HubStore::open(dir / "131016.db", "131016");
+  REQUIRE(s.ok());
+  {
+    auto scope = s->read_scope();
+    REQUIRE(scope.ok());
+    auto nested = s->read_scope();  // inside the open one: nothing of its own
+    REQUIRE(nested.ok());
+    auto r = s->records_between("card", "", "", 10);
+    REQUIRE(r.ok());
+    CHECK(r->empty());
+  }
+  // Both ended: a write (BEGIN IMMEDIATE) works and a new scope sees it.
+  REQUIRE(s->write_local("card", "a", OpKind::upsert, "{}", 0, 0).ok());
+  auto scope = s->read_scope();
+  REQUIRE(scope.ok());
+  auto r = s->records_between("card", "", "", 10);
+  REQUIRE(r.ok());
+  CHECK(r->size() == 1);
+}

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "madoguchi/error.h"
@@ -136,6 +137,36 @@ class HubStore {
   // Live records ordered by (entity, key) strictly after the given position, at most max.
   Expected<std::vector<protocol::Record>> records_after(const std::string& entity, const std::string& key, std::size_t max);
   Expected<std::optional<protocol::Record>> get(const std::string& entity, const std::string& key);
+  // Live records of `entity` with from_key < key < to_key (to_key empty: no upper bound), in key
+  // order, at most max: one statement that stops at the range's end (records_after pages on into
+  // the next entities).
+  Expected<std::vector<protocol::Record>> records_between(const std::string& entity, const std::string& from_key,
+                                                          const std::string& to_key, std::size_t max);
+  // The same, each with the places the counted records take in it (booking_load, as
+  // slot_places): the slots of a range with their fill in one statement (availability).
+  struct RecordPlaces {
+    protocol::Record record;
+    std::int64_t places = 0;
+  };
+  Expected<std::vector<RecordPlaces>> records_between_with_places(const std::string& entity, const std::string& from_key,
+                                                                  const std::string& to_key, std::size_t max);
+  // A read transaction (BEGIN DEFERRED) for several reads that belong together: they see one
+  // state and take the database's read lock once instead of once per statement. Ended (COMMIT;
+  // nothing was written) when the object goes. Inside a transaction already open on this
+  // handle it does nothing. Errors: db.
+  class ReadScope {
+   public:
+    ReadScope(ReadScope&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+    ReadScope& operator=(ReadScope&&) = delete;
+    ReadScope(const ReadScope&) = delete;
+    ~ReadScope();
+
+   private:
+    friend class HubStore;
+    explicit ReadScope(sqlite::Db* db) : db_(db) {}
+    sqlite::Db* db_;
+  };
+  Expected<ReadScope> read_scope();
   // The live record of `entity` with the greatest key starting with `prefix` (nullopt: none).
   Expected<std::optional<protocol::Record>> last_with_prefix(const std::string& entity, const std::string& prefix);
   // Operation log records (entity "oplog", console/oplog.h) for the console: live records whose
