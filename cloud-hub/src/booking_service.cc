@@ -331,20 +331,7 @@ Expected<MadeBooking> HubBookingService::create(const NewBooking& request, const
       return w.error();
     }
   }
-  Booking b;
-  b.business = request.business;
-  b.application_kind = request.application_kind;
-  b.counter = ref->counter;
-  b.slot = request.slot;
-  b.people = request.people;
-  b.proxy = request.proxy;
-  b.email = request.email;
-  b.phone = request.phone;
-  b.note = request.note;
-  b.channel = staff ? BookingChannel::phone : BookingChannel::web;
-  b.staff = staff ? actor.staff_id : std::string();
-  b.override_flags = staff ? request.override_flags : BookingOverride{};
-  b.created_ms = b.updated_ms = now_ms;
+  Booking b = booking_from_request(request, actor, ref->counter, now_ms);
   add_booking_event(b, BookingEvent{now_ms, "created", actor_name(actor), b.slot, ""});
   MadeBooking made;
   made.password = generate_booking_password();

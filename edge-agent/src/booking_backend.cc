@@ -430,21 +430,8 @@ Expected<console::MadeBooking> EdgeBookingBackend::create(const console::NewBook
                                         std::chrono::day(static_cast<unsigned>(today.date.day))};
 
   console::MadeBooking made;
+  made.booking = console::booking_from_request(request, actor, ref->counter, now_ms);
   Booking& b = made.booking;
-  b.business = request.business;
-  b.application_kind = request.application_kind;
-  b.counter = ref->counter;
-  b.slot = request.slot;
-  b.people = request.people;
-  b.proxy = request.proxy;
-  b.email = request.email;
-  b.phone = request.phone;
-  b.note = request.note;
-  b.channel = console::BookingChannel::phone;
-  b.staff = actor.staff_id;
-  b.override_flags = request.override_flags;
-  b.created_ms = now_ms;
-  b.updated_ms = now_ms;
   console::add_booking_event(b, console::BookingEvent{now_ms, "created", by_staff(actor), request.slot, "電話予約"});
 
   // The receipt number: this device's next number of the day, skipping any already in the view.

@@ -1,5 +1,7 @@
 #include "madoguchi/console/booking.h"
 
+#include "madoguchi/console/booking_backend.h"
+
 #include <sodium.h>
 
 #include <array>
@@ -508,5 +510,26 @@ Status resident_may_book(const CounterMaster& counter, const Slot& slot, Busines
 }
 
 bool resident_may_change(const Slot& slot, const LocalDateTime& now) noexcept { return !(slot.deadline < now); }
+
+Booking booking_from_request(const NewBooking& request, const BookingActor& actor, std::string counter,
+                             std::int64_t now_ms) {
+  const bool staff = actor.kind == BookingActor::Kind::staff;
+  Booking b;
+  b.business = request.business;
+  b.application_kind = request.application_kind;
+  b.counter = std::move(counter);
+  b.slot = request.slot;
+  b.people = request.people;
+  b.proxy = request.proxy;
+  b.email = request.email;
+  b.phone = request.phone;
+  b.note = request.note;
+  b.channel = staff ? BookingChannel::phone : BookingChannel::web;
+  b.staff = staff ? actor.staff_id : std::string();
+  b.override_flags = staff ? request.override_flags : BookingOverride{};
+  b.created_ms = now_ms;
+  b.updated_ms = now_ms;
+  return b;
+}
 
 }  // namespace madoguchi::console
