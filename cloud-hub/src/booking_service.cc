@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <unordered_map>
 
 #include "madoguchi/console/booking_cards.h"
 #include "madoguchi/console/permissions.h"
@@ -57,7 +58,63 @@ Expected<Booking> decode_booking(std::string_view body) {
 
 std::string date_key(const calendar::Date& d) { return calendar::format_iso(d); }
 
+// A record's decoded form, reused while the record's stored body is byte-for-byte the body it was
+// decoded from. Decoding (parse_body, then from_json) is a pure function of the body, so a hit
+// gives exactly what decoding that body again would: the cache cannot serve stale data, whatever
+// happened to the record in between, and it never answers for a record it was not handed (every
+// lookup passes the record just read, in the caller's transaction). The body is compared rather
+// than only the version so that nothing depends on how versions are numbered (a restored
+// database). Only successful decodes are kept. Bounded: at most `limit` keys; when a new key
+// finds it full it is emptied and refills from the records read next.
+template <typename T>
+class DecodeCache {
+ public:
+  explicit DecodeCache(std::size_t limit) : limit_(limit) {}
+
+  template <typename F>
+  Expected<T> decode(const p::Record& r, F from_json) {
+    auto it = entries_.find(r.key);
+    if (it != entries_.end() && it->second.body == r.body) return it->second.value;
+    auto body = parse_body(r.body);
+    if (!body) return body.error();
+    auto v = from_json(*body);
+    if (!v) return v.error();
+    if (it == entries_.end()) {
+      if (entries_.size() >= limit_) entries_.clear();
+      it = entries_.emplace(r.key, Entry{r.body, *v}).first;
+    } else {
+      it->second = Entry{r.body, *v};
+    }
+    return v;
+  }
+
+ private:
+  struct Entry {
+    std::string body;
+    T value;
+  };
+  std::unordered_map<std::string, Entry> entries_;
+  std::size_t limit_;
+};
+
+// A live record decoded through `cache` (nullopt: absent, deleted or not decodable).
+template <typename T, typename F>
+std::optional<T> decode_live_cached(DecodeCache<T>& cache, const std::optional<p::Record>& rec, F from_json) {
+  if (!rec || rec->deleted) return std::nullopt;
+  auto v = cache.decode(*rec, from_json);
+  if (!v) return std::nullopt;
+  return std::optional<T>(std::move(*v));
+}
+
 }  // namespace
+
+// The settings record, the counters and the slots of the pages the site serves (bounds: one
+// settings record; counters and slots well above what a municipality's site reads in a while).
+struct HubBookingService::DecodeCaches {
+  DecodeCache<Settings> settings{4};
+  DecodeCache<CounterMaster> counters{1024};
+  DecodeCache<Slot> slots{4096};
+};
 
 PlaceCount booking_place_count() {
   return PlaceCount{kBooking, [](std::string_view body) -> std::optional<SlotPlaces> {
@@ -106,7 +163,13 @@ Status install_booking_rule(HubStore& store) { return store.set_constraint(booki
 
 HubBookingService::HubBookingService(HubEngine& engine, std::string municipality, const Clock& clock,
                                      BookingServiceOptions options)
-    : engine_(engine), municipality_(std::move(municipality)), clock_(clock), options_(options) {}
+    : engine_(engine),
+      municipality_(std::move(municipality)),
+      clock_(clock),
+      options_(options),
+      decoded_(std::make_unique<DecodeCaches>()) {}
+
+HubBookingService::~HubBookingService() = default;
 
 Expected<HubStore*> HubBookingService::store() {
   HubStore* s = engine_.store(municipality_);
@@ -135,9 +198,7 @@ Expected<Settings> HubBookingService::settings() {
   auto rec = (*s)->get(std::string(kSettingsEntity), std::string(kSettingsKey));
   if (!rec) return rec.error();
   if (!*rec || (*rec)->deleted) return Settings{};
-  auto body = parse_body((*rec)->body);
-  if (!body) return body.error();
-  return settings_from_json(*body);
+  return decoded_->settings.decode(**rec, settings_from_json);
 }
 
 Expected<std::vector<CounterMaster>> HubBookingService::counters(Business business, const BookingActor& actor) {
@@ -146,7 +207,8 @@ Expected<std::vector<CounterMaster>> HubBookingService::counters(Business busine
   const LocalDateTime t = now();
   std::vector<CounterMaster> out;
   for (const auto& r : *recs) {
-    auto c = decode_live<CounterMaster>(std::optional<p::Record>(r), counter_from_json);
+    if (r.deleted) continue;
+    auto c = decoded_->counters.decode(r, counter_from_json);
     if (!c || counter_key(*c) != r.key || !c->businesses.count(business)) continue;
     if (actor.kind == BookingActor::Kind::resident) {
       // RSV-8, MST-3, MST-6: visible and still valid (a counter not yet valid may already take
@@ -175,7 +237,7 @@ Expected<std::vector<SlotAvailability>> HubBookingService::availability(std::str
   if (!scope) return scope.error();
   auto crec = (*s)->get(kCounter, std::string(counter));
   if (!crec) return crec.error();
-  auto master = decode_live<CounterMaster>(*crec, counter_from_json);
+  auto master = decode_live_cached(decoded_->counters, *crec, counter_from_json);
   if (!master) return make_error(Errc::not_found, "counter " + std::string(counter) + " does not exist");
   auto conf = settings();
   if (!conf) return conf.error();
@@ -188,7 +250,8 @@ Expected<std::vector<SlotAvailability>> HubBookingService::availability(std::str
   const LocalDateTime t = now();
   std::vector<SlotAvailability> out;
   for (const auto& [r, booked] : *recs) {
-    auto slot = decode_live<Slot>(std::optional<p::Record>(r), slot_from_json);
+    if (r.deleted) continue;
+    auto slot = decoded_->slots.decode(r, slot_from_json);
     if (!slot || slot_key(*slot) != r.key) continue;
     SlotAvailability a{*slot, static_cast<int>(booked), false, ""};
     Status ok;

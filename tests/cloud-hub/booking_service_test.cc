@@ -131,6 +131,59 @@ TEST_CASE("Receipt numbers follow the rule with a per-day sequence, and the pass
   CHECK(wide.error().code == Errc::invalid_argument);
 }
 
+TEST_CASE("Pages follow changed settings, counters and slots: decoded records are reused only for the same body (RSV-8, MST-3, MST-6)",
+          "[hub][booking][service]") {
+  World w;
+  seed(w.store(), 3);
+  auto put = [&](const std::string& entity, const std::string& key, const nlohmann::json& j) {
+    REQUIRE(w.engine->write_local_batch("131016", {{entity, key, madoguchi::protocol::OpKind::upsert, c::dump_body(j)}}).ok());
+  };
+  auto week = [&] {
+    auto a = w.service->availability("1", {2026, 11, 30}, {2026, 11, 30}, c::Business::collection, 1, kResident);
+    REQUIRE(a.ok());
+    return std::move(*a);
+  };
+  // Read (and decoded) once, then read again unchanged: the same answers.
+  for (int i = 0; i < 2; ++i) {
+    auto a = week();
+    REQUIRE(a.size() == 2);
+    CHECK(a[0].slot.capacity == 3);
+    CHECK(a[0].bookable);
+    CHECK(a[1].bookable);
+    CHECK(w.service->counters(c::Business::collection, kResident).value().size() == 1);
+    CHECK(w.service->settings().value().booking_days_ahead == 60);
+  }
+  // A slot's capacity changed and the other slot closed.
+  auto more = slot(kSlot, 5);
+  put("slot", kSlot, c::slot_to_json(more));
+  auto closed = slot(kOtherSlot, 3);
+  closed.open = false;
+  put("slot", kOtherSlot, c::slot_to_json(closed));
+  auto a = week();
+  REQUIRE(a.size() == 2);
+  CHECK(a[0].slot.capacity == 5);
+  CHECK(a[0].bookable);
+  CHECK_FALSE(a[1].slot.open);
+  CHECK_FALSE(a[1].bookable);
+  // Settings: the window shrinks to 5 days (the slot is 10 days ahead).
+  c::Settings conf;
+  conf.booking_days_ahead = 5;
+  put(std::string(c::kSettingsEntity), std::string(c::kSettingsKey), c::settings_to_json(conf));
+  CHECK(w.service->settings().value().booking_days_ahead == 5);
+  CHECK_FALSE(week()[0].bookable);
+  // The counter hidden from the site (MST-6), then shown again with its first body.
+  auto hidden = counter();
+  hidden.visible_on_site = false;
+  put("counter", "1", c::counter_to_json(hidden));
+  CHECK(w.service->counters(c::Business::collection, kResident).value().empty());
+  CHECK(w.service->counters(c::Business::collection, kClerk).value().size() == 1);
+  put("counter", "1", c::counter_to_json(counter()));
+  CHECK(w.service->counters(c::Business::collection, kResident).value().size() == 1);
+  // A removed slot is gone from the page.
+  REQUIRE(w.engine->write_local_batch("131016", {{"slot", kOtherSlot, madoguchi::protocol::OpKind::remove, ""}}).ok());
+  CHECK(week().size() == 1);
+}
+
 TEST_CASE("A booking refused for capacity or permission stores nothing and mails nothing", "[hub][booking][service]") {
   World w;
   seed(w.store(), 1);
