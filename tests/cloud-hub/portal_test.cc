@@ -526,6 +526,11 @@ TEST_CASE("portal: a collection booking for two people, receipt and password sho
   CHECK(contains(slots.body, "残り1"));
   CHECK_FALSE(contains(slots.body, "value=\"1:2026-11-24T09:00\""));  // full: not selectable
   CHECK(contains(slots.body, "value=\"1:2026-11-24T09:30\""));
+  // The rows' exact markup: a full slot has no radio button but takes an id number all the same
+  // (slot-3 here), a selectable one has both.
+  CHECK(contains(slots.body, "<li><span class=\"slot-closed\">9:00〜9:30 <span class=\"fill\">満員</span></span></li>\n"
+                             "<li><input type=\"radio\" id=\"slot-4\" name=\"slot\" value=\"1:2026-11-24T09:30\"><label "
+                             "for=\"slot-4\">9:30〜10:00 <span class=\"fill\">残り2</span></label></li>\n"));
 }
 
 TEST_CASE("portal: submitting the confirmation twice makes one booking", "[portal]") {
