@@ -460,6 +460,19 @@ http::Response ConsoleApp::route(Context& c) {
     }
     return needed == Menu::masters ? masters_route(c) : notices_route(c);
   }
+  if (bookings_ && path == menu_path(Menu::bookings)) {
+    // 予約管理: every booking (the site's and the phone's) is searched, changed and cancelled on
+    // the 電話予約 screens, one list for both; a role with both menus is taken there.
+    if (!c.role || !allowed(*c.role, Menu::bookings)) {
+      log("menu.forbidden", c.account->id, "menu/bookings", "");
+      return error(c, 403);
+    }
+    if (!get) return error(c, 405);
+    if (allowed(*c.role, Menu::phone_bookings)) {
+      return with_headers(web::see_other(menu_path(Menu::phone_bookings)), c.headers);
+    }
+    return menu_page(c, Menu::bookings);
+  }
   if (bookings_ && (path == menu_path(Menu::phone_bookings) || path.rfind("/phone_bookings/", 0) == 0)) {
     // 電話予約 (PHN): the phone_bookings menu decides, on every request (SEC-2).
     if (!c.role || !allowed(*c.role, Menu::phone_bookings)) {

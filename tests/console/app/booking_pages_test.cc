@@ -292,6 +292,14 @@ TEST_CASE("A collection booking by phone checks the card, confirms its name and 
   CHECK(contains(r.body, "杖を使う"));
 }
 
+TEST_CASE("予約管理 takes a role with 電話予約 to the one list of every booking (PHN-6, ISS-10)", "[booking_pages]") {
+  Phone ph;
+  auto r = ph.b.send("GET", "/bookings");
+  REQUIRE(r.status == 303);
+  CHECK(ph.b.location(r) == "/phone_bookings");
+  CHECK(ph.b.send("POST", "/bookings", "csrf_token=" + ph.token).status == 405);
+}
+
 TEST_CASE("Application names must be katakana - search input errors are per field (PHN-6)", "[booking_pages]") {
   Phone ph;
   const std::string w = "business=application&kind=new&places=2&counter=1&slot=1%3A2023-11-20T09%3A30";
