@@ -1,5 +1,7 @@
 #include "madoguchi/hub/master_store.h"
 
+#include <utility>
+
 #include "madoguchi/console/record_body.h"
 
 namespace madoguchi::hub {
@@ -7,6 +9,15 @@ namespace madoguchi::hub {
 using namespace madoguchi::console;
 
 namespace {
+
+// The exclusive key bounds of a counter's slots from `from` (to `to`, or open-ended): keys are
+// "<counter>:<YYYY-MM-DD>T<HH:MM>", so every key of `from` sorts after "<counter>:<from>", every
+// key of `to` before "<counter>:<to>T~", and every key of the counter before "<counter>;".
+std::pair<std::string, std::string> slot_key_range(std::string_view counter, calendar::Date from,
+                                                   std::optional<calendar::Date> to) {
+  const std::string c(counter);
+  return {c + ":" + calendar::format_iso(from), to ? c + ":" + calendar::format_iso(*to) + "T~" : c + ";"};
+}
 
 // Every live record of `entity`, in key order, at most `max`.
 Expected<std::vector<protocol::Record>> entity_records(HubStore& store, const std::string& entity, std::size_t max) {
@@ -121,26 +132,14 @@ Expected<std::vector<protocol::Record>> HubMasterStore::slot_records(std::string
                                                                      std::optional<calendar::Date> to) {
   auto s = store();
   if (!s) return s.error();
-  const std::string prefix = std::string(counter) + ":";
-  // Keys are "<counter>:<YYYY-MM-DD>T<HH:MM>": every key of `from` sorts after "<counter>:<from>".
-  std::string after = prefix + calendar::format_iso(from);
-  const std::string last = to ? prefix + calendar::format_iso(*to) + "T~" : std::string();
-  std::vector<protocol::Record> out;
-  constexpr std::size_t kPage = 2000;
-  while (true) {
-    auto page = (*s)->records_after(std::string(kSlotEntity), after, kPage);
-    if (!page) return page.error();
-    for (auto& r : *page) {
-      if (r.entity != kSlotEntity || r.key.compare(0, prefix.size(), prefix) != 0) return out;
-      if (to && r.key > last) return out;
-      if (out.size() >= kMaxSlotScan) {
-        return make_error(Errc::too_large, "more than " + std::to_string(kMaxSlotScan) + " slots in the range");
-      }
-      after = r.key;
-      out.push_back(std::move(r));
-    }
-    if (page->size() < kPage) return out;
+  const auto [first, last] = slot_key_range(counter, from, to);
+  // One bounded statement; one more than the bound tells a range that is too large.
+  auto recs = (*s)->records_between(std::string(kSlotEntity), first, last, kMaxSlotScan + 1);
+  if (!recs) return recs.error();
+  if (recs->size() > kMaxSlotScan) {
+    return make_error(Errc::too_large, "more than " + std::to_string(kMaxSlotScan) + " slots in the range");
   }
+  return recs;
 }
 
 Expected<std::vector<Slot>> HubMasterStore::slots(std::string_view counter, calendar::Date from, calendar::Date to) {
@@ -189,12 +188,12 @@ Expected<std::map<std::string, std::int64_t>> HubMasterStore::booked_places(std:
   if (!validate_counter_id(counter)) return out;
   auto s = store();
   if (!s) return s.error();
-  auto recs = slot_records(counter, from, to);
+  const auto [first, last] = slot_key_range(counter, from, to);
+  // The slots with their fill in one statement (booking_load), as the citizen site reads them.
+  auto recs = (*s)->records_between_with_places(std::string(kSlotEntity), first, last, kMaxSlotScan);
   if (!recs) return recs.error();
   for (const auto& r : *recs) {
-    auto places = (*s)->slot_places(r.key);
-    if (!places) return places.error();
-    if (*places > 0) out.emplace(r.key, *places);
+    if (r.places > 0) out.emplace(r.record.key, r.places);
   }
   return out;
 }
