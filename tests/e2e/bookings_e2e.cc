@@ -58,8 +58,7 @@ namespace cal = madoguchi::calendar;
 
 namespace {
 
-using madoguchi::e2e::executable;
-using madoguchi::e2e::skip;
+using madoguchi::e2e::browser_tools;
 using madoguchi::e2e::staff_body;
 
 constexpr const char* kMuni = "131016";
@@ -159,14 +158,8 @@ std::int64_t now_ms() {
 int main() {
   const fs::path e2e_dir = MADOGUCHI_E2E_DIR;
   const fs::path bin = MADOGUCHI_BIN_DIR;
-  const char* chromium_env = std::getenv("CHROMIUM");
-  const fs::path chromium = chromium_env ? chromium_env : "/usr/bin/chromium";
-  if (!executable(chromium)) return skip(chromium.string() + " not found (apt-get install chromium)");
-  if (std::system("node --version >/dev/null 2>&1") != 0) return skip("node not found (apt-get install nodejs npm)");
-  if (!fs::exists(e2e_dir / "node_modules" / "playwright-core")) {
-    const std::string cmd = "cd '" + e2e_dir.string() + "' && npm ci --no-audit --no-fund >/dev/null 2>&1";
-    if (std::system(cmd.c_str()) != 0) return skip("npm ci in " + e2e_dir.string() + " failed (no registry access?)");
-  }
+  fs::path chromium;
+  if (int code = browser_tools(e2e_dir, chromium); code != 0) return code;
 
   try {
     madoguchi::testing::TempDir tmp;
