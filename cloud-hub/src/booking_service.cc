@@ -595,15 +595,22 @@ Expected<std::vector<Booking>> HubBookingService::reminders_due(std::size_t limi
   std::vector<Booking> out;
   if (conf->reminder_days_before <= 0) return out;
   const LocalDateTime t = now();
-  auto recs = entity_records(kBooking, "", "");
-  if (!recs) return recs.error();
-  for (const auto& r : *recs) {
-    auto b = decode_booking(r.body);
-    if (!b || b->receipt != r.key || b->cancelled || b->email.empty() || b->reminded_ms != 0) continue;
+  auto s = store();
+  if (!s) return s.error();
+  // Only live bookings of the coming days: candidates from booking_load by slot day, decoded one by
+  // one (a full scan of every booking ever made would grow with the years).
+  auto keys = (*s)->load_keys_between_days(calendar::format_iso(t.date),
+                                           calendar::format_iso(calendar::add_days(t.date, conf->reminder_days_before)),
+                                           options_.max_scan);
+  if (!keys) return keys.error();
+  for (const auto& key : *keys) {
+    auto rec = (*s)->get(std::string(kBooking), key);
+    if (!rec) return rec.error();
+    if (!*rec || (*rec)->deleted) continue;
+    auto b = decode_booking((*rec)->body);
+    if (!b || b->receipt != key || b->cancelled || b->email.empty() || b->reminded_ms != 0) continue;
     auto ref = parse_slot_key(b->slot);
     if (!ref || ref->start <= t) continue;
-    const int days = calendar::days_between(t.date, ref->start.date);
-    if (days > conf->reminder_days_before) continue;
     out.push_back(std::move(*b));
   }
   std::sort(out.begin(), out.end(), [](const Booking& a, const Booking& b) {

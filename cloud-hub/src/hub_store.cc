@@ -519,6 +519,24 @@ Expected<std::vector<p::Record>> HubStore::oplog_records(const std::string& staf
   return collect(**st);
 }
 
+Expected<std::vector<std::string>> HubStore::load_keys_between_days(const std::string& from_day, const std::string& to_day,
+                                                                   std::size_t max) {
+  auto st = db_.cached(
+      "SELECT key FROM booking_load WHERE substr(slot, instr(slot, ':') + 1, 10) BETWEEN ?1 AND ?2 "
+      "ORDER BY slot, key LIMIT ?3");
+  if (!st) return st.error();
+  (*st)->bind(1, from_day).bind(2, to_day).bind(3, static_cast<std::int64_t>(max));
+  std::vector<std::string> out;
+  while (true) {
+    auto row = (*st)->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back((*st)->column_text(0));
+  }
+  (*st)->reset();
+  return out;
+}
+
 Expected<std::vector<std::string>> HubStore::oplog_devices(std::size_t max) {
   auto st = db_.cached(
       "SELECT DISTINCT substr(key, 1, instr(key, ':') - 1) AS d FROM records "

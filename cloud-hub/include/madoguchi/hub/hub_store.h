@@ -184,6 +184,11 @@ class HubStore {
   Expected<std::vector<protocol::Record>> cards_by_postcard(const std::string& postcard_no, std::size_t max);
   // Places the counted records take in a slot (booking_load, see PlaceCount), for availability.
   Expected<std::int64_t> slot_places(const std::string& slot_key) { return booked_places(slot_key, ""); }
+  // Keys of the counted records (booking_load: the live bookings) whose slot day, the date after
+  // the slot key's ':', is in [from_day, to_day] (YYYY-MM-DD), by slot, at most max: the reminder
+  // job's candidates without decoding every booking ever made.
+  Expected<std::vector<std::string>> load_keys_between_days(const std::string& from_day, const std::string& to_day,
+                                                            std::size_t max);
   // Increments the named counter in its own small transaction and returns the new value (1 first).
   // Not part of the records and never on the feed (receipt number sequences, per day).
   Expected<std::int64_t> next_sequence(const std::string& name);
