@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "madoguchi/console/password.h"
+#include "madoguchi/domain/password.h"
 #include "madoguchi/edge/agent.h"
 #include "madoguchi/edge/config.h"
 
@@ -17,7 +17,7 @@ int hash_password_from_stdin() {
   std::string password;
   std::getline(std::cin, password);
   if (!password.empty() && password.back() == '\r') password.pop_back();
-  auto hash = madoguchi::console::hash_password(password);
+  auto hash = madoguchi::domain::hash_password(password);
   if (!hash) {
     std::cerr << "madoguchi-edge: " << hash.error().describe() << "\n";
     return 1;

@@ -4,26 +4,27 @@
 #include <chrono>
 #include <unordered_map>
 
-#include "madoguchi/console/booking_cards.h"
-#include "madoguchi/console/permissions.h"
-#include "madoguchi/console/record_body.h"
-#include "madoguchi/console/staff.h"
+#include "madoguchi/domain/booking_cards.h"
+#include "madoguchi/domain/permissions.h"
+#include "madoguchi/domain/record_body.h"
+#include "madoguchi/domain/staff.h"
 
 namespace madoguchi::hub {
 
-using namespace madoguchi::console;
+using namespace madoguchi::domain;
+using namespace madoguchi::domain;
 namespace p = madoguchi::protocol;
 
 namespace {
 
-const std::string kBooking(kBookingEntity);
+const std::string kBooking(domain::kBookingEntity);
 const std::string kSlot = "slot";
 const std::string kCounter = "counter";
 
 template <typename T, typename F>
 std::optional<T> decode_live(const std::optional<p::Record>& rec, F from_json) {
   if (!rec || rec->deleted) return std::nullopt;
-  auto body = parse_body(rec->body);
+  auto body = domain::parse_body(rec->body);
   if (!body) return std::nullopt;
   auto v = from_json(*body);
   if (!v) return std::nullopt;
@@ -34,24 +35,24 @@ std::optional<T> decode_live(const std::optional<p::Record>& rec, F from_json) {
 // Read inside the writing transaction, so a role changed a moment ago counts as changed.
 Expected<bool> staff_may_override(TxReader& tx, const std::string& staff_id) {
   if (staff_id.empty()) return false;
-  auto rec = tx.get(std::string(kStaffEntity), staff_id);
+  auto rec = tx.get(std::string(domain::kStaffEntity), staff_id);
   if (!rec) return rec.error();
-  auto account = decode_live<StaffAccount>(*rec, staff_from_json);
+  auto account = decode_live<domain::StaffAccount>(*rec, staff_from_json);
   if (!account || !account->enabled || account->id != staff_id) return false;
-  auto recs = tx.records(std::string(kRoleEntity), 1000);
+  auto recs = tx.records(std::string(domain::kRoleEntity), 1000);
   if (!recs) return recs.error();
-  std::vector<Role> stored;
+  std::vector<domain::Role> stored;
   for (const auto& r : *recs) {
-    auto role = decode_live<Role>(std::optional<p::Record>(r), role_from_json);
-    if (role && role_key(*role) == r.key) stored.push_back(std::move(*role));
+    auto role = decode_live<domain::Role>(std::optional<p::Record>(r), role_from_json);
+    if (role && domain::role_key(*role) == r.key) stored.push_back(std::move(*role));
   }
-  auto roles = effective_roles(std::move(stored));
-  const Role* role = find_role(roles, account->role_id);
-  return role != nullptr && allowed(*role, Menu::booking_override);
+  auto roles = domain::effective_roles(std::move(stored));
+  const domain::Role* role = domain::find_role(roles, account->role_id);
+  return role != nullptr && domain::allowed(*role, domain::Menu::booking_override);
 }
 
-Expected<Booking> decode_booking(std::string_view body) {
-  auto json = parse_body(body);
+Expected<domain::Booking> decode_booking(std::string_view body) {
+  auto json = domain::parse_body(body);
   if (!json) return json.error();
   return booking_from_json(*json);
 }
@@ -75,7 +76,7 @@ class DecodeCache {
   Expected<T> decode(const p::Record& r, F from_json) {
     auto it = entries_.find(r.key);
     if (it != entries_.end() && it->second.body == r.body) return it->second.value;
-    auto body = parse_body(r.body);
+    auto body = domain::parse_body(r.body);
     if (!body) return body.error();
     auto v = from_json(*body);
     if (!v) return v.error();
@@ -111,46 +112,46 @@ std::optional<T> decode_live_cached(DecodeCache<T>& cache, const std::optional<p
 // The settings record, the counters and the slots of the pages the site serves (bounds: one
 // settings record; counters and slots well above what a municipality's site reads in a while).
 struct HubBookingService::DecodeCaches {
-  DecodeCache<Settings> settings{4};
-  DecodeCache<CounterMaster> counters{1024};
-  DecodeCache<Slot> slots{4096};
+  DecodeCache<domain::Settings> settings{4};
+  DecodeCache<domain::CounterMaster> counters{1024};
+  DecodeCache<domain::Slot> slots{4096};
 };
 
 PlaceCount booking_place_count() {
   return PlaceCount{kBooking, [](std::string_view body) -> std::optional<SlotPlaces> {
                       auto b = decode_booking(body);
                       if (!b) return std::nullopt;
-                      return SlotPlaces{b->slot, booking_places(*b)};
+                      return SlotPlaces{b->slot, domain::booking_places(*b)};
                     }};
 }
 
 Constraint booking_constraint() {
   return [](const ConstraintInput& in, TxReader& tx) -> Status {
-    if (in.entity != kBookingEntity || in.remove) return {};  // removals: the write policy decides
+    if (in.entity != domain::kBookingEntity || in.remove) return {};  // removals: the write policy decides
     auto after = decode_booking(in.body);
     if (!after) return after.error().with_context("booking " + std::string(in.key));
     if (after->receipt != in.key) {
       return make_error(Errc::invalid_argument, "receipt: " + after->receipt + " is not the record key");
     }
-    std::optional<Booking> before;
+    std::optional<domain::Booking> before;
     if (in.current) {
       auto b = decode_booking(in.current->body);
       if (b) before = std::move(*b);
     }
-    BookingRuleInput rule;
+    domain::BookingRuleInput rule;
     rule.before = before ? &*before : nullptr;
     rule.after = &*after;
     auto slot = tx.get(kSlot, after->slot);
     if (!slot) return slot.error();
-    rule.slot = decode_live<Slot>(*slot, slot_from_json);
+    rule.slot = decode_live<domain::Slot>(*slot, slot_from_json);
     auto counter = tx.get(kCounter, after->counter);
     if (!counter) return counter.error();
-    rule.counter = decode_live<CounterMaster>(*counter, counter_from_json);
+    rule.counter = decode_live<domain::CounterMaster>(*counter, counter_from_json);
     auto booked = tx.booked_places(after->slot, std::string(in.key));
     if (!booked) return booked.error();
     rule.booked_by_others = static_cast<int>(*booked);
-    rule.now = japan_local_time(in.now_ms);
-    if (after->channel != BookingChannel::web) {
+    rule.now = domain::japan_local_time(in.now_ms);
+    if (after->channel != domain::BookingChannel::web) {
       auto may = staff_may_override(tx, after->staff);
       if (!may) return may.error();
       rule.may_override = *may;
@@ -177,10 +178,10 @@ Expected<HubStore*> HubBookingService::store() {
   return s;
 }
 
-LocalDateTime HubBookingService::now() { return japan_local_time(clock_.wall_ms()); }
+domain::LocalDateTime HubBookingService::now() { return domain::japan_local_time(clock_.wall_ms()); }
 
-std::string HubBookingService::actor_name(const BookingActor& actor) const {
-  return actor.kind == BookingActor::Kind::staff ? "staff:" + actor.staff_id : "web";
+std::string HubBookingService::actor_name(const domain::BookingActor& actor) const {
+  return actor.kind == domain::BookingActor::Kind::staff ? "staff:" + actor.staff_id : "web";
 }
 
 // Live records of `entity` with from_key < key < to_key, in key order, at most options_.max_scan.
@@ -192,25 +193,25 @@ Expected<std::vector<p::Record>> HubBookingService::entity_records(std::string_v
   return (*s)->records_between(std::string(entity), std::string(from_key), std::string(to_key), options_.max_scan);
 }
 
-Expected<Settings> HubBookingService::settings() {
+Expected<domain::Settings> HubBookingService::settings() {
   auto s = store();
   if (!s) return s.error();
-  auto rec = (*s)->get(std::string(kSettingsEntity), std::string(kSettingsKey));
+  auto rec = (*s)->get(std::string(domain::kSettingsEntity), std::string(domain::kSettingsKey));
   if (!rec) return rec.error();
-  if (!*rec || (*rec)->deleted) return Settings{};
+  if (!*rec || (*rec)->deleted) return domain::Settings{};
   return decoded_->settings.decode(**rec, settings_from_json);
 }
 
-Expected<std::vector<CounterMaster>> HubBookingService::counters(Business business, const BookingActor& actor) {
+Expected<std::vector<domain::CounterMaster>> HubBookingService::counters(domain::Business business, const domain::BookingActor& actor) {
   auto recs = entity_records(kCounter, "", "");
   if (!recs) return recs.error();
-  const LocalDateTime t = now();
-  std::vector<CounterMaster> out;
+  const domain::LocalDateTime t = now();
+  std::vector<domain::CounterMaster> out;
   for (const auto& r : *recs) {
     if (r.deleted) continue;
     auto c = decoded_->counters.decode(r, counter_from_json);
-    if (!c || counter_key(*c) != r.key || !c->businesses.count(business)) continue;
-    if (actor.kind == BookingActor::Kind::resident) {
+    if (!c || domain::counter_key(*c) != r.key || !c->businesses.count(business)) continue;
+    if (actor.kind == domain::BookingActor::Kind::resident) {
       // RSV-8, MST-3, MST-6: visible and still valid (a counter not yet valid may already take
       // bookings for its first days; one whose validity ended takes none).
       if (!c->visible_on_site || (c->valid_until && *c->valid_until <= t)) continue;
@@ -220,15 +221,15 @@ Expected<std::vector<CounterMaster>> HubBookingService::counters(Business busine
   return out;
 }
 
-Expected<std::vector<SlotAvailability>> HubBookingService::availability(std::string_view counter, calendar::Date from,
-                                                                        calendar::Date to, Business business,
-                                                                        int places, const BookingActor& actor) {
-  if (auto v = validate_counter_id(counter); !v) return v.error();
+Expected<std::vector<domain::SlotAvailability>> HubBookingService::availability(std::string_view counter, calendar::Date from,
+                                                                        calendar::Date to, domain::Business business,
+                                                                        int places, const domain::BookingActor& actor) {
+  if (auto v = domain::validate_counter_id(counter); !v) return v.error();
   if (!calendar::valid_date(from) || !calendar::valid_date(to) || to < from || calendar::days_between(from, to) > 61) {
     return make_error(Errc::invalid_argument, "range: from..to must be valid dates at most 62 days apart");
   }
-  if (places < 1 || places > static_cast<int>(kMaxBookingPeople)) {
-    return make_error(Errc::invalid_argument, "places: 1-" + std::to_string(kMaxBookingPeople));
+  if (places < 1 || places > static_cast<int>(domain::kMaxBookingPeople)) {
+    return make_error(Errc::invalid_argument, "places: 1-" + std::to_string(domain::kMaxBookingPeople));
   }
   auto s = store();
   if (!s) return s.error();
@@ -247,26 +248,26 @@ Expected<std::vector<SlotAvailability>> HubBookingService::availability(std::str
   auto recs = (*s)->records_between_with_places(std::string(kSlot), prefix + date_key(from),
                                                 prefix + date_key(to) + "U", options_.max_scan);
   if (!recs) return recs.error();
-  const LocalDateTime t = now();
-  std::vector<SlotAvailability> out;
+  const domain::LocalDateTime t = now();
+  std::vector<domain::SlotAvailability> out;
   for (const auto& [r, booked] : *recs) {
     if (r.deleted) continue;
     auto slot = decoded_->slots.decode(r, slot_from_json);
-    if (!slot || slot_key(*slot) != r.key) continue;
-    SlotAvailability a{*slot, static_cast<int>(booked), false, ""};
+    if (!slot || domain::slot_key(*slot) != r.key) continue;
+    domain::SlotAvailability a{*slot, static_cast<int>(booked), false, ""};
     Status ok;
-    if (actor.kind == BookingActor::Kind::resident) {
-      ok = resident_may_book(*master, *slot, business, a.booked, places, t, conf->booking_days_ahead);
+    if (actor.kind == domain::BookingActor::Kind::resident) {
+      ok = domain::resident_may_book(*master, *slot, business, a.booked, places, t, conf->booking_days_ahead);
     } else {
       // Staff: the booking rule itself, without override (what an override would pass is the
       // screen's business: it shows the fill and the reason).
-      Booking probe;
+      domain::Booking probe;
       probe.business = business;
-      if (business == Business::application) probe.application_kind = ApplicationKind::other;
+      if (business == domain::Business::application) probe.application_kind = domain::ApplicationKind::other;
       probe.counter = master->id;
       probe.slot = r.key;
       probe.people.resize(static_cast<std::size_t>(places));
-      BookingRuleInput in;
+      domain::BookingRuleInput in;
       in.after = &probe;
       in.slot = *slot;
       in.counter = *master;
@@ -281,34 +282,34 @@ Expected<std::vector<SlotAvailability>> HubBookingService::availability(std::str
   return out;
 }
 
-Expected<std::optional<Card>> HubBookingService::card_by_postcard(std::string_view postcard_no, int birth_month,
+Expected<std::optional<domain::Card>> HubBookingService::card_by_postcard(std::string_view postcard_no, int birth_month,
                                                                   int birth_day) {
-  const std::string folded = normalize_postcard_no(postcard_no);
-  if (folded.empty()) return std::optional<Card>();
+  const std::string folded = domain::normalize_postcard_no(postcard_no);
+  if (folded.empty()) return std::optional<domain::Card>();
   auto s = store();
   if (!s) return s.error();
   // One lookup in the expression index records_card_postcard (hub_store.cc).
   auto recs = (*s)->cards_by_postcard(folded, 16);
   if (!recs) return recs.error();
   for (const auto& r : *recs) {
-    auto c = decode_live<Card>(std::optional<p::Record>(r), card_from_json);
-    if (c && card_key(*c) == r.key && card_matches(*c, folded, birth_month, birth_day)) return std::optional<Card>(std::move(*c));
+    auto c = decode_live<domain::Card>(std::optional<p::Record>(r), card_from_json);
+    if (c && domain::card_key(*c) == r.key && domain::card_matches(*c, folded, birth_month, birth_day)) return std::optional<domain::Card>(std::move(*c));
   }
-  return std::optional<Card>();
+  return std::optional<domain::Card>();
 }
 
-Expected<std::optional<Card>> HubBookingService::card(std::string_view manufacture_no) {
-  if (!validate_manufacture_no(manufacture_no)) return std::optional<Card>();
+Expected<std::optional<domain::Card>> HubBookingService::card(std::string_view manufacture_no) {
+  if (!domain::validate_manufacture_no(manufacture_no)) return std::optional<domain::Card>();
   auto s = store();
   if (!s) return s.error();
-  auto rec = (*s)->get(std::string(kCardEntity), std::string(manufacture_no));
+  auto rec = (*s)->get(std::string(domain::kCardEntity), std::string(manufacture_no));
   if (!rec) return rec.error();
-  return decode_live<Card>(*rec, card_from_json);
+  return decode_live<domain::Card>(*rec, card_from_json);
 }
 
-Expected<std::optional<std::pair<Booking, std::uint64_t>>> HubBookingService::load(std::string_view receipt) {
-  using Result = std::optional<std::pair<Booking, std::uint64_t>>;
-  if (receipt.empty() || receipt.size() > kMaxReceiptBytes || !p::valid_key(receipt)) return Result();
+Expected<std::optional<std::pair<domain::Booking, std::uint64_t>>> HubBookingService::load(std::string_view receipt) {
+  using Result = std::optional<std::pair<domain::Booking, std::uint64_t>>;
+  if (receipt.empty() || receipt.size() > domain::kMaxReceiptBytes || !p::valid_key(receipt)) return Result();
   auto s = store();
   if (!s) return s.error();
   auto rec = (*s)->get(kBooking, std::string(receipt));
@@ -316,34 +317,34 @@ Expected<std::optional<std::pair<Booking, std::uint64_t>>> HubBookingService::lo
   if (!*rec || (*rec)->deleted) return Result();
   auto b = decode_booking((*rec)->body);
   if (!b) return b.error().with_context("booking " + std::string(receipt));
-  return Result(std::pair<Booking, std::uint64_t>{std::move(*b), (*rec)->version});
+  return Result(std::pair<domain::Booking, std::uint64_t>{std::move(*b), (*rec)->version});
 }
 
-Expected<Booking> HubBookingService::write_booking(const Booking* before, const Booking& booking,
+Expected<domain::Booking> HubBookingService::write_booking(const domain::Booking* before, const domain::Booking& booking,
                                                    std::uint64_t base_version, const std::string& staff,
                                                    std::int64_t now_ms) {
-  if (auto v = validate_booking(booking); !v) return v.error();
+  if (auto v = domain::validate_booking(booking); !v) return v.error();
   auto s = store();
   if (!s) return s.error();
-  const std::string card_entity(kCardEntity);
-  const auto follows = card_follows(before, booking);
+  const std::string card_entity(domain::kCardEntity);
+  const auto follows = domain::card_follows(before, booking);
   constexpr int kTries = 3;
   for (int attempt = 1;; ++attempt) {
     std::vector<LocalWrite> writes;
-    writes.push_back(LocalWrite{kBooking, booking.receipt, p::OpKind::upsert, dump_body(booking_to_json(booking)), base_version});
+    writes.push_back(LocalWrite{kBooking, booking.receipt, p::OpKind::upsert, domain::dump_body(domain::booking_to_json(booking)), base_version});
     std::uint64_t skipped = 0;
     for (const auto& f : follows) {
       auto rec = (*s)->get(card_entity, f.manufacture_no);
       if (!rec) return rec.error();
-      auto card = decode_live<Card>(*rec, card_from_json);
-      if (!card || card_key(*card) != f.manufacture_no) {
+      auto card = decode_live<domain::Card>(*rec, card_from_json);
+      if (!card || domain::card_key(*card) != f.manufacture_no) {
         ++skipped;  // not imported yet (or not decodable): the booking is made all the same
         continue;
       }
-      auto changed = apply_card_follow(*card, f, staff, booking.receipt, now_ms);
+      auto changed = domain::apply_card_follow(*card, f, staff, booking.receipt, now_ms);
       if (!changed) return changed.error().with_context("card of booking " + booking.receipt);
       if (!*changed) continue;
-      writes.push_back(LocalWrite{card_entity, f.manufacture_no, p::OpKind::upsert, dump_body(card_to_json(*card)),
+      writes.push_back(LocalWrite{card_entity, f.manufacture_no, p::OpKind::upsert, domain::dump_body(domain::card_to_json(*card)),
                                   (*rec)->version});
     }
     auto written = engine_.write_local_batch(municipality_, writes);
@@ -365,52 +366,52 @@ Expected<Booking> HubBookingService::write_booking(const Booking* before, const 
   }
 }
 
-Expected<MadeBooking> HubBookingService::create(const NewBooking& request, const BookingActor& actor) {
-  const bool staff = actor.kind == BookingActor::Kind::staff;
-  if (staff && validate_staff_id(actor.staff_id).ok() == false) return make_error(Errc::invalid_argument, "staff: bad id");
-  auto ref = parse_slot_key(request.slot);
+Expected<domain::MadeBooking> HubBookingService::create(const domain::NewBooking& request, const domain::BookingActor& actor) {
+  const bool staff = actor.kind == domain::BookingActor::Kind::staff;
+  if (staff && domain::validate_staff_id(actor.staff_id).ok() == false) return make_error(Errc::invalid_argument, "staff: bad id");
+  auto ref = domain::parse_slot_key(request.slot);
   if (!ref) return make_error(Errc::invalid_argument, "slot: not a slot key");
   auto conf = settings();
   if (!conf) return conf.error();
   auto s = store();
   if (!s) return s.error();
   const std::int64_t now_ms = clock_.wall_ms();
-  const LocalDateTime t = japan_local_time(now_ms);
+  const domain::LocalDateTime t = domain::japan_local_time(now_ms);
   if (!staff) {
     // RSV-8: the resident's window (visibility, days ahead, deadline); the booking rule in the
     // writing transaction protects the capacity whatever happens in between.
     auto crec = (*s)->get(kCounter, ref->counter);
     if (!crec) return crec.error();
-    auto master = decode_live<CounterMaster>(*crec, counter_from_json);
+    auto master = decode_live<domain::CounterMaster>(*crec, counter_from_json);
     auto srec = (*s)->get(kSlot, request.slot);
     if (!srec) return srec.error();
-    auto slot = decode_live<Slot>(*srec, slot_from_json);
+    auto slot = decode_live<domain::Slot>(*srec, slot_from_json);
     if (!master || !slot) return make_error(Errc::not_found, "slot " + request.slot + " does not exist");
     auto booked = (*s)->slot_places(request.slot);
     if (!booked) return booked.error();
-    if (auto w = resident_may_book(*master, *slot, request.business, static_cast<int>(*booked),
+    if (auto w = domain::resident_may_book(*master, *slot, request.business, static_cast<int>(*booked),
                                    static_cast<int>(request.people.size()), t, conf->booking_days_ahead);
         !w) {
       return w.error();
     }
   }
-  Booking b = booking_from_request(request, actor, ref->counter, now_ms);
-  add_booking_event(b, BookingEvent{now_ms, "created", actor_name(actor), b.slot, ""});
-  MadeBooking made;
-  made.password = generate_booking_password();
-  auto hash = hash_booking_password(made.password, options_.fast_hashing_for_tests);
+  domain::Booking b = domain::booking_from_request(request, actor, ref->counter, now_ms);
+  domain::add_booking_event(b, domain::BookingEvent{now_ms, "created", actor_name(actor), b.slot, ""});
+  domain::MadeBooking made;
+  made.password = domain::generate_booking_password();
+  auto hash = domain::hash_booking_password(made.password, options_.fast_hashing_for_tests);
   if (!hash) return hash.error();
   b.password_hash = std::move(*hash);
   // Checked before a receipt number is drawn, so a bad request does not use one up.
   b.receipt = "pending";
-  if (auto v = validate_booking(b); !v) return v.error();
+  if (auto v = domain::validate_booking(b); !v) return v.error();
 
   // RSV-10 / MST-7: the day's sequence, kept in the hub's own table (one small transaction).
   const std::chrono::year_month_day day{std::chrono::year{t.date.year}, std::chrono::month{static_cast<unsigned>(t.date.month)},
                                         std::chrono::day{static_cast<unsigned>(t.date.day)}};
   auto seq = (*s)->next_sequence("receipt:" + date_key(t.date));
   if (!seq) return seq.error();
-  auto receipt = format_receipt_number(conf->receipt_number_rule, day, static_cast<std::uint64_t>(*seq));
+  auto receipt = domain::format_receipt_number(conf->receipt_number_rule, day, static_cast<std::uint64_t>(*seq));
   if (!receipt) return receipt.error();
   b.receipt = std::move(*receipt);
   // capacity / forbidden / not_found: nothing stored, no card changed.
@@ -421,54 +422,54 @@ Expected<MadeBooking> HubBookingService::create(const NewBooking& request, const
   return made;
 }
 
-Expected<std::optional<Booking>> HubBookingService::get(std::string_view receipt) {
+Expected<std::optional<domain::Booking>> HubBookingService::get(std::string_view receipt) {
   auto l = load(receipt);
   if (!l) return l.error();
-  if (!*l) return std::optional<Booking>();
-  return std::optional<Booking>(std::move((*l)->first));
+  if (!*l) return std::optional<domain::Booking>();
+  return std::optional<domain::Booking>(std::move((*l)->first));
 }
 
-Expected<Booking> HubBookingService::update(std::string_view receipt, const BookingUpdate& update,
-                                            const BookingActor& actor) {
-  const bool staff = actor.kind == BookingActor::Kind::staff;
+Expected<domain::Booking> HubBookingService::update(std::string_view receipt, const domain::BookingUpdate& update,
+                                            const domain::BookingActor& actor) {
+  const bool staff = actor.kind == domain::BookingActor::Kind::staff;
   auto l = load(receipt);
   if (!l) return l.error();
   if (!*l) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
   auto [b, version] = std::move(**l);
-  const Booking stored = b;
+  const domain::Booking stored = b;
   if (b.cancelled) return make_error(Errc::forbidden, "booking " + b.receipt + " is cancelled");
-  const BookingOverride flags_before = b.override_flags;
+  const domain::BookingOverride flags_before = b.override_flags;
   auto s = store();
   if (!s) return s.error();
   const std::int64_t now_ms = clock_.wall_ms();
-  const LocalDateTime t = japan_local_time(now_ms);
+  const domain::LocalDateTime t = domain::japan_local_time(now_ms);
   if (!staff) {
     // RSV-12: a resident changes until the current slot's deadline (later only by phone).
     auto srec = (*s)->get(kSlot, b.slot);
     if (!srec) return srec.error();
-    auto slot = decode_live<Slot>(*srec, slot_from_json);
-    if (!slot || !resident_may_change(*slot, t)) {
+    auto slot = decode_live<domain::Slot>(*srec, slot_from_json);
+    if (!slot || !domain::resident_may_change(*slot, t)) {
       return make_error(Errc::forbidden, "the deadline of slot " + b.slot + " has passed; changes by phone only");
     }
   }
   std::vector<std::string> what;
   if (update.slot && *update.slot != b.slot) {
-    auto ref = parse_slot_key(*update.slot);
+    auto ref = domain::parse_slot_key(*update.slot);
     if (!ref) return make_error(Errc::invalid_argument, "slot: not a slot key");
     if (!staff) {
       auto conf = settings();
       if (!conf) return conf.error();
       auto crec = (*s)->get(kCounter, ref->counter);
       if (!crec) return crec.error();
-      auto master = decode_live<CounterMaster>(*crec, counter_from_json);
+      auto master = decode_live<domain::CounterMaster>(*crec, counter_from_json);
       auto srec = (*s)->get(kSlot, *update.slot);
       if (!srec) return srec.error();
-      auto slot = decode_live<Slot>(*srec, slot_from_json);
+      auto slot = decode_live<domain::Slot>(*srec, slot_from_json);
       if (!master || !slot) return make_error(Errc::not_found, "slot " + *update.slot + " does not exist");
       auto booked = (*s)->slot_places(*update.slot);
       if (!booked) return booked.error();
-      if (auto w = resident_may_book(*master, *slot, b.business, static_cast<int>(*booked),
-                                     booking_places(b), t, conf->booking_days_ahead);
+      if (auto w = domain::resident_may_book(*master, *slot, b.business, static_cast<int>(*booked),
+                                     domain::booking_places(b), t, conf->booking_days_ahead);
           !w) {
         return w.error();
       }
@@ -493,7 +494,7 @@ Expected<Booking> HubBookingService::update(std::string_view receipt, const Book
     b.note = *update.note;
     what.push_back("引継ぎメモ");
   }
-  if (staff && b.channel == BookingChannel::phone) {
+  if (staff && b.channel == domain::BookingChannel::phone) {
     // The override flags say how the booking stands now (PHN-5); only staff set them, on phone
     // bookings. The booking names who changed it last: the rule checks that person's permission.
     b.override_flags = update.override_flags;
@@ -503,52 +504,52 @@ Expected<Booking> HubBookingService::update(std::string_view receipt, const Book
   std::string note;
   for (const auto& w : what) note += (note.empty() ? "" : "・") + w;
   b.updated_ms = now_ms;
-  add_booking_event(b, BookingEvent{now_ms, "changed", actor_name(actor), b.slot, note.empty() ? note : note + "を変更"});
-  const std::string by = actor.kind == BookingActor::Kind::staff ? actor.staff_id : std::string("web");
+  domain::add_booking_event(b, domain::BookingEvent{now_ms, "changed", actor_name(actor), b.slot, note.empty() ? note : note + "を変更"});
+  const std::string by = actor.kind == domain::BookingActor::Kind::staff ? actor.staff_id : std::string("web");
   auto written = write_booking(&stored, b, version, by, now_ms);
   if (!written) return written.error();
   if (notifier_) notifier_(*written, "changed", std::string());
   return written;
 }
 
-Expected<Booking> HubBookingService::cancel(std::string_view receipt, std::string_view note, const BookingActor& actor) {
+Expected<domain::Booking> HubBookingService::cancel(std::string_view receipt, std::string_view note, const domain::BookingActor& actor) {
   auto l = load(receipt);
   if (!l) return l.error();
   if (!*l) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
   auto [b, version] = std::move(**l);
-  const Booking stored = b;
+  const domain::Booking stored = b;
   if (b.cancelled) return make_error(Errc::forbidden, "booking " + b.receipt + " is already cancelled");
   const std::int64_t now_ms = clock_.wall_ms();
-  if (actor.kind == BookingActor::Kind::resident) {
+  if (actor.kind == domain::BookingActor::Kind::resident) {
     auto s = store();
     if (!s) return s.error();
     auto srec = (*s)->get(kSlot, b.slot);
     if (!srec) return srec.error();
-    auto slot = decode_live<Slot>(*srec, slot_from_json);
-    if (slot && !resident_may_change(*slot, japan_local_time(now_ms))) {
+    auto slot = decode_live<domain::Slot>(*srec, slot_from_json);
+    if (slot && !domain::resident_may_change(*slot, domain::japan_local_time(now_ms))) {
       return make_error(Errc::forbidden, "the deadline of slot " + b.slot + " has passed; cancel by phone only");
     }
   }
   b.cancelled = true;
   b.updated_ms = now_ms;
-  add_booking_event(b, BookingEvent{now_ms, "cancelled", actor_name(actor), b.slot, std::string(note)});
-  const std::string by = actor.kind == BookingActor::Kind::staff ? actor.staff_id : std::string("web");
+  domain::add_booking_event(b, domain::BookingEvent{now_ms, "cancelled", actor_name(actor), b.slot, std::string(note)});
+  const std::string by = actor.kind == domain::BookingActor::Kind::staff ? actor.staff_id : std::string("web");
   auto written = write_booking(&stored, b, version, by, now_ms);
   if (!written) return written.error();
   if (notifier_) notifier_(*written, "cancelled", std::string());
   return written;
 }
 
-Expected<std::vector<Booking>> HubBookingService::search(const BookingQuery& query, std::size_t offset, std::size_t limit) {
-  std::vector<Booking> found;
-  auto matches = [&](const Booking& b) {
+Expected<std::vector<domain::Booking>> HubBookingService::search(const domain::BookingQuery& query, std::size_t offset, std::size_t limit) {
+  std::vector<domain::Booking> found;
+  auto matches = [&](const domain::Booking& b) {
     if (!query.include_cancelled && b.cancelled) return false;
     if (!query.counter.empty() && b.counter != query.counter) return false;
     if (!query.manufacture_no.empty() &&
-        std::none_of(b.people.begin(), b.people.end(), [&](const BookingPerson& p) { return p.manufacture_no == query.manufacture_no; })) {
+        std::none_of(b.people.begin(), b.people.end(), [&](const domain::BookingPerson& p) { return p.manufacture_no == query.manufacture_no; })) {
       return false;
     }
-    auto ref = parse_slot_key(b.slot);
+    auto ref = domain::parse_slot_key(b.slot);
     if (!ref) return false;
     if (query.from && ref->start.date < *query.from) return false;
     if (query.to && *query.to < ref->start.date) return false;
@@ -567,34 +568,34 @@ Expected<std::vector<Booking>> HubBookingService::search(const BookingQuery& que
     }
   }
   // PHN-6: newest slot first (slot keys of one counter sort by time; across counters by start).
-  std::sort(found.begin(), found.end(), [](const Booking& a, const Booking& b) {
-    auto ra = parse_slot_key(a.slot), rb = parse_slot_key(b.slot);
+  std::sort(found.begin(), found.end(), [](const domain::Booking& a, const domain::Booking& b) {
+    auto ra = domain::parse_slot_key(a.slot), rb = domain::parse_slot_key(b.slot);
     if (ra->start != rb->start) return rb->start < ra->start;
     return a.receipt > b.receipt;
   });
-  if (offset >= found.size()) return std::vector<Booking>();
+  if (offset >= found.size()) return std::vector<domain::Booking>();
   const std::size_t end = std::min(found.size(), offset + limit);
-  return std::vector<Booking>(std::make_move_iterator(found.begin() + static_cast<std::ptrdiff_t>(offset)),
+  return std::vector<domain::Booking>(std::make_move_iterator(found.begin() + static_cast<std::ptrdiff_t>(offset)),
                               std::make_move_iterator(found.begin() + static_cast<std::ptrdiff_t>(end)));
 }
 
-Expected<std::vector<Notice>> HubBookingService::notices() {
-  auto recs = entity_records(kNoticeEntity, "", "");
+Expected<std::vector<domain::Notice>> HubBookingService::notices() {
+  auto recs = entity_records(domain::kNoticeEntity, "", "");
   if (!recs) return recs.error();
-  std::vector<Notice> all;
+  std::vector<domain::Notice> all;
   for (const auto& r : *recs) {
-    auto n = decode_live<Notice>(std::optional<p::Record>(r), notice_from_json);
+    auto n = decode_live<domain::Notice>(std::optional<p::Record>(r), notice_from_json);
     if (n && n->id == r.key) all.push_back(std::move(*n));
   }
   return published_notices(all, now());
 }
 
-Expected<std::vector<Booking>> HubBookingService::reminders_due(std::size_t limit) {
+Expected<std::vector<domain::Booking>> HubBookingService::reminders_due(std::size_t limit) {
   auto conf = settings();
   if (!conf) return conf.error();
-  std::vector<Booking> out;
+  std::vector<domain::Booking> out;
   if (conf->reminder_days_before <= 0) return out;
-  const LocalDateTime t = now();
+  const domain::LocalDateTime t = now();
   auto s = store();
   if (!s) return s.error();
   // Only live bookings of the coming days: candidates from booking_load by slot day, decoded one by
@@ -609,12 +610,12 @@ Expected<std::vector<Booking>> HubBookingService::reminders_due(std::size_t limi
     if (!*rec || (*rec)->deleted) continue;
     auto b = decode_booking((*rec)->body);
     if (!b || b->receipt != key || b->cancelled || b->email.empty() || b->reminded_ms != 0) continue;
-    auto ref = parse_slot_key(b->slot);
+    auto ref = domain::parse_slot_key(b->slot);
     if (!ref || ref->start <= t) continue;
     out.push_back(std::move(*b));
   }
-  std::sort(out.begin(), out.end(), [](const Booking& a, const Booking& b) {
-    return parse_slot_key(a.slot)->start < parse_slot_key(b.slot)->start;
+  std::sort(out.begin(), out.end(), [](const domain::Booking& a, const domain::Booking& b) {
+    return domain::parse_slot_key(a.slot)->start < domain::parse_slot_key(b.slot)->start;
   });
   if (out.size() > limit) out.resize(limit);
   return out;
@@ -625,10 +626,10 @@ Status HubBookingService::mark_reminded(std::string_view receipt) {
   if (!l) return l.error();
   if (!*l) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
   auto [b, version] = std::move(**l);
-  const Booking stored = b;
+  const domain::Booking stored = b;
   const std::int64_t now_ms = clock_.wall_ms();
   b.reminded_ms = now_ms;
-  add_booking_event(b, BookingEvent{now_ms, "reminded", "hub", b.slot, ""});
+  domain::add_booking_event(b, domain::BookingEvent{now_ms, "reminded", "hub", b.slot, ""});
   auto written = write_booking(&stored, b, version, "hub", now_ms);
   if (!written) return written.error();
   return {};

@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <limits>
 
-#include "madoguchi/console/record_body.h"
+#include "madoguchi/domain/record_body.h"
 
 namespace madoguchi::hub {
 
 using namespace madoguchi::console;
+using namespace madoguchi::domain;
 
 namespace {
 
@@ -44,56 +45,56 @@ Expected<HubStore*> HubConsoleStore::store() {
   return s;
 }
 
-Expected<std::optional<StaffAccount>> HubConsoleStore::staff(std::string_view id) {
+Expected<std::optional<domain::StaffAccount>> HubConsoleStore::staff(std::string_view id) {
   auto s = store();
   if (!s) return s.error();
-  auto rec = (*s)->get(std::string(kStaffEntity), std::string(id));
+  auto rec = (*s)->get(std::string(domain::kStaffEntity), std::string(id));
   if (!rec) return rec.error();
-  if (!*rec || (*rec)->deleted) return std::optional<StaffAccount>();
-  auto body = parse_body((*rec)->body);
-  if (!body) return std::optional<StaffAccount>();
-  auto account = staff_from_json(*body);
-  if (!account || staff_key(*account) != id) return std::optional<StaffAccount>();
-  return std::optional<StaffAccount>(std::move(*account));
+  if (!*rec || (*rec)->deleted) return std::optional<domain::StaffAccount>();
+  auto body = domain::parse_body((*rec)->body);
+  if (!body) return std::optional<domain::StaffAccount>();
+  auto account = domain::staff_from_json(*body);
+  if (!account || domain::staff_key(*account) != id) return std::optional<domain::StaffAccount>();
+  return std::optional<domain::StaffAccount>(std::move(*account));
 }
 
-Expected<std::vector<StaffAccount>> HubConsoleStore::all_staff() {
+Expected<std::vector<domain::StaffAccount>> HubConsoleStore::all_staff() {
   auto s = store();
   if (!s) return s.error();
-  auto recs = entity_records(**s, std::string(kStaffEntity), kMaxScan);
+  auto recs = entity_records(**s, std::string(domain::kStaffEntity), kMaxScan);
   if (!recs) return recs.error();
-  std::vector<StaffAccount> out;
+  std::vector<domain::StaffAccount> out;
   for (const auto& r : *recs) {
-    auto body = parse_body(r.body);
+    auto body = domain::parse_body(r.body);
     if (!body) continue;
-    auto account = staff_from_json(*body);
-    if (account && staff_key(*account) == r.key) out.push_back(std::move(*account));
+    auto account = domain::staff_from_json(*body);
+    if (account && domain::staff_key(*account) == r.key) out.push_back(std::move(*account));
   }
   return out;
 }
 
-Expected<std::vector<Role>> HubConsoleStore::roles() {
+Expected<std::vector<domain::Role>> HubConsoleStore::roles() {
   auto s = store();
   if (!s) return s.error();
-  auto recs = entity_records(**s, std::string(kRoleEntity), 1000);
+  auto recs = entity_records(**s, std::string(domain::kRoleEntity), 1000);
   if (!recs) return recs.error();
-  std::vector<Role> out;
+  std::vector<domain::Role> out;
   for (const auto& r : *recs) {
-    auto body = parse_body(r.body);
+    auto body = domain::parse_body(r.body);
     if (!body) continue;
-    auto role = role_from_json(*body);
-    if (role && role_key(*role) == r.key) out.push_back(std::move(*role));
+    auto role = domain::role_from_json(*body);
+    if (role && domain::role_key(*role) == r.key) out.push_back(std::move(*role));
   }
   return out;
 }
 
-Expected<Settings> HubConsoleStore::settings() {
+Expected<domain::Settings> HubConsoleStore::settings() {
   auto s = store();
   if (!s) return s.error();
-  auto rec = (*s)->get(std::string(kSettingsEntity), std::string(kSettingsKey));
+  auto rec = (*s)->get(std::string(domain::kSettingsEntity), std::string(domain::kSettingsKey));
   if (!rec) return rec.error();
-  if (!*rec || (*rec)->deleted) return Settings{};
-  auto body = parse_body((*rec)->body);
+  if (!*rec || (*rec)->deleted) return domain::Settings{};
+  auto body = domain::parse_body((*rec)->body);
   if (!body) return body.error();
   return settings_from_json(*body);
 }
@@ -110,12 +111,12 @@ Status HubConsoleStore::write(std::string_view entity, std::string_view key, pro
   return {};
 }
 
-Status HubConsoleStore::save_staff(const StaffAccount& account) {
-  return write(kStaffEntity, staff_key(account), protocol::OpKind::upsert, dump_body(staff_to_json(account)));
+Status HubConsoleStore::save_staff(const domain::StaffAccount& account) {
+  return write(domain::kStaffEntity, domain::staff_key(account), protocol::OpKind::upsert, domain::dump_body(domain::staff_to_json(account)));
 }
 
 Status HubConsoleStore::remove_staff(std::string_view id) {
-  return write(kStaffEntity, id, protocol::OpKind::remove, "");
+  return write(domain::kStaffEntity, id, protocol::OpKind::remove, "");
 }
 
 Status HubConsoleStore::append_oplog(std::string_view action, std::string_view staff_id, std::string_view target,
@@ -123,27 +124,27 @@ Status HubConsoleStore::append_oplog(std::string_view action, std::string_view s
   auto s = store();
   if (!s) return s.error();
   if (!last_loaded_) {
-    auto rec = (*s)->last_with_prefix(std::string(kOpLogEntity), device_ + ":");
+    auto rec = (*s)->last_with_prefix(std::string(domain::kOpLogEntity), device_ + ":");
     if (!rec) return rec.error();
     if (*rec) {
-      auto body = parse_body((*rec)->body);
+      auto body = domain::parse_body((*rec)->body);
       if (!body) return body.error().with_context("the hub's last oplog entry");
-      auto entry = oplog_from_json(*body);
+      auto entry = domain::oplog_from_json(*body);
       if (!entry) return entry.error().with_context("the hub's last oplog entry");
-      if (entry->device != device_ || oplog_key(*entry) != (*rec)->key) {
+      if (entry->device != device_ || domain::oplog_key(*entry) != (*rec)->key) {
         return make_error(Errc::invalid_argument, "the hub's last oplog entry does not match its key");
       }
       last_ = std::move(*entry);
     }
     last_loaded_ = true;
   }
-  OpLogEntry entry = make_entry(last_ ? &*last_ : nullptr, device_, staff_id, at_ms, action, target, detail);
-  if (auto w = write(kOpLogEntity, oplog_key(entry), protocol::OpKind::upsert, dump_body(oplog_to_json(entry))); !w) return w;
+  domain::OpLogEntry entry = domain::make_entry(last_ ? &*last_ : nullptr, device_, staff_id, at_ms, action, target, detail);
+  if (auto w = write(domain::kOpLogEntity, domain::oplog_key(entry), protocol::OpKind::upsert, domain::dump_body(domain::oplog_to_json(entry))); !w) return w;
   last_ = std::move(entry);
   return {};
 }
 
-Expected<std::vector<OpLogEntry>> HubConsoleStore::recent_oplog(std::string_view staff_id, std::size_t limit) {
+Expected<std::vector<domain::OpLogEntry>> HubConsoleStore::recent_oplog(std::string_view staff_id, std::size_t limit) {
   // Newest first and bounded in the query (it used to read the oldest kMaxScan records and lose
   // the newest once the log grew past them).
   console::app::OpLogFilter f;
@@ -151,7 +152,7 @@ Expected<std::vector<OpLogEntry>> HubConsoleStore::recent_oplog(std::string_view
   return find_oplog(f, 0, limit);
 }
 
-Expected<std::vector<OpLogEntry>> HubConsoleStore::find_oplog(const console::app::OpLogFilter& filter, std::size_t offset,
+Expected<std::vector<domain::OpLogEntry>> HubConsoleStore::find_oplog(const console::app::OpLogFilter& filter, std::size_t offset,
                                                               std::size_t limit) {
   auto s = store();
   if (!s) return s.error();
@@ -159,12 +160,12 @@ Expected<std::vector<OpLogEntry>> HubConsoleStore::find_oplog(const console::app
                                   filter.from_ms.value_or(std::numeric_limits<std::int64_t>::min()),
                                   filter.to_ms.value_or(std::numeric_limits<std::int64_t>::max()), offset, limit);
   if (!recs) return recs.error();
-  std::vector<OpLogEntry> out;
+  std::vector<domain::OpLogEntry> out;
   for (const auto& r : *recs) {
-    auto body = parse_body(r.body);
+    auto body = domain::parse_body(r.body);
     if (!body) continue;
-    auto entry = oplog_from_json(*body);
-    if (entry && oplog_key(*entry) == r.key) out.push_back(std::move(*entry));
+    auto entry = domain::oplog_from_json(*body);
+    if (entry && domain::oplog_key(*entry) == r.key) out.push_back(std::move(*entry));
   }
   return out;
 }
@@ -175,25 +176,25 @@ Expected<std::vector<std::string>> HubConsoleStore::oplog_devices(std::size_t li
   return (*s)->oplog_devices(limit);
 }
 
-Expected<std::vector<OpLogEntry>> HubConsoleStore::oplog_chain(std::string_view device, std::uint64_t after_seq,
+Expected<std::vector<domain::OpLogEntry>> HubConsoleStore::oplog_chain(std::string_view device, std::uint64_t after_seq,
                                                                std::size_t limit) {
   auto s = store();
   if (!s) return s.error();
   const std::string prefix = std::string(device) + ":";
   // Keys are "<device>:<seq, 12 digits>", so key order is seq order within the device.
-  auto recs = (*s)->records_after(std::string(kOpLogEntity), after_seq == 0 ? prefix : oplog_key(device, after_seq), limit);
+  auto recs = (*s)->records_after(std::string(domain::kOpLogEntity), after_seq == 0 ? prefix : domain::oplog_key(device, after_seq), limit);
   if (!recs) return recs.error();
-  std::vector<OpLogEntry> out;
+  std::vector<domain::OpLogEntry> out;
   for (const auto& r : *recs) {
-    if (r.entity != kOpLogEntity || r.key.rfind(prefix, 0) != 0) break;
-    auto body = parse_body(r.body);
-    Expected<OpLogEntry> entry = body ? oplog_from_json(*body) : Expected<OpLogEntry>(body.error());
-    if (entry && oplog_key(*entry) == r.key) {
+    if (r.entity != domain::kOpLogEntity || r.key.rfind(prefix, 0) != 0) break;
+    auto body = domain::parse_body(r.body);
+    Expected<domain::OpLogEntry> entry = body ? domain::oplog_from_json(*body) : Expected<domain::OpLogEntry>(body.error());
+    if (entry && domain::oplog_key(*entry) == r.key) {
       out.push_back(std::move(*entry));
       continue;
     }
     // Undecodable or under another key: kept as a hollow entry so verify_chain reports it.
-    OpLogEntry hollow;
+    domain::OpLogEntry hollow;
     hollow.device = std::string(device);
     const std::string digits = r.key.substr(prefix.size());
     hollow.seq = digits.find_first_not_of("0123456789") == std::string::npos && !digits.empty() && digits.size() <= 18
@@ -204,18 +205,18 @@ Expected<std::vector<OpLogEntry>> HubConsoleStore::oplog_chain(std::string_view 
   return out;
 }
 
-Status HubConsoleStore::save_settings(const Settings& settings) {
-  return write(kSettingsEntity, kSettingsKey, protocol::OpKind::upsert, dump_body(settings_to_json(settings)));
+Status HubConsoleStore::save_settings(const domain::Settings& settings) {
+  return write(domain::kSettingsEntity, domain::kSettingsKey, protocol::OpKind::upsert, domain::dump_body(domain::settings_to_json(settings)));
 }
 
-Status HubConsoleStore::save_role(const Role& role) {
-  if (auto v = validate_role(role); !v) return v;
-  return write(kRoleEntity, role_key(role), protocol::OpKind::upsert, dump_body(role_to_json(role)));
+Status HubConsoleStore::save_role(const domain::Role& role) {
+  if (auto v = domain::validate_role(role); !v) return v;
+  return write(domain::kRoleEntity, domain::role_key(role), protocol::OpKind::upsert, domain::dump_body(domain::role_to_json(role)));
 }
 
 Status HubConsoleStore::remove_role(std::string_view id) {
-  if (auto v = validate_role_id(id); !v) return v;
-  return write(kRoleEntity, id, protocol::OpKind::remove, "");
+  if (auto v = domain::validate_role_id(id); !v) return v;
+  return write(domain::kRoleEntity, id, protocol::OpKind::remove, "");
 }
 
 }  // namespace madoguchi::hub

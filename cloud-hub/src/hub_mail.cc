@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "madoguchi/console/booking_mail.h"
-#include "madoguchi/console/counter_master.h"
+#include "madoguchi/domain/booking_mail.h"
+#include "madoguchi/domain/counter_master.h"
 
 namespace madoguchi::hub {
 
-namespace c = madoguchi::console;
+namespace c = madoguchi::domain;
 using nlohmann::json;
 
 namespace {

@@ -16,7 +16,7 @@
 #include <set>
 #include <sstream>
 
-#include "madoguchi/console/write_policy.h"
+#include "madoguchi/domain/write_policy.h"
 #include "madoguchi/console/app/console_app.h"
 #include "madoguchi/hub/booking_service.h"
 #include "madoguchi/hub/hub_mail.h"
@@ -347,9 +347,9 @@ namespace {
 WritePolicy console_write_policy() {
   return [](std::string_view origin, std::string_view entity, std::string_view key, bool remove, std::string_view body,
             const std::optional<protocol::Record>& current) {
-    console::WriteRequest r{origin, entity, key, remove, body, std::nullopt};
+    domain::WriteRequest r{origin, entity, key, remove, body, std::nullopt};
     if (current) r.current_body = current->body;
-    return console::check_write(r);
+    return domain::check_write(r);
   };
 }
 

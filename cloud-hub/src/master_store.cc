@@ -2,11 +2,12 @@
 
 #include <utility>
 
-#include "madoguchi/console/record_body.h"
+#include "madoguchi/domain/record_body.h"
 
 namespace madoguchi::hub {
 
 using namespace madoguchi::console;
+using namespace madoguchi::domain;
 
 namespace {
 
@@ -37,26 +38,26 @@ Expected<std::vector<protocol::Record>> entity_records(HubStore& store, const st
   return out;
 }
 
-std::optional<CounterMaster> decode_counter(const protocol::Record& r) {
-  auto body = parse_body(r.body);
+std::optional<domain::CounterMaster> decode_counter(const protocol::Record& r) {
+  auto body = domain::parse_body(r.body);
   if (!body) return std::nullopt;
-  auto c = counter_from_json(*body);
-  if (!c || counter_key(*c) != r.key) return std::nullopt;
+  auto c = domain::counter_from_json(*body);
+  if (!c || domain::counter_key(*c) != r.key) return std::nullopt;
   return std::move(*c);
 }
 
-std::optional<Slot> decode_slot(const protocol::Record& r) {
-  auto body = parse_body(r.body);
+std::optional<domain::Slot> decode_slot(const protocol::Record& r) {
+  auto body = domain::parse_body(r.body);
   if (!body) return std::nullopt;
-  auto s = slot_from_json(*body);
-  if (!s || slot_key(*s) != r.key) return std::nullopt;
+  auto s = domain::slot_from_json(*body);
+  if (!s || domain::slot_key(*s) != r.key) return std::nullopt;
   return std::move(*s);
 }
 
-std::optional<Notice> decode_notice(const protocol::Record& r) {
-  auto body = parse_body(r.body);
+std::optional<domain::Notice> decode_notice(const protocol::Record& r) {
+  auto body = domain::parse_body(r.body);
   if (!body) return std::nullopt;
-  auto n = notice_from_json(*body);
+  auto n = domain::notice_from_json(*body);
   if (!n || n->id != r.key) return std::nullopt;
   return std::move(*n);
 }
@@ -86,41 +87,41 @@ Status HubMasterStore::write(std::string_view entity, std::string_view key, prot
 
 // ---- counters ---------------------------------------------------------------------------------------
 
-Expected<std::vector<CounterMaster>> HubMasterStore::counters() {
+Expected<std::vector<domain::CounterMaster>> HubMasterStore::counters() {
   auto s = store();
   if (!s) return s.error();
-  auto recs = entity_records(**s, std::string(kCounterEntity), kMaxScan);
+  auto recs = entity_records(**s, std::string(domain::kCounterEntity), kMaxScan);
   if (!recs) return recs.error();
-  std::vector<CounterMaster> out;
+  std::vector<domain::CounterMaster> out;
   for (const auto& r : *recs) {
     if (auto c = decode_counter(r)) out.push_back(std::move(*c));
   }
   return out;
 }
 
-Expected<std::optional<CounterMaster>> HubMasterStore::counter(std::string_view id) {
-  if (!validate_counter_id(id)) return std::optional<CounterMaster>();
+Expected<std::optional<domain::CounterMaster>> HubMasterStore::counter(std::string_view id) {
+  if (!domain::validate_counter_id(id)) return std::optional<domain::CounterMaster>();
   auto s = store();
   if (!s) return s.error();
-  auto rec = (*s)->get(std::string(kCounterEntity), std::string(id));
+  auto rec = (*s)->get(std::string(domain::kCounterEntity), std::string(id));
   if (!rec) return rec.error();
-  if (!*rec || (*rec)->deleted) return std::optional<CounterMaster>();
+  if (!*rec || (*rec)->deleted) return std::optional<domain::CounterMaster>();
   return decode_counter(**rec);
 }
 
-Status HubMasterStore::save_counter(const CounterMaster& counter) {
-  if (auto v = validate_counter(counter); !v) return v;
-  return write(kCounterEntity, counter_key(counter), protocol::OpKind::upsert, dump_body(counter_to_json(counter)));
+Status HubMasterStore::save_counter(const domain::CounterMaster& counter) {
+  if (auto v = domain::validate_counter(counter); !v) return v;
+  return write(domain::kCounterEntity, domain::counter_key(counter), protocol::OpKind::upsert, domain::dump_body(domain::counter_to_json(counter)));
 }
 
 Status HubMasterStore::remove_counter(std::string_view id, calendar::Date slots_from) {
-  if (auto v = validate_counter_id(id); !v) return v;
+  if (auto v = domain::validate_counter_id(id); !v) return v;
   auto recs = slot_records(id, slots_from, std::nullopt);
   if (!recs) return recs.error();
   std::vector<LocalWrite> writes;
   writes.reserve(recs->size() + 1);
-  for (const auto& r : *recs) writes.push_back({std::string(kSlotEntity), r.key, protocol::OpKind::remove, ""});
-  writes.push_back({std::string(kCounterEntity), std::string(id), protocol::OpKind::remove, ""});
+  for (const auto& r : *recs) writes.push_back({std::string(domain::kSlotEntity), r.key, protocol::OpKind::remove, ""});
+  writes.push_back({std::string(domain::kCounterEntity), std::string(id), protocol::OpKind::remove, ""});
   auto done = engine_.write_local_batch(municipality_, writes);
   if (!done) return done.error();
   return {};
@@ -134,7 +135,7 @@ Expected<std::vector<protocol::Record>> HubMasterStore::slot_records(std::string
   if (!s) return s.error();
   const auto [first, last] = slot_key_range(counter, from, to);
   // One bounded statement; one more than the bound tells a range that is too large.
-  auto recs = (*s)->records_between(std::string(kSlotEntity), first, last, kMaxSlotScan + 1);
+  auto recs = (*s)->records_between(std::string(domain::kSlotEntity), first, last, kMaxSlotScan + 1);
   if (!recs) return recs.error();
   if (recs->size() > kMaxSlotScan) {
     return make_error(Errc::too_large, "more than " + std::to_string(kMaxSlotScan) + " slots in the range");
@@ -142,11 +143,11 @@ Expected<std::vector<protocol::Record>> HubMasterStore::slot_records(std::string
   return recs;
 }
 
-Expected<std::vector<Slot>> HubMasterStore::slots(std::string_view counter, calendar::Date from, calendar::Date to) {
-  if (!validate_counter_id(counter)) return std::vector<Slot>();
+Expected<std::vector<domain::Slot>> HubMasterStore::slots(std::string_view counter, calendar::Date from, calendar::Date to) {
+  if (!domain::validate_counter_id(counter)) return std::vector<domain::Slot>();
   auto recs = slot_records(counter, from, to);
   if (!recs) return recs.error();
-  std::vector<Slot> out;
+  std::vector<domain::Slot> out;
   out.reserve(recs->size());
   for (const auto& r : *recs) {
     if (auto slot = decode_slot(r)) out.push_back(std::move(*slot));
@@ -154,29 +155,29 @@ Expected<std::vector<Slot>> HubMasterStore::slots(std::string_view counter, cale
   return out;  // key order is start order within a counter
 }
 
-Expected<std::optional<Slot>> HubMasterStore::slot(std::string_view key) {
+Expected<std::optional<domain::Slot>> HubMasterStore::slot(std::string_view key) {
   auto s = store();
   if (!s) return s.error();
-  auto rec = (*s)->get(std::string(kSlotEntity), std::string(key));
+  auto rec = (*s)->get(std::string(domain::kSlotEntity), std::string(key));
   if (!rec) return rec.error();
-  if (!*rec || (*rec)->deleted) return std::optional<Slot>();
+  if (!*rec || (*rec)->deleted) return std::optional<domain::Slot>();
   return decode_slot(**rec);
 }
 
-Status HubMasterStore::save_slot(const Slot& slot) {
-  if (auto v = validate_slot(slot); !v) return v;
-  return write(kSlotEntity, slot_key(slot), protocol::OpKind::upsert, dump_body(slot_to_json(slot)));
+Status HubMasterStore::save_slot(const domain::Slot& slot) {
+  if (auto v = domain::validate_slot(slot); !v) return v;
+  return write(domain::kSlotEntity, domain::slot_key(slot), protocol::OpKind::upsert, domain::dump_body(domain::slot_to_json(slot)));
 }
 
-Status HubMasterStore::apply_plan(const RegenerationPlan& plan) {
+Status HubMasterStore::apply_plan(const domain::RegenerationPlan& plan) {
   if (plan.upserts.empty() && plan.removals.empty()) return {};
   std::vector<LocalWrite> writes;
   writes.reserve(plan.upserts.size() + plan.removals.size());
-  for (const Slot& slot : plan.upserts) {
-    if (auto v = validate_slot(slot); !v) return v;
-    writes.push_back({std::string(kSlotEntity), slot_key(slot), protocol::OpKind::upsert, dump_body(slot_to_json(slot))});
+  for (const domain::Slot& slot : plan.upserts) {
+    if (auto v = domain::validate_slot(slot); !v) return v;
+    writes.push_back({std::string(domain::kSlotEntity), domain::slot_key(slot), protocol::OpKind::upsert, domain::dump_body(domain::slot_to_json(slot))});
   }
-  for (const std::string& key : plan.removals) writes.push_back({std::string(kSlotEntity), key, protocol::OpKind::remove, ""});
+  for (const std::string& key : plan.removals) writes.push_back({std::string(domain::kSlotEntity), key, protocol::OpKind::remove, ""});
   auto done = engine_.write_local_batch(municipality_, writes);
   if (!done) return done.error();
   return {};
@@ -185,12 +186,12 @@ Status HubMasterStore::apply_plan(const RegenerationPlan& plan) {
 Expected<std::map<std::string, std::int64_t>> HubMasterStore::booked_places(std::string_view counter, calendar::Date from,
                                                                             calendar::Date to) {
   std::map<std::string, std::int64_t> out;
-  if (!validate_counter_id(counter)) return out;
+  if (!domain::validate_counter_id(counter)) return out;
   auto s = store();
   if (!s) return s.error();
   const auto [first, last] = slot_key_range(counter, from, to);
   // The slots with their fill in one statement (booking_load), as the citizen site reads them.
-  auto recs = (*s)->records_between_with_places(std::string(kSlotEntity), first, last, kMaxSlotScan);
+  auto recs = (*s)->records_between_with_places(std::string(domain::kSlotEntity), first, last, kMaxSlotScan);
   if (!recs) return recs.error();
   for (const auto& r : *recs) {
     if (r.places > 0) out.emplace(r.record.key, r.places);
@@ -200,57 +201,57 @@ Expected<std::map<std::string, std::int64_t>> HubMasterStore::booked_places(std:
 
 // ---- calendar ---------------------------------------------------------------------------------------
 
-Expected<CalendarConfig> HubMasterStore::calendar_config() {
+Expected<domain::CalendarConfig> HubMasterStore::calendar_config() {
   auto s = store();
   if (!s) return s.error();
-  auto rec = (*s)->get(std::string(kCalendarEntity), std::string(kCalendarConfigKey));
+  auto rec = (*s)->get(std::string(domain::kCalendarEntity), std::string(domain::kCalendarConfigKey));
   if (!rec) return rec.error();
-  if (!*rec || (*rec)->deleted) return CalendarConfig{};
-  auto body = parse_body((*rec)->body);
+  if (!*rec || (*rec)->deleted) return domain::CalendarConfig{};
+  auto body = domain::parse_body((*rec)->body);
   if (!body) return body.error().with_context("the calendar configuration");
-  auto config = calendar_config_from_json(*body);
+  auto config = domain::calendar_config_from_json(*body);
   if (!config) return config.error().with_context("the calendar configuration");
   return config;
 }
 
-Status HubMasterStore::save_calendar_config(const CalendarConfig& config) {
-  auto body = calendar_config_body(config);
+Status HubMasterStore::save_calendar_config(const domain::CalendarConfig& config) {
+  auto body = domain::calendar_config_body(config);
   if (!body) return body.error();
-  return write(kCalendarEntity, kCalendarConfigKey, protocol::OpKind::upsert, *body);
+  return write(domain::kCalendarEntity, domain::kCalendarConfigKey, protocol::OpKind::upsert, *body);
 }
 
 // ---- notices ----------------------------------------------------------------------------------------
 
-Expected<std::vector<Notice>> HubMasterStore::notices() {
+Expected<std::vector<domain::Notice>> HubMasterStore::notices() {
   auto s = store();
   if (!s) return s.error();
-  auto recs = entity_records(**s, std::string(kNoticeEntity), kMaxScan);
+  auto recs = entity_records(**s, std::string(domain::kNoticeEntity), kMaxScan);
   if (!recs) return recs.error();
-  std::vector<Notice> out;
+  std::vector<domain::Notice> out;
   for (const auto& r : *recs) {
     if (auto n = decode_notice(r)) out.push_back(std::move(*n));
   }
   return out;
 }
 
-Expected<std::optional<Notice>> HubMasterStore::notice(std::string_view id) {
+Expected<std::optional<domain::Notice>> HubMasterStore::notice(std::string_view id) {
   auto s = store();
   if (!s) return s.error();
-  if (id.empty()) return std::optional<Notice>();
-  auto rec = (*s)->get(std::string(kNoticeEntity), std::string(id));
+  if (id.empty()) return std::optional<domain::Notice>();
+  auto rec = (*s)->get(std::string(domain::kNoticeEntity), std::string(id));
   if (!rec) return rec.error();
-  if (!*rec || (*rec)->deleted) return std::optional<Notice>();
+  if (!*rec || (*rec)->deleted) return std::optional<domain::Notice>();
   return decode_notice(**rec);
 }
 
-Status HubMasterStore::save_notice(const Notice& notice) {
-  if (auto v = validate_notice(notice); !v) return v;
-  return write(kNoticeEntity, notice.id, protocol::OpKind::upsert, dump_body(notice_to_json(notice)));
+Status HubMasterStore::save_notice(const domain::Notice& notice) {
+  if (auto v = domain::validate_notice(notice); !v) return v;
+  return write(domain::kNoticeEntity, notice.id, protocol::OpKind::upsert, domain::dump_body(domain::notice_to_json(notice)));
 }
 
 Status HubMasterStore::remove_notice(std::string_view id) {
   if (id.empty()) return {};
-  return write(kNoticeEntity, id, protocol::OpKind::remove, "");
+  return write(domain::kNoticeEntity, id, protocol::OpKind::remove, "");
 }
 
 }  // namespace madoguchi::hub

@@ -3,18 +3,18 @@
 #include <algorithm>
 #include <chrono>
 
-#include "madoguchi/console/booking_cards.h"
-#include "madoguchi/console/record_body.h"
+#include "madoguchi/domain/booking_cards.h"
+#include "madoguchi/domain/record_body.h"
 
 namespace madoguchi::edge {
 namespace {
 
-using console::Booking;
-using console::BookingActor;
-using console::Business;
-using console::CounterMaster;
-using console::LocalDateTime;
-using console::Slot;
+using domain::Booking;
+using domain::BookingActor;
+using domain::Business;
+using domain::CounterMaster;
+using domain::LocalDateTime;
+using domain::Slot;
 
 constexpr std::size_t kMaxCounters = 1000;
 constexpr int kMaxAvailabilityDays = 62;
@@ -89,9 +89,9 @@ Expected<std::optional<std::string>> view_body(EdgeStore& store, std::string_vie
 }
 
 Expected<Booking> decode_booking(std::string_view body) {
-  auto j = console::parse_body(body);
+  auto j = domain::parse_body(body);
   if (!j) return j.error();
-  return console::booking_from_json(*j);
+  return domain::booking_from_json(*j);
 }
 
 // Declared before a transaction that writes local changes: unless disarmed after the commit, the
@@ -127,14 +127,14 @@ std::string cut_chars(std::string text, std::size_t n) {
 std::string not_bookable(const CounterMaster& counter, const Slot& slot, Business business, int booked, int places,
                          const LocalDateTime& now, const BookingActor& actor, int default_days_ahead) {
   if (actor.kind == BookingActor::Kind::resident) {
-    auto st = console::resident_may_book(counter, slot, business, booked, places, now, default_days_ahead);
+    auto st = domain::resident_may_book(counter, slot, business, booked, places, now, default_days_ahead);
     return st ? std::string() : st.error().message;
   }
-  const std::string key = console::slot_key(slot);
+  const std::string key = domain::slot_key(slot);
   if (!counter.businesses.count(business)) return "counter " + counter.id + " does not handle this business";
   if (!slot.open || slot.capacity <= 0) return "slot " + key + " is closed";
-  if (!console::within_validity(counter, slot.start, slot.minutes)) return "slot " + key + " is outside the counter's validity";
-  if (now > slot.deadline) return "deadline of slot " + key + " passed at " + console::format_date_time(slot.deadline);
+  if (!domain::within_validity(counter, slot.start, slot.minutes)) return "slot " + key + " is outside the counter's validity";
+  if (now > slot.deadline) return "deadline of slot " + key + " passed at " + domain::format_date_time(slot.deadline);
   if (booked + places > slot.capacity) {
     return "slot " + key + " is full (" + std::to_string(booked) + " of " + std::to_string(slot.capacity) +
            " places taken)";
@@ -170,48 +170,48 @@ Status EdgeBookingBackend::install() {
   return tx->commit();
 }
 
-LocalDateTime EdgeBookingBackend::now() { return console::japan_local_time(clock_.wall_ms()); }
+LocalDateTime EdgeBookingBackend::now() { return domain::japan_local_time(clock_.wall_ms()); }
 
-Expected<console::Settings> EdgeBookingBackend::settings() {
-  auto body = view_body(store_, console::kSettingsEntity, console::kSettingsKey);
+Expected<domain::Settings> EdgeBookingBackend::settings() {
+  auto body = view_body(store_, domain::kSettingsEntity, domain::kSettingsKey);
   if (!body) return body.error();
-  if (!*body) return console::Settings{};
-  auto j = console::parse_body(**body);
+  if (!*body) return domain::Settings{};
+  auto j = domain::parse_body(**body);
   if (!j) return j.error();
-  return console::settings_from_json(*j);
+  return domain::settings_from_json(*j);
 }
 
 Expected<std::optional<CounterMaster>> EdgeBookingBackend::counter(std::string_view id) {
-  auto body = view_body(store_, console::kCounterEntity, id);
+  auto body = view_body(store_, domain::kCounterEntity, id);
   if (!body) return body.error();
   if (!*body) return std::optional<CounterMaster>();
-  auto j = console::parse_body(**body);
+  auto j = domain::parse_body(**body);
   if (!j) return std::optional<CounterMaster>();
-  auto c = console::counter_from_json(*j);
+  auto c = domain::counter_from_json(*j);
   if (!c) return std::optional<CounterMaster>();  // a record that does not decode offers nothing
   return std::optional<CounterMaster>(std::move(*c));
 }
 
 Expected<std::optional<Slot>> EdgeBookingBackend::slot(std::string_view key) {
-  auto body = view_body(store_, console::kSlotEntity, key);
+  auto body = view_body(store_, domain::kSlotEntity, key);
   if (!body) return body.error();
   if (!*body) return std::optional<Slot>();
-  auto j = console::parse_body(**body);
+  auto j = domain::parse_body(**body);
   if (!j) return std::optional<Slot>();
-  auto s = console::slot_from_json(*j);
+  auto s = domain::slot_from_json(*j);
   if (!s) return std::optional<Slot>();
   return std::optional<Slot>(std::move(*s));
 }
 
 Expected<std::vector<CounterMaster>> EdgeBookingBackend::counters(Business business, const BookingActor& actor) {
-  auto records = store_.list(std::string(console::kCounterEntity), kMaxCounters, 0);
+  auto records = store_.list(std::string(domain::kCounterEntity), kMaxCounters, 0);
   if (!records) return records.error();
   const LocalDateTime t = now();
   std::vector<CounterMaster> out;
   for (const auto& r : *records) {
-    auto j = console::parse_body(r.body);
+    auto j = domain::parse_body(r.body);
     if (!j) continue;
-    auto c = console::counter_from_json(*j);
+    auto c = domain::counter_from_json(*j);
     if (!c || !c->businesses.count(business)) continue;
     if (actor.kind == BookingActor::Kind::resident) {
       if (!c->visible_on_site) continue;
@@ -237,7 +237,7 @@ Expected<int> EdgeBookingBackend::booked(std::string_view slot_key, std::string_
   return n;
 }
 
-Expected<std::vector<console::SlotAvailability>> EdgeBookingBackend::availability(
+Expected<std::vector<domain::SlotAvailability>> EdgeBookingBackend::availability(
     std::string_view counter_id, calendar::Date from, calendar::Date to, Business business, int places,
     const BookingActor& actor) {
   if (!calendar::valid_date(from) || !calendar::valid_date(to) || to < from) {
@@ -246,14 +246,14 @@ Expected<std::vector<console::SlotAvailability>> EdgeBookingBackend::availabilit
   if (calendar::days_between(from, to) >= kMaxAvailabilityDays) {
     return make_error(Errc::invalid_argument, "to: at most 62 days");
   }
-  if (places < 1 || places > static_cast<int>(console::kMaxBookingPeople)) {
+  if (places < 1 || places > static_cast<int>(domain::kMaxBookingPeople)) {
     return make_error(Errc::invalid_argument, "people: 1-6 places");
   }
   auto master = counter(counter_id);
   if (!master) return master.error();
   if (!*master) return make_error(Errc::not_found, "counter " + std::string(counter_id) + " does not exist");
   auto sets = settings();
-  const int days_ahead = sets ? sets->booking_days_ahead : console::Settings{}.booking_days_ahead;
+  const int days_ahead = sets ? sets->booking_days_ahead : domain::Settings{}.booking_days_ahead;
   // Slot keys "<counter>:<YYYY-MM-DD>T<HH:MM>" sort by start within a counter: one range of the
   // view's primary key ("U" sorts after the "T" of every key of the last day).
   const std::string lo = std::string(counter_id) + ":" + calendar::format_iso(from);
@@ -270,19 +270,19 @@ Expected<std::vector<console::SlotAvailability>> EdgeBookingBackend::availabilit
       return row.error();
     }
     if (!*row) break;
-    auto j = console::parse_body((*st)->column_text(0));
+    auto j = domain::parse_body((*st)->column_text(0));
     if (!j) continue;
-    auto s = console::slot_from_json(*j);
+    auto s = domain::slot_from_json(*j);
     if (s && s->counter == counter_id) slots.push_back(std::move(*s));
   }
   (*st)->reset();
   const LocalDateTime t = now();
-  std::vector<console::SlotAvailability> out;
+  std::vector<domain::SlotAvailability> out;
   out.reserve(slots.size());
   for (auto& s : slots) {
-    auto n = booked(console::slot_key(s));
+    auto n = booked(domain::slot_key(s));
     if (!n) return n.error();
-    console::SlotAvailability a;
+    domain::SlotAvailability a;
     a.booked = *n;
     a.reason = not_bookable(**master, s, business, *n, places, t, actor, days_ahead);
     a.bookable = a.reason.empty();
@@ -292,26 +292,26 @@ Expected<std::vector<console::SlotAvailability>> EdgeBookingBackend::availabilit
   return out;
 }
 
-Expected<std::optional<console::Card>> EdgeBookingBackend::card(std::string_view manufacture_no) {
-  if (!console::validate_manufacture_no(manufacture_no)) return std::optional<console::Card>();
-  auto body = view_body(store_, console::kCardEntity, manufacture_no);
+Expected<std::optional<domain::Card>> EdgeBookingBackend::card(std::string_view manufacture_no) {
+  if (!domain::validate_manufacture_no(manufacture_no)) return std::optional<domain::Card>();
+  auto body = view_body(store_, domain::kCardEntity, manufacture_no);
   if (!body) return body.error();
-  if (!*body) return std::optional<console::Card>();
-  auto j = console::parse_body(**body);
-  if (!j) return std::optional<console::Card>();
-  auto c = console::card_from_json(*j);
-  if (!c) return std::optional<console::Card>();
-  return std::optional<console::Card>(std::move(*c));
+  if (!*body) return std::optional<domain::Card>();
+  auto j = domain::parse_body(**body);
+  if (!j) return std::optional<domain::Card>();
+  auto c = domain::card_from_json(*j);
+  if (!c) return std::optional<domain::Card>();
+  return std::optional<domain::Card>(std::move(*c));
 }
 
-Expected<std::optional<console::Card>> EdgeBookingBackend::card_by_postcard(std::string_view, int, int) {
+Expected<std::optional<domain::Card>> EdgeBookingBackend::card_by_postcard(std::string_view, int, int) {
   // Residents book on the citizen site at the hub, never at a counter PC.
   return make_error(Errc::forbidden, "postcard identification is served by the hub");
 }
 
 Status EdgeBookingBackend::judge(const Booking* before, const Booking& after, const BookingActor& actor) {
   if (actor.kind != BookingActor::Kind::staff) return make_error(Errc::forbidden, "a counter PC books for staff only");
-  console::BookingRuleInput in;
+  domain::BookingRuleInput in;
   in.before = before;
   in.after = &after;
   auto s = slot(after.slot);
@@ -325,32 +325,32 @@ Status EdgeBookingBackend::judge(const Booking* before, const Booking& after, co
   in.booked_by_others = *n;
   in.now = now();
   in.may_override = actor.may_override;
-  return console::check_booking_rule(in);
+  return domain::check_booking_rule(in);
 }
 
 Expected<EdgeBookingBackend::CardWrites> EdgeBookingBackend::write_card_follows(
-    const std::vector<console::CardFollow>& follows, const std::string& staff, const std::string& receipt,
+    const std::vector<domain::CardFollow>& follows, const std::string& staff, const std::string& receipt,
     std::int64_t now_ms) {
   CardWrites out;
-  const std::string card_entity(console::kCardEntity);
+  const std::string card_entity(domain::kCardEntity);
   for (const auto& f : follows) {
     auto cur = view_body(store_, card_entity, f.manufacture_no);
     if (!cur) return cur.error();
-    std::optional<console::Card> card;
+    std::optional<domain::Card> card;
     if (*cur) {
-      if (auto j = console::parse_body(**cur)) {
-        if (auto c = console::card_from_json(*j); c && console::card_key(*c) == f.manufacture_no) card = std::move(*c);
+      if (auto j = domain::parse_body(**cur)) {
+        if (auto c = domain::card_from_json(*j); c && domain::card_key(*c) == f.manufacture_no) card = std::move(*c);
       }
     }
     if (!card) {
       ++out.skipped;
       continue;
     }
-    auto changed = console::apply_card_follow(*card, f, staff, receipt, now_ms);
+    auto changed = domain::apply_card_follow(*card, f, staff, receipt, now_ms);
     if (!changed) return changed.error().with_context("card of booking " + receipt);
     if (!*changed) continue;
     auto w = store_.write_in_tx(card_entity, f.manufacture_no, protocol::OpKind::upsert,
-                                console::dump_body(console::card_to_json(*card)), now_ms);
+                                domain::dump_body(domain::card_to_json(*card)), now_ms);
     if (!w) return w.error();
     ++out.changed;
   }
@@ -366,13 +366,13 @@ Status EdgeBookingBackend::write_booking(const Booking* before, const Booking& b
   ReloadOnRollback reload{store_};
   auto tx = sqlite::Tx::begin(db);
   if (!tx) return tx.error();
-  const std::string body = console::dump_body(console::booking_to_json(booking));
-  auto seq = store_.write_in_tx(std::string(console::kBookingEntity), booking.receipt, protocol::OpKind::upsert, body,
+  const std::string body = domain::dump_body(domain::booking_to_json(booking));
+  auto seq = store_.write_in_tx(std::string(domain::kBookingEntity), booking.receipt, protocol::OpKind::upsert, body,
                                 now_ms);
   if (!seq) return seq.error();
   // The cards it names follow, in this transaction, after the booking (so the hub sees them in
   // that order). A card the view lacks is skipped.
-  auto cards = write_card_follows(console::card_follows(before, booking), staff, booking.receipt, now_ms);
+  auto cards = write_card_follows(domain::card_follows(before, booking), staff, booking.receipt, now_ms);
   if (!cards) return cards.error();
   const std::uint64_t skipped = cards->skipped;
   if (receipt_day_seq) {
@@ -414,25 +414,25 @@ Status EdgeBookingBackend::write_booking(const Booking* before, const Booking& b
   return {};
 }
 
-Expected<console::MadeBooking> EdgeBookingBackend::create(const console::NewBooking& request, const BookingActor& actor) {
+Expected<domain::MadeBooking> EdgeBookingBackend::create(const domain::NewBooking& request, const BookingActor& actor) {
   if (actor.kind != BookingActor::Kind::staff) return make_error(Errc::forbidden, "a counter PC books for staff only");
   // Refusals that arrived since the last tick first, so this write starts from consistent cards.
   if (auto n = put_back_refused_cards(); !n) return n.error();
-  auto ref = console::parse_slot_key(request.slot);
+  auto ref = domain::parse_slot_key(request.slot);
   if (!ref) return make_error(Errc::invalid_argument, "slot: not a slot key");
   auto sets = settings();
   if (!sets) return sets.error();
   const std::int64_t now_ms = clock_.wall_ms();
-  const LocalDateTime today = console::japan_local_time(now_ms);
+  const LocalDateTime today = domain::japan_local_time(now_ms);
   const std::string day = day_text(today);
   const std::chrono::year_month_day ymd{std::chrono::year(today.date.year),
                                         std::chrono::month(static_cast<unsigned>(today.date.month)),
                                         std::chrono::day(static_cast<unsigned>(today.date.day))};
 
-  console::MadeBooking made;
-  made.booking = console::booking_from_request(request, actor, ref->counter, now_ms);
+  domain::MadeBooking made;
+  made.booking = domain::booking_from_request(request, actor, ref->counter, now_ms);
   Booking& b = made.booking;
-  console::add_booking_event(b, console::BookingEvent{now_ms, "created", by_staff(actor), request.slot, "電話予約"});
+  domain::add_booking_event(b, domain::BookingEvent{now_ms, "created", by_staff(actor), request.slot, "電話予約"});
 
   // The receipt number: this device's next number of the day, skipping any already in the view.
   std::uint64_t seq = 0;
@@ -450,31 +450,31 @@ Expected<console::MadeBooking> EdgeBookingBackend::create(const console::NewBook
   }
   for (int tries = 0;; ++tries) {
     ++seq;
-    auto base = console::format_receipt_number(sets->receipt_number_rule, ymd, seq);
+    auto base = domain::format_receipt_number(sets->receipt_number_rule, ymd, seq);
     if (!base) return make_error(Errc::invalid_argument, "receipt_number_rule: " + base.error().message);
     b.receipt = *base + "-" + store_.device();
-    if (b.receipt.size() > console::kMaxReceiptBytes) {
+    if (b.receipt.size() > domain::kMaxReceiptBytes) {
       return make_error(Errc::invalid_argument, "receipt_number_rule: with this device's suffix the receipt number is over " +
-                                                    std::to_string(console::kMaxReceiptBytes) + " bytes");
+                                                    std::to_string(domain::kMaxReceiptBytes) + " bytes");
     }
-    auto existing = store_.get(std::string(console::kBookingEntity), b.receipt);
+    auto existing = store_.get(std::string(domain::kBookingEntity), b.receipt);
     if (!existing) return existing.error();
     if (!*existing) break;
     if (tries > 10000) return make_error(Errc::internal, "no free receipt number");
   }
-  made.password = console::generate_booking_password();
-  auto hash = console::hash_booking_password(made.password, fast_hashes_);
+  made.password = domain::generate_booking_password();
+  auto hash = domain::hash_booking_password(made.password, fast_hashes_);
   if (!hash) return hash.error();
   b.password_hash = std::move(*hash);
-  if (auto st = console::validate_booking(b); !st) return st.error();
+  if (auto st = domain::validate_booking(b); !st) return st.error();
   if (auto st = judge(nullptr, b, actor); !st) return st.error();
   if (auto st = write_booking(nullptr, b, true, actor.staff_id, now_ms, seq, day); !st) return st.error();
   return made;
 }
 
 Expected<std::optional<Booking>> EdgeBookingBackend::get(std::string_view receipt) {
-  if (receipt.empty() || receipt.size() > console::kMaxReceiptBytes) return std::optional<Booking>();
-  auto body = view_body(store_, console::kBookingEntity, receipt);
+  if (receipt.empty() || receipt.size() > domain::kMaxReceiptBytes) return std::optional<Booking>();
+  auto body = view_body(store_, domain::kBookingEntity, receipt);
   if (!body) return body.error();
   if (!*body) return std::optional<Booking>();
   auto b = decode_booking(**body);
@@ -482,7 +482,7 @@ Expected<std::optional<Booking>> EdgeBookingBackend::get(std::string_view receip
   return std::optional<Booking>(std::move(*b));
 }
 
-Expected<Booking> EdgeBookingBackend::update(std::string_view receipt, const console::BookingUpdate& u,
+Expected<Booking> EdgeBookingBackend::update(std::string_view receipt, const domain::BookingUpdate& u,
                                              const BookingActor& actor) {
   if (auto n = put_back_refused_cards(); !n) return n.error();  // refusals since the last tick first
   auto found = get(receipt);
@@ -493,7 +493,7 @@ Expected<Booking> EdgeBookingBackend::update(std::string_view receipt, const con
   Booking after = before;
   std::string what;
   if (u.slot && *u.slot != before.slot) {
-    auto ref = console::parse_slot_key(*u.slot);
+    auto ref = domain::parse_slot_key(*u.slot);
     if (!ref) return make_error(Errc::invalid_argument, "slot: not a slot key");
     after.slot = *u.slot;
     after.counter = ref->counter;
@@ -525,9 +525,9 @@ Expected<Booking> EdgeBookingBackend::update(std::string_view receipt, const con
   after.updated_ms = now_ms;
   after.staff = actor.staff_id;
   const bool moved = after.slot != before.slot;
-  console::add_booking_event(after, console::BookingEvent{now_ms, moved ? "changed" : "note", by_staff(actor),
+  domain::add_booking_event(after, domain::BookingEvent{now_ms, moved ? "changed" : "note", by_staff(actor),
                                                           after.slot, what + "（電話）"});
-  if (auto st = console::validate_booking(after); !st) return st.error();
+  if (auto st = domain::validate_booking(after); !st) return st.error();
   if (auto st = judge(&before, after, actor); !st) return st.error();
   if (auto st = write_booking(&before, after, false, actor.staff_id, now_ms, std::nullopt, {}); !st) return st.error();
   return after;
@@ -548,14 +548,14 @@ Expected<Booking> EdgeBookingBackend::cancel(std::string_view receipt, std::stri
   std::string text = "電話で取消";
   if (!note.empty()) text += "：" + std::string(note);
   text = cut_chars(text, 200);  // an event note is 0-200 characters
-  console::add_booking_event(after, console::BookingEvent{now_ms, "cancelled", by_staff(actor), after.slot, text});
-  if (auto st = console::validate_booking(after); !st) return st.error();
+  domain::add_booking_event(after, domain::BookingEvent{now_ms, "cancelled", by_staff(actor), after.slot, text});
+  if (auto st = domain::validate_booking(after); !st) return st.error();
   if (auto st = judge(&before, after, actor); !st) return st.error();
   if (auto st = write_booking(&before, after, false, actor.staff_id, now_ms, std::nullopt, {}); !st) return st.error();
   return after;
 }
 
-Expected<std::vector<Booking>> EdgeBookingBackend::search(const console::BookingQuery& q, std::size_t offset,
+Expected<std::vector<Booking>> EdgeBookingBackend::search(const domain::BookingQuery& q, std::size_t offset,
                                                           std::size_t limit) {
   // One statement: an empty parameter matches everything. Bookings at one counter PC are the
   // municipality's (tens of thousands a year): the day index serves the date range; a receipt or
@@ -589,16 +589,16 @@ Expected<std::vector<Booking>> EdgeBookingBackend::search(const console::Booking
   return out;
 }
 
-Expected<std::vector<console::Notice>> EdgeBookingBackend::notices() {
-  auto records = store_.list(std::string(console::kNoticeEntity), 1000, 0);
+Expected<std::vector<domain::Notice>> EdgeBookingBackend::notices() {
+  auto records = store_.list(std::string(domain::kNoticeEntity), 1000, 0);
   if (!records) return records.error();
-  std::vector<console::Notice> all;
+  std::vector<domain::Notice> all;
   for (const auto& r : *records) {
-    auto j = console::parse_body(r.body);
+    auto j = domain::parse_body(r.body);
     if (!j) continue;
-    if (auto n = console::notice_from_json(*j)) all.push_back(std::move(*n));
+    if (auto n = domain::notice_from_json(*j)) all.push_back(std::move(*n));
   }
-  return console::published_notices(all, now());
+  return domain::published_notices(all, now());
 }
 
 Expected<std::size_t> EdgeBookingBackend::put_back_refused_cards(std::size_t limit) {
@@ -678,7 +678,7 @@ Expected<std::size_t> EdgeBookingBackend::put_back_refused_cards(std::size_t lim
         held = std::move(*b);
       }
     }
-    const auto follows = console::card_refusal_follows(*sent, held ? &*held : nullptr);
+    const auto follows = domain::card_refusal_follows(*sent, held ? &*held : nullptr);
     auto w = write_card_follows(follows, sent->staff.empty() ? std::string("web") : sent->staff, r.receipt, now_ms);
     if (!w) return w.error();
     changed += w->changed;
@@ -739,7 +739,7 @@ Expected<console::app::BookingSync> EdgeBookingBackend::sync_state(std::string_v
     }
     (*st)->reset();
   }
-  auto v = store_.get(std::string(console::kBookingEntity), std::string(receipt));
+  auto v = store_.get(std::string(domain::kBookingEntity), std::string(receipt));
   if (!v) return v.error();
   if (*v && (*v)->pending) out.state = console::app::BookingSync::State::pending;
   return out;

@@ -4,12 +4,12 @@
 #include <set>
 #include <variant>
 
-#include "madoguchi/console/record_body.h"
+#include "madoguchi/domain/record_body.h"
 #include "madoguchi/text/normalize.h"
 
 namespace madoguchi::edge {
 
-using console::Card;
+using domain::Card;
 using console::app::CardPage;
 using console::app::CardQuery;
 using console::app::CardRow;
@@ -167,12 +167,12 @@ Expected<Where> where_of(const CardQuery& q) {
     }
   }
   if (!q.booking_from.empty()) {
-    if (!console::is_valid_date(q.booking_from)) return make_error(Errc::invalid_argument, "booking_from: not a date");
+    if (!domain::is_valid_date(q.booking_from)) return make_error(Errc::invalid_argument, "booking_from: not a date");
     w.add("c.booking_at >= ?");
     w.params.emplace_back(q.booking_from + "T00:00");
   }
   if (!q.booking_to.empty()) {
-    if (!console::is_valid_date(q.booking_to)) return make_error(Errc::invalid_argument, "booking_to: not a date");
+    if (!domain::is_valid_date(q.booking_to)) return make_error(Errc::invalid_argument, "booking_to: not a date");
     w.add("c.booking_at <= ?");
     w.params.emplace_back(q.booking_to + "T23:59");
   }
@@ -223,8 +223,8 @@ CardRow row_from(std::string key, const std::string& body, std::uint64_t version
   CardRow r;
   r.version = version;
   r.pending = pending;
-  if (auto j = console::parse_body(body)) {
-    if (auto c = console::card_from_json(*j)) {
+  if (auto j = domain::parse_body(body)) {
+    if (auto c = domain::card_from_json(*j)) {
       r.card = std::move(*c);
       return r;
     }
@@ -325,8 +325,8 @@ Expected<std::size_t> EdgeCardStore::refresh(std::size_t max_keys) {
         Stmt& st = **put;
         st.bind(1, key);
         std::optional<Card> card;
-        if (auto j = console::parse_body(*body)) {
-          if (auto c = console::card_from_json(*j)) card = std::move(*c);
+        if (auto j = domain::parse_body(*body)) {
+          if (auto c = domain::card_from_json(*j)) card = std::move(*c);
         }
         if (card) {
           const Card& c = *card;
@@ -337,7 +337,7 @@ Expected<std::size_t> EdgeCardStore::refresh(std::size_t max_keys) {
           } else {
             st.bind_null(4);
           }
-          st.bind(5, static_cast<std::int64_t>(console::card_status(c)));
+          st.bind(5, static_cast<std::int64_t>(domain::card_status(c)));
           auto kanji = text::search_key(c.name_kanji);
           auto kana = text::search_key(c.name_kana);
           st.bind(6, kanji ? *kanji : std::string());
@@ -424,7 +424,7 @@ Status EdgeCardStore::for_each(const CardQuery& query, const std::function<bool(
 }
 
 Expected<std::optional<CardRow>> EdgeCardStore::get(std::string_view manufacture_no) {
-  auto rec = store_.get(std::string(console::kCardEntity), std::string(manufacture_no));
+  auto rec = store_.get(std::string(domain::kCardEntity), std::string(manufacture_no));
   if (!rec) return rec.error();
   if (!*rec) return std::optional<CardRow>{};
   return std::optional<CardRow>(row_from((*rec)->key, (*rec)->body, (*rec)->version, (*rec)->pending));
@@ -459,28 +459,28 @@ Status EdgeCardStore::save_all(const std::vector<Card>& cards, std::int64_t now_
 Expected<std::vector<std::string>> EdgeCardStore::imported_codes(const std::vector<std::string>& keys) {
   std::vector<std::string> out;
   for (const auto& k : keys) {
-    auto rec = store_.get(std::string(console::kJlisCodeEntity), k);
+    auto rec = store_.get(std::string(domain::kJlisCodeEntity), k);
     if (!rec) return rec.error();
     if (*rec) out.push_back(k);
   }
   return out;
 }
 
-Status EdgeCardStore::save_import(const std::vector<Card>& cards, const std::vector<console::ImportedCode>& codes,
+Status EdgeCardStore::save_import(const std::vector<Card>& cards, const std::vector<domain::ImportedCode>& codes,
                                   std::int64_t now_ms) {
   if (cards.empty() && codes.empty()) return {};
   Status result = [&]() -> Status {
     auto tx = sqlite::Tx::begin(store_.db());
     if (!tx) return tx.error();
     for (const auto& c : cards) {
-      const std::string body = console::dump_body(console::card_to_json(c));
-      auto w = store_.write_in_tx(std::string(console::kCardEntity), console::card_key(c), protocol::OpKind::upsert,
+      const std::string body = domain::dump_body(domain::card_to_json(c));
+      auto w = store_.write_in_tx(std::string(domain::kCardEntity), domain::card_key(c), protocol::OpKind::upsert,
                                   body, now_ms);
       if (!w) return w.error();
     }
     for (const auto& code : codes) {
-      const std::string body = console::dump_body(console::imported_code_to_json(code));
-      auto w = store_.write_in_tx(std::string(console::kJlisCodeEntity), console::imported_code_key(code.code),
+      const std::string body = domain::dump_body(domain::imported_code_to_json(code));
+      auto w = store_.write_in_tx(std::string(domain::kJlisCodeEntity), domain::imported_code_key(code.code),
                                   protocol::OpKind::upsert, body, now_ms);
       if (!w) return w.error();
     }
@@ -495,7 +495,7 @@ Status EdgeCardStore::save_import(const std::vector<Card>& cards, const std::vec
 }
 
 Status EdgeCardStore::remove(std::string_view manufacture_no, std::int64_t now_ms) {
-  auto w = store_.write(std::string(console::kCardEntity), std::string(manufacture_no), protocol::OpKind::remove, "",
+  auto w = store_.write(std::string(domain::kCardEntity), std::string(manufacture_no), protocol::OpKind::remove, "",
                         now_ms);
   if (!w) return w.error();
   if (after_write_) after_write_();

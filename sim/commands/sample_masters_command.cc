@@ -1,5 +1,5 @@
 // madoguchi-sim sample-masters: a sample municipality's counter masters, their slots for the
-// coming days (console::generate_slots: holidays, the year-end closure and deadlines as the hub
+// coming days (domain::generate_slots: holidays, the year-end closure and deadlines as the hub
 // console would make them) and two notices, as the JSON array POST /api/v1/{muni}/records of the
 // hub takes. For the demo and manual trials; the people in it are none (no personal data).
 #include <charconv>
@@ -14,10 +14,10 @@
 
 #include "commands.h"
 #include "madoguchi/calendar/business_days.h"
-#include "madoguchi/console/booking.h"
-#include "madoguchi/console/counter_master.h"
-#include "madoguchi/console/notice.h"
-#include "madoguchi/console/slots.h"
+#include "madoguchi/domain/booking.h"
+#include "madoguchi/domain/counter_master.h"
+#include "madoguchi/domain/notice.h"
+#include "madoguchi/domain/slots.h"
 
 namespace madoguchi::sim::cli {
 
@@ -37,18 +37,18 @@ int usage_error(std::string_view message) {
   return 2;
 }
 
-console::TimeBand band(int from_h, int from_m, int to_h, int to_m) { return {from_h * 60 + from_m, to_h * 60 + to_m}; }
+domain::TimeBand band(int from_h, int from_m, int to_h, int to_m) { return {from_h * 60 + from_m, to_h * 60 + to_m}; }
 
-console::CounterMaster counter(std::string id, std::string name, std::set<console::Business> businesses, bool visible,
+domain::CounterMaster counter(std::string id, std::string name, std::set<domain::Business> businesses, bool visible,
                                const calendar::Date& from) {
-  console::CounterMaster c;
+  domain::CounterMaster c;
   c.id = std::move(id);
   c.name = std::move(name);
   c.businesses = std::move(businesses);
   for (int d = 1; d <= 5; ++d) c.week[static_cast<std::size_t>(d)] = {band(9, 0, 12, 0), band(13, 0, 17, 0)};
   c.minutes_per_visit = 30;
   c.capacity_per_slot = 2;
-  c.valid_from = console::LocalDateTime{calendar::add_days(from, -1), 0};
+  c.valid_from = domain::LocalDateTime{calendar::add_days(from, -1), 0};
   c.visible_on_site = visible;
   c.deadline_days_before = 1;
   c.deadline_time = 17 * 60;
@@ -58,9 +58,9 @@ console::CounterMaster counter(std::string id, std::string name, std::set<consol
 }  // namespace
 
 int run_sample_masters(Args args) {
-  using console::Business;
+  using domain::Business;
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
-  calendar::Date from = console::japan_local_time(now.count()).date;
+  calendar::Date from = domain::japan_local_time(now.count()).date;
   int days = 42;
   int extra = 0;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -93,7 +93,7 @@ int run_sample_masters(Args args) {
   if (!cal) return usage_error(cal.error().message);
 
   nlohmann::json out = nlohmann::json::array();
-  std::vector<console::CounterMaster> counters = {
+  std::vector<domain::CounterMaster> counters = {
       counter("1", "本庁舎 1番窓口", {Business::collection, Business::application}, true, from),
       counter("2", "本庁舎 2番窓口", {Business::collection, Business::cert_renewal}, true, from),
       counter("north", "北支所 窓口", {Business::collection, Business::application, Business::cert_renewal}, false, from),
@@ -103,34 +103,34 @@ int run_sample_masters(Args args) {
                                {Business::collection, Business::application, Business::cert_renewal}, true, from));
   }
   for (const auto& c : counters) {
-    if (auto s = console::validate_counter(c); !s) return usage_error(s.error().message);
-    out.push_back({{"entity", console::kCounterEntity}, {"key", console::counter_key(c)}, {"body", console::counter_to_json(c)}});
-    auto slots = console::generate_slots(c, from, calendar::add_days(from, days - 1), *cal);
+    if (auto s = domain::validate_counter(c); !s) return usage_error(s.error().message);
+    out.push_back({{"entity", domain::kCounterEntity}, {"key", domain::counter_key(c)}, {"body", domain::counter_to_json(c)}});
+    auto slots = domain::generate_slots(c, from, calendar::add_days(from, days - 1), *cal);
     if (!slots) {
       std::cerr << "madoguchi-sim sample-masters: " << slots.error().message << "\n";
       return 1;
     }
     for (const auto& s : slots->slots) {
-      out.push_back({{"entity", console::kSlotEntity}, {"key", console::slot_key(s)}, {"body", console::slot_to_json(s)}});
+      out.push_back({{"entity", domain::kSlotEntity}, {"key", domain::slot_key(s)}, {"body", domain::slot_to_json(s)}});
     }
   }
-  console::Notice info;
+  domain::Notice info;
   info.id = "welcome";
   info.title = "マイナンバーカードの受け取りは予約制です";
   info.body = "交付通知書（はがき）が届いた方は、この予約サイトで受け取りの日時を予約してください。\n"
               "ご家族の分もまとめて予約できます。";
-  info.publish_from = console::LocalDateTime{calendar::add_days(from, -7), 0};
-  console::Notice maint;
+  info.publish_from = domain::LocalDateTime{calendar::add_days(from, -7), 0};
+  domain::Notice maint;
   maint.id = "maintenance";
-  maint.kind = console::NoticeKind::maintenance;
+  maint.kind = domain::NoticeKind::maintenance;
   maint.title = "システムメンテナンスのお知らせ";
   maint.body = "メンテナンスの間は予約・変更・取消ができません。";
-  maint.publish_from = console::LocalDateTime{from, 0};
-  maint.maintenance_from = console::LocalDateTime{calendar::add_days(from, 5), 22 * 60};
-  maint.maintenance_until = console::LocalDateTime{calendar::add_days(from, 6), 6 * 60};
+  maint.publish_from = domain::LocalDateTime{from, 0};
+  maint.maintenance_from = domain::LocalDateTime{calendar::add_days(from, 5), 22 * 60};
+  maint.maintenance_until = domain::LocalDateTime{calendar::add_days(from, 6), 6 * 60};
   for (const auto& n : {info, maint}) {
-    if (auto s = console::validate_notice(n); !s) return usage_error(s.error().message);
-    out.push_back({{"entity", console::kNoticeEntity}, {"key", n.id}, {"body", console::notice_to_json(n)}});
+    if (auto s = domain::validate_notice(n); !s) return usage_error(s.error().message);
+    out.push_back({{"entity", domain::kNoticeEntity}, {"key", n.id}, {"body", domain::notice_to_json(n)}});
   }
   std::cout << out.dump() << "\n";
   return 0;

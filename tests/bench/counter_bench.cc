@@ -16,9 +16,9 @@
 #include <stdexcept>
 #include <unordered_set>
 
-#include "madoguchi/console/card.h"
-#include "madoguchi/console/card_csv.h"
-#include "madoguchi/console/card_import.h"
+#include "madoguchi/domain/card.h"
+#include "madoguchi/domain/card_csv.h"
+#include "madoguchi/domain/card_import.h"
 #include "madoguchi/edge/card_store.h"
 #include "madoguchi/edge/edge_store.h"
 #include "madoguchi/imaging/qr_page.h"
@@ -32,8 +32,8 @@
 namespace madoguchi::bench {
 
 namespace fs = std::filesystem;
-using console::Card;
-using console::CardStatus;
+using domain::Card;
+using domain::CardStatus;
 using console::app::CardQuery;
 using console::app::CardSort;
 using nlohmann::json;
@@ -184,12 +184,12 @@ void add_progress(Card& c, Rng& rng) {
   const int roll = rng.below(100);
   if (roll < 25) return;
   const int notice_day = rng.below(20);
-  console::card_event(c, console::CardEvent::notice_sent) =
-      console::DatedNote{"2026-11-" + two(1 + notice_day % 20), "", "tanaka01"};
+  domain::card_event(c, domain::CardEvent::notice_sent) =
+      domain::DatedNote{"2026-11-" + two(1 + notice_day % 20), "", "tanaka01"};
   if (roll < 40) return;
   if (roll >= 95) {
-    const auto ev = roll < 98 ? console::CardEvent::shipment : roll < 99 ? console::CardEvent::returned : console::CardEvent::lost;
-    console::card_event(c, ev) = console::DatedNote{day_from_december(rng.below(30)), "", "suzuki02"};
+    const auto ev = roll < 98 ? domain::CardEvent::shipment : roll < 99 ? domain::CardEvent::returned : domain::CardEvent::lost;
+    domain::card_event(c, ev) = domain::DatedNote{day_from_december(rng.below(30)), "", "suzuki02"};
     return;
   }
   const int day = rng.below(kBookingDays);
@@ -197,12 +197,12 @@ void add_progress(Card& c, Rng& rng) {
   const std::string at = day_from_december(day) + "T" + two(9 + slot / 2) + (slot % 2 ? ":30" : ":00");
   const std::string counter = std::to_string(1 + rng.below(5));
   if (rng.below(10) == 0) {
-    c.booking_history.push_back(console::BookingChange{day_from_december(std::max(0, day - 3)) + "T10:00", counter,
+    c.booking_history.push_back(domain::BookingChange{day_from_december(std::max(0, day - 3)) + "T10:00", counter,
                                                        1795000000000, "tanaka01", "電話で変更"});
   }
-  c.booking = console::CardBooking{at, counter};
+  c.booking = domain::CardBooking{at, counter};
   if (roll < 65) return;
-  c.issued = console::Issue{at, counter, "", "sato03"};
+  c.issued = domain::Issue{at, counter, "", "sato03"};
 }
 
 // The cards of the search store: the simulator's people (chunks of at most 100,000, each its own
@@ -224,13 +224,13 @@ std::vector<Card> make_cards(std::size_t n, std::size_t& folded) {
     for (const auto& code : codes) {
       for (const auto& person : code.payload.people) {
         const std::size_t i = cards.size();
-        console::ImportBatch batch{std::to_string(1 + (i / 1000) % 5), "S-2026-" + std::to_string(1 + i / 1000), i + 1};
-        Card c = need(console::card_from_target(person, batch, i + 1, 1794000000000 + static_cast<std::int64_t>(i)),
+        domain::ImportBatch batch{std::to_string(1 + (i / 1000) % 5), "S-2026-" + std::to_string(1 + i / 1000), i + 1};
+        Card c = need(domain::card_from_target(person, batch, i + 1, 1794000000000 + static_cast<std::int64_t>(i)),
                       "converting a person");
         if (!seen.insert(c.manufacture_no).second) throw std::runtime_error("the generator repeated a manufacture number");
         if (fold_to_cp932(c.name_kanji)) ++folded;
         add_progress(c, rng);
-        need(console::validate_card(c), "a generated card");
+        need(domain::validate_card(c), "a generated card");
         cards.push_back(std::move(c));
       }
     }
@@ -265,7 +265,7 @@ void bench_import(const Plan& plan, Reporter& out, int& failures) {
   double parse_s = 0, convert_s = 0, check_s = 0, save_s = 0;
   std::size_t commits = 0, imported = 0, refused = 0;
   std::uint64_t serial = 1;
-  const console::ImportBatch batch{"1", "S-2026-11", 1};
+  const domain::ImportBatch batch{"1", "S-2026-11", 1};
   const std::int64_t now_ms = 1795000000000;
   // As card_import_pages.cc does: each code when it is read (parse, already imported?, convert,
   // already on record?), then each commit (both checks again for the whole batch, save_import of
@@ -274,7 +274,7 @@ void bench_import(const Plan& plan, Reporter& out, int& failures) {
   for (std::size_t first = 0; first < codes.size(); first += plan.commit_codes) {
     const std::size_t last = std::min(codes.size(), first + plan.commit_codes);
     std::vector<Card> all;
-    std::vector<console::ImportedCode> done;
+    std::vector<domain::ImportedCode> done;
     std::vector<std::string> keys;
     for (std::size_t i = first; i < last; ++i) {
       auto t = Clock::now();
@@ -282,20 +282,20 @@ void bench_import(const Plan& plan, Reporter& out, int& failures) {
       parse_s += seconds_since(t);
       t = Clock::now();
       const std::string code = jlis::code_key(payload.header);
-      keys.push_back(console::imported_code_key(code));
+      keys.push_back(domain::imported_code_key(code));
       refused += need(s.cards->imported_codes({keys.back()}), "checking the code").size();
       check_s += seconds_since(t);
       t = Clock::now();
       std::vector<Card> cards;
       for (const auto& person : payload.people) {
-        const std::uint64_t receipt = need(console::batch_receipt_no(batch, serial - 1 + all.size() + cards.size()), "numbering");
-        cards.push_back(need(console::card_from_target(person, batch, receipt, now_ms), "converting"));
+        const std::uint64_t receipt = need(domain::batch_receipt_no(batch, serial - 1 + all.size() + cards.size()), "numbering");
+        cards.push_back(need(domain::card_from_target(person, batch, receipt, now_ms), "converting"));
       }
       convert_s += seconds_since(t);
       t = Clock::now();
       refused += need(s.cards->existing(cards), "checking for cards on record").size();
       check_s += seconds_since(t);
-      done.push_back(console::ImportedCode{code, now_ms, cards.size()});
+      done.push_back(domain::ImportedCode{code, now_ms, cards.size()});
       all.insert(all.end(), cards.begin(), cards.end());
     }
     auto t = Clock::now();
@@ -458,11 +458,11 @@ void bench_export(const Plan& plan, Store& s, Reporter& out) {
     double seconds = 0;
     const auto m = measure_peak([&] {
       const auto t = Clock::now();
-      text::CsvRows rows{console::card_csv_header()};
+      text::CsvRows rows{domain::card_csv_header()};
       need(s.cards->for_each(export_query(),
                              [&](const console::app::CardRow& row) {
                                if (count == plan.rows) return false;
-                               rows.push_back(console::card_to_csv_row(row.card));
+                               rows.push_back(domain::card_to_csv_row(row.card));
                                ++count;
                                return true;
                              }),
@@ -480,12 +480,12 @@ void bench_export(const Plan& plan, Store& s, Reporter& out) {
   double seconds = 0;
   const auto m = measure_peak([&] {
     const auto t = Clock::now();
-    auto writer = need(xlsx::SheetWriter::create(work.path(), "交付管理", console::card_csv_header()), "starting the workbook");
+    auto writer = need(xlsx::SheetWriter::create(work.path(), "交付管理", domain::card_csv_header()), "starting the workbook");
     Status failed;
     need(s.cards->for_each(export_query(),
                            [&](const console::app::CardRow& row) {
                              if (count == plan.rows) return false;
-                             failed = writer->add_row(console::card_to_csv_row(row.card));
+                             failed = writer->add_row(domain::card_to_csv_row(row.card));
                              ++count;
                              return failed.ok();
                            }),

@@ -31,10 +31,10 @@
 
 #include "https_load.h"
 #include "madoguchi/calendar/business_days.h"
-#include "madoguchi/console/booking.h"
-#include "madoguchi/console/counter_master.h"
-#include "madoguchi/console/record_body.h"
-#include "madoguchi/console/slots.h"
+#include "madoguchi/domain/booking.h"
+#include "madoguchi/domain/counter_master.h"
+#include "madoguchi/domain/record_body.h"
+#include "madoguchi/domain/slots.h"
 #include "madoguchi/hub/booking_service.h"
 #include "madoguchi/hub/hub_store.h"
 #include "madoguchi/sqlite/sqlite.h"
@@ -45,7 +45,7 @@ namespace madoguchi::bench {
 
 namespace fs = std::filesystem;
 namespace asio = boost::asio;
-namespace c = madoguchi::console;
+namespace c = madoguchi::domain;
 using nlohmann::json;
 using testing::Stack;
 using namespace std::chrono_literals;

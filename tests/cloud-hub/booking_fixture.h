@@ -9,18 +9,18 @@
 #include <string>
 #include <vector>
 
-#include "madoguchi/console/booking.h"
-#include "madoguchi/console/card.h"
-#include "madoguchi/console/counter_master.h"
-#include "madoguchi/console/permissions.h"
-#include "madoguchi/console/record_body.h"
-#include "madoguchi/console/slots.h"
-#include "madoguchi/console/staff.h"
+#include "madoguchi/domain/booking.h"
+#include "madoguchi/domain/card.h"
+#include "madoguchi/domain/counter_master.h"
+#include "madoguchi/domain/permissions.h"
+#include "madoguchi/domain/record_body.h"
+#include "madoguchi/domain/slots.h"
+#include "madoguchi/domain/staff.h"
 #include "madoguchi/hub/hub_store.h"
 
 namespace madoguchi::testing::booking {
 
-namespace c = madoguchi::console;
+namespace c = madoguchi::domain;
 using madoguchi::protocol::OpKind;
 
 // 2026-11-20T10:00 Japan time (01:00 UTC).

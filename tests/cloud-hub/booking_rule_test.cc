@@ -26,7 +26,7 @@ HubStore open_store(const TempDir& dir) {
   REQUIRE(madoguchi::hub::install_booking_rule(*s).ok());
   return std::move(*s);
 }
-madoguchi::Expected<madoguchi::protocol::Record> put(HubStore& s, const madoguchi::console::Booking& b,
+madoguchi::Expected<madoguchi::protocol::Record> put(HubStore& s, const madoguchi::domain::Booking& b,
                                                      std::uint64_t base = 0) {
   return s.write_local("booking", b.receipt, OpKind::upsert, body(b), base, kNowMs);
 }
@@ -70,7 +70,7 @@ TEST_CASE("Overbooking needs the staff member's PHN-5 permission, read from staf
   auto s = open_store(dir);
   seed(s, 1);
   REQUIRE(put(s, booking("R1", kSlot, 1, 1)).ok());
-  const madoguchi::console::BookingOverride over{false, true};
+  const madoguchi::domain::BookingOverride over{false, true};
   // A clerk without the permission: the flag alone is forbidden.
   CHECK(put(s, booking("P1", kSlot, 1, 2, "clerk1", over)).error().code == Errc::forbidden);
   // Without the flag the slot is just full.
@@ -90,8 +90,8 @@ TEST_CASE("Overbooking needs the staff member's PHN-5 permission, read from staf
   CHECK(out->rejected[0].code == Errc::forbidden);
   // The role loses the permission: the chief is refused from now on (read in the transaction).
   REQUIRE(s.write_local("role", "chief", OpKind::upsert,
-                        madoguchi::console::dump_body(madoguchi::console::role_to_json(
-                            madoguchi::console::Role{"chief", "係長", {madoguchi::console::Menu::phone_bookings}})),
+                        madoguchi::domain::dump_body(madoguchi::domain::role_to_json(
+                            madoguchi::domain::Role{"chief", "係長", {madoguchi::domain::Menu::phone_bookings}})),
                         s.get("role", "chief").value()->version, kNowMs)
               .ok());
   CHECK(put(s, booking("P5", kSlot, 1, 6, "chief1", over)).error().code == Errc::forbidden);

@@ -1,4 +1,4 @@
-// HubBookingService (console::BookingBackend at the hub): receipt numbers, passwords, the card
+// HubBookingService (domain::BookingBackend at the hub): receipt numbers, passwords, the card
 // check by postcard number over many cards, availability, change and cancel with their history,
 // search, reminders (RSV-5, RSV-8, RSV-10..RSV-13, PHN-1..PHN-6, EDGE-5).
 #include <catch2/catch.hpp>
@@ -18,7 +18,7 @@ using madoguchi::hub::HubEngine;
 using madoguchi::testing::FakeBus;
 using madoguchi::testing::TempDir;
 using namespace madoguchi::testing::booking;
-namespace c = madoguchi::console;
+namespace c = madoguchi::domain;
 
 namespace {
 

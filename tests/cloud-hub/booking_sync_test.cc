@@ -11,7 +11,7 @@
 using madoguchi::protocol::OpKind;
 using madoguchi::testing::SyncWorld;
 using namespace madoguchi::testing::booking;
-namespace c = madoguchi::console;
+namespace c = madoguchi::domain;
 
 TEST_CASE("An offline phone booking of a place a resident took at the hub meanwhile is rejected with capacity (EDGE-5)",
           "[hub][booking][sync]") {

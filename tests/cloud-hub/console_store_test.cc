@@ -3,22 +3,23 @@
 #include <catch2/catch.hpp>
 
 #include "fake_bus.h"
-#include "madoguchi/console/oplog.h"
-#include "madoguchi/console/password.h"
+#include "madoguchi/domain/oplog.h"
+#include "madoguchi/domain/password.h"
 #include "madoguchi/hub/console_store.h"
 #include "temp_dir.h"
 
 using namespace madoguchi;
 using namespace madoguchi::console;
+using namespace madoguchi::domain;
 using madoguchi::testing::TempDir;
 
 namespace {
-StaffAccount clerk(std::string id) {
-  StaffAccount a;
+domain::StaffAccount clerk(std::string id) {
+  domain::StaffAccount a;
   a.id = std::move(id);
   a.name = "窓口 花子";
   a.role_id = "counter_clerk";
-  a.password_hash = *hash_password("Clerk-Pass-2026", true);
+  a.password_hash = *domain::hash_password("Clerk-Pass-2026", true);
   return a;
 }
 
@@ -75,8 +76,8 @@ TEST_CASE("The hub console's log is one intact chain that continues after a rest
   REQUIRE(recent->size() == 3);
   CHECK((*recent)[0].action == "sign_out");
   CHECK((*recent)[0].seq == 3);
-  std::vector<OpLogEntry> chain(recent->rbegin(), recent->rend());
-  CHECK(verify_chain(chain).intact);
+  std::vector<domain::OpLogEntry> chain(recent->rbegin(), recent->rend());
+  CHECK(domain::verify_chain(chain).intact);
   CHECK(again.recent_oplog("someone", 10)->empty());
 }
 
@@ -92,26 +93,26 @@ TEST_CASE("Settings and roles read at the hub fall back to defaults while none i
 TEST_CASE("Roles saved at the hub console are read back, replaced by id and removed (ACC-2)", "[hub][console]") {
   Hub h;
   hub::HubConsoleStore store(h.engine, "131016", "hub-1");
-  for (const Role& r : default_roles()) REQUIRE(store.save_role(r).ok());
-  Role clerk = default_roles()[1];
+  for (const domain::Role& r : domain::default_roles()) REQUIRE(store.save_role(r).ok());
+  domain::Role clerk = domain::default_roles()[1];
   clerk.name = "窓口担当";
-  clerk.menus.erase(Menu::cards);
+  clerk.menus.erase(domain::Menu::cards);
   REQUIRE(store.save_role(clerk).ok());
   auto roles = store.roles();
   REQUIRE(roles.ok());
   REQUIRE(roles->size() == 3);
-  const Role* back = find_role(*roles, "counter_clerk");
+  const domain::Role* back = domain::find_role(*roles, "counter_clerk");
   REQUIRE(back);
   CHECK(back->name == "窓口担当");
-  CHECK_FALSE(allowed(*back, Menu::cards));
+  CHECK_FALSE(domain::allowed(*back, domain::Menu::cards));
   REQUIRE(store.remove_role("call_center").ok());
   REQUIRE(store.remove_role("call_center").ok());  // absent: done
   roles = store.roles();
   REQUIRE(roles.ok());
   CHECK(roles->size() == 2);
-  CHECK_FALSE(find_role(*roles, "call_center"));
+  CHECK_FALSE(domain::find_role(*roles, "call_center"));
   // Invalid input is refused before anything is written.
-  CHECK(store.save_role(Role{"Bad Id", "x", {}}).error().code == Errc::invalid_argument);
+  CHECK(store.save_role(domain::Role{"Bad Id", "x", {}}).error().code == Errc::invalid_argument);
   CHECK(store.remove_role("").error().code == Errc::invalid_argument);
 }
 
@@ -154,18 +155,18 @@ TEST_CASE("The hub's oplog queries are newest first, filtered and bounded, and a
   auto first = one.oplog_chain("hub-1", 0, 20);
   REQUIRE(first.ok());
   REQUIRE(first->size() == 20);
-  CHECK(verify_chain(*first).intact);
+  CHECK(domain::verify_chain(*first).intact);
   auto rest = one.oplog_chain("hub-1", 20, 20);
   REQUIRE(rest.ok());
   REQUIRE(rest->size() == 10);
   CHECK(rest->front().seq == 21);
-  CHECK(verify_chain(*rest, ChainAnchor{first->back().seq, first->back().hash}).intact);
+  CHECK(domain::verify_chain(*rest, domain::ChainAnchor{first->back().seq, first->back().hash}).intact);
 }
 
 TEST_CASE("Settings saved at the hub console are read back", "[hub][console]") {
   Hub h;
   hub::HubConsoleStore store(h.engine, "131016", "hub-1");
-  Settings s;
+  domain::Settings s;
   s.password.min_length = 16;
   s.municipality_name = "千代田区";
   REQUIRE(store.save_settings(s).ok());

@@ -26,11 +26,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "madoguchi/console/booking.h"
-#include "madoguchi/console/counter_master.h"
-#include "madoguchi/console/record_body.h"
-#include "madoguchi/console/settings.h"
-#include "madoguchi/console/slots.h"
+#include "madoguchi/domain/booking.h"
+#include "madoguchi/domain/counter_master.h"
+#include "madoguchi/domain/record_body.h"
+#include "madoguchi/domain/settings.h"
+#include "madoguchi/domain/slots.h"
 #include "madoguchi/sqlite/sqlite.h"
 #include "madoguchi/transport.h"
 #include "process.h"
@@ -40,7 +40,7 @@
 namespace {
 
 namespace fs = std::filesystem;
-namespace c = madoguchi::console;
+namespace c = madoguchi::domain;
 using namespace std::chrono_literals;
 using madoguchi::testing::Process;
 using nlohmann::json;

@@ -9,8 +9,8 @@
 
 #include "booking_fixture.h"
 #include "fake_bus.h"
-#include "madoguchi/console/booking_mail.h"
-#include "madoguchi/console/settings.h"
+#include "madoguchi/domain/booking_mail.h"
+#include "madoguchi/domain/settings.h"
 #include "madoguchi/hub/booking_service.h"
 #include "madoguchi/hub/hub_mail.h"
 #include "mail_test_util.h"
@@ -24,7 +24,7 @@ using madoguchi::hub::HubMail;
 using madoguchi::testing::FakeBus;
 using madoguchi::testing::TempDir;
 using namespace madoguchi::testing::booking;
-namespace c = madoguchi::console;
+namespace c = madoguchi::domain;
 namespace mail = madoguchi::mail;
 namespace p = madoguchi::protocol;
 using namespace std::chrono_literals;

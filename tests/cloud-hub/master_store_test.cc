@@ -7,12 +7,13 @@
 #include <iostream>
 
 #include "fake_bus.h"
-#include "madoguchi/console/record_body.h"
+#include "madoguchi/domain/record_body.h"
 #include "madoguchi/hub/master_store.h"
 #include "temp_dir.h"
 
 using namespace madoguchi;
 using namespace madoguchi::console;
+using namespace madoguchi::domain;
 using madoguchi::testing::TempDir;
 
 namespace {
@@ -27,11 +28,11 @@ struct Hub {
   Hub() { REQUIRE(engine.open().ok()); }
 };
 
-CounterMaster counter(int n) {
-  CounterMaster k;
+domain::CounterMaster counter(int n) {
+  domain::CounterMaster k;
   k.id = "c" + std::to_string(n);
   k.name = "本庁舎 " + std::to_string(n) + "番窓口";
-  k.businesses = {Business::collection, Business::application};
+  k.businesses = {domain::Business::collection, domain::Business::application};
   for (auto d : {calendar::Weekday::monday, calendar::Weekday::tuesday, calendar::Weekday::wednesday,
                  calendar::Weekday::thursday, calendar::Weekday::friday}) {
     k.week[static_cast<std::size_t>(d)] = {{hm(9, 0), hm(12, 0)}, {hm(13, 0), hm(17, 0)}};
@@ -44,7 +45,7 @@ CounterMaster counter(int n) {
 
 // A booking body as the hub's place count reads it (booking.h: "slot", "people", "cancelled").
 std::optional<hub::SlotPlaces> places_of(std::string_view body) {
-  auto j = parse_body(body);
+  auto j = domain::parse_body(body);
   if (!j || !j->contains("slot") || !(*j)["slot"].is_string()) return std::nullopt;
   if (j->value("cancelled", false)) return std::nullopt;
   return hub::SlotPlaces{(*j)["slot"].get<std::string>(), static_cast<std::int64_t>(j->value("people", nlohmann::json::array()).size())};
@@ -74,9 +75,9 @@ TEST_CASE("HubMasterStore: counters are saved, listed, read and removed with the
 
   auto cal = calendar::BusinessCalendar::create({}, {});
   REQUIRE(cal.ok());
-  auto gen = generate_slots(counter(1), {2026, 4, 1}, {2026, 4, 30}, *cal);
+  auto gen = domain::generate_slots(counter(1), {2026, 4, 1}, {2026, 4, 30}, *cal);
   REQUIRE(gen.ok());
-  auto plan = apply_regeneration({}, *gen, {});
+  auto plan = domain::apply_regeneration({}, *gen, {});
   REQUIRE(plan.ok());
   REQUIRE(store.apply_plan(*plan).ok());
   CHECK(store.slots("c1", {2026, 4, 1}, {2026, 4, 30})->size() == gen->slots.size());
@@ -97,19 +98,19 @@ TEST_CASE("HubMasterStore: a year for 10 counters in one batch, a slot edit kept
   hub::HubMasterStore store(h.engine, "131016");
   hub::HubStore* db = h.engine.store("131016");
   REQUIRE(db->set_constraint({}, hub::PlaceCount{"booking", places_of}).ok());
-  REQUIRE(store.save_calendar_config(CalendarConfig{{{2026, 8, 14}}, false, "", {}}).ok());
+  REQUIRE(store.save_calendar_config(domain::CalendarConfig{{{2026, 8, 14}}, false, "", {}}).ok());
   auto config = store.calendar_config();
   REQUIRE(config.ok());
-  auto cal = business_calendar(*config);
+  auto cal = domain::business_calendar(*config);
   REQUIRE(cal.ok());
 
   const calendar::Date from{2026, 4, 1}, to{2027, 3, 31};
-  RegenerationPlan all;
+  domain::RegenerationPlan all;
   for (int n = 1; n <= 10; ++n) {
     REQUIRE(store.save_counter(counter(n)).ok());
-    auto gen = generate_slots(counter(n), from, to, *cal);
+    auto gen = domain::generate_slots(counter(n), from, to, *cal);
     REQUIRE(gen.ok());
-    auto plan = apply_regeneration({}, *gen, {});
+    auto plan = domain::apply_regeneration({}, *gen, {});
     REQUIRE(plan.ok());
     all.added += plan->added;
     all.upserts.insert(all.upserts.end(), plan->upserts.begin(), plan->upserts.end());
@@ -124,7 +125,7 @@ TEST_CASE("HubMasterStore: a year for 10 counters in one batch, a slot edit kept
   REQUIRE(c1.ok());
   CHECK(c1->size() * 10 == all.upserts.size());
   // The closure day and the year-end closure have no slots.
-  for (const Slot& s : *c1) {
+  for (const domain::Slot& s : *c1) {
     CHECK_FALSE(s.start.date == calendar::Date{2026, 8, 14});
     CHECK_FALSE(calendar::in_year_end_closure(s.start.date));
   }
@@ -133,7 +134,7 @@ TEST_CASE("HubMasterStore: a year for 10 counters in one batch, a slot edit kept
   const auto t3 = std::chrono::steady_clock::now();
   REQUIRE(month.ok());
   CHECK_FALSE(month->empty());
-  for (const Slot& s : *month) CHECK(s.counter == "c10");
+  for (const domain::Slot& s : *month) CHECK(s.counter == "c10");
   std::cout << "[masters] 10 counters x 1 year: " << all.upserts.size() << " slot records written in one batch in "
             << std::chrono::duration_cast<std::chrono::milliseconds>(t1 - t0).count() << " ms; one counter's month read in "
             << std::chrono::duration_cast<std::chrono::microseconds>(t3 - t2).count() << " us\n";
@@ -141,19 +142,19 @@ TEST_CASE("HubMasterStore: a year for 10 counters in one batch, a slot edit kept
   // Edit one slot, book another, change the master (capacity 2 -> 3, no afternoon on Mondays)
   // and regenerate counter 1: the edited slot stays as edited, the booked Monday afternoon slot
   // the pattern no longer has is kept, everything else follows the master.
-  Slot first = c1->front();
-  auto edited = apply_slot_edit(first, SlotEdit{5, std::nullopt, std::string("増員")});
+  domain::Slot first = c1->front();
+  auto edited = domain::apply_slot_edit(first, domain::SlotEdit{5, std::nullopt, std::string("増員")});
   REQUIRE(edited.ok());
   REQUIRE(store.save_slot(*edited).ok());
-  const Slot* monday_pm = nullptr;
-  for (const Slot& s : *c1) {
+  const domain::Slot* monday_pm = nullptr;
+  for (const domain::Slot& s : *c1) {
     if (calendar::weekday_of(s.start.date) == calendar::Weekday::monday && s.start.minute == hm(13, 0)) {
       monday_pm = &s;
       break;
     }
   }
   REQUIRE(monday_pm != nullptr);
-  const std::string booked_key = slot_key(*monday_pm);
+  const std::string booked_key = domain::slot_key(*monday_pm);
   auto booking = h.engine.write_local("131016", "booking", "20260401-0001", protocol::OpKind::upsert,
                                       R"({"cancelled":false,"people":[{},{}],"slot":")" + booked_key + R"("})", 0);
   REQUIRE(booking.ok());
@@ -163,24 +164,24 @@ TEST_CASE("HubMasterStore: a year for 10 counters in one batch, a slot edit kept
   CHECK(booked->at(booked_key) == 2);
   CHECK(store.booked_places("c2", from, to)->empty());
 
-  CounterMaster changed = counter(1);
+  domain::CounterMaster changed = counter(1);
   changed.capacity_per_slot = 3;
   changed.week[static_cast<std::size_t>(calendar::Weekday::monday)] = {{hm(9, 0), hm(12, 0)}};
   REQUIRE(store.save_counter(changed).ok());
   auto stored = store.slots("c1", from, to);
   REQUIRE(stored.ok());
-  auto gen = generate_slots(changed, from, to, *cal);
+  auto gen = domain::generate_slots(changed, from, to, *cal);
   REQUIRE(gen.ok());
   std::set<std::string> keys;
   for (const auto& [k, n] : *booked) keys.insert(k);
-  auto plan = apply_regeneration(*stored, *gen, keys);
+  auto plan = domain::apply_regeneration(*stored, *gen, keys);
   REQUIRE(plan.ok());
   CHECK(plan->kept_edited == 1);
   CHECK(plan->kept_booked == 1);
   CHECK(plan->removed > 0);
   CHECK(plan->changed > 0);
   REQUIRE(store.apply_plan(*plan).ok());
-  auto after = store.slot(slot_key(first));
+  auto after = store.slot(domain::slot_key(first));
   REQUIRE(after.ok());
   REQUIRE(after->has_value());
   CHECK((*after)->capacity == 5);
@@ -189,8 +190,8 @@ TEST_CASE("HubMasterStore: a year for 10 counters in one batch, a slot edit kept
   CHECK(store.slot(booked_key)->has_value());
   auto regenerated = store.slots("c1", from, to);
   REQUIRE(regenerated.ok());
-  for (const Slot& s : *regenerated) {
-    if (s.edited || slot_key(s) == booked_key) continue;
+  for (const domain::Slot& s : *regenerated) {
+    if (s.edited || domain::slot_key(s) == booked_key) continue;
     CHECK(s.capacity == 3);
     if (calendar::weekday_of(s.start.date) == calendar::Weekday::monday) CHECK(s.start.minute < hm(12, 0));
   }
@@ -204,7 +205,7 @@ TEST_CASE("HubMasterStore: the calendar configuration and notices round-trip", "
   auto empty = store.calendar_config();
   REQUIRE(empty.ok());
   CHECK(empty->closures.empty());
-  CalendarConfig k;
+  domain::CalendarConfig k;
   k.closures = {{2026, 12, 28}};
   k.has_holidays = true;
   k.holiday_source = "syukujitsu.csv";
@@ -214,20 +215,20 @@ TEST_CASE("HubMasterStore: the calendar configuration and notices round-trip", "
   REQUIRE(back.ok());
   CHECK(*back == k);
 
-  Notice n;
+  domain::Notice n;
   n.id = "maint-1";
-  n.kind = NoticeKind::maintenance;
+  n.kind = domain::NoticeKind::maintenance;
   n.title = "システムメンテナンスのお知らせ";
   n.body = "停止します。";
   n.publish_from = {{2026, 11, 28}, 0};
-  n.maintenance_from = LocalDateTime{{2026, 12, 5}, hm(22, 0)};
-  n.maintenance_until = LocalDateTime{{2026, 12, 6}, hm(6, 0)};
+  n.maintenance_from = domain::LocalDateTime{{2026, 12, 5}, hm(22, 0)};
+  n.maintenance_until = domain::LocalDateTime{{2026, 12, 6}, hm(6, 0)};
   REQUIRE(store.save_notice(n).ok());
   auto all = store.notices();
   REQUIRE(all.ok());
   REQUIRE(all->size() == 1);
   CHECK(all->front() == n);
-  Notice bad = n;
+  domain::Notice bad = n;
   bad.title = "";
   CHECK_FALSE(store.save_notice(bad).ok());
   REQUIRE(store.remove_notice("maint-1").ok());

@@ -12,13 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "madoguchi/console/booking.h"
-#include "madoguchi/console/booking_backend.h"
-#include "madoguchi/console/notice.h"
+#include "madoguchi/domain/booking.h"
+#include "madoguchi/domain/booking_backend.h"
+#include "madoguchi/domain/notice.h"
 #include "madoguchi/portal/portal.h"
 #include "madoguchi/transport.h"
 
-namespace c = madoguchi::console;
+namespace c = madoguchi::domain;
 using madoguchi::Errc;
 using madoguchi::Expected;
 using madoguchi::ManualClock;

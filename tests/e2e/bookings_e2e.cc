@@ -38,11 +38,11 @@
 #include <nlohmann/json.hpp>
 
 #include "madoguchi/calendar/date.h"
-#include "madoguchi/console/booking.h"
-#include "madoguchi/console/card.h"
-#include "madoguchi/console/counter_master.h"
-#include "madoguchi/console/settings.h"
-#include "madoguchi/console/slots.h"
+#include "madoguchi/domain/booking.h"
+#include "madoguchi/domain/card.h"
+#include "madoguchi/domain/counter_master.h"
+#include "madoguchi/domain/settings.h"
+#include "madoguchi/domain/slots.h"
 #include "madoguchi/protocol/topics.h"
 #include "e2e_support.h"
 #include "process.h"
@@ -53,7 +53,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using madoguchi::testing::eventually;
 using nlohmann::json;
-namespace con = madoguchi::console;
+namespace con = madoguchi::domain;
 namespace cal = madoguchi::calendar;
 
 namespace {

@@ -16,9 +16,9 @@
 #include <iostream>
 #include <string>
 
-#include "madoguchi/console/password.h"
-#include "madoguchi/console/settings.h"
-#include "madoguchi/console/staff.h"
+#include "madoguchi/domain/password.h"
+#include "madoguchi/domain/settings.h"
+#include "madoguchi/domain/staff.h"
 #include "madoguchi/protocol/topics.h"
 #include "e2e_support.h"
 #include "process.h"
@@ -70,9 +70,9 @@ int main() {
     const std::string edge = madoguchi::protocol::device_identity(kMuni, "counter-01");
 
     // The first administrator and a clerk, put in at the hub (the hub's console comes later).
-    madoguchi::console::Settings settings;
+    madoguchi::domain::Settings settings;
     settings.municipality_name = "サンプル区";
-    if (s.hub_put(kMuni, "setting", "system", madoguchi::console::settings_to_json(settings).dump(), 0) != 200 ||
+    if (s.hub_put(kMuni, "setting", "system", madoguchi::domain::settings_to_json(settings).dump(), 0) != 200 ||
         s.hub_put(kMuni, "staff", "admin01", staff_body("admin01", "管理 太郎", "administrator", kAdminPw), 0) != 200 ||
         s.hub_put(kMuni, "staff", "clerk01", staff_body("clerk01", "窓口 花子", "counter_clerk", kClerkPw), 0) != 200) {
       std::cerr << "FAILED: the hub refused the accounts\n";

@@ -10,8 +10,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "madoguchi/console/password.h"
-#include "madoguchi/console/staff.h"
+#include "madoguchi/domain/password.h"
+#include "madoguchi/domain/staff.h"
 
 namespace madoguchi::e2e {
 
@@ -43,16 +43,16 @@ inline int browser_tools(const std::filesystem::path& e2e_dir, std::filesystem::
 
 // A staff record body with a real argon2id hash of `pw`, no password change due.
 inline std::string staff_body(const std::string& id, const std::string& name, const std::string& role, const char* pw) {
-  console::StaffAccount a;
+  domain::StaffAccount a;
   a.id = id;
   a.name = name;
   a.role_id = role;
-  auto hash = console::hash_password(pw);
+  auto hash = domain::hash_password(pw);
   if (!hash) throw std::runtime_error(hash.error().describe());
   a.password_hash = *hash;
   a.must_change_password = false;
   a.password_changed_ms = 1'767'225'600'000;
-  return console::staff_to_json(a).dump();
+  return domain::staff_to_json(a).dump();
 }
 
 }  // namespace madoguchi::e2e

@@ -10,7 +10,7 @@
 //    applied; a file with errors shows every line's error and applies nothing.
 //  - ACC-4, SYS-1: the session idle timeout set at the hub's /settings reaches the counter, and a
 //    counter session idle past it lands on the sign-in page with the idle notice. The product's
-//    bound is 1-480 minutes (console/domain settings.h, checked again by the /settings form) and
+//    bound is 1-480 minutes (domain settings.h, checked again by the /settings form) and
 //    there is no test-only shortcut, so this test is idle for a full minute; it runs alongside the
 //    staff tests to keep the phase short.
 //

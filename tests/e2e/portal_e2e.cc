@@ -25,12 +25,12 @@
 #include <nlohmann/json.hpp>
 
 #include "madoguchi/calendar/date.h"
-#include "madoguchi/console/booking.h"
-#include "madoguchi/console/card.h"
-#include "madoguchi/console/counter_master.h"
-#include "madoguchi/console/notice.h"
-#include "madoguchi/console/settings.h"
-#include "madoguchi/console/slots.h"
+#include "madoguchi/domain/booking.h"
+#include "madoguchi/domain/card.h"
+#include "madoguchi/domain/counter_master.h"
+#include "madoguchi/domain/notice.h"
+#include "madoguchi/domain/settings.h"
+#include "madoguchi/domain/slots.h"
 #include "e2e_support.h"
 #include "process.h"
 #include "stack.h"
@@ -39,7 +39,7 @@
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
-namespace con = madoguchi::console;
+namespace con = madoguchi::domain;
 namespace cal = madoguchi::calendar;
 
 namespace {

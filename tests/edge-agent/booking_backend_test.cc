@@ -8,12 +8,13 @@
 
 #include <catch2/catch.hpp>
 
-#include "madoguchi/console/record_body.h"
-#include "madoguchi/console/settings.h"
+#include "madoguchi/domain/record_body.h"
+#include "madoguchi/domain/settings.h"
 #include "temp_dir.h"
 
 using namespace madoguchi;
 using namespace madoguchi::console;
+using namespace madoguchi::domain;
 
 namespace {
 
@@ -21,31 +22,31 @@ namespace {
 constexpr const char* kSlotA = "1:2023-11-20T09:00";
 constexpr const char* kSlotB = "1:2023-11-20T09:30";
 
-CounterMaster sample_counter() {
-  CounterMaster c;
+domain::CounterMaster sample_counter() {
+  domain::CounterMaster c;
   c.id = "1";
   c.name = "本庁舎 1番窓口";
-  c.businesses = {Business::collection, Business::application};
-  c.week[1] = {TimeBand{9 * 60, 12 * 60}};
+  c.businesses = {domain::Business::collection, domain::Business::application};
+  c.week[1] = {domain::TimeBand{9 * 60, 12 * 60}};
   c.minutes_per_visit = 30;
   c.capacity_per_slot = 2;
-  c.valid_from = *parse_date_time("2023-01-01T00:00");
+  c.valid_from = *domain::parse_date_time("2023-01-01T00:00");
   c.visible_on_site = false;  // hidden counters are booked by staff too (PHN-4)
   return c;
 }
 
-Slot sample_slot(const char* start, int capacity) {
-  Slot s;
+domain::Slot sample_slot(const char* start, int capacity) {
+  domain::Slot s;
   s.counter = "1";
-  s.start = *parse_date_time(start);
+  s.start = *domain::parse_date_time(start);
   s.minutes = 30;
   s.capacity = capacity;
-  s.deadline = *parse_date_time("2023-11-17T17:00");
+  s.deadline = *domain::parse_date_time("2023-11-17T17:00");
   return s;
 }
 
-Card sample_card(std::string id) {
-  Card c;
+domain::Card sample_card(std::string id) {
+  domain::Card c;
   c.manufacture_no = std::move(id);
   c.name_kanji = "山田 太郎";
   c.name_kana = "ヤマダ タロウ";
@@ -65,12 +66,12 @@ struct Edge {
     auto s = edge::EdgeStore::open(dir.path() / "edge.db", "131016", device);
     REQUIRE(s.ok());
     store.emplace(std::move(*s));
-    feed({{std::string(kCounterEntity), "1", dump_body(counter_to_json(sample_counter()))},
-          {std::string(kSlotEntity), kSlotA, dump_body(slot_to_json(sample_slot("2023-11-20T09:00", 2)))},
-          {std::string(kSlotEntity), kSlotB, dump_body(slot_to_json(sample_slot("2023-11-20T09:30", 2)))},
-          {std::string(kCardEntity), "A000000000000001", dump_body(card_to_json(sample_card("A000000000000001")))},
-          {std::string(kCardEntity), "A000000000000002", dump_body(card_to_json(sample_card("A000000000000002")))},
-          {std::string(kCardEntity), "A000000000000003", dump_body(card_to_json(sample_card("A000000000000003")))}});
+    feed({{std::string(domain::kCounterEntity), "1", domain::dump_body(domain::counter_to_json(sample_counter()))},
+          {std::string(domain::kSlotEntity), kSlotA, domain::dump_body(domain::slot_to_json(sample_slot("2023-11-20T09:00", 2)))},
+          {std::string(domain::kSlotEntity), kSlotB, domain::dump_body(domain::slot_to_json(sample_slot("2023-11-20T09:30", 2)))},
+          {std::string(domain::kCardEntity), "A000000000000001", domain::dump_body(domain::card_to_json(sample_card("A000000000000001")))},
+          {std::string(domain::kCardEntity), "A000000000000002", domain::dump_body(domain::card_to_json(sample_card("A000000000000002")))},
+          {std::string(domain::kCardEntity), "A000000000000003", domain::dump_body(domain::card_to_json(sample_card("A000000000000003")))}});
     auto b = edge::EdgeBookingBackend::open(*store, clock, [this] { ++writes; }, true);
     REQUIRE(b.ok());
     backend = std::move(*b);
@@ -81,14 +82,14 @@ struct Edge {
     for (const auto& [entity, key, body] : records) changes.push_back({entity, key, body, false, ++v, "hub", 0});
     REQUIRE(store->apply_changes(changes).ok());
   }
-  BookingActor staff(bool may_override = false) const {
-    return BookingActor{BookingActor::Kind::staff, "clerk01", may_override};
+  domain::BookingActor staff(bool may_override = false) const {
+    return domain::BookingActor{domain::BookingActor::Kind::staff, "clerk01", may_override};
   }
-  NewBooking collection(std::vector<std::string> numbers, const char* slot = kSlotA) const {
-    NewBooking n;
-    n.business = Business::collection;
+  domain::NewBooking collection(std::vector<std::string> numbers, const char* slot = kSlotA) const {
+    domain::NewBooking n;
+    n.business = domain::Business::collection;
     n.slot = slot;
-    for (auto& m : numbers) n.people.push_back(BookingPerson{m, ""});
+    for (auto& m : numbers) n.people.push_back(domain::BookingPerson{m, ""});
     n.phone = "03-1234-5678";
     n.note = "耳が遠いのでゆっくり話す";
     return n;
@@ -101,10 +102,10 @@ TEST_CASE("A phone booking made offline waits in the outbox and counts in its sl
   Edge e;
   auto made = e.backend->create(e.collection({"A000000000000001"}), e.staff());
   REQUIRE(made.ok());
-  CHECK(made->password.size() == kBookingPasswordChars);
-  CHECK(verify_booking_password(made->booking, made->password));
+  CHECK(made->password.size() == domain::kBookingPasswordChars);
+  CHECK(domain::verify_booking_password(made->booking, made->password));
   CHECK(made->booking.receipt == "20231115-0001-counter-01");
-  CHECK(made->booking.channel == BookingChannel::phone);
+  CHECK(made->booking.channel == domain::BookingChannel::phone);
   CHECK(made->booking.staff == "clerk01");
   CHECK(e.writes == 1);
 
@@ -113,7 +114,7 @@ TEST_CASE("A phone booking made offline waits in the outbox and counts in its sl
   REQUIRE(out->size() == 2);  // the booking, then its card (ISS-10)
   CHECK(out->front().entity == "booking");
   CHECK(out->front().key == made->booking.receipt);
-  auto sent = booking_from_json(*parse_body(out->front().body));
+  auto sent = booking_from_json(*domain::parse_body(out->front().body));
   REQUIRE(sent.ok());
   CHECK(sent->people == made->booking.people);
   CHECK(out->at(1).entity == "card");
@@ -123,7 +124,7 @@ TEST_CASE("A phone booking made offline waits in the outbox and counts in its sl
   REQUIRE(state.ok());
   CHECK(state->state == app::BookingSync::State::pending);
   CHECK(*e.backend->booked(kSlotA) == 1);
-  auto avail = e.backend->availability("1", {2023, 11, 20}, {2023, 11, 20}, Business::collection, 1, e.staff());
+  auto avail = e.backend->availability("1", {2023, 11, 20}, {2023, 11, 20}, domain::Business::collection, 1, e.staff());
   REQUIRE(avail.ok());
   REQUIRE(avail->size() == 2);
   CHECK(avail->at(0).booked == 1);
@@ -141,7 +142,7 @@ TEST_CASE("Places are counted from the view's bookings - a full slot is refused 
   Edge e;
   REQUIRE(e.backend->create(e.collection({"A000000000000001", "A000000000000002"}), e.staff()).ok());
   CHECK(*e.backend->booked(kSlotA) == 2);
-  auto avail = e.backend->availability("1", {2023, 11, 20}, {2023, 11, 26}, Business::collection, 1, e.staff());
+  auto avail = e.backend->availability("1", {2023, 11, 20}, {2023, 11, 26}, domain::Business::collection, 1, e.staff());
   REQUIRE(avail.ok());
   CHECK_FALSE(avail->at(0).bookable);
   CHECK(avail->at(0).reason.find("full") != std::string::npos);
@@ -154,7 +155,7 @@ TEST_CASE("Places are counted from the view's bookings - a full slot is refused 
   CHECK_FALSE(e.backend->card("A000000000000003")->value().booking);
 
   // With the permission and the override ticked, it is booked beyond capacity.
-  NewBooking over = e.collection({"A000000000000003"});
+  domain::NewBooking over = e.collection({"A000000000000003"});
   over.override_flags.capacity = true;
   auto made = e.backend->create(over, e.staff(true));
   REQUIRE(made.ok());
@@ -164,7 +165,7 @@ TEST_CASE("Places are counted from the view's bookings - a full slot is refused 
   // A cancelled booking frees its places; the search leaves it out unless asked.
   REQUIRE(e.backend->cancel(made->booking.receipt, "本人から連絡", e.staff()).ok());
   CHECK(*e.backend->booked(kSlotA) == 2);
-  BookingQuery q;
+  domain::BookingQuery q;
   CHECK(e.backend->search(q, 0, 50)->size() == 1);
   q.include_cancelled = true;
   CHECK(e.backend->search(q, 0, 50)->size() == 2);
@@ -220,7 +221,7 @@ TEST_CASE("A refused change keeps the hub's booking and shows the refusal - a la
   auto hub = e.store->get("booking", receipt);
   REQUIRE(hub->has_value());
 
-  BookingUpdate move;
+  domain::BookingUpdate move;
   move.slot = kSlotB;
   auto moved = e.backend->update(receipt, move, e.staff());
   REQUIRE(moved.ok());
@@ -241,7 +242,7 @@ TEST_CASE("A refused change keeps the hub's booking and shows the refusal - a la
   CHECK(state->state == app::BookingSync::State::refused);
   CHECK_FALSE(state->created);
 
-  BookingUpdate note;
+  domain::BookingUpdate note;
   note.note = "再度ご連絡済み";
   REQUIRE(e.backend->update(receipt, note, e.staff()).ok());
   CHECK(e.backend->sync_state(receipt)->state == app::BookingSync::State::pending);
@@ -292,7 +293,7 @@ TEST_CASE("A phone booking's cards follow it offline, in its transaction, and re
   CHECK(out[0].entity == "booking");
   CHECK(out[1].key == "A000000000000001");
   CHECK(out[2].key == "A000000000000002");
-  auto sent = card_from_json(*parse_body(out[1].body)).value();
+  auto sent = domain::card_from_json(*domain::parse_body(out[1].body)).value();
   REQUIRE(sent.booking);
   CHECK(sent.booking->at == "2023-11-20T09:00");
   for (const char* no : {"A000000000000001", "A000000000000002"}) {
@@ -312,11 +313,11 @@ TEST_CASE("A phone booking's cards follow it offline, in its transaction, and re
 
   // A note changes no card; a move moves both.
   const auto seq = e.store->last_seq();
-  BookingUpdate note;
+  domain::BookingUpdate note;
   note.note = "折り返し不要";
   REQUIRE(e.backend->update(receipt, note, e.staff()).ok());
   CHECK(e.store->last_seq() == seq + 1);
-  BookingUpdate move;
+  domain::BookingUpdate move;
   move.slot = kSlotB;
   move.override_flags.capacity = true;
   REQUIRE(e.backend->update(receipt, move, e.staff(true)).ok());
@@ -328,8 +329,8 @@ TEST_CASE("A phone booking's cards follow it offline, in its transaction, and re
 
   // Card 2 is moved by hand in 交付管理 (a plain local write of the card): the booking stays.
   auto by_hand = card_of("A000000000000002");
-  REQUIRE(change_booking(by_hand, CardBooking{"2023-11-22T10:00", "1"}, "clerk02", "", e.clock.wall_ms()).value());
-  REQUIRE(e.store->write("card", by_hand.manufacture_no, protocol::OpKind::upsert, dump_body(card_to_json(by_hand)),
+  REQUIRE(domain::change_booking(by_hand, domain::CardBooking{"2023-11-22T10:00", "1"}, "clerk02", "", e.clock.wall_ms()).value());
+  REQUIRE(e.store->write("card", by_hand.manufacture_no, protocol::OpKind::upsert, domain::dump_body(domain::card_to_json(by_hand)),
                          e.clock.wall_ms())
               .ok());
   CHECK(e.backend->get(receipt).value()->slot == kSlotB);
@@ -356,7 +357,7 @@ TEST_CASE("Booking and card changes are one transaction at the edge: a failed ca
   REQUIRE_FALSE(made.ok());
   CHECK(e.store->last_seq() == seq);  // the counters followed the rollback
   CHECK(*e.backend->booked(kSlotA) == 0);
-  CHECK(e.backend->search(BookingQuery{}, 0, 10)->empty());
+  CHECK(e.backend->search(domain::BookingQuery{}, 0, 10)->empty());
   CHECK(e.store->outbox_from(1, 10, 1 << 20)->empty());
   CHECK(e.writes == 0);
 

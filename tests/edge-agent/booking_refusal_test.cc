@@ -7,7 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "booking_fixture.h"
-#include "madoguchi/console/booking_cards.h"
+#include "madoguchi/domain/booking_cards.h"
 #include "madoguchi/edge/booking_backend.h"
 #include "madoguchi/hub/booking_service.h"
 #include "sync_world.h"
@@ -15,7 +15,7 @@
 using madoguchi::protocol::OpKind;
 using madoguchi::testing::SyncWorld;
 using namespace madoguchi::testing::booking;
-namespace c = madoguchi::console;
+namespace c = madoguchi::domain;
 namespace edge = madoguchi::edge;
 
 namespace {

@@ -3,11 +3,11 @@
 
 #include <catch2/catch.hpp>
 
-#include "madoguchi/console/record_body.h"
+#include "madoguchi/domain/record_body.h"
 #include "temp_dir.h"
 
 using namespace madoguchi;
-using console::Card;
+using domain::Card;
 using console::app::CardQuery;
 using console::app::CardSort;
 
@@ -99,12 +99,12 @@ TEST_CASE("CardBooking, status and counter filters follow every change of the vi
   World w;
   w.seed();
   auto c = (*w.cards->get("B000000000000003"))->card;
-  REQUIRE(console::change_booking(c, console::CardBooking{"2026-12-01T10:30", "3"}, "clerk01", "", 5).value());
+  REQUIRE(domain::change_booking(c, domain::CardBooking{"2026-12-01T10:30", "3"}, "clerk01", "", 5).value());
   auto saved = w.cards->save(c, 2000);
   INFO((saved.ok() ? std::string() : saved.error().message));
   REQUIRE(saved.ok());
   CardQuery q;
-  q.status = console::CardStatus::booked;
+  q.status = domain::CardStatus::booked;
   CHECK(keys(*w.cards->search(q)) == std::vector<std::string>{"B000000000000003"});
   q = {};
   q.booking_from = "2026-12-01";
@@ -131,7 +131,7 @@ TEST_CASE("Cards that arrive from the hub's feed are indexed, removed ones leave
   protocol::Record r;
   r.entity = "card";
   r.key = "C000000000000009";
-  r.body = console::dump_body(console::card_to_json(card("C000000000000009", "鈴木 次郎", "スズキ ジロウ", 7)));
+  r.body = domain::dump_body(domain::card_to_json(card("C000000000000009", "鈴木 次郎", "スズキ ジロウ", 7)));
   r.version = 1;
   r.origin_device = "counter-02";
   r.origin_seq = 1;
@@ -160,7 +160,7 @@ TEST_CASE("The index is built for cards already in the view when it is first ins
   testing::TempDir dir;
   auto store = edge::EdgeStore::open(dir.path() / "edge.db", "131016", "counter-01");
   REQUIRE(store.ok());
-  const auto body = console::dump_body(console::card_to_json(card("D000000000000001", "佐藤 三郎", "サトウ サブロウ", 1)));
+  const auto body = domain::dump_body(domain::card_to_json(card("D000000000000001", "佐藤 三郎", "サトウ サブロウ", 1)));
   REQUIRE(store->write("card", "D000000000000001", protocol::OpKind::upsert, body, 1).ok());
   auto cards = edge::EdgeCardStore::open(*store, {});
   REQUIRE(cards.ok());
@@ -200,7 +200,7 @@ TEST_CASE("A QR import writes its cards and code records together, and imported 
           "[edge][cards]") {
   World w;
   const std::string code = "JLIS-ISS/1/131016/20261122/000123/02";
-  const std::string key = console::imported_code_key(code);
+  const std::string key = domain::imported_code_key(code);
   CHECK(w.cards->imported_codes({key})->empty());
   const auto before = w.store->last_seq();
 
@@ -217,10 +217,10 @@ TEST_CASE("A QR import writes its cards and code records together, and imported 
   CHECK(w.store->last_seq() == before + 3);  // two cards and the code record, each replicated
   CHECK(w.cards->search({})->total == 2);
   CHECK(*w.cards->imported_codes({"JLIS-ISS:1:131016:20261122:000123:01", key}) == std::vector<std::string>{key});
-  auto rec = w.store->get(std::string(console::kJlisCodeEntity), key);
+  auto rec = w.store->get(std::string(domain::kJlisCodeEntity), key);
   REQUIRE(rec.ok());
   REQUIRE(rec->has_value());
-  auto body = console::imported_code_from_json(nlohmann::json::parse((*rec)->body));
+  auto body = domain::imported_code_from_json(nlohmann::json::parse((*rec)->body));
   REQUIRE(body.ok());
   CHECK(body->code == code);
   CHECK(body->cards == 2);

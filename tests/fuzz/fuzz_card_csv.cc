@@ -16,13 +16,13 @@
 #include <string>
 #include <string_view>
 
-#include "madoguchi/console/card.h"
-#include "madoguchi/console/card_csv.h"
+#include "madoguchi/domain/card.h"
+#include "madoguchi/domain/card_csv.h"
 #include "madoguchi/text/csv.h"
 
 namespace {
 
-namespace c = madoguchi::console;
+namespace c = madoguchi::domain;
 namespace t = madoguchi::text;
 
 constexpr std::int64_t kNow = 1'767'225'600'000;  // 2026-01-01 09:00 JST

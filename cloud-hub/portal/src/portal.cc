@@ -22,12 +22,12 @@
 
 namespace madoguchi::portal {
 
-using console::ApplicationKind;
-using console::Booking;
-using console::BookingActor;
-using console::BookingPerson;
-using console::Business;
-using console::LocalDateTime;
+using domain::ApplicationKind;
+using domain::Booking;
+using domain::BookingActor;
+using domain::BookingPerson;
+using domain::Business;
+using domain::LocalDateTime;
 using TimePoint = std::chrono::steady_clock::time_point;
 
 namespace {
@@ -114,7 +114,7 @@ std::optional<Business> business_from_slug(std::string_view s) {
 std::optional<std::pair<std::string, LocalDateTime>> split_slot_key(std::string_view key) {
   const auto colon = key.find(':');
   if (colon == std::string_view::npos || colon == 0) return std::nullopt;
-  auto start = console::parse_date_time(key.substr(colon + 1));
+  auto start = domain::parse_date_time(key.substr(colon + 1));
   if (!start) return std::nullopt;
   return std::make_pair(std::string(key.substr(0, colon)), *start);
 }
@@ -219,7 +219,7 @@ std::vector<FaqEntry> default_faq() {
 }
 
 struct Portal::Impl {
-  console::BookingBackend& backend;
+  domain::BookingBackend& backend;
   const Clock& clock;
   PortalOptions opts;
   console::web::RateLimiter check_client, check_number, sign_in_client, sign_in_number, new_visits;
@@ -230,7 +230,7 @@ struct Portal::Impl {
   std::string css_url;
   mstch::node base;
 
-  Impl(console::BookingBackend& b, const Clock& c, PortalOptions o)
+  Impl(domain::BookingBackend& b, const Clock& c, PortalOptions o)
       : backend(b),
         clock(c),
         opts(std::move(o)),
@@ -515,11 +515,11 @@ struct Portal::Impl {
       for (const auto& n : *notices) {
         // The backend gives the published ones; judged again here so that a late clock or a cached
         // list never shows a notice outside its window (RSV-3).
-        if (!console::notice_published(n, now)) continue;
+        if (!domain::notice_published(n, now)) continue;
         mstch::array ps;
         for (auto& p : detail::paragraphs(n.body)) ps.emplace_back(std::move(p));
         mstch::map m{{"id", keyed("notice", n.id).substr(0, 12)}, {"title", n.title}, {"paragraphs", ps}};
-        if (n.kind == console::NoticeKind::maintenance && n.maintenance_from && n.maintenance_until) {
+        if (n.kind == domain::NoticeKind::maintenance && n.maintenance_from && n.maintenance_until) {
           m["period"] = detail::japanese_date_time(*n.maintenance_from) + " から " +
                         detail::japanese_date_time(*n.maintenance_until) + " まで";
           maintenance.emplace_back(std::move(m));
@@ -618,7 +618,7 @@ struct Portal::Impl {
   int people_from_query(const http::Request& req, const Visit& v, Business b) const {
     auto it = req.query.find("people");
     if (it != req.query.end()) {
-      if (auto n = detail::parse_small_int(it->second, 1, static_cast<int>(console::kMaxBookingPeople))) return *n;
+      if (auto n = detail::parse_small_int(it->second, 1, static_cast<int>(domain::kMaxBookingPeople))) return *n;
     }
     if (v.draft && !v.draft->change && v.draft->business == b && !v.draft->people.empty()) {
       return static_cast<int>(v.draft->people.size());
@@ -638,7 +638,7 @@ struct Portal::Impl {
       if (v.draft->kind) values["kind"] = kind_id(*v.draft->kind);
     }
     mstch::array options;
-    for (int n = 1; n <= static_cast<int>(console::kMaxBookingPeople); ++n) {
+    for (int n = 1; n <= static_cast<int>(domain::kMaxBookingPeople); ++n) {
       options.emplace_back(mstch::map{{"value", std::to_string(n)}, {"selected", n == people}});
     }
     mstch::array persons;
@@ -677,7 +677,7 @@ struct Portal::Impl {
                    {"csrf_token", v.csrf},
                    {"people", std::to_string(people)},
                    {"people_options", options},
-                   {"max_people", std::to_string(console::kMaxBookingPeople)},
+                   {"max_people", std::to_string(domain::kMaxBookingPeople)},
                    {"persons", persons}};
     if (b == Business::application) {
       std::vector<std::pair<std::string, std::string>> kinds;
@@ -704,7 +704,7 @@ struct Portal::Impl {
   }
 
   http::Response post_step1(Visit& v, Business b, const http::Request& req, const text::Form& form) {
-    auto people = detail::parse_small_int(form.value("people"), 1, static_cast<int>(console::kMaxBookingPeople));
+    auto people = detail::parse_small_int(form.value("people"), 1, static_cast<int>(domain::kMaxBookingPeople));
     if (!people) return message(400, "送信内容を処理できませんでした", {"人数は1人から6人までです。"}, "/book/" + business_slug(b));
     std::map<std::string, std::string> errors, values;
     std::vector<std::pair<std::string, std::string>> list;
@@ -731,7 +731,7 @@ struct Portal::Impl {
         values["postcard_" + n] = typed;
         values["month_" + n] = form.value("month_" + n);
         values["day_" + n] = form.value("day_" + n);
-        const std::string postcard = console::normalize_postcard_no(typed);
+        const std::string postcard = domain::normalize_postcard_no(typed);
         const auto month = detail::parse_small_int(form.value("month_" + n), 1, 12);
         const auto day = detail::parse_small_int(form.value("day_" + n), 1, 31);
         bool ok = true;
@@ -883,10 +883,10 @@ struct Portal::Impl {
       const calendar::Date day = calendar::add_days(from, i);
       mstch::array list;
       list.reserve(static_cast<std::size_t>(std::count_if(
-          slots->begin(), slots->end(), [&](const console::SlotAvailability& s) { return s.slot.start.date == day; })));
+          slots->begin(), slots->end(), [&](const domain::SlotAvailability& s) { return s.slot.start.date == day; })));
       for (const auto& s : *slots) {
         if (s.slot.start.date != day) continue;
-        std::string key = console::slot_key(s.slot);
+        std::string key = domain::slot_key(s.slot);
         const int left = s.slot.capacity - s.booked;
         std::string fill;
         bool bookable = s.bookable && key != current_slot;
@@ -961,7 +961,7 @@ struct Portal::Impl {
                                       static_cast<int>(d.people.size()), resident());
     if (!slots) return unavailable();
     const auto it = std::find_if(slots->begin(), slots->end(),
-                                 [&](const console::SlotAvailability& s) { return console::slot_key(s.slot) == key; });
+                                 [&](const domain::SlotAvailability& s) { return domain::slot_key(s.slot) == key; });
     if (it == slots->end() || !it->bookable) {
       return slot_page(v, again, "選んだ日時は予約できなくなりました。別の日時を選んでください。");
     }
@@ -1122,7 +1122,7 @@ struct Portal::Impl {
     if (!draft_ready(v) || d.slot.empty() || (!d.change && !d.contact_done)) return redirect("/");
     if (d.nonce.empty() || !same_token(form.value("draft"), d.nonce)) return redirect("/book/confirm");
     if (d.change) {
-      console::BookingUpdate up;
+      domain::BookingUpdate up;
       up.slot = d.slot;
       auto done = backend.update(d.receipt, up, resident());
       if (!done) return booking_refused(v, done.error());
@@ -1130,7 +1130,7 @@ struct Portal::Impl {
       v.flash = "予約の日時を変更しました。変更の内容をメールでお送りしました。";
       return redirect("/booking");
     }
-    console::NewBooking nb;
+    domain::NewBooking nb;
     nb.business = d.business;
     nb.application_kind = d.kind;
     nb.slot = d.slot;
@@ -1173,7 +1173,7 @@ struct Portal::Impl {
     mstch::array fields;
     fields.emplace_back(field({.id = "receipt", .label = "受付番号", .value = receipt,
                                .hint = "予約したときのメールに書かれています（例：20261122-0001）。",
-                               .maxlength = console::kMaxReceiptBytes, .autocomplete = "off"},
+                               .maxlength = domain::kMaxReceiptBytes, .autocomplete = "off"},
                               errors));
     fields.emplace_back(field({.id = "password", .label = "パスワード", .value = "",
                                .hint = "英数字10文字。大文字でも小文字でも入力できます。", .type = "password",
@@ -1187,7 +1187,7 @@ struct Portal::Impl {
   http::Response post_lookup(Visit& v, const http::Request& req, const text::Form& form) {
     const std::string receipt = detail::trim(detail::fold_width(form.value("receipt")));
     const std::string password = detail::trim(detail::fold_width(form.value("password")));
-    if (receipt.empty() || password.empty() || receipt.size() > console::kMaxReceiptBytes || password.size() > 64) {
+    if (receipt.empty() || password.empty() || receipt.size() > domain::kMaxReceiptBytes || password.size() > 64) {
       return lookup_page(v, "受付番号とパスワードを入力してください。", form.value("receipt"));
     }
     // Guessing (RSV-10): every attempt costs a token per client and per receipt number.
@@ -1197,7 +1197,7 @@ struct Portal::Impl {
     if (!client_ok || !number_ok) return too_many();
     auto booking = backend.get(receipt);
     if (!booking) return unavailable();
-    if (!booking->has_value() || !console::verify_booking_password(**booking, password)) {
+    if (!booking->has_value() || !domain::verify_booking_password(**booking, password)) {
       return lookup_page(v, std::string(kSignInFailed), form.value("receipt"));
     }
     // A new visit id on sign-in (no fixation); the old visit and its draft go.
@@ -1213,7 +1213,7 @@ struct Portal::Impl {
 
   struct Loaded {
     Booking booking;
-    std::optional<console::Slot> slot;
+    std::optional<domain::Slot> slot;
     std::string counter_name;
     bool may_change = false;
   };
@@ -1237,14 +1237,14 @@ struct Portal::Impl {
     }
     if (auto ref = split_slot_key(l.booking.slot)) {
       auto slots = backend.availability(l.booking.counter, ref->second.date, ref->second.date, l.booking.business,
-                                        std::max(1, console::booking_places(l.booking)), resident());
+                                        std::max(1, domain::booking_places(l.booking)), resident());
       if (slots) {
         for (const auto& s : *slots) {
-          if (console::slot_key(s.slot) == l.booking.slot) l.slot = s.slot;
+          if (domain::slot_key(s.slot) == l.booking.slot) l.slot = s.slot;
         }
       }
     }
-    l.may_change = !l.booking.cancelled && l.slot && console::resident_may_change(*l.slot, backend.now());
+    l.may_change = !l.booking.cancelled && l.slot && domain::resident_may_change(*l.slot, backend.now());
     return l;
   }
 
@@ -1293,7 +1293,7 @@ struct Portal::Impl {
       if (e.action == "created" || e.action == "changed") {
         if (auto ref = split_slot_key(e.slot); ref && note.empty()) note = detail::japanese_date_time(ref->second);
       }
-      history.emplace_back(mstch::map{{"at", detail::japanese_date_time(console::japan_local_time(e.at_ms))},
+      history.emplace_back(mstch::map{{"at", detail::japanese_date_time(domain::japan_local_time(e.at_ms))},
                                       {"action", action},
                                       {"note", note}});
     }
@@ -1384,7 +1384,7 @@ struct Portal::Impl {
   }
 };
 
-Portal::Portal(console::BookingBackend& backend, const Clock& clock, PortalOptions options)
+Portal::Portal(domain::BookingBackend& backend, const Clock& clock, PortalOptions options)
     : impl_(std::make_unique<Impl>(backend, clock, std::move(options))) {}
 
 Portal::~Portal() = default;

@@ -192,6 +192,6 @@ std::string japanese_date(const calendar::Date& d) {
 
 std::string japanese_time(int minute) { return std::to_string(minute / 60) + ":" + (minute % 60 < 10 ? "0" : "") + std::to_string(minute % 60); }
 
-std::string japanese_date_time(const console::LocalDateTime& t) { return japanese_date(t.date) + japanese_time(t.minute); }
+std::string japanese_date_time(const domain::LocalDateTime& t) { return japanese_date(t.date) + japanese_time(t.minute); }
 
 }  // namespace madoguchi::portal::detail

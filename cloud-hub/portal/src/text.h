@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "madoguchi/console/counter_master.h"
+#include "madoguchi/domain/counter_master.h"
 
 namespace madoguchi::portal::detail {
 
@@ -31,7 +31,7 @@ std::vector<std::string> paragraphs(std::string_view text);
 // 「2026年11月30日（月）」
 std::string japanese_date(const calendar::Date& d);
 // 「2026年11月30日（月）9:00」
-std::string japanese_date_time(const console::LocalDateTime& t);
+std::string japanese_date_time(const domain::LocalDateTime& t);
 // 「9:00」
 std::string japanese_time(int minute);
 

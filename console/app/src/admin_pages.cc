@@ -17,7 +17,7 @@
 #include <mstch/mstch.hpp>
 
 #include "internal.h"
-#include "madoguchi/console/booking_mail.h"
+#include "madoguchi/domain/booking_mail.h"
 #include "madoguchi/console/web/page.h"
 #include "madoguchi/text/csv.h"
 #include "madoguchi/text/encoding.h"
@@ -120,7 +120,7 @@ http::Response ConsoleApp::oplog_all(Context& c) {
     if (page < 1 || page > kMaxPage) return error(c, 400);
   }
   const std::size_t per = options_.oplog_admin_page_entries;
-  std::vector<OpLogEntry> entries;
+  std::vector<domain::OpLogEntry> entries;
   bool more = false;
   if (p.errors.empty()) {
     auto found = store_.find_oplog(p.filter, (page - 1) * per, per + 1);  // one more: is there a next page?
@@ -130,7 +130,7 @@ http::Response ConsoleApp::oplog_all(Context& c) {
     if (more) entries.resize(per);
   }
   mstch::array rows;
-  for (const OpLogEntry& e : entries) {
+  for (const domain::OpLogEntry& e : entries) {
     rows.emplace_back(mstch::map{{"time", jst_time(e.at_ms)},
                                  {"staff_id", e.staff_id},
                                  {"action", action_label(e.action)},
@@ -151,7 +151,7 @@ http::Response ConsoleApp::oplog_all(Context& c) {
                      {"export_cp932", "/oplog/export?" + q + "&encoding=cp932"}};
   if (more) content.emplace("next_url", "/oplog?" + q + "&page=" + std::to_string(page + 1));
   if (!web::add_field_errors(content, p.errors)) return error(c, 500);
-  return content_page(c, std::string(menu_label(Menu::oplog)), Menu::oplog, "oplog_admin", std::move(content),
+  return content_page(c, std::string(domain::menu_label(domain::Menu::oplog)), domain::Menu::oplog, "oplog_admin", std::move(content),
                       p.errors.empty() ? 200 : 422);
 }
 
@@ -166,7 +166,7 @@ http::Response ConsoleApp::oplog_export(Context& c) {
   for (std::size_t offset = 0; offset < options_.oplog_export_max; offset += kChunk) {
     auto found = store_.find_oplog(p.filter, offset, std::min(kChunk, options_.oplog_export_max - offset));
     if (!found) return error(c, 503);
-    for (const OpLogEntry& e : *found) {
+    for (const domain::OpLogEntry& e : *found) {
       rows.push_back({jst_time(e.at_ms), e.staff_id, action_label(e.action), e.action, e.target, e.detail, e.device,
                       std::to_string(e.seq)});
     }
@@ -194,9 +194,9 @@ http::Response ConsoleApp::oplog_verify(Context& c) {
   for (const std::string& device : *devices) {
     // Page by page: each page continues from the last verified entry (ChainAnchor), so memory
     // stays bounded by kVerifyChunk however long the chain is.
-    std::optional<ChainAnchor> anchor;
+    std::optional<domain::ChainAnchor> anchor;
     std::uint64_t count = 0;
-    ChainReport report;
+    domain::ChainReport report;
     bool cut = false;
     while (true) {
       if (count >= options_.oplog_verify_max) {
@@ -206,7 +206,7 @@ http::Response ConsoleApp::oplog_verify(Context& c) {
       auto page = store_.oplog_chain(device, anchor ? anchor->seq : 0, kVerifyChunk);
       if (!page) return error(c, 503);
       if (page->empty()) break;
-      ChainReport r = anchor ? verify_chain(*page, *anchor) : verify_chain(*page);
+      domain::ChainReport r = anchor ? domain::verify_chain(*page, *anchor) : domain::verify_chain(*page);
       if (!r.intact) {
         report = r;
         report.entries += count;
@@ -214,7 +214,7 @@ http::Response ConsoleApp::oplog_verify(Context& c) {
         break;
       }
       count += page->size();
-      anchor = ChainAnchor{page->back().seq, page->back().hash};
+      anchor = domain::ChainAnchor{page->back().seq, page->back().hash};
       if (page->size() < kVerifyChunk) break;
     }
     // A broken chain stops the reading: 件数 is then what was read up to the break's page.
@@ -230,7 +230,7 @@ http::Response ConsoleApp::oplog_verify(Context& c) {
   log("oplog.verify", c.account->id, "oplog",
       std::to_string(devices->size()) + " devices, " + std::to_string(broken) + " broken");
   mstch::map content{{"devices", std::move(out)}, {"has_devices", !devices->empty()}};
-  return content_page(c, "操作ログの改ざん検査", Menu::oplog, "oplog_verify", std::move(content), 200);
+  return content_page(c, "操作ログの改ざん検査", domain::Menu::oplog, "oplog_verify", std::move(content), 200);
 }
 
 // ---- システム設定 ----
@@ -239,18 +239,18 @@ namespace {
 
 // The mail kinds whose texts this screen edits, in the order shown, with their Japanese names.
 struct MailKindRow {
-  BookingMailKind kind;
+  domain::BookingMailKind kind;
   const char* label;
 };
 constexpr MailKindRow kMailKinds[] = {
-    {BookingMailKind::made, "予約を受け付けたとき"},
-    {BookingMailKind::changed, "予約を変更したとき"},
-    {BookingMailKind::cancelled, "予約を取り消したとき"},
-    {BookingMailKind::reminder, "予約の日が近づいたとき（リマインド）"},
+    {domain::BookingMailKind::made, "予約を受け付けたとき"},
+    {domain::BookingMailKind::changed, "予約を変更したとき"},
+    {domain::BookingMailKind::cancelled, "予約を取り消したとき"},
+    {domain::BookingMailKind::reminder, "予約の日が近づいたとき（リマインド）"},
 };
 
 // The form field of a kind's text: "mail_text_booking_made", ...
-std::string mail_text_field(BookingMailKind kind) { return "mail_text_" + std::string(booking_mail_text_key(kind)); }
+std::string mail_text_field(domain::BookingMailKind kind) { return "mail_text_" + std::string(domain::booking_mail_text_key(kind)); }
 
 // The sample booking of the mail preview: nobody's data, only what the mails may carry.
 constexpr std::string_view kSamplePassword = "7KQ3M9TX2P";
@@ -264,7 +264,7 @@ std::chrono::year_month_day to_ymd(const calendar::Date& d) {
 
 // The fields of `s` as the form shows them, the first receipt number of `today` under its rule
 // and, when `preview`, each kind's mail composed from a sample booking (the made one first).
-mstch::map settings_values(const Settings& s, const calendar::Date& today, bool preview) {
+mstch::map settings_values(const domain::Settings& s, const calendar::Date& today, bool preview) {
   mstch::map m{{"service_name", s.service_name},
                {"municipality_name", s.municipality_name},
                {"logo_path", s.logo_path},
@@ -282,28 +282,28 @@ mstch::map settings_values(const Settings& s, const calendar::Date& today, bool 
                {"receipt_number_rule", s.receipt_number_rule},
                {"reminder_days_before", std::to_string(s.reminder_days_before)},
                {"mail_from", s.mail_from}};
-  auto first = format_receipt_number(s.receipt_number_rule, to_ymd(today), 1);
+  auto first = domain::format_receipt_number(s.receipt_number_rule, to_ymd(today), 1);
   if (first) m.emplace("receipt_example", *first);
   mstch::array texts;
   for (const MailKindRow& k : kMailKinds) {
-    const auto it = s.mail_texts.find(std::string(booking_mail_text_key(k.kind)));
+    const auto it = s.mail_texts.find(std::string(domain::booking_mail_text_key(k.kind)));
     texts.emplace_back(mstch::map{{"field", mail_text_field(k.kind)},
                                   {"label", std::string(k.label)},
                                   {"text", it == s.mail_texts.end() ? std::string() : it->second}});
   }
   m.emplace("mail_texts", std::move(texts));
   if (preview) {
-    Booking b;
+    domain::Booking b;
     b.receipt = first ? *first : std::string("20260401-0001");
-    b.business = Business::collection;
+    b.business = domain::Business::collection;
     b.counter = "1";
     b.people.resize(2);
-    const LocalDateTime start{calendar::add_days(today, 7), 9 * 60 + 30};
+    const domain::LocalDateTime start{calendar::add_days(today, 7), 9 * 60 + 30};
     mstch::array mails;
     for (const MailKindRow& k : kMailKinds) {
-      const BookingMail mail = compose_booking_mail(k.kind, b, kSampleCounter, start, s, kSamplePassword, kSampleSiteUrl);
+      const domain::BookingMail mail = domain::compose_booking_mail(k.kind, b, kSampleCounter, start, s, kSamplePassword, kSampleSiteUrl);
       mails.emplace_back(mstch::map{{"label", std::string(k.label)},
-                                    {"first", k.kind == BookingMailKind::made},
+                                    {"first", k.kind == domain::BookingMailKind::made},
                                     {"subject", mail.subject},
                                     {"body", mail.body}});
     }
@@ -341,11 +341,11 @@ std::size_t chars(const std::string& s) {
 
 http::Response ConsoleApp::settings_form(Context& c, const mstch::map& values, const std::vector<web::FieldError>& errors,
                                          int status, bool saved) {
-  mstch::map content = values.empty() ? settings_values(c.settings, japan_local_time(c.wall_ms).date, true) : values;
+  mstch::map content = values.empty() ? settings_values(c.settings, domain::japan_local_time(c.wall_ms).date, true) : values;
   if (saved) content.insert_or_assign("saved", true);
   content.insert_or_assign("csrf_token", c.session->csrf_token);
   if (!web::add_field_errors(content, errors)) return error(c, 500);
-  return content_page(c, std::string(menu_label(Menu::settings)), Menu::settings, "settings_form", std::move(content),
+  return content_page(c, std::string(domain::menu_label(domain::Menu::settings)), domain::Menu::settings, "settings_form", std::move(content),
                       status);
 }
 
@@ -386,7 +386,7 @@ struct DomainRefusal {
 DomainRefusal refusal_of(const Error& e, const std::string& key) {
   const std::string& m = e.message;
   if (e.code == Errc::too_large) {
-    return {mail_text_field(BookingMailKind::made),
+    return {mail_text_field(domain::BookingMailKind::made),
             "メールの文面が全体として長すぎて保存できません。文面を短くしてください。", false};
   }
   if (key == "logo_path") {
@@ -413,9 +413,9 @@ DomainRefusal refusal_of(const Error& e, const std::string& key) {
     return {key, "受付番号の形式が正しくありません。" + detail};
   }
   for (const MailKindRow& k : kMailKinds) {
-    if (key == "mail_texts." + std::string(booking_mail_text_key(k.kind))) {
+    if (key == "mail_texts." + std::string(domain::booking_mail_text_key(k.kind))) {
       if (m.find("at most") != std::string::npos) {
-        return {mail_text_field(k.kind), "メールの文面は" + std::to_string(kMaxMailTextChars) + "文字以内で入力してください。"};
+        return {mail_text_field(k.kind), "メールの文面は" + std::to_string(domain::kMaxMailTextChars) + "文字以内で入力してください。"};
       }
       return {mail_text_field(k.kind), "メールの文面に使えない文字（制御文字）が含まれています。"};
     }
@@ -424,7 +424,7 @@ DomainRefusal refusal_of(const Error& e, const std::string& key) {
 }
 
 // Takes the refused field back from `before` (valid), so validate_settings can look further.
-void restore(Settings& s, const Settings& before, const std::string& key) {
+void restore(domain::Settings& s, const domain::Settings& before, const std::string& key) {
   if (key == "logo_path") s.logo_path = before.logo_path;
   if (key == "service_name") s.service_name = before.service_name;
   if (key == "municipality_name") s.municipality_name = before.municipality_name;
@@ -447,10 +447,10 @@ void restore(Settings& s, const Settings& before, const std::string& key) {
 // Posts "preview" = 1 for the mail preview without saving.
 http::Response ConsoleApp::post_settings(Context& c) {
   const text::Form& form = *c.form;
-  const Settings before = c.settings;
-  Settings s = before;  // fields this screen does not show (mail texts of other kinds) are kept
+  const domain::Settings before = c.settings;
+  domain::Settings s = before;  // fields this screen does not show (mail texts of other kinds) are kept
   const bool preview = form.value("preview") == "1";
-  const calendar::Date today = japan_local_time(c.wall_ms).date;
+  const calendar::Date today = domain::japan_local_time(c.wall_ms).date;
   std::vector<web::FieldError> errors;
   s.service_name = form.value("service_name");
   s.municipality_name = form.value("municipality_name");
@@ -477,7 +477,7 @@ http::Response ConsoleApp::post_settings(Context& c) {
   read_int(form, "reminder_days_before", "リマインドメールを送る日", 0, 30, s.reminder_days_before, errors);
   s.mail_from = trimmed(form.value("mail_from"));
   for (const MailKindRow& k : kMailKinds) {
-    const std::string key(booking_mail_text_key(k.kind));
+    const std::string key(domain::booking_mail_text_key(k.kind));
     const std::string text = mail_text_from_form(form.value(mail_text_field(k.kind)));
     if (text.empty()) {
       s.mail_texts.erase(key);
@@ -488,10 +488,10 @@ http::Response ConsoleApp::post_settings(Context& c) {
   // The domain's rules are the last word: each field it refuses gets its message, and is taken
   // back from the valid settings so the next refusal shows too.
   {
-    Settings probe = s;
+    domain::Settings probe = s;
     std::vector<std::string> seen;
     while (true) {
-      auto v = validate_settings(probe);
+      auto v = domain::validate_settings(probe);
       if (v) break;
       const std::string& m = v.error().message;
       const std::string key = m.substr(0, m.find(':'));
@@ -527,7 +527,7 @@ http::Response ConsoleApp::post_settings(Context& c) {
     for (const MailKindRow& k : kMailKinds) {
       const std::string field = mail_text_field(k.kind);
       std::string v = mail_text_from_form(form.value(field));
-      if (v.size() > 4 * kMaxMailTextChars + 16) v.resize(4 * kMaxMailTextChars + 16);
+      if (v.size() > 4 * domain::kMaxMailTextChars + 16) v.resize(4 * domain::kMaxMailTextChars + 16);
       mstch::map row{{"field", field}, {"label", std::string(k.label)}, {"text", v}};
       for (const auto& e : errors) {
         if (e.field == field) {
@@ -568,7 +568,7 @@ http::Response ConsoleApp::post_settings(Context& c) {
   note(s.reminder_days_before != before.reminder_days_before, "reminder_days_before");
   note(s.mail_from != before.mail_from, "mail_from");
   for (const MailKindRow& k : kMailKinds) {
-    const std::string key(booking_mail_text_key(k.kind));
+    const std::string key(domain::booking_mail_text_key(k.kind));
     const auto a = s.mail_texts.find(key);
     const auto b = before.mail_texts.find(key);
     const bool differs = (a == s.mail_texts.end()) != (b == before.mail_texts.end()) ||

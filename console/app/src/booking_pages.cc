@@ -46,7 +46,7 @@ std::string param(const http::Request& r, const std::optional<text::Form>& form,
 }
 
 bool receipt_like(std::string_view s) {
-  if (s.empty() || s.size() > kMaxReceiptBytes) return false;
+  if (s.empty() || s.size() > domain::kMaxReceiptBytes) return false;
   return std::all_of(s.begin(), s.end(), [](char ch) {
     return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '-' || ch == '_';
   });
@@ -120,20 +120,20 @@ std::string date_ja(const calendar::Date& d) {
   return calendar::format_iso(d) + "（" + weekday_ja(d) + "）";
 }
 
-std::string slot_text(const Slot& s) {
-  return date_ja(s.start.date) + " " + format_minute(s.start.minute) + "〜" +
-         format_minute(std::min(s.start.minute + s.minutes, kMinutesPerDay));
+std::string slot_text(const domain::Slot& s) {
+  return date_ja(s.start.date) + " " + domain::format_minute(s.start.minute) + "〜" +
+         domain::format_minute(std::min(s.start.minute + s.minutes, domain::kMinutesPerDay));
 }
 
 std::string slot_key_text(std::string_view key) {
-  auto ref = parse_slot_key(key);
+  auto ref = domain::parse_slot_key(key);
   if (!ref) return std::string(key);
-  return date_ja(ref->start.date) + " " + format_minute(ref->start.minute);
+  return date_ja(ref->start.date) + " " + domain::format_minute(ref->start.minute);
 }
 
-std::string business_text(const Booking& b) {
-  std::string s(business_label(b.business));
-  if (b.application_kind) s += "（" + std::string(application_kind_label(*b.application_kind)) + "）";
+std::string business_text(const domain::Booking& b) {
+  std::string s(domain::business_label(b.business));
+  if (b.application_kind) s += "（" + std::string(domain::application_kind_label(*b.application_kind)) + "）";
   return s;
 }
 
@@ -261,7 +261,7 @@ std::string carry_query(const Wizard& w, std::string_view upto) {
 }
 
 enum class SlotProblem { none, full, deadline, closed };
-SlotProblem problem_of(const SlotAvailability& a) {
+SlotProblem problem_of(const domain::SlotAvailability& a) {
   if (a.bookable) return SlotProblem::none;
   if (a.reason.find("full") != std::string::npos) return SlotProblem::full;
   if (a.reason.find("deadline") != std::string::npos) return SlotProblem::deadline;
@@ -269,7 +269,7 @@ SlotProblem problem_of(const SlotAvailability& a) {
 }
 
 // The week shown by the slot chooser: ?week= (any day of it), else today; Monday first.
-calendar::Date week_start(const std::string& week, const LocalDateTime& now) {
+calendar::Date week_start(const std::string& week, const domain::LocalDateTime& now) {
   calendar::Date d = now.date;
   if (auto p = calendar::parse_iso(week)) d = *p;
   const int wd = static_cast<int>(calendar::weekday_of(d));  // 0 = Sunday
@@ -277,7 +277,7 @@ calendar::Date week_start(const std::string& week, const LocalDateTime& now) {
 }
 
 // The slot chooser's days and slots (phone_booking_slots: days[] with slots[]).
-mstch::array slot_days(const std::vector<SlotAvailability>& avail, const std::string& selected, bool may_override) {
+mstch::array slot_days(const std::vector<domain::SlotAvailability>& avail, const std::string& selected, bool may_override) {
   mstch::array days;
   std::optional<calendar::Date> day;
   mstch::array slots;
@@ -296,15 +296,15 @@ mstch::array slot_days(const std::vector<SlotAvailability>& avail, const std::st
     if (p == SlotProblem::deadline) state = "受付期限切れ";
     if (p == SlotProblem::closed) state = "受付停止";
     const bool selectable = p == SlotProblem::none || (may_override && (p == SlotProblem::full || p == SlotProblem::deadline));
-    const std::string key = slot_key(a.slot);
+    const std::string key = domain::slot_key(a.slot);
     std::string id = "slot-" + key;
     for (char& ch : id) {
       if (ch == ':') ch = '-';
     }
     slots.push_back(mstch::map{{"key", key},
                                {"id", id},
-                               {"time", format_minute(a.slot.start.minute) + "〜" +
-                                            format_minute(std::min(a.slot.start.minute + a.slot.minutes, kMinutesPerDay))},
+                               {"time", domain::format_minute(a.slot.start.minute) + "〜" +
+                                            domain::format_minute(std::min(a.slot.start.minute + a.slot.minutes, domain::kMinutesPerDay))},
                                {"fill", std::to_string(a.booked) + "/" + std::to_string(a.slot.capacity)},
                                {"state", state},
                                {"full", p == SlotProblem::full},
@@ -328,13 +328,13 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
   const std::string& path = c.req.path;
   const bool get = is_get(c.req);
   const bool post = c.req.method == "POST";
-  const std::string title(menu_label(Menu::phone_bookings));
-  const bool may_override = c.role && allowed(*c.role, Menu::booking_override);  // PHN-5
-  const BookingActor actor{BookingActor::Kind::staff, c.account->id, may_override};
+  const std::string title(domain::menu_label(domain::Menu::phone_bookings));
+  const bool may_override = c.role && domain::allowed(*c.role, domain::Menu::booking_override);  // PHN-5
+  const domain::BookingActor actor{domain::BookingActor::Kind::staff, c.account->id, may_override};
   auto p = [&](const std::string& name) { return param(c.req, c.form, name); };
   auto page = [&](const std::string& heading, const std::string& tmpl, mstch::map content, int status) {
     content.insert_or_assign("may_override", may_override);
-    return content_page(c, heading, Menu::phone_bookings, tmpl, std::move(content), status);
+    return content_page(c, heading, domain::Menu::phone_bookings, tmpl, std::move(content), status);
   };
   auto message = [&](const std::string& text, int status) {
     return page(title, "message",
@@ -351,7 +351,7 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
   // Counter names for display (every counter a staff member can book, of any business).
   auto counter_names = [&]() {
     std::map<std::string, std::string> names;
-    for (Business b : all_businesses()) {
+    for (domain::Business b : domain::all_businesses()) {
       if (auto cs = bookings_->counters(b, actor)) {
         for (const auto& m : *cs) names[m.id] = m.name;
       }
@@ -369,7 +369,7 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
     return std::move(*s);
   };
   // The booking named by ?receipt= (GET) or the form's receipt (POST), or the page to answer with.
-  auto find = [&]() -> std::variant<Booking, http::Response> {
+  auto find = [&]() -> std::variant<domain::Booking, http::Response> {
     const std::string receipt = p("receipt");
     if (!receipt_like(receipt)) return error(c, 404);
     auto b = bookings_->get(receipt);
@@ -381,7 +381,7 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
   // ---- search (PHN-6) ----
   if (path == "/phone_bookings") {
     if (!get) return error(c, 405);
-    BookingQuery q;
+    domain::BookingQuery q;
     std::vector<web::FieldError> errors;
     q.receipt = trim_spaces(p("receipt"));
     q.manufacture_no = upper_ascii(trim_spaces(p("manufacture_no")));
@@ -440,7 +440,7 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
     const bool more = found->size() > kListRows;
     if (more) found->resize(kListRows);
     mstch::array rows;
-    for (const Booking& b : *found) {
+    for (const domain::Booking& b : *found) {
       auto s = sync_of(b.receipt);
       rows.push_back(mstch::map{{"receipt", b.receipt},
                                 {"receipt_url", percent_encode(b.receipt)},
@@ -449,7 +449,7 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
                                 {"business", business_text(b)},
                                 {"places", std::to_string(b.people.size())},
                                 {"cancelled", b.cancelled},
-                                {"channel", std::string(b.channel == BookingChannel::web ? "予約サイト" : "電話")},
+                                {"channel", std::string(b.channel == domain::BookingChannel::web ? "予約サイト" : "電話")},
                                 {"pending", s && s->state == BookingSync::State::pending},
                                 {"refused", s && s->state == BookingSync::State::refused}});
     }
@@ -471,37 +471,37 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
   if (path == "/phone_bookings/new") {
     if (!get && !post) return error(c, 405);
     Wizard w = read_wizard(c.req, c.form);
-    const auto business = business_from_id(w.business);
-    const auto kind = application_kind_from_id(w.kind);
+    const auto business = domain::business_from_id(w.business);
+    const auto kind = domain::application_kind_from_id(w.kind);
     const auto places_n = parse_decimal12(w.places);
-    const int places = places_n && *places_n >= 1 && *places_n <= kMaxBookingPeople ? static_cast<int>(*places_n) : 0;
-    std::optional<Booking> redo;
+    const int places = places_n && *places_n >= 1 && *places_n <= domain::kMaxBookingPeople ? static_cast<int>(*places_n) : 0;
+    std::optional<domain::Booking> redo;
     if (!w.redo.empty() && receipt_like(w.redo)) {
       if (auto s = sync_of(w.redo); s && s->sent) redo = s->sent;
     }
 
     // Step 1: the business and how many come.
-    const bool kind_ok = !business || *business != Business::application || kind.has_value();
+    const bool kind_ok = !business || *business != domain::Business::application || kind.has_value();
     if (!business || !kind_ok || places == 0) {
       std::vector<web::FieldError> errors;
       const bool asked = !w.business.empty() || !w.places.empty();
       if (asked && !business) errors.push_back({"business", "業務を選んでください。"});
       if (asked && business && !kind_ok) errors.push_back({"kind", "申請の種類を選んでください。"});
-      if (asked && places == 0) errors.push_back({"places", "人数は1〜" + std::to_string(kMaxBookingPeople) + "人で選んでください。"});
+      if (asked && places == 0) errors.push_back({"places", "人数は1〜" + std::to_string(domain::kMaxBookingPeople) + "人で選んでください。"});
       mstch::array businesses;
-      for (Business b : all_businesses()) {
-        businesses.push_back(mstch::map{{"id", std::string(business_id(b))},
-                                        {"label", std::string(business_label(b))},
+      for (domain::Business b : domain::all_businesses()) {
+        businesses.push_back(mstch::map{{"id", std::string(domain::business_id(b))},
+                                        {"label", std::string(domain::business_label(b))},
                                         {"checked", business == b}});
       }
       mstch::array kinds;
-      for (ApplicationKind k : all_application_kinds()) {
-        kinds.push_back(mstch::map{{"id", std::string(application_kind_id(k))},
-                                   {"label", std::string(application_kind_label(k))},
+      for (domain::ApplicationKind k : domain::all_application_kinds()) {
+        kinds.push_back(mstch::map{{"id", std::string(domain::application_kind_id(k))},
+                                   {"label", std::string(domain::application_kind_label(k))},
                                    {"selected", kind == k}});
       }
       mstch::array counts;
-      for (int i = 1; i <= static_cast<int>(kMaxBookingPeople); ++i) {
+      for (int i = 1; i <= static_cast<int>(domain::kMaxBookingPeople); ++i) {
         counts.push_back(mstch::map{{"n", std::to_string(i)}, {"selected", i == (places == 0 ? 1 : places)}});
       }
       mstch::map content{{"step_business", true}, {"businesses", std::move(businesses)}, {"kinds", std::move(kinds)},
@@ -514,7 +514,7 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
     auto counters = bookings_->counters(*business, actor);
     if (!counters) return error(c, 503);
     const auto counter_it = std::find_if(counters->begin(), counters->end(),
-                                         [&](const CounterMaster& m) { return m.id == w.counter; });
+                                         [&](const domain::CounterMaster& m) { return m.id == w.counter; });
     if (counter_it == counters->end()) {
       mstch::array list;
       for (const auto& m : *counters) {
@@ -526,17 +526,17 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
       std::vector<web::FieldError> errors;
       if (!w.counter.empty()) errors.push_back({"counters", "窓口を一覧から選んでください。"});
       mstch::map content{{"step_counter", true},
-                         {"business_label", std::string(business_label(*business))},
+                         {"business_label", std::string(domain::business_label(*business))},
                          {"counters", std::move(list)},
                          {"has_counters", !counters->empty()},
                          {"carry", carry(w, "counter")}};
       (void)web::add_field_errors(content, errors);
       return page("電話予約：窓口の選択", "phone_booking_start", std::move(content), errors.empty() ? 200 : 422);
     }
-    const CounterMaster& counter = *counter_it;
+    const domain::CounterMaster& counter = *counter_it;
 
     // Step 3: a slot of the chosen week (PHN-5: full or past-deadline slots with the permission).
-    const LocalDateTime now = bookings_->now();
+    const domain::LocalDateTime now = bookings_->now();
     auto slot_page = [&](const std::vector<web::FieldError>& errors, int status) -> http::Response {
       const calendar::Date monday = week_start(w.week, now);
       auto avail = bookings_->availability(counter.id, monday, calendar::add_days(monday, 6), *business, places, actor);
@@ -550,7 +550,7 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
                          {"week_label", date_ja(monday) + "からの1週間"},
                          {"week", calendar::format_iso(monday)},
                          {"counter_name", counter.name + "（" + counter.id + "）"},
-                         {"business_label", std::string(business_label(*business))},
+                         {"business_label", std::string(domain::business_label(*business))},
                          {"places", std::to_string(places)},
                          {"form_action", std::string("/phone_bookings/new")},
                          {"form_get", true},
@@ -563,7 +563,7 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
       (void)web::add_field_errors(content, errors);
       return page("電話予約：枠の選択", "phone_booking_slots", std::move(content), status);
     };
-    auto ref = parse_slot_key(w.slot);
+    auto ref = domain::parse_slot_key(w.slot);
     if (!ref || ref->counter != counter.id) {
       return slot_page(w.slot.empty() ? std::vector<web::FieldError>{}
                                       : std::vector<web::FieldError>{{"slots", "枠を一覧から選んでください。"}},
@@ -573,7 +573,7 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
     auto day = bookings_->availability(counter.id, ref->start.date, ref->start.date, *business, places, actor);
     if (!day) return error(c, 503);
     const auto chosen = std::find_if(day->begin(), day->end(),
-                                     [&](const SlotAvailability& a) { return slot_key(a.slot) == w.slot; });
+                                     [&](const domain::SlotAvailability& a) { return domain::slot_key(a.slot) == w.slot; });
     if (chosen == day->end()) return slot_page({{"slots", "この枠はありません。別の枠を選んでください。"}}, 422);
     const SlotProblem problem = problem_of(*chosen);
     if (!may_override) w.ovd = w.ovc = false;
@@ -590,7 +590,7 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
     }
 
     // Step 4: people, proxy, contact, note; then confirmation; then the booking.
-    const bool collection = *business == Business::collection;
+    const bool collection = *business == domain::Business::collection;
     struct Person {
       std::string value;  // manufacture number (collection) or name in katakana
       std::string card_name;
@@ -606,7 +606,7 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
       proxy = p("proxy") == "1";
       phone = trim_spaces(p("phone"));
       email = trim_spaces(p("email"));
-      note = c.form->value("note").substr(0, 4 * kMaxBookingNoteChars + 4);
+      note = c.form->value("note").substr(0, 4 * domain::kMaxBookingNoteChars + 4);
     } else if (redo) {
       // Booking again after a refusal: what was agreed with the resident, to confirm again.
       for (std::size_t i = 0; i < people.size() && i < redo->people.size(); ++i) {
@@ -636,8 +636,8 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
                          {"note", note},
                          {"slot_text", slot_text(chosen->slot)},
                          {"counter_name", counter.name + "（" + counter.id + "）"},
-                         {"business_label", std::string(business_label(*business)) +
-                                                (kind ? "（" + std::string(application_kind_label(*kind)) + "）" : "")},
+                         {"business_label", std::string(domain::business_label(*business)) +
+                                                (kind ? "（" + std::string(domain::application_kind_label(*kind)) + "）" : "")},
                          {"override_deadline", w.ovd && problem == SlotProblem::deadline},
                          {"override_capacity", w.ovc && problem == SlotProblem::full},
                          {"carry", carry(w, "all")},
@@ -685,17 +685,17 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
       errors.push_back({"phone", "電話番号は半角数字とハイフンで20文字以内で入力してください。"});
     }
     if (!email.empty() && !email_like(email)) errors.push_back({"email", "メールアドレスの形式が正しくありません。"});
-    if (chars(note) > kMaxBookingNoteChars) {
-      errors.push_back({"note", "申し送りは" + std::to_string(kMaxBookingNoteChars) + "文字以内で入力してください。"});
+    if (chars(note) > domain::kMaxBookingNoteChars) {
+      errors.push_back({"note", "申し送りは" + std::to_string(domain::kMaxBookingNoteChars) + "文字以内で入力してください。"});
     }
     if (!errors.empty()) return form_page(errors, 422);
 
-    NewBooking req;
+    domain::NewBooking req;
     req.business = *business;
-    if (*business == Business::application) req.application_kind = kind;
+    if (*business == domain::Business::application) req.application_kind = kind;
     req.slot = w.slot;
     for (const auto& person : people) {
-      req.people.push_back(collection ? BookingPerson{person.value, ""} : BookingPerson{"", person.value});
+      req.people.push_back(collection ? domain::BookingPerson{person.value, ""} : domain::BookingPerson{"", person.value});
     }
     req.proxy = proxy;
     req.phone = phone;
@@ -721,8 +721,8 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
                          {"slot_text", slot_text(chosen->slot)},
                          {"fill", std::to_string(chosen->booked) + "/" + std::to_string(chosen->slot.capacity)},
                          {"counter_name", counter.name + "（" + counter.id + "）"},
-                         {"business_label", std::string(business_label(*business)) +
-                                                (req.application_kind ? "（" + std::string(application_kind_label(*kind)) + "）" : "")},
+                         {"business_label", std::string(domain::business_label(*business)) +
+                                                (req.application_kind ? "（" + std::string(domain::application_kind_label(*kind)) + "）" : "")},
                          {"override_deadline", req.override_flags.deadline},
                          {"override_capacity", req.override_flags.capacity},
                          {"carry", carry(w, "all")}};
@@ -775,14 +775,14 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
     if (!found) return error(c, 503);
     auto s = sync_of(receipt);
     const bool refused = s && s->state == BookingSync::State::refused;
-    std::optional<Booking> shown = *found;
+    std::optional<domain::Booking> shown = *found;
     if (!shown && refused && s->sent) shown = s->sent;  // refused at creation: what was sent
     if (!shown) return error(c, 404);
-    const Booking& b = *shown;
+    const domain::Booking& b = *shown;
     const auto names = counter_names();
     mstch::array people;
     for (std::size_t i = 0; i < b.people.size(); ++i) {
-      const BookingPerson& person = b.people[i];
+      const domain::BookingPerson& person = b.people[i];
       std::string name = person.name_kana;
       if (!person.manufacture_no.empty()) {
         if (auto card = bookings_->card(person.manufacture_no); card && *card) {
@@ -810,7 +810,7 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
                        {"phone", b.phone},
                        {"email", b.email},
                        {"note", b.note},
-                       {"channel", std::string(b.channel == BookingChannel::web ? "予約サイト（本人）" : "電話")},
+                       {"channel", std::string(b.channel == domain::BookingChannel::web ? "予約サイト（本人）" : "電話")},
                        {"staff", b.staff},
                        {"override_deadline", b.override_flags.deadline},
                        {"override_capacity", b.override_flags.capacity},
@@ -821,8 +821,8 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
                        {"pending", s && s->state == BookingSync::State::pending}};
     if (refused) {
       Wizard again;
-      again.business = std::string(business_id(b.business));
-      if (b.application_kind) again.kind = std::string(application_kind_id(*b.application_kind));
+      again.business = std::string(domain::business_id(b.business));
+      if (b.application_kind) again.kind = std::string(domain::application_kind_id(*b.application_kind));
       again.places = std::to_string(b.people.size());
       again.counter = b.counter;
       again.redo = b.receipt;
@@ -853,7 +853,7 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
   if (path == "/phone_bookings/edit") {
     auto found = find();
     if (auto* r = std::get_if<http::Response>(&found)) return std::move(*r);
-    const Booking b = std::get<Booking>(found);
+    const domain::Booking b = std::get<domain::Booking>(found);
     if (b.cancelled) return message("取り消された予約は変更できません。", 409);
     auto form_page = [&](bool proxy, const std::string& phone, const std::string& email, const std::string& note,
                          const std::vector<web::FieldError>& errors, int status) {
@@ -867,17 +867,17 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
     if (!post) return error(c, 405);
     const bool proxy = p("proxy") == "1";
     const std::string phone = trim_spaces(p("phone")), email = trim_spaces(p("email"));
-    const std::string note = c.form->value("note").substr(0, 4 * kMaxBookingNoteChars + 4);
+    const std::string note = c.form->value("note").substr(0, 4 * domain::kMaxBookingNoteChars + 4);
     std::vector<web::FieldError> errors;
     if (!phone.empty() && !phone_like(phone)) {
       errors.push_back({"phone", "電話番号は半角数字とハイフンで20文字以内で入力してください。"});
     }
     if (!email.empty() && !email_like(email)) errors.push_back({"email", "メールアドレスの形式が正しくありません。"});
-    if (chars(note) > kMaxBookingNoteChars) {
-      errors.push_back({"note", "申し送りは" + std::to_string(kMaxBookingNoteChars) + "文字以内で入力してください。"});
+    if (chars(note) > domain::kMaxBookingNoteChars) {
+      errors.push_back({"note", "申し送りは" + std::to_string(domain::kMaxBookingNoteChars) + "文字以内で入力してください。"});
     }
     if (!errors.empty()) return form_page(proxy, phone, email, note, errors, 422);
-    BookingUpdate u;
+    domain::BookingUpdate u;
     u.proxy = proxy;
     u.phone = phone;
     u.email = email;
@@ -901,7 +901,7 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
   if (path == "/phone_bookings/move") {
     auto found = find();
     if (auto* r = std::get_if<http::Response>(&found)) return std::move(*r);
-    const Booking b = std::get<Booking>(found);
+    const domain::Booking b = std::get<domain::Booking>(found);
     if (b.cancelled) return message("取り消された予約は変更できません。", 409);
     const int places = static_cast<int>(b.people.size());
     auto counters = bookings_->counters(b.business, actor);
@@ -909,10 +909,10 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
     std::string counter_id = p("counter");
     if (counter_id.empty()) counter_id = b.counter;
     const auto counter_it = std::find_if(counters->begin(), counters->end(),
-                                         [&](const CounterMaster& m) { return m.id == counter_id; });
+                                         [&](const domain::CounterMaster& m) { return m.id == counter_id; });
     if (counter_it == counters->end()) return error(c, 404);
-    const LocalDateTime now = bookings_->now();
-    const std::string week = p("week").empty() ? (parse_slot_key(b.slot) ? calendar::format_iso(parse_slot_key(b.slot)->start.date) : std::string())
+    const domain::LocalDateTime now = bookings_->now();
+    const std::string week = p("week").empty() ? (domain::parse_slot_key(b.slot) ? calendar::format_iso(domain::parse_slot_key(b.slot)->start.date) : std::string())
                                                : p("week");
     const std::string slot = p("slot");
     auto slot_page = [&](const std::vector<web::FieldError>& errors, int status) -> http::Response {
@@ -935,7 +935,7 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
                          {"week_label", date_ja(monday) + "からの1週間"},
                          {"week", calendar::format_iso(monday)},
                          {"counter_name", counter_it->name + "（" + counter_it->id + "）"},
-                         {"business_label", std::string(business_label(b.business))},
+                         {"business_label", std::string(domain::business_label(b.business))},
                          {"places", std::to_string(places)},
                          {"moving", true},
                          {"receipt", b.receipt},
@@ -955,17 +955,17 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
     };
     if (get) return slot_page({}, 200);
     if (!post) return error(c, 405);
-    auto ref = parse_slot_key(slot);
+    auto ref = domain::parse_slot_key(slot);
     if (!ref || ref->counter != counter_it->id) return slot_page({{"slots", "枠を一覧から選んでください。"}}, 422);
     if (slot == b.slot) return slot_page({{"slots", "今の予約と同じ枠です。別の枠を選んでください。"}}, 422);
-    BookingUpdate u;
+    domain::BookingUpdate u;
     u.slot = slot;
     u.override_flags.deadline = may_override && p("ovd") == "1";
     u.override_flags.capacity = may_override && p("ovc") == "1";
     // Only the override the slot needs is recorded (the rule refuses flags without permission).
     auto day = bookings_->availability(counter_it->id, ref->start.date, ref->start.date, b.business, places, actor);
     if (!day) return error(c, 503);
-    const auto chosen = std::find_if(day->begin(), day->end(), [&](const SlotAvailability& a) { return slot_key(a.slot) == slot; });
+    const auto chosen = std::find_if(day->begin(), day->end(), [&](const domain::SlotAvailability& a) { return domain::slot_key(a.slot) == slot; });
     if (chosen == day->end()) return slot_page({{"slots", "この枠はありません。別の枠を選んでください。"}}, 422);
     const SlotProblem problem = problem_of(*chosen);
     u.override_flags.deadline = u.override_flags.deadline && problem == SlotProblem::deadline;
@@ -987,7 +987,7 @@ http::Response ConsoleApp::phone_bookings_route(Context& c) {
   if (path == "/phone_bookings/cancel") {
     auto found = find();
     if (auto* r = std::get_if<http::Response>(&found)) return std::move(*r);
-    const Booking b = std::get<Booking>(found);
+    const domain::Booking b = std::get<domain::Booking>(found);
     if (b.cancelled) return to_view(b.receipt, "cancelled");
     auto form_page = [&](const std::string& reason, const std::vector<web::FieldError>& errors, int status) {
       mstch::map content{{"receipt", b.receipt}, {"receipt_url", percent_encode(b.receipt)},

@@ -22,7 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "madoguchi/console/app/console_app.h"
-#include "madoguchi/console/card_csv.h"
+#include "madoguchi/domain/card_csv.h"
 #include "madoguchi/console/web/page.h"
 #include "madoguchi/jlis/qr_payload.h"
 #include "madoguchi/text/csv.h"
@@ -49,7 +49,7 @@ std::string query_value(const http::Request& r, const std::string& name) {
 }
 
 std::string code_label(const jlis::QrHeader& h) {
-  return "作成日 " + iso_date(h.list_date) + "・シート " + std::to_string(h.sheet_number) + "・コード " +
+  return "作成日 " + domain::iso_date(h.list_date) + "・シート " + std::to_string(h.sheet_number) + "・コード " +
          std::to_string(h.code_index) + "/" + std::to_string(h.code_count);
 }
 
@@ -101,7 +101,7 @@ Expected<Outcome> read_code(QrSession& s, CardStore& cards, std::string_view raw
   } else {
     e.code = jlis::code_key(payload->header);
     e.label = code_label(payload->header);
-    out.key = imported_code_key(e.code);
+    out.key = domain::imported_code_key(e.code);
     e.accepted = true;
     if (s.codes.count(e.code)) {
       refuse("この二次元コードは、この取込ですでに読み取っています（2回目の読み取りです）。同じコードは一度しか取り込めません。",
@@ -117,12 +117,12 @@ Expected<Outcome> read_code(QrSession& s, CardStore& cards, std::string_view raw
     }
     for (std::size_t i = 0; e.accepted && i < payload->people.size(); ++i) {
       const std::string nth = std::to_string(i + 1) + "件目";
-      auto receipt = batch_receipt_no(s.batch, s.numbered + i);
+      auto receipt = domain::batch_receipt_no(s.batch, s.numbered + i);
       if (!receipt) {
         refuse("受付番号が12桁を超えてしまいます。開始番号を見直して、新しい取込で読み取ってください。", "numbering");
         break;
       }
-      auto card = card_from_target(payload->people[i], s.batch, *receipt, now_ms);
+      auto card = domain::card_from_target(payload->people[i], s.batch, *receipt, now_ms);
       if (!card) {
         refuse(nth + "の人の内容をカードとして登録できません。J-LISに確認してください。", "not a card");
         break;
@@ -149,7 +149,7 @@ Expected<Outcome> read_code(QrSession& s, CardStore& cards, std::string_view raw
   }
   if (e.accepted) {
     s.codes.insert(e.code);
-    for (const Card& k : e.cards) {
+    for (const domain::Card& k : e.cards) {
       s.people.insert(k.manufacture_no);
       if (!k.application_id.empty()) s.people.insert(k.application_id);
     }
@@ -173,7 +173,7 @@ mstch::map session_content(const QrSession& s, const CardServices& services, con
   for (std::size_t n = s.entries.size(); n-- > 0;) {
     const auto& e = s.entries[n];
     mstch::array people;
-    for (const Card& k : e.cards) {
+    for (const domain::Card& k : e.cards) {
       people.push_back(mstch::map{{"receipt_no", k.receipt_no ? std::to_string(k.receipt_no) : std::string("（なし）")},
                                   {"name_kanji", k.name_kanji},
                                   {"name_kana", k.name_kana},
@@ -214,7 +214,7 @@ mstch::map session_content(const QrSession& s, const CardServices& services, con
                      {"max_entries", std::to_string(kMaxEntries)},
                      {"script_url", web::static_js_url()}};
   if (s.batch.start_serial) {
-    auto next = batch_receipt_no(s.batch, s.numbered);
+    auto next = domain::batch_receipt_no(s.batch, s.numbered);
     content.emplace("next_receipt", next ? std::to_string(*next) : std::string("（上限を超えました）"));
   }
   if (!s.entries.empty()) {
@@ -256,11 +256,11 @@ text::CsvOptions card_csv_options(const ConsoleOptions& options, std::size_t max
 
 // A renewal line's card among the store's, or why none (ISS-4). Errors: the store failed.
 struct RenewalMatch {
-  std::optional<Card> card;
+  std::optional<domain::Card> card;
   std::string reason;
 };
-Expected<RenewalMatch> match_line(CardStore& cards, const RenewalLine& line) {
-  std::vector<Card> candidates;
+Expected<RenewalMatch> match_line(CardStore& cards, const domain::RenewalLine& line) {
+  std::vector<domain::Card> candidates;
   if (!line.manufacture_no.empty()) {
     auto row = cards.get(line.manufacture_no);
     if (!row) return row.error();
@@ -276,7 +276,7 @@ Expected<RenewalMatch> match_line(CardStore& cards, const RenewalLine& line) {
     if (!st && st.error().code != Errc::invalid_argument) return st.error();
   }
   RenewalMatch m;
-  auto i = match_renewal_line(line, candidates, &m.reason);
+  auto i = domain::match_renewal_line(line, candidates, &m.reason);
   if (i) {
     m.card = candidates[*i];
   } else if (m.reason.empty()) {
@@ -305,7 +305,7 @@ http::Response ConsoleApp::card_import_route(Context& c) {
       m.emplace("next_url", next_url);
       m.emplace("next_label", next_label);
     }
-    return content_page(c, title, Menu::cards, "message", std::move(m), status);
+    return content_page(c, title, domain::Menu::cards, "message", std::move(m), status);
   };
   // Idle QR sessions go after card_import_ttl; previews after pending_import_ttl.
   for (auto it = imports.qr.begin(); it != imports.qr.end();) {
@@ -326,7 +326,7 @@ http::Response ConsoleApp::card_import_route(Context& c) {
     mstch::map content = values;
     content.insert_or_assign("open_session", qs != nullptr);
     (void)web::add_field_errors(content, errors);
-    return content_page(c, qr_title, Menu::cards, "card_import", std::move(content), status);
+    return content_page(c, qr_title, domain::Menu::cards, "card_import", std::move(content), status);
   };
   if (path == "/cards/import") {
     if (!get) return error(c, 405);
@@ -338,7 +338,7 @@ http::Response ConsoleApp::card_import_route(Context& c) {
   if (path == "/cards/import/start") {
     if (!post) return error(c, 405);
     const auto& f = *c.form;
-    ImportBatch batch{f.value("counter"), f.value("shipment_no"), std::nullopt};
+    domain::ImportBatch batch{f.value("counter"), f.value("shipment_no"), std::nullopt};
     const std::string start = f.value("start_serial");
     std::vector<web::FieldError> errors;
     if (!start.empty()) {
@@ -350,7 +350,7 @@ http::Response ConsoleApp::card_import_route(Context& c) {
       }
     }
     if (errors.empty()) {
-      if (auto st = validate_import_batch(batch); !st) {
+      if (auto st = domain::validate_import_batch(batch); !st) {
         const std::string& m = st.error().message;
         if (m.rfind("counter:", 0) == 0) {
           errors.push_back({"counter", "交付窓口を32文字以内で入力してください（制御文字は使えません）。"});
@@ -417,7 +417,7 @@ http::Response ConsoleApp::card_import_route(Context& c) {
     auto session_page = [&](mstch::map extra, int status) {
       mstch::map content = session_content(s, card_services_, options_);
       for (auto& [k, v] : extra) content.insert_or_assign(k, std::move(v));
-      return content_page(c, qr_title, Menu::cards, "card_import_session", std::move(content), status);
+      return content_page(c, qr_title, domain::Menu::cards, "card_import_session", std::move(content), status);
     };
 
     if (path == "/cards/import/session") {
@@ -462,14 +462,14 @@ http::Response ConsoleApp::card_import_route(Context& c) {
       return session_page(mstch::map{{"problem", std::string("画面を表示したあとに新しい読み取りがありました。内容を確かめてから、もう一度「登録する」を押してください。")}},
                           409);
     }
-    std::vector<Card> all;
-    std::vector<ImportedCode> codes;
+    std::vector<domain::Card> all;
+    std::vector<domain::ImportedCode> codes;
     std::vector<std::string> keys;
     for (const auto& e : s.entries) {
       if (!e.accepted) continue;
       all.insert(all.end(), e.cards.begin(), e.cards.end());
-      codes.push_back(ImportedCode{e.code, c.wall_ms, e.cards.size()});
-      keys.push_back(imported_code_key(e.code));
+      codes.push_back(domain::ImportedCode{e.code, c.wall_ms, e.cards.size()});
+      keys.push_back(domain::imported_code_key(e.code));
     }
     if (all.empty()) {
       return session_page(mstch::map{{"problem", std::string("登録できる読み取り結果がありません。")}}, 422);
@@ -483,8 +483,8 @@ http::Response ConsoleApp::card_import_route(Context& c) {
       ++s.version;
       for (auto& e : s.entries) {
         if (!e.accepted) continue;
-        bool clash = std::find(done->begin(), done->end(), imported_code_key(e.code)) != done->end();
-        for (const Card& k : e.cards) {
+        bool clash = std::find(done->begin(), done->end(), domain::imported_code_key(e.code)) != done->end();
+        for (const domain::Card& k : e.cards) {
           clash = clash || std::find(on_record->begin(), on_record->end(), k.manufacture_no) != on_record->end();
         }
         if (!clash) continue;
@@ -493,7 +493,7 @@ http::Response ConsoleApp::card_import_route(Context& c) {
         e.reason = "読み取ったあとに、ほかの窓口でこの二次元コードまたはその人のカードが登録されました。取り込みませんでした。";
         e.cards.clear();
         s.codes.erase(e.code);
-        log("card.import_refused", staff, "jlis_code/" + imported_code_key(e.code), "imported meanwhile");
+        log("card.import_refused", staff, "jlis_code/" + domain::imported_code_key(e.code), "imported meanwhile");
       }
       return session_page(mstch::map{{"problem", std::string("ほかの窓口で先に登録された二次元コードがあったため、取り込み予定から外しました。内容を確かめて、もう一度「登録する」を押してください。")}},
                           409);
@@ -507,14 +507,14 @@ http::Response ConsoleApp::card_import_route(Context& c) {
     std::string next = "/cards/import";
     {
       std::uint64_t first = 0, last = 0;
-      for (const Card& k : all) {
+      for (const domain::Card& k : all) {
         if (!k.receipt_no) continue;
         first = first ? std::min(first, k.receipt_no) : k.receipt_no;
         last = std::max(last, k.receipt_no);
       }
       if (first) text += "受付番号は " + std::to_string(first) + "〜" + std::to_string(last) + " です。";
       next += "?counter=" + percent_encode(s.batch.counter) + "&shipment_no=" + percent_encode(s.batch.shipment_no);
-      if (last && last < kMaxReceiptNo) next += "&start=" + std::to_string(last + 1);
+      if (last && last < domain::kMaxReceiptNo) next += "&start=" + std::to_string(last + 1);
     }
     imports.qr.erase(sid);
     return message(qr_title, text, 200, next, "同じ窓口・発送番号で続けて読み取る");
@@ -530,32 +530,32 @@ http::Response ConsoleApp::card_import_route(Context& c) {
                        {"list_name", list_name},
                        {"max_upload_mb", std::to_string(options_.max_card_upload_bytes / (1024 * 1024))}};
     (void)web::add_field_errors(content, errors);
-    return content_page(c, csv_title, Menu::cards, "card_csv_upload", std::move(content), status);
+    return content_page(c, csv_title, domain::Menu::cards, "card_csv_upload", std::move(content), status);
   };
   auto read_rows = [&](std::string_view bytes, std::optional<text::Encoding> enc) {
     return text::read_csv_bytes(bytes, enc,
-                                card_csv_options(options_, renewal ? kMaxRenewalCsvRows : kMaxCardCsvRows));
+                                card_csv_options(options_, renewal ? domain::kMaxRenewalCsvRows : domain::kMaxCardCsvRows));
   };
   // The ledger's plan with the cards already on record as errors.
-  auto ledger_plan = [&](const CsvRows& rows) -> Expected<CardImportPlan> {
-    CardImportPlan plan = plan_card_import(rows, c.wall_ms);
-    std::vector<Card> planned;
+  auto ledger_plan = [&](const domain::CsvRows& rows) -> Expected<domain::CardImportPlan> {
+    domain::CardImportPlan plan = domain::plan_card_import(rows, c.wall_ms);
+    std::vector<domain::Card> planned;
     planned.reserve(plan.cards.size());
     for (const auto& p : plan.cards) planned.push_back(p.card);
     auto on_record = cards_->existing(planned);
     if (!on_record) return on_record.error();
-    add_already_on_record(plan, *on_record);
+    domain::add_already_on_record(plan, *on_record);
     return plan;
   };
   // Every line's match, and the fingerprint of the matched pairs.
   struct Matched {
-    std::vector<std::pair<const RenewalLine*, Card>> matched;
-    std::vector<std::pair<const RenewalLine*, std::string>> unmatched;
+    std::vector<std::pair<const domain::RenewalLine*, domain::Card>> matched;
+    std::vector<std::pair<const domain::RenewalLine*, std::string>> unmatched;
     std::string fingerprint;
   };
-  auto renewal_matches = [&](const RenewalPlan& plan) -> Expected<Matched> {
+  auto renewal_matches = [&](const domain::RenewalPlan& plan) -> Expected<Matched> {
     Matched m;
-    for (const RenewalLine& line : plan.lines) {
+    for (const domain::RenewalLine& line : plan.lines) {
       auto r = match_line(*cards_, line);
       if (!r) return r.error();
       if (r->card) {
@@ -589,12 +589,12 @@ http::Response ConsoleApp::card_import_route(Context& c) {
     const std::string list_name = renewal ? c.form->value("list_name") : std::string();
     std::vector<web::FieldError> errors;
     if (renewal) {
-      Card probe;
-      probe.renewal = Renewal{list_name, "card", "2026-01-01", 0};
+      domain::Card probe;
+      probe.renewal = domain::Renewal{list_name, "card", "2026-01-01", 0};
       probe.manufacture_no = "0000000000000000";
       probe.name_kanji = "-";
       probe.birth_date = "2000-01-01";
-      if (!validate_card(probe)) errors.push_back({"list_name", "リスト名を32文字以内で入力してください。"});
+      if (!domain::validate_card(probe)) errors.push_back({"list_name", "リスト名を32文字以内で入力してください。"});
     }
     bool many = false;
     const text::Part* file = file_part(c.parts, "file", &many);
@@ -621,8 +621,8 @@ http::Response ConsoleApp::card_import_route(Context& c) {
     PendingCardCsv pending{sid, c.now + options_.pending_import_ttl, renewal, std::string(file->data), enc,
                                     list_name, {}};
     mstch::array errors_shown;
-    auto show_errors = [&](const std::vector<LineError>& errs) {
-      for (const LineError& e : errs) errors_shown.push_back(mstch::map{{"message", e.message}});
+    auto show_errors = [&](const std::vector<domain::LineError>& errs) {
+      for (const domain::LineError& e : errs) errors_shown.push_back(mstch::map{{"message", e.message}});
     };
     if (!renewal) {
       auto plan = ledger_plan(*rows);
@@ -632,18 +632,18 @@ http::Response ConsoleApp::card_import_route(Context& c) {
       show_errors(plan->errors);
       mstch::array first;
       for (std::size_t i = 0; i < plan->cards.size() && i < kLedgerPreviewRows; ++i) {
-        const Card& k = plan->cards[i].card;
+        const domain::Card& k = plan->cards[i].card;
         first.push_back(mstch::map{{"line", std::to_string(plan->cards[i].line)},
                                    {"manufacture_no", k.manufacture_no},
                                    {"name_kanji", k.name_kanji},
                                    {"birth_date", k.birth_date},
                                    {"receipt_no", k.receipt_no ? std::to_string(k.receipt_no) : std::string()},
-                                   {"status", std::string(card_status_label(card_status(k)))}});
+                                   {"status", std::string(domain::card_status_label(domain::card_status(k)))}});
       }
       mstch::map content{{"has_errors", !plan->ok()},
                          {"error_count", std::to_string(plan->errors.size())},
-                         {"errors_cut", plan->errors.size() >= kMaxCsvErrors},
-                         {"error_limit", std::to_string(kMaxCsvErrors)},
+                         {"errors_cut", plan->errors.size() >= domain::kMaxCsvErrors},
+                         {"error_limit", std::to_string(domain::kMaxCsvErrors)},
                          {"errors", std::move(errors_shown)},
                          {"rows", std::to_string(data_rows)},
                          {"cards", std::to_string(plan->cards.size())},
@@ -657,10 +657,10 @@ http::Response ConsoleApp::card_import_route(Context& c) {
         pending.fingerprint = std::to_string(plan->cards.size());
         content.emplace("import_token", keep_pending(std::move(pending)));
       }
-      return content_page(c, csv_title + "（確認）", Menu::cards, "card_ledger_preview", std::move(content),
+      return content_page(c, csv_title + "（確認）", domain::Menu::cards, "card_ledger_preview", std::move(content),
                           plan->ok() ? 200 : 422);
     }
-    RenewalPlan plan = plan_renewal_import(*rows);
+    domain::RenewalPlan plan = domain::plan_renewal_import(*rows);
     rows->clear();
     rows->shrink_to_fit();
     show_errors(plan.errors);
@@ -673,7 +673,7 @@ http::Response ConsoleApp::card_import_route(Context& c) {
     if (!plan.ok()) {
       content.emplace("matched", std::string("0"));
       content.emplace("unmatched", std::string("0"));
-      return content_page(c, csv_title + "（確認）", Menu::cards, "card_renewal_preview", std::move(content), 422);
+      return content_page(c, csv_title + "（確認）", domain::Menu::cards, "card_renewal_preview", std::move(content), 422);
     }
     auto m = renewal_matches(plan);
     if (!m) return error(c, 503);
@@ -710,7 +710,7 @@ http::Response ConsoleApp::card_import_route(Context& c) {
       pending.fingerprint = m->fingerprint;
       content.emplace("import_token", keep_pending(std::move(pending)));
     }
-    return content_page(c, csv_title + "（確認）", Menu::cards, "card_renewal_preview", std::move(content), 200);
+    return content_page(c, csv_title + "（確認）", domain::Menu::cards, "card_renewal_preview", std::move(content), 200);
   }
 
   if (path == base + "/apply") {
@@ -733,7 +733,7 @@ http::Response ConsoleApp::card_import_route(Context& c) {
     if (!rows) return changed();
     pending.bytes.clear();
     pending.bytes.shrink_to_fit();
-    std::vector<Card> writes;
+    std::vector<domain::Card> writes;
     if (!renewal) {
       auto plan = ledger_plan(*rows);
       if (!plan) return error(c, 503);
@@ -743,7 +743,7 @@ http::Response ConsoleApp::card_import_route(Context& c) {
       writes.reserve(plan->cards.size());
       for (auto& p : plan->cards) writes.push_back(std::move(p.card));
     } else {
-      RenewalPlan plan = plan_renewal_import(*rows);
+      domain::RenewalPlan plan = domain::plan_renewal_import(*rows);
       rows->clear();
       rows->shrink_to_fit();
       if (!plan.ok()) return changed();
@@ -751,7 +751,7 @@ http::Response ConsoleApp::card_import_route(Context& c) {
       if (!m) return error(c, 503);
       if (m->fingerprint != pending.fingerprint) return changed();
       for (auto& [line, k] : m->matched) {
-        k.renewal = Renewal{pending.list_name, line->kind, line->due, c.wall_ms};
+        k.renewal = domain::Renewal{pending.list_name, line->kind, line->due, c.wall_ms};
         writes.push_back(std::move(k));
       }
     }

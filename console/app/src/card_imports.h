@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "madoguchi/console/app/console_app.h"
-#include "madoguchi/console/card.h"
-#include "madoguchi/console/card_import.h"
+#include "madoguchi/domain/card.h"
+#include "madoguchi/domain/card_import.h"
 #include "madoguchi/text/encoding.h"
 
 namespace madoguchi::console::app {
@@ -26,14 +26,14 @@ struct QrRead {
   std::string label;  // for staff: the list date, sheet and code number
   bool accepted = false;
   std::string reason;       // Japanese, when refused
-  std::vector<Card> cards;  // when accepted: its people, numbered in read order
+  std::vector<domain::Card> cards;  // when accepted: its people, numbered in read order
 };
 
 // A QR import session (ISS-1 to ISS-3): one per staff session, in memory only; nothing is
 // written before the commit.
 struct QrSession {
   web::TimePoint last_used;
-  ImportBatch batch;
+  domain::ImportBatch batch;
   std::size_t numbered = 0;  // people accepted so far: the next receipt number is start + numbered
   std::vector<QrRead> entries;
   std::set<std::string> codes;   // accepted codes (jlis::code_key)

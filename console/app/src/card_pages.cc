@@ -24,7 +24,7 @@
 #include <mstch/mstch.hpp>
 
 #include "madoguchi/console/app/console_app.h"
-#include "madoguchi/console/card_csv.h"
+#include "madoguchi/domain/card_csv.h"
 #include "madoguchi/console/web/session.h"
 #include "madoguchi/console/web/page.h"
 #include "madoguchi/text/encoding.h"
@@ -78,14 +78,14 @@ ParsedQuery parse_query(const http::Request& r, std::size_t rows) {
       break;
     }
   }
-  if (!q.booking_from.empty() && !is_valid_date(q.booking_from)) {
+  if (!q.booking_from.empty() && !domain::is_valid_date(q.booking_from)) {
     p.errors.push_back({"from", "予約日（から）は実在する日付を入力してください。"});
   }
-  if (!q.booking_to.empty() && !is_valid_date(q.booking_to)) {
+  if (!q.booking_to.empty() && !domain::is_valid_date(q.booking_to)) {
     p.errors.push_back({"to", "予約日（まで）は実在する日付を入力してください。"});
   }
   if (const auto s = qv(r, "status"); !s.empty()) {
-    q.status = card_status_from_id(s);
+    q.status = domain::card_status_from_id(s);
     if (!q.status) p.errors.push_back({"status", "状態を一覧から選んでください。"});
   }
   if (const auto s = qv(r, "receipt_no"); !s.empty()) {
@@ -121,7 +121,7 @@ std::vector<std::pair<std::string, std::string>> query_pairs(const CardQuery& q,
   add("name", q.name);
   add("from", q.booking_from);
   add("to", q.booking_to);
-  if (q.status) add("status", std::string(card_status_id(*q.status)));
+  if (q.status) add("status", std::string(domain::card_status_id(*q.status)));
   add("counter", q.counter);
   add("shipment_no", q.shipment_no);
   if (q.receipt_no) add("receipt_no", std::to_string(q.receipt_no));
@@ -155,19 +155,19 @@ std::string sex_text(std::string_view s) {
   return "";
 }
 
-std::string source_text(CardSource s) {
+std::string source_text(domain::CardSource s) {
   switch (s) {
-    case CardSource::qr: return "二次元コード読取";
-    case CardSource::renewal: return "更新対象リスト";
-    case CardSource::ledger: return "台帳取込";
-    case CardSource::manual: return "手入力";
+    case domain::CardSource::qr: return "二次元コード読取";
+    case domain::CardSource::renewal: return "更新対象リスト";
+    case domain::CardSource::ledger: return "台帳取込";
+    case domain::CardSource::manual: return "手入力";
   }
   return "";
 }
 
 mstch::map card_summary(const CardRow& row) {
-  const Card& k = row.card;
-  const CardStatus st = card_status(k);
+  const domain::Card& k = row.card;
+  const domain::CardStatus st = domain::card_status(k);
   return mstch::map{
       {"id", k.manufacture_no},
       {"id_url", percent_encode(k.manufacture_no)},
@@ -176,24 +176,24 @@ mstch::map card_summary(const CardRow& row) {
       {"name_kana", k.name_kana},
       {"counter", k.booking && !k.booking->counter.empty() ? k.booking->counter : k.counter},
       {"booking_at", k.booking ? date_time_text(k.booking->at) : std::string()},
-      {"status", std::string(card_status_label(st))},
-      {"status_id", std::string(card_status_id(st))},
+      {"status", std::string(domain::card_status_label(st))},
+      {"status_id", std::string(domain::card_status_id(st))},
       {"pending", row.pending},
       {"reissue", k.reissue},
   };
 }
 
-mstch::array status_options(std::optional<CardStatus> selected) {
+mstch::array status_options(std::optional<domain::CardStatus> selected) {
   mstch::array out;
-  for (CardStatus s : all_card_statuses()) {
-    out.push_back(mstch::map{{"id", std::string(card_status_id(s))},
-                             {"label", std::string(card_status_label(s))},
+  for (domain::CardStatus s : domain::all_card_statuses()) {
+    out.push_back(mstch::map{{"id", std::string(domain::card_status_id(s))},
+                             {"label", std::string(domain::card_status_label(s))},
                              {"selected", selected == s}});
   }
   return out;
 }
 
-mstch::map card_form_values(const Card& k) {
+mstch::map card_form_values(const domain::Card& k) {
   return mstch::map{{"manufacture_no", k.manufacture_no},
                     {"application_id", k.application_id},
                     {"postcard_no", k.postcard_no},
@@ -286,7 +286,7 @@ http::Response ConsoleApp::start_card_export(Context& c, const CardQuery& query,
   auto& jobs = card_imports_->exports;
   std::erase_if(jobs, [&](const auto& j) { return j.second.expires <= c.now || j.second.session_id == c.session->id; });
   if (jobs.size() >= options_.max_card_export_jobs) {
-    return content_page(c, std::string(menu_label(Menu::cards)), Menu::cards, "message",
+    return content_page(c, std::string(domain::menu_label(domain::Menu::cards)), domain::Menu::cards, "message",
                         mstch::map{{"message", std::string("ほかの職員の出力が終わるまで、少し待ってからもう一度出力してください。")}},
                         503);
   }
@@ -301,18 +301,18 @@ http::Response ConsoleApp::start_card_export(Context& c, const CardQuery& query,
   });
   if (!st) {
     if (st.error().code == Errc::unavailable) {
-      return content_page(c, std::string(menu_label(Menu::cards)), Menu::cards, "message",
+      return content_page(c, std::string(domain::menu_label(domain::Menu::cards)), domain::Menu::cards, "message",
                           mstch::map{{"message", std::string("カードの索引を作成中です。数分たってからもう一度お試しください。")}},
                           503);
     }
     return error(c, 503);
   }
   if (xlsx) {
-    auto writer = card_services_.excel("交付管理", card_csv_header());
+    auto writer = card_services_.excel("交付管理", domain::card_csv_header());
     if (!writer) return error(c, 500);
     job.sheet = std::move(*writer);
   } else {
-    text::CsvRows header{card_csv_header()};
+    text::CsvRows header{domain::card_csv_header()};
     auto bytes = text::to_excel_csv(header, encoding);  // with the BOM for UTF-8
     if (!bytes) return error(c, 500);
     job.csv = std::move(*bytes);
@@ -334,9 +334,9 @@ Status ConsoleApp::continue_card_export(CardExportJob& job) {
     if (!*row) continue;  // deleted since the export started
     ++job.written;
     if (job.sheet) {
-      if (auto st = job.sheet->add_row(card_to_csv_row((*row)->card)); !st) return st;
+      if (auto st = job.sheet->add_row(domain::card_to_csv_row((*row)->card)); !st) return st;
     } else {
-      rows.push_back(card_to_csv_row((*row)->card));
+      rows.push_back(domain::card_to_csv_row((*row)->card));
     }
   }
   if (!job.sheet && !rows.empty()) {
@@ -366,9 +366,9 @@ http::Response ConsoleApp::cards_route(Context& c) {
   const std::string& path = c.req.path;
   const bool get = is_get(c.req);
   const bool post = c.req.method == "POST";
-  const std::string title(menu_label(Menu::cards));
+  const std::string title(domain::menu_label(domain::Menu::cards));
   auto message = [&](const std::string& text, int status) {
-    return content_page(c, title, Menu::cards, "message", mstch::map{{"message", text}}, status);
+    return content_page(c, title, domain::Menu::cards, "message", mstch::map{{"message", text}}, status);
   };
   // A store failure: while the search index is still being built (a counter that just received
   // the municipality's cards), exports and bulk updates wait for it and staff are told so.
@@ -381,14 +381,14 @@ http::Response ConsoleApp::cards_route(Context& c) {
   // The card named by ?id= (GET) or the form's id (POST), or the page to answer with.
   auto find = [&]() -> std::variant<CardRow, http::Response> {
     const std::string id = post ? c.form->value("id") : qv(c.req, "id");
-    if (validate_manufacture_no(id).ok() == false) return error(c, 404);
+    if (domain::validate_manufacture_no(id).ok() == false) return error(c, 404);
     auto row = cards_->get(id);
     if (!row) return error(c, 503);
     if (!*row) return error(c, 404);
     return std::move(**row);
   };
-  auto save = [&](const Card& k, std::string_view action, std::string_view detail) -> std::optional<http::Response> {
-    if (auto st = validate_card(k); !st) return message("入力内容に誤りがあります。もう一度確認してください。", 422);
+  auto save = [&](const domain::Card& k, std::string_view action, std::string_view detail) -> std::optional<http::Response> {
+    if (auto st = domain::validate_card(k); !st) return message("入力内容に誤りがあります。もう一度確認してください。", 422);
     if (auto st = cards_->save(k, c.wall_ms); !st) return error(c, 503);
     log(action, c.account->id, "card/" + k.manufacture_no, detail);
     return std::nullopt;
@@ -425,13 +425,13 @@ http::Response ConsoleApp::cards_route(Context& c) {
     content.emplace("sorts", std::move(sorts));
     if (!p.errors.empty()) {
       (void)web::add_field_errors(content, p.errors);
-      return content_page(c, title, Menu::cards, "card_list", std::move(content), 422);
+      return content_page(c, title, domain::Menu::cards, "card_list", std::move(content), 422);
     }
     auto page = cards_->search(p.query);
     if (!page) {
       if (page.error().code == Errc::invalid_argument) {
         (void)web::add_field_errors(content, {{"name", "氏名に使えない文字が含まれています。"}});
-        return content_page(c, title, Menu::cards, "card_list", std::move(content), 422);
+        return content_page(c, title, domain::Menu::cards, "card_list", std::move(content), 422);
       }
       return error(c, 503);
     }
@@ -477,7 +477,7 @@ http::Response ConsoleApp::cards_route(Context& c) {
     if (card_services_.excel) {
       content.emplace("export_xlsx", "/cards/export?format=xlsx" + (ordered.empty() ? "" : "&" + ordered));
     }
-    return content_page(c, title, Menu::cards, "card_list", std::move(content), 200);
+    return content_page(c, title, domain::Menu::cards, "card_list", std::move(content), 200);
   }
 
   if (path == "/cards/view") {
@@ -485,7 +485,7 @@ http::Response ConsoleApp::cards_route(Context& c) {
     auto found = find();
     if (auto* r = std::get_if<http::Response>(&found)) return std::move(*r);
     const CardRow& row = std::get<CardRow>(found);
-    const Card& k = row.card;
+    const domain::Card& k = row.card;
     mstch::map content = card_summary(row);
     for (auto& [key, v] : card_form_values(k)) content.insert_or_assign(key, std::move(v));
     content.insert_or_assign("sex_text", sex_text(k.sex));
@@ -501,9 +501,9 @@ http::Response ConsoleApp::cards_route(Context& c) {
       content.emplace("booking", mstch::map{{"at", date_time_text(k.booking->at)}, {"counter", k.booking->counter}});
     }
     mstch::array events;
-    for (CardEvent e : all_card_events()) {
-      const auto& ev = card_event(k, e);
-      events.push_back(mstch::map{{"label", std::string(card_event_label(e))},
+    for (domain::CardEvent e : domain::all_card_events()) {
+      const auto& ev = domain::card_event(k, e);
+      events.push_back(mstch::map{{"label", std::string(domain::card_event_label(e))},
                                   {"date", ev ? ev->date : std::string()},
                                   {"note", ev ? ev->note : std::string()},
                                   {"staff", ev ? ev->staff : std::string()},
@@ -533,31 +533,31 @@ http::Response ConsoleApp::cards_route(Context& c) {
     for (const auto& [id, text] : kDone) {
       if (done == id) content.emplace("notice", std::string(text));
     }
-    return content_page(c, "カードの詳細", Menu::cards, "card_view", std::move(content), 200);
+    return content_page(c, "カードの詳細", domain::Menu::cards, "card_view", std::move(content), 200);
   }
 
   if (path == "/cards/new" || path == "/cards/edit") {
     const bool adding = path == "/cards/new";
-    Card k;
+    domain::Card k;
     if (!adding) {
       auto found = find();
       if (auto* r = std::get_if<http::Response>(&found)) return std::move(*r);
       k = std::get<CardRow>(found).card;
     } else {
-      k.source = CardSource::manual;
+      k.source = domain::CardSource::manual;
     }
-    auto form_page = [&](const Card& shown, const std::vector<web::FieldError>& errors, int status) {
+    auto form_page = [&](const domain::Card& shown, const std::vector<web::FieldError>& errors, int status) {
       mstch::map content = card_form_values(shown);
       content.emplace("adding", adding);
       content.emplace("id", shown.manufacture_no);
       (void)web::add_field_errors(content, errors);
-      return content_page(c, adding ? "カードを手入力で登録" : "カードの変更", Menu::cards, "card_form",
+      return content_page(c, adding ? "カードを手入力で登録" : "カードの変更", domain::Menu::cards, "card_form",
                           std::move(content), status);
     };
     if (get) return form_page(k, {}, 200);
     if (!post) return error(c, 405);
     const auto& f = *c.form;
-    Card next = k;
+    domain::Card next = k;
     if (adding) {
       next.manufacture_no = f.value("manufacture_no");
       for (char& ch : next.manufacture_no) {
@@ -587,7 +587,7 @@ http::Response ConsoleApp::cards_route(Context& c) {
       errors.push_back({"receipt_no", "受付番号は半角数字12桁以内で入力してください。"});
     }
     if (errors.empty()) {
-      if (auto st = validate_card(next); !st) errors.push_back(card_field_error(st.error()));
+      if (auto st = domain::validate_card(next); !st) errors.push_back(card_field_error(st.error()));
     }
     if (errors.empty() && adding) {
       auto dup = cards_->existing({next});
@@ -604,18 +604,18 @@ http::Response ConsoleApp::cards_route(Context& c) {
   if (path == "/cards/progress") {
     auto found = find();
     if (auto* r = std::get_if<http::Response>(&found)) return std::move(*r);
-    Card k = std::get<CardRow>(found).card;
+    domain::Card k = std::get<CardRow>(found).card;
     auto form_page = [&](const std::string& kind, const std::string& date, const std::string& time,
                          const std::string& counter, const std::string& note,
                          const std::vector<web::FieldError>& errors, int status) {
       mstch::array kinds;
       kinds.push_back(mstch::map{{"id", std::string("issued")}, {"label", std::string("交付（交付日時・窓口）")},
                                  {"selected", kind == "issued"}, {"recorded", k.issued.has_value()}});
-      for (CardEvent e : all_card_events()) {
-        kinds.push_back(mstch::map{{"id", std::string(card_event_id(e))},
-                                   {"label", std::string(card_event_label(e))},
-                                   {"selected", kind == card_event_id(e)},
-                                   {"recorded", card_event(k, e).has_value()}});
+      for (domain::CardEvent e : domain::all_card_events()) {
+        kinds.push_back(mstch::map{{"id", std::string(domain::card_event_id(e))},
+                                   {"label", std::string(domain::card_event_label(e))},
+                                   {"selected", kind == domain::card_event_id(e)},
+                                   {"recorded", domain::card_event(k, e).has_value()}});
       }
       mstch::map content = card_summary(CardRow{k, false, 0});
       content.insert_or_assign("kinds", std::move(kinds));
@@ -624,7 +624,7 @@ http::Response ConsoleApp::cards_route(Context& c) {
       content.insert_or_assign("issue_counter", counter);
       content.insert_or_assign("note", note);
       (void)web::add_field_errors(content, errors);
-      return content_page(c, "進捗の記録", Menu::cards, "card_progress", std::move(content), status);
+      return content_page(c, "進捗の記録", domain::Menu::cards, "card_progress", std::move(content), status);
     };
     const std::string now = jst_date_time(c.wall_ms);
     if (get) {
@@ -639,11 +639,11 @@ http::Response ConsoleApp::cards_route(Context& c) {
     const std::string counter = f.value("counter");
     const std::string note = f.value("note");
     const bool clear = f.value("clear") == "1";
-    const auto event = card_event_from_id(kind);
+    const auto event = domain::card_event_from_id(kind);
     std::vector<web::FieldError> errors;
     if (kind != "issued" && !event) errors.push_back({"kind", "記録する項目を選んでください。"});
-    if (!clear && !is_valid_date(date)) errors.push_back({"date", "日付は実在する日付を入力してください。"});
-    if (!clear && kind == "issued" && !is_valid_date_time(date + "T" + time)) {
+    if (!clear && !domain::is_valid_date(date)) errors.push_back({"date", "日付は実在する日付を入力してください。"});
+    if (!clear && kind == "issued" && !domain::is_valid_date_time(date + "T" + time)) {
       errors.push_back({"time", "交付時刻は「10:30」のように入力してください。"});
     }
     if (!errors.empty()) return form_page(kind, date, time, counter, note, errors, 422);
@@ -651,14 +651,14 @@ http::Response ConsoleApp::cards_route(Context& c) {
       if (clear) {
         k.issued.reset();
       } else {
-        k.issued = Issue{date + "T" + time, counter, note, c.account->id};
+        k.issued = domain::Issue{date + "T" + time, counter, note, c.account->id};
       }
     } else if (clear) {
-      card_event(k, *event).reset();
+      domain::card_event(k, *event).reset();
     } else {
-      card_event(k, *event) = DatedNote{date, note, c.account->id};
+      domain::card_event(k, *event) = domain::DatedNote{date, note, c.account->id};
     }
-    if (auto st = validate_card(k); !st) {
+    if (auto st = domain::validate_card(k); !st) {
       return form_page(kind, date, time, counter, note, {{"note", "メモは500文字以内、窓口は32文字以内で入力してください。"}},
                        422);
     }
@@ -669,7 +669,7 @@ http::Response ConsoleApp::cards_route(Context& c) {
   if (path == "/cards/booking") {
     auto found = find();
     if (auto* r = std::get_if<http::Response>(&found)) return std::move(*r);
-    Card k = std::get<CardRow>(found).card;
+    domain::Card k = std::get<CardRow>(found).card;
     auto form_page = [&](const std::string& date, const std::string& time, const std::string& counter,
                          const std::string& note, const std::vector<web::FieldError>& errors, int status) {
       mstch::map content = card_summary(CardRow{k, false, 0});
@@ -679,7 +679,7 @@ http::Response ConsoleApp::cards_route(Context& c) {
       content.insert_or_assign("note", note);
       content.insert_or_assign("has_booking", k.booking.has_value());
       (void)web::add_field_errors(content, errors);
-      return content_page(c, "予約の変更", Menu::cards, "card_booking", std::move(content), status);
+      return content_page(c, "予約の変更", domain::Menu::cards, "card_booking", std::move(content), status);
     };
     if (get) {
       if (k.booking) return form_page(k.booking->at.substr(0, 10), k.booking->at.substr(11, 5), k.booking->counter, "", {}, 200);
@@ -692,16 +692,16 @@ http::Response ConsoleApp::cards_route(Context& c) {
     const std::string time = f.value("time");
     const std::string counter = f.value("counter");
     const std::string note = f.value("note");
-    std::optional<CardBooking> next;
+    std::optional<domain::CardBooking> next;
     std::vector<web::FieldError> errors;
     if (!cancel) {
-      if (!is_valid_date(date)) errors.push_back({"date", "予約日は実在する日付を入力してください。"});
-      if (!is_valid_date_time(date + "T" + time)) errors.push_back({"time", "予約時刻は「10:30」のように入力してください。"});
+      if (!domain::is_valid_date(date)) errors.push_back({"date", "予約日は実在する日付を入力してください。"});
+      if (!domain::is_valid_date_time(date + "T" + time)) errors.push_back({"time", "予約時刻は「10:30」のように入力してください。"});
       if (counter.empty()) errors.push_back({"counter", "窓口を入力してください。"});
-      next = CardBooking{date + "T" + time, counter};
+      next = domain::CardBooking{date + "T" + time, counter};
     }
     if (errors.empty()) {
-      auto changed = change_booking(k, next, c.account->id, note, c.wall_ms);
+      auto changed = domain::change_booking(k, next, c.account->id, note, c.wall_ms);
       if (!changed) {
         errors.push_back({"note", "メモは500文字以内、窓口は32文字以内で入力してください。"});
       } else if (!*changed) {
@@ -734,7 +734,7 @@ http::Response ConsoleApp::cards_route(Context& c) {
     if (kind != "notice_sent" && kind != "shipment" && kind != "issued") {
       return message("一括で記録する項目を選んでください。", 422);
     }
-    if (!is_valid_date(date)) return message("一括で記録する日付は実在する日付を入力してください。", 422);
+    if (!domain::is_valid_date(date)) return message("一括で記録する日付は実在する日付を入力してください。", 422);
     std::vector<std::string> ids;
     if (f.value("scope") == "all") {
       // Every result of the search the list showed (its parameters came along as hidden fields).
@@ -766,21 +766,21 @@ http::Response ConsoleApp::cards_route(Context& c) {
     if (ids.size() > options_.card_bulk_max) {
       return message("一括更新は一度に" + std::to_string(options_.card_bulk_max) + "件までです。", 422);
     }
-    std::vector<Card> changed;
+    std::vector<domain::Card> changed;
     for (const auto& id : ids) {
-      if (!validate_manufacture_no(id).ok()) return error(c, 400);
+      if (!domain::validate_manufacture_no(id).ok()) return error(c, 400);
       auto row = cards_->get(id);
       if (!row) return error(c, 503);
       if (!*row) continue;  // deleted meanwhile
-      Card k = (*row)->card;
+      domain::Card k = (*row)->card;
       if (kind == "issued") {
         if (k.issued) continue;  // an issue already recorded keeps its time and counter
-        k.issued = Issue{date + "T00:00", k.booking && !k.booking->counter.empty() ? k.booking->counter : k.counter,
+        k.issued = domain::Issue{date + "T00:00", k.booking && !k.booking->counter.empty() ? k.booking->counter : k.counter,
                          "", c.account->id};
       } else {
-        auto e = *card_event_from_id(kind);
-        auto& ev = card_event(k, e);
-        DatedNote d{date, ev ? ev->note : std::string(), c.account->id};
+        auto e = *domain::card_event_from_id(kind);
+        auto& ev = domain::card_event(k, e);
+        domain::DatedNote d{date, ev ? ev->note : std::string(), c.account->id};
         ev = d;
       }
       changed.push_back(std::move(k));
@@ -815,9 +815,9 @@ http::Response ConsoleApp::cards_route(Context& c) {
     http::Response r;
     r.status = 200;
     if (format == "csv") {
-      text::CsvRows rows{card_csv_header()};
+      text::CsvRows rows{domain::card_csv_header()};
       auto st = cards_->for_each(p.query, [&](const CardRow& row) {
-        rows.push_back(card_to_csv_row(row.card));
+        rows.push_back(domain::card_to_csv_row(row.card));
         ++count;
         return count < options_.card_export_max;
       });
@@ -828,11 +828,11 @@ http::Response ConsoleApp::cards_route(Context& c) {
       }
       r.body = std::move(*bytes);
     } else {
-      auto writer = card_services_.excel("交付管理", card_csv_header());
+      auto writer = card_services_.excel("交付管理", domain::card_csv_header());
       if (!writer) return error(c, 500);
       Status failed;
       auto st = cards_->for_each(p.query, [&](const CardRow& row) {
-        failed = (*writer)->add_row(card_to_csv_row(row.card));
+        failed = (*writer)->add_row(domain::card_to_csv_row(row.card));
         ++count;
         return failed.ok() && count < options_.card_export_max;
       });
@@ -884,7 +884,7 @@ http::Response ConsoleApp::cards_route(Context& c) {
                        {"download_url", "/cards/export/download?id=" + url_id},
                        {"ttl_minutes", std::to_string(options_.card_export_ttl.count() / 60)}};
     if (!job.file) content.emplace("refresh_seconds", std::string("1"));
-    return content_page(c, "カードの出力", Menu::cards, "card_export_progress", std::move(content), 200);
+    return content_page(c, "カードの出力", domain::Menu::cards, "card_export_progress", std::move(content), 200);
   }
   return error(c, 404);
 }

@@ -7,7 +7,7 @@
 
 #include <mstch/mstch.hpp>
 
-#include "madoguchi/console/password.h"
+#include "madoguchi/domain/password.h"
 #include "madoguchi/console/web/cookies.h"
 #include "madoguchi/console/web/csrf.h"
 #include "madoguchi/console/web/page.h"
@@ -158,7 +158,7 @@ std::string splice_content(const std::string& page, const std::string& content) 
 }  // namespace
 
 // Japanese texts of the password rules and problems (the domain speaks English, by field).
-std::vector<std::string> rule_texts(const PasswordRules& rules) {
+std::vector<std::string> rule_texts(const domain::PasswordRules& rules) {
   std::vector<std::string> out;
   out.push_back(std::to_string(rules.min_length) + "文字以上");
   if (rules.require_upper) out.push_back("英大文字（A〜Z）を1文字以上含む");
@@ -170,16 +170,16 @@ std::vector<std::string> rule_texts(const PasswordRules& rules) {
   return out;
 }
 
-std::string problem_text(PasswordProblem p, const PasswordRules& rules) {
+std::string problem_text(domain::PasswordProblem p, const domain::PasswordRules& rules) {
   switch (p) {
-    case PasswordProblem::invalid_text: return "使用できない文字が含まれています。";
-    case PasswordProblem::too_long: return "長すぎます。" + std::to_string(kMaxPasswordBytes) + "バイト以内で入力してください。";
-    case PasswordProblem::too_short: return std::to_string(rules.min_length) + "文字以上で入力してください。";
-    case PasswordProblem::contains_id: return "IDを含めないでください。";
-    case PasswordProblem::missing_upper: return "英大文字（A〜Z）を1文字以上含めてください。";
-    case PasswordProblem::missing_lower: return "英小文字（a〜z）を1文字以上含めてください。";
-    case PasswordProblem::missing_digit: return "数字（0〜9）を1文字以上含めてください。";
-    case PasswordProblem::missing_symbol: return "記号などの英数字以外の文字を1文字以上含めてください。";
+    case domain::PasswordProblem::invalid_text: return "使用できない文字が含まれています。";
+    case domain::PasswordProblem::too_long: return "長すぎます。" + std::to_string(domain::kMaxPasswordBytes) + "バイト以内で入力してください。";
+    case domain::PasswordProblem::too_short: return std::to_string(rules.min_length) + "文字以上で入力してください。";
+    case domain::PasswordProblem::contains_id: return "IDを含めないでください。";
+    case domain::PasswordProblem::missing_upper: return "英大文字（A〜Z）を1文字以上含めてください。";
+    case domain::PasswordProblem::missing_lower: return "英小文字（a〜z）を1文字以上含めてください。";
+    case domain::PasswordProblem::missing_digit: return "数字（0〜9）を1文字以上含めてください。";
+    case domain::PasswordProblem::missing_symbol: return "記号などの英数字以外の文字を1文字以上含めてください。";
   }
   return "使用できないパスワードです。";
 }
@@ -189,7 +189,7 @@ http::Response with_headers(http::Response r, const std::vector<std::pair<std::s
   return r;
 }
 
-Expected<std::vector<StaffAccount>> ConsoleStore::all_staff() {
+Expected<std::vector<domain::StaffAccount>> ConsoleStore::all_staff() {
   return make_error(Errc::forbidden, "staff management is not served here");
 }
 
@@ -197,7 +197,7 @@ Status ConsoleStore::remove_staff(std::string_view) {
   return make_error(Errc::forbidden, "staff management is not served here");
 }
 
-Expected<std::vector<OpLogEntry>> ConsoleStore::find_oplog(const OpLogFilter&, std::size_t, std::size_t) {
+Expected<std::vector<domain::OpLogEntry>> ConsoleStore::find_oplog(const OpLogFilter&, std::size_t, std::size_t) {
   return make_error(Errc::forbidden, "the whole operation log is not served here");
 }
 
@@ -205,15 +205,15 @@ Expected<std::vector<std::string>> ConsoleStore::oplog_devices(std::size_t) {
   return make_error(Errc::forbidden, "the whole operation log is not served here");
 }
 
-Expected<std::vector<OpLogEntry>> ConsoleStore::oplog_chain(std::string_view, std::uint64_t, std::size_t) {
+Expected<std::vector<domain::OpLogEntry>> ConsoleStore::oplog_chain(std::string_view, std::uint64_t, std::size_t) {
   return make_error(Errc::forbidden, "the whole operation log is not served here");
 }
 
-Status ConsoleStore::save_settings(const Settings&) {
+Status ConsoleStore::save_settings(const domain::Settings&) {
   return make_error(Errc::forbidden, "settings are not managed here");
 }
 
-Status ConsoleStore::save_role(const Role&) {
+Status ConsoleStore::save_role(const domain::Role&) {
   return make_error(Errc::forbidden, "roles are not managed here");
 }
 
@@ -221,9 +221,9 @@ Status ConsoleStore::remove_role(std::string_view) {
   return make_error(Errc::forbidden, "roles are not managed here");
 }
 
-std::string menu_path(Menu m) {
-  if (m == Menu::home) return std::string(kHomePath);
-  return "/" + std::string(menu_id(m));
+std::string menu_path(domain::Menu m) {
+  if (m == domain::Menu::home) return std::string(kHomePath);
+  return "/" + std::string(domain::menu_id(m));
 }
 
 
@@ -241,7 +241,7 @@ void ConsoleApp::attach_masters(MasterStore& masters) {
   if (!master_pages_) master_pages_ = std::make_unique<MasterPages>();
 }
 
-void ConsoleApp::attach_bookings(BookingBackend& bookings) {
+void ConsoleApp::attach_bookings(domain::BookingBackend& bookings) {
   bookings_ = &bookings;
   if (!booking_pages_) booking_pages_ = std::make_unique<BookingPages>();
 }
@@ -259,7 +259,7 @@ void ConsoleApp::log(std::string_view action, std::string_view staff_id, std::st
   if (!store_.append_oplog(action, staff_id, target, detail, clock_.wall_ms())) ++oplog_failures_;
 }
 
-web::Layout ConsoleApp::layout(const Context& c, std::string title, std::optional<Menu> current) const {
+web::Layout ConsoleApp::layout(const Context& c, std::string title, std::optional<domain::Menu> current) const {
   web::Layout l;
   l.title = std::move(title);
   l.service_name = c.settings.service_name;
@@ -269,9 +269,9 @@ web::Layout ConsoleApp::layout(const Context& c, std::string title, std::optiona
     l.staff_name = c.account->name;
     l.csrf_token = c.session->csrf_token;
     // While a password change is due, no menu is offered (ACC-4).
-    if (c.role && !password_change_required(*c.account, c.settings.password, c.wall_ms)) {
-      for (Menu m : visible_menus(*c.role)) {
-        l.menus.push_back({std::string(menu_label(m)), menu_path(m), current == m});
+    if (c.role && !domain::password_change_required(*c.account, c.settings.password, c.wall_ms)) {
+      for (domain::Menu m : domain::visible_menus(*c.role)) {
+        l.menus.push_back({std::string(domain::menu_label(m)), menu_path(m), current == m});
       }
     }
   }
@@ -295,10 +295,10 @@ http::Response ConsoleApp::handle(const http::Request& request) {
   }
   Context c{request, clock_.now(), clock_.wall_ms(), {}, {}, {}, {}, nullptr, false, false, {}, {}, {}};
   if (auto s = store_.settings(); s) c.settings = std::move(*s);
-  guard_.set_limits(sign_in_limits(c.settings.password));
+  guard_.set_limits(domain::sign_in_limits(c.settings.password));
   auto roles = store_.roles();
   if (!roles) return error(c, 503);
-  c.roles = effective_roles(std::move(*roles));
+  c.roles = domain::effective_roles(std::move(*roles));
 
   const std::string session_cookie = web::cookie_name(web::kSessionCookie, options_.tls);
   auto sid = web::find_cookie(header(request, "cookie"), session_cookie);
@@ -325,7 +325,7 @@ http::Response ConsoleApp::handle(const http::Request& request) {
       } else {
         c.session = std::move(s);
         c.account = std::move(**account);
-        c.role = find_role(c.roles, c.account->role_id);
+        c.role = domain::find_role(c.roles, c.account->role_id);
       }
     } else {
       // Unknown, expired or presented by another client (the session was deleted: a leaked
@@ -403,8 +403,8 @@ http::Response ConsoleApp::route(Context& c) {
                        (cards_ && path.rfind("/cards/", 0) == 0) ||
                        (masters_ && (path.rfind("/masters/", 0) == 0 || path.rfind("/notices/", 0) == 0)) ||
                        (bookings_ && path.rfind("/phone_bookings/", 0) == 0) ||
-                       std::any_of(all_menus().begin(), all_menus().end(),
-                                   [&](Menu m) { return !is_permission(m) && path == menu_path(m); });
+                       std::any_of(domain::all_menus().begin(), domain::all_menus().end(),
+                                   [&](domain::Menu m) { return !domain::is_permission(m) && path == menu_path(m); });
     if (!known) return error(c, 404);
     // After an idle sign-out the sign-in page tells why; the query only selects a notice.
     if (c.idle_signed_out) return with_headers(web::see_other(kIdleSignInTarget), c.headers);
@@ -416,31 +416,31 @@ http::Response ConsoleApp::route(Context& c) {
     return error(c, 405);
   }
   // ACC-4: after a reset (or when the password expired) the person may only change it.
-  if (password_change_required(*c.account, c.settings.password, c.wall_ms)) {
+  if (domain::password_change_required(*c.account, c.settings.password, c.wall_ms)) {
     return with_headers(web::see_other(web::kPasswordPath), c.headers);
   }
   if (path == kHomePath) {
     if (!get) return error(c, 405);
     return home(c);
   }
-  if (options_.manage_staff && (path == menu_path(Menu::staff) || path.rfind("/staff/", 0) == 0)) {
-    if (!c.role || !allowed(*c.role, Menu::staff)) {
+  if (options_.manage_staff && (path == menu_path(domain::Menu::staff) || path.rfind("/staff/", 0) == 0)) {
+    if (!c.role || !domain::allowed(*c.role, domain::Menu::staff)) {
       log("menu.forbidden", c.account->id, "menu/staff", "");
       return error(c, 403);
     }
     return staff_route(c);
   }
-  if (options_.manage_staff && (path == menu_path(Menu::roles) || path.rfind("/roles/", 0) == 0)) {
+  if (options_.manage_staff && (path == menu_path(domain::Menu::roles) || path.rfind("/roles/", 0) == 0)) {
     // 権限管理 (ACC-2): the roles menu alone decides, on every request (SEC-2).
-    if (!c.role || !allowed(*c.role, Menu::roles)) {
+    if (!c.role || !domain::allowed(*c.role, domain::Menu::roles)) {
       log("menu.forbidden", c.account->id, "menu/roles", "");
       return error(c, 403);
     }
     return roles_route(c);
   }
-  if (cards_ && (path == menu_path(Menu::cards) || path.rfind("/cards/", 0) == 0)) {
+  if (cards_ && (path == menu_path(domain::Menu::cards) || path.rfind("/cards/", 0) == 0)) {
     // 交付管理 (ISS): the cards menu decides, on every request (SEC-2).
-    if (!c.role || !allowed(*c.role, Menu::cards)) {
+    if (!c.role || !domain::allowed(*c.role, domain::Menu::cards)) {
       log("menu.forbidden", c.account->id, "menu/cards", "");
       return error(c, 403);
     }
@@ -450,32 +450,32 @@ http::Response ConsoleApp::route(Context& c) {
     }
     return cards_route(c);
   }
-  if (masters_ && (path == menu_path(Menu::masters) || path.rfind("/masters/", 0) == 0 ||
-                   path == menu_path(Menu::notices) || path.rfind("/notices/", 0) == 0)) {
+  if (masters_ && (path == menu_path(domain::Menu::masters) || path.rfind("/masters/", 0) == 0 ||
+                   path == menu_path(domain::Menu::notices) || path.rfind("/notices/", 0) == 0)) {
     // マスタ管理 and お知らせ (MST, RSV-3, RSV-15): each menu decides, on every request (SEC-2).
-    const Menu needed = path.rfind("/masters", 0) == 0 ? Menu::masters : Menu::notices;
-    if (!c.role || !allowed(*c.role, needed)) {
-      log("menu.forbidden", c.account->id, "menu/" + std::string(menu_id(needed)), "");
+    const domain::Menu needed = path.rfind("/masters", 0) == 0 ? domain::Menu::masters : domain::Menu::notices;
+    if (!c.role || !domain::allowed(*c.role, needed)) {
+      log("menu.forbidden", c.account->id, "menu/" + std::string(domain::menu_id(needed)), "");
       return error(c, 403);
     }
-    return needed == Menu::masters ? masters_route(c) : notices_route(c);
+    return needed == domain::Menu::masters ? masters_route(c) : notices_route(c);
   }
-  if (bookings_ && path == menu_path(Menu::bookings)) {
+  if (bookings_ && path == menu_path(domain::Menu::bookings)) {
     // 予約管理: every booking (the site's and the phone's) is searched, changed and cancelled on
     // the 電話予約 screens, one list for both; a role with both menus is taken there.
-    if (!c.role || !allowed(*c.role, Menu::bookings)) {
+    if (!c.role || !domain::allowed(*c.role, domain::Menu::bookings)) {
       log("menu.forbidden", c.account->id, "menu/bookings", "");
       return error(c, 403);
     }
     if (!get) return error(c, 405);
-    if (allowed(*c.role, Menu::phone_bookings)) {
-      return with_headers(web::see_other(menu_path(Menu::phone_bookings)), c.headers);
+    if (domain::allowed(*c.role, domain::Menu::phone_bookings)) {
+      return with_headers(web::see_other(menu_path(domain::Menu::phone_bookings)), c.headers);
     }
-    return menu_page(c, Menu::bookings);
+    return menu_page(c, domain::Menu::bookings);
   }
-  if (bookings_ && (path == menu_path(Menu::phone_bookings) || path.rfind("/phone_bookings/", 0) == 0)) {
+  if (bookings_ && (path == menu_path(domain::Menu::phone_bookings) || path.rfind("/phone_bookings/", 0) == 0)) {
     // 電話予約 (PHN): the phone_bookings menu decides, on every request (SEC-2).
-    if (!c.role || !allowed(*c.role, Menu::phone_bookings)) {
+    if (!c.role || !domain::allowed(*c.role, domain::Menu::phone_bookings)) {
       log("menu.forbidden", c.account->id, "menu/phone_bookings", "");
       return error(c, 403);
     }
@@ -485,10 +485,10 @@ http::Response ConsoleApp::route(Context& c) {
     // The administrators' screens of the hub console. /oplog stays the person's own log for a
     // role without 職員管理; its export and verification are for administrators only.
     const bool settings = path == "/settings";
-    const Menu needed = settings ? Menu::settings : Menu::oplog;
-    const bool admin = c.role && allowed(*c.role, Menu::staff);
-    if (!c.role || !allowed(*c.role, needed) || (path.rfind("/oplog/", 0) == 0 && !admin)) {
-      log("menu.forbidden", c.account->id, "menu/" + std::string(menu_id(needed)), "");
+    const domain::Menu needed = settings ? domain::Menu::settings : domain::Menu::oplog;
+    const bool admin = c.role && domain::allowed(*c.role, domain::Menu::staff);
+    if (!c.role || !domain::allowed(*c.role, needed) || (path.rfind("/oplog/", 0) == 0 && !admin)) {
+      log("menu.forbidden", c.account->id, "menu/" + std::string(domain::menu_id(needed)), "");
       return error(c, 403);
     }
     if (settings) {
@@ -502,11 +502,11 @@ http::Response ConsoleApp::route(Context& c) {
     if (path == "/oplog/verify") return oplog_verify(c);
     return error(c, 404);
   }
-  for (Menu m : all_menus()) {
-    if (m == Menu::home || is_permission(m) || path != menu_path(m)) continue;
-    if (!c.role || !allowed(*c.role, m)) {
+  for (domain::Menu m : domain::all_menus()) {
+    if (m == domain::Menu::home || domain::is_permission(m) || path != menu_path(m)) continue;
+    if (!c.role || !domain::allowed(*c.role, m)) {
       // SEC-2: enforced here, whatever the navigation showed. Logged: it is a sign of probing.
-      log("menu.forbidden", c.account->id, "menu/" + std::string(menu_id(m)), "");
+      log("menu.forbidden", c.account->id, "menu/" + std::string(domain::menu_id(m)), "");
       return error(c, 403);
     }
     if (!get) return error(c, 405);
@@ -539,12 +539,12 @@ http::Response ConsoleApp::post_sign_in(Context& c) {
   const std::string client = c.req.remote_address;
   std::string id = form.value("login_id");
   const std::string password = form.value("password");
-  if (id.size() > kMaxStaffIdBytes) id.resize(kMaxStaffIdBytes);  // never echo or track more
+  if (id.size() > domain::kMaxStaffIdBytes) id.resize(domain::kMaxStaffIdBytes);  // never echo or track more
 
   if (!sign_in_limiter_.allow(client, c.now)) return get_sign_in(c, false, true, id, 429);
 
-  std::optional<StaffAccount> account;
-  if (validate_staff_id(id)) {
+  std::optional<domain::StaffAccount> account;
+  if (domain::validate_staff_id(id)) {
     auto a = store_.staff(id);
     if (!a) return error(c, 503);
     account = std::move(*a);
@@ -555,8 +555,8 @@ http::Response ConsoleApp::post_sign_in(Context& c) {
     return get_sign_in(c, true, false, id, 200);
   }
   // Unknown IDs cost the same as known ones: one interactive-cost verify (password.h).
-  const std::string_view hash = account ? std::string_view(account->password_hash) : kDummyPasswordHash;
-  const bool password_ok = password.size() <= kMaxPasswordBytes && verify_password(hash, password);
+  const std::string_view hash = account ? std::string_view(account->password_hash) : domain::kDummyPasswordHash;
+  const bool password_ok = password.size() <= domain::kMaxPasswordBytes && domain::verify_password(hash, password);
   if (!password_ok || !account || !account->enabled) {
     const bool locked = guard_.record_failure(id, client, c.now);
     // An unknown ID is not logged as typed: it may be a password typed into the wrong field.
@@ -567,9 +567,9 @@ http::Response ConsoleApp::post_sign_in(Context& c) {
     return get_sign_in(c, true, false, id, 200);
   }
   guard_.record_success(id, client);
-  if (needs_rehash(account->password_hash, options_.fast_hashes_for_tests)) {
+  if (domain::needs_rehash(account->password_hash, options_.fast_hashes_for_tests)) {
     // An old cost: upgrade now that the password is known (password.h). Best effort.
-    if (auto h = hash_password(password, options_.fast_hashes_for_tests); h) {
+    if (auto h = domain::hash_password(password, options_.fast_hashes_for_tests); h) {
       account->password_hash = *h;
       (void)store_.save_staff(*account);
     }
@@ -583,7 +583,7 @@ http::Response ConsoleApp::post_sign_in(Context& c) {
   c.headers.clear();
   c.headers.emplace_back("Set-Cookie", *cookie);
   c.headers.emplace_back("Set-Cookie", web::clear_cookie(web::kSignInCookie, options_.tls));
-  const bool change = password_change_required(*account, c.settings.password, c.wall_ms);
+  const bool change = domain::password_change_required(*account, c.settings.password, c.wall_ms);
   return with_headers(web::see_other(change ? web::kPasswordPath : kHomePath), c.headers);
 }
 
@@ -597,7 +597,7 @@ http::Response ConsoleApp::post_sign_out(Context& c) {
 }
 
 http::Response ConsoleApp::password_page(Context& c, const std::vector<web::FieldError>& errors, int status) {
-  const bool required = password_change_required(*c.account, c.settings.password, c.wall_ms);
+  const bool required = domain::password_change_required(*c.account, c.settings.password, c.wall_ms);
   auto ctx = web::layout_context(layout(c, "パスワード変更", std::nullopt));
   if (!ctx) return error(c, 500);
   mstch::array rules;
@@ -614,25 +614,25 @@ http::Response ConsoleApp::post_password(Context& c) {
   const std::string current = form.value("current_password");
   const std::string next = form.value("new_password");
   const std::string confirm = form.value("confirm_password");
-  const StaffAccount& account = *c.account;
+  const domain::StaffAccount& account = *c.account;
   const std::string& client = c.req.remote_address;
   std::vector<web::FieldError> errors;
 
   // The current password is asked again, so a session left open cannot take the account over;
   // wrong guesses count towards the lockout like sign-in failures do.
-  const bool current_ok = guard_.check(account.id, client, c.now) && current.size() <= kMaxPasswordBytes &&
-                          verify_password(account.password_hash, current);
+  const bool current_ok = guard_.check(account.id, client, c.now) && current.size() <= domain::kMaxPasswordBytes &&
+                          domain::verify_password(account.password_hash, current);
   if (!current_ok) {
     (void)guard_.record_failure(account.id, client, c.now);
     errors.push_back({"current_password", "現在のパスワードが正しくありません。"});
   }
-  for (PasswordProblem p : password_problems(c.settings.password, next, account.id)) {
+  for (domain::PasswordProblem p : domain::password_problems(c.settings.password, next, account.id)) {
     errors.push_back({"new_password", problem_text(p, c.settings.password)});
   }
   if (next != confirm) errors.push_back({"confirm_password", "確認用のパスワードが新しいパスワードと一致しません。"});
-  StaffAccount updated = account;
+  domain::StaffAccount updated = account;
   if (errors.empty()) {
-    auto s = set_password(updated, c.settings.password, next, c.wall_ms, false, options_.fast_hashes_for_tests);
+    auto s = domain::set_password(updated, c.settings.password, next, c.wall_ms, false, options_.fast_hashes_for_tests);
     if (!s) {
       if (s.error().code != Errc::invalid_argument) return error(c, 500);
       // The rules were checked above, so what is left is the history rule.
@@ -663,22 +663,22 @@ http::Response ConsoleApp::post_password(Context& c) {
 }
 
 http::Response ConsoleApp::home(Context& c) {
-  auto ctx = web::layout_context(layout(c, "ホーム", Menu::home));
+  auto ctx = web::layout_context(layout(c, "ホーム", domain::Menu::home));
   if (!ctx) return error(c, 500);
-  const bool any = c.role && !visible_menus(*c.role).empty();
+  const bool any = c.role && !domain::visible_menus(*c.role).empty();
   ctx->insert_or_assign("message", c.account->name + "さん、ようこそ。" +
                                        (any ? std::string("メニューから業務を選んでください。")
                                             : std::string("使えるメニューがありません。管理者にお問い合わせください。")));
   return with_headers(web::page(templates_, 200, "message", *ctx), c.headers);
 }
 
-http::Response ConsoleApp::menu_page(Context& c, Menu m) {
-  if (m == Menu::oplog) return oplog_page(c);
-  auto ctx = web::layout_context(layout(c, std::string(menu_label(m)), m));
+http::Response ConsoleApp::menu_page(Context& c, domain::Menu m) {
+  if (m == domain::Menu::oplog) return oplog_page(c);
+  auto ctx = web::layout_context(layout(c, std::string(domain::menu_label(m)), m));
   if (!ctx) return error(c, 500);
-  ctx->insert_or_assign("message", m == Menu::staff
+  ctx->insert_or_assign("message", m == domain::Menu::staff
                                        ? std::string("職員の追加・変更・CSVの取り込みは、本庁の管理コンソール（ハブ）で行います。")
-                                       : "「" + std::string(menu_label(m)) + "」の画面は準備中です。");
+                                       : "「" + std::string(domain::menu_label(m)) + "」の画面は準備中です。");
   ctx->insert_or_assign("next_url", std::string(kHomePath));
   ctx->insert_or_assign("next_label", std::string("ホームへ戻る"));
   return with_headers(web::page(templates_, 200, "message", *ctx), c.headers);
@@ -688,7 +688,7 @@ http::Response ConsoleApp::oplog_page(Context& c) {
   auto entries = store_.recent_oplog(c.account->id, options_.oplog_page_entries);
   if (!entries) return error(c, 503);
   mstch::array rows;
-  for (const OpLogEntry& e : *entries) {
+  for (const domain::OpLogEntry& e : *entries) {
     rows.emplace_back(mstch::map{{"time", jst_time(e.at_ms)},
                                  {"action", action_label(e.action)},
                                  {"target", e.target},
@@ -704,7 +704,7 @@ http::Response ConsoleApp::oplog_page(Context& c) {
   } catch (...) {
     return error(c, 500);
   }
-  auto ctx = web::layout_context(layout(c, std::string(menu_label(Menu::oplog)), Menu::oplog));
+  auto ctx = web::layout_context(layout(c, std::string(domain::menu_label(domain::Menu::oplog)), domain::Menu::oplog));
   if (!ctx) return error(c, 500);
   ctx->insert_or_assign("message", std::string(kContentMarker));
   auto rendered = templates_.render("message", *ctx);

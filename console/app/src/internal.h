@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "madoguchi/console/app/console_app.h"
+#include "madoguchi/domain/administrator.h"
 #include "madoguchi/text/form.h"
 #include "madoguchi/text/multipart.h"
 
@@ -18,11 +19,11 @@ struct ConsoleApp::Context {
   const http::Request& req;
   web::TimePoint now;
   std::int64_t wall_ms = 0;
-  Settings settings;
-  std::vector<Role> roles;
+  domain::Settings settings;
+  std::vector<domain::Role> roles;
   std::optional<web::Session> session;  // a live session, re-checked against its account
-  std::optional<StaffAccount> account;
-  const Role* role = nullptr;
+  std::optional<domain::StaffAccount> account;
+  const domain::Role* role = nullptr;
   bool session_ended = false;  // the browser came with a session that just ended
   bool idle_signed_out = false;  // ... because it was idle (ACC-4): the sign-in page says so
   std::optional<text::Form> form;
@@ -34,9 +35,15 @@ struct ConsoleApp::Context {
   bool signed_in() const { return session.has_value(); }
 };
 
+// Shown when a staff edit, a role edit or a role deletion would break the administrator-remains
+// invariant (domain/administrator.h); the staff CSV import says the same as a line error.
+inline constexpr const char* kAdministratorRemainsMessage =
+    "この変更をすると、職員管理と権限管理の両方を使える有効な職員がいなくなるため、保存できません。"
+    "先に別の職員に両方を使える権限を割り当てるか、職員管理と権限管理のチェックを残してください。";
+
 // Japanese texts of the password rules, and of one problem with a new password.
-std::vector<std::string> rule_texts(const PasswordRules& rules);
-std::string problem_text(PasswordProblem p, const PasswordRules& rules);
+std::vector<std::string> rule_texts(const domain::PasswordRules& rules);
+std::string problem_text(domain::PasswordProblem p, const domain::PasswordRules& rules);
 // The Japanese label of an operation log action (the action itself when unknown).
 std::string action_label(std::string_view action);
 // "2026-01-05 09:30:12" in Japan Standard Time.

@@ -55,7 +55,7 @@ Date today_jst(std::int64_t wall_ms) {
   return calendar::add_days(Date{1970, 1, 1}, static_cast<int>(days));
 }
 
-LocalDateTime now_jst(std::int64_t wall_ms) {
+domain::LocalDateTime now_jst(std::int64_t wall_ms) {
   const Date d = today_jst(wall_ms);
   const std::int64_t local = wall_ms + 9 * 3'600'000;
   const std::int64_t minute = ((local % 86'400'000) + 86'400'000) % 86'400'000 / 60'000;
@@ -73,18 +73,18 @@ std::optional<int> parse_int(std::string_view s, int lo, int hi) {
 constexpr std::array<const char*, 7> kWeekdayLabels{"日曜日", "月曜日", "火曜日", "水曜日", "木曜日", "金曜日", "土曜日"};
 constexpr std::array<const char*, 7> kWeekdayShort{"日", "月", "火", "水", "木", "金", "土"};
 
-std::string bands_text(const std::vector<TimeBand>& bands) {
+std::string bands_text(const std::vector<domain::TimeBand>& bands) {
   std::string out;
-  for (const TimeBand& b : bands) {
+  for (const domain::TimeBand& b : bands) {
     if (!out.empty()) out += ", ";
-    out += format_minute(b.start) + "-" + format_minute(b.end);
+    out += domain::format_minute(b.start) + "-" + domain::format_minute(b.end);
   }
   return out;
 }
 
 // "09:00-12:00, 13:00-17:00" (commas, 、 or spaces between bands). nullopt when a band does not read.
-std::optional<std::vector<TimeBand>> parse_bands(std::string_view text) {
-  std::vector<TimeBand> out;
+std::optional<std::vector<domain::TimeBand>> parse_bands(std::string_view text) {
+  std::vector<domain::TimeBand> out;
   std::string norm;
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text.compare(i, 3, "、") == 0 || text.compare(i, 3, "，") == 0 || text.compare(i, 3, "　") == 0) {
@@ -107,24 +107,24 @@ std::optional<std::vector<TimeBand>> parse_bands(std::string_view text) {
     auto dash = band.find('-');
     if (dash == std::string_view::npos) dash = band.find('~');
     if (dash == std::string_view::npos) return std::nullopt;
-    auto s = parse_minute(band.substr(0, dash), false);
-    auto e = parse_minute(band.substr(dash + 1), true);
+    auto s = domain::parse_minute(band.substr(0, dash), false);
+    auto e = domain::parse_minute(band.substr(dash + 1), true);
     if (!s || !e) return std::nullopt;
     out.push_back({*s, *e});
-    if (out.size() > kMaxBandsPerDay) return std::nullopt;
+    if (out.size() > domain::kMaxBandsPerDay) return std::nullopt;
   }
   return out;
 }
 
-std::string businesses_text(const CounterMaster& k) {
+std::string businesses_text(const domain::CounterMaster& k) {
   std::string out;
-  for (Business b : k.businesses) out += (out.empty() ? "" : "・") + std::string(business_label(b));
+  for (domain::Business b : k.businesses) out += (out.empty() ? "" : "・") + std::string(domain::business_label(b));
   return out;
 }
 
-std::string jp_date_time(const LocalDateTime& t) {
+std::string jp_date_time(const domain::LocalDateTime& t) {
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d年%d月%d日 %s", t.date.year, t.date.month, t.date.day, format_minute(t.minute).c_str());
+  std::snprintf(buf, sizeof buf, "%04d年%d月%d日 %s", t.date.year, t.date.month, t.date.day, domain::format_minute(t.minute).c_str());
   return buf;
 }
 
@@ -200,19 +200,19 @@ struct CounterInput {
   bool visible = true;
 };
 
-CounterInput input_of(const CounterMaster& k) {
+CounterInput input_of(const domain::CounterMaster& k) {
   CounterInput in;
   in.id = k.id;
   in.name = k.name;
   in.minutes = std::to_string(k.minutes_per_visit);
   in.capacity = std::to_string(k.capacity_per_slot);
-  in.valid_from = format_date_time(k.valid_from);
-  in.valid_until = k.valid_until ? format_date_time(*k.valid_until) : "";
+  in.valid_from = domain::format_date_time(k.valid_from);
+  in.valid_until = k.valid_until ? domain::format_date_time(*k.valid_until) : "";
   in.deadline_days = std::to_string(k.deadline_days_before);
-  in.deadline_time = format_minute(k.deadline_time);
+  in.deadline_time = domain::format_minute(k.deadline_time);
   in.days_ahead = k.days_ahead ? std::to_string(*k.days_ahead) : "";
   for (std::size_t d = 0; d < 7; ++d) in.week[d] = bands_text(k.week[d]);
-  for (Business b : k.businesses) in.businesses.insert(std::string(business_id(b)));
+  for (domain::Business b : k.businesses) in.businesses.insert(std::string(domain::business_id(b)));
   in.visible = k.visible_on_site;
   return in;
 }
@@ -228,22 +228,22 @@ CounterInput input_of(const text::Form& f) {
   in.deadline_days = f.value("deadline_days_before");
   in.deadline_time = f.value("deadline_time");
   in.days_ahead = f.value("days_ahead");
-  for (std::size_t d = 0; d < 7; ++d) in.week[d] = f.value("week_" + std::string(weekday_key(static_cast<calendar::Weekday>(d))));
+  for (std::size_t d = 0; d < 7; ++d) in.week[d] = f.value("week_" + std::string(domain::weekday_key(static_cast<calendar::Weekday>(d))));
   for (const std::string& b : f.all("businesses")) in.businesses.insert(b);
   in.visible = f.value("visible_on_site") == "1";
   return in;
 }
 
 // The master the form describes, or the errors per field (Japanese).
-std::variant<CounterMaster, std::vector<web::FieldError>> counter_of(const CounterInput& in) {
+std::variant<domain::CounterMaster, std::vector<web::FieldError>> counter_of(const CounterInput& in) {
   std::vector<web::FieldError> errors;
-  CounterMaster k;
+  domain::CounterMaster k;
   k.id = in.id;
   k.name = in.name;
-  if (!validate_counter_id(k.id)) errors.push_back({"id", counter_field_message("id", Error{})});
+  if (!domain::validate_counter_id(k.id)) errors.push_back({"id", counter_field_message("id", Error{})});
   if (in.name.empty()) errors.push_back({"name", "窓口名を入力してください。"});
   for (const std::string& b : in.businesses) {
-    if (auto biz = business_from_id(b)) {
+    if (auto biz = domain::business_from_id(b)) {
       k.businesses.insert(*biz);
     } else {
       errors.push_back({"businesses", "業務の指定が正しくありません。画面を開き直してください。"});
@@ -251,7 +251,7 @@ std::variant<CounterMaster, std::vector<web::FieldError>> counter_of(const Count
   }
   if (k.businesses.empty()) errors.push_back({"businesses", counter_field_message("businesses", Error{})});
   for (std::size_t d = 0; d < 7; ++d) {
-    const std::string id = "week_" + std::string(weekday_key(static_cast<calendar::Weekday>(d)));
+    const std::string id = "week_" + std::string(domain::weekday_key(static_cast<calendar::Weekday>(d)));
     auto bands = parse_bands(in.week[d]);
     if (!bands) {
       errors.push_back({id, std::string(kWeekdayLabels[d]) + "：" + counter_field_message("week.", Error{})});
@@ -269,13 +269,13 @@ std::variant<CounterMaster, std::vector<web::FieldError>> counter_of(const Count
   } else {
     errors.push_back({"capacity_per_slot", counter_field_message("capacity_per_slot", Error{})});
   }
-  if (auto t = parse_date_time(in.valid_from)) {
+  if (auto t = domain::parse_date_time(in.valid_from)) {
     k.valid_from = *t;
   } else {
     errors.push_back({"valid_from", "有効期間の開始日時を「2026-04-01T00:00」の形で入力してください。"});
   }
   if (!in.valid_until.empty()) {
-    if (auto t = parse_date_time(in.valid_until)) {
+    if (auto t = domain::parse_date_time(in.valid_until)) {
       k.valid_until = *t;
     } else {
       errors.push_back({"valid_until", "有効期間の終了日時を「2027-03-31T23:59」の形で入力するか、空欄にしてください。"});
@@ -286,7 +286,7 @@ std::variant<CounterMaster, std::vector<web::FieldError>> counter_of(const Count
   } else {
     errors.push_back({"deadline_days_before", counter_field_message("deadline_days_before", Error{})});
   }
-  if (auto t = parse_minute(in.deadline_time, false)) {
+  if (auto t = domain::parse_minute(in.deadline_time, false)) {
     k.deadline_time = *t;
   } else {
     errors.push_back({"deadline_time", counter_field_message("deadline_time", Error{})});
@@ -300,7 +300,7 @@ std::variant<CounterMaster, std::vector<web::FieldError>> counter_of(const Count
   }
   k.visible_on_site = in.visible;
   if (errors.empty()) {
-    if (auto v = validate_counter(k); !v) {
+    if (auto v = domain::validate_counter(k); !v) {
       const std::string field = error_field(v.error());
       std::string id = input_id(field);
       std::string message = counter_field_message(field, v.error());
@@ -308,7 +308,7 @@ std::variant<CounterMaster, std::vector<web::FieldError>> counter_of(const Count
         const std::string day = field.substr(5);
         id = "week_" + day;
         for (std::size_t d = 0; d < 7; ++d) {
-          if (weekday_key(static_cast<calendar::Weekday>(d)) == day) message = std::string(kWeekdayLabels[d]) + "：" + message;
+          if (domain::weekday_key(static_cast<calendar::Weekday>(d)) == day) message = std::string(kWeekdayLabels[d]) + "：" + message;
         }
       }
       errors.push_back({id, message});
@@ -319,7 +319,7 @@ std::variant<CounterMaster, std::vector<web::FieldError>> counter_of(const Count
 }
 
 // "name, week, capacity_per_slot" – the fields that differ (for the operation log).
-std::string counter_changes(const CounterMaster& a, const CounterMaster& b) {
+std::string counter_changes(const domain::CounterMaster& a, const domain::CounterMaster& b) {
   std::vector<std::string> f;
   if (a.name != b.name) f.push_back("name");
   if (a.businesses != b.businesses) f.push_back("businesses");
@@ -341,16 +341,16 @@ struct NoticeInput {
   std::string id, kind = "info", title, body, publish_from, publish_until, maintenance_from, maintenance_until;
 };
 
-NoticeInput input_of(const Notice& n) {
+NoticeInput input_of(const domain::Notice& n) {
   NoticeInput in;
   in.id = n.id;
-  in.kind = n.kind == NoticeKind::maintenance ? "maintenance" : "info";
+  in.kind = n.kind == domain::NoticeKind::maintenance ? "maintenance" : "info";
   in.title = n.title;
   in.body = n.body;
-  in.publish_from = format_date_time(n.publish_from);
-  if (n.publish_until) in.publish_until = format_date_time(*n.publish_until);
-  if (n.maintenance_from) in.maintenance_from = format_date_time(*n.maintenance_from);
-  if (n.maintenance_until) in.maintenance_until = format_date_time(*n.maintenance_until);
+  in.publish_from = domain::format_date_time(n.publish_from);
+  if (n.publish_until) in.publish_until = domain::format_date_time(*n.publish_until);
+  if (n.maintenance_from) in.maintenance_from = domain::format_date_time(*n.maintenance_from);
+  if (n.maintenance_until) in.maintenance_until = domain::format_date_time(*n.maintenance_until);
   return in;
 }
 
@@ -367,25 +367,25 @@ NoticeInput notice_input_of(const text::Form& f) {
   return in;
 }
 
-std::variant<Notice, std::vector<web::FieldError>> notice_of(const NoticeInput& in) {
+std::variant<domain::Notice, std::vector<web::FieldError>> notice_of(const NoticeInput& in) {
   std::vector<web::FieldError> errors;
-  Notice n;
+  domain::Notice n;
   n.id = in.id;
   n.title = in.title;
   n.body = in.body;
   if (in.kind == "info") {
-    n.kind = NoticeKind::info;
+    n.kind = domain::NoticeKind::info;
   } else if (in.kind == "maintenance") {
-    n.kind = NoticeKind::maintenance;
+    n.kind = domain::NoticeKind::maintenance;
   } else {
     errors.push_back({"kind", notice_field_message("kind")});
   }
-  auto time_field = [&](const std::string& value, const char* field, bool required) -> std::optional<LocalDateTime> {
+  auto time_field = [&](const std::string& value, const char* field, bool required) -> std::optional<domain::LocalDateTime> {
     if (value.empty()) {
       if (required) errors.push_back({field, notice_field_message(field)});
       return std::nullopt;
     }
-    auto t = parse_date_time(value);
+    auto t = domain::parse_date_time(value);
     if (!t) errors.push_back({field, "日時を「2026-12-05T22:00」の形で入力してください。"});
     return t;
   };
@@ -394,7 +394,7 @@ std::variant<Notice, std::vector<web::FieldError>> notice_of(const NoticeInput& 
   n.maintenance_from = time_field(in.maintenance_from, "maintenance_from", false);
   n.maintenance_until = time_field(in.maintenance_until, "maintenance_until", false);
   if (errors.empty()) {
-    if (auto v = validate_notice(n); !v) {
+    if (auto v = domain::validate_notice(n); !v) {
       const std::string field = error_field(v.error());
       errors.push_back({input_id(field.empty() ? std::string("title") : field), notice_field_message(field)});
     }
@@ -403,7 +403,7 @@ std::variant<Notice, std::vector<web::FieldError>> notice_of(const NoticeInput& 
   return n;
 }
 
-mstch::map notice_preview(const Notice& n) {
+mstch::map notice_preview(const domain::Notice& n) {
   mstch::array paragraphs;
   std::size_t pos = 0;
   while (pos <= n.body.size()) {
@@ -415,7 +415,7 @@ mstch::map notice_preview(const Notice& n) {
     pos = end + 1;
   }
   mstch::map m{{"preview_title", n.title}, {"preview_lines", std::move(paragraphs)},
-               {"preview_maintenance", n.kind == NoticeKind::maintenance}};
+               {"preview_maintenance", n.kind == domain::NoticeKind::maintenance}};
   if (n.maintenance_from && n.maintenance_until) {
     m.emplace("preview_period", jp_date_time(*n.maintenance_from) + " ～ " + jp_date_time(*n.maintenance_until));
   }
@@ -436,17 +436,17 @@ std::string message_for(const Error& e) {
 // ==== routes ==========================================================================================
 
 http::Response ConsoleApp::masters_route(Context& c) {
-  if (!masters_) return menu_page(c, Menu::masters);
+  if (!masters_) return menu_page(c, domain::Menu::masters);
   MasterStore& store = *masters_;
   const std::string& path = c.req.path;
   const bool get = is_get(c.req);
   const bool post = c.req.method == "POST";
-  const std::string title = std::string(menu_label(Menu::masters));
+  const std::string title = std::string(domain::menu_label(domain::Menu::masters));
   const Date today = today_jst(c.wall_ms);
   const std::string staff = c.account->id;
 
   auto failure = [&](const std::string& message, const std::string& next, int status) {
-    return content_page(c, title, Menu::masters, "message",
+    return content_page(c, title, domain::Menu::masters, "message",
                         mstch::map{{"message", message}, {"next_url", next}, {"next_label", std::string("戻る")}}, status);
   };
 
@@ -456,9 +456,9 @@ http::Response ConsoleApp::masters_route(Context& c) {
     auto counters = store.counters();
     if (!counters) return error(c, 503);
     mstch::array rows;
-    for (const CounterMaster& k : *counters) {
+    for (const domain::CounterMaster& k : *counters) {
       std::string validity = jp_date_time(k.valid_from) + " ～ " + (k.valid_until ? jp_date_time(*k.valid_until) : std::string("（終了なし）"));
-      std::string deadline = std::to_string(k.deadline_days_before) + "日前の" + format_minute(k.deadline_time);
+      std::string deadline = std::to_string(k.deadline_days_before) + "日前の" + domain::format_minute(k.deadline_time);
       rows.emplace_back(mstch::map{{"id", k.id},
                                    {"id_q", percent_encode(k.id)},
                                    {"name", k.name},
@@ -473,21 +473,21 @@ http::Response ConsoleApp::masters_route(Context& c) {
     if (done == "added") content.emplace("notice", std::string("窓口を追加しました。予約枠は「予約枠の作成」で作成してください。"));
     if (done == "updated") content.emplace("notice", std::string("窓口を変更しました。予約枠に反映するには「予約枠の作成」をもう一度実行してください。"));
     if (done == "removed") content.emplace("notice", std::string("窓口を削除しました。"));
-    return content_page(c, title, Menu::masters, "master_list", std::move(content), 200);
+    return content_page(c, title, domain::Menu::masters, "master_list", std::move(content), 200);
   }
 
   // ---- counter form --------------------------------------------------------------------------------
   auto counter_form = [&](bool adding, const CounterInput& in, const std::vector<web::FieldError>& errors, int status,
                           const std::string& delete_error) {
     mstch::array biz;
-    for (Business b : all_businesses()) {
-      const std::string id(business_id(b));
-      biz.emplace_back(mstch::map{{"value", id}, {"label", std::string(business_label(b))}, {"checked", in.businesses.count(id) > 0}});
+    for (domain::Business b : domain::all_businesses()) {
+      const std::string id(domain::business_id(b));
+      biz.emplace_back(mstch::map{{"value", id}, {"label", std::string(domain::business_label(b))}, {"checked", in.businesses.count(id) > 0}});
     }
     mstch::array week;
     for (std::size_t d = 1; d <= 7; ++d) {  // Monday first, Sunday last
       const std::size_t i = d % 7;
-      const std::string key(weekday_key(static_cast<calendar::Weekday>(i)));
+      const std::string key(domain::weekday_key(static_cast<calendar::Weekday>(i)));
       std::string day_error;
       for (const auto& e : errors) {
         if (e.field == "week_" + key) day_error = e.message;
@@ -512,16 +512,16 @@ http::Response ConsoleApp::masters_route(Context& c) {
                        {"csrf_token", c.session->csrf_token}};
     if (!delete_error.empty()) content.emplace("delete_error", delete_error);
     if (!web::add_field_errors(content, errors)) return error(c, 500);
-    return content_page(c, adding ? "窓口の追加" : "窓口の変更", Menu::masters, "counter_form", std::move(content), status);
+    return content_page(c, adding ? "窓口の追加" : "窓口の変更", domain::Menu::masters, "counter_form", std::move(content), status);
   };
 
   if (path == "/masters/counter/new" || path == "/masters/counter/edit") {
     const bool adding = path == "/masters/counter/new";
     if (get) {
       if (adding) {
-        CounterMaster k;
+        domain::CounterMaster k;
         k.valid_from = {today, 0};
-        k.businesses = {Business::collection};
+        k.businesses = {domain::Business::collection};
         return counter_form(true, input_of(k), {}, 200, "");
       }
       auto k = store.counter(query_value(c.req, "id"));
@@ -531,7 +531,7 @@ http::Response ConsoleApp::masters_route(Context& c) {
     }
     if (!post) return error(c, 405);
     CounterInput in = input_of(*c.form);
-    std::optional<CounterMaster> before;
+    std::optional<domain::CounterMaster> before;
     if (!adding) {
       auto k = store.counter(in.id);
       if (!k) return error(c, 503);
@@ -540,10 +540,10 @@ http::Response ConsoleApp::masters_route(Context& c) {
     }
     auto parsed = counter_of(in);
     if (auto* errors = std::get_if<std::vector<web::FieldError>>(&parsed)) {
-      if (in.id.size() > kMaxCounterIdBytes) in.id.resize(kMaxCounterIdBytes);
+      if (in.id.size() > domain::kMaxCounterIdBytes) in.id.resize(domain::kMaxCounterIdBytes);
       return counter_form(adding, in, *errors, 422, "");
     }
-    const CounterMaster& k = std::get<CounterMaster>(parsed);
+    const domain::CounterMaster& k = std::get<domain::CounterMaster>(parsed);
     if (adding) {
       auto existing = store.counter(k.id);
       if (!existing) return error(c, 503);
@@ -606,25 +606,25 @@ http::Response ConsoleApp::masters_route(Context& c) {
       if (!from) errors.push_back({"from", "開始日を「2026-04-01」の形で入力してください。"});
       if (!to) errors.push_back({"to", "終了日を「2027-03-31」の形で入力してください。"});
       if (from && to && *to < *from) errors.push_back({"to", "終了日は開始日と同じか後にしてください。"});
-      if (from && to && !(*to < *from) && calendar::days_between(*from, *to) + 1 > kMaxGenerationDays) {
-        errors.push_back({"to", "一度に作成できるのは" + std::to_string(kMaxGenerationDays) + "日分までです。"});
+      if (from && to && !(*to < *from) && calendar::days_between(*from, *to) + 1 > domain::kMaxGenerationDays) {
+        errors.push_back({"to", "一度に作成できるのは" + std::to_string(domain::kMaxGenerationDays) + "日分までです。"});
       }
       if (chosen.empty()) errors.push_back({"counters", "窓口を1つ以上選んでください。"});
       std::optional<calendar::BusinessCalendar> cal;
       if (errors.empty()) {
         auto config = store.calendar_config();
         if (!config) return failure("休業日・祝日の設定を読めないため、予約枠を作成できません。休業日・祝日の画面で保存し直してください。", "/masters/calendar", 503);
-        auto bc = business_calendar(*config);
+        auto bc = domain::business_calendar(*config);
         if (!bc) return failure("休業日・祝日の設定に誤りがあるため、予約枠を作成できません。", "/masters/calendar", 503);
         cal.emplace(std::move(*bc));
       }
       if (errors.empty()) {
         previewed = true;
         applied = apply;
-        for (const CounterMaster& k : *counters) {
+        for (const domain::CounterMaster& k : *counters) {
           if (!chosen.count(k.id)) continue;
           mstch::map row{{"id", k.id}, {"name", k.name}};
-          auto generated = generate_slots(k, *from, *to, *cal);
+          auto generated = domain::generate_slots(k, *from, *to, *cal);
           if (!generated) {
             row.emplace("problem", std::string("この窓口の予約枠は作成できません（日付が祝日の暦の範囲外か、設定に誤りがあります）。"));
             results.emplace_back(std::move(row));
@@ -636,7 +636,7 @@ http::Response ConsoleApp::masters_route(Context& c) {
           if (!booked) return error(c, 503);
           std::set<std::string> booked_keys;
           for (const auto& [key, n] : *booked) booked_keys.insert(key);
-          auto plan = apply_regeneration(*stored, *generated, booked_keys);
+          auto plan = domain::apply_regeneration(*stored, *generated, booked_keys);
           if (!plan) {
             row.emplace("problem", std::string("保存されている予約枠と照合できませんでした。"));
             results.emplace_back(std::move(row));
@@ -676,10 +676,10 @@ http::Response ConsoleApp::masters_route(Context& c) {
     mstch::map content{{"from", from_text},           {"to", to_text},
                        {"counter_choices", std::move(choices)}, {"chosen", std::move(chosen_hidden)},
                        {"has_results", !results.empty()}, {"results", std::move(results)}, {"previewed", previewed && !applied},
-                       {"applied", applied},          {"max_days", std::to_string(kMaxGenerationDays)},
+                       {"applied", applied},          {"max_days", std::to_string(domain::kMaxGenerationDays)},
                        {"has_counters", !counters->empty()}, {"csrf_token", c.session->csrf_token}};
     if (!web::add_field_errors(content, errors)) return error(c, 500);
-    return content_page(c, "予約枠の作成", Menu::masters, "slot_generate", std::move(content), errors.empty() ? 200 : 422);
+    return content_page(c, "予約枠の作成", domain::Menu::masters, "slot_generate", std::move(content), errors.empty() ? 200 : 422);
   }
 
   // ---- slots of a month ----------------------------------------------------------------------------
@@ -702,19 +702,19 @@ http::Response ConsoleApp::masters_route(Context& c) {
     auto config = store.calendar_config();
     std::optional<calendar::BusinessCalendar> cal;
     if (config) {
-      if (auto bc = business_calendar(*config)) cal.emplace(std::move(*bc));
+      if (auto bc = domain::business_calendar(*config)) cal.emplace(std::move(*bc));
     }
     mstch::array days;
     std::size_t si = 0;
     for (Date d = *first; !(last < d); d = calendar::add_days(d, 1)) {
       mstch::array day_slots;
       while (si < slots->size() && (*slots)[si].start.date == d) {
-        const Slot& s = (*slots)[si++];
-        const std::string key = slot_key(s);
+        const domain::Slot& s = (*slots)[si++];
+        const std::string key = domain::slot_key(s);
         auto b = booked->find(key);
         const std::int64_t n = b == booked->end() ? 0 : b->second;
         day_slots.emplace_back(mstch::map{{"key_q", percent_encode(key)},
-                                          {"time", format_minute(s.start.minute) + "-" + format_minute(s.start.minute + s.minutes)},
+                                          {"time", domain::format_minute(s.start.minute) + "-" + domain::format_minute(s.start.minute + s.minutes)},
                                           {"capacity", std::to_string(s.capacity)},
                                           {"booked", std::to_string(n)},
                                           {"full", n >= s.capacity},
@@ -750,7 +750,7 @@ http::Response ConsoleApp::masters_route(Context& c) {
     if (done == "edited") content.emplace("notice", std::string("予約枠を変更しました。"));
     if (done == "added") content.emplace("notice", std::string("予約枠を追加しました。"));
     if (!config) content.emplace("calendar_problem", true);
-    return content_page(c, "予約枠の一覧", Menu::masters, "slot_calendar", std::move(content), 200);
+    return content_page(c, "予約枠の一覧", domain::Menu::masters, "slot_calendar", std::move(content), 200);
   }
 
   if (path == "/masters/slots/edit") {
@@ -758,7 +758,7 @@ http::Response ConsoleApp::masters_route(Context& c) {
     auto slot = store.slot(key);
     if (!slot) return error(c, 503);
     if (!*slot) return error(c, 404);
-    const Slot& s = **slot;
+    const domain::Slot& s = **slot;
     auto booked = store.booked_places(s.counter, s.start.date, s.start.date);
     if (!booked) return error(c, 503);
     auto b = booked->find(key);
@@ -768,8 +768,8 @@ http::Response ConsoleApp::masters_route(Context& c) {
       mstch::map content{{"key", key},
                          {"counter_q", percent_encode(s.counter)},
                          {"month", calendar::format_iso(s.start.date).substr(0, 7)},
-                         {"when", jp_date(s.start.date) + " " + format_minute(s.start.minute) + "-" +
-                                      format_minute(s.start.minute + s.minutes)},
+                         {"when", jp_date(s.start.date) + " " + domain::format_minute(s.start.minute) + "-" +
+                                      domain::format_minute(s.start.minute + s.minutes)},
                          {"counter_id", s.counter},
                          {"booked", std::to_string(n)},
                          {"deadline", jp_date_time(s.deadline)},
@@ -778,7 +778,7 @@ http::Response ConsoleApp::masters_route(Context& c) {
                          {"note", note},
                          {"csrf_token", c.session->csrf_token}};
       if (!web::add_field_errors(content, errors)) return error(c, 500);
-      return content_page(c, "予約枠の変更", Menu::masters, "slot_edit", std::move(content), status);
+      return content_page(c, "予約枠の変更", domain::Menu::masters, "slot_edit", std::move(content), status);
     };
     if (get) return form(std::to_string(s.capacity), s.open, s.note, {}, 200);
     if (!post) return error(c, 405);
@@ -786,7 +786,7 @@ http::Response ConsoleApp::masters_route(Context& c) {
     const bool open = c.form->value("open") == "1";
     const std::string note = c.form->value("note");
     std::vector<web::FieldError> errors;
-    SlotEdit edit;
+    domain::SlotEdit edit;
     edit.open = open;
     edit.note = note;
     if (auto v = parse_int(capacity, 0, 99)) {
@@ -794,9 +794,9 @@ http::Response ConsoleApp::masters_route(Context& c) {
     } else {
       errors.push_back({"capacity", "予約できる人数は0～99で入力してください。"});
     }
-    std::optional<Slot> edited;
+    std::optional<domain::Slot> edited;
     if (errors.empty()) {
-      auto e = apply_slot_edit(s, edit);
+      auto e = domain::apply_slot_edit(s, edit);
       if (!e) {
         errors.push_back({"note", "メモは200文字以内で入力してください（改行なし）。"});
       } else {
@@ -824,14 +824,14 @@ http::Response ConsoleApp::masters_route(Context& c) {
     if (!*k) return error(c, 404);
     std::vector<web::FieldError> errors;
     auto date = calendar::parse_iso(c.form->value("date"));
-    auto start = parse_minute(c.form->value("time"), false);
+    auto start = domain::parse_minute(c.form->value("time"), false);
     auto minutes = parse_int(c.form->value("minutes"), 5, 240);
     auto capacity = parse_int(c.form->value("capacity"), 0, 99);
     if (!date) errors.push_back({"add_date", "日付を「2026-11-28」の形で入力してください。"});
     if (!start) errors.push_back({"add_time", "開始時刻を「09:00」の形で入力してください。"});
     if (!minutes) errors.push_back({"add_minutes", "時間は5～240分で入力してください。"});
     if (!capacity) errors.push_back({"add_capacity", "予約できる人数は0～99で入力してください。"});
-    Slot s;
+    domain::Slot s;
     if (errors.empty()) {
       s.counter = counter_id;
       s.start = {*date, *start};
@@ -840,12 +840,12 @@ http::Response ConsoleApp::masters_route(Context& c) {
       s.open = true;
       s.edited = true;
       s.note = c.form->value("note");
-      if (s.start.minute + s.minutes > kMinutesPerDay) errors.push_back({"add_minutes", "枠がその日のうちに終わるようにしてください。"});
-      if (!within_validity(**k, s.start, s.minutes)) errors.push_back({"add_date", "窓口の有効期間の外には予約枠を追加できません。"});
+      if (s.start.minute + s.minutes > domain::kMinutesPerDay) errors.push_back({"add_minutes", "枠がその日のうちに終わるようにしてください。"});
+      if (!domain::within_validity(**k, s.start, s.minutes)) errors.push_back({"add_date", "窓口の有効期間の外には予約枠を追加できません。"});
     }
     if (errors.empty()) {
       auto config = store.calendar_config();
-      auto bc = config ? business_calendar(*config) : Expected<calendar::BusinessCalendar>(config.error());
+      auto bc = config ? domain::business_calendar(*config) : Expected<calendar::BusinessCalendar>(config.error());
       auto day = bc ? bc->deadline_for(*date, k->value().deadline_days_before) : Expected<Date>(bc.error());
       if (!day) {
         errors.push_back({"add_date", "この日付の締切日を決められません（休業日・祝日の設定を確かめてください）。"});
@@ -855,10 +855,10 @@ http::Response ConsoleApp::masters_route(Context& c) {
       }
     }
     if (errors.empty()) {
-      if (!validate_slot(s)) errors.push_back({"add_note", "メモは200文字以内で入力してください（改行なし）。"});
+      if (!domain::validate_slot(s)) errors.push_back({"add_note", "メモは200文字以内で入力してください（改行なし）。"});
     }
     if (errors.empty()) {
-      auto existing = store.slot(slot_key(s));
+      auto existing = store.slot(domain::slot_key(s));
       if (!existing) return error(c, 503);
       if (*existing) errors.push_back({"add_time", "この日時の予約枠はすでにあります。一覧から変更してください。"});
     }
@@ -868,10 +868,10 @@ http::Response ConsoleApp::masters_route(Context& c) {
       return failure("予約枠を追加できませんでした。" + text, "/masters/slots?counter=" + percent_encode(counter_id), 422);
     }
     if (auto w = store.save_slot(s); !w) {
-      log("master.slot.add", staff, "slot/" + slot_key(s), "failed: " + std::string(errc_name(w.error().code)));
+      log("master.slot.add", staff, "slot/" + domain::slot_key(s), "failed: " + std::string(errc_name(w.error().code)));
       return failure(message_for(w.error()), "/masters/slots?counter=" + percent_encode(counter_id), 503);
     }
-    log("master.slot.add", staff, "slot/" + slot_key(s), "capacity " + std::to_string(s.capacity));
+    log("master.slot.add", staff, "slot/" + domain::slot_key(s), "capacity " + std::to_string(s.capacity));
     return with_headers(web::see_other("/masters/slots?counter=" + percent_encode(counter_id) + "&month=" +
                                        calendar::format_iso(s.start.date).substr(0, 7) + "&done=added"),
                         c.headers);
@@ -882,7 +882,7 @@ http::Response ConsoleApp::masters_route(Context& c) {
     auto config = store.calendar_config();
     if (!config) {
       // A stored configuration that does not decode: show it as empty, saving replaces it.
-      config = CalendarConfig{};
+      config = domain::CalendarConfig{};
     }
     auto& pending = master_pages_->pending;
     for (auto it = pending.begin(); it != pending.end();) it = it->second.expires <= c.now ? pending.erase(it) : std::next(it);
@@ -898,17 +898,17 @@ http::Response ConsoleApp::masters_route(Context& c) {
       std::size_t past = 0;
       for (const Date& d : config->closures) past += d < today ? 1u : 0u;
       mstch::array holidays;
-      if (auto bc = business_calendar(*config)) {
+      if (auto bc = domain::business_calendar(*config)) {
         for (const auto& h : bc->holidays().holidays_in(year)) {
           holidays.emplace_back(mstch::map{{"date", jp_date(h.date)}, {"name", h.name}});
         }
       }
       std::string years_text;
-      for (int y : published_years(config->holidays)) years_text += (years_text.empty() ? "" : "、") + std::to_string(y) + "年";
+      for (int y : domain::published_years(config->holidays)) years_text += (years_text.empty() ? "" : "、") + std::to_string(y) + "年";
       mstch::map content{{"closures", std::move(closures)},
                          {"past_closures", std::to_string(past)},
                          {"closure_count", std::to_string(config->closures.size())},
-                         {"max_closures", std::to_string(kMaxClosureDays)},
+                         {"max_closures", std::to_string(domain::kMaxClosureDays)},
                          {"holidays", std::move(holidays)},
                          {"year", std::to_string(year)},
                          {"prev_year", std::to_string(year - 1)},
@@ -922,7 +922,7 @@ http::Response ConsoleApp::masters_route(Context& c) {
       if (done == "closure") content.emplace("notice", std::string("休業日を保存しました。予約枠に反映するには「予約枠の作成」をもう一度実行してください。"));
       if (done == "holidays") content.emplace("notice", std::string("祝日の一覧を保存しました。予約枠に反映するには「予約枠の作成」をもう一度実行してください。"));
       if (!web::add_field_errors(content, errors)) return error(c, 500);
-      return content_page(c, "休業日・祝日", Menu::masters, "calendar_config", std::move(content), status);
+      return content_page(c, "休業日・祝日", domain::Menu::masters, "calendar_config", std::move(content), status);
     };
 
     if (path == "/masters/calendar") {
@@ -931,7 +931,7 @@ http::Response ConsoleApp::masters_route(Context& c) {
     }
     if (path == "/masters/calendar/closure") {
       if (!post) return error(c, 405);
-      CalendarConfig next = *config;
+      domain::CalendarConfig next = *config;
       std::string detail;
       if (const std::string rm = c.form->value("remove"); !rm.empty()) {
         auto d = calendar::parse_iso(rm);
@@ -941,8 +941,8 @@ http::Response ConsoleApp::masters_route(Context& c) {
         auto d = calendar::parse_iso(c.form->value("date"));
         if (!d) return page({{"date", "休業日を「2026-12-28」の形で入力してください。"}}, 422, {});
         if (next.closures.count(*d)) return page({{"date", "この日はすでに休業日です。"}}, 422, {});
-        if (next.closures.size() >= kMaxClosureDays) {
-          return page({{"date", "休業日は" + std::to_string(kMaxClosureDays) + "日までです。過ぎた休業日を削除してください。"}}, 422, {});
+        if (next.closures.size() >= domain::kMaxClosureDays) {
+          return page({{"date", "休業日は" + std::to_string(domain::kMaxClosureDays) + "日までです。過ぎた休業日を削除してください。"}}, 422, {});
         }
         next.closures.insert(*d);
         detail = "closure +" + calendar::format_iso(*d);
@@ -969,24 +969,24 @@ http::Response ConsoleApp::masters_route(Context& c) {
                                         list.error().message + "）"}},
                     422, {});
       }
-      const auto all_years = published_years(*list);
+      const auto all_years = domain::published_years(*list);
       if (all_years.empty()) return page({{"file", "ファイルに祝日がありません。"}}, 422, {});
       const int first_kept = today.year - 1;
-      auto kept = holidays_from_year(*list, first_kept);
+      auto kept = domain::holidays_from_year(*list, first_kept);
       if (kept.empty()) {
         return page({{"file", "ファイルに" + std::to_string(first_kept) + "年以降の祝日がありません。新しい一覧を選んでください。"}}, 422, {});
       }
-      CalendarConfig next = *config;
+      domain::CalendarConfig next = *config;
       next.has_holidays = true;
       next.holidays = kept;
       next.holiday_source = std::string(file->filename->substr(0, 100));
-      if (auto body = calendar_config_body(next); !body) {
+      if (auto body = domain::calendar_config_body(next); !body) {
         return page({{"file", "この一覧は保存できません（" + body.error().message + "）。"}}, 422, {});
       }
       mstch::array kept_rows;
       for (const auto& h : kept) kept_rows.emplace_back(mstch::map{{"date", jp_date(h.date)}, {"name", h.name}});
       std::string kept_years;
-      for (int y : published_years(kept)) kept_years += (kept_years.empty() ? "" : "、") + std::to_string(y) + "年";
+      for (int y : domain::published_years(kept)) kept_years += (kept_years.empty() ? "" : "、") + std::to_string(y) + "年";
       if (pending.size() >= MasterPages::kMaxPending) pending.erase(pending.begin());
       for (auto it = pending.begin(); it != pending.end();) it = it->second.session_id == c.session->id ? pending.erase(it) : std::next(it);
       const std::string token = web::random_token();
@@ -1007,7 +1007,7 @@ http::Response ConsoleApp::masters_route(Context& c) {
       if (it == pending.end() || it->second.session_id != c.session->id) {
         return page({{"file", "確認の有効期限が切れました。もう一度ファイルを選んでください。"}}, 409, {});
       }
-      CalendarConfig next = *config;
+      domain::CalendarConfig next = *config;
       next.has_holidays = true;
       next.holidays = it->second.list;
       next.holiday_source = it->second.source;
@@ -1018,7 +1018,7 @@ http::Response ConsoleApp::masters_route(Context& c) {
         return page({{"file", message_for(s.error())}}, 503, {});
       }
       std::string years;
-      for (int y : published_years(next.holidays)) years += (years.empty() ? "" : ",") + std::to_string(y);
+      for (int y : domain::published_years(next.holidays)) years += (years.empty() ? "" : ",") + std::to_string(y);
       log("master.calendar.update", staff, "calendar/config", "holidays " + std::to_string(count) + " days, years " + years);
       return with_headers(web::see_other("/masters/calendar?done=holidays"), c.headers);
     }
@@ -1027,28 +1027,28 @@ http::Response ConsoleApp::masters_route(Context& c) {
 }
 
 http::Response ConsoleApp::notices_route(Context& c) {
-  if (!masters_) return menu_page(c, Menu::notices);
+  if (!masters_) return menu_page(c, domain::Menu::notices);
   MasterStore& store = *masters_;
   const std::string& path = c.req.path;
   const bool get = is_get(c.req);
   const bool post = c.req.method == "POST";
-  const std::string title = std::string(menu_label(Menu::notices));
+  const std::string title = std::string(domain::menu_label(domain::Menu::notices));
   const std::string staff = c.account->id;
-  const LocalDateTime now = now_jst(c.wall_ms);
+  const domain::LocalDateTime now = now_jst(c.wall_ms);
 
   if (path == "/notices") {
     if (!get) return error(c, 405);
     auto notices = store.notices();
     if (!notices) return error(c, 503);
-    std::sort(notices->begin(), notices->end(), [](const Notice& a, const Notice& b) { return b.publish_from < a.publish_from; });
+    std::sort(notices->begin(), notices->end(), [](const domain::Notice& a, const domain::Notice& b) { return b.publish_from < a.publish_from; });
     mstch::array rows;
-    for (const Notice& n : *notices) {
-      std::string state = notice_published(n, now) ? "掲載中" : (now < n.publish_from ? "掲載前" : "掲載終了");
+    for (const domain::Notice& n : *notices) {
+      std::string state = domain::notice_published(n, now) ? "掲載中" : (now < n.publish_from ? "掲載前" : "掲載終了");
       const auto until = n.publish_until ? n.publish_until : n.maintenance_until;
       rows.emplace_back(mstch::map{{"id", n.id},
                                    {"id_q", percent_encode(n.id)},
                                    {"title", n.title},
-                                   {"kind", std::string(n.kind == NoticeKind::maintenance ? "メンテナンス" : "お知らせ")},
+                                   {"kind", std::string(n.kind == domain::NoticeKind::maintenance ? "メンテナンス" : "お知らせ")},
                                    {"window", jp_date_time(n.publish_from) + " ～ " + (until ? jp_date_time(*until) : std::string("（終了なし）"))},
                                    {"state", state}});
     }
@@ -1057,11 +1057,11 @@ http::Response ConsoleApp::notices_route(Context& c) {
     if (done == "added") content.emplace("notice", std::string("お知らせを追加しました。"));
     if (done == "updated") content.emplace("notice", std::string("お知らせを変更しました。"));
     if (done == "removed") content.emplace("notice", std::string("お知らせを削除しました。"));
-    return content_page(c, title, Menu::notices, "notice_list", std::move(content), 200);
+    return content_page(c, title, domain::Menu::notices, "notice_list", std::move(content), 200);
   }
 
   auto form = [&](bool adding, const NoticeInput& in, const std::vector<web::FieldError>& errors, int status,
-                  std::optional<Notice> preview) {
+                  std::optional<domain::Notice> preview) {
     mstch::map content{{"adding", adding},
                        {"id", in.id},
                        {"kind_info", in.kind != "maintenance"},
@@ -1078,7 +1078,7 @@ http::Response ConsoleApp::notices_route(Context& c) {
       for (auto& [k, v] : notice_preview(*preview)) content[k] = v;
     }
     if (!web::add_field_errors(content, errors)) return error(c, 500);
-    return content_page(c, adding ? "お知らせの追加" : "お知らせの変更", Menu::notices, "notice_form", std::move(content), status);
+    return content_page(c, adding ? "お知らせの追加" : "お知らせの変更", domain::Menu::notices, "notice_form", std::move(content), status);
   };
 
   if (path == "/notices/new" || path == "/notices/edit") {
@@ -1086,7 +1086,7 @@ http::Response ConsoleApp::notices_route(Context& c) {
     if (get) {
       if (adding) {
         NoticeInput in;
-        in.publish_from = format_date_time(now);
+        in.publish_from = domain::format_date_time(now);
         return form(true, in, {}, 200, std::nullopt);
       }
       auto n = store.notice(query_value(c.req, "id"));
@@ -1096,7 +1096,7 @@ http::Response ConsoleApp::notices_route(Context& c) {
     }
     if (!post) return error(c, 405);
     NoticeInput in = notice_input_of(*c.form);
-    std::optional<Notice> before;
+    std::optional<domain::Notice> before;
     if (!adding) {
       auto n = store.notice(in.id);
       if (!n) return error(c, 503);
@@ -1108,7 +1108,7 @@ http::Response ConsoleApp::notices_route(Context& c) {
       if (in.id.size() > 32) in.id.resize(32);
       return form(adding, in, *errors, 422, std::nullopt);
     }
-    const Notice& n = std::get<Notice>(parsed);
+    const domain::Notice& n = std::get<domain::Notice>(parsed);
     if (c.form->value("preview") == "1") return form(adding, in, {}, 200, n);
     if (adding) {
       auto existing = store.notice(n.id);
@@ -1117,14 +1117,14 @@ http::Response ConsoleApp::notices_route(Context& c) {
     }
     if (auto s = store.save_notice(n); !s) {
       log(adding ? "notice.add" : "notice.update", staff, "notice/" + n.id, "failed: " + std::string(errc_name(s.error().code)));
-      return content_page(c, title, Menu::notices, "message",
+      return content_page(c, title, domain::Menu::notices, "message",
                           mstch::map{{"message", message_for(s.error())}, {"next_url", std::string("/notices")},
                                      {"next_label", std::string("お知らせ一覧へ")}},
                           503);
     }
     log(adding ? "notice.add" : "notice.update", staff, "notice/" + n.id,
-        std::string("kind ") + (n.kind == NoticeKind::maintenance ? "maintenance" : "info") + ", from " +
-            format_date_time(n.publish_from) + (n.publish_until ? " until " + format_date_time(*n.publish_until) : ""));
+        std::string("kind ") + (n.kind == domain::NoticeKind::maintenance ? "maintenance" : "info") + ", from " +
+            domain::format_date_time(n.publish_from) + (n.publish_until ? " until " + domain::format_date_time(*n.publish_until) : ""));
     return with_headers(web::see_other(adding ? "/notices?done=added" : "/notices?done=updated"), c.headers);
   }
 
@@ -1139,7 +1139,7 @@ http::Response ConsoleApp::notices_route(Context& c) {
     }
     if (auto s = store.remove_notice(id); !s) {
       log("notice.remove", staff, "notice/" + id, "failed: " + std::string(errc_name(s.error().code)));
-      return content_page(c, title, Menu::notices, "message",
+      return content_page(c, title, domain::Menu::notices, "message",
                           mstch::map{{"message", message_for(s.error())}, {"next_url", std::string("/notices")},
                                      {"next_label", std::string("お知らせ一覧へ")}},
                           503);

@@ -10,9 +10,7 @@
 //
 // Rules, checked before anything is written:
 //   - validate_role(); names are unique among roles; menu ids are known ones.
-//   - No change may leave the municipality without an enabled account whose role has both
-//     職員管理 and 権限管理: an administrator must never lock everyone out (the same idea as
-//     staff_manager_left() in staff_pages.cc).
+//   - The administrator-remains invariant (domain/administrator.h).
 //   - While no role is stored (effective_roles() gives the built-ins), the first change stores the
 //     whole resulting set, built-ins included: a stored set replaces the built-ins entirely, so
 //     storing one role alone would drop the others. The roles that keep an administrator in are
@@ -38,61 +36,46 @@ std::string query_value(const http::Request& r, const std::string& name) {
   return it == r.query.end() ? std::string() : it->second;
 }
 
-bool manages(const Role& r) { return allowed(r, Menu::staff) && allowed(r, Menu::roles); }
-
-// Is there an enabled account whose role (in `roles`) has both 職員管理 and 権限管理?
-bool administrator_left(const std::vector<StaffAccount>& all, const std::vector<Role>& roles) {
-  for (const StaffAccount& a : all) {
-    const Role* r = find_role(roles, a.role_id);
-    if (a.enabled && r && manages(*r)) return true;
-  }
-  return false;
-}
-
-std::size_t users_of(const std::vector<StaffAccount>& all, const std::string& role_id) {
+std::size_t users_of(const std::vector<domain::StaffAccount>& all, const std::string& role_id) {
   return static_cast<std::size_t>(
-      std::count_if(all.begin(), all.end(), [&](const StaffAccount& a) { return a.role_id == role_id; }));
+      std::count_if(all.begin(), all.end(), [&](const domain::StaffAccount& a) { return a.role_id == role_id; }));
 }
 
 // The roles that keep an enabled administrator in, first (see the header comment).
-void order_writes(std::vector<Role>& writes, const std::vector<StaffAccount>& all) {
-  std::stable_partition(writes.begin(), writes.end(), [&](const Role& r) {
-    return manages(r) && std::any_of(all.begin(), all.end(), [&](const StaffAccount& a) { return a.enabled && a.role_id == r.id; });
+void order_writes(std::vector<domain::Role>& writes, const std::vector<domain::StaffAccount>& all) {
+  std::stable_partition(writes.begin(), writes.end(), [&](const domain::Role& r) {
+    return domain::administers(r) && std::any_of(all.begin(), all.end(), [&](const domain::StaffAccount& a) { return a.enabled && a.role_id == r.id; });
   });
 }
 
-std::string menu_labels(const Role& r) {
+std::string menu_labels(const domain::Role& r) {
   std::string out;
-  for (Menu m : all_menus()) {  // permissions (booking_override) included
-    if (allowed(r, m)) out += (out.empty() ? "" : "、") + std::string(menu_label(m));
+  for (domain::Menu m : domain::all_menus()) {  // permissions (booking_override) included
+    if (domain::allowed(r, m)) out += (out.empty() ? "" : "、") + std::string(domain::menu_label(m));
   }
   return out.empty() ? std::string("（なし）") : out;
 }
 
 // "menus +cards -bookings" and/or "name" (ids of menus and field names only).
-std::string change_detail(const Role& before, const Role& after) {
+std::string change_detail(const domain::Role& before, const domain::Role& after) {
   std::string detail;
   if (before.name != after.name) detail = "name";
   std::string menus;
-  for (Menu m : all_menus()) {
-    if (allowed(after, m) && !allowed(before, m)) menus += " +" + std::string(menu_id(m));
-    if (!allowed(after, m) && allowed(before, m)) menus += " -" + std::string(menu_id(m));
+  for (domain::Menu m : domain::all_menus()) {
+    if (domain::allowed(after, m) && !domain::allowed(before, m)) menus += " +" + std::string(domain::menu_id(m));
+    if (!domain::allowed(after, m) && domain::allowed(before, m)) menus += " -" + std::string(domain::menu_id(m));
   }
   if (!menus.empty()) detail += (detail.empty() ? "menus" : ", menus") + menus;
   return detail;
 }
 
-std::string menu_ids(const Role& r) {
+std::string menu_ids(const domain::Role& r) {
   std::string out;
-  for (Menu m : all_menus()) {
-    if (allowed(r, m)) out += (out.empty() ? "" : ",") + std::string(menu_id(m));
+  for (domain::Menu m : domain::all_menus()) {
+    if (domain::allowed(r, m)) out += (out.empty() ? "" : ",") + std::string(domain::menu_id(m));
   }
   return out;
 }
-
-constexpr const char* kLockOutMessage =
-    "この変更をすると、職員管理と権限管理の両方を使える有効な職員がいなくなるため、保存できません。"
-    "先に別の職員に両方を使える権限を割り当てるか、職員管理と権限管理のチェックを残してください。";
 
 }  // namespace
 
@@ -105,13 +88,13 @@ http::Response ConsoleApp::roles_route(Context& c) {
     return roles_list(c);
   }
   if (path == "/roles/new") {
-    if (get) return role_form(c, true, Role{}, {}, 200);
+    if (get) return role_form(c, true, domain::Role{}, {}, 200);
     if (post) return post_role(c, true);
     return error(c, 405);
   }
   if (path == "/roles/edit") {
     if (get) {
-      const Role* r = find_role(c.roles, query_value(c.req, "id"));
+      const domain::Role* r = domain::find_role(c.roles, query_value(c.req, "id"));
       if (!r) return error(c, 404);
       return role_form(c, false, *r, {}, 200);
     }
@@ -131,7 +114,7 @@ http::Response ConsoleApp::roles_list(Context& c) {
   auto stored = store_.roles();
   if (!stored) return error(c, 503);
   mstch::array rows;
-  for (const Role& r : c.roles) {
+  for (const domain::Role& r : c.roles) {
     rows.emplace_back(mstch::map{{"id", r.id},
                                  {"name", r.name},
                                  {"menu_labels", menu_labels(r)},
@@ -144,18 +127,18 @@ http::Response ConsoleApp::roles_list(Context& c) {
   if (done == "added") content.emplace("notice", std::string("権限を追加しました。"));
   if (done == "updated") content.emplace("notice", std::string("権限を変更しました。変更は、各職員の次の操作から反映されます。"));
   if (done == "removed") content.emplace("notice", std::string("権限を削除しました。"));
-  return content_page(c, std::string(menu_label(Menu::roles)), Menu::roles, "role_list", std::move(content), 200);
+  return content_page(c, std::string(domain::menu_label(domain::Menu::roles)), domain::Menu::roles, "role_list", std::move(content), 200);
 }
 
-http::Response ConsoleApp::role_form(Context& c, bool adding, const Role& shown, const std::vector<web::FieldError>& errors,
+http::Response ConsoleApp::role_form(Context& c, bool adding, const domain::Role& shown, const std::vector<web::FieldError>& errors,
                                      int status) {
   mstch::array choices;
-  for (Menu m : all_menus()) {
-    choices.emplace_back(mstch::map{{"menu_id", std::string(menu_id(m))},
-                                    {"menu_label", std::string(menu_label(m))},
-                                    {"checked", allowed(shown, m)},
-                                    {"admin_menu", m == Menu::staff || m == Menu::roles},
-                                    {"permission", is_permission(m)}});
+  for (domain::Menu m : domain::all_menus()) {
+    choices.emplace_back(mstch::map{{"menu_id", std::string(domain::menu_id(m))},
+                                    {"menu_label", std::string(domain::menu_label(m))},
+                                    {"checked", domain::allowed(shown, m)},
+                                    {"admin_menu", m == domain::Menu::staff || m == domain::Menu::roles},
+                                    {"permission", domain::is_permission(m)}});
   }
   mstch::map content{{"adding", adding},
                      {"role_id", shown.id},
@@ -170,41 +153,41 @@ http::Response ConsoleApp::role_form(Context& c, bool adding, const Role& shown,
     content.emplace("staff_count", std::to_string(users));
   }
   if (!web::add_field_errors(content, errors)) return error(c, 500);
-  return content_page(c, adding ? "権限の追加" : "権限の変更", Menu::roles, "role_form", std::move(content), status);
+  return content_page(c, adding ? "権限の追加" : "権限の変更", domain::Menu::roles, "role_form", std::move(content), status);
 }
 
 http::Response ConsoleApp::post_role(Context& c, bool adding) {
   const text::Form& form = *c.form;
-  Role role;
+  domain::Role role;
   role.id = form.value("role_id");
   role.name = form.value("name");
-  const Role* before = nullptr;
+  const domain::Role* before = nullptr;
   std::vector<web::FieldError> errors;
   if (adding) {
     if (role.id.empty()) {
       errors.push_back({"role_id", "権限IDを入力してください。"});
-    } else if (!validate_role_id(role.id)) {
+    } else if (!domain::validate_role_id(role.id)) {
       errors.push_back({"role_id", "権限IDは半角の英小文字・数字と「_」「-」で32文字以内にし、先頭を英小文字か数字にしてください。"});
-    } else if (find_role(c.roles, role.id)) {
+    } else if (domain::find_role(c.roles, role.id)) {
       errors.push_back({"role_id", "この権限IDはすでに使われています。"});
     }
   } else {
-    before = find_role(c.roles, role.id);
+    before = domain::find_role(c.roles, role.id);
     if (!before) return error(c, 404);
   }
   if (role.name.empty()) {
     errors.push_back({"name", "名前を入力してください。"});
   } else {
-    Role name_only{"x", role.name, {}};
-    if (!validate_role(name_only)) {
+    domain::Role name_only{"x", role.name, {}};
+    if (!domain::validate_role(name_only)) {
       errors.push_back({"name", "名前は32文字以内で、改行などの制御文字を含めずに入力してください。"});
-    } else if (std::any_of(c.roles.begin(), c.roles.end(), [&](const Role& r) { return r.name == role.name && r.id != role.id; })) {
+    } else if (std::any_of(c.roles.begin(), c.roles.end(), [&](const domain::Role& r) { return r.name == role.name && r.id != role.id; })) {
       errors.push_back({"name", "この名前はほかの権限で使われています。"});
     }
   }
   bool unknown_menu = false;
   for (const std::string& id : form.all("menus")) {
-    if (auto m = menu_from_id(id)) {
+    if (auto m = domain::menu_from_id(id)) {
       role.menus.insert(*m);
     } else {
       unknown_menu = true;
@@ -212,27 +195,27 @@ http::Response ConsoleApp::post_role(Context& c, bool adding) {
   }
   if (unknown_menu) errors.push_back({"menus", "メニューの指定が正しくありません。画面を開き直して、一覧から選んでください。"});
   if (errors.empty()) {
-    if (auto v = validate_role(role); !v) errors.push_back({"name", "この権限は保存できません。入力内容を確かめてください。"});
+    if (auto v = domain::validate_role(role); !v) errors.push_back({"name", "この権限は保存できません。入力内容を確かめてください。"});
   }
   // The set of roles as it would be after this change.
-  std::vector<Role> after = c.roles;
+  std::vector<domain::Role> after = c.roles;
   if (adding) {
     after.push_back(role);
   } else {
-    for (Role& r : after) {
+    for (domain::Role& r : after) {
       if (r.id == role.id) r = role;
     }
   }
-  std::vector<StaffAccount> all;
+  std::vector<domain::StaffAccount> all;
   if (errors.empty()) {
     auto found = store_.all_staff();
     if (!found) return error(c, 503);
     all = std::move(*found);
-    if (!administrator_left(all, after)) errors.push_back({"menus", kLockOutMessage});
+    if (!domain::check_administrator_remains(all, c.roles, all, after)) errors.push_back({"menus", kAdministratorRemainsMessage});
   }
   if (!errors.empty()) {
-    Role shown = role;
-    if (adding && !validate_role_id(shown.id)) shown.id.resize(std::min<std::size_t>(shown.id.size(), 32));
+    domain::Role shown = role;
+    if (adding && !domain::validate_role_id(shown.id)) shown.id.resize(std::min<std::size_t>(shown.id.size(), 32));
     return role_form(c, adding, shown, errors, 422);
   }
   const std::string detail = adding ? "menus " + menu_ids(role) : change_detail(*before, role);
@@ -241,19 +224,19 @@ http::Response ConsoleApp::post_role(Context& c, bool adding) {
   const bool materialize = stored->empty();
   if (!adding && detail.empty() && !materialize) return with_headers(web::see_other("/roles?done=updated"), c.headers);
 
-  std::vector<Role> writes = materialize ? after : std::vector<Role>{role};
+  std::vector<domain::Role> writes = materialize ? after : std::vector<domain::Role>{role};
   order_writes(writes, all);
   const std::string action = adding ? "role.add" : "role.update";
   const std::string suffix = materialize ? "; built-in roles stored" : "";
   std::size_t done = 0;
-  for (const Role& r : writes) {
+  for (const domain::Role& r : writes) {
     if (!store_.save_role(r)) break;
     ++done;
   }
   if (done != writes.size()) {
     log(action, c.account->id, "role/" + role.id,
         detail + suffix + "; failed after " + std::to_string(done) + " of " + std::to_string(writes.size()) + " writes");
-    return content_page(c, std::string(menu_label(Menu::roles)), Menu::roles, "message",
+    return content_page(c, std::string(domain::menu_label(domain::Menu::roles)), domain::Menu::roles, "message",
                         mstch::map{{"message", std::string("保存中にエラーが起きたため、保存できなかった権限があります。権限一覧を確かめて、もう一度操作してください。")},
                                    {"next_url", std::string("/roles")},
                                    {"next_label", std::string("権限一覧へ")}},
@@ -265,12 +248,12 @@ http::Response ConsoleApp::post_role(Context& c, bool adding) {
 
 http::Response ConsoleApp::post_role_delete(Context& c) {
   const std::string id = c.form->value("role_id");
-  const Role* role = find_role(c.roles, id);
+  const domain::Role* role = domain::find_role(c.roles, id);
   if (!role) return error(c, 404);
   auto all = store_.all_staff();
   if (!all) return error(c, 503);
-  std::vector<Role> after;
-  for (const Role& r : c.roles) {
+  std::vector<domain::Role> after;
+  for (const domain::Role& r : c.roles) {
     if (r.id != id) after.push_back(r);
   }
   if (const std::size_t users = users_of(*all, id); users > 0) {
@@ -280,7 +263,9 @@ http::Response ConsoleApp::post_role_delete(Context& c) {
   }
   // Unreachable while the role has no user, but the rule is the rule; an empty set would bring the
   // built-ins back.
-  if (after.empty() || !administrator_left(*all, after)) return role_form(c, false, *role, {{"delete", kLockOutMessage}}, 409);
+  if (after.empty() || !domain::check_administrator_remains(*all, c.roles, *all, after)) {
+    return role_form(c, false, *role, {{"delete", kAdministratorRemainsMessage}}, 409);
+  }
   auto stored = store_.roles();
   if (!stored) return error(c, 503);
   const bool materialize = stored->empty();
@@ -289,7 +274,7 @@ http::Response ConsoleApp::post_role_delete(Context& c) {
     // Nothing stored: storing the other built-ins is what removes this one.
     order_writes(after, *all);
     total = after.size();
-    for (const Role& r : after) {
+    for (const domain::Role& r : after) {
       if (!store_.save_role(r)) break;
       ++done;
     }
@@ -300,7 +285,7 @@ http::Response ConsoleApp::post_role_delete(Context& c) {
   if (done != total) {
     log("role.remove", c.account->id, "role/" + id,
         detail + (detail.empty() ? "" : "; ") + "failed after " + std::to_string(done) + " of " + std::to_string(total) + " writes");
-    return content_page(c, std::string(menu_label(Menu::roles)), Menu::roles, "message",
+    return content_page(c, std::string(domain::menu_label(domain::Menu::roles)), domain::Menu::roles, "message",
                         mstch::map{{"message", std::string("保存中にエラーが起きたため、削除できませんでした。権限一覧を確かめて、もう一度操作してください。")},
                                    {"next_url", std::string("/roles")},
                                    {"next_label", std::string("権限一覧へ")}},

@@ -12,8 +12,8 @@
 #include <mstch/mstch.hpp>
 
 #include "internal.h"
-#include "madoguchi/console/password.h"
-#include "madoguchi/console/staff_csv.h"
+#include "madoguchi/domain/password.h"
+#include "madoguchi/domain/staff_csv.h"
 #include "madoguchi/console/web/page.h"
 #include "madoguchi/text/csv.h"
 #include "madoguchi/text/encoding.h"
@@ -26,25 +26,15 @@ std::string query_value(const http::Request& r, const std::string& name) {
   return it == r.query.end() ? std::string() : it->second;
 }
 
-std::string role_name(const std::vector<Role>& roles, const std::string& id) {
-  const Role* r = find_role(roles, id);
+std::string role_name(const std::vector<domain::Role>& roles, const std::string& id) {
+  const domain::Role* r = domain::find_role(roles, id);
   return r ? r->name : id;
 }
 
-// Would an enabled account with the staff menu be left if `changed` replaced its record? The
-// console must never lock every administrator out of 職員管理 (the same rule as plan_import()).
-bool staff_manager_left(const std::vector<StaffAccount>& all, const StaffAccount& changed, const std::vector<Role>& roles) {
-  for (const StaffAccount& a : all) {
-    const StaffAccount& x = a.id == changed.id ? changed : a;
-    const Role* r = find_role(roles, x.role_id);
-    if (x.enabled && r && allowed(*r, Menu::staff)) return true;
-  }
-  return false;
-}
 
 }  // namespace
 
-http::Response ConsoleApp::content_page(Context& c, const std::string& title, std::optional<Menu> current,
+http::Response ConsoleApp::content_page(Context& c, const std::string& title, std::optional<domain::Menu> current,
                                         const std::string& template_name, mstch::map content, int status) {
   auto ctx = web::layout_context(layout(c, title, current));
   if (!ctx) return error(c, 500);
@@ -66,7 +56,7 @@ http::Response ConsoleApp::staff_route(Context& c) {
   }
   if (path == "/staff/new") {
     if (get) {
-      StaffAccount blank;
+      domain::StaffAccount blank;
       blank.role_id = "";
       return staff_form(c, true, blank, {}, 200);
     }
@@ -77,7 +67,7 @@ http::Response ConsoleApp::staff_route(Context& c) {
     if (get) {
       auto a = staff_or_error(c, query_value(c.req, "id"));
       if (auto* page = std::get_if<http::Response>(&a)) return std::move(*page);
-      return staff_form(c, false, std::get<StaffAccount>(a), {}, 200);
+      return staff_form(c, false, std::get<domain::StaffAccount>(a), {}, 200);
     }
     if (post) return post_staff_edit(c);
     return error(c, 405);
@@ -102,7 +92,7 @@ http::Response ConsoleApp::staff_list(Context& c) {
   auto all = store_.all_staff();
   if (!all) return error(c, 503);
   mstch::array rows;
-  for (const StaffAccount& a : *all) {
+  for (const domain::StaffAccount& a : *all) {
     rows.emplace_back(mstch::map{{"id", a.id},
                                  {"name", a.name},
                                  {"role", role_name(c.roles, a.role_id)},
@@ -114,14 +104,14 @@ http::Response ConsoleApp::staff_list(Context& c) {
   if (done == "updated") content.emplace("notice", std::string("職員の情報を変更しました。"));
   if (done == "imported") content.emplace("notice", std::string("CSVファイルの内容を反映しました。"));
   if (done == "password") content.emplace("notice", std::string("パスワードを再設定しました。次のログインで本人が変更します。"));
-  return content_page(c, std::string(menu_label(Menu::staff)), Menu::staff, "staff_list", std::move(content), 200);
+  return content_page(c, std::string(domain::menu_label(domain::Menu::staff)), domain::Menu::staff, "staff_list", std::move(content), 200);
 }
 
-http::Response ConsoleApp::staff_form(Context& c, bool adding, const StaffAccount& shown,
+http::Response ConsoleApp::staff_form(Context& c, bool adding, const domain::StaffAccount& shown,
                                       const std::vector<web::FieldError>& errors, int status) {
   mstch::array roles;
   if (adding && shown.role_id.empty()) roles.emplace_back(mstch::map{{"id", std::string()}, {"name", std::string("選んでください")}, {"selected", true}});
-  for (const Role& r : c.roles) {
+  for (const domain::Role& r : c.roles) {
     roles.emplace_back(mstch::map{{"id", r.id}, {"name", r.name}, {"selected", r.id == shown.role_id}});
   }
   mstch::array rules;
@@ -135,27 +125,27 @@ http::Response ConsoleApp::staff_form(Context& c, bool adding, const StaffAccoun
                      {"csrf_token", c.session->csrf_token}};
   if (!web::add_field_errors(content, errors)) return error(c, 500);
   const std::string title = adding ? "職員の追加" : "職員の変更";
-  return content_page(c, title, Menu::staff, "staff_form", std::move(content), status);
+  return content_page(c, title, domain::Menu::staff, "staff_form", std::move(content), status);
 }
 
 namespace {
 
 // Japanese messages for the name and role fields of a form.
-void check_name_and_role(const std::string& name, const std::string& role_id, const std::vector<Role>& roles,
+void check_name_and_role(const std::string& name, const std::string& role_id, const std::vector<domain::Role>& roles,
                          std::vector<web::FieldError>& errors) {
   if (name.empty()) {
     errors.push_back({"name", "氏名を入力してください。"});
-  } else if (!validate_staff_name(name)) {
-    errors.push_back({"name", "氏名は" + std::to_string(kMaxStaffNameChars) + "文字以内で、改行などの制御文字を含めずに入力してください。"});
+  } else if (!domain::validate_staff_name(name)) {
+    errors.push_back({"name", "氏名は" + std::to_string(domain::kMaxStaffNameChars) + "文字以内で、改行などの制御文字を含めずに入力してください。"});
   }
-  if (!find_role(roles, role_id)) errors.push_back({"role_id", "権限を一覧から選んでください。"});
+  if (!domain::find_role(roles, role_id)) errors.push_back({"role_id", "権限を一覧から選んでください。"});
 }
 
 }  // namespace
 
 http::Response ConsoleApp::post_staff_new(Context& c) {
   const text::Form& form = *c.form;
-  StaffAccount a;
+  domain::StaffAccount a;
   a.id = form.value("staff_id");
   a.name = form.value("name");
   a.role_id = form.value("role_id");
@@ -164,7 +154,7 @@ http::Response ConsoleApp::post_staff_new(Context& c) {
   std::vector<web::FieldError> errors;
   if (a.id.empty()) {
     errors.push_back({"staff_id", "職員IDを入力してください。"});
-  } else if (!validate_staff_id(a.id)) {
+  } else if (!domain::validate_staff_id(a.id)) {
     errors.push_back({"staff_id", "職員IDは半角英数字と「.」「_」「-」の32文字以内で、先頭を英数字にしてください。"});
   } else {
     auto existing = store_.staff(a.id);
@@ -176,20 +166,20 @@ http::Response ConsoleApp::post_staff_new(Context& c) {
     errors.push_back({"initial_password", "初期パスワードを入力してください。"});
   } else {
     // The id may be invalid here; the rules still check the password on its own.
-    for (PasswordProblem p : password_problems(c.settings.password, password, a.id)) {
+    for (domain::PasswordProblem p : domain::password_problems(c.settings.password, password, a.id)) {
       errors.push_back({"initial_password", problem_text(p, c.settings.password)});
     }
   }
   if (errors.empty()) {
-    auto s = set_password(a, c.settings.password, password, c.wall_ms, /*must_change=*/true, options_.fast_hashes_for_tests);
+    auto s = domain::set_password(a, c.settings.password, password, c.wall_ms, /*must_change=*/true, options_.fast_hashes_for_tests);
     if (!s) {
       if (s.error().code != Errc::invalid_argument) return error(c, 500);
       errors.push_back({"initial_password", "使用できないパスワードです。"});
     }
   }
   if (!errors.empty()) {
-    StaffAccount shown = a;
-    if (!validate_staff_id(shown.id)) shown.id.resize(std::min(shown.id.size(), kMaxStaffIdBytes));
+    domain::StaffAccount shown = a;
+    if (!domain::validate_staff_id(shown.id)) shown.id.resize(std::min(shown.id.size(), domain::kMaxStaffIdBytes));
     return staff_form(c, true, shown, errors, 422);
   }
   if (!store_.save_staff(a)) return error(c, 503);
@@ -197,8 +187,8 @@ http::Response ConsoleApp::post_staff_new(Context& c) {
   return with_headers(web::see_other("/staff?done=added"), c.headers);
 }
 
-std::variant<StaffAccount, http::Response> ConsoleApp::staff_or_error(Context& c, const std::string& id) {
-  if (!validate_staff_id(id)) return error(c, 404);
+std::variant<domain::StaffAccount, http::Response> ConsoleApp::staff_or_error(Context& c, const std::string& id) {
+  if (!domain::validate_staff_id(id)) return error(c, 404);
   auto found = store_.staff(id);
   if (!found) return error(c, 503);
   if (!*found) return error(c, 404);
@@ -209,8 +199,8 @@ http::Response ConsoleApp::post_staff_edit(Context& c) {
   const text::Form& form = *c.form;
   auto found = staff_or_error(c, form.value("staff_id"));
   if (auto* page = std::get_if<http::Response>(&found)) return std::move(*page);
-  const StaffAccount before = std::get<StaffAccount>(found);
-  StaffAccount after = before;  // the record as stored now: a password changed meanwhile is kept
+  const domain::StaffAccount before = std::get<domain::StaffAccount>(found);
+  domain::StaffAccount after = before;  // the record as stored now: a password changed meanwhile is kept
   after.name = form.value("name");
   after.role_id = form.value("role_id");
   after.enabled = form.value("enabled") == "1";
@@ -219,8 +209,8 @@ http::Response ConsoleApp::post_staff_edit(Context& c) {
   if (errors.empty()) {
     auto all = store_.all_staff();
     if (!all) return error(c, 503);
-    if (!staff_manager_left(*all, after, c.roles)) {
-      errors.push_back({"enabled", "この変更をすると、職員管理を使える有効な職員がいなくなります。"});
+    if (!domain::check_administrator_remains(*all, c.roles, domain::with_account(*all, after), c.roles)) {
+      errors.push_back({"enabled", kAdministratorRemainsMessage});
     }
   }
   if (!errors.empty()) return staff_form(c, false, after, errors, 422);
@@ -241,16 +231,16 @@ http::Response ConsoleApp::post_staff_password(Context& c) {
   const text::Form& form = *c.form;
   auto found = staff_or_error(c, form.value("staff_id"));
   if (auto* page = std::get_if<http::Response>(&found)) return std::move(*page);
-  const StaffAccount& stored = std::get<StaffAccount>(found);
-  StaffAccount a = stored;
+  const domain::StaffAccount& stored = std::get<domain::StaffAccount>(found);
+  domain::StaffAccount a = stored;
   const std::string password = form.value("new_password");
   std::vector<web::FieldError> errors;
   if (password.empty()) errors.push_back({"new_password", "新しい初期パスワードを入力してください。"});
-  for (PasswordProblem p : password_problems(c.settings.password, password, a.id)) {
+  for (domain::PasswordProblem p : domain::password_problems(c.settings.password, password, a.id)) {
     if (!password.empty()) errors.push_back({"new_password", problem_text(p, c.settings.password)});
   }
   if (errors.empty()) {
-    auto s = set_password(a, c.settings.password, password, c.wall_ms, /*must_change=*/true, options_.fast_hashes_for_tests);
+    auto s = domain::set_password(a, c.settings.password, password, c.wall_ms, /*must_change=*/true, options_.fast_hashes_for_tests);
     if (!s) {
       if (s.error().code != Errc::invalid_argument) return error(c, 500);
       errors.push_back({"new_password", "以前に使ったパスワードは使えません。"});
@@ -270,7 +260,7 @@ http::Response ConsoleApp::staff_export(Context& c) {
   const text::Encoding encoding = enc == "cp932" ? text::Encoding::cp932 : text::Encoding::utf8;
   auto all = store_.all_staff();
   if (!all) return error(c, 503);
-  auto bytes = text::to_excel_csv(staff_to_rows(*all, c.roles), encoding);
+  auto bytes = text::to_excel_csv(domain::staff_to_rows(*all, c.roles), encoding);
   // A name CP932 cannot write (e.g. 髙 is fine, but some IBM extension or emoji is not): say so.
   if (!bytes) return error(c, 400);
   log("staff.export", c.account->id, "staff", enc == "cp932" ? "cp932" : "utf8");
@@ -296,11 +286,11 @@ http::Response ConsoleApp::staff_export(Context& c) {
 
 namespace {
 
-const char* kind_label(ChangeKind k) {
+const char* kind_label(domain::ChangeKind k) {
   switch (k) {
-    case ChangeKind::add: return "追加";
-    case ChangeKind::update: return "変更";
-    case ChangeKind::remove: return "削除";
+    case domain::ChangeKind::add: return "追加";
+    case domain::ChangeKind::update: return "変更";
+    case domain::ChangeKind::remove: return "削除";
   }
   return "";
 }
@@ -308,15 +298,15 @@ const char* kind_label(ChangeKind k) {
 std::string enabled_label(bool enabled) { return enabled ? "有効" : "無効"; }
 
 // What the preview shows of a change, to compare a confirmation's plan with the previewed one.
-bool same_shown(const Change& a, const Change& b) {
-  auto shown = [](const std::optional<StaffAccount>& x) {
+bool same_shown(const domain::Change& a, const domain::Change& b) {
+  auto shown = [](const std::optional<domain::StaffAccount>& x) {
     return x ? std::make_tuple(true, x->id, x->name, x->role_id, x->enabled) : std::make_tuple(false, std::string(), std::string(), std::string(), false);
   };
   return a.kind == b.kind && a.line == b.line && shown(a.before) == shown(b.before) && shown(a.after) == shown(b.after);
 }
 
 // The staff as the preview showed them: id, name, role and state of every account.
-bool same_staff(const std::vector<StaffAccount>& a, const std::vector<StaffAccount>& b) {
+bool same_staff(const std::vector<domain::StaffAccount>& a, const std::vector<domain::StaffAccount>& b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
     if (a[i].id != b[i].id || a[i].name != b[i].name || a[i].role_id != b[i].role_id || a[i].enabled != b[i].enabled) {
@@ -339,7 +329,7 @@ http::Response ConsoleApp::staff_import_page(Context& c, const std::string& prob
   std::vector<web::FieldError> errors;
   if (!problem.empty()) errors.push_back({"file", problem});
   if (!web::add_field_errors(content, errors)) return error(c, 500);
-  return content_page(c, "職員のCSV取り込み", Menu::staff, "staff_import", std::move(content), status);
+  return content_page(c, "職員のCSV取り込み", domain::Menu::staff, "staff_import", std::move(content), status);
 }
 
 http::Response ConsoleApp::post_staff_import(Context& c) {
@@ -369,7 +359,7 @@ http::Response ConsoleApp::post_staff_import(Context& c) {
   }
   text::CsvOptions csv;
   csv.max_bytes = 4 * options_.max_import_file_bytes;  // decoded CP932 may grow (csv.h)
-  csv.max_rows = kMaxStaffCsvRows + 1;
+  csv.max_rows = domain::kMaxStaffCsvRows + 1;
   csv.max_fields = 32;
   csv.max_field_bytes = 4096;
   auto rows = text::read_csv_bytes(file->data, forced, csv);
@@ -382,19 +372,19 @@ http::Response ConsoleApp::post_staff_import(Context& c) {
   }
   auto all = store_.all_staff();
   if (!all) return error(c, 503);
-  ImportPlan plan = plan_import(*rows, *all, c.roles, c.settings.password);
+  domain::ImportPlan plan = domain::plan_import(*rows, *all, c.roles, c.settings.password);
 
   std::size_t added = 0, updated = 0, removed = 0;
   mstch::array changes;
-  for (const Change& ch : plan.changes) {
-    const StaffAccount& shown = ch.after ? *ch.after : *ch.before;
+  for (const domain::Change& ch : plan.changes) {
+    const domain::StaffAccount& shown = ch.after ? *ch.after : *ch.before;
     mstch::map row{{"line", std::to_string(ch.line)},
                    {"kind", std::string(kind_label(ch.kind))},
                    {"id", shown.id},
                    {"name", shown.name},
                    {"role", role_name(c.roles, shown.role_id)},
                    {"enabled", enabled_label(shown.enabled)}};
-    if (ch.kind == ChangeKind::update) {
+    if (ch.kind == domain::ChangeKind::update) {
       row.emplace("name_changed", ch.before->name != ch.after->name);
       row.emplace("name_before", ch.before->name);
       row.emplace("role_changed", ch.before->role_id != ch.after->role_id);
@@ -402,11 +392,11 @@ http::Response ConsoleApp::post_staff_import(Context& c) {
       row.emplace("enabled_changed", ch.before->enabled != ch.after->enabled);
       row.emplace("enabled_before", enabled_label(ch.before->enabled));
     }
-    (ch.kind == ChangeKind::add ? added : ch.kind == ChangeKind::update ? updated : removed)++;
+    (ch.kind == domain::ChangeKind::add ? added : ch.kind == domain::ChangeKind::update ? updated : removed)++;
     changes.emplace_back(std::move(row));
   }
   mstch::array errors;
-  for (const LineError& e : plan.errors) errors.emplace_back(mstch::map{{"message", e.message}});
+  for (const domain::LineError& e : plan.errors) errors.emplace_back(mstch::map{{"message", e.message}});
   const bool can_apply = plan.ok() && !plan.changes.empty();
   mstch::map content{{"has_errors", !plan.ok()},
                      {"error_count", std::to_string(plan.errors.size())},
@@ -434,7 +424,7 @@ http::Response ConsoleApp::post_staff_import(Context& c) {
     pending_imports_[token] = PendingImport{c.session->id, c.now + options_.pending_import_ttl, std::move(*rows), *all, plan};
     content.emplace("import_token", token);
   }
-  return content_page(c, "職員のCSV取り込み（確認）", Menu::staff, "staff_import_preview", std::move(content),
+  return content_page(c, "職員のCSV取り込み（確認）", domain::Menu::staff, "staff_import_preview", std::move(content),
                       plan.ok() ? 200 : 422);
 }
 
@@ -442,7 +432,7 @@ http::Response ConsoleApp::post_staff_import_apply(Context& c) {
   prune_pending_imports(c.now);
   auto it = pending_imports_.find(c.form->value("import_token"));
   if (it == pending_imports_.end() || it->second.session_id != c.session->id) {
-    return content_page(c, "職員のCSV取り込み", Menu::staff, "message",
+    return content_page(c, "職員のCSV取り込み", domain::Menu::staff, "message",
                         mstch::map{{"message", std::string("この確認画面は期限が切れたか、すでに使われています。もう一度ファイルをアップロードしてください。")},
                                    {"next_url", std::string("/staff/import")},
                                    {"next_label", std::string("CSVファイルを選び直す")}},
@@ -453,41 +443,41 @@ http::Response ConsoleApp::post_staff_import_apply(Context& c) {
 
   auto all = store_.all_staff();
   if (!all) return error(c, 503);
-  ImportPlan plan = plan_import(pending.rows, *all, c.roles, c.settings.password);
+  domain::ImportPlan plan = domain::plan_import(pending.rows, *all, c.roles, c.settings.password);
   bool same = plan.ok() && same_staff(*all, pending.staff_at_preview) && plan.changes.size() == pending.plan.changes.size();
   for (std::size_t i = 0; same && i < plan.changes.size(); ++i) same = same_shown(plan.changes[i], pending.plan.changes[i]);
   if (!same) {
     log("staff.import", c.account->id, "staff", "refused: staff changed since the preview");
-    return content_page(c, "職員のCSV取り込み", Menu::staff, "message",
+    return content_page(c, "職員のCSV取り込み", domain::Menu::staff, "message",
                         mstch::map{{"message", std::string("確認画面を表示したあとに職員の情報が変わったため、反映しませんでした。もう一度ファイルをアップロードして、確認し直してください。")},
                                    {"next_url", std::string("/staff/import")},
                                    {"next_label", std::string("CSVファイルを選び直す")}},
                         409);
   }
   // Everything that can fail before the store does, first: no write until every account is ready.
-  std::vector<std::optional<StaffAccount>> writes;
+  std::vector<std::optional<domain::StaffAccount>> writes;
   writes.reserve(plan.changes.size());
-  for (const Change& ch : plan.changes) {
-    if (ch.kind == ChangeKind::remove) {
+  for (const domain::Change& ch : plan.changes) {
+    if (ch.kind == domain::ChangeKind::remove) {
       writes.emplace_back();
       continue;
     }
-    auto a = account_to_write(ch, c.wall_ms, options_.fast_hashes_for_tests);
+    auto a = domain::account_to_write(ch, c.wall_ms, options_.fast_hashes_for_tests);
     if (!a) return error(c, 500);
     writes.emplace_back(std::move(*a));
   }
   std::size_t added = 0, updated = 0, removed = 0, done = 0;
   for (std::size_t i = 0; i < plan.changes.size(); ++i) {
-    const Change& ch = plan.changes[i];
+    const domain::Change& ch = plan.changes[i];
     const std::string id = ch.after ? ch.after->id : ch.before->id;
-    const Status s = ch.kind == ChangeKind::remove ? store_.remove_staff(id) : store_.save_staff(*writes[i]);
+    const Status s = ch.kind == domain::ChangeKind::remove ? store_.remove_staff(id) : store_.save_staff(*writes[i]);
     if (!s) break;
     ++done;
-    if (ch.kind == ChangeKind::remove || !ch.after->enabled) sessions_.destroy_all_for(id);
-    if (ch.kind == ChangeKind::add) {
+    if (ch.kind == domain::ChangeKind::remove || !ch.after->enabled) sessions_.destroy_all_for(id);
+    if (ch.kind == domain::ChangeKind::add) {
       ++added;
       log("staff.add", c.account->id, "staff/" + id, "import, role " + ch.after->role_id);
-    } else if (ch.kind == ChangeKind::update) {
+    } else if (ch.kind == domain::ChangeKind::update) {
       ++updated;
       log("staff.update", c.account->id, "staff/" + id, "import");
     } else {
@@ -499,7 +489,7 @@ http::Response ConsoleApp::post_staff_import_apply(Context& c) {
                              std::to_string(removed);
   if (done != plan.changes.size()) {
     log("staff.import", c.account->id, "staff", counts + "; failed after " + std::to_string(done) + " of " + std::to_string(plan.changes.size()));
-    return content_page(c, "職員のCSV取り込み", Menu::staff, "message",
+    return content_page(c, "職員のCSV取り込み", domain::Menu::staff, "message",
                         mstch::map{{"message", "保存中にエラーが起きたため、取り込みが途中で止まりました。" + std::to_string(plan.changes.size()) +
                                                    "件のうち" + std::to_string(done) + "件（ファイルの順に先頭から）は反映済み、残りは反映されていません。職員一覧を確かめてください。"},
                                    {"next_url", std::string("/staff")},

@@ -85,7 +85,7 @@ TEST_CASE("The whole operation log, its export and verification and the settings
 
 TEST_CASE("A role with the oplog menu but without staff management sees only its own entries and no export", "[admin_pages]") {
   World w(true);
-  Role auditor{"auditor", "監査", {Menu::home, Menu::oplog}};
+  domain::Role auditor{"auditor", "監査", {Menu::home, Menu::oplog}};
   w.store.stored_roles = default_roles();
   w.store.stored_roles.push_back(auditor);
   w.store.accounts["aud01"] = account("aud01", "監査 次郎", "auditor", kClerkPw);

@@ -4,7 +4,7 @@
 
 #include "console_fixture.h"
 #include "madoguchi/console/app/booking_sync.h"
-#include "madoguchi/console/booking_backend.h"
+#include "madoguchi/domain/booking_backend.h"
 
 using namespace console_test;
 

@@ -5,13 +5,14 @@
 #include <regex>
 #include <string>
 
-#include "madoguchi/console/oplog.h"
-#include "madoguchi/console/password.h"
+#include "madoguchi/domain/oplog.h"
+#include "madoguchi/domain/password.h"
 #include "madoguchi/console/web/cookies.h"
 #include "console_fixture.h"
 
 using namespace madoguchi;
 using namespace madoguchi::console;
+using namespace madoguchi::domain;
 using namespace std::chrono_literals;
 
 using namespace console_test;
@@ -41,7 +42,7 @@ TEST_CASE("A correct ID and password sign in, bind a new session to the client a
   CHECK(home.status == 200);
   CHECK(home.body.find("管理 太郎さん、ようこそ。") != std::string::npos);
   CHECK(w.store.logged("sign_in", "admin01"));
-  CHECK(verify_chain(w.store.log).intact);
+  CHECK(domain::verify_chain(w.store.log).intact);
 }
 
 TEST_CASE("A wrong password and an unknown ID get the same generic refusal", "[console_app]") {
@@ -231,7 +232,7 @@ TEST_CASE("A password change is checked against the rules and signs other sessio
                        "&new_password=New-Counter-Pass-7&confirm_password=New-Counter-Pass-7&csrf_token=" + token);
   CHECK(ok.status == 200);
   CHECK(ok.body.find("パスワードを変更しました。") != std::string::npos);
-  CHECK(verify_password(w.store.accounts["clerk01"].password_hash, "New-Counter-Pass-7"));
+  CHECK(domain::verify_password(w.store.accounts["clerk01"].password_hash, "New-Counter-Pass-7"));
   CHECK(w.store.logged("password.change", "clerk01"));
   CHECK(b.send("GET", "/").status == 200);      // this browser got a new session
   CHECK(other.send("GET", "/").status == 303);  // the other one was signed out

@@ -12,8 +12,8 @@
 #include <catch2/catch.hpp>
 
 #include "madoguchi/console/app/console_app.h"
-#include "madoguchi/console/oplog.h"
-#include "madoguchi/console/password.h"
+#include "madoguchi/domain/oplog.h"
+#include "madoguchi/domain/password.h"
 #include "madoguchi/http/server.h"
 #include "madoguchi/transport.h"
 
@@ -21,19 +21,20 @@ namespace console_test {
 
 using namespace madoguchi;
 using namespace madoguchi::console;
+using namespace madoguchi::domain;
 
 // In-memory records, with a real hash chain for the log so the chain is checked too.
 class MemoryStore final : public app::ConsoleStore {
  public:
-  std::map<std::string, StaffAccount> accounts;
-  std::vector<Role> stored_roles;
-  Settings stored_settings;
-  std::vector<OpLogEntry> log;
+  std::map<std::string, domain::StaffAccount> accounts;
+  std::vector<domain::Role> stored_roles;
+  domain::Settings stored_settings;
+  std::vector<domain::OpLogEntry> log;
   int saves = 0;
   bool fail_writes = false;
 
-  Expected<std::vector<StaffAccount>> all_staff() override {
-    std::vector<StaffAccount> out;
+  Expected<std::vector<domain::StaffAccount>> all_staff() override {
+    std::vector<domain::StaffAccount> out;
     for (const auto& [id, a] : accounts) out.push_back(a);
     return out;
   }
@@ -42,14 +43,14 @@ class MemoryStore final : public app::ConsoleStore {
     return {};
   }
 
-  Expected<std::optional<StaffAccount>> staff(std::string_view id) override {
+  Expected<std::optional<domain::StaffAccount>> staff(std::string_view id) override {
     auto it = accounts.find(std::string(id));
-    if (it == accounts.end()) return std::optional<StaffAccount>();
-    return std::optional<StaffAccount>(it->second);
+    if (it == accounts.end()) return std::optional<domain::StaffAccount>();
+    return std::optional<domain::StaffAccount>(it->second);
   }
-  Expected<std::vector<Role>> roles() override { return stored_roles; }
-  Expected<Settings> settings() override { return stored_settings; }
-  Status save_staff(const StaffAccount& a) override {
+  Expected<std::vector<domain::Role>> roles() override { return stored_roles; }
+  Expected<domain::Settings> settings() override { return stored_settings; }
+  Status save_staff(const domain::StaffAccount& a) override {
     if (fail_writes) return make_error(Errc::db, "disk full");
     accounts[a.id] = a;
     ++saves;
@@ -57,15 +58,15 @@ class MemoryStore final : public app::ConsoleStore {
   }
   Status append_oplog(std::string_view action, std::string_view staff_id, std::string_view target,
                       std::string_view detail, std::int64_t at_ms) override {
-    const OpLogEntry* last = nullptr;
+    const domain::OpLogEntry* last = nullptr;
     for (const auto& e : log) {
       if (e.device == "counter-01") last = &e;
     }
-    log.push_back(make_entry(last, "counter-01", staff_id, at_ms, action, target, detail));
+    log.push_back(domain::make_entry(last, "counter-01", staff_id, at_ms, action, target, detail));
     return {};
   }
-  Expected<std::vector<OpLogEntry>> recent_oplog(std::string_view staff_id, std::size_t limit) override {
-    std::vector<OpLogEntry> out;
+  Expected<std::vector<domain::OpLogEntry>> recent_oplog(std::string_view staff_id, std::size_t limit) override {
+    std::vector<domain::OpLogEntry> out;
     for (auto it = log.rbegin(); it != log.rend() && out.size() < limit; ++it) {
       if (it->staff_id == staff_id) out.push_back(*it);
     }
@@ -73,8 +74,8 @@ class MemoryStore final : public app::ConsoleStore {
   }
   // The whole log, as the hub serves it: `log` holds every device's entries (tests may push
   // entries of other devices, or tamper with one in place).
-  Expected<std::vector<OpLogEntry>> find_oplog(const app::OpLogFilter& f, std::size_t offset, std::size_t limit) override {
-    std::vector<OpLogEntry> all;
+  Expected<std::vector<domain::OpLogEntry>> find_oplog(const app::OpLogFilter& f, std::size_t offset, std::size_t limit) override {
+    std::vector<domain::OpLogEntry> all;
     for (const auto& e : log) {
       if (!f.staff_id.empty() && e.staff_id != f.staff_id) continue;
       if (!f.device.empty() && e.device != f.device) continue;
@@ -83,10 +84,10 @@ class MemoryStore final : public app::ConsoleStore {
       if (f.to_ms && e.at_ms >= *f.to_ms) continue;
       all.push_back(e);
     }
-    std::stable_sort(all.begin(), all.end(), [](const OpLogEntry& a, const OpLogEntry& b) {
-      return a.at_ms != b.at_ms ? a.at_ms > b.at_ms : oplog_key(a) > oplog_key(b);
+    std::stable_sort(all.begin(), all.end(), [](const domain::OpLogEntry& a, const domain::OpLogEntry& b) {
+      return a.at_ms != b.at_ms ? a.at_ms > b.at_ms : domain::oplog_key(a) > domain::oplog_key(b);
     });
-    std::vector<OpLogEntry> out;
+    std::vector<domain::OpLogEntry> out;
     for (std::size_t i = offset; i < all.size() && out.size() < limit; ++i) out.push_back(all[i]);
     return out;
   }
@@ -97,16 +98,16 @@ class MemoryStore final : public app::ConsoleStore {
     if (out.size() > limit) out.resize(limit);
     return out;
   }
-  Expected<std::vector<OpLogEntry>> oplog_chain(std::string_view device, std::uint64_t after_seq, std::size_t limit) override {
-    std::vector<OpLogEntry> chain;
+  Expected<std::vector<domain::OpLogEntry>> oplog_chain(std::string_view device, std::uint64_t after_seq, std::size_t limit) override {
+    std::vector<domain::OpLogEntry> chain;
     for (const auto& e : log) {
       if (e.device == device && e.seq > after_seq) chain.push_back(e);
     }
-    std::sort(chain.begin(), chain.end(), [](const OpLogEntry& a, const OpLogEntry& b) { return a.seq < b.seq; });
+    std::sort(chain.begin(), chain.end(), [](const domain::OpLogEntry& a, const domain::OpLogEntry& b) { return a.seq < b.seq; });
     if (chain.size() > limit) chain.resize(limit);
     return chain;
   }
-  Status save_settings(const Settings& s) override {
+  Status save_settings(const domain::Settings& s) override {
     if (fail_writes) return make_error(Errc::db, "disk full");
     stored_settings = s;
     ++settings_saves;
@@ -114,10 +115,10 @@ class MemoryStore final : public app::ConsoleStore {
   }
   int settings_saves = 0;
   // Roles as the hub stores them: save_role replaces or appends by id, remove_role erases.
-  Status save_role(const Role& r) override {
+  Status save_role(const domain::Role& r) override {
     if (fail_writes || role_writes_left == 0) return make_error(Errc::db, "disk full");
     if (role_writes_left > 0) --role_writes_left;
-    auto it = std::find_if(stored_roles.begin(), stored_roles.end(), [&](const Role& x) { return x.id == r.id; });
+    auto it = std::find_if(stored_roles.begin(), stored_roles.end(), [&](const domain::Role& x) { return x.id == r.id; });
     if (it == stored_roles.end()) {
       stored_roles.push_back(r);
     } else {
@@ -129,7 +130,7 @@ class MemoryStore final : public app::ConsoleStore {
   Status remove_role(std::string_view id) override {
     if (fail_writes || role_writes_left == 0) return make_error(Errc::db, "disk full");
     if (role_writes_left > 0) --role_writes_left;
-    std::erase_if(stored_roles, [&](const Role& x) { return x.id == id; });
+    std::erase_if(stored_roles, [&](const domain::Role& x) { return x.id == id; });
     ++role_saves;
     return {};
   }
@@ -146,12 +147,12 @@ class MemoryStore final : public app::ConsoleStore {
 constexpr const char* kAdminPw = "Admin-Pass-2026";
 constexpr const char* kClerkPw = "Clerk-Pass-2026";
 
-inline StaffAccount account(std::string id, std::string name, std::string role, const char* pw) {
-  StaffAccount a;
+inline domain::StaffAccount account(std::string id, std::string name, std::string role, const char* pw) {
+  domain::StaffAccount a;
   a.id = std::move(id);
   a.name = std::move(name);
   a.role_id = std::move(role);
-  a.password_hash = *hash_password(pw, /*fast_for_tests=*/true);
+  a.password_hash = *domain::hash_password(pw, /*fast_for_tests=*/true);
   a.must_change_password = false;
   a.password_changed_ms = 1'700'000'000'000;
   return a;

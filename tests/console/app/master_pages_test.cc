@@ -10,29 +10,30 @@
 using namespace console_test;
 using namespace madoguchi;
 using namespace madoguchi::console;
+using namespace madoguchi::domain;
 
 namespace {
 
 struct MemoryMasters final : app::MasterStore {
-  std::map<std::string, CounterMaster> counter_map;
-  std::map<std::string, Slot> slot_map;
+  std::map<std::string, domain::CounterMaster> counter_map;
+  std::map<std::string, domain::Slot> slot_map;
   std::map<std::string, std::int64_t> booked;  // slot key -> places
-  CalendarConfig config;
-  std::map<std::string, Notice> notice_map;
+  domain::CalendarConfig config;
+  std::map<std::string, domain::Notice> notice_map;
   std::size_t plans = 0;
 
-  Expected<std::vector<CounterMaster>> counters() override {
-    std::vector<CounterMaster> out;
+  Expected<std::vector<domain::CounterMaster>> counters() override {
+    std::vector<domain::CounterMaster> out;
     for (const auto& [k, v] : counter_map) out.push_back(v);
     return out;
   }
-  Expected<std::optional<CounterMaster>> counter(std::string_view id) override {
+  Expected<std::optional<domain::CounterMaster>> counter(std::string_view id) override {
     auto it = counter_map.find(std::string(id));
-    if (it == counter_map.end()) return std::optional<CounterMaster>();
-    return std::optional<CounterMaster>(it->second);
+    if (it == counter_map.end()) return std::optional<domain::CounterMaster>();
+    return std::optional<domain::CounterMaster>(it->second);
   }
-  Status save_counter(const CounterMaster& k) override {
-    if (auto v = validate_counter(k); !v) return v;
+  Status save_counter(const domain::CounterMaster& k) override {
+    if (auto v = domain::validate_counter(k); !v) return v;
     counter_map[k.id] = k;
     return {};
   }
@@ -43,26 +44,26 @@ struct MemoryMasters final : app::MasterStore {
     }
     return {};
   }
-  Expected<std::vector<Slot>> slots(std::string_view counter, calendar::Date from, calendar::Date to) override {
-    std::vector<Slot> out;
+  Expected<std::vector<domain::Slot>> slots(std::string_view counter, calendar::Date from, calendar::Date to) override {
+    std::vector<domain::Slot> out;
     for (const auto& [k, s] : slot_map) {
       if (s.counter == counter && !(s.start.date < from) && !(to < s.start.date)) out.push_back(s);
     }
     return out;
   }
-  Expected<std::optional<Slot>> slot(std::string_view key) override {
+  Expected<std::optional<domain::Slot>> slot(std::string_view key) override {
     auto it = slot_map.find(std::string(key));
-    if (it == slot_map.end()) return std::optional<Slot>();
-    return std::optional<Slot>(it->second);
+    if (it == slot_map.end()) return std::optional<domain::Slot>();
+    return std::optional<domain::Slot>(it->second);
   }
-  Status save_slot(const Slot& s) override {
-    if (auto v = validate_slot(s); !v) return v;
-    slot_map[slot_key(s)] = s;
+  Status save_slot(const domain::Slot& s) override {
+    if (auto v = domain::validate_slot(s); !v) return v;
+    slot_map[domain::slot_key(s)] = s;
     return {};
   }
-  Status apply_plan(const RegenerationPlan& plan) override {
+  Status apply_plan(const domain::RegenerationPlan& plan) override {
     ++plans;
-    for (const Slot& s : plan.upserts) slot_map[slot_key(s)] = s;
+    for (const domain::Slot& s : plan.upserts) slot_map[domain::slot_key(s)] = s;
     for (const std::string& k : plan.removals) slot_map.erase(k);
     return {};
   }
@@ -77,25 +78,25 @@ struct MemoryMasters final : app::MasterStore {
     }
     return out;
   }
-  Expected<CalendarConfig> calendar_config() override { return config; }
-  Status save_calendar_config(const CalendarConfig& c) override {
-    auto body = calendar_config_body(c);
+  Expected<domain::CalendarConfig> calendar_config() override { return config; }
+  Status save_calendar_config(const domain::CalendarConfig& c) override {
+    auto body = domain::calendar_config_body(c);
     if (!body) return body.error();
     config = c;
     return {};
   }
-  Expected<std::vector<Notice>> notices() override {
-    std::vector<Notice> out;
+  Expected<std::vector<domain::Notice>> notices() override {
+    std::vector<domain::Notice> out;
     for (const auto& [k, v] : notice_map) out.push_back(v);
     return out;
   }
-  Expected<std::optional<Notice>> notice(std::string_view id) override {
+  Expected<std::optional<domain::Notice>> notice(std::string_view id) override {
     auto it = notice_map.find(std::string(id));
-    if (it == notice_map.end()) return std::optional<Notice>();
-    return std::optional<Notice>(it->second);
+    if (it == notice_map.end()) return std::optional<domain::Notice>();
+    return std::optional<domain::Notice>(it->second);
   }
-  Status save_notice(const Notice& n) override {
-    if (auto v = validate_notice(n); !v) return v;
+  Status save_notice(const domain::Notice& n) override {
+    if (auto v = domain::validate_notice(n); !v) return v;
     notice_map[n.id] = n;
     return {};
   }

@@ -11,7 +11,7 @@ using namespace console_test;
 
 namespace {
 
-const Role* stored(const MemoryStore& s, const std::string& id) { return find_role(s.stored_roles, id); }
+const domain::Role* stored(const MemoryStore& s, const std::string& id) { return find_role(s.stored_roles, id); }
 
 bool logged_with(const MemoryStore& s, std::string_view action, std::string_view target, std::string_view detail_part) {
   for (const auto& e : s.log) {
@@ -83,7 +83,7 @@ TEST_CASE("The first save stores every built-in role too, and is logged without 
   CHECK(a.w.store.stored_roles.front().id == "administrator");
   CHECK(stored(a.w.store, "administrator")->menus.size() == all_menus().size());
   CHECK(stored(a.w.store, "call_center")->menus == std::set<Menu>{Menu::home, Menu::phone_bookings});
-  const Role* clerk = stored(a.w.store, "counter_clerk");
+  const domain::Role* clerk = stored(a.w.store, "counter_clerk");
   REQUIRE(clerk);
   CHECK(clerk->name == "窓口担当");
   CHECK(clerk->menus == std::set<Menu>{Menu::home, Menu::cards, Menu::bookings});
@@ -224,7 +224,7 @@ TEST_CASE("The roles screens are refused with 403 and logged for a role without 
   World w(true);
   // A role with 職員管理 but not 権限管理 is refused too: the roles menu alone decides.
   w.store.stored_roles = default_roles();
-  w.store.stored_roles.push_back(Role{"staff_only", "職員担当", {Menu::home, Menu::staff}});
+  w.store.stored_roles.push_back(domain::Role{"staff_only", "職員担当", {Menu::home, Menu::staff}});
   w.store.accounts["hr01"] = account("hr01", "人事 三郎", "staff_only", kAdminPw);
   for (const auto& [id, pw] : {std::pair{"clerk01", kClerkPw}, std::pair{"hr01", kAdminPw}}) {
     INFO(id);
@@ -276,7 +276,7 @@ TEST_CASE("booking_override is granted on the role form like a menu but is no sc
   CHECK(contains(form.body, "value=\"booking_override\">"));  // offered, not checked for the clerk
   CHECK(contains(form.body, "締切後・定員超過の予約（電話予約で使う権限）</label>"));
   REQUIRE(a.post("/roles/edit", clerk_form("home,cards,bookings,phone_bookings,booking_override")).status == 303);
-  const Role* clerk = stored(a.w.store, "counter_clerk");
+  const domain::Role* clerk = stored(a.w.store, "counter_clerk");
   REQUIRE(clerk);
   CHECK(allowed(*clerk, Menu::booking_override));
   CHECK(logged_with(a.w.store, "role.update", "role/counter_clerk", "menus +booking_override"));

@@ -145,7 +145,22 @@ TEST_CASE("The last administrator cannot disable or demote themselves", "[staff_
   Admin a;
   auto r = a.post("/staff/edit", "staff_id=admin01&name=x&role_id=counter_clerk&enabled=1");
   CHECK(r.status == 422);
-  CHECK(contains(r.body, "職員管理を使える有効な職員がいなくなります"));
+  CHECK(contains(r.body, "職員管理と権限管理の両方を使える有効な職員がいなくなる"));
+  CHECK(a.w.store.accounts["admin01"].role_id == "administrator");
+  auto off = a.post("/staff/edit", "staff_id=admin01&name=x&role_id=administrator");  // "enabled" unchecked
+  CHECK(off.status == 422);
+  CHECK(a.w.store.accounts["admin01"].enabled);
+}
+
+TEST_CASE("The last administrator cannot move to a role that keeps 職員管理 but not 権限管理 (ACC-2)",
+          "[staff_pages]") {
+  Admin a;
+  auto roles = domain::default_roles();
+  roles.push_back({"staff_only", "職員管理のみ", {domain::Menu::home, domain::Menu::staff}});
+  a.w.store.stored_roles = roles;
+  auto r = a.post("/staff/edit", "staff_id=admin01&name=x&role_id=staff_only&enabled=1");
+  CHECK(r.status == 422);
+  CHECK(contains(r.body, "職員管理と権限管理の両方を使える有効な職員がいなくなる"));
   CHECK(a.w.store.accounts["admin01"].role_id == "administrator");
 }
 

@@ -1,14 +1,14 @@
 // Bookings at the hub (RSV, PHN, EDGE-5): the booking rule judged in the transaction that writes a
-// booking record, whoever wrote it, and console::BookingBackend for one municipality over
+// booking record, whoever wrote it, and domain::BookingBackend for one municipality over
 // HubEngine (the citizen site and the hub console's 電話予約).
 //
 // The rule (install_booking_rule): HubStore stays generic; this target gives it
-//  - a PlaceCount for entity "booking": places = console::booking_places of the decoded body
+//  - a PlaceCount for entity "booking": places = domain::booking_places of the decoded body
 //    (people, 0 when cancelled; a body that does not decode takes none), kept by HubStore in its
 //    derived table booking_load in the same transaction as every booking write;
-//  - a Constraint for entity "booking": decodes before/after (console::booking_from_json), reads the
+//  - a Constraint for entity "booking": decodes before/after (domain::booking_from_json), reads the
 //    slot and counter records and the places other bookings take in the slot inside the writing
-//    transaction, computes now with console::japan_local_time and calls console::check_booking_rule.
+//    transaction, computes now with domain::japan_local_time and calls domain::check_booking_rule.
 //    may_override: the booking's `staff` field names a staff record whose role (effective_roles
 //    over the stored "role" records) allows Menu::booking_override; a booking of channel web never
 //    overrides. A refusal is an Error with code capacity / forbidden / not_found, so a device's
@@ -35,7 +35,7 @@
 #include <string_view>
 #include <vector>
 
-#include "madoguchi/console/booking_backend.h"
+#include "madoguchi/domain/booking_backend.h"
 #include "madoguchi/hub/hub_engine.h"
 #include "madoguchi/log.h"
 #include "madoguchi/transport.h"
@@ -57,11 +57,11 @@ struct BookingServiceOptions {
   LogSink log = null_log();
 };
 
-class HubBookingService final : public console::BookingBackend {
+class HubBookingService final : public domain::BookingBackend {
  public:
   // Called after a successful create/update/cancel: kind "made", "changed", "cancelled"; the
   // password in clear only for "made" (empty otherwise). Mail wiring is the caller's.
-  using Notifier = std::function<void(const console::Booking& booking, std::string_view kind, const std::string& password)>;
+  using Notifier = std::function<void(const domain::Booking& booking, std::string_view kind, const std::string& password)>;
 
   HubBookingService(HubEngine& engine, std::string municipality, const Clock& clock, BookingServiceOptions options = {});
   ~HubBookingService() override;
@@ -69,30 +69,30 @@ class HubBookingService final : public console::BookingBackend {
   void set_notifier(Notifier notifier) { notifier_ = std::move(notifier); }
   const std::string& municipality() const { return municipality_; }
 
-  console::LocalDateTime now() override;
-  Expected<console::Settings> settings() override;
-  Expected<std::vector<console::CounterMaster>> counters(console::Business business,
-                                                         const console::BookingActor& actor) override;
-  Expected<std::vector<console::SlotAvailability>> availability(std::string_view counter, calendar::Date from,
-                                                                calendar::Date to, console::Business business,
-                                                                int places, const console::BookingActor& actor) override;
-  Expected<std::optional<console::Card>> card_by_postcard(std::string_view postcard_no, int birth_month,
+  domain::LocalDateTime now() override;
+  Expected<domain::Settings> settings() override;
+  Expected<std::vector<domain::CounterMaster>> counters(domain::Business business,
+                                                         const domain::BookingActor& actor) override;
+  Expected<std::vector<domain::SlotAvailability>> availability(std::string_view counter, calendar::Date from,
+                                                                calendar::Date to, domain::Business business,
+                                                                int places, const domain::BookingActor& actor) override;
+  Expected<std::optional<domain::Card>> card_by_postcard(std::string_view postcard_no, int birth_month,
                                                           int birth_day) override;
-  Expected<std::optional<console::Card>> card(std::string_view manufacture_no) override;
-  Expected<console::MadeBooking> create(const console::NewBooking& request, const console::BookingActor& actor) override;
-  Expected<std::optional<console::Booking>> get(std::string_view receipt) override;
-  Expected<console::Booking> update(std::string_view receipt, const console::BookingUpdate& update,
-                                    const console::BookingActor& actor) override;
-  Expected<console::Booking> cancel(std::string_view receipt, std::string_view note,
-                                    const console::BookingActor& actor) override;
-  Expected<std::vector<console::Booking>> search(const console::BookingQuery& query, std::size_t offset,
+  Expected<std::optional<domain::Card>> card(std::string_view manufacture_no) override;
+  Expected<domain::MadeBooking> create(const domain::NewBooking& request, const domain::BookingActor& actor) override;
+  Expected<std::optional<domain::Booking>> get(std::string_view receipt) override;
+  Expected<domain::Booking> update(std::string_view receipt, const domain::BookingUpdate& update,
+                                    const domain::BookingActor& actor) override;
+  Expected<domain::Booking> cancel(std::string_view receipt, std::string_view note,
+                                    const domain::BookingActor& actor) override;
+  Expected<std::vector<domain::Booking>> search(const domain::BookingQuery& query, std::size_t offset,
                                                  std::size_t limit) override;
-  Expected<std::vector<console::Notice>> notices() override;
+  Expected<std::vector<domain::Notice>> notices() override;
 
   // RSV-13: live bookings with an e-mail, not cancelled, not yet reminded, whose slot day is
   // within Settings::reminder_days_before days from today (and not past), at most `limit`, in slot
   // order. None when reminder_days_before is 0.
-  Expected<std::vector<console::Booking>> reminders_due(std::size_t limit);
+  Expected<std::vector<domain::Booking>> reminders_due(std::size_t limit);
   // Records that the reminder was queued (reminded_ms = now, a "reminded" event by "hub").
   Status mark_reminded(std::string_view receipt);
 
@@ -103,12 +103,12 @@ class HubBookingService final : public console::BookingBackend {
   Expected<HubStore*> store();
   Expected<std::vector<protocol::Record>> entity_records(std::string_view entity, std::string_view from_key,
                                                          std::string_view to_key);
-  Expected<std::optional<std::pair<console::Booking, std::uint64_t>>> load(std::string_view receipt);
+  Expected<std::optional<std::pair<domain::Booking, std::uint64_t>>> load(std::string_view receipt);
   // Writes `booking` on base_version with the cards it names (before: the stored booking, or
   // nullptr for a new one; staff: "web" or the staff id for the cards' history).
-  Expected<console::Booking> write_booking(const console::Booking* before, const console::Booking& booking,
+  Expected<domain::Booking> write_booking(const domain::Booking* before, const domain::Booking& booking,
                                            std::uint64_t base_version, const std::string& staff, std::int64_t now_ms);
-  std::string actor_name(const console::BookingActor& actor) const;
+  std::string actor_name(const domain::BookingActor& actor) const;
 
   HubEngine& engine_;
   std::string municipality_;

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "madoguchi/console/app/console_app.h"
-#include "madoguchi/console/oplog.h"
+#include "madoguchi/domain/oplog.h"
 #include "madoguchi/hub/hub_engine.h"
 
 namespace madoguchi::hub {
@@ -22,22 +22,22 @@ class HubConsoleStore final : public console::app::ConsoleStore {
   // `device` names this hub's oplog chain ("hub-1"); it must be a valid device id.
   HubConsoleStore(HubEngine& engine, std::string municipality, std::string device);
 
-  Expected<std::optional<console::StaffAccount>> staff(std::string_view id) override;
-  Expected<std::vector<console::Role>> roles() override;
-  Expected<console::Settings> settings() override;
-  Status save_staff(const console::StaffAccount& account) override;
+  Expected<std::optional<domain::StaffAccount>> staff(std::string_view id) override;
+  Expected<std::vector<domain::Role>> roles() override;
+  Expected<domain::Settings> settings() override;
+  Status save_staff(const domain::StaffAccount& account) override;
   Status append_oplog(std::string_view action, std::string_view staff_id, std::string_view target,
                       std::string_view detail, std::int64_t at_ms) override;
-  Expected<std::vector<console::OpLogEntry>> recent_oplog(std::string_view staff_id, std::size_t limit) override;
-  Expected<std::vector<console::StaffAccount>> all_staff() override;
+  Expected<std::vector<domain::OpLogEntry>> recent_oplog(std::string_view staff_id, std::size_t limit) override;
+  Expected<std::vector<domain::StaffAccount>> all_staff() override;
   Status remove_staff(std::string_view id) override;
-  Expected<std::vector<console::OpLogEntry>> find_oplog(const console::app::OpLogFilter& filter, std::size_t offset,
+  Expected<std::vector<domain::OpLogEntry>> find_oplog(const console::app::OpLogFilter& filter, std::size_t offset,
                                                         std::size_t limit) override;
   Expected<std::vector<std::string>> oplog_devices(std::size_t limit) override;
-  Expected<std::vector<console::OpLogEntry>> oplog_chain(std::string_view device, std::uint64_t after_seq,
+  Expected<std::vector<domain::OpLogEntry>> oplog_chain(std::string_view device, std::uint64_t after_seq,
                                                          std::size_t limit) override;
-  Status save_settings(const console::Settings& settings) override;
-  Status save_role(const console::Role& role) override;
+  Status save_settings(const domain::Settings& settings) override;
+  Status save_role(const domain::Role& role) override;
   Status remove_role(std::string_view id) override;
 
   // Records of one entity scanned at most (staff, roles, oplog): a bound on one request's work.
@@ -51,7 +51,7 @@ class HubConsoleStore final : public console::app::ConsoleStore {
   HubEngine& engine_;
   std::string municipality_;
   std::string device_;
-  std::optional<console::OpLogEntry> last_;  // this device's newest entry, once loaded
+  std::optional<domain::OpLogEntry> last_;  // this device's newest entry, once loaded
   bool last_loaded_ = false;
 };
 

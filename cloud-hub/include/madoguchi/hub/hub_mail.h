@@ -4,7 +4,7 @@
 //
 // HubMail (one per municipality, used on the hub's io_context thread like HubEngine):
 //  - on_booking: the HubBookingService notifier. A booking made, changed or cancelled at the hub
-//    (citizen site, hub console's 電話予約) is composed with console::compose_booking_mail and
+//    (citizen site, hub console's 電話予約) is composed with domain::compose_booking_mail and
 //    queued; the "made" mail carries the password, known only at that moment.
 //  - scan_feed: bookings written by counter PCs (phone bookings made at an edge, arriving through
 //    the sync protocol) are read from the municipality's change feed after a cursor kept in the
@@ -14,7 +14,7 @@
 //    booking's password is at the hub: its "made" mail says the password was given on the phone.
 //    Visits already past are not mailed. The first scan of a new mail database starts at the
 //    feed's head (no mail for history).
-//  - run_reminders (RSV-13): HubBookingService::reminders_due, filtered by console::reminder_due
+//  - run_reminders (RSV-13): HubBookingService::reminders_due, filtered by domain::reminder_due
 //    (from 09:00 N days before), compose "reminder", enqueue, then mark_reminded. A crash between
 //    enqueue and mark finds the reminder due again; its idempotency key
 //    ("booking:<receipt>:reminder:<slot>") is already queued, so nothing is queued twice.
@@ -43,8 +43,8 @@
 #include <thread>
 #include <vector>
 
-#include "madoguchi/console/booking.h"
-#include "madoguchi/console/booking_mail.h"
+#include "madoguchi/domain/booking.h"
+#include "madoguchi/domain/booking_mail.h"
 #include "madoguchi/hub/booking_service.h"
 #include "madoguchi/hub/hub_engine.h"
 #include "madoguchi/log.h"
@@ -80,7 +80,7 @@ class HubMail {
   // Installs on_booking as the service's notifier; `queued` (optional) is called after a mail was
   // queued (the sender's wake()).
   void attach(std::function<void()> queued = {});
-  void on_booking(const console::Booking& booking, std::string_view kind, const std::string& password);
+  void on_booking(const domain::Booking& booking, std::string_view kind, const std::string& password);
   // Returns how many mails were queued.
   Expected<int> scan_feed();
   Expected<int> run_reminders();
@@ -97,8 +97,8 @@ class HubMail {
   HubMail(sqlite::Db db, HubEngine& engine, HubBookingService& service, const Clock& clock, LogSink log,
           HubMailOptions options);
   // The message for `booking`, or nullopt (counted and logged) when it cannot or must not be sent.
-  std::optional<mail::Message> compose(console::BookingMailKind kind, const console::Booking& booking,
-                                       std::string_view password, const console::Settings& settings);
+  std::optional<mail::Message> compose(domain::BookingMailKind kind, const domain::Booking& booking,
+                                       std::string_view password, const domain::Settings& settings);
   std::string counter_name(const std::string& counter_id);
   Expected<std::uint64_t> cursor();
 

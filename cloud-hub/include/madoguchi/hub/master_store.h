@@ -22,24 +22,24 @@ class HubMasterStore final : public console::app::MasterStore {
  public:
   HubMasterStore(HubEngine& engine, std::string municipality);
 
-  Expected<std::vector<console::CounterMaster>> counters() override;
-  Expected<std::optional<console::CounterMaster>> counter(std::string_view id) override;
-  Status save_counter(const console::CounterMaster& counter) override;
+  Expected<std::vector<domain::CounterMaster>> counters() override;
+  Expected<std::optional<domain::CounterMaster>> counter(std::string_view id) override;
+  Status save_counter(const domain::CounterMaster& counter) override;
   Status remove_counter(std::string_view id, calendar::Date slots_from) override;
 
-  Expected<std::vector<console::Slot>> slots(std::string_view counter, calendar::Date from, calendar::Date to) override;
-  Expected<std::optional<console::Slot>> slot(std::string_view key) override;
-  Status save_slot(const console::Slot& slot) override;
-  Status apply_plan(const console::RegenerationPlan& plan) override;
+  Expected<std::vector<domain::Slot>> slots(std::string_view counter, calendar::Date from, calendar::Date to) override;
+  Expected<std::optional<domain::Slot>> slot(std::string_view key) override;
+  Status save_slot(const domain::Slot& slot) override;
+  Status apply_plan(const domain::RegenerationPlan& plan) override;
   Expected<std::map<std::string, std::int64_t>> booked_places(std::string_view counter, calendar::Date from,
                                                               calendar::Date to) override;
 
-  Expected<console::CalendarConfig> calendar_config() override;
-  Status save_calendar_config(const console::CalendarConfig& config) override;
+  Expected<domain::CalendarConfig> calendar_config() override;
+  Status save_calendar_config(const domain::CalendarConfig& config) override;
 
-  Expected<std::vector<console::Notice>> notices() override;
-  Expected<std::optional<console::Notice>> notice(std::string_view id) override;
-  Status save_notice(const console::Notice& notice) override;
+  Expected<std::vector<domain::Notice>> notices() override;
+  Expected<std::optional<domain::Notice>> notice(std::string_view id) override;
+  Status save_notice(const domain::Notice& notice) override;
   Status remove_notice(std::string_view id) override;
 
   // Records of one entity read at most by one call (counters, notices): a bound on a request's

@@ -1,4 +1,4 @@
-// Phone bookings at a counter PC (PHN-1..PHN-6, EDGE-5): console::BookingBackend over the edge's
+// Phone bookings at a counter PC (PHN-1..PHN-6, EDGE-5): domain::BookingBackend over the edge's
 // EdgeStore, so 電話予約 works with the hub link down. Reads come from the view (the hub's counter,
 // slot, booking, card, setting and notice records plus this counter's unconfirmed changes);
 // bookings are written as local changes (view + outbox in one transaction) and reach the hub like
@@ -32,7 +32,7 @@
 // skipped: the booking is made all the same, and the number skipped is logged with the receipt
 // number (never a card number) and counted in cards_skipped(). The hub judges each operation on
 // its own: a booking the hub refuses does not take its card changes back, so this counter does
-// (put_back_refused_cards, console::card_refusal_follows; EDGE-5): once a rejection of its latest
+// (put_back_refused_cards, domain::card_refusal_follows; EDGE-5): once a rejection of its latest
 // operation on a booking has arrived, every card that write put on the refused slot and that
 // still shows it goes back to what the booking as the hub holds it now implies (the replica's
 // booking: its slot, or none for a refused creation), as local changes that reach the hub like
@@ -52,8 +52,8 @@
 #include <memory>
 
 #include "madoguchi/console/app/booking_sync.h"
-#include "madoguchi/console/booking_backend.h"
-#include "madoguchi/console/booking_cards.h"
+#include "madoguchi/domain/booking_backend.h"
+#include "madoguchi/domain/booking_cards.h"
 #include "madoguchi/edge/edge_store.h"
 #include "madoguchi/log.h"
 #include "madoguchi/transport.h"
@@ -62,7 +62,7 @@ namespace madoguchi::edge {
 
 inline constexpr int kSentKeepDays = 400;
 
-class EdgeBookingBackend final : public console::BookingBackend, public console::app::BookingSyncState {
+class EdgeBookingBackend final : public domain::BookingBackend, public console::app::BookingSyncState {
  public:
   // Creates the index tables and triggers when missing (and indexes the bookings already in the
   // view). after_write: called after each successful write (wakes the sender); may be empty.
@@ -71,25 +71,25 @@ class EdgeBookingBackend final : public console::BookingBackend, public console:
                                                             std::function<void()> after_write,
                                                             bool fast_hashes_for_tests = false);
 
-  console::LocalDateTime now() override;
-  Expected<console::Settings> settings() override;
-  Expected<std::vector<console::CounterMaster>> counters(console::Business business,
-                                                         const console::BookingActor& actor) override;
-  Expected<std::vector<console::SlotAvailability>> availability(std::string_view counter, calendar::Date from,
-                                                                calendar::Date to, console::Business business,
-                                                                int places, const console::BookingActor& actor) override;
-  Expected<std::optional<console::Card>> card_by_postcard(std::string_view postcard_no, int birth_month,
+  domain::LocalDateTime now() override;
+  Expected<domain::Settings> settings() override;
+  Expected<std::vector<domain::CounterMaster>> counters(domain::Business business,
+                                                         const domain::BookingActor& actor) override;
+  Expected<std::vector<domain::SlotAvailability>> availability(std::string_view counter, calendar::Date from,
+                                                                calendar::Date to, domain::Business business,
+                                                                int places, const domain::BookingActor& actor) override;
+  Expected<std::optional<domain::Card>> card_by_postcard(std::string_view postcard_no, int birth_month,
                                                           int birth_day) override;
-  Expected<std::optional<console::Card>> card(std::string_view manufacture_no) override;
-  Expected<console::MadeBooking> create(const console::NewBooking& request, const console::BookingActor& actor) override;
-  Expected<std::optional<console::Booking>> get(std::string_view receipt) override;
-  Expected<console::Booking> update(std::string_view receipt, const console::BookingUpdate& update,
-                                    const console::BookingActor& actor) override;
-  Expected<console::Booking> cancel(std::string_view receipt, std::string_view note,
-                                    const console::BookingActor& actor) override;
-  Expected<std::vector<console::Booking>> search(const console::BookingQuery& query, std::size_t offset,
+  Expected<std::optional<domain::Card>> card(std::string_view manufacture_no) override;
+  Expected<domain::MadeBooking> create(const domain::NewBooking& request, const domain::BookingActor& actor) override;
+  Expected<std::optional<domain::Booking>> get(std::string_view receipt) override;
+  Expected<domain::Booking> update(std::string_view receipt, const domain::BookingUpdate& update,
+                                    const domain::BookingActor& actor) override;
+  Expected<domain::Booking> cancel(std::string_view receipt, std::string_view note,
+                                    const domain::BookingActor& actor) override;
+  Expected<std::vector<domain::Booking>> search(const domain::BookingQuery& query, std::size_t offset,
                                                  std::size_t limit) override;
-  Expected<std::vector<console::Notice>> notices() override;
+  Expected<std::vector<domain::Notice>> notices() override;
 
   Expected<console::app::BookingSync> sync_state(std::string_view receipt) override;
   Expected<std::vector<console::app::BookingSync>> refused(std::size_t limit) override;
@@ -112,21 +112,21 @@ class EdgeBookingBackend final : public console::BookingBackend, public console:
   EdgeBookingBackend(EdgeStore& store, const Clock& clock, std::function<void()> after_write, bool fast)
       : store_(store), clock_(clock), after_write_(std::move(after_write)), fast_hashes_(fast) {}
   Status install();
-  Expected<std::optional<console::Slot>> slot(std::string_view key);
-  Expected<std::optional<console::CounterMaster>> counter(std::string_view id);
+  Expected<std::optional<domain::Slot>> slot(std::string_view key);
+  Expected<std::optional<domain::CounterMaster>> counter(std::string_view id);
   // Judges the rule for `after` (before: the stored booking or nullptr) and writes it with its
   // sent row in one transaction.
-  Status judge(const console::Booking* before, const console::Booking& after, const console::BookingActor& actor);
+  Status judge(const domain::Booking* before, const domain::Booking& after, const domain::BookingActor& actor);
   struct CardWrites {
     std::uint64_t skipped = 0;  // cards the view lacks (or that do not decode)
     std::size_t changed = 0;    // cards written as local changes
   };
   // Applies the follows to the view's cards inside the caller's transaction (one rule for booking
   // writes and refusals); `note` of the history is follow.note, else the receipt.
-  Expected<CardWrites> write_card_follows(const std::vector<console::CardFollow>& follows, const std::string& staff,
+  Expected<CardWrites> write_card_follows(const std::vector<domain::CardFollow>& follows, const std::string& staff,
                                           const std::string& receipt, std::int64_t now_ms);
   // before: the stored booking (nullptr for a new one); its cards follow in the same transaction.
-  Status write_booking(const console::Booking* before, const console::Booking& booking, bool created,
+  Status write_booking(const domain::Booking* before, const domain::Booking& booking, bool created,
                        const std::string& staff, std::int64_t now_ms, std::optional<std::uint64_t> receipt_day_seq,
                        const std::string& receipt_day);
 

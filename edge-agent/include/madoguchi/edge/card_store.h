@@ -36,11 +36,11 @@ class EdgeCardStore final : public console::app::CardStore {
   Status for_each(const console::app::CardQuery& query,
                   const std::function<bool(const console::app::CardRow&)>& each) override;
   Expected<std::optional<console::app::CardRow>> get(std::string_view manufacture_no) override;
-  Expected<std::vector<std::string>> existing(const std::vector<console::Card>& cards) override;
-  Status save_all(const std::vector<console::Card>& cards, std::int64_t now_ms) override;
+  Expected<std::vector<std::string>> existing(const std::vector<domain::Card>& cards) override;
+  Status save_all(const std::vector<domain::Card>& cards, std::int64_t now_ms) override;
   Status remove(std::string_view manufacture_no, std::int64_t now_ms) override;
   Expected<std::vector<std::string>> imported_codes(const std::vector<std::string>& keys) override;
-  Status save_import(const std::vector<console::Card>& cards, const std::vector<console::ImportedCode>& codes,
+  Status save_import(const std::vector<domain::Card>& cards, const std::vector<domain::ImportedCode>& codes,
                      std::int64_t now_ms) override;
 
   // Indexes at most max_keys of the records changed since the last call (in transactions of

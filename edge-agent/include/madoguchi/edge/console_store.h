@@ -32,13 +32,13 @@ class EdgeConsoleStore final : public console::app::ConsoleStore {
   // after_write: called after each successful write (wakes the sender); may be empty.
   EdgeConsoleStore(EdgeStore& store, const Clock& clock, std::function<void()> after_write);
 
-  Expected<std::optional<console::StaffAccount>> staff(std::string_view id) override;
-  Expected<std::vector<console::Role>> roles() override;
-  Expected<console::Settings> settings() override;
-  Status save_staff(const console::StaffAccount& account) override;
+  Expected<std::optional<domain::StaffAccount>> staff(std::string_view id) override;
+  Expected<std::vector<domain::Role>> roles() override;
+  Expected<domain::Settings> settings() override;
+  Status save_staff(const domain::StaffAccount& account) override;
   Status append_oplog(std::string_view action, std::string_view staff_id, std::string_view target,
                       std::string_view detail, std::int64_t at_ms) override;
-  Expected<std::vector<console::OpLogEntry>> recent_oplog(std::string_view staff_id, std::size_t limit) override;
+  Expected<std::vector<domain::OpLogEntry>> recent_oplog(std::string_view staff_id, std::size_t limit) override;
 
  private:
   Status load_last_entry();
@@ -47,7 +47,7 @@ class EdgeConsoleStore final : public console::app::ConsoleStore {
   const Clock& clock_;
   std::function<void()> after_write_;
   bool last_loaded_ = false;
-  std::optional<console::OpLogEntry> last_;  // this device's newest entry
+  std::optional<domain::OpLogEntry> last_;  // this device's newest entry
 };
 
 }  // namespace madoguchi::edge

@@ -1,4 +1,4 @@
-// The citizen booking site (RSV-1..RSV-15): a plain request handler over console::BookingBackend.
+// The citizen booking site (RSV-1..RSV-15): a plain request handler over domain::BookingBackend.
 // No sockets, no clock of its own, no JavaScript in the pages: the hub process serves
 // Portal::handle() (through http::dispatch) under PortalOptions::base_path.
 //
@@ -33,7 +33,7 @@
 #include <string>
 #include <vector>
 
-#include "madoguchi/console/booking_backend.h"
+#include "madoguchi/domain/booking_backend.h"
 #include "madoguchi/console/web/rate_limit.h"
 #include "madoguchi/http/server.h"
 #include "madoguchi/transport.h"
@@ -96,7 +96,7 @@ std::vector<FaqEntry> default_faq();
 class Portal {
  public:
   // `backend` and `clock` must outlive the Portal. Aborts (assert) on options out of range.
-  Portal(console::BookingBackend& backend, const Clock& clock, PortalOptions options);
+  Portal(domain::BookingBackend& backend, const Clock& clock, PortalOptions options);
   ~Portal();
   Portal(const Portal&) = delete;
   Portal& operator=(const Portal&) = delete;

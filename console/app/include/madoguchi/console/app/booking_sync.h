@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "madoguchi/console/booking.h"
+#include "madoguchi/domain/booking.h"
 #include "madoguchi/error.h"
 
 namespace madoguchi::console::app {
@@ -32,7 +32,7 @@ struct BookingSync {
   std::string reason;       // the hub's English reason (not shown as is; code decides the text)
   std::int64_t at_ms = 0;   // when the refusal arrived
   bool created = false;     // the refused change was the booking's creation: it does not exist
-  std::optional<Booking> sent;  // the booking as this counter wrote it (to call the resident back)
+  std::optional<domain::Booking> sent;  // the booking as this counter wrote it (to call the resident back)
 };
 
 class BookingSyncState {

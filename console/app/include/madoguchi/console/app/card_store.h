@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "madoguchi/console/card.h"
-#include "madoguchi/console/card_import.h"
+#include "madoguchi/domain/card.h"
+#include "madoguchi/domain/card_import.h"
 #include "madoguchi/error.h"
 
 namespace madoguchi::console::app {
@@ -36,7 +36,7 @@ struct CardQuery {
   std::string name;            // a prefix of the name in kanji or in kana, in any width, hiragana or katakana
   std::string booking_from;    // YYYY-MM-DD: booked on or after this day
   std::string booking_to;      // YYYY-MM-DD: booked on or before this day
-  std::optional<CardStatus> status;
+  std::optional<domain::CardStatus> status;
   std::string counter;      // booking counter, or the import's counter when not booked
   std::string shipment_no;  // exact
   std::uint64_t receipt_no = 0;  // exact; 0 = any
@@ -48,7 +48,7 @@ struct CardQuery {
 };
 
 struct CardRow {
-  Card card;
+  domain::Card card;
   bool pending = false;       // a change made here that the hub has not confirmed yet
   std::uint64_t version = 0;  // the hub's version the row is based on
 };
@@ -71,11 +71,11 @@ class CardStore {
   virtual Expected<std::optional<CardRow>> get(std::string_view manufacture_no) = 0;
   // Manufacture numbers among `cards` whose record exists already, or whose application id is
   // already on another record (ISS-2). Errors: db.
-  virtual Expected<std::vector<std::string>> existing(const std::vector<Card>& cards) = 0;
+  virtual Expected<std::vector<std::string>> existing(const std::vector<domain::Card>& cards) = 0;
   // Writes all the cards in one transaction: all or nothing (ISS-3, ISS-14). The caller checked
   // them. Errors: db (nothing written).
-  virtual Status save_all(const std::vector<Card>& cards, std::int64_t now_ms) = 0;
-  virtual Status save(const Card& card, std::int64_t now_ms) { return save_all({card}, now_ms); }
+  virtual Status save_all(const std::vector<domain::Card>& cards, std::int64_t now_ms) = 0;
+  virtual Status save(const domain::Card& card, std::int64_t now_ms) { return save_all({card}, now_ms); }
   // Errors: not_found, db.
   virtual Status remove(std::string_view manufacture_no, std::int64_t now_ms) = 0;
 
@@ -85,7 +85,7 @@ class CardStore {
   virtual Expected<std::vector<std::string>> imported_codes(const std::vector<std::string>& keys) = 0;
   // Writes the cards and one "jlis_code" record per code in ONE transaction: all or nothing.
   // The caller checked them. Errors: db (nothing written).
-  virtual Status save_import(const std::vector<Card>& cards, const std::vector<ImportedCode>& codes,
+  virtual Status save_import(const std::vector<domain::Card>& cards, const std::vector<domain::ImportedCode>& codes,
                              std::int64_t now_ms) = 0;
 };
 

@@ -39,13 +39,13 @@
 
 #include "madoguchi/console/app/card_store.h"
 #include "madoguchi/console/app/scan_queue.h"
-#include "madoguchi/console/booking_backend.h"
-#include "madoguchi/console/lockout.h"
-#include "madoguchi/console/oplog.h"
-#include "madoguchi/console/permissions.h"
-#include "madoguchi/console/settings.h"
-#include "madoguchi/console/staff_csv.h"
-#include "madoguchi/console/staff.h"
+#include "madoguchi/domain/booking_backend.h"
+#include "madoguchi/domain/lockout.h"
+#include "madoguchi/domain/oplog.h"
+#include "madoguchi/domain/permissions.h"
+#include "madoguchi/domain/settings.h"
+#include "madoguchi/domain/staff_csv.h"
+#include "madoguchi/domain/staff.h"
 #include "madoguchi/console/web/rate_limit.h"
 #include "madoguchi/console/web/session.h"
 #include "madoguchi/console/web/templates.h"
@@ -76,28 +76,28 @@ class ConsoleStore {
   virtual ~ConsoleStore() = default;
   // The account with this id; nullopt when there is none (or its record does not decode: an
   // account that cannot be read cannot sign in). Errors: the store failed (db, io).
-  virtual Expected<std::optional<StaffAccount>> staff(std::string_view id) = 0;
+  virtual Expected<std::optional<domain::StaffAccount>> staff(std::string_view id) = 0;
   // The stored roles (possibly none; the app applies effective_roles()). Records that do not
   // decode are left out (least privilege: their accounts see no menu).
-  virtual Expected<std::vector<Role>> roles() = 0;
+  virtual Expected<std::vector<domain::Role>> roles() = 0;
   // The stored settings, or Settings{} while none is stored. Errors when the record is stored but
   // does not decode (the app then uses Settings{} and says so nowhere else: see README.md).
-  virtual Expected<Settings> settings() = 0;
+  virtual Expected<domain::Settings> settings() = 0;
   // Writes the account's record (replicates to the hub from an edge).
-  virtual Status save_staff(const StaffAccount& account) = 0;
+  virtual Status save_staff(const domain::StaffAccount& account) = 0;
   // Appends one entry to this device's operation log chain (oplog.h). `detail` carries no
   // personal data.
   virtual Status append_oplog(std::string_view action, std::string_view staff_id, std::string_view target,
                               std::string_view detail, std::int64_t at_ms) = 0;
   // At most `limit` entries of the operation log made by staff_id (any device), newest first.
-  virtual Expected<std::vector<OpLogEntry>> recent_oplog(std::string_view staff_id, std::size_t limit) = 0;
+  virtual Expected<std::vector<domain::OpLogEntry>> recent_oplog(std::string_view staff_id, std::size_t limit) = 0;
 
   // Staff management (the 職員管理 screens, ACC-1..3), served only where
   // ConsoleOptions::manage_staff is set (the hub console). Defaults refuse with Errc::forbidden, so
   // a store that does not manage staff (the edge's) needs no code for them.
   //
   // Every account whose record decodes, ordered by id. Errors: the store failed.
-  virtual Expected<std::vector<StaffAccount>> all_staff();
+  virtual Expected<std::vector<domain::StaffAccount>> all_staff();
   // Deletes the account's record (absent: done). Errors: the store failed.
   virtual Status remove_staff(std::string_view id);
 
@@ -107,22 +107,22 @@ class ConsoleStore {
   // Entries of every device matching `filter`, newest first (at_ms descending, then key
   // descending), skipping the first `offset`, at most `limit`. Records that do not decode are
   // left out. Errors: the store failed.
-  virtual Expected<std::vector<OpLogEntry>> find_oplog(const OpLogFilter& filter, std::size_t offset, std::size_t limit);
+  virtual Expected<std::vector<domain::OpLogEntry>> find_oplog(const OpLogFilter& filter, std::size_t offset, std::size_t limit);
   // The devices that have operation log records, ordered, at most `limit`.
   virtual Expected<std::vector<std::string>> oplog_devices(std::size_t limit);
   // One device's chain in seq order: entries with seq > after_seq, at most `limit`. A record
   // that does not decode is returned as an entry with only its key's seq and device set (empty
   // hash), so verify_chain reports it rather than skipping a gap silently.
-  virtual Expected<std::vector<OpLogEntry>> oplog_chain(std::string_view device, std::uint64_t after_seq,
+  virtual Expected<std::vector<domain::OpLogEntry>> oplog_chain(std::string_view device, std::uint64_t after_seq,
                                                         std::size_t limit);
   // Writes the setting record (replicates to the edges). Errors: the store failed.
-  virtual Status save_settings(const Settings& settings);
+  virtual Status save_settings(const domain::Settings& settings);
 
   // Roles (権限管理, ACC-2), served where manage_staff is set. Defaults refuse with
   // Errc::forbidden.
   //
   // Writes the role's record `role/<id>` (replicates to the edges). Errors: the store failed.
-  virtual Status save_role(const Role& role);
+  virtual Status save_role(const domain::Role& role);
   // Deletes the role's record (absent: done). Errors: the store failed.
   virtual Status remove_role(std::string_view id);
 };
@@ -235,7 +235,7 @@ class ConsoleApp {
 
   // Serves 電話予約 (Menu::phone_bookings, PHN-1..PHN-6) over `bookings` (booking_pages.cc): at the
   // hub over the authoritative booking service, at a counter PC over its replica (offline too).
-  void attach_bookings(BookingBackend& bookings);
+  void attach_bookings(domain::BookingBackend& bookings);
 
   // Sessions alive now (for tests and status).
   std::size_t sessions() const { return sessions_.size(); }
@@ -259,17 +259,17 @@ class ConsoleApp {
   http::Response settings_form(Context& c, const mstch::map& values, const std::vector<web::FieldError>& errors,
                                int status, bool saved);
   http::Response post_settings(Context& c);
-  http::Response menu_page(Context& c, Menu menu);
+  http::Response menu_page(Context& c, domain::Menu menu);
   http::Response error(Context& c, int status);
   // 職員管理 (staff_pages.cc); the caller has checked the staff menu permission.
   http::Response staff_route(Context& c);
   http::Response staff_list(Context& c);
-  http::Response staff_form(Context& c, bool adding, const StaffAccount& shown, const std::vector<web::FieldError>& errors,
+  http::Response staff_form(Context& c, bool adding, const domain::StaffAccount& shown, const std::vector<web::FieldError>& errors,
                             int status);
   http::Response post_staff_new(Context& c);
   // The account with this id, or the page to answer with: 404 for a bad or unknown id, 503 when
   // the store fails.
-  std::variant<StaffAccount, http::Response> staff_or_error(Context& c, const std::string& id);
+  std::variant<domain::StaffAccount, http::Response> staff_or_error(Context& c, const std::string& id);
   http::Response post_staff_edit(Context& c);
   http::Response post_staff_password(Context& c);
   http::Response staff_export(Context& c);
@@ -279,13 +279,13 @@ class ConsoleApp {
   // 権限管理 (role_pages.cc); the caller has checked the roles menu permission.
   http::Response roles_route(Context& c);
   http::Response roles_list(Context& c);
-  http::Response role_form(Context& c, bool adding, const Role& shown, const std::vector<web::FieldError>& errors,
+  http::Response role_form(Context& c, bool adding, const domain::Role& shown, const std::vector<web::FieldError>& errors,
                            int status);
   http::Response post_role(Context& c, bool adding);
   http::Response post_role_delete(Context& c);
-  http::Response content_page(Context& c, const std::string& title, std::optional<Menu> current,
+  http::Response content_page(Context& c, const std::string& title, std::optional<domain::Menu> current,
                               const std::string& template_name, mstch::map content, int status);
-  web::Layout layout(const Context& c, std::string title, std::optional<Menu> current) const;
+  web::Layout layout(const Context& c, std::string title, std::optional<domain::Menu> current) const;
   // 交付管理 (card_pages.cc: list, search, detail, changes, bulk update, export; the caller has
   // checked the cards menu permission) and its imports (card_import_pages.cc: QR reading of
   // scanner scans and page images, the ledger CSV, the renewal list CSV).
@@ -306,7 +306,7 @@ class ConsoleApp {
   ConsoleOptions options_;
   web::Templates templates_;
   web::SessionStore sessions_;
-  SignInGuard guard_;
+  domain::SignInGuard guard_;
   web::RateLimiter sign_in_limiter_;
   std::uint64_t oplog_failures_ = 0;
 
@@ -316,9 +316,9 @@ class ConsoleApp {
   struct PendingImport {
     std::string session_id;
     web::TimePoint expires;
-    CsvRows rows;
-    std::vector<StaffAccount> staff_at_preview;
-    ImportPlan plan;
+    domain::CsvRows rows;
+    std::vector<domain::StaffAccount> staff_at_preview;
+    domain::ImportPlan plan;
   };
   std::map<std::string, PendingImport> pending_imports_;  // by random token
   void prune_pending_imports(web::TimePoint now);
@@ -335,12 +335,12 @@ class ConsoleApp {
   std::unique_ptr<MasterPages> master_pages_;
 
   // 電話予約 (attach_bookings). BookingPages (booking_pages.h) holds the screens' state.
-  BookingBackend* bookings_ = nullptr;
+  domain::BookingBackend* bookings_ = nullptr;
   struct BookingPages;
   std::unique_ptr<BookingPages> booking_pages_;
 };
 
 // The URL path of a menu: "/" + menu_id(m) ("/" for Menu::home).
-std::string menu_path(Menu m);
+std::string menu_path(domain::Menu m);
 
 }  // namespace madoguchi::console::app

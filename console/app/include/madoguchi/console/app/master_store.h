@@ -18,10 +18,10 @@
 #include <vector>
 
 #include "madoguchi/calendar/date.h"
-#include "madoguchi/console/calendar_config.h"
-#include "madoguchi/console/counter_master.h"
-#include "madoguchi/console/notice.h"
-#include "madoguchi/console/slots.h"
+#include "madoguchi/domain/calendar_config.h"
+#include "madoguchi/domain/counter_master.h"
+#include "madoguchi/domain/notice.h"
+#include "madoguchi/domain/slots.h"
 #include "madoguchi/error.h"
 
 namespace madoguchi::console::app {
@@ -32,11 +32,11 @@ class MasterStore {
 
   // ---- counters (entity "counter") ---------------------------------------------------------------
   // Every counter whose record decodes, ordered by id.
-  virtual Expected<std::vector<CounterMaster>> counters() = 0;
+  virtual Expected<std::vector<domain::CounterMaster>> counters() = 0;
   // The counter with this id; nullopt when there is none (or it does not decode).
-  virtual Expected<std::optional<CounterMaster>> counter(std::string_view id) = 0;
+  virtual Expected<std::optional<domain::CounterMaster>> counter(std::string_view id) = 0;
   // Writes the counter's record (validated first).
-  virtual Status save_counter(const CounterMaster& counter) = 0;
+  virtual Status save_counter(const domain::CounterMaster& counter) = 0;
   // Removes the counter's record and its slots on `slots_from` and later, in ONE transaction
   // (past slots stay: past bookings refer to them). The caller has checked there are no future
   // bookings. Absent counter: done.
@@ -44,13 +44,13 @@ class MasterStore {
 
   // ---- slots (entity "slot") ---------------------------------------------------------------------
   // The stored slots of `counter` whose day lies in [from, to], in start order.
-  virtual Expected<std::vector<Slot>> slots(std::string_view counter, calendar::Date from, calendar::Date to) = 0;
+  virtual Expected<std::vector<domain::Slot>> slots(std::string_view counter, calendar::Date from, calendar::Date to) = 0;
   // One slot by key; nullopt when absent.
-  virtual Expected<std::optional<Slot>> slot(std::string_view key) = 0;
+  virtual Expected<std::optional<domain::Slot>> slot(std::string_view key) = 0;
   // Writes one slot (an edit or a slot added by hand).
-  virtual Status save_slot(const Slot& slot) = 0;
+  virtual Status save_slot(const domain::Slot& slot) = 0;
   // Writes a regeneration plan's upserts and removals in ONE transaction: all or nothing.
-  virtual Status apply_plan(const RegenerationPlan& plan) = 0;
+  virtual Status apply_plan(const domain::RegenerationPlan& plan) = 0;
   // Places booked per slot key of `counter` with a day in [from, to], for slots with at least one
   // (live, not cancelled "booking" records whose "slot" is the key). The keys are apply_regeneration's
   // booked_keys.
@@ -60,14 +60,14 @@ class MasterStore {
   // ---- calendar configuration (entity "calendar", key "config") ----------------------------------
   // The stored configuration, or CalendarConfig{} while none is stored. Errors when the record is
   // stored but does not decode (generation must not silently ignore closure days).
-  virtual Expected<CalendarConfig> calendar_config() = 0;
-  virtual Status save_calendar_config(const CalendarConfig& config) = 0;
+  virtual Expected<domain::CalendarConfig> calendar_config() = 0;
+  virtual Status save_calendar_config(const domain::CalendarConfig& config) = 0;
 
   // ---- notices (entity "notice") -----------------------------------------------------------------
   // Every notice whose record decodes, ordered by id.
-  virtual Expected<std::vector<Notice>> notices() = 0;
-  virtual Expected<std::optional<Notice>> notice(std::string_view id) = 0;
-  virtual Status save_notice(const Notice& notice) = 0;
+  virtual Expected<std::vector<domain::Notice>> notices() = 0;
+  virtual Expected<std::optional<domain::Notice>> notice(std::string_view id) = 0;
+  virtual Status save_notice(const domain::Notice& notice) = 0;
   // Absent: done.
   virtual Status remove_notice(std::string_view id) = 0;
 };

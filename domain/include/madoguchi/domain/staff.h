@@ -1,0 +1,69 @@
+// Staff accounts of the console (ACC-1, ACC-4): one per staff member or contractor.
+//
+// Record: entity "staff" (kStaffEntity), key = StaffAccount::id. Body (never a password; the
+// argon2id hash strings replicate so that a counter can sign staff in while offline, EDGE-3):
+//   {"enabled":true,"id":"tanaka01","must_change_password":false,"name":"田中 花子",
+//    "password_changed_ms":1767225600000,"password_hash":"$argon2id$v=19$m=65536,t=2,p=1$...",
+//    "previous_hashes":[],"role_id":"counter_clerk"}
+// "previous_hashes" may be absent (empty). Staff ids are case-sensitive, like record keys.
+//
+// Validation errors are Errc::invalid_argument with "<field>: <reason>" in English, the field being
+// the JSON key ("id", "name", "role_id", ...); the web layer translates by field.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "madoguchi/domain/password.h"
+#include "madoguchi/error.h"
+
+namespace madoguchi::domain {
+
+inline constexpr std::string_view kStaffEntity = "staff";
+inline constexpr std::size_t kMaxStaffIdBytes = 32;
+inline constexpr std::size_t kMaxStaffNameChars = 64;
+inline constexpr std::size_t kMaxPasswordHistory = 24;
+
+struct StaffAccount {
+  std::string id;             // 1-32 of [A-Za-z0-9._-], first a letter or digit
+  std::string name;           // 1-64 characters of UTF-8, no control characters
+  std::string role_id;        // a Role::id; a dangling id grants no menu (find_role gives nullptr)
+  std::string password_hash;  // argon2id hash string (password.h)
+  bool enabled = true;        // a disabled account cannot sign in
+  std::int64_t password_changed_ms = 0;  // wall-clock ms of the last password change
+  bool must_change_password = true;      // set for initial and reset passwords
+  std::vector<std::string> previous_hashes;  // older hashes, newest first (PasswordRules::history)
+};
+
+// Why the first character must be a letter or digit (stricter than the character set): an id
+// starting with '-' or '.' is read as a formula or a number by spreadsheets opening the staff CSV.
+Status validate_staff_id(std::string_view id);
+Status validate_staff_name(std::string_view name);
+// Every field: id, name, role_id (syntax of a role id), password_hash and previous_hashes (argon2id
+// hash strings, at most kMaxPasswordHistory).
+Status validate_staff(const StaffAccount& account);
+
+std::string staff_key(const StaffAccount& account);
+nlohmann::json staff_to_json(const StaffAccount& account);
+// Errors as in record_body.h; the result is validated.
+Expected<StaffAccount> staff_from_json(const nlohmann::json& body);
+
+// True when rules.max_age_days > 0 and the password is at least that old at now_ms.
+bool password_expired(const StaffAccount& account, const PasswordRules& rules, std::int64_t now_ms) noexcept;
+// After a successful sign-in, the account may only change its password (ACC-4) while this is true.
+bool password_change_required(const StaffAccount& account, const PasswordRules& rules, std::int64_t now_ms) noexcept;
+
+// Sets a new password: checks it against the rules and the account's id, refuses one equal to any
+// of the last rules.history passwords (the current one included; one verify each, so up to 24 hash
+// computations), then hashes it, keeps the old hash in previous_hashes (at most history - 1) and
+// sets password_changed_ms = now_ms and must_change_password = must_change (true for a reset by
+// an administrator, false when staff change their own). On error the account is unchanged.
+// Errors: invalid_argument "password: ...", crypto.
+Status set_password(StaffAccount& account, const PasswordRules& rules, std::string_view new_password,
+                    std::int64_t now_ms, bool must_change, bool fast_for_tests = false);
+
+}  // namespace madoguchi::domain
