@@ -140,7 +140,7 @@ int main() {
       return 1;
     }
     std::cout << "PASSED: counter console in Chromium online and offline, hub console staff management, CSV import "
-                 "and idle sign-out; clerk01's oplog entries from counter-01 at the hub: "
+                 "and the idle timeout reaching the counter; clerk01's oplog entries from counter-01 at the hub: "
               << online_entries << " after the online phase, " << hub_oplog_from_edge() << " after the link returned\n";
     return 0;
   } catch (const std::exception& e) {

@@ -8,11 +8,10 @@
 //    session ends on its next request once the change has arrived.
 //  - ACC-3: staff CSV import at the hub: a Shift_JIS (CP932) file and a UTF-8 file are previewed and
 //    applied; a file with errors shows every line's error and applies nothing.
-//  - ACC-4, SYS-1: the session idle timeout set at the hub's /settings reaches the counter, and a
-//    counter session idle past it lands on the sign-in page with the idle notice. The product's
-//    bound is 1-480 minutes (domain settings.h, checked again by the /settings form) and
-//    there is no test-only shortcut, so this test is idle for a full minute; it runs alongside the
-//    staff tests to keep the phase short.
+//  - ACC-4, SYS-1: the session idle timeout set at the hub's /settings (bound 1-480 minutes, domain
+//    settings.h, checked again by the form) reaches the counter's database. That a session idle
+//    past the timeout is signed out with the notice is proved in simulated time
+//    (tests/console/app/console_app_test.cc), so no browser waits a wall-clock minute here.
 //
 // Environment: HUB_CONSOLE_URL, CONSOLE_URL (the edge's counter console), EDGE_API_URL (the edge's
 // JSON API, polled to see replication), EDGE_DEVICE, CHROMIUM, WORK_DIR (CSV files), ADMIN_ID/
@@ -38,10 +37,7 @@ const workDir = env('WORK_DIR');
 
 // Replication normally takes well under a second; the bound only keeps a broken build from hanging.
 const kReplicationMs = 30_000;
-// The idle timeout is set to its minimum, 1 minute; idle a little longer than that.
-const kIdleMs = 60_000 + 3_000;
 const kClerkMenus = ['ホーム', '交付管理', '予約管理', '電話予約'];
-const kIdleNotice = '一定時間操作がなかったため、自動的にログアウトしました。';
 
 // One browser; every test has contexts of its own (cookies are per context), so tests can run
 // side by side and the clerk's counter session is apart from the administrator's hub session.
@@ -115,7 +111,7 @@ async function hubAdmin() {
 }
 
 describe('hub console', { concurrency: true }, () => {
-  test('ACC-4/SYS-1: the idle timeout set at the hub signs an idle counter session out with a notice', async () => {
+  test('ACC-4/SYS-1: the idle timeout set at the hub reaches the counter', async () => {
     const admin = await hubAdmin();
     await admin.getByRole('link', { name: 'システム設定' }).click();
     await admin.waitForURL(`${hub}/settings`);
@@ -134,18 +130,11 @@ describe('hub console', { concurrency: true }, () => {
     await until('the idle timeout at the edge', async () =>
       (await edgeRecord('setting', 'system'))?.session_idle_minutes === 1);
 
+    // A counter session under the new timeout works as before.
     const clerk = await newPage();
     await signIn(clerk, edge, env('CLERK_ID'), env('CLERK_PASSWORD'));
     assert.equal(pathOf(clerk), '/');
     assert.deepEqual(await navLabels(clerk), kClerkMenus);
-    await clerk.waitForLoadState('networkidle');
-    await sleep(kIdleMs);  // no request for longer than the timeout
-    await clerk.getByRole('link', { name: '交付管理' }).click();
-    await clerk.waitForURL(`${edge}/sign-in?signed_out=idle`);
-    assert.equal(await clerk.locator('h1').textContent(), 'ログイン');
-    assert.match(await clerk.getByRole('status').textContent(), new RegExp(kIdleNotice));
-    assert.deepEqual(await navLabels(clerk), []);
-    assert.ok(!(await hasSessionCookie(clerk)), 'the idle session cookie is cleared');
   });
 
   describe('staff management', { concurrency: 1 }, () => {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "madoguchi/text/normalize.h"
+#include "skip.h"
 
 namespace t = madoguchi::text;
 using madoguchi::Errc;
@@ -90,8 +91,8 @@ TEST_CASE("Variation selectors are dropped so MJ variants match the base", "[tex
 TEST_CASE("Every IVD sequence matches its base character", "[text][normalize]") {
   std::ifstream in(MADOGUCHI_IVD_SEQUENCES);
   if (!in) {
-    WARN("SKIPPED: the Ideographic Variation Database is not at " MADOGUCHI_IVD_SEQUENCES
-         " (shared/data/ivd; see shared/data/PROVENANCE.md)");
+    madoguchi::testing::skip_test("the Ideographic Variation Database is not at " MADOGUCHI_IVD_SEQUENCES
+                                 " (shared/data/ivd; see shared/data/PROVENANCE.md)");
     return;
   }
   std::string line;
