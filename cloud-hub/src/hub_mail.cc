@@ -1,6 +1,7 @@
 #include "madoguchi/hub/hub_mail.h"
 
 #include <algorithm>
+#include <array>
 #include <nlohmann/json.hpp>
 
 #include "madoguchi/domain/booking_mail.h"
@@ -13,9 +14,37 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kCursorSchema = R"sql(
+// The schema of a municipality's mail database (<muni>.mail.db). Append a migration to change it.
+//   1: the outbox (drivers/mail), as the first releases created it.
+//   2: how far the feed has been followed for mail (the release before versioned migrations
+//      created it at start when missing: IF NOT EXISTS).
+constexpr const char* kCursorTable = R"sql(
 CREATE TABLE IF NOT EXISTS hub_mail_cursor(name TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
+
+const sqlite::Schema& mail_schema() {
+  static const std::array<sqlite::Migration, 2> migrations{{{1, mail::outbox_tables_sql()}, {2, kCursorTable}}};
+  static const sqlite::Schema schema{
+      "mail", migrations,
+      // The release before versioned migrations: the outbox table, no version in the header.
+      [](sqlite::Db& db) -> Expected<int> {
+        auto st = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'mail_outbox'");
+        if (!st) return st.error();
+        auto row = st->step();
+        if (!row) return row.error();
+        return *row ? 1 : 0;
+      },
+      {}};
+  return schema;
+}
+
+// Opens a mail database and brings its schema up to date.
+Expected<sqlite::Db> open_mail_db(const std::filesystem::path& path) {
+  auto db = sqlite::Db::open(path, {.durability = sqlite::Durability::full});
+  if (!db) return db.error().with_context(path.string());
+  if (auto m = sqlite::migrate(*db, mail_schema()); !m) return m.error();
+  return db;
+}
 
 std::optional<c::BookingMailKind> kind_from_notifier(std::string_view kind) {
   if (kind == "made") return c::BookingMailKind::made;
@@ -62,9 +91,8 @@ HubMail::HubMail(sqlite::Db db, HubEngine& engine, HubBookingService& service, c
 Expected<std::unique_ptr<HubMail>> HubMail::open(const std::filesystem::path& db_path, HubEngine& engine,
                                                  HubBookingService& service, const Clock& clock, LogSink log,
                                                  HubMailOptions options) {
-  auto db = sqlite::Db::open(db_path, {.durability = sqlite::Durability::full});
-  if (!db) return db.error().with_context(db_path.string());
-  if (auto s = db->exec(kCursorSchema); !s) return s.error().with_context(db_path.string());
+  auto db = open_mail_db(db_path);
+  if (!db) return db.error();
   std::unique_ptr<HubMail> m(new HubMail(std::move(*db), engine, service, clock, std::move(log), std::move(options)));
   auto outbox = mail::MailOutbox::attach(*m->db_, clock, m->options_.limits);
   if (!outbox) return outbox.error().with_context(db_path.string());
@@ -278,8 +306,8 @@ HubMailSender::~HubMailSender() { stop(); }
 Status HubMailSender::open_all() {
   if (!boxes_.empty()) return {};
   for (const auto& p : paths_) {
-    auto db = sqlite::Db::open(p, {.durability = sqlite::Durability::full});
-    if (!db) return db.error().with_context(p.string());
+    auto db = open_mail_db(p);
+    if (!db) return db.error();
     Box box;
     box.db = std::make_unique<sqlite::Db>(std::move(*db));
     auto outbox = mail::MailOutbox::attach(*box.db, clock_);

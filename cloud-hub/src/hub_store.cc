@@ -1,5 +1,7 @@
 #include "madoguchi/hub/hub_store.h"
 
+#include <array>
+
 #include <sqlite3.h>
 
 #include "madoguchi/protocol/topics.h"
@@ -10,9 +12,9 @@ namespace p = madoguchi::protocol;
 
 namespace {
 
-constexpr std::uint64_t kSchemaVersion = 1;
-
-constexpr const char* kSchema = R"sql(
+// The schema of a municipality's hub database (hub/<muni>.db). Append a migration to change it.
+//   1: as the first releases created it.
+constexpr const char* kV1 = R"sql(
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS records(
   entity TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL, deleted INTEGER NOT NULL,
@@ -38,6 +40,29 @@ CREATE INDEX IF NOT EXISTS records_card_postcard ON records(
 CREATE TABLE IF NOT EXISTS sequences(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
+constexpr std::array<sqlite::Migration, 1> kMigrations{{{1, kV1}}};
+
+const sqlite::Schema& hub_schema() {
+  static const sqlite::Schema schema{
+      "hub", kMigrations,
+      // The release before versioned migrations: version 1 in the meta table, none in the header.
+      [](sqlite::Db& db) -> Expected<int> {
+        auto st = db.prepare("SELECT v FROM meta WHERE k = 'schema_version'");
+        if (!st) return 0;  // no meta table: not a hub database
+        auto row = st->step();
+        if (!row) return row.error();
+        return *row && st->column_text(0) == "1" ? 1 : 0;
+      },
+      // Releases before versioned migrations read meta.schema_version and refuse anything else
+      // than "1": it follows the version so that they refuse a newer database.
+      [](sqlite::Db& db, int version) -> Status {
+        auto st = db.prepare("INSERT INTO meta(k, v) VALUES('schema_version', ?1) ON CONFLICT(k) DO UPDATE SET v = excluded.v");
+        if (!st) return st.error();
+        return st->bind(1, std::to_string(version)).run();
+      }};
+  return schema;
+}
+
 // Rejections are kept for this many of a device's most recent operations, so a resent batch gets
 // the same answer; far older ones can no longer be resent (the device forgot them on the ack).
 constexpr std::uint64_t kRejectionMemory = 100000;
@@ -61,27 +86,23 @@ Expected<HubStore> HubStore::open(const std::filesystem::path& path, const std::
 }
 
 Status HubStore::init_schema() {
+  auto report = sqlite::migrate(db_, hub_schema());
+  if (!report) return report.error();
+  migration_ = *report;
   auto tx = sqlite::Tx::begin(db_);
   if (!tx) return tx.error();
-  if (auto s = db_.exec(kSchema); !s) return s.error().with_context("creating hub schema");
-  auto st = db_.cached("SELECT k, v FROM meta WHERE k IN ('schema_version', 'municipality')");
+  auto st = db_.cached("SELECT v FROM meta WHERE k = 'municipality'");
   if (!st) return st.error();
-  std::string version, muni;
-  while (true) {
-    auto row = (*st)->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    ((*st)->column_text(0) == "schema_version" ? version : muni) = (*st)->column_text(1);
-  }
+  auto row = (*st)->step();
+  if (!row) return row.error();
+  const std::optional<std::string> muni = *row ? std::optional<std::string>((*st)->column_text(0)) : std::nullopt;
   (*st)->reset();
-  if (version.empty()) {
-    auto ins = db_.cached("INSERT INTO meta(k, v) VALUES('schema_version', ?1), ('municipality', ?2), ('feed_head', '0')");
+  if (!muni) {
+    auto ins = db_.cached("INSERT INTO meta(k, v) VALUES('municipality', ?1), ('feed_head', '0')");
     if (!ins) return ins.error();
-    if (auto s = (*ins)->bind(1, std::to_string(kSchemaVersion)).bind(2, municipality_).run(); !s) return s;
-  } else if (version != std::to_string(kSchemaVersion)) {
-    return Error{Errc::unsupported_version, "hub database schema " + version + " is not supported by this build"};
-  } else if (muni != municipality_) {
-    return Error{Errc::invalid_argument, "database belongs to municipality " + muni + ", not " + municipality_};
+    if (auto s = (*ins)->bind(1, municipality_).run(); !s) return s;
+  } else if (*muni != municipality_) {
+    return Error{Errc::invalid_argument, "database belongs to municipality " + *muni + ", not " + municipality_};
   }
   return tx->commit();
 }

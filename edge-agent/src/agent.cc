@@ -115,6 +115,12 @@ class Agent {
       log_(LogLevel::info, std::string("staff console on ") + (co.tls ? "https://" : "http://") + config_.console_address + ":" +
                                std::to_string(console_http_->port()));
     }
+    if (const auto& m = store_.migration(); m.from != m.to) {
+      log_(LogLevel::info, m.from == 0 ? "edge database created at schema version " + std::to_string(m.to)
+                                       : "edge database upgraded from schema version " + std::to_string(m.from) + " to " +
+                                             std::to_string(m.to) + "; the copy taken before is " +
+                                             (m.backup ? m.backup->string() : std::string("(none)")));
+    }
     if (auto s = mqtt_.start(); !s) return s;
     signals_.async_wait([this](const boost::system::error_code&, int) { stop(); });
     schedule_tick();

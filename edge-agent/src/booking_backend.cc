@@ -20,66 +20,8 @@ constexpr std::size_t kMaxCounters = 1000;
 constexpr int kMaxAvailabilityDays = 62;
 constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
 
-// The index follows the view (records) through triggers, whoever writes. No conflict clause in
-// the triggers (the firing statement's clause would override it, see card_store.cc): each trigger
-// deletes the key's rows, then inserts them. json_valid guards every json_* call, so a body that
-// does not parse is indexed with no slot and no places instead of failing the write.
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS booking_index(
-  key TEXT PRIMARY KEY, slot TEXT, counter TEXT, day TEXT, cancelled INTEGER NOT NULL, places INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS booking_index_slot ON booking_index(slot, places);
-CREATE INDEX IF NOT EXISTS booking_index_day ON booking_index(day, slot, key);
-CREATE TABLE IF NOT EXISTS booking_person(key TEXT NOT NULL, manufacture_no TEXT NOT NULL, PRIMARY KEY(key, manufacture_no)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS booking_person_no ON booking_person(manufacture_no);
-CREATE TABLE IF NOT EXISTS edge_booking_seq(day TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS edge_booking_sent(
-  receipt TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, created INTEGER NOT NULL, body TEXT NOT NULL,
-  at_ms INTEGER NOT NULL, handled INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS edge_booking_sent_seq ON edge_booking_sent(last_seq);
-CREATE TABLE IF NOT EXISTS edge_booking_refusal_mark(id INTEGER PRIMARY KEY CHECK(id = 1), seq INTEGER NOT NULL);
-INSERT OR IGNORE INTO edge_booking_refusal_mark(id, seq) VALUES(1, 0);
-CREATE TRIGGER IF NOT EXISTS booking_index_insert AFTER INSERT ON records WHEN new.entity = 'booking'
-BEGIN
-  DELETE FROM booking_index WHERE key = new.key;
-  DELETE FROM booking_person WHERE key = new.key;
-  INSERT INTO booking_index(key, slot, counter, day, cancelled, places) SELECT new.key,
-    CASE WHEN json_valid(new.body) THEN json_extract(new.body, '$.slot') END,
-    CASE WHEN json_valid(new.body) THEN json_extract(new.body, '$.counter') END,
-    CASE WHEN json_valid(new.body) THEN substr(json_extract(new.body, '$.slot'), instr(json_extract(new.body, '$.slot'), ':') + 1, 10) END,
-    CASE WHEN json_valid(new.body) AND json_extract(new.body, '$.cancelled') THEN 1 ELSE 0 END,
-    CASE WHEN json_valid(new.body) AND NOT json_extract(new.body, '$.cancelled') AND json_type(new.body, '$.people') = 'array'
-         THEN json_array_length(new.body, '$.people') ELSE 0 END;
-  INSERT INTO booking_person(key, manufacture_no) SELECT DISTINCT new.key, json_extract(p.value, '$.manufacture_no')
-    FROM json_each(CASE WHEN json_valid(new.body) AND json_type(new.body, '$.people') = 'array' THEN json_extract(new.body, '$.people') ELSE '[]' END) AS p
-    WHERE json_type(p.value) = 'object' AND json_type(p.value, '$.manufacture_no') = 'text' AND json_extract(p.value, '$.manufacture_no') <> '';
-END;
-CREATE TRIGGER IF NOT EXISTS booking_index_update AFTER UPDATE OF body ON records WHEN new.entity = 'booking'
-BEGIN
-  DELETE FROM booking_index WHERE key = new.key;
-  DELETE FROM booking_person WHERE key = new.key;
-  INSERT INTO booking_index(key, slot, counter, day, cancelled, places) SELECT new.key,
-    CASE WHEN json_valid(new.body) THEN json_extract(new.body, '$.slot') END,
-    CASE WHEN json_valid(new.body) THEN json_extract(new.body, '$.counter') END,
-    CASE WHEN json_valid(new.body) THEN substr(json_extract(new.body, '$.slot'), instr(json_extract(new.body, '$.slot'), ':') + 1, 10) END,
-    CASE WHEN json_valid(new.body) AND json_extract(new.body, '$.cancelled') THEN 1 ELSE 0 END,
-    CASE WHEN json_valid(new.body) AND NOT json_extract(new.body, '$.cancelled') AND json_type(new.body, '$.people') = 'array'
-         THEN json_array_length(new.body, '$.people') ELSE 0 END;
-  INSERT INTO booking_person(key, manufacture_no) SELECT DISTINCT new.key, json_extract(p.value, '$.manufacture_no')
-    FROM json_each(CASE WHEN json_valid(new.body) AND json_type(new.body, '$.people') = 'array' THEN json_extract(new.body, '$.people') ELSE '[]' END) AS p
-    WHERE json_type(p.value) = 'object' AND json_type(p.value, '$.manufacture_no') = 'text' AND json_extract(p.value, '$.manufacture_no') <> '';
-END;
-CREATE TRIGGER IF NOT EXISTS booking_index_delete AFTER DELETE ON records WHEN old.entity = 'booking'
-BEGIN
-  DELETE FROM booking_index WHERE key = old.key;
-  DELETE FROM booking_person WHERE key = old.key;
-END;
-)sql";
-
-// Bookings that were in the view before the index existed: touching their body fires the update
-// trigger (the body is unchanged).
-constexpr const char* kFill = "UPDATE records SET body = body WHERE entity = 'booking'";
+// Its tables (booking_index, booking_person, edge_booking_*) and the triggers that keep the index
+// from the view are in the edge schema (edge_schema.cc).
 
 Expected<std::optional<std::string>> view_body(EdgeStore& store, std::string_view entity, std::string_view key) {
   auto r = store.get(std::string(entity), std::string(key));
@@ -149,26 +91,9 @@ Expected<std::unique_ptr<EdgeBookingBackend>> EdgeBookingBackend::open(EdgeStore
                                                                        bool fast_hashes_for_tests) {
   std::unique_ptr<EdgeBookingBackend> b(
       new EdgeBookingBackend(store, clock, std::move(after_write), fast_hashes_for_tests));
-  if (auto st = b->install(); !st) return st.error();
   return b;
 }
 
-Status EdgeBookingBackend::install() {
-  auto& db = store_.db();
-  auto tx = sqlite::Tx::begin(db);
-  if (!tx) return tx.error();
-  auto existed = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'booking_index'");
-  if (!existed) return existed.error();
-  auto row = existed->step();
-  if (!row) return row.error();
-  const bool fresh = !*row;
-  existed->reset();
-  if (auto st = db.exec(kSchema); !st) return st.error().with_context("creating booking index");
-  if (fresh) {
-    if (auto st = db.exec(kFill); !st) return st.error().with_context("indexing bookings");
-  }
-  return tx->commit();
-}
 
 LocalDateTime EdgeBookingBackend::now() { return domain::japan_local_time(clock_.wall_ms()); }
 

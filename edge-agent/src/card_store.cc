@@ -18,40 +18,6 @@ using sqlite::Stmt;
 
 namespace {
 
-constexpr const char* kIndexSchema = R"sql(
-CREATE TABLE IF NOT EXISTS card_index(
-  key TEXT PRIMARY KEY, receipt_no INTEGER, counter TEXT, booking_at TEXT, status INTEGER,
-  kanji_key TEXT, kana_key TEXT, shipment_no TEXT, renewal INTEGER, application_id TEXT
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS card_index_receipt ON card_index(receipt_no, key);
-CREATE INDEX IF NOT EXISTS card_index_counter ON card_index(counter, key);
-CREATE INDEX IF NOT EXISTS card_index_booking ON card_index(booking_at, key);
-CREATE INDEX IF NOT EXISTS card_index_status ON card_index(status, key);
--- Name prefixes: covering indexes carrying every sort column, so a name search that matches
--- thousands of cards (a common family name) counts and sorts from the index alone without a
--- table lookup per match (madoguchi-bench counter: p50 38-48 ms before, with one index per name
--- column and an OR across them).
-DROP INDEX IF EXISTS card_index_kanji;
-DROP INDEX IF EXISTS card_index_kana;
-CREATE INDEX IF NOT EXISTS card_index_kanji_cover ON card_index(kanji_key, receipt_no, counter, booking_at, status, key);
-CREATE INDEX IF NOT EXISTS card_index_kana_cover ON card_index(kana_key, receipt_no, counter, booking_at, status, key);
-CREATE INDEX IF NOT EXISTS card_index_shipment ON card_index(shipment_no);
--- A filter with the sort the list is usually read in: the page comes straight off the index
--- (status sorted by booking date-time, counter by receipt number), instead of sorting 60,000-75,000
--- rows at 300,000 cards (madoguchi-bench counter: p50 32-40 ms before).
-CREATE INDEX IF NOT EXISTS card_index_status_booking ON card_index(status, booking_at, key);
-CREATE INDEX IF NOT EXISTS card_index_counter_receipt ON card_index(counter, receipt_no, key);
-CREATE INDEX IF NOT EXISTS card_index_application ON card_index(application_id) WHERE application_id <> '';
-CREATE TABLE IF NOT EXISTS card_dirty(key TEXT PRIMARY KEY) WITHOUT ROWID;
--- No OR IGNORE inside the triggers: the conflict clause of the statement that fires a trigger
--- (the view's upsert) overrides the trigger's own, so the triggers avoid the conflict instead.
-CREATE TRIGGER IF NOT EXISTS card_dirty_insert AFTER INSERT ON records WHEN new.entity = 'card'
-BEGIN INSERT INTO card_dirty(key) SELECT new.key WHERE NOT EXISTS (SELECT 1 FROM card_dirty WHERE key = new.key); END;
-CREATE TRIGGER IF NOT EXISTS card_dirty_update AFTER UPDATE OF body ON records WHEN new.entity = 'card'
-BEGIN INSERT INTO card_dirty(key) SELECT new.key WHERE NOT EXISTS (SELECT 1 FROM card_dirty WHERE key = new.key); END;
-CREATE TRIGGER IF NOT EXISTS card_dirty_delete AFTER DELETE ON records WHEN old.entity = 'card'
-BEGIN INSERT INTO card_dirty(key) SELECT old.key WHERE NOT EXISTS (SELECT 1 FROM card_dirty WHERE key = old.key); END;
-)sql";
 
 constexpr std::size_t kRefreshBatch = 2000;
 // Keys a read indexes before answering (about 0.3 s of work at most); the rest is left to the
@@ -238,29 +204,9 @@ CardRow row_from(std::string key, const std::string& body, std::uint64_t version
 
 Expected<std::unique_ptr<EdgeCardStore>> EdgeCardStore::open(EdgeStore& store, std::function<void()> after_write) {
   std::unique_ptr<EdgeCardStore> s(new EdgeCardStore(store, std::move(after_write)));
-  if (auto st = s->install(); !st) return st.error();
   return s;
 }
 
-Status EdgeCardStore::install() {
-  auto& db = store_.db();
-  auto tx = sqlite::Tx::begin(db);
-  if (!tx) return tx.error();
-  auto existed = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'card_index'");
-  if (!existed) return existed.error();
-  auto row = existed->step();
-  if (!row) return row.error();
-  const bool fresh = !*row;
-  existed->reset();
-  if (auto st = db.exec(kIndexSchema); !st) return st.error().with_context("creating card index");
-  if (fresh) {
-    // Cards that arrived before the index existed.
-    if (auto st = db.exec("INSERT OR IGNORE INTO card_dirty(key) SELECT key FROM records WHERE entity = 'card'"); !st) {
-      return st;
-    }
-  }
-  return tx->commit();
-}
 
 Expected<std::uint64_t> EdgeCardStore::index_pending() {
   auto st = store_.db().cached("SELECT count(*) FROM card_dirty");

@@ -1,5 +1,8 @@
 #include "madoguchi/edge/edge_store.h"
 
+#include <charconv>
+
+#include "edge_schema.h"
 #include "madoguchi/protocol/topics.h"
 
 namespace madoguchi::edge {
@@ -9,43 +12,6 @@ using sqlite::Stmt;
 
 namespace {
 
-// Version 1 of the on-disk layout (docs/architecture.md). Bump kSchemaVersion with a migration.
-constexpr std::uint64_t kSchemaVersion = 1;
-
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS meta(
-  k TEXT PRIMARY KEY,
-  v TEXT NOT NULL
-) WITHOUT ROWID;
--- The municipality's records as the hub last confirmed them (tombstones included).
-CREATE TABLE IF NOT EXISTS replica(
-  entity TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL, deleted INTEGER NOT NULL,
-  version INTEGER NOT NULL, origin_device TEXT NOT NULL, origin_seq INTEGER NOT NULL,
-  PRIMARY KEY(entity, key)
-) WITHOUT ROWID;
--- What staff see: replica plus unconfirmed local operations. Deleted records are absent.
-CREATE TABLE IF NOT EXISTS records(
-  entity TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL,
-  version INTEGER NOT NULL, pending INTEGER NOT NULL,
-  PRIMARY KEY(entity, key)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS records_pending ON records(pending) WHERE pending = 1;
--- The durable queue of local operations, forgotten only after the hub's acknowledgement.
-CREATE TABLE IF NOT EXISTS outbox(
-  seq INTEGER PRIMARY KEY, op_id TEXT NOT NULL, entity TEXT NOT NULL, key TEXT NOT NULL,
-  kind INTEGER NOT NULL, base_version INTEGER NOT NULL, body TEXT NOT NULL, at_ms INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS outbox_key ON outbox(entity, key);
-CREATE TABLE IF NOT EXISTS rejections(
-  seq INTEGER PRIMARY KEY, entity TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL,
-  code TEXT NOT NULL, reason TEXT NOT NULL, at_ms INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS snapshot_stage(
-  entity TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL, version INTEGER NOT NULL,
-  origin_device TEXT NOT NULL, origin_seq INTEGER NOT NULL,
-  PRIMARY KEY(entity, key)
-) WITHOUT ROWID;
-)sql";
 
 Expected<std::optional<std::string>> read_meta(sqlite::Db& db, const char* key) {
   auto st = db.cached("SELECT v FROM meta WHERE k = ?1");
@@ -72,13 +38,17 @@ Expected<std::vector<ViewRecord>> read_view_rows(Stmt& st) {
   return out;
 }
 
-std::uint64_t to_u64(const std::optional<std::string>& v) {
-  if (!v) return 0;
-  try {
-    return std::stoull(*v);
-  } catch (...) {
-    return 0;
+// A counter of the meta table: present since schema version 2 and always a decimal number. A
+// missing or unreadable one is corruption, never 0 (0 would resend or refetch everything).
+Expected<std::uint64_t> counter_value(const std::optional<std::string>& v, const char* key) {
+  if (!v) return Error{Errc::db, std::string("edge database: counter ") + key + " is missing"};
+  std::uint64_t out = 0;
+  const char* end = v->data() + v->size();
+  auto [ptr, ec] = std::from_chars(v->data(), end, out);
+  if (v->empty() || ec != std::errc() || ptr != end) {
+    return Error{Errc::db, std::string("edge database: counter ") + key + " is not a number"};
   }
+  return out;
 }
 
 }  // namespace
@@ -95,17 +65,10 @@ Expected<EdgeStore> EdgeStore::open(const std::filesystem::path& path, const std
 }
 
 Status EdgeStore::init_schema() {
-  auto tx = sqlite::Tx::begin(db_);
-  if (!tx) return tx.error();
-  if (auto s = db_.exec(kSchema); !s) return s.error().with_context("creating edge schema");
-  auto v = read_meta(db_, "schema_version");
-  if (!v) return v.error();
-  if (!*v) {
-    if (auto s = set_meta("schema_version", kSchemaVersion); !s) return s;
-  } else if (to_u64(*v) != kSchemaVersion) {
-    return Error{Errc::unsupported_version, "edge database schema " + **v + " is not supported by this build"};
-  }
-  return tx->commit();
+  auto report = sqlite::migrate(db_, edge_schema());
+  if (!report) return report.error();
+  migration_ = *report;
+  return {};
 }
 
 Status EdgeStore::load_identity(const std::string& municipality, const std::string& device) {
@@ -169,9 +132,15 @@ Status EdgeStore::reload_counters() {
   if (!au) return au.error();
   auto fs = read_meta(db_, "feed_seq");
   if (!fs) return fs.error();
-  last_seq_ = to_u64(*ls);
-  acked_upto_ = to_u64(*au);
-  feed_seq_ = to_u64(*fs);
+  auto last = counter_value(*ls, "last_seq");
+  if (!last) return last.error();
+  auto acked = counter_value(*au, "acked_upto");
+  if (!acked) return acked.error();
+  auto feed = counter_value(*fs, "feed_seq");
+  if (!feed) return feed.error();
+  last_seq_ = *last;
+  acked_upto_ = *acked;
+  feed_seq_ = *feed;
   return {};
 }
 
@@ -234,7 +203,9 @@ Expected<std::uint64_t> EdgeStore::write_in_tx(const std::string& entity, const 
   // the database, and BEGIN IMMEDIATE makes this read-and-increment atomic across them.
   auto ls = read_meta(db_, "last_seq");
   if (!ls) return ls.error();
-  std::uint64_t seq = to_u64(*ls) + 1;
+  auto last = counter_value(*ls, "last_seq");
+  if (!last) return last.error();
+  std::uint64_t seq = *last + 1;
   std::string op_id = protocol::device_identity(municipality_, device_) + ":" + std::to_string(seq);
   auto st = db_.cached(
       "INSERT INTO outbox(seq, op_id, entity, key, kind, base_version, body, at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");

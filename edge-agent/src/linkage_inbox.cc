@@ -71,9 +71,7 @@ Status LinkageInbox::init() {
     fs::create_directories(inbox_ / sub, ec);
     if (ec) return Error{Errc::io, "creating " + (inbox_ / sub).string() + ": " + ec.message()};
   }
-  return store_.db().exec(
-      "CREATE TABLE IF NOT EXISTS linkage_taken(name TEXT NOT NULL, sha256 TEXT NOT NULL, seq INTEGER NOT NULL, "
-      "PRIMARY KEY(name, sha256)) WITHOUT ROWID");
+  return {};  // the linkage_taken table is in the edge schema (edge_schema.cc)
 }
 
 void LinkageInbox::reject(const fs::path& file, const std::string& source, const std::string& why, InboxResult& result) {

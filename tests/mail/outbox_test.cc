@@ -42,6 +42,7 @@ struct Fixture {
     auto d = sqlite::Db::open(dir / "mail.db");
     REQUIRE(d.ok());
     db.emplace(std::move(*d));
+    REQUIRE(sqlite::migrate(*db, outbox_only_schema()).ok());
     auto o = MailOutbox::attach(*db, clock, limits);
     REQUIRE(o.ok());
     outbox.emplace(std::move(*o));

@@ -1,6 +1,7 @@
 #include "madoguchi/mail/outbox.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 namespace madoguchi::mail {
@@ -27,6 +28,8 @@ CREATE TABLE IF NOT EXISTS mail_outbox(
 );
 CREATE INDEX IF NOT EXISTS mail_outbox_due ON mail_outbox(state, next_attempt_ms);
 )sql";
+
+constexpr std::array<sqlite::Migration, 1> kOutboxOnly{{{1, kSchema}}};
 
 constexpr std::size_t kMaxReasonBytes = 300;
 
@@ -93,13 +96,26 @@ std::string_view entry_state_name(EntryState state) {
   return "queued";
 }
 
+std::string_view outbox_tables_sql() noexcept { return kSchema; }
+
+const sqlite::Schema& outbox_only_schema() {
+  static const sqlite::Schema schema{"mail outbox", kOutboxOnly, {}, {}};
+  return schema;
+}
+
 MailOutbox::MailOutbox(sqlite::Db& db, const Clock& clock, OutboxLimits limits)
     : db_(&db), clock_(&clock), limits_(limits), random_(std::random_device{}()) {}
 
 Expected<MailOutbox> MailOutbox::attach(sqlite::Db& db, const Clock& clock, OutboxLimits limits) {
   if (limits.max_queued_rows <= 0 || limits.max_queued_bytes <= 0 || limits.max_message_bytes == 0)
     return Error{Errc::invalid_argument, "mail outbox limits must be positive"};
-  if (auto s = db.exec(kSchema); !s) return s.error().with_context("creating mail_outbox");
+  auto st = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'mail_outbox'");
+  if (!st) return st.error();
+  auto row = st->step();
+  if (!row) return row.error();
+  if (!*row) {
+    return Error{Errc::invalid_argument, db.path().string() + " has no mail_outbox table: its schema must include outbox_tables_sql()"};
+  }
   return MailOutbox(db, clock, limits);
 }
 

@@ -13,6 +13,7 @@
 
 #include "madoguchi/error.h"
 #include "madoguchi/protocol/messages.h"
+#include "madoguchi/sqlite/schema.h"
 #include "madoguchi/sqlite/sqlite.h"
 
 namespace madoguchi::hub {
@@ -103,6 +104,8 @@ class HubStore {
   static Expected<HubStore> open(const std::filesystem::path& path, const std::string& municipality);
 
   const std::string& municipality() const { return municipality_; }
+  // What open() found and did to the schema (versions, the backup copy taken before an upgrade).
+  const sqlite::MigrationReport& migration() const { return migration_; }
   void set_write_policy(WritePolicy policy) { policy_ = std::move(policy); }
 
   // Installs the cross-record rule and the place count it reads (booking_load), and rebuilds
@@ -217,6 +220,7 @@ class HubStore {
   WritePolicy policy_;
   Constraint constraint_;
   PlaceCount count_;
+  sqlite::MigrationReport migration_;
 
 };
 

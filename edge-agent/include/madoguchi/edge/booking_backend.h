@@ -111,7 +111,6 @@ class EdgeBookingBackend final : public domain::BookingBackend, public console::
  private:
   EdgeBookingBackend(EdgeStore& store, const Clock& clock, std::function<void()> after_write, bool fast)
       : store_(store), clock_(clock), after_write_(std::move(after_write)), fast_hashes_(fast) {}
-  Status install();
   Expected<std::optional<domain::Slot>> slot(std::string_view key);
   Expected<std::optional<domain::CounterMaster>> counter(std::string_view id);
   // Judges the rule for `after` (before: the stored booking or nullptr) and writes it with its

@@ -53,7 +53,6 @@ class EdgeCardStore final : public console::app::CardStore {
  private:
   EdgeCardStore(EdgeStore& store, std::function<void()> after_write)
       : store_(store), after_write_(std::move(after_write)) {}
-  Status install();
 
   EdgeStore& store_;
   std::function<void()> after_write_;

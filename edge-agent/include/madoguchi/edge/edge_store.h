@@ -15,6 +15,7 @@
 
 #include "madoguchi/error.h"
 #include "madoguchi/protocol/messages.h"
+#include "madoguchi/sqlite/schema.h"
 #include "madoguchi/sqlite/sqlite.h"
 
 namespace madoguchi::edge {
@@ -56,6 +57,9 @@ class EdgeStore {
                                   const std::string& device);
 
   const std::string& municipality() const { return municipality_; }
+  // What open() found and did to the schema (edge_schema.cc): versions, and the backup copy
+  // taken before an upgrade. The agent logs it.
+  const sqlite::MigrationReport& migration() const { return migration_; }
   const std::string& device() const { return device_; }
 
   // Records a local change: view and outbox in one transaction. Returns the operation's seq.
@@ -131,6 +135,7 @@ class EdgeStore {
   std::uint64_t feed_seq_ = 0;
   std::uint64_t snapshot_id_ = 0;
   std::int64_t data_version_ = -1;
+  sqlite::MigrationReport migration_;
 };
 
 }  // namespace madoguchi::edge

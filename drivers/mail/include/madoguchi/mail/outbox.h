@@ -23,6 +23,7 @@
 #include "madoguchi/log.h"
 #include "madoguchi/mail/message.h"
 #include "madoguchi/mail/transport.h"
+#include "madoguchi/sqlite/schema.h"
 #include "madoguchi/sqlite/sqlite.h"
 #include "madoguchi/transport.h"
 
@@ -77,9 +78,17 @@ struct OutboxStats {
   std::optional<std::int64_t> next_due_ms;
 };
 
+// The table mail_outbox and its index, for the schema of whichever database holds the outbox
+// (a migration's SQL, drivers/sqlite/schema.h). The hub's mail database includes it (hub_mail.cc).
+std::string_view outbox_tables_sql() noexcept;
+// The schema of a database that holds the outbox alone (tests, tools): version 1 is
+// outbox_tables_sql().
+const sqlite::Schema& outbox_only_schema();
+
 class MailOutbox {
  public:
-  // Creates the table `mail_outbox` in `db` if missing. `db` (opened with Durability::full) and
+  // The outbox in `db`, whose schema includes outbox_tables_sql() (Errc::invalid_argument when
+  // the table is missing). `db` (opened with Durability::full) and
   // `clock` must outlive the outbox; the outbox uses the caller's connection so a booking and its
   // mail commit together.
   static Expected<MailOutbox> attach(sqlite::Db& db, const Clock& clock, OutboxLimits limits = {});

@@ -1,0 +1,132 @@
+#include "madoguchi/sqlite/schema.h"
+
+#include <sqlite3.h>
+
+#include <string>
+
+namespace madoguchi::sqlite {
+
+namespace {
+
+Expected<int> user_version(Db& db) {
+  auto st = db.prepare("PRAGMA user_version");
+  if (!st) return st.error();
+  auto row = st->step();
+  if (!row) return row.error();
+  return *row ? static_cast<int>(st->column_int(0)) : 0;
+}
+
+Expected<bool> has_tables(Db& db) {
+  auto st = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' LIMIT 1");
+  if (!st) return st.error();
+  auto row = st->step();
+  if (!row) return row.error();
+  return *row;
+}
+
+// The version the database is at: the header's, or the legacy reading of an unversioned one
+// (then `legacy` is set).
+Expected<int> current_version(Db& db, const Schema& schema, bool& legacy_db) {
+  legacy_db = false;
+  auto v = user_version(db);
+  if (!v) return v.error();
+  if (*v != 0) return *v;
+  auto tables = has_tables(db);
+  if (!tables) return tables.error();
+  if (!*tables) return 0;
+  int legacy = 0;
+  if (schema.legacy_version) {
+    auto l = schema.legacy_version(db);
+    if (!l) return l.error();
+    legacy = *l;
+  }
+  if (legacy <= 0) {
+    return Error{Errc::unsupported_version, db.path().string() + ": not a " + std::string(schema.name) +
+                                                " database of any known version (it has tables but no schema version)"};
+  }
+  legacy_db = true;
+  return legacy;
+}
+
+}  // namespace
+
+int latest_version(const Schema& schema) noexcept {
+  return schema.migrations.empty() ? 0 : schema.migrations.back().version;
+}
+
+Status backup_to(Db& db, const std::filesystem::path& dest) {
+  sqlite3* out = nullptr;
+  int rc = sqlite3_open_v2(dest.c_str(), &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  auto close = [&] { sqlite3_close_v2(out); };
+  if (rc != SQLITE_OK) {
+    std::string why = out ? sqlite3_errmsg(out) : sqlite3_errstr(rc);
+    close();
+    return Error{Errc::db, "opening backup " + dest.string() + ": " + why};
+  }
+  sqlite3_backup* b = sqlite3_backup_init(out, "main", db.handle(), "main");
+  if (!b) {
+    std::string why = sqlite3_errmsg(out);
+    close();
+    return Error{Errc::db, "backup of " + db.path().string() + ": " + why};
+  }
+  rc = sqlite3_backup_step(b, -1);
+  sqlite3_backup_finish(b);
+  if (rc != SQLITE_DONE) {
+    std::string why = sqlite3_errstr(rc);
+    close();
+    return Error{Errc::db, "backup of " + db.path().string() + " to " + dest.string() + ": " + why};
+  }
+  rc = sqlite3_close_v2(out);
+  if (rc != SQLITE_OK) return Error{Errc::db, "closing backup " + dest.string() + ": " + sqlite3_errstr(rc)};
+  return {};
+}
+
+Expected<MigrationReport> migrate(Db& db, const Schema& schema) {
+  const int latest = latest_version(schema);
+  for (std::size_t i = 0; i < schema.migrations.size(); ++i) {
+    if (schema.migrations[i].version != static_cast<int>(i) + 1) {
+      return Error{Errc::internal, std::string(schema.name) + " schema: migrations must be numbered 1, 2, 3, ..."};
+    }
+  }
+  auto tx = Tx::begin(db);
+  if (!tx) return tx.error();
+  bool legacy = false;
+  auto from = current_version(db, schema, legacy);
+  if (!from) return from.error();
+  MigrationReport report{*from, latest, std::nullopt};
+  if (*from > latest) {
+    return Error{Errc::unsupported_version,
+                 db.path().string() + ": the " + std::string(schema.name) + " database is at schema version " +
+                     std::to_string(*from) + ", written by a newer release; this build knows versions up to " +
+                     std::to_string(latest) + ". Nothing was changed: run the newer release, or restore a backup"};
+  }
+  if (*from == latest && !legacy) {
+    if (auto s = tx->commit(); !s) return s.error();
+    return report;
+  }
+  if (*from == latest) {
+    // Unversioned but already at the newest layout: only the header learns the version.
+    if (auto s = db.exec("PRAGMA user_version = " + std::to_string(latest)); !s) return s.error();
+    if (auto s = tx->commit(); !s) return s.error();
+    return report;
+  }
+  if (*from > 0) {
+    const std::filesystem::path copy = db.path().string() + ".schema-v" + std::to_string(*from) + ".bak";
+    if (auto s = backup_to(db, copy); !s) return s.error().with_context("before upgrading the " + std::string(schema.name) + " database");
+    report.backup = copy;
+  }
+  for (const Migration& m : schema.migrations) {
+    if (m.version <= *from) continue;
+    if (auto s = db.exec(m.sql); !s) {
+      return s.error().with_context(std::string(schema.name) + " schema migration to version " + std::to_string(m.version));
+    }
+  }
+  if (auto s = db.exec("PRAGMA user_version = " + std::to_string(latest)); !s) return s.error();
+  if (schema.after_migrate) {
+    if (auto s = schema.after_migrate(db, latest); !s) return s.error();
+  }
+  if (auto s = tx->commit(); !s) return s.error();
+  return report;
+}
+
+}  // namespace madoguchi::sqlite
