@@ -56,3 +56,43 @@ TEST_CASE("Outbox batches are consecutive, bounded and survive reopening", "[edg
   CHECK(ops->back().seq == 30);
   CHECK(ops->front().op_id == "131016.counter-01:11");
 }
+
+TEST_CASE("A missing or corrupt sync counter is an error, never 0 (issue 10)", "[edge][store]") {
+  TempDir dir;
+  {
+    auto s = EdgeStore::open(dir / "e.db", "131016", "counter-01");
+    REQUIRE(s.ok());
+    CHECK(s->last_seq() == 0);  // present from the start, at 0
+    REQUIRE(s->write("card", "X", OpKind::upsert, "{}", 0).ok());
+  }
+  auto edit = [&](const char* sql) {
+    auto db = madoguchi::sqlite::Db::open(dir / "e.db");
+    REQUIRE(db.ok());
+    REQUIRE(db->exec(sql).ok());
+  };
+  edit("UPDATE meta SET v = '1x' WHERE k = 'last_seq'");
+  auto corrupt = EdgeStore::open(dir / "e.db", "131016", "counter-01");
+  REQUIRE_FALSE(corrupt.ok());
+  CHECK(corrupt.error().message.find("last_seq") != std::string::npos);
+  edit("DELETE FROM meta WHERE k = 'acked_upto'");
+  edit("UPDATE meta SET v = '1' WHERE k = 'last_seq'");
+  auto missing = EdgeStore::open(dir / "e.db", "131016", "counter-01");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().message.find("acked_upto") != std::string::npos);
+}
+
+TEST_CASE("An edge database of a newer release is refused and left as it was (issue 10)", "[edge][store]") {
+  TempDir dir;
+  {
+    auto s = EdgeStore::open(dir / "e.db", "131016", "counter-01");
+    REQUIRE(s.ok());
+  }
+  {
+    auto db = madoguchi::sqlite::Db::open(dir / "e.db");
+    REQUIRE(db.ok());
+    REQUIRE(db->exec("PRAGMA user_version = 99").ok());
+  }
+  auto s = EdgeStore::open(dir / "e.db", "131016", "counter-01");
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().code == Errc::unsupported_version);
+}

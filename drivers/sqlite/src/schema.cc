@@ -55,28 +55,35 @@ int latest_version(const Schema& schema) noexcept {
 }
 
 Status backup_to(Db& db, const std::filesystem::path& dest) {
+  // A connection of its own reads the committed state (WAL: alongside the caller's connection,
+  // even while that one holds the write lock of a migration that has not written yet).
+  sqlite3* src = nullptr;
   sqlite3* out = nullptr;
-  int rc = sqlite3_open_v2(dest.c_str(), &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-  auto close = [&] { sqlite3_close_v2(out); };
-  if (rc != SQLITE_OK) {
-    std::string why = out ? sqlite3_errmsg(out) : sqlite3_errstr(rc);
+  auto close = [&] {
+    sqlite3_close_v2(out);
+    sqlite3_close_v2(src);
+  };
+  auto fail = [&](const std::string& what, sqlite3* conn, int rc) -> Status {
+    std::string why = conn ? sqlite3_errmsg(conn) : sqlite3_errstr(rc);
     close();
-    return Error{Errc::db, "opening backup " + dest.string() + ": " + why};
-  }
-  sqlite3_backup* b = sqlite3_backup_init(out, "main", db.handle(), "main");
-  if (!b) {
-    std::string why = sqlite3_errmsg(out);
-    close();
-    return Error{Errc::db, "backup of " + db.path().string() + ": " + why};
-  }
+    return Error{Errc::db, what + ": " + why};
+  };
+  int rc = sqlite3_open_v2(db.path().c_str(), &src, SQLITE_OPEN_READONLY, nullptr);
+  if (rc != SQLITE_OK) return fail("opening " + db.path().string() + " for a backup", src, rc);
+  sqlite3_busy_timeout(src, 5000);
+  rc = sqlite3_open_v2(dest.c_str(), &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc != SQLITE_OK) return fail("opening backup " + dest.string(), out, rc);
+  sqlite3_backup* b = sqlite3_backup_init(out, "main", src, "main");
+  if (!b) return fail("backup of " + db.path().string(), out, SQLITE_ERROR);
   rc = sqlite3_backup_step(b, -1);
   sqlite3_backup_finish(b);
   if (rc != SQLITE_DONE) {
-    std::string why = sqlite3_errstr(rc);
     close();
-    return Error{Errc::db, "backup of " + db.path().string() + " to " + dest.string() + ": " + why};
+    return Error{Errc::db, "backup of " + db.path().string() + " to " + dest.string() + ": " + sqlite3_errstr(rc)};
   }
   rc = sqlite3_close_v2(out);
+  out = nullptr;
+  sqlite3_close_v2(src);
   if (rc != SQLITE_OK) return Error{Errc::db, "closing backup " + dest.string() + ": " + sqlite3_errstr(rc)};
   return {};
 }

@@ -52,8 +52,8 @@ struct MigrationReport {
 int latest_version(const Schema& schema) noexcept;
 // Brings the database to latest_version() as described above.
 Expected<MigrationReport> migrate(Db& db, const Schema& schema);
-// A consistent copy of the whole database at `dest` (SQLite's online backup API; the file is
-// replaced). Readers and writers of other connections may go on meanwhile.
+// A consistent copy of the committed database at `dest` (SQLite's online backup API, through a
+// read-only connection of its own; the file is replaced). Other connections may go on meanwhile.
 Status backup_to(Db& db, const std::filesystem::path& dest);
 
 }  // namespace madoguchi::sqlite
