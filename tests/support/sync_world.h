@@ -3,6 +3,8 @@
 // tests/integration).
 #pragma once
 
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -26,8 +28,12 @@ class SyncWorld {
     std::unique_ptr<edge::SyncEngine> engine;
   };
 
-  explicit SyncWorld(hub::HubOptions hub_options = {}) : hub_link_(bus.add("hub")) {
+  // `seed` runs before the hub opens its databases: it may put files into `dir` (the hub's under
+  // dir/hub, an edge's at dir/<municipality>.<device>.db), e.g. databases of an older release.
+  explicit SyncWorld(hub::HubOptions hub_options = {}, const std::function<void(const std::filesystem::path&)>& seed = {})
+      : hub_link_(bus.add("hub")) {
     registry_ = {{"131016", {"counter-01", "counter-02", "linkage"}}, {"282014", {"counter-01"}}};
+    if (seed) seed(dir.path());
     hub_options.data_dir = dir / "hub";
     hub_options_ = hub_options;
     hub_link_.subscribe(protocol::hub_up_subscription());
