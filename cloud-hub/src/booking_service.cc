@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "madoguchi/domain/booking_cards.h"
+#include "madoguchi/domain/booking_change.h"
 #include "madoguchi/domain/permissions.h"
 #include "madoguchi/domain/record_body.h"
 #include "madoguchi/domain/staff.h"
@@ -180,9 +181,7 @@ Expected<HubStore*> HubBookingService::store() {
 
 domain::LocalDateTime HubBookingService::now() { return domain::japan_local_time(clock_.wall_ms()); }
 
-std::string HubBookingService::actor_name(const domain::BookingActor& actor) const {
-  return actor.kind == domain::BookingActor::Kind::staff ? "staff:" + actor.staff_id : "web";
-}
+std::string HubBookingService::actor_name(const domain::BookingActor& actor) const { return domain::booking_actor_name(actor); }
 
 // Live records of `entity` with from_key < key < to_key, in key order, at most options_.max_scan.
 Expected<std::vector<p::Record>> HubBookingService::entity_records(std::string_view entity, std::string_view from_key,
@@ -431,110 +430,73 @@ Expected<std::optional<domain::Booking>> HubBookingService::get(std::string_view
 
 Expected<domain::Booking> HubBookingService::update(std::string_view receipt, const domain::BookingUpdate& update,
                                             const domain::BookingActor& actor) {
-  const bool staff = actor.kind == domain::BookingActor::Kind::staff;
   auto l = load(receipt);
   if (!l) return l.error();
   if (!*l) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
-  auto [b, version] = std::move(**l);
-  const domain::Booking stored = b;
-  if (b.cancelled) return make_error(Errc::forbidden, "booking " + b.receipt + " is cancelled");
-  const domain::BookingOverride flags_before = b.override_flags;
+  auto [stored, version] = std::move(**l);
+  const std::int64_t now_ms = clock_.wall_ms();
+  auto change = domain::apply_booking_update(stored, update, actor, now_ms);
+  if (!change) return change.error();
+  if (actor.kind == domain::BookingActor::Kind::resident) {
+    if (auto st = resident_may_update(stored, change->after, domain::japan_local_time(now_ms)); !st) return st.error();
+  }
+  if (!change->changed) return stored;
+  const std::string by = actor.kind == domain::BookingActor::Kind::staff ? actor.staff_id : std::string("web");
+  auto written = write_booking(&stored, change->after, version, by, now_ms);
+  if (!written) return written.error();
+  // The resident is mailed for what they see; a change of 申し送り alone is internal.
+  if (notifier_ && written->history.back().action == "changed") notifier_(*written, "changed", std::string());
+  return written;
+}
+
+// RSV-12: a resident changes until the current slot's deadline (later only by phone), and moves
+// only to a slot the site would offer them.
+Status HubBookingService::resident_may_update(const domain::Booking& before, const domain::Booking& after,
+                                              const domain::LocalDateTime& t) {
   auto s = store();
   if (!s) return s.error();
-  const std::int64_t now_ms = clock_.wall_ms();
-  const domain::LocalDateTime t = domain::japan_local_time(now_ms);
-  if (!staff) {
-    // RSV-12: a resident changes until the current slot's deadline (later only by phone).
-    auto srec = (*s)->get(kSlot, b.slot);
-    if (!srec) return srec.error();
-    auto slot = decode_live<domain::Slot>(*srec, slot_from_json);
-    if (!slot || !domain::resident_may_change(*slot, t)) {
-      return make_error(Errc::forbidden, "the deadline of slot " + b.slot + " has passed; changes by phone only");
-    }
+  auto srec = (*s)->get(kSlot, before.slot);
+  if (!srec) return srec.error();
+  auto slot = decode_live<domain::Slot>(*srec, domain::slot_from_json);
+  if (!slot || !domain::resident_may_change(*slot, t)) {
+    return make_error(Errc::forbidden, "the deadline of slot " + before.slot + " has passed; changes by phone only");
   }
-  std::vector<std::string> what;
-  if (update.slot && *update.slot != b.slot) {
-    auto ref = domain::parse_slot_key(*update.slot);
-    if (!ref) return make_error(Errc::invalid_argument, "slot: not a slot key");
-    if (!staff) {
-      auto conf = settings();
-      if (!conf) return conf.error();
-      auto crec = (*s)->get(kCounter, ref->counter);
-      if (!crec) return crec.error();
-      auto master = decode_live<domain::CounterMaster>(*crec, counter_from_json);
-      auto srec = (*s)->get(kSlot, *update.slot);
-      if (!srec) return srec.error();
-      auto slot = decode_live<domain::Slot>(*srec, slot_from_json);
-      if (!master || !slot) return make_error(Errc::not_found, "slot " + *update.slot + " does not exist");
-      auto booked = (*s)->slot_places(*update.slot);
-      if (!booked) return booked.error();
-      if (auto w = domain::resident_may_book(*master, *slot, b.business, static_cast<int>(*booked),
-                                     domain::booking_places(b), t, conf->booking_days_ahead);
-          !w) {
-        return w.error();
-      }
-    }
-    b.slot = *update.slot;
-    b.counter = ref->counter;
-    what.push_back("日時");
-  }
-  if (update.proxy && *update.proxy != b.proxy) {
-    b.proxy = *update.proxy;
-    what.push_back("代理人");
-  }
-  if (update.email && *update.email != b.email) {
-    b.email = *update.email;
-    what.push_back("メールアドレス");
-  }
-  if (update.phone && *update.phone != b.phone) {
-    b.phone = *update.phone;
-    what.push_back("電話番号");
-  }
-  if (update.note && *update.note != b.note) {
-    b.note = *update.note;
-    what.push_back("引継ぎメモ");
-  }
-  if (staff && b.channel == domain::BookingChannel::phone) {
-    // The override flags say how the booking stands now (PHN-5); only staff set them, on phone
-    // bookings. The booking names who changed it last: the rule checks that person's permission.
-    b.override_flags = update.override_flags;
-    b.staff = actor.staff_id;
-  }
-  if (what.empty() && b.override_flags == flags_before) return b;  // nothing changed
-  std::string note;
-  for (const auto& w : what) note += (note.empty() ? "" : "・") + w;
-  b.updated_ms = now_ms;
-  domain::add_booking_event(b, domain::BookingEvent{now_ms, "changed", actor_name(actor), b.slot, note.empty() ? note : note + "を変更"});
-  const std::string by = actor.kind == domain::BookingActor::Kind::staff ? actor.staff_id : std::string("web");
-  auto written = write_booking(&stored, b, version, by, now_ms);
-  if (!written) return written.error();
-  if (notifier_) notifier_(*written, "changed", std::string());
-  return written;
+  if (after.slot == before.slot) return {};
+  auto conf = settings();
+  if (!conf) return conf.error();
+  auto crec = (*s)->get(kCounter, after.counter);
+  if (!crec) return crec.error();
+  auto master = decode_live<domain::CounterMaster>(*crec, domain::counter_from_json);
+  auto nrec = (*s)->get(kSlot, after.slot);
+  if (!nrec) return nrec.error();
+  auto next = decode_live<domain::Slot>(*nrec, domain::slot_from_json);
+  if (!master || !next) return make_error(Errc::not_found, "slot " + after.slot + " does not exist");
+  auto booked = (*s)->slot_places(after.slot);
+  if (!booked) return booked.error();
+  return domain::resident_may_book(*master, *next, before.business, static_cast<int>(*booked),
+                                   domain::booking_places(before), t, conf->booking_days_ahead);
 }
 
 Expected<domain::Booking> HubBookingService::cancel(std::string_view receipt, std::string_view note, const domain::BookingActor& actor) {
   auto l = load(receipt);
   if (!l) return l.error();
   if (!*l) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
-  auto [b, version] = std::move(**l);
-  const domain::Booking stored = b;
-  if (b.cancelled) return make_error(Errc::forbidden, "booking " + b.receipt + " is already cancelled");
+  auto [stored, version] = std::move(**l);
   const std::int64_t now_ms = clock_.wall_ms();
+  auto after = domain::apply_booking_cancel(stored, note, actor, now_ms);
+  if (!after) return after.error();
   if (actor.kind == domain::BookingActor::Kind::resident) {
     auto s = store();
     if (!s) return s.error();
-    auto srec = (*s)->get(kSlot, b.slot);
+    auto srec = (*s)->get(kSlot, stored.slot);
     if (!srec) return srec.error();
-    auto slot = decode_live<domain::Slot>(*srec, slot_from_json);
+    auto slot = decode_live<domain::Slot>(*srec, domain::slot_from_json);
     if (slot && !domain::resident_may_change(*slot, domain::japan_local_time(now_ms))) {
-      return make_error(Errc::forbidden, "the deadline of slot " + b.slot + " has passed; cancel by phone only");
+      return make_error(Errc::forbidden, "the deadline of slot " + stored.slot + " has passed; cancel by phone only");
     }
   }
-  b.cancelled = true;
-  b.updated_ms = now_ms;
-  domain::add_booking_event(b, domain::BookingEvent{now_ms, "cancelled", actor_name(actor), b.slot, std::string(note)});
   const std::string by = actor.kind == domain::BookingActor::Kind::staff ? actor.staff_id : std::string("web");
-  auto written = write_booking(&stored, b, version, by, now_ms);
+  auto written = write_booking(&stored, *after, version, by, now_ms);
   if (!written) return written.error();
   if (notifier_) notifier_(*written, "cancelled", std::string());
   return written;

@@ -1,5 +1,7 @@
 #include "madoguchi/edge/booking_backend.h"
 
+#include "madoguchi/domain/booking_change.h"
+
 #include <algorithm>
 #include <chrono>
 
@@ -48,20 +50,7 @@ struct ReloadOnRollback {
 
 std::string day_text(const LocalDateTime& t) { return calendar::format_iso(t.date); }
 
-std::string by_staff(const BookingActor& actor) { return "staff:" + actor.staff_id; }
-
-// The first `n` characters (code points) of UTF-8 text.
-std::string cut_chars(std::string text, std::size_t n) {
-  std::size_t chars = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
-    if (chars++ == n) {
-      text.resize(i);
-      break;
-    }
-  }
-  return text;
-}
+std::string by_staff(const BookingActor& actor) { return domain::booking_actor_name(actor); }
 
 // Why this actor may not book `places` in the slot now, or empty. Staff may book any counter
 // (hidden ones too, PHN-4) and are not bound by the resident's window; residents get
@@ -414,45 +403,11 @@ Expected<Booking> EdgeBookingBackend::update(std::string_view receipt, const dom
   if (!found) return found.error();
   if (!*found) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
   const Booking before = **found;
-  if (before.cancelled) return make_error(Errc::forbidden, "booking " + before.receipt + " is cancelled");
-  Booking after = before;
-  std::string what;
-  if (u.slot && *u.slot != before.slot) {
-    auto ref = domain::parse_slot_key(*u.slot);
-    if (!ref) return make_error(Errc::invalid_argument, "slot: not a slot key");
-    after.slot = *u.slot;
-    after.counter = ref->counter;
-    after.override_flags = u.override_flags;
-    what += "予約枠の変更";
-  }
-  auto note_change = [&](const char* label) {
-    if (!what.empty()) what += "・";
-    what += label;
-  };
-  if (u.proxy && *u.proxy != before.proxy) {
-    after.proxy = *u.proxy;
-    note_change("代理人");
-  }
-  if (u.email && *u.email != before.email) {
-    after.email = *u.email;
-    note_change("メールアドレス");
-  }
-  if (u.phone && *u.phone != before.phone) {
-    after.phone = *u.phone;
-    note_change("電話番号");
-  }
-  if (u.note && *u.note != before.note) {
-    after.note = *u.note;
-    note_change("申し送り");
-  }
-  if (after == before) return before;
   const std::int64_t now_ms = clock_.wall_ms();
-  after.updated_ms = now_ms;
-  after.staff = actor.staff_id;
-  const bool moved = after.slot != before.slot;
-  domain::add_booking_event(after, domain::BookingEvent{now_ms, moved ? "changed" : "note", by_staff(actor),
-                                                          after.slot, what + "（電話）"});
-  if (auto st = domain::validate_booking(after); !st) return st.error();
+  auto change = domain::apply_booking_update(before, u, actor, now_ms);
+  if (!change) return change.error();
+  if (!change->changed) return before;
+  const Booking& after = change->after;
   if (auto st = judge(&before, after, actor); !st) return st.error();
   if (auto st = write_booking(&before, after, false, actor.staff_id, now_ms, std::nullopt, {}); !st) return st.error();
   return after;
@@ -464,17 +419,10 @@ Expected<Booking> EdgeBookingBackend::cancel(std::string_view receipt, std::stri
   if (!found) return found.error();
   if (!*found) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
   const Booking before = **found;
-  if (before.cancelled) return before;
-  Booking after = before;
   const std::int64_t now_ms = clock_.wall_ms();
-  after.cancelled = true;
-  after.updated_ms = now_ms;
-  after.staff = actor.staff_id;
-  std::string text = "電話で取消";
-  if (!note.empty()) text += "：" + std::string(note);
-  text = cut_chars(text, 200);  // an event note is 0-200 characters
-  domain::add_booking_event(after, domain::BookingEvent{now_ms, "cancelled", by_staff(actor), after.slot, text});
-  if (auto st = domain::validate_booking(after); !st) return st.error();
+  auto cancelled = domain::apply_booking_cancel(before, note, actor, now_ms);
+  if (!cancelled) return cancelled.error();
+  const Booking& after = *cancelled;
   if (auto st = judge(&before, after, actor); !st) return st.error();
   if (auto st = write_booking(&before, after, false, actor.staff_id, now_ms, std::nullopt, {}); !st) return st.error();
   return after;

@@ -251,6 +251,7 @@ TEST_CASE("Change and cancel keep the history and the slot's count (RSV-12, PHN-
   move.slot = kOtherSlot;
   move.note = "本人から電話で変更";
   auto moved = w.service->update(receipt, move, kClerk);
+  INFO((moved.ok() ? std::string() : moved.error().message));
   REQUIRE(moved.ok());
   CHECK(moved->slot == kOtherSlot);
   REQUIRE(moved->history.size() == 2);

@@ -109,6 +109,7 @@ class HubBookingService final : public domain::BookingBackend {
   Expected<domain::Booking> write_booking(const domain::Booking* before, const domain::Booking& booking,
                                            std::uint64_t base_version, const std::string& staff, std::int64_t now_ms);
   std::string actor_name(const domain::BookingActor& actor) const;
+  Status resident_may_update(const domain::Booking& before, const domain::Booking& after, const domain::LocalDateTime& t);
 
   HubEngine& engine_;
   std::string municipality_;
