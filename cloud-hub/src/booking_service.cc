@@ -395,7 +395,6 @@ Expected<domain::MadeBooking> HubBookingService::create(const domain::NewBooking
     }
   }
   domain::Booking b = domain::booking_from_request(request, actor, ref->counter, now_ms);
-  domain::add_booking_event(b, domain::BookingEvent{now_ms, "created", actor_name(actor), b.slot, ""});
   domain::MadeBooking made;
   made.password = domain::generate_booking_password();
   auto hash = domain::hash_booking_password(made.password, options_.fast_hashing_for_tests);

@@ -529,6 +529,7 @@ Booking booking_from_request(const NewBooking& request, const BookingActor& acto
   b.override_flags = staff ? request.override_flags : BookingOverride{};
   b.created_ms = now_ms;
   b.updated_ms = now_ms;
+  add_booking_event(b, BookingEvent{now_ms, "created", staff ? "staff:" + actor.staff_id : std::string("web"), b.slot, ""});
   return b;
 }
 

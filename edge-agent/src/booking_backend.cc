@@ -50,8 +50,6 @@ struct ReloadOnRollback {
 
 std::string day_text(const LocalDateTime& t) { return calendar::format_iso(t.date); }
 
-std::string by_staff(const BookingActor& actor) { return domain::booking_actor_name(actor); }
-
 // Why this actor may not book `places` in the slot now, or empty. Staff may book any counter
 // (hidden ones too, PHN-4) and are not bound by the resident's window; residents get
 // resident_may_book.
@@ -346,7 +344,6 @@ Expected<domain::MadeBooking> EdgeBookingBackend::create(const domain::NewBookin
   domain::MadeBooking made;
   made.booking = domain::booking_from_request(request, actor, ref->counter, now_ms);
   Booking& b = made.booking;
-  domain::add_booking_event(b, domain::BookingEvent{now_ms, "created", by_staff(actor), request.slot, "電話予約"});
 
   // The receipt number: this device's next number of the day, skipping any already in the view.
   std::uint64_t seq = 0;

@@ -56,10 +56,11 @@ struct NewBooking {
   BookingOverride override_flags;       // staff with the permission only
 };
 
-// The record a request makes, before its receipt number, password and first history event: the
-// request's fields, the counter of its slot (parse_slot_key), channel phone with the staff id and
-// the override flags for staff, channel web without either for a resident, created/updated at
-// now_ms. Both implementations build new bookings with it. Not validated here.
+// The record a request makes, before its receipt number and password: the request's fields, the
+// counter of its slot (parse_slot_key), channel phone with the staff id and the override flags for
+// staff, channel web without either for a resident, created/updated at now_ms, and its first
+// history event ("created" by "staff:<id>" or "web"). Both implementations build new bookings
+// with it. Not validated here.
 Booking booking_from_request(const NewBooking& request, const BookingActor& actor, std::string counter,
                              std::int64_t now_ms);
 
