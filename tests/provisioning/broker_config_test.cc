@@ -111,12 +111,12 @@ TEST_CASE("invalid registry fields are rejected with the path of the field", "[r
 }
 
 TEST_CASE("load_registry reports a missing file as io and prefixes parse errors with the path", "[registry]") {
-  madoguchi::test::TempDir dir;
+  madoguchi::testing::TempDir dir;
   auto missing = mp::load_registry(dir / "nope.json");
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().code == Errc::io);
 
-  madoguchi::test::write_text(dir / "registry.json", R"({"municipalities":[{"code":"1","name":"x","devices":[]}]})");
+  madoguchi::testing::write_text(dir / "registry.json", R"({"municipalities":[{"code":"1","name":"x","devices":[]}]})");
   auto bad = mp::load_registry(dir / "registry.json");
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().code == Errc::malformed);
@@ -124,8 +124,8 @@ TEST_CASE("load_registry reports a missing file as io and prefixes parse errors 
 }
 
 TEST_CASE("load_registry refuses a file larger than its bound before parsing it", "[registry]") {
-  madoguchi::test::TempDir dir;
-  madoguchi::test::write_text(dir / "registry.json", std::string(mp::kMaxRegistryBytes + 1, ' '));
+  madoguchi::testing::TempDir dir;
+  madoguchi::testing::write_text(dir / "registry.json", std::string(mp::kMaxRegistryBytes + 1, ' '));
   auto r = mp::load_registry(dir / "registry.json");
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == Errc::too_large);
@@ -235,14 +235,14 @@ TEST_CASE("broker options that would produce a broken config are rejected", "[br
 }
 
 TEST_CASE("write_broker_config writes the ACL and an absolute-path config", "[broker-config]") {
-  madoguchi::test::TempDir dir;
+  madoguchi::testing::TempDir dir;
   auto registry = parse_ok(kTwoMunicipalities);
   auto o = mp::broker_options_for_pki(dir / "pki", dir / "out", 8883);
   REQUIRE(mp::write_broker_config(dir / "out" / "mosquitto.conf", registry, o).ok());
-  CHECK(madoguchi::test::read_text(dir / "out" / "acl") == mp::render_acl(registry));
-  auto conf = madoguchi::test::read_text(dir / "out" / "mosquitto.conf");
+  CHECK(madoguchi::testing::read_text(dir / "out" / "acl") == mp::render_acl(registry));
+  auto conf = madoguchi::testing::read_text(dir / "out" / "mosquitto.conf");
   CHECK_THAT(conf, Catch::Contains("acl_file " + (dir / "out" / "acl").string() + "\n"));
-  CHECK(madoguchi::test::file_mode(dir / "out" / "mosquitto.conf") == 0644u);
+  CHECK(madoguchi::testing::file_mode(dir / "out" / "mosquitto.conf") == 0644u);
 
   o.port = 0;
   auto st = mp::write_broker_config(dir / "out2" / "mosquitto.conf", registry, o);

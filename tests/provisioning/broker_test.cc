@@ -13,9 +13,9 @@
 
 namespace mp = madoguchi::provisioning;
 namespace protocol = madoguchi::protocol;
-using madoguchi::test::ConnectOutcome;
-using madoguchi::test::MqttTestClient;
-using madoguchi::test::TlsClientConfig;
+using madoguchi::testing::ConnectOutcome;
+using madoguchi::testing::MqttTestClient;
+using madoguchi::testing::TlsClientConfig;
 using namespace std::chrono_literals;
 
 namespace {
@@ -24,9 +24,9 @@ constexpr auto kStep = 2s;  // per network step; each normally takes millisecond
 
 // A broker running the configuration provisioning generates for a two-municipality registry.
 struct GeneratedBroker {
-  madoguchi::test::TempDir dir;
+  madoguchi::testing::TempDir dir;
   std::uint16_t port = 0;
-  std::unique_ptr<madoguchi::test::BrokerProcess> process;
+  std::unique_ptr<madoguchi::testing::BrokerProcess> process;
 
   GeneratedBroker() {
     auto registry = mp::parse_registry(R"({"municipalities":[
@@ -36,15 +36,15 @@ struct GeneratedBroker {
     auto pki = mp::ensure_dev_pki(dir / "pki", *registry);
     INFO((pki ? std::string() : pki.error().describe()));
     REQUIRE(pki.ok());
-    port = madoguchi::test::free_port();
+    port = madoguchi::testing::free_port();
     auto options = mp::broker_options_for_pki(dir / "pki", dir / "broker", port);
     // mosquitto started as root switches to its own user, which cannot read our 0600 key.
-    options.user = madoguchi::test::current_user_name();
+    options.user = madoguchi::testing::current_user_name();
     auto written = mp::write_broker_config(dir / "broker" / "mosquitto.conf", *registry, options);
     INFO((written ? std::string() : written.error().describe()));
     REQUIRE(written.ok());
     std::string error;
-    process = madoguchi::test::BrokerProcess::start(dir / "broker" / "mosquitto.conf", dir / "broker.log", port,
+    process = madoguchi::testing::BrokerProcess::start(dir / "broker" / "mosquitto.conf", dir / "broker.log", port,
                                                     3s, error);
     INFO(error);
     REQUIRE(process);
@@ -84,7 +84,7 @@ TEST_CASE("the generated broker refuses a TLS client without a certificate", "[b
 
 TEST_CASE("the generated broker refuses a client certificate from another CA, even with CN hub", "[broker]") {
   GeneratedBroker broker;
-  madoguchi::test::TempDir rogue;
+  madoguchi::testing::TempDir rogue;
   REQUIRE(mp::create_ca(rogue.path(), {}).ok());
   mp::IssueOptions hub;
   hub.common_name = "hub";

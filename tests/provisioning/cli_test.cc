@@ -67,7 +67,7 @@ TEST_CASE("the CLI exits 2 and names the option for a missing, unknown or malfor
 }
 
 TEST_CASE("the CLI exits 2 when the library rejects a value given on the command line", "[cli]") {
-  madoguchi::test::TempDir dir;
+  madoguchi::testing::TempDir dir;
   REQUIRE(run({"ca", "--dir", dir.path().string()}).code == 0);
   auto r = run({"issue", "--dir", dir.path().string(), "--cn", "bad cn", "--role", "client"});
   CHECK(r.code == 2);
@@ -75,7 +75,7 @@ TEST_CASE("the CLI exits 2 when the library rejects a value given on the command
 }
 
 TEST_CASE("the CLI exits 1 with the error when the CA already exists", "[cli]") {
-  madoguchi::test::TempDir dir;
+  madoguchi::testing::TempDir dir;
   REQUIRE(run({"ca", "--dir", dir.path().string()}).code == 0);
   auto again = run({"ca", "--dir", dir.path().string()});
   CHECK(again.code == 1);
@@ -84,7 +84,7 @@ TEST_CASE("the CLI exits 1 with the error when the CA already exists", "[cli]") 
 }
 
 TEST_CASE("issue through the CLI writes a server certificate with repeated --dns and --ip", "[cli]") {
-  madoguchi::test::TempDir dir;
+  madoguchi::testing::TempDir dir;
   const auto d = dir.path().string();
   REQUIRE(run({"ca", "--dir", d, "--name", "テスト CA"}).code == 0);
   auto r = run({"issue", "--dir", d, "--cn", "mqtt.example.jp", "--role", "server", "--dns", "mqtt.example.jp",
@@ -92,12 +92,12 @@ TEST_CASE("issue through the CLI writes a server certificate with repeated --dns
   INFO(r.err);
   REQUIRE(r.code == 0);
   CHECK(std::filesystem::exists(dir / "broker.crt"));
-  CHECK(madoguchi::test::file_mode(dir / "broker.key") == 0600u);
+  CHECK(madoguchi::testing::file_mode(dir / "broker.key") == 0600u);
 }
 
 TEST_CASE("dev-pki then broker-config through the CLI produce a config naming the PKI files", "[cli]") {
-  madoguchi::test::TempDir dir;
-  madoguchi::test::write_text(dir / "registry.json",
+  madoguchi::testing::TempDir dir;
+  madoguchi::testing::write_text(dir / "registry.json",
                               R"({"municipalities":[{"code":"131016","name":"サンプル市","devices":[{"id":"counter-01","role":"counter"}]}]})");
   const auto d = dir.path().string();
   auto pki = run({"dev-pki", "--dir", d + "/pki", "--registry", d + "/registry.json"});
@@ -109,16 +109,16 @@ TEST_CASE("dev-pki then broker-config through the CLI produce a config naming th
                    "--out", d + "/broker", "--listen", "0.0.0.0", "--log", d + "/broker.log"});
   INFO(conf.err);
   REQUIRE(conf.code == 0);
-  auto text = madoguchi::test::read_text(dir / "broker" / "mosquitto.conf");
+  auto text = madoguchi::testing::read_text(dir / "broker" / "mosquitto.conf");
   CHECK_THAT(text, Catch::Contains("listener 18883 0.0.0.0\n"));
   CHECK_THAT(text, Catch::Contains("keyfile " + d + "/pki/broker.key\n"));
   CHECK_THAT(text, Catch::Contains("log_dest file " + d + "/broker.log\n"));
-  CHECK_THAT(madoguchi::test::read_text(dir / "broker" / "acl"), Catch::Contains("user 131016.counter-01\n"));
+  CHECK_THAT(madoguchi::testing::read_text(dir / "broker" / "acl"), Catch::Contains("user 131016.counter-01\n"));
 }
 
 TEST_CASE("broker-config fails with exit 1 when the PKI has no broker certificate", "[cli]") {
-  madoguchi::test::TempDir dir;
-  madoguchi::test::write_text(dir / "registry.json", R"({"municipalities":[]})");
+  madoguchi::testing::TempDir dir;
+  madoguchi::testing::write_text(dir / "registry.json", R"({"municipalities":[]})");
   const auto d = dir.path().string();
   auto r = run({"broker-config", "--pki", d, "--registry", d + "/registry.json", "--port", "18883", "--out", d});
   CHECK(r.code == 1);

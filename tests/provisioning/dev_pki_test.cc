@@ -7,7 +7,7 @@
 
 namespace mp = madoguchi::provisioning;
 using madoguchi::Errc;
-using madoguchi::test::read_text;
+using madoguchi::testing::read_text;
 
 namespace {
 
@@ -22,7 +22,7 @@ mp::Registry registry_with(std::vector<std::string> devices) {
 }  // namespace
 
 TEST_CASE("dev-pki creates a CA, the broker, the hub and one client per device, all verifying", "[dev-pki]") {
-  madoguchi::test::TempDir dir;
+  madoguchi::testing::TempDir dir;
   auto report = mp::ensure_dev_pki(dir.path(), registry_with({"counter-01", "linkage"}));
   INFO((report ? std::string("ok") : report.error().describe()));
   REQUIRE(report.ok());
@@ -40,7 +40,7 @@ TEST_CASE("dev-pki creates a CA, the broker, the hub and one client per device, 
 }
 
 TEST_CASE("dev-pki run twice keeps every existing key and only adds new devices", "[dev-pki]") {
-  madoguchi::test::TempDir dir;
+  madoguchi::testing::TempDir dir;
   REQUIRE(mp::ensure_dev_pki(dir.path(), registry_with({"counter-01"})).ok());
   const auto ca_key = read_text(dir / "ca.key");
   const auto device_key = read_text(dir / "131016.counter-01.key");
@@ -56,7 +56,7 @@ TEST_CASE("dev-pki run twice keeps every existing key and only adds new devices"
 }
 
 TEST_CASE("dev-pki refuses to keep certificates issued by a CA that was since replaced", "[dev-pki]") {
-  madoguchi::test::TempDir dir;
+  madoguchi::testing::TempDir dir;
   REQUIRE(mp::ensure_dev_pki(dir.path(), registry_with({"counter-01"})).ok());
   mp::CaOptions force;
   force.force = true;

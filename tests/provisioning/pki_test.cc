@@ -12,7 +12,7 @@
 
 namespace mp = madoguchi::provisioning;
 using madoguchi::Errc;
-using madoguchi::test::TempDir;
+using madoguchi::testing::TempDir;
 
 namespace {
 
@@ -104,10 +104,10 @@ TEST_CASE("private keys are written with mode 0600 and certificates 0644 whateve
   require_ok(ca);
   require_ok(issued);
 
-  CHECK(madoguchi::test::file_mode(dir / "ca.key") == 0600u);
-  CHECK(madoguchi::test::file_mode(dir / "hub.key") == 0600u);
-  CHECK(madoguchi::test::file_mode(dir / "ca.crt") == 0644u);
-  CHECK(madoguchi::test::file_mode(dir / "hub.crt") == 0644u);
+  CHECK(madoguchi::testing::file_mode(dir / "ca.key") == 0600u);
+  CHECK(madoguchi::testing::file_mode(dir / "hub.key") == 0600u);
+  CHECK(madoguchi::testing::file_mode(dir / "ca.crt") == 0644u);
+  CHECK(madoguchi::testing::file_mode(dir / "hub.crt") == 0644u);
   CHECK_FALSE(std::filesystem::exists(dir / "hub.key.tmp"));
 }
 
@@ -115,18 +115,18 @@ TEST_CASE("create_ca refuses to replace an existing CA unless forced", "[pki]") 
   TempDir dir;
   require_ok(mp::create_ca(dir.path(), {}));
   require_ok(mp::issue_certificate(dir.path(), client("hub")));
-  const std::string original_key = madoguchi::test::read_text(dir / "ca.key");
+  const std::string original_key = madoguchi::testing::read_text(dir / "ca.key");
 
   auto again = mp::create_ca(dir.path(), {});
   REQUIRE_FALSE(again.ok());
   CHECK(again.error().code == Errc::already_exists);
-  CHECK(madoguchi::test::read_text(dir / "ca.key") == original_key);
+  CHECK(madoguchi::testing::read_text(dir / "ca.key") == original_key);
   require_ok(mp::verify_certificate(dir / "ca.crt", dir / "hub.crt"));
 
   mp::CaOptions force;
   force.force = true;
   require_ok(mp::create_ca(dir.path(), force));
-  CHECK(madoguchi::test::read_text(dir / "ca.key") != original_key);
+  CHECK(madoguchi::testing::read_text(dir / "ca.key") != original_key);
   CHECK_FALSE(mp::verify_certificate(dir / "ca.crt", dir / "hub.crt").ok());
 }
 
@@ -150,17 +150,17 @@ TEST_CASE("issue_certificate refuses to re-key an existing certificate unless fo
   TempDir dir;
   require_ok(mp::create_ca(dir.path(), {}));
   require_ok(mp::issue_certificate(dir.path(), client("hub")));
-  const std::string key = madoguchi::test::read_text(dir / "hub.key");
+  const std::string key = madoguchi::testing::read_text(dir / "hub.key");
 
   auto again = mp::issue_certificate(dir.path(), client("hub"));
   REQUIRE_FALSE(again.ok());
   CHECK(again.error().code == Errc::already_exists);
-  CHECK(madoguchi::test::read_text(dir / "hub.key") == key);
+  CHECK(madoguchi::testing::read_text(dir / "hub.key") == key);
 
   auto forced = client("hub");
   forced.force = true;
   require_ok(mp::issue_certificate(dir.path(), forced));
-  CHECK(madoguchi::test::read_text(dir / "hub.key") != key);
+  CHECK(madoguchi::testing::read_text(dir / "hub.key") != key);
 }
 
 TEST_CASE("the file stem 'ca' cannot be used for an issued certificate", "[pki]") {
@@ -261,7 +261,7 @@ TEST_CASE("issuing without a CA is an io error naming ca.key", "[pki]") {
 
 TEST_CASE("reading the common name of a file that is not a certificate is a crypto error", "[pki]") {
   TempDir dir;
-  madoguchi::test::write_text(dir / "junk.crt", "-----BEGIN CERTIFICATE-----\nnot base64\n");
+  madoguchi::testing::write_text(dir / "junk.crt", "-----BEGIN CERTIFICATE-----\nnot base64\n");
   auto cn = mp::certificate_common_name(dir / "junk.crt");
   REQUIRE_FALSE(cn.ok());
   CHECK(cn.error().code == Errc::crypto);

@@ -22,7 +22,7 @@
 
 extern char** environ;
 
-namespace madoguchi::test {
+namespace madoguchi::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -288,4 +288,4 @@ bool MqttTestClient::wait_for_message(const std::function<bool(const ReceivedMes
       timeout);
 }
 
-}  // namespace madoguchi::test
+}  // namespace madoguchi::testing

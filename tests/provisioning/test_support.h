@@ -21,7 +21,7 @@
 
 struct mosquitto;
 
-namespace madoguchi::test {
+namespace madoguchi::testing {
 
 // Shared helpers from tests/support.
 using TempDir = madoguchi::testing::TempDir;
@@ -111,4 +111,4 @@ class MqttTestClient {
   std::vector<ReceivedMessage> messages_;
 };
 
-}  // namespace madoguchi::test
+}  // namespace madoguchi::testing

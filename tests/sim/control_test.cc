@@ -10,8 +10,8 @@ namespace madoguchi::sim {
 namespace {
 
 using namespace std::chrono_literals;
-using test::Outcome;
-using test::TestClient;
+using testing::Outcome;
+using testing::TestClient;
 
 TEST_CASE("the control protocol parses commands and rejects bad ones", "[sim][control]") {
   SECTION("mode commands") {
@@ -82,7 +82,7 @@ TEST_CASE("control answers change the mode and report the status", "[sim][contro
 }
 
 TEST_CASE("the control server answers several commands on one connection", "[sim][control]") {
-  test::EchoServer echo;
+  testing::EchoServer echo;
   FaultProxy proxy("127.0.0.1", 0, "127.0.0.1", echo.port());
   REQUIRE(proxy.start().ok());
   ControlServer server(proxy, "127.0.0.1", 0);
@@ -94,14 +94,14 @@ TEST_CASE("the control server answers several commands on one connection", "[sim
   const std::string expected =
       "ok drop\nok mode=drop connections=0 bytes=0\nerror unknown command 'nonsense' "
       "(expected pass, drop, blackhole, reset, delay <ms> or status)\n";
-  const test::ReadResult answers = client.read_exactly(expected.size());
+  const testing::ReadResult answers = client.read_exactly(expected.size());
   REQUIRE(answers.outcome == Outcome::data);
   CHECK(answers.data == expected);
   CHECK(proxy.mode() == FaultMode::drop);
 
   // The connection stays usable after an error answer.
   REQUIRE_FALSE(client.write("pass\n"));
-  const test::ReadResult pass = client.read_exactly(8);
+  const testing::ReadResult pass = client.read_exactly(8);
   REQUIRE(pass.outcome == Outcome::data);
   CHECK(pass.data == "ok pass\n");
 }
@@ -115,7 +115,7 @@ TEST_CASE("the control server rejects an over-long line and closes", "[sim][cont
   REQUIRE_FALSE(client.connect(server.port()));
   REQUIRE_FALSE(client.write(std::string(kMaxControlLineBytes + 1, 'x') + "\npass\n"));
   const std::string expected = "error line longer than 256 bytes\n";
-  const test::ReadResult answer = client.read_exactly(expected.size());
+  const testing::ReadResult answer = client.read_exactly(expected.size());
   REQUIRE(answer.outcome == Outcome::data);
   CHECK(answer.data == expected);
   CHECK(client.read_some().outcome == Outcome::eof);  // nothing after: "pass" was not obeyed

@@ -8,9 +8,9 @@
 
 namespace Catch {
 template <>
-struct StringMaker<madoguchi::sim::test::Outcome> {
-  static std::string convert(madoguchi::sim::test::Outcome outcome) {
-    return madoguchi::sim::test::outcome_name(outcome);
+struct StringMaker<madoguchi::sim::testing::Outcome> {
+  static std::string convert(madoguchi::sim::testing::Outcome outcome) {
+    return madoguchi::sim::testing::outcome_name(outcome);
   }
 };
 }  // namespace Catch
@@ -19,11 +19,11 @@ namespace madoguchi::sim {
 namespace {
 
 using namespace std::chrono_literals;
-using test::EchoServer;
-using test::eventually;
-using test::kQuietPeriod;
-using test::Outcome;
-using test::TestClient;
+using testing::EchoServer;
+using testing::eventually;
+using testing::kQuietPeriod;
+using testing::Outcome;
+using testing::TestClient;
 
 // An echo server with a started proxy in front of it.
 struct ProxiedEcho {
@@ -39,7 +39,7 @@ struct ProxiedEcho {
 // A client that connected through the proxy and saw one echo, so the upstream leg is up.
 void connect_and_echo(TestClient& client, FaultProxy& proxy, std::string_view greeting = "hello") {
   REQUIRE_FALSE(client.connect(proxy.port()));
-  const test::ReadResult echoed = client.exchange(greeting);
+  const testing::ReadResult echoed = client.exchange(greeting);
   REQUIRE(echoed.outcome == Outcome::data);
   REQUIRE(echoed.data == greeting);
 }
@@ -52,8 +52,8 @@ TEST_CASE("bytes pass through unchanged in pass mode", "[sim][fault_proxy]") {
 
   // Larger than the read buffer (64 KiB) and the per-direction queue bound (256 KiB), so the
   // pause/resume of reading is exercised too.
-  const std::string payload = test::pattern_bytes(600 * 1024);
-  const test::ReadResult echoed = client.exchange(payload);
+  const std::string payload = testing::pattern_bytes(600 * 1024);
+  const testing::ReadResult echoed = client.exchange(payload);
   REQUIRE(echoed.outcome == Outcome::data);
   REQUIRE(echoed.data.size() == payload.size());
   REQUIRE((echoed.data == payload));
@@ -69,7 +69,7 @@ TEST_CASE("several connections are relayed independently", "[sim][fault_proxy]")
   TestClient second;
   connect_and_echo(first, setup.proxy, "first");
   connect_and_echo(second, setup.proxy, "second");
-  const test::ReadResult again = first.exchange("again");
+  const testing::ReadResult again = first.exchange("again");
   REQUIRE(again.outcome == Outcome::data);
   CHECK(again.data == "again");
   CHECK(setup.echo.accepted() == 2);
@@ -136,7 +136,7 @@ TEST_CASE("blackhole keeps swallowing while the client sends more than the buffe
   TestClient client;
   REQUIRE_FALSE(client.connect(setup.proxy.port()));
   // Far beyond any socket buffer: completes only because the proxy keeps reading and discarding.
-  REQUIRE_FALSE(client.write(test::pattern_bytes(8 * 1024 * 1024)));
+  REQUIRE_FALSE(client.write(testing::pattern_bytes(8 * 1024 * 1024)));
   CHECK(setup.proxy.bytes_forwarded() == 0);
 }
 
@@ -176,7 +176,7 @@ TEST_CASE("delay holds bytes at least the delay and keeps order", "[sim][fault_p
     REQUIRE_FALSE(client.write(part));
     std::this_thread::sleep_for(10ms);  // spacing, so the parts travel as separate chunks
   }
-  const test::ReadResult echoed = client.read_exactly(11);
+  const testing::ReadResult echoed = client.read_exactly(11);
   const auto elapsed = std::chrono::steady_clock::now() - sent;
   REQUIRE(echoed.outcome == Outcome::data);
   CHECK(echoed.data == "onetwothree");
@@ -195,7 +195,7 @@ TEST_CASE("shortening the delay does not let later bytes overtake earlier ones",
   std::this_thread::sleep_for(20ms);  // let the proxy stamp "first," with the long delay
   setup.proxy.set_mode(FaultMode::pass);
   REQUIRE_FALSE(client.write("second"));
-  const test::ReadResult echoed = client.read_exactly(12);
+  const testing::ReadResult echoed = client.read_exactly(12);
   REQUIRE(echoed.outcome == Outcome::data);
   CHECK(echoed.data == "first,second");
 }

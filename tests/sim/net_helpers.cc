@@ -4,7 +4,7 @@
 #include <random>
 #include <vector>
 
-namespace madoguchi::sim::test {
+namespace madoguchi::sim::testing {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -191,4 +191,4 @@ std::string pattern_bytes(std::size_t n) {
   return out;
 }
 
-}  // namespace madoguchi::sim::test
+}  // namespace madoguchi::sim::testing

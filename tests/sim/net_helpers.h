@@ -15,7 +15,7 @@
 
 #include "madoguchi/sim/asio.h"
 
-namespace madoguchi::sim::test {
+namespace madoguchi::sim::testing {
 
 using namespace std::chrono_literals;
 
@@ -106,4 +106,4 @@ bool eventually(Condition condition, std::chrono::milliseconds limit = kHangGuar
 // Pseudo-random bytes (fixed seed): payloads where reordering or loss cannot go unnoticed.
 std::string pattern_bytes(std::size_t n);
 
-}  // namespace madoguchi::sim::test
+}  // namespace madoguchi::sim::testing

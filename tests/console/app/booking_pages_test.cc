@@ -6,7 +6,7 @@
 #include "madoguchi/console/app/booking_sync.h"
 #include "madoguchi/domain/booking_backend.h"
 
-using namespace console_test;
+using namespace madoguchi::testing::console_app;
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include "madoguchi/console/app/card_store.h"
 #include "madoguchi/text/normalize.h"
 
-namespace console_test {
+namespace madoguchi::testing::console_app {
 
 class MemoryCards final : public app::CardStore {
  public:
@@ -168,4 +168,4 @@ struct ClerkCards {
   }
 };
 
-}  // namespace console_test
+}  // namespace madoguchi::testing::console_app

@@ -9,7 +9,7 @@
 #include "madoguchi/jlis/qr_payload.h"
 #include "madoguchi/text/encoding.h"
 
-using namespace console_test;
+using namespace madoguchi::testing::console_app;
 namespace j = madoguchi::jlis;
 
 namespace {

@@ -7,7 +7,7 @@
 #include "madoguchi/xlsx/sheet_writer.h"
 #include "temp_dir.h"
 
-using namespace console_test;
+using namespace madoguchi::testing::console_app;
 
 namespace {
 std::size_t count(const std::string& s, const std::string& part) {

@@ -15,7 +15,7 @@ using namespace madoguchi::console;
 using namespace madoguchi::domain;
 using namespace std::chrono_literals;
 
-using namespace console_test;
+using namespace madoguchi::testing::console_app;
 
 TEST_CASE("Signed-out visitors to the home page are sent to the Japanese sign-in form", "[console_app]") {
   World w;

@@ -17,7 +17,7 @@
 #include "madoguchi/http/server.h"
 #include "madoguchi/transport.h"
 
-namespace console_test {
+namespace madoguchi::testing::console_app {
 
 using namespace madoguchi;
 using namespace madoguchi::console;
@@ -247,4 +247,4 @@ struct AdminSession {
   }
 };
 
-}  // namespace console_test
+}  // namespace madoguchi::testing::console_app

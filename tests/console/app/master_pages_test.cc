@@ -7,7 +7,7 @@
 #include "console_fixture.h"
 #include "madoguchi/console/app/master_store.h"
 
-using namespace console_test;
+using namespace madoguchi::testing::console_app;
 using namespace madoguchi;
 using namespace madoguchi::console;
 using namespace madoguchi::domain;

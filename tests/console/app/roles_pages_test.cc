@@ -7,7 +7,7 @@
 
 #include "console_fixture.h"
 
-using namespace console_test;
+using namespace madoguchi::testing::console_app;
 
 namespace {
 

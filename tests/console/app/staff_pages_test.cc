@@ -8,7 +8,7 @@
 #include "madoguchi/text/csv.h"
 #include "madoguchi/text/encoding.h"
 
-using namespace console_test;
+using namespace madoguchi::testing::console_app;
 
 namespace {
 
