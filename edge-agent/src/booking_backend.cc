@@ -22,8 +22,9 @@ constexpr std::size_t kMaxCounters = 1000;
 constexpr int kMaxAvailabilityDays = 62;
 constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
 
-// Its tables (booking_index, booking_person, edge_booking_*) and the triggers that keep the index
-// from the view are in the edge schema (edge_schema.cc).
+// Its tables (booking_index, booking_person, booking_dirty, edge_booking_*) and the triggers that
+// mark changed bookings are in the edge schema (edge_schema.cc).
+constexpr std::int64_t kIndexBatch = 2000;  // keys folded into the index per transaction
 
 Expected<std::optional<std::string>> view_body(EdgeStore& store, std::string_view entity, std::string_view key) {
   auto r = store.get(std::string(entity), std::string(key));
@@ -135,7 +136,77 @@ Expected<std::vector<CounterMaster>> EdgeBookingBackend::counters(Business busin
   return out;
 }
 
+Status EdgeBookingBackend::refresh_index() {
+  auto& db = store_.db();
+  while (true) {
+    auto any = db.cached("SELECT 1 FROM booking_dirty LIMIT 1");
+    if (!any) return any.error();
+    auto row = (*any)->step();
+    (*any)->reset();
+    if (!row) return row.error();
+    if (!*row) return {};
+    auto tx = sqlite::Tx::begin(db);
+    if (!tx) return tx.error();
+    std::vector<std::string> keys;
+    {
+      auto st = db.cached("SELECT key FROM booking_dirty LIMIT ?1");
+      if (!st) return st.error();
+      (*st)->bind(1, kIndexBatch);
+      while (true) {
+        auto r = (*st)->step();
+        if (!r) {
+          (*st)->reset();
+          return r.error();
+        }
+        if (!*r) break;
+        keys.push_back((*st)->column_text(0));
+      }
+      (*st)->reset();
+    }
+    for (const auto& key : keys) {
+      if (auto s = index_booking(key); !s) return s;
+    }
+    if (auto s = tx->commit(); !s) return s;
+  }
+}
+
+// One booking's rows in booking_index and booking_person from its view record: places by
+// domain::booking_places, the hub's count. A body that does not decode is indexed with no slot
+// and no places (the hub does not count it either); an absent record leaves no rows.
+Status EdgeBookingBackend::index_booking(const std::string& key) {
+  auto& db = store_.db();
+  for (const char* sql : {"DELETE FROM booking_index WHERE key = ?1", "DELETE FROM booking_person WHERE key = ?1",
+                          "DELETE FROM booking_dirty WHERE key = ?1"}) {
+    auto st = db.cached(sql);
+    if (!st) return st.error();
+    if (auto s = (*st)->bind(1, key).run(); !s) return s;
+  }
+  auto body = view_body(store_, domain::kBookingEntity, key);
+  if (!body) return body.error();
+  if (!*body) return {};
+  auto b = decode_booking(**body);
+  auto ins = db.cached("INSERT INTO booking_index(key, slot, counter, day, cancelled, places) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!ins) return ins.error();
+  (*ins)->bind(1, key);
+  if (!b) {
+    (*ins)->bind_null(2).bind_null(3).bind_null(4).bind(5, 0).bind(6, 0);
+    return (*ins)->run();
+  }
+  const auto colon = b->slot.find(':');
+  const std::string day = colon == std::string::npos ? std::string() : b->slot.substr(colon + 1, 10);
+  (*ins)->bind(2, b->slot).bind(3, b->counter).bind(4, day).bind(5, b->cancelled).bind(6, domain::booking_places(*b));
+  if (auto s = (*ins)->run(); !s) return s;
+  auto person = db.cached("INSERT OR IGNORE INTO booking_person(key, manufacture_no) VALUES(?1, ?2)");
+  if (!person) return person.error();
+  for (const auto& p : b->people) {
+    if (p.manufacture_no.empty()) continue;
+    if (auto s = (*person)->bind(1, key).bind(2, p.manufacture_no).run(); !s) return s;
+  }
+  return {};
+}
+
 Expected<int> EdgeBookingBackend::booked(std::string_view slot_key, std::string_view except_receipt) {
+  if (auto s = refresh_index(); !s) return s.error();
   auto st = store_.db().cached("SELECT coalesce(sum(places), 0) FROM booking_index WHERE slot = ?1 AND key <> ?2");
   if (!st) return st.error();
   (*st)->bind(1, std::string(slot_key)).bind(2, std::string(except_receipt));  // never a null pointer: NULL
@@ -430,6 +501,7 @@ Expected<std::vector<Booking>> EdgeBookingBackend::search(const domain::BookingQ
   // One statement: an empty parameter matches everything. Bookings at one counter PC are the
   // municipality's (tens of thousands a year): the day index serves the date range; a receipt or
   // manufacture number narrows through the primary key and booking_person.
+  if (auto s = refresh_index(); !s) return s.error();
   auto st = store_.db().cached(
       "SELECT r.body FROM booking_index i JOIN records r ON r.entity = 'booking' AND r.key = i.key "
       "WHERE (?1 = '' OR i.key = ?1) "

@@ -154,7 +154,26 @@ UPDATE records SET body = body WHERE entity = 'booking' AND key NOT IN (SELECT k
 INSERT OR IGNORE INTO card_dirty(key) SELECT key FROM records WHERE entity = 'card' AND key NOT IN (SELECT key FROM card_index);
 )sql";
 
-constexpr std::array<sqlite::Migration, 2> kMigrations{{{1, kV1}, {2, kV2}}};
+// Version 3: places taken are computed once, in C++ (domain::booking_places, as at the hub), not
+// by SQL over the JSON body: the triggers only mark the booking keys whose view row changed, and
+// EdgeBookingBackend folds them into booking_index and booking_person before it reads them (the
+// card index's pattern). Plain SQL only, so any connection may still write `records`.
+constexpr const char* kV3 = R"sql(
+DROP TRIGGER IF EXISTS booking_index_insert;
+DROP TRIGGER IF EXISTS booking_index_update;
+DROP TRIGGER IF EXISTS booking_index_delete;
+CREATE TABLE booking_dirty(key TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TRIGGER booking_dirty_insert AFTER INSERT ON records WHEN new.entity = 'booking'
+BEGIN INSERT INTO booking_dirty(key) SELECT new.key WHERE NOT EXISTS (SELECT 1 FROM booking_dirty WHERE key = new.key); END;
+CREATE TRIGGER booking_dirty_update AFTER UPDATE OF body ON records WHEN new.entity = 'booking'
+BEGIN INSERT INTO booking_dirty(key) SELECT new.key WHERE NOT EXISTS (SELECT 1 FROM booking_dirty WHERE key = new.key); END;
+CREATE TRIGGER booking_dirty_delete AFTER DELETE ON records WHEN old.entity = 'booking'
+BEGIN INSERT INTO booking_dirty(key) SELECT old.key WHERE NOT EXISTS (SELECT 1 FROM booking_dirty WHERE key = old.key); END;
+-- Every booking once, so the index is rebuilt by the same code that keeps it.
+INSERT INTO booking_dirty(key) SELECT key FROM records WHERE entity = 'booking';
+)sql";
+
+constexpr std::array<sqlite::Migration, 3> kMigrations{{{1, kV1}, {2, kV2}, {3, kV3}}};
 
 }  // namespace
 

@@ -112,6 +112,10 @@ class EdgeBookingBackend final : public domain::BookingBackend, public console::
   EdgeBookingBackend(EdgeStore& store, const Clock& clock, std::function<void()> after_write, bool fast)
       : store_(store), clock_(clock), after_write_(std::move(after_write)), fast_hashes_(fast) {}
   Expected<std::optional<domain::Slot>> slot(std::string_view key);
+  // Folds the bookings marked in booking_dirty into booking_index and booking_person (batches of
+  // 2,000 keys per transaction); called before every read of the index, outside a transaction.
+  Status refresh_index();
+  Status index_booking(const std::string& key);
   Expected<std::optional<domain::CounterMaster>> counter(std::string_view id);
   // Judges the rule for `after` (before: the stored booking or nullptr) and writes it with its
   // sent row in one transaction.
