@@ -43,23 +43,9 @@ CREATE TABLE IF NOT EXISTS sequences(name TEXT PRIMARY KEY, value INTEGER NOT NU
 constexpr std::array<sqlite::Migration, 1> kMigrations{{{1, kV1}}};
 
 const sqlite::Schema& hub_schema() {
-  static const sqlite::Schema schema{
-      "hub", kMigrations,
-      // The release before versioned migrations: version 1 in the meta table, none in the header.
-      [](sqlite::Db& db) -> Expected<int> {
-        auto st = db.prepare("SELECT v FROM meta WHERE k = 'schema_version'");
-        if (!st) return 0;  // no meta table: not a hub database
-        auto row = st->step();
-        if (!row) return row.error();
-        return *row && st->column_text(0) == "1" ? 1 : 0;
-      },
-      // Releases before versioned migrations read meta.schema_version and refuse anything else
-      // than "1": it follows the version so that they refuse a newer database.
-      [](sqlite::Db& db, int version) -> Status {
-        auto st = db.prepare("INSERT INTO meta(k, v) VALUES('schema_version', ?1) ON CONFLICT(k) DO UPDATE SET v = excluded.v");
-        if (!st) return st.error();
-        return st->bind(1, std::to_string(version)).run();
-      }};
+  // Releases up to 93879b9 kept version 1 in the meta table only; they read it and refuse
+  // anything but "1", so it mirrors the header's version.
+  static const sqlite::Schema schema{"hub", kMigrations, sqlite::legacy_meta_version(1), sqlite::mirror_meta_version};
   return schema;
 }
 

@@ -178,24 +178,9 @@ constexpr std::array<sqlite::Migration, 3> kMigrations{{{1, kV1}, {2, kV2}, {3, 
 }  // namespace
 
 const sqlite::Schema& edge_schema() {
-  static const sqlite::Schema schema{
-      "edge",
-      kMigrations,
-      // The release before versioned migrations: version 1 in the meta table, none in the header.
-      [](sqlite::Db& db) -> Expected<int> {
-        auto st = db.prepare("SELECT v FROM meta WHERE k = 'schema_version'");
-        if (!st) return 0;  // no meta table: not an edge database
-        auto row = st->step();
-        if (!row) return row.error();
-        return *row && st->column_text(0) == "1" ? 1 : 0;
-      },
-      // Releases before versioned migrations read meta.schema_version and refuse anything but
-      // "1": keeping it current makes them refuse an upgraded database instead of misreading it.
-      [](sqlite::Db& db, int version) -> Status {
-        auto st = db.prepare("INSERT INTO meta(k, v) VALUES('schema_version', ?1) ON CONFLICT(k) DO UPDATE SET v = excluded.v");
-        if (!st) return st.error();
-        return st->bind(1, std::to_string(version)).run();
-      }};
+  // Releases up to 93879b9 kept version 1 in the meta table only; they read it and refuse
+  // anything but "1", so it mirrors the header's version.
+  static const sqlite::Schema schema{"edge", kMigrations, sqlite::legacy_meta_version(1), sqlite::mirror_meta_version};
   return schema;
 }
 

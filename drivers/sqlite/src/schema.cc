@@ -50,6 +50,22 @@ Expected<int> current_version(Db& db, const Schema& schema, bool& legacy_db) {
 
 }  // namespace
 
+std::function<Expected<int>(Db&)> legacy_meta_version(int recognised) {
+  return [recognised](Db& db) -> Expected<int> {
+    auto st = db.prepare("SELECT v FROM meta WHERE k = 'schema_version'");
+    if (!st) return 0;  // no meta table: not such a database
+    auto row = st->step();
+    if (!row) return row.error();
+    return *row && st->column_text(0) == std::to_string(recognised) ? recognised : 0;
+  };
+}
+
+Status mirror_meta_version(Db& db, int version) {
+  auto st = db.prepare("INSERT INTO meta(k, v) VALUES('schema_version', ?1) ON CONFLICT(k) DO UPDATE SET v = excluded.v");
+  if (!st) return st.error();
+  return st->bind(1, std::to_string(version)).run();
+}
+
 int latest_version(const Schema& schema) noexcept {
   return schema.migrations.empty() ? 0 : schema.migrations.back().version;
 }

@@ -42,6 +42,14 @@ struct Schema {
   std::function<Status(Db&, int)> after_migrate;
 };
 
+// For schemas whose older releases kept the version as text in a key-value table `meta(k, v)`
+// under k = 'schema_version' (edge and hub up to release 93879b9):
+//   legacy_meta_version: reads it (`recognised` as that version, anything else 0);
+//   mirror_meta_version: keeps it equal to the header's version, so that those releases refuse a
+//   newer database instead of misreading it.
+std::function<Expected<int>(Db&)> legacy_meta_version(int recognised);
+Status mirror_meta_version(Db& db, int version);
+
 struct MigrationReport {
   int from = 0;  // 0: a new database
   int to = 0;
