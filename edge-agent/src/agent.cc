@@ -109,7 +109,7 @@ class Agent {
       if (!bookings) return bookings.error().with_context("opening the booking index");
       booking_backend_ = std::move(*bookings);
       booking_backend_->set_log(log_);  // cards a booking names that the view lacks (counts only)
-      console_->attach_bookings(*booking_backend_);
+      console_->attach_bookings(*booking_backend_, booking_backend_.get());
       console_http_ = std::make_unique<http::Server>(io_, o, [this](const http::Request& r) { return console_->handle(r); });
       if (auto s = console_http_->start(); !s) return s.error().with_context("starting the staff console");
       log_(LogLevel::info, std::string("staff console on ") + (co.tls ? "https://" : "http://") + config_.console_address + ":" +

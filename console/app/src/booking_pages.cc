@@ -321,10 +321,6 @@ mstch::array slot_days(const std::vector<domain::SlotAvailability>& avail, const
 
 http::Response ConsoleApp::phone_bookings_route(Context& c) {
   BookingPages& st = *booking_pages_;
-  if (!st.sync_looked_up) {
-    st.sync = dynamic_cast<BookingSyncState*>(bookings_);
-    st.sync_looked_up = true;
-  }
   const std::string& path = c.req.path;
   const bool get = is_get(c.req);
   const bool post = c.req.method == "POST";

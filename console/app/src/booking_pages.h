@@ -21,7 +21,6 @@ struct ConsoleApp::BookingPages {
   };
   std::map<std::string, Made> made;
   // The backend's sync state when it offers one (the edge's, EDGE-5); looked up once.
-  bool sync_looked_up = false;
   BookingSyncState* sync = nullptr;
 };
 

@@ -241,9 +241,10 @@ void ConsoleApp::attach_masters(MasterStore& masters) {
   if (!master_pages_) master_pages_ = std::make_unique<MasterPages>();
 }
 
-void ConsoleApp::attach_bookings(domain::BookingBackend& bookings) {
+void ConsoleApp::attach_bookings(domain::BookingBackend& bookings, BookingSyncState* sync) {
   bookings_ = &bookings;
   if (!booking_pages_) booking_pages_ = std::make_unique<BookingPages>();
+  booking_pages_->sync = sync;
 }
 
 void ConsoleApp::attach_cards(CardStore& cards, CardServices services) {

@@ -206,7 +206,7 @@ struct Phone {
     k.name_kana = "ヤマダ タロウ";
     k.birth_date = "1980-04-01";
     backend.cards[kCard] = k;
-    w.app.attach_bookings(backend);
+    w.app.attach_bookings(backend, &backend);
     REQUIRE(b.sign_in(who, pw).status == 303);
     token = b.csrf();
     REQUIRE(!token.empty());

@@ -1,8 +1,8 @@
 // Where a booking made or changed at a counter PC stands on its way to the hub (EDGE-5: conflicts
 // between offline counter work and online citizen work are resolved by the hub's booking rule and
-// shown to staff). Optional: the 電話予約 pages (booking_pages.cc) use it when the BookingBackend
-// given to ConsoleApp::attach_bookings also implements this interface (the edge's
-// EdgeBookingBackend does; the hub's service is authoritative and does not need it).
+// shown to staff). Optional: the 電話予約 pages (booking_pages.cc) use it when it is given to
+// ConsoleApp::attach_bookings (a counter PC gives its EdgeBookingBackend; the hub's service is
+// authoritative and does not need it).
 //
 //   confirmed  the hub has the booking as shown (or the booking was not written here)
 //   pending    this counter's latest change is stored locally and waits for the hub (未送信)

@@ -37,6 +37,7 @@
 #include <string_view>
 #include <vector>
 
+#include "madoguchi/console/app/booking_sync.h"
 #include "madoguchi/console/app/card_store.h"
 #include "madoguchi/console/app/scan_queue.h"
 #include "madoguchi/domain/booking_backend.h"
@@ -235,7 +236,9 @@ class ConsoleApp {
 
   // Serves 電話予約 (Menu::phone_bookings, PHN-1..PHN-6) over `bookings` (booking_pages.cc): at the
   // hub over the authoritative booking service, at a counter PC over its replica (offline too).
-  void attach_bookings(domain::BookingBackend& bookings);
+  // `sync`: where this console's own booking writes stand on their way to the hub (a counter PC's
+  // EdgeBookingBackend); absent at the hub, whose service is authoritative.
+  void attach_bookings(domain::BookingBackend& bookings, BookingSyncState* sync = nullptr);
 
   // Sessions alive now (for tests and status).
   std::size_t sessions() const { return sessions_.size(); }
