@@ -181,8 +181,6 @@ Expected<HubStore*> HubBookingService::store() {
 
 domain::LocalDateTime HubBookingService::now() { return domain::japan_local_time(clock_.wall_ms()); }
 
-std::string HubBookingService::actor_name(const domain::BookingActor& actor) const { return domain::booking_actor_name(actor); }
-
 // Live records of `entity` with from_key < key < to_key, in key order, at most options_.max_scan.
 Expected<std::vector<p::Record>> HubBookingService::entity_records(std::string_view entity, std::string_view from_key,
                                                                    std::string_view to_key) {

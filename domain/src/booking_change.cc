@@ -1,26 +1,15 @@
 #include "madoguchi/domain/booking_change.h"
 
-#include <algorithm>
 #include <string>
 #include <vector>
+
+#include "text.h"
 
 namespace madoguchi::domain {
 
 namespace {
 
-constexpr std::size_t kMaxEventNoteChars = 200;
-
-// The first n characters of UTF-8 text (whole characters only).
-std::string first_chars(std::string_view text, std::size_t n) {
-  std::size_t i = 0;
-  std::size_t count = 0;
-  while (i < text.size() && count < n) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    i += c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    ++count;
-  }
-  return std::string(text.substr(0, std::min(i, text.size())));
-}
+constexpr std::size_t kMaxEventNoteChars = 200;  // an event note is 0-200 characters
 
 }  // namespace
 
@@ -83,7 +72,7 @@ Expected<Booking> apply_booking_cancel(const Booking& before, std::string_view n
   after.updated_ms = now_ms;
   if (actor.kind == BookingActor::Kind::staff && before.channel == BookingChannel::phone) after.staff = actor.staff_id;
   add_booking_event(after, BookingEvent{now_ms, "cancelled", booking_actor_name(actor), after.slot,
-                                        first_chars(note, kMaxEventNoteChars)});
+                                        detail::abbreviate(note, kMaxEventNoteChars - 1)});
   if (auto st = validate_booking(after); !st) return st.error();
   return after;
 }

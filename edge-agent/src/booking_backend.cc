@@ -1,11 +1,10 @@
 #include "madoguchi/edge/booking_backend.h"
 
-#include "madoguchi/domain/booking_change.h"
-
 #include <algorithm>
 #include <chrono>
 
 #include "madoguchi/domain/booking_cards.h"
+#include "madoguchi/domain/booking_change.h"
 #include "madoguchi/domain/record_body.h"
 
 namespace madoguchi::edge {
@@ -207,6 +206,10 @@ Status EdgeBookingBackend::index_booking(const std::string& key) {
 
 Expected<int> EdgeBookingBackend::booked(std::string_view slot_key, std::string_view except_receipt) {
   if (auto s = refresh_index(); !s) return s.error();
+  return indexed_places(slot_key, except_receipt);
+}
+
+Expected<int> EdgeBookingBackend::indexed_places(std::string_view slot_key, std::string_view except_receipt) {
   auto st = store_.db().cached("SELECT coalesce(sum(places), 0) FROM booking_index WHERE slot = ?1 AND key <> ?2");
   if (!st) return st.error();
   (*st)->bind(1, std::string(slot_key)).bind(2, std::string(except_receipt));  // never a null pointer: NULL
@@ -232,6 +235,7 @@ Expected<std::vector<domain::SlotAvailability>> EdgeBookingBackend::availability
   if (places < 1 || places > static_cast<int>(domain::kMaxBookingPeople)) {
     return make_error(Errc::invalid_argument, "people: 1-6 places");
   }
+  if (auto s = refresh_index(); !s) return s.error();
   auto master = counter(counter_id);
   if (!master) return master.error();
   if (!*master) return make_error(Errc::not_found, "counter " + std::string(counter_id) + " does not exist");
@@ -263,7 +267,7 @@ Expected<std::vector<domain::SlotAvailability>> EdgeBookingBackend::availability
   std::vector<domain::SlotAvailability> out;
   out.reserve(slots.size());
   for (auto& s : slots) {
-    auto n = booked(domain::slot_key(s));
+    auto n = indexed_places(domain::slot_key(s), {});  // refreshed once above
     if (!n) return n.error();
     domain::SlotAvailability a;
     a.booked = *n;

@@ -48,12 +48,12 @@ CREATE TABLE IF NOT EXISTS snapshot_stage(
 // Version 2: the tables the console's modules used to create on the side (the release before
 // versioned migrations created them at start when missing, so an upgraded database may already
 // have some: IF NOT EXISTS throughout), and their fills from the view.
-//   - 電話予約 (EdgeBookingBackend): places per slot and the people of each booking, kept from the
-//     view by triggers whoever writes; no conflict clause in the triggers (the firing statement's
-//     clause would override it): each deletes the key's rows, then inserts them. json_valid
-//     guards every json_* call, so a body that does not parse is indexed with no slot and no
-//     places instead of failing the write. Receipt sequences per day, the bookings sent to the
-//     hub and the mark of the refusals already handled.
+//   - 電話予約 (EdgeBookingBackend): places per slot and the people of each booking. Places are
+//     computed once, in C++ (domain::booking_places, as at the hub): triggers on `records` only
+//     mark the changed booking keys in booking_dirty, whoever writes, and the backend folds them
+//     into booking_index and booking_person before it reads them (the card index's pattern;
+//     plain SQL, so any connection may still write `records`). Receipt sequences per day, the
+//     bookings sent to the hub and the mark of the refusals already handled.
 //   - 交付管理 (EdgeCardStore): the card search index, filled from card_dirty by the store (the
 //     triggers only mark keys); name prefixes as covering indexes carrying every sort column.
 //   - the linkage inbox: the delta files already taken (name and SHA-256).
@@ -74,41 +74,18 @@ CREATE TABLE IF NOT EXISTS edge_booking_sent(
 CREATE INDEX IF NOT EXISTS edge_booking_sent_seq ON edge_booking_sent(last_seq);
 CREATE TABLE IF NOT EXISTS edge_booking_refusal_mark(id INTEGER PRIMARY KEY CHECK(id = 1), seq INTEGER NOT NULL);
 INSERT OR IGNORE INTO edge_booking_refusal_mark(id, seq) VALUES(1, 0);
-CREATE TRIGGER IF NOT EXISTS booking_index_insert AFTER INSERT ON records WHEN new.entity = 'booking'
-BEGIN
-  DELETE FROM booking_index WHERE key = new.key;
-  DELETE FROM booking_person WHERE key = new.key;
-  INSERT INTO booking_index(key, slot, counter, day, cancelled, places) SELECT new.key,
-    CASE WHEN json_valid(new.body) THEN json_extract(new.body, '$.slot') END,
-    CASE WHEN json_valid(new.body) THEN json_extract(new.body, '$.counter') END,
-    CASE WHEN json_valid(new.body) THEN substr(json_extract(new.body, '$.slot'), instr(json_extract(new.body, '$.slot'), ':') + 1, 10) END,
-    CASE WHEN json_valid(new.body) AND json_extract(new.body, '$.cancelled') THEN 1 ELSE 0 END,
-    CASE WHEN json_valid(new.body) AND NOT json_extract(new.body, '$.cancelled') AND json_type(new.body, '$.people') = 'array'
-         THEN json_array_length(new.body, '$.people') ELSE 0 END;
-  INSERT INTO booking_person(key, manufacture_no) SELECT DISTINCT new.key, json_extract(p.value, '$.manufacture_no')
-    FROM json_each(CASE WHEN json_valid(new.body) AND json_type(new.body, '$.people') = 'array' THEN json_extract(new.body, '$.people') ELSE '[]' END) AS p
-    WHERE json_type(p.value) = 'object' AND json_type(p.value, '$.manufacture_no') = 'text' AND json_extract(p.value, '$.manufacture_no') <> '';
-END;
-CREATE TRIGGER IF NOT EXISTS booking_index_update AFTER UPDATE OF body ON records WHEN new.entity = 'booking'
-BEGIN
-  DELETE FROM booking_index WHERE key = new.key;
-  DELETE FROM booking_person WHERE key = new.key;
-  INSERT INTO booking_index(key, slot, counter, day, cancelled, places) SELECT new.key,
-    CASE WHEN json_valid(new.body) THEN json_extract(new.body, '$.slot') END,
-    CASE WHEN json_valid(new.body) THEN json_extract(new.body, '$.counter') END,
-    CASE WHEN json_valid(new.body) THEN substr(json_extract(new.body, '$.slot'), instr(json_extract(new.body, '$.slot'), ':') + 1, 10) END,
-    CASE WHEN json_valid(new.body) AND json_extract(new.body, '$.cancelled') THEN 1 ELSE 0 END,
-    CASE WHEN json_valid(new.body) AND NOT json_extract(new.body, '$.cancelled') AND json_type(new.body, '$.people') = 'array'
-         THEN json_array_length(new.body, '$.people') ELSE 0 END;
-  INSERT INTO booking_person(key, manufacture_no) SELECT DISTINCT new.key, json_extract(p.value, '$.manufacture_no')
-    FROM json_each(CASE WHEN json_valid(new.body) AND json_type(new.body, '$.people') = 'array' THEN json_extract(new.body, '$.people') ELSE '[]' END) AS p
-    WHERE json_type(p.value) = 'object' AND json_type(p.value, '$.manufacture_no') = 'text' AND json_extract(p.value, '$.manufacture_no') <> '';
-END;
-CREATE TRIGGER IF NOT EXISTS booking_index_delete AFTER DELETE ON records WHEN old.entity = 'booking'
-BEGIN
-  DELETE FROM booking_index WHERE key = old.key;
-  DELETE FROM booking_person WHERE key = old.key;
-END;
+-- The release before computed the index in triggers from the JSON body; now the triggers only
+-- mark changed keys and EdgeBookingBackend computes places with domain::booking_places.
+DROP TRIGGER IF EXISTS booking_index_insert;
+DROP TRIGGER IF EXISTS booking_index_update;
+DROP TRIGGER IF EXISTS booking_index_delete;
+CREATE TABLE IF NOT EXISTS booking_dirty(key TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS booking_dirty_insert AFTER INSERT ON records WHEN new.entity = 'booking'
+BEGIN INSERT INTO booking_dirty(key) SELECT new.key WHERE NOT EXISTS (SELECT 1 FROM booking_dirty WHERE key = new.key); END;
+CREATE TRIGGER IF NOT EXISTS booking_dirty_update AFTER UPDATE OF body ON records WHEN new.entity = 'booking'
+BEGIN INSERT INTO booking_dirty(key) SELECT new.key WHERE NOT EXISTS (SELECT 1 FROM booking_dirty WHERE key = new.key); END;
+CREATE TRIGGER IF NOT EXISTS booking_dirty_delete AFTER DELETE ON records WHEN old.entity = 'booking'
+BEGIN INSERT INTO booking_dirty(key) SELECT old.key WHERE NOT EXISTS (SELECT 1 FROM booking_dirty WHERE key = old.key); END;
 
 CREATE TABLE IF NOT EXISTS card_index(
   key TEXT PRIMARY KEY, receipt_no INTEGER, counter TEXT, booking_at TEXT, status INTEGER,
@@ -149,31 +126,12 @@ CREATE TABLE IF NOT EXISTS linkage_taken(
 -- The sync counters exist from here on: a missing one is corruption, never 0. A database that
 -- never wrote, acknowledged or received anything had them absent, meaning 0.
 INSERT OR IGNORE INTO meta(k, v) VALUES('last_seq', '0'), ('acked_upto', '0'), ('feed_seq', '0');
--- Bookings and cards that were in the view before their index existed.
-UPDATE records SET body = body WHERE entity = 'booking' AND key NOT IN (SELECT key FROM booking_index);
+-- Every booking indexed again by the code that keeps the index; cards the index lacks.
+INSERT OR IGNORE INTO booking_dirty(key) SELECT key FROM records WHERE entity = 'booking';
 INSERT OR IGNORE INTO card_dirty(key) SELECT key FROM records WHERE entity = 'card' AND key NOT IN (SELECT key FROM card_index);
 )sql";
 
-// Version 3: places taken are computed once, in C++ (domain::booking_places, as at the hub), not
-// by SQL over the JSON body: the triggers only mark the booking keys whose view row changed, and
-// EdgeBookingBackend folds them into booking_index and booking_person before it reads them (the
-// card index's pattern). Plain SQL only, so any connection may still write `records`.
-constexpr const char* kV3 = R"sql(
-DROP TRIGGER IF EXISTS booking_index_insert;
-DROP TRIGGER IF EXISTS booking_index_update;
-DROP TRIGGER IF EXISTS booking_index_delete;
-CREATE TABLE booking_dirty(key TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TRIGGER booking_dirty_insert AFTER INSERT ON records WHEN new.entity = 'booking'
-BEGIN INSERT INTO booking_dirty(key) SELECT new.key WHERE NOT EXISTS (SELECT 1 FROM booking_dirty WHERE key = new.key); END;
-CREATE TRIGGER booking_dirty_update AFTER UPDATE OF body ON records WHEN new.entity = 'booking'
-BEGIN INSERT INTO booking_dirty(key) SELECT new.key WHERE NOT EXISTS (SELECT 1 FROM booking_dirty WHERE key = new.key); END;
-CREATE TRIGGER booking_dirty_delete AFTER DELETE ON records WHEN old.entity = 'booking'
-BEGIN INSERT INTO booking_dirty(key) SELECT old.key WHERE NOT EXISTS (SELECT 1 FROM booking_dirty WHERE key = old.key); END;
--- Every booking once, so the index is rebuilt by the same code that keeps it.
-INSERT INTO booking_dirty(key) SELECT key FROM records WHERE entity = 'booking';
-)sql";
-
-constexpr std::array<sqlite::Migration, 3> kMigrations{{{1, kV1}, {2, kV2}, {3, kV3}}};
+constexpr std::array<sqlite::Migration, 2> kMigrations{{{1, kV1}, {2, kV2}}};
 
 }  // namespace
 

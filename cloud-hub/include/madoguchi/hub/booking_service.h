@@ -108,7 +108,6 @@ class HubBookingService final : public domain::BookingBackend {
   // nullptr for a new one; staff: "web" or the staff id for the cards' history).
   Expected<domain::Booking> write_booking(const domain::Booking* before, const domain::Booking& booking,
                                            std::uint64_t base_version, const std::string& staff, std::int64_t now_ms);
-  std::string actor_name(const domain::BookingActor& actor) const;
   Status resident_may_update(const domain::Booking& before, const domain::Booking& after, const domain::LocalDateTime& t);
 
   HubEngine& engine_;

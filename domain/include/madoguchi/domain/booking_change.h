@@ -18,7 +18,7 @@
 //  - changes nothing (changed == false, the booking as it was) when nothing differs.
 // A cancellation is refused for a booking already cancelled (forbidden "booking <receipt> is
 // already cancelled"); it marks the booking cancelled, names staff as above and adds a
-// "cancelled" event with the note (at most 200 characters kept).
+// "cancelled" event with the note (a longer note is cut to 199 characters and "…").
 // Either result is validated (validate_booking).
 #pragma once
 

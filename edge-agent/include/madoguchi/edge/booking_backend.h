@@ -116,6 +116,8 @@ class EdgeBookingBackend final : public domain::BookingBackend, public console::
   // 2,000 keys per transaction); called before every read of the index, outside a transaction.
   Status refresh_index();
   Status index_booking(const std::string& key);
+  // booked() without the refresh, for a caller that refreshed once before many counts.
+  Expected<int> indexed_places(std::string_view slot_key, std::string_view except_receipt);
   Expected<std::optional<domain::CounterMaster>> counter(std::string_view id);
   // Judges the rule for `after` (before: the stored booking or nullptr) and writes it with its
   // sent row in one transaction.
