@@ -1,5 +1,6 @@
 #include "madoguchi/domain/settings.h"
 
+#include <set>
 #include <vector>
 
 #include "madoguchi/domain/record_body.h"
@@ -141,6 +142,40 @@ Expected<std::string> format_receipt_number(std::string_view rule, std::chrono::
         break;
       }
     }
+  }
+  return out;
+}
+
+std::vector<std::string> changed_settings(const Settings& before, const Settings& s) {
+  std::vector<std::string> out;
+  auto note = [&](bool differs, std::string name) {
+    if (differs) out.push_back(std::move(name));
+  };
+  note(s.service_name != before.service_name, "service_name");
+  note(s.municipality_name != before.municipality_name, "municipality_name");
+  note(s.logo_path != before.logo_path, "logo_path");
+  note(s.session_idle != before.session_idle, "session_idle_minutes");
+  note(s.password.min_length != before.password.min_length, "password.min_length");
+  note(s.password.require_upper != before.password.require_upper, "password.require_upper");
+  note(s.password.require_lower != before.password.require_lower, "password.require_lower");
+  note(s.password.require_digit != before.password.require_digit, "password.require_digit");
+  note(s.password.require_symbol != before.password.require_symbol, "password.require_symbol");
+  note(s.password.lockout_threshold != before.password.lockout_threshold, "password.lockout_threshold");
+  note(s.password.lockout_minutes != before.password.lockout_minutes, "password.lockout_minutes");
+  note(s.password.max_age_days != before.password.max_age_days, "password.max_age_days");
+  note(s.password.history != before.password.history, "password.history");
+  note(s.booking_days_ahead != before.booking_days_ahead, "booking_days_ahead");
+  note(s.receipt_number_rule != before.receipt_number_rule, "receipt_number_rule");
+  note(s.reminder_days_before != before.reminder_days_before, "reminder_days_before");
+  note(s.mail_from != before.mail_from, "mail_from");
+  std::set<std::string> kinds;
+  for (const auto& [k, v] : before.mail_texts) kinds.insert(k);
+  for (const auto& [k, v] : s.mail_texts) kinds.insert(k);
+  for (const std::string& k : kinds) {
+    const auto a = s.mail_texts.find(k);
+    const auto b = before.mail_texts.find(k);
+    note((a == s.mail_texts.end()) != (b == before.mail_texts.end()) || (a != s.mail_texts.end() && a->second != b->second),
+         "mail_texts." + k);
   }
   return out;
 }

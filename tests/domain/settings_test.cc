@@ -143,3 +143,18 @@ TEST_CASE("A receipt number rule formats the date and the day's sequence number 
   CHECK_FALSE(c::validate_receipt_number_rule("").ok());
   CHECK(c::validate_receipt_number_rule("{SEQ8}").ok());
 }
+
+TEST_CASE("changed_settings names the fields that differ, by their JSON keys (SYS-1, SYS-3)", "[domain][settings]") {
+  madoguchi::domain::Settings before;
+  before.mail_texts["booking_made"] = "a";
+  madoguchi::domain::Settings after = before;
+  CHECK(madoguchi::domain::changed_settings(before, after).empty());
+  after.service_name = "窓口予約";
+  after.password.min_length = before.password.min_length + 4;
+  after.mail_texts.erase("booking_made");
+  after.mail_texts["reminder"] = "r";
+  after.booking_days_ahead = 30;
+  const std::vector<std::string> expected{"service_name", "password.min_length", "booking_days_ahead",
+                                          "mail_texts.booking_made", "mail_texts.reminder"};
+  CHECK(madoguchi::domain::changed_settings(before, after) == expected);
+}

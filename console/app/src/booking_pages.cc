@@ -24,8 +24,8 @@
 
 #include "madoguchi/console/web/page.h"
 #include "madoguchi/console/web/session.h"
-#include "booking_pages.h"
 #include "internal.h"
+#include "modules.h"
 
 namespace madoguchi::console::app {
 namespace {
@@ -35,8 +35,6 @@ constexpr std::size_t kListRows = 50;
 constexpr std::size_t kRefusalsShown = 20;
 constexpr std::size_t kMaxMadeKept = 64;
 constexpr auto kMadeTtl = std::chrono::minutes(30);
-
-bool is_get(const http::Request& r) { return r.method == "GET" || r.method == "HEAD"; }
 
 // A parameter of the request: the form's on POST, else the query's.
 std::string param(const http::Request& r, const std::optional<text::Form>& form, const std::string& name) {
@@ -317,699 +315,843 @@ mstch::array slot_days(const std::vector<domain::SlotAvailability>& avail, const
   return days;
 }
 
-}  // namespace
+class BookingPages final : public PageModule {
+ public:
+  BookingPages(Shell& shell, domain::BookingBackend& bookings, BookingSyncState* sync_state)
+      : PageModule(shell), bookings_(bookings), sync(sync_state) {}
 
-http::Response ConsoleApp::phone_bookings_route(Context& c) {
-  BookingPages& st = *booking_pages_;
-  const std::string& path = c.req.path;
-  const bool get = is_get(c.req);
-  const bool post = c.req.method == "POST";
-  const std::string title(domain::menu_label(domain::Menu::phone_bookings));
-  const bool may_override = c.role && domain::allowed(*c.role, domain::Menu::booking_override);  // PHN-5
-  const domain::BookingActor actor{domain::BookingActor::Kind::staff, c.account->id, may_override};
-  auto p = [&](const std::string& name) { return param(c.req, c.form, name); };
-  auto page = [&](const std::string& heading, const std::string& tmpl, mstch::map content, int status) {
-    content.insert_or_assign("may_override", may_override);
-    return content_page(c, heading, domain::Menu::phone_bookings, tmpl, std::move(content), status);
-  };
-  auto message = [&](const std::string& text, int status) {
-    return page(title, "message",
-                mstch::map{{"message", text},
-                           {"next_url", std::string("/phone_bookings")},
-                           {"next_label", std::string("電話予約の検索へ戻る")}},
-                status);
-  };
-  auto to_view = [&](const std::string& receipt, std::string_view done) {
-    return with_headers(web::see_other("/phone_bookings/view?receipt=" + percent_encode(receipt) + "&done=" +
-                                       std::string(done)),
-                        c.headers);
-  };
-  // Counter names for display (every counter a staff member can book, of any business).
-  auto counter_names = [&]() {
-    std::map<std::string, std::string> names;
-    for (domain::Business b : domain::all_businesses()) {
-      if (auto cs = bookings_->counters(b, actor)) {
-        for (const auto& m : *cs) names[m.id] = m.name;
-      }
-    }
-    return names;
-  };
-  auto counter_text = [](const std::map<std::string, std::string>& names, const std::string& id) {
-    auto it = names.find(id);
-    return it == names.end() ? id : it->second + "（" + id + "）";
-  };
-  auto sync_of = [&](const std::string& receipt) -> std::optional<BookingSync> {
-    if (!st.sync) return std::nullopt;
-    auto s = st.sync->sync_state(receipt);
-    if (!s) return std::nullopt;
-    return std::move(*s);
-  };
-  // The booking named by ?receipt= (GET) or the form's receipt (POST), or the page to answer with.
-  auto find = [&]() -> std::variant<domain::Booking, http::Response> {
-    const std::string receipt = p("receipt");
-    if (!receipt_like(receipt)) return error(c, 404);
-    auto b = bookings_->get(receipt);
-    if (!b) return error(c, 503);
-    if (!*b) return error(c, 404);
-    return std::move(**b);
-  };
-
-  // ---- search (PHN-6) ----
-  if (path == "/phone_bookings") {
-    if (!get) return error(c, 405);
-    domain::BookingQuery q;
-    std::vector<web::FieldError> errors;
-    q.receipt = trim_spaces(p("receipt"));
-    q.manufacture_no = upper_ascii(trim_spaces(p("manufacture_no")));
-    q.counter = p("counter");
-    q.include_cancelled = p("cancelled") == "1";
-    const std::string from = p("from"), to = p("to");
-    if (!q.receipt.empty() && !receipt_like(q.receipt)) {
-      errors.push_back({"receipt", "受付番号は半角英数字とハイフンで入力してください。"});
-    }
-    if (!q.manufacture_no.empty() && !manufacture_no_like(q.manufacture_no)) {
-      errors.push_back({"manufacture_no", "製造番号は半角英数字16文字で入力してください。"});
-    }
-    if (!from.empty()) {
-      q.from = calendar::parse_iso(from);
-      if (!q.from) errors.push_back({"from", "予約日（から）は実在する日付を入力してください。"});
-    }
-    if (!to.empty()) {
-      q.to = calendar::parse_iso(to);
-      if (!q.to) errors.push_back({"to", "予約日（まで）は実在する日付を入力してください。"});
-    }
-    std::size_t page_no = 1;
-    if (auto n = parse_decimal12(p("page")); n && *n >= 1 && *n <= 10000) page_no = static_cast<std::size_t>(*n);
-    const auto names = counter_names();
-    mstch::array counters;
-    for (const auto& [id, name] : names) {
-      counters.push_back(mstch::map{{"id", id}, {"label", name + "（" + id + "）"}, {"selected", id == q.counter}});
-    }
-    mstch::map content{{"receipt", q.receipt},         {"manufacture_no", q.manufacture_no},
-                       {"from", from},                 {"to", to},
-                       {"cancelled", q.include_cancelled}, {"counters", std::move(counters)}};
-    if (st.sync) {
-      if (auto refused = st.sync->refused(kRefusalsShown)) {
-        mstch::array rows;
-        for (const auto& r : *refused) {
-          rows.push_back(mstch::map{{"receipt", r.receipt},
-                                    {"receipt_url", percent_encode(r.receipt)},
-                                    {"text", refusal_text(r.code)},
-                                    {"created", r.created},
-                                    {"slot", r.sent ? slot_key_text(r.sent->slot) : std::string()},
-                                    {"at", jst_time(r.at_ms)}});
-        }
-        if (!rows.empty()) {
-          content.emplace("has_refusals", true);
-          content.emplace("refusals", std::move(rows));
-        }
-      }
-    }
-    const std::string done = p("done");
-    if (done == "handled") content.emplace("notice", std::string("対応済みにしました。"));
-    if (!errors.empty()) {
-      (void)web::add_field_errors(content, errors);
-      return page(title, "phone_booking_list", std::move(content), 422);
-    }
-    auto found = bookings_->search(q, (page_no - 1) * kListRows, kListRows + 1);
-    if (!found) return error(c, 503);
-    const bool more = found->size() > kListRows;
-    if (more) found->resize(kListRows);
-    mstch::array rows;
-    for (const domain::Booking& b : *found) {
-      auto s = sync_of(b.receipt);
-      rows.push_back(mstch::map{{"receipt", b.receipt},
-                                {"receipt_url", percent_encode(b.receipt)},
-                                {"slot", slot_key_text(b.slot)},
-                                {"counter", counter_text(names, b.counter)},
-                                {"business", business_text(b)},
-                                {"places", std::to_string(b.people.size())},
-                                {"cancelled", b.cancelled},
-                                {"channel", std::string(b.channel == domain::BookingChannel::web ? "予約サイト" : "電話")},
-                                {"pending", s && s->state == BookingSync::State::pending},
-                                {"refused", s && s->state == BookingSync::State::refused}});
-    }
-    content.emplace("searched", true);
-    content.emplace("has_rows", !rows.empty());
-    content.emplace("rows", std::move(rows));
-    std::string base;
-    for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
-             {"receipt", q.receipt}, {"manufacture_no", q.manufacture_no}, {"counter", q.counter},
-             {"from", from}, {"to", to}, {"cancelled", q.include_cancelled ? "1" : ""}}) {
-      if (!v.empty()) base += k + "=" + percent_encode(v) + "&";
-    }
-    if (page_no > 1) content.emplace("prev_url", "/phone_bookings?" + base + "page=" + std::to_string(page_no - 1));
-    if (more) content.emplace("next_url", "/phone_bookings?" + base + "page=" + std::to_string(page_no + 1));
-    return page(title, "phone_booking_list", std::move(content), 200);
+  void add_routes(RouteTable& routes) override {
+    // 電話予約 (PHN): the phone_bookings menu decides, on every request (SEC-2).
+    const std::vector<domain::Menu> menu{domain::Menu::phone_bookings};
+    auto add = [&](Route::Methods methods, std::string path, http::Response (Call::*handler)()) {
+      Route r;
+      r.methods = methods;
+      r.path = std::move(path);
+      r.menus = menu;
+      r.handler = [this, handler](Context& c) {
+        Call call(*this, c);
+        return (call.*handler)();
+      };
+      routes.add(std::move(r));
+    };
+    add(Route::Methods::get, "/phone_bookings", &Call::search);
+    add(Route::Methods::get_or_post, "/phone_bookings/new", &Call::create_booking);
+    add(Route::Methods::get, "/phone_bookings/done", &Call::done);
+    add(Route::Methods::get, "/phone_bookings/view", &Call::view);
+    add(Route::Methods::post, "/phone_bookings/handled", &Call::handled);
+    add(Route::Methods::get_or_post, "/phone_bookings/edit", &Call::edit);
+    add(Route::Methods::get_or_post, "/phone_bookings/move", &Call::move);
+    add(Route::Methods::get_or_post, "/phone_bookings/cancel", &Call::cancel);
+    // 予約管理: every booking (the site's and the phone's) is searched, changed and cancelled on
+    // the 電話予約 screens, one list for both; a role with both menus is taken there.
+    routes.add(route(Route::Methods::get, menu_path(domain::Menu::bookings), &BookingPages::bookings_menu, this,
+                     {domain::Menu::bookings}));
   }
 
-  // ---- a new booking (PHN-1 to PHN-5) ----
-  if (path == "/phone_bookings/new") {
-    if (!get && !post) return error(c, 405);
-    Wizard w = read_wizard(c.req, c.form);
-    const auto business = domain::business_from_id(w.business);
-    const auto kind = domain::application_kind_from_id(w.kind);
-    const auto places_n = parse_decimal12(w.places);
-    const int places = places_n && *places_n >= 1 && *places_n <= domain::kMaxBookingPeople ? static_cast<int>(*places_n) : 0;
-    std::optional<domain::Booking> redo;
-    if (!w.redo.empty() && receipt_like(w.redo)) {
-      if (auto s = sync_of(w.redo); s && s->sent) redo = s->sent;
-    }
-
-    // Step 1: the business and how many come.
-    const bool kind_ok = !business || *business != domain::Business::application || kind.has_value();
-    if (!business || !kind_ok || places == 0) {
-      std::vector<web::FieldError> errors;
-      const bool asked = !w.business.empty() || !w.places.empty();
-      if (asked && !business) errors.push_back({"business", "業務を選んでください。"});
-      if (asked && business && !kind_ok) errors.push_back({"kind", "申請の種類を選んでください。"});
-      if (asked && places == 0) errors.push_back({"places", "人数は1〜" + std::to_string(domain::kMaxBookingPeople) + "人で選んでください。"});
-      mstch::array businesses;
-      for (domain::Business b : domain::all_businesses()) {
-        businesses.push_back(mstch::map{{"id", std::string(domain::business_id(b))},
-                                        {"label", std::string(domain::business_label(b))},
-                                        {"checked", business == b}});
-      }
-      mstch::array kinds;
-      for (domain::ApplicationKind k : domain::all_application_kinds()) {
-        kinds.push_back(mstch::map{{"id", std::string(domain::application_kind_id(k))},
-                                   {"label", std::string(domain::application_kind_label(k))},
-                                   {"selected", kind == k}});
-      }
-      mstch::array counts;
-      for (int i = 1; i <= static_cast<int>(domain::kMaxBookingPeople); ++i) {
-        counts.push_back(mstch::map{{"n", std::to_string(i)}, {"selected", i == (places == 0 ? 1 : places)}});
-      }
-      mstch::map content{{"step_business", true}, {"businesses", std::move(businesses)}, {"kinds", std::move(kinds)},
-                         {"counts", std::move(counts)}, {"redo", w.redo}};
-      (void)web::add_field_errors(content, errors);
-      return page("電話予約：業務の選択", "phone_booking_start", std::move(content), errors.empty() ? 200 : 422);
-    }
-
-    // Step 2: a counter handling the business (PHN-4; hidden counters too).
-    auto counters = bookings_->counters(*business, actor);
-    if (!counters) return error(c, 503);
-    const auto counter_it = std::find_if(counters->begin(), counters->end(),
-                                         [&](const domain::CounterMaster& m) { return m.id == w.counter; });
-    if (counter_it == counters->end()) {
-      mstch::array list;
-      for (const auto& m : *counters) {
-        list.push_back(mstch::map{{"id", m.id},
-                                  {"name", m.name},
-                                  {"hidden", !m.visible_on_site},
-                                  {"checked", m.id == w.counter || counters->size() == 1}});
-      }
-      std::vector<web::FieldError> errors;
-      if (!w.counter.empty()) errors.push_back({"counters", "窓口を一覧から選んでください。"});
-      mstch::map content{{"step_counter", true},
-                         {"business_label", std::string(domain::business_label(*business))},
-                         {"counters", std::move(list)},
-                         {"has_counters", !counters->empty()},
-                         {"carry", carry(w, "counter")}};
-      (void)web::add_field_errors(content, errors);
-      return page("電話予約：窓口の選択", "phone_booking_start", std::move(content), errors.empty() ? 200 : 422);
-    }
-    const domain::CounterMaster& counter = *counter_it;
-
-    // Step 3: a slot of the chosen week (PHN-5: full or past-deadline slots with the permission).
-    const domain::LocalDateTime now = bookings_->now();
-    auto slot_page = [&](const std::vector<web::FieldError>& errors, int status) -> http::Response {
-      const calendar::Date monday = week_start(w.week, now);
-      auto avail = bookings_->availability(counter.id, monday, calendar::add_days(monday, 6), *business, places, actor);
-      if (!avail) return error(c, 503);
-      Wizard prev = w, next = w, here = w;
-      here.week = calendar::format_iso(monday);
-      prev.week = calendar::format_iso(calendar::add_days(monday, -7));
-      next.week = calendar::format_iso(calendar::add_days(monday, 7));
-      mstch::map content{{"days", slot_days(*avail, w.slot, may_override)},
-                         {"has_slots", !avail->empty()},
-                         {"week_label", date_ja(monday) + "からの1週間"},
-                         {"week", calendar::format_iso(monday)},
-                         {"counter_name", counter.name + "（" + counter.id + "）"},
-                         {"business_label", std::string(domain::business_label(*business))},
-                         {"places", std::to_string(places)},
-                         {"form_action", std::string("/phone_bookings/new")},
-                         {"form_get", true},
-                         {"ovd", w.ovd},
-                         {"ovc", w.ovc},
-                         {"carry", carry(here, "slot")},
-                         {"prev_url", "/phone_bookings/new?" + carry_query(prev, "slot")},
-                         {"next_url", "/phone_bookings/new?" + carry_query(next, "slot")},
-                         {"back_url", "/phone_bookings/new?" + carry_query(w, "counter")}};
-      (void)web::add_field_errors(content, errors);
-      return page("電話予約：枠の選択", "phone_booking_slots", std::move(content), status);
-    };
-    auto ref = domain::parse_slot_key(w.slot);
-    if (!ref || ref->counter != counter.id) {
-      return slot_page(w.slot.empty() ? std::vector<web::FieldError>{}
-                                      : std::vector<web::FieldError>{{"slots", "枠を一覧から選んでください。"}},
-                       w.slot.empty() ? 200 : 422);
-    }
-    // The chosen slot as it is now: it must exist and be bookable, or overridden with permission.
-    auto day = bookings_->availability(counter.id, ref->start.date, ref->start.date, *business, places, actor);
-    if (!day) return error(c, 503);
-    const auto chosen = std::find_if(day->begin(), day->end(),
-                                     [&](const domain::SlotAvailability& a) { return domain::slot_key(a.slot) == w.slot; });
-    if (chosen == day->end()) return slot_page({{"slots", "この枠はありません。別の枠を選んでください。"}}, 422);
-    const SlotProblem problem = problem_of(*chosen);
-    if (!may_override) w.ovd = w.ovc = false;
-    if (problem == SlotProblem::closed) return slot_page({{"slots", "この枠は受付を停止しています。別の枠を選んでください。"}}, 422);
-    if (problem == SlotProblem::full && !w.ovc) {
-      return slot_page({{"slots", may_override ? "この枠は満員です。定員を超えて予約するときは「定員を超えて予約する」にチェックを入れてください。"
-                                               : "この枠は満員です。別の枠を選んでください。"}},
-                       422);
-    }
-    if (problem == SlotProblem::deadline && !w.ovd) {
-      return slot_page({{"slots", may_override ? "この枠は受付期限を過ぎています。期限後に予約するときは「受付期限後でも予約する」にチェックを入れてください。"
-                                               : "この枠は受付期限を過ぎています。別の枠を選んでください。"}},
-                       422);
-    }
-
-    // Step 4: people, proxy, contact, note; then confirmation; then the booking.
-    const bool collection = *business == domain::Business::collection;
-    struct Person {
-      std::string value;  // manufacture number (collection) or name in katakana
-      std::string card_name;
-    };
-    std::vector<Person> people(static_cast<std::size_t>(places));
+ private:
+  // A booking just made, waiting for its one showing on /phone_bookings/done (redirect after
+  // POST): the password exists in clear only here, for the person who made it, until shown or
+  // expired. Keyed by a random token.
+  struct Made {
+    std::string session_id;
+    web::TimePoint expires;
+    std::string receipt;
+    std::string password;
+  };
+  struct Person {
+    std::string value;  // manufacture number (collection) or name in katakana
+    std::string card_name;
+  };
+  // A new booking's state through its steps (create_booking).
+  struct Flow {
+    Wizard w;
+    std::optional<domain::Business> business;
+    std::optional<domain::ApplicationKind> kind;
+    int places = 0;
+    std::optional<domain::Booking> redo;  // booking again after the hub refused this one
+    domain::CounterMaster counter;
+    domain::SlotAvailability chosen;
+    SlotProblem problem = SlotProblem::none;
+    bool collection = false;
+    std::vector<Person> people;
     bool proxy = false;
     std::string phone, email, note;
-    if (post) {
-      for (int i = 0; i < places; ++i) {
-        std::string v = trim_spaces(p("person_" + std::to_string(i + 1)));
-        people[static_cast<std::size_t>(i)].value = collection ? upper_ascii(v) : v;
-      }
-      proxy = p("proxy") == "1";
-      phone = trim_spaces(p("phone"));
-      email = trim_spaces(p("email"));
-      note = c.form->value("note").substr(0, 4 * domain::kMaxBookingNoteChars + 4);
-    } else if (redo) {
-      // Booking again after a refusal: what was agreed with the resident, to confirm again.
-      for (std::size_t i = 0; i < people.size() && i < redo->people.size(); ++i) {
-        people[i].value = collection ? redo->people[i].manufacture_no : redo->people[i].name_kana;
-      }
-      proxy = redo->proxy;
-      phone = redo->phone;
-      email = redo->email;
-      note = redo->note;
-    }
-    const std::string action = post ? c.form->value("action") : std::string();
-    auto form_page = [&](const std::vector<web::FieldError>& errors, int status) {
-      mstch::array rows;
-      for (std::size_t i = 0; i < people.size(); ++i) {
-        const std::string field = "person_" + std::to_string(i + 1);
-        mstch::map row{{"field", field}, {"n", std::to_string(i + 1)}, {"value", people[i].value}};
-        for (const auto& e : errors) {
-          if (e.field == field) row.insert_or_assign("error", e.message);
-        }
-        rows.push_back(std::move(row));
-      }
-      mstch::map content{{"collection", collection},
-                         {"people", std::move(rows)},
-                         {"proxy", proxy},
-                         {"phone", phone},
-                         {"email", email},
-                         {"note", note},
-                         {"slot_text", slot_text(chosen->slot)},
-                         {"counter_name", counter.name + "（" + counter.id + "）"},
-                         {"business_label", std::string(domain::business_label(*business)) +
-                                                (kind ? "（" + std::string(domain::application_kind_label(*kind)) + "）" : "")},
-                         {"override_deadline", w.ovd && problem == SlotProblem::deadline},
-                         {"override_capacity", w.ovc && problem == SlotProblem::full},
-                         {"carry", carry(w, "all")},
-                         {"slot_url", "/phone_bookings/new?" + carry_query(w, "slot")}};
-      (void)web::add_field_errors(content, errors);
-      return page("電話予約：来庁する人と連絡先", "phone_booking_form", std::move(content), status);
-    };
-    if (get || action == "edit") return form_page({}, 200);
-    if (action != "confirm" && action != "create") return error(c, 400);
+  };
 
-    std::vector<web::FieldError> errors;
-    std::vector<std::string> seen;
-    for (std::size_t i = 0; i < people.size(); ++i) {
-      const std::string field = "person_" + std::to_string(i + 1);
-      const std::string& v = people[i].value;
-      if (collection) {
-        if (v.empty()) {
-          errors.push_back({field, std::to_string(i + 1) + "人目：交付通知書（はがき）の製造番号を入力してください。"});
-        } else if (!manufacture_no_like(v)) {
-          errors.push_back({field, std::to_string(i + 1) + "人目：製造番号は半角英数字16文字で入力してください。"});
-        } else if (std::find(seen.begin(), seen.end(), v) != seen.end()) {
-          errors.push_back({field, std::to_string(i + 1) + "人目：同じ製造番号が2回入力されています。"});
-        } else {
-          seen.push_back(v);
-          // PHN-2: the card must be known; its name is shown to confirm with the caller.
-          auto card = bookings_->card(v);
-          if (!card) return error(c, 503);
-          if (!*card) {
-            errors.push_back({field, std::to_string(i + 1) + "人目：この製造番号のカードは見つかりません。はがきの番号をもう一度確認してください。"});
-          } else {
-            people[i].card_name = (*card)->name_kanji + ((*card)->name_kana.empty() ? "" : "（" + (*card)->name_kana + "）");
-          }
+  // One request to the 電話予約 screens: who asks, and the helpers every handler uses.
+  struct Call {
+    Call(BookingPages& pages_in, Context& ctx)
+        : st(pages_in),
+          c(ctx),
+          bookings_(&pages_in.bookings_),
+          get(ctx.get()),
+          post(ctx.post()),
+          may_override(ctx.role && domain::allowed(*ctx.role, domain::Menu::booking_override)),  // PHN-5
+          actor{domain::BookingActor::Kind::staff, ctx.account->id, may_override} {}
+
+    BookingPages& st;
+    Context& c;
+    domain::BookingBackend* bookings_;
+    const bool get;
+    const bool post;
+    const std::string title{domain::menu_label(domain::Menu::phone_bookings)};
+    const bool may_override;
+    const domain::BookingActor actor;
+
+    http::Response error(Context& ctx, int status) { return st.error(ctx, status); }
+    void log(std::string_view action, std::string_view staff_id, std::string_view target, std::string_view detail) {
+      st.log(action, staff_id, target, detail);
+    }
+    std::string p(const std::string& name) const { return param(c.req, c.form, name); }
+    http::Response page(const std::string& heading, const std::string& tmpl, mstch::map content, int status) {
+      content.insert_or_assign("may_override", may_override);
+      return st.content_page(c, heading, domain::Menu::phone_bookings, tmpl, std::move(content), status);
+    }
+    http::Response message(const std::string& text, int status) {
+      return page(title, "message",
+                  mstch::map{{"message", text},
+                             {"next_url", std::string("/phone_bookings")},
+                             {"next_label", std::string("電話予約の検索へ戻る")}},
+                  status);
+    }
+    http::Response to_view(const std::string& receipt, std::string_view done) {
+      return with_headers(web::see_other("/phone_bookings/view?receipt=" + percent_encode(receipt) + "&done=" +
+                                         std::string(done)),
+                          c.headers);
+    }
+    // Counter names for display (every counter a staff member can book, of any business).
+    std::map<std::string, std::string> counter_names() {
+      std::map<std::string, std::string> names;
+      for (domain::Business b : domain::all_businesses()) {
+        if (auto cs = bookings_->counters(b, actor)) {
+          for (const auto& m : *cs) names[m.id] = m.name;
         }
+      }
+      return names;
+    }
+    static std::string counter_text(const std::map<std::string, std::string>& names, const std::string& id) {
+      auto it = names.find(id);
+      return it == names.end() ? id : it->second + "（" + id + "）";
+    }
+    std::optional<BookingSync> sync_of(const std::string& receipt) {
+      if (!st.sync) return std::nullopt;
+      auto s = st.sync->sync_state(receipt);
+      if (!s) return std::nullopt;
+      return std::move(*s);
+    }
+    // The booking named by ?receipt= (GET) or the form's receipt (POST), or the page to answer with.
+    std::variant<domain::Booking, http::Response> find() {
+      const std::string receipt = p("receipt");
+      if (!receipt_like(receipt)) return error(c, 404);
+      auto b = bookings_->get(receipt);
+      if (!b) return error(c, 503);
+      if (!*b) return error(c, 404);
+      return std::move(**b);
+    }
+
+    http::Response search();          // GET /phone_bookings (PHN-6)
+    http::Response create_booking();  // /phone_bookings/new (PHN-1 to PHN-5)
+    http::Response done();
+    http::Response view();
+    http::Response handled();
+    http::Response edit();
+    http::Response move();
+    http::Response cancel();
+
+   private:
+    http::Response business_page(const Flow& f, bool kind_ok);
+    http::Response counter_page(const Flow& f, const std::vector<domain::CounterMaster>& counters);
+    http::Response slot_page(const Flow& f, const std::vector<web::FieldError>& errors, int status);
+    std::optional<http::Response> choose_slot(Flow& f);
+    void read_people(Flow& f);
+    static std::string business_label(const Flow& f);
+    http::Response form_page(const Flow& f, const std::vector<web::FieldError>& errors, int status);
+    std::optional<http::Response> check_people(Flow& f, std::vector<web::FieldError>& errors);
+    static domain::NewBooking booking_request(const Flow& f);
+    http::Response confirm_page(const Flow& f, const domain::NewBooking& req);
+    http::Response make(const Flow& f, const domain::NewBooking& req);
+  };
+
+  http::Response bookings_menu(Context& c) {
+    if (domain::allowed(*c.role, domain::Menu::phone_bookings)) {
+      return shell_.see_other(c, menu_path(domain::Menu::phone_bookings));
+    }
+    return content_page(c, std::string(domain::menu_label(domain::Menu::bookings)), domain::Menu::bookings, "message",
+                        mstch::map{{"message", std::string("予約の検索・変更・取消は「電話予約」の画面で行います。"
+                                                           "「電話予約」の権限を管理者に依頼してください。")},
+                                   {"next_url", std::string(kHomePath)},
+                                   {"next_label", std::string("ホームへ戻る")}},
+                        200);
+  }
+
+  domain::BookingBackend& bookings_;
+  BookingSyncState* sync = nullptr;  // a counter PC's: where its own booking writes stand (EDGE-5)
+  std::map<std::string, Made> made;
+};
+
+// ---- search (PHN-6) ----
+http::Response BookingPages::Call::search() {
+  domain::BookingQuery q;
+  std::vector<web::FieldError> errors;
+  q.receipt = trim_spaces(p("receipt"));
+  q.manufacture_no = upper_ascii(trim_spaces(p("manufacture_no")));
+  q.counter = p("counter");
+  q.include_cancelled = p("cancelled") == "1";
+  const std::string from = p("from"), to = p("to");
+  if (!q.receipt.empty() && !receipt_like(q.receipt)) {
+    errors.push_back({"receipt", "受付番号は半角英数字とハイフンで入力してください。"});
+  }
+  if (!q.manufacture_no.empty() && !manufacture_no_like(q.manufacture_no)) {
+    errors.push_back({"manufacture_no", "製造番号は半角英数字16文字で入力してください。"});
+  }
+  if (!from.empty()) {
+    q.from = calendar::parse_iso(from);
+    if (!q.from) errors.push_back({"from", "予約日（から）は実在する日付を入力してください。"});
+  }
+  if (!to.empty()) {
+    q.to = calendar::parse_iso(to);
+    if (!q.to) errors.push_back({"to", "予約日（まで）は実在する日付を入力してください。"});
+  }
+  std::size_t page_no = 1;
+  if (auto n = parse_decimal12(p("page")); n && *n >= 1 && *n <= 10000) page_no = static_cast<std::size_t>(*n);
+  const auto names = counter_names();
+  mstch::array counters;
+  for (const auto& [id, name] : names) {
+    counters.push_back(mstch::map{{"id", id}, {"label", name + "（" + id + "）"}, {"selected", id == q.counter}});
+  }
+  mstch::map content{{"receipt", q.receipt},         {"manufacture_no", q.manufacture_no},
+                     {"from", from},                 {"to", to},
+                     {"cancelled", q.include_cancelled}, {"counters", std::move(counters)}};
+  if (st.sync) {
+    if (auto refused = st.sync->refused(kRefusalsShown)) {
+      mstch::array rows;
+      for (const auto& r : *refused) {
+        rows.push_back(mstch::map{{"receipt", r.receipt},
+                                  {"receipt_url", percent_encode(r.receipt)},
+                                  {"text", refusal_text(r.code)},
+                                  {"created", r.created},
+                                  {"slot", r.sent ? slot_key_text(r.sent->slot) : std::string()},
+                                  {"at", jst_time(r.at_ms)}});
+      }
+      if (!rows.empty()) {
+        content.emplace("has_refusals", true);
+        content.emplace("refusals", std::move(rows));
+      }
+    }
+  }
+  const std::string done = p("done");
+  if (done == "handled") content.emplace("notice", std::string("対応済みにしました。"));
+  if (!errors.empty()) {
+    (void)web::add_field_errors(content, errors);
+    return page(title, "phone_booking_list", std::move(content), 422);
+  }
+  auto found = bookings_->search(q, (page_no - 1) * kListRows, kListRows + 1);
+  if (!found) return error(c, 503);
+  const bool more = found->size() > kListRows;
+  if (more) found->resize(kListRows);
+  mstch::array rows;
+  for (const domain::Booking& b : *found) {
+    auto s = sync_of(b.receipt);
+    rows.push_back(mstch::map{{"receipt", b.receipt},
+                              {"receipt_url", percent_encode(b.receipt)},
+                              {"slot", slot_key_text(b.slot)},
+                              {"counter", counter_text(names, b.counter)},
+                              {"business", business_text(b)},
+                              {"places", std::to_string(b.people.size())},
+                              {"cancelled", b.cancelled},
+                              {"channel", std::string(b.channel == domain::BookingChannel::web ? "予約サイト" : "電話")},
+                              {"pending", s && s->state == BookingSync::State::pending},
+                              {"refused", s && s->state == BookingSync::State::refused}});
+  }
+  content.emplace("searched", true);
+  content.emplace("has_rows", !rows.empty());
+  content.emplace("rows", std::move(rows));
+  std::string base;
+  for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
+           {"receipt", q.receipt}, {"manufacture_no", q.manufacture_no}, {"counter", q.counter},
+           {"from", from}, {"to", to}, {"cancelled", q.include_cancelled ? "1" : ""}}) {
+    if (!v.empty()) base += k + "=" + percent_encode(v) + "&";
+  }
+  if (page_no > 1) content.emplace("prev_url", "/phone_bookings?" + base + "page=" + std::to_string(page_no - 1));
+  if (more) content.emplace("next_url", "/phone_bookings?" + base + "page=" + std::to_string(page_no + 1));
+  return page(title, "phone_booking_list", std::move(content), 200);
+}
+
+// ---- a new booking (PHN-1 to PHN-5), one step at a time ----
+
+http::Response BookingPages::Call::create_booking() {
+  Flow f;
+  f.w = read_wizard(c.req, c.form);
+  f.business = domain::business_from_id(f.w.business);
+  f.kind = domain::application_kind_from_id(f.w.kind);
+  const auto places_n = parse_decimal12(f.w.places);
+  f.places = places_n && *places_n >= 1 && *places_n <= domain::kMaxBookingPeople ? static_cast<int>(*places_n) : 0;
+  if (!f.w.redo.empty() && receipt_like(f.w.redo)) {
+    if (auto s = sync_of(f.w.redo); s && s->sent) f.redo = s->sent;
+  }
+  // Step 1: the business and how many come.
+  const bool kind_ok = !f.business || *f.business != domain::Business::application || f.kind.has_value();
+  if (!f.business || !kind_ok || f.places == 0) return business_page(f, kind_ok);
+  // Step 2: a counter handling the business (PHN-4; hidden counters too).
+  auto counters = bookings_->counters(*f.business, actor);
+  if (!counters) return error(c, 503);
+  const auto counter_it = std::find_if(counters->begin(), counters->end(),
+                                       [&](const domain::CounterMaster& m) { return m.id == f.w.counter; });
+  if (counter_it == counters->end()) return counter_page(f, *counters);
+  f.counter = *counter_it;
+  // Step 3: a slot of the chosen week (PHN-5: full or past-deadline slots with the permission).
+  if (auto refused = choose_slot(f)) return std::move(*refused);
+  // Step 4: people, proxy, contact, note; then confirmation; then the booking.
+  read_people(f);
+  const std::string action = post ? c.form->value("action") : std::string();
+  if (get || action == "edit") return form_page(f, {}, 200);
+  if (action != "confirm" && action != "create") return error(c, 400);
+  std::vector<web::FieldError> errors;
+  if (auto failed = check_people(f, errors)) return std::move(*failed);
+  if (!errors.empty()) return form_page(f, errors, 422);
+  const domain::NewBooking req = booking_request(f);
+  if (action == "confirm") return confirm_page(f, req);
+  return make(f, req);
+}
+
+http::Response BookingPages::Call::business_page(const Flow& f, bool kind_ok) {
+  std::vector<web::FieldError> errors;
+  const bool asked = !f.w.business.empty() || !f.w.places.empty();
+  if (asked && !f.business) errors.push_back({"business", "業務を選んでください。"});
+  if (asked && f.business && !kind_ok) errors.push_back({"kind", "申請の種類を選んでください。"});
+  if (asked && f.places == 0) errors.push_back({"places", "人数は1〜" + std::to_string(domain::kMaxBookingPeople) + "人で選んでください。"});
+  mstch::array businesses;
+  for (domain::Business b : domain::all_businesses()) {
+    businesses.push_back(mstch::map{{"id", std::string(domain::business_id(b))},
+                                    {"label", std::string(domain::business_label(b))},
+                                    {"checked", f.business == b}});
+  }
+  mstch::array kinds;
+  for (domain::ApplicationKind k : domain::all_application_kinds()) {
+    kinds.push_back(mstch::map{{"id", std::string(domain::application_kind_id(k))},
+                               {"label", std::string(domain::application_kind_label(k))},
+                               {"selected", f.kind == k}});
+  }
+  mstch::array counts;
+  for (int i = 1; i <= static_cast<int>(domain::kMaxBookingPeople); ++i) {
+    counts.push_back(mstch::map{{"n", std::to_string(i)}, {"selected", i == (f.places == 0 ? 1 : f.places)}});
+  }
+  mstch::map content{{"step_business", true}, {"businesses", std::move(businesses)}, {"kinds", std::move(kinds)},
+                     {"counts", std::move(counts)}, {"redo", f.w.redo}};
+  (void)web::add_field_errors(content, errors);
+  return page("電話予約：業務の選択", "phone_booking_start", std::move(content), errors.empty() ? 200 : 422);
+}
+
+http::Response BookingPages::Call::counter_page(const Flow& f, const std::vector<domain::CounterMaster>& counters) {
+  mstch::array list;
+  for (const auto& m : counters) {
+    list.push_back(mstch::map{{"id", m.id},
+                              {"name", m.name},
+                              {"hidden", !m.visible_on_site},
+                              {"checked", m.id == f.w.counter || counters.size() == 1}});
+  }
+  std::vector<web::FieldError> errors;
+  if (!f.w.counter.empty()) errors.push_back({"counters", "窓口を一覧から選んでください。"});
+  mstch::map content{{"step_counter", true},
+                     {"business_label", std::string(domain::business_label(*f.business))},
+                     {"counters", std::move(list)},
+                     {"has_counters", !counters.empty()},
+                     {"carry", carry(f.w, "counter")}};
+  (void)web::add_field_errors(content, errors);
+  return page("電話予約：窓口の選択", "phone_booking_start", std::move(content), errors.empty() ? 200 : 422);
+}
+
+http::Response BookingPages::Call::slot_page(const Flow& f, const std::vector<web::FieldError>& errors, int status) {
+  const calendar::Date monday = week_start(f.w.week, bookings_->now());
+  auto avail = bookings_->availability(f.counter.id, monday, calendar::add_days(monday, 6), *f.business, f.places, actor);
+  if (!avail) return error(c, 503);
+  Wizard prev = f.w, next = f.w, here = f.w;
+  here.week = calendar::format_iso(monday);
+  prev.week = calendar::format_iso(calendar::add_days(monday, -7));
+  next.week = calendar::format_iso(calendar::add_days(monday, 7));
+  mstch::map content{{"days", slot_days(*avail, f.w.slot, may_override)},
+                     {"has_slots", !avail->empty()},
+                     {"week_label", date_ja(monday) + "からの1週間"},
+                     {"week", calendar::format_iso(monday)},
+                     {"counter_name", f.counter.name + "（" + f.counter.id + "）"},
+                     {"business_label", std::string(domain::business_label(*f.business))},
+                     {"places", std::to_string(f.places)},
+                     {"form_action", std::string("/phone_bookings/new")},
+                     {"form_get", true},
+                     {"ovd", f.w.ovd},
+                     {"ovc", f.w.ovc},
+                     {"carry", carry(here, "slot")},
+                     {"prev_url", "/phone_bookings/new?" + carry_query(prev, "slot")},
+                     {"next_url", "/phone_bookings/new?" + carry_query(next, "slot")},
+                     {"back_url", "/phone_bookings/new?" + carry_query(f.w, "counter")}};
+  (void)web::add_field_errors(content, errors);
+  return page("電話予約：枠の選択", "phone_booking_slots", std::move(content), status);
+}
+
+// The chosen slot as it is now: it must exist and be bookable, or overridden with permission.
+// Sets f.chosen and f.problem, or returns the slot page to answer with.
+std::optional<http::Response> BookingPages::Call::choose_slot(Flow& f) {
+  auto ref = domain::parse_slot_key(f.w.slot);
+  if (!ref || ref->counter != f.counter.id) {
+    return slot_page(f,
+                     f.w.slot.empty() ? std::vector<web::FieldError>{}
+                                      : std::vector<web::FieldError>{{"slots", "枠を一覧から選んでください。"}},
+                     f.w.slot.empty() ? 200 : 422);
+  }
+  auto day = bookings_->availability(f.counter.id, ref->start.date, ref->start.date, *f.business, f.places, actor);
+  if (!day) return error(c, 503);
+  const auto chosen = std::find_if(day->begin(), day->end(),
+                                   [&](const domain::SlotAvailability& a) { return domain::slot_key(a.slot) == f.w.slot; });
+  if (chosen == day->end()) return slot_page(f, {{"slots", "この枠はありません。別の枠を選んでください。"}}, 422);
+  f.chosen = *chosen;
+  f.problem = problem_of(*chosen);
+  if (!may_override) f.w.ovd = f.w.ovc = false;
+  if (f.problem == SlotProblem::closed) {
+    return slot_page(f, {{"slots", "この枠は受付を停止しています。別の枠を選んでください。"}}, 422);
+  }
+  if (f.problem == SlotProblem::full && !f.w.ovc) {
+    return slot_page(f, {{"slots", may_override ? "この枠は満員です。定員を超えて予約するときは「定員を超えて予約する」にチェックを入れてください。"
+                                                : "この枠は満員です。別の枠を選んでください。"}},
+                     422);
+  }
+  if (f.problem == SlotProblem::deadline && !f.w.ovd) {
+    return slot_page(f, {{"slots", may_override ? "この枠は受付期限を過ぎています。期限後に予約するときは「受付期限後でも予約する」にチェックを入れてください。"
+                                                : "この枠は受付期限を過ぎています。別の枠を選んでください。"}},
+                     422);
+  }
+  return std::nullopt;
+}
+
+// The people and contact as posted; on the first showing after a refusal, what was agreed with
+// the resident, to confirm again.
+void BookingPages::Call::read_people(Flow& f) {
+  f.collection = *f.business == domain::Business::collection;
+  f.people.assign(static_cast<std::size_t>(f.places), Person{});
+  if (post) {
+    for (int i = 0; i < f.places; ++i) {
+      std::string v = trim_spaces(p("person_" + std::to_string(i + 1)));
+      f.people[static_cast<std::size_t>(i)].value = f.collection ? upper_ascii(v) : v;
+    }
+    f.proxy = p("proxy") == "1";
+    f.phone = trim_spaces(p("phone"));
+    f.email = trim_spaces(p("email"));
+    f.note = c.form->value("note").substr(0, 4 * domain::kMaxBookingNoteChars + 4);
+  } else if (f.redo) {
+    for (std::size_t i = 0; i < f.people.size() && i < f.redo->people.size(); ++i) {
+      f.people[i].value = f.collection ? f.redo->people[i].manufacture_no : f.redo->people[i].name_kana;
+    }
+    f.proxy = f.redo->proxy;
+    f.phone = f.redo->phone;
+    f.email = f.redo->email;
+    f.note = f.redo->note;
+  }
+}
+
+std::string BookingPages::Call::business_label(const Flow& f) {
+  return std::string(domain::business_label(*f.business)) +
+         (f.kind && *f.business == domain::Business::application
+              ? "（" + std::string(domain::application_kind_label(*f.kind)) + "）"
+              : "");
+}
+
+http::Response BookingPages::Call::form_page(const Flow& f, const std::vector<web::FieldError>& errors, int status) {
+  mstch::array rows;
+  for (std::size_t i = 0; i < f.people.size(); ++i) {
+    const std::string field = "person_" + std::to_string(i + 1);
+    mstch::map row{{"field", field}, {"n", std::to_string(i + 1)}, {"value", f.people[i].value}};
+    for (const auto& e : errors) {
+      if (e.field == field) row.insert_or_assign("error", e.message);
+    }
+    rows.push_back(std::move(row));
+  }
+  mstch::map content{{"collection", f.collection},
+                     {"people", std::move(rows)},
+                     {"proxy", f.proxy},
+                     {"phone", f.phone},
+                     {"email", f.email},
+                     {"note", f.note},
+                     {"slot_text", slot_text(f.chosen.slot)},
+                     {"counter_name", f.counter.name + "（" + f.counter.id + "）"},
+                     {"business_label", business_label(f)},
+                     {"override_deadline", f.w.ovd && f.problem == SlotProblem::deadline},
+                     {"override_capacity", f.w.ovc && f.problem == SlotProblem::full},
+                     {"carry", carry(f.w, "all")},
+                     {"slot_url", "/phone_bookings/new?" + carry_query(f.w, "slot")}};
+  (void)web::add_field_errors(content, errors);
+  return page("電話予約：来庁する人と連絡先", "phone_booking_form", std::move(content), status);
+}
+
+// Checks the people (PHN-2: a collection's cards must be known; their names are shown to confirm
+// with the caller) and the contact. Returns the page to answer with when the store fails.
+std::optional<http::Response> BookingPages::Call::check_people(Flow& f, std::vector<web::FieldError>& errors) {
+  std::vector<std::string> seen;
+  for (std::size_t i = 0; i < f.people.size(); ++i) {
+    const std::string field = "person_" + std::to_string(i + 1);
+    const std::string n = std::to_string(i + 1) + "人目：";
+    const std::string& v = f.people[i].value;
+    if (!f.collection) {
+      if (v.empty()) {
+        errors.push_back({field, n + "氏名（カタカナ）を入力してください。"});
+      } else if (chars(v) > 64 || !katakana_name(v)) {
+        errors.push_back({field, n + "氏名は全角カタカナ64文字以内で入力してください。"});
+      }
+    } else if (v.empty()) {
+      errors.push_back({field, n + "交付通知書（はがき）の製造番号を入力してください。"});
+    } else if (!manufacture_no_like(v)) {
+      errors.push_back({field, n + "製造番号は半角英数字16文字で入力してください。"});
+    } else if (std::find(seen.begin(), seen.end(), v) != seen.end()) {
+      errors.push_back({field, n + "同じ製造番号が2回入力されています。"});
+    } else {
+      seen.push_back(v);
+      auto card = bookings_->card(v);
+      if (!card) return error(c, 503);
+      if (!*card) {
+        errors.push_back({field, n + "この製造番号のカードは見つかりません。はがきの番号をもう一度確認してください。"});
       } else {
-        if (v.empty()) {
-          errors.push_back({field, std::to_string(i + 1) + "人目：氏名（カタカナ）を入力してください。"});
-        } else if (chars(v) > 64 || !katakana_name(v)) {
-          errors.push_back({field, std::to_string(i + 1) + "人目：氏名は全角カタカナ64文字以内で入力してください。"});
-        }
+        f.people[i].card_name = (*card)->name_kanji + ((*card)->name_kana.empty() ? "" : "（" + (*card)->name_kana + "）");
       }
     }
-    if (phone.empty()) {
-      errors.push_back({"phone", "電話番号を入力してください（予約について連絡するときに使います）。"});
-    } else if (!phone_like(phone)) {
-      errors.push_back({"phone", "電話番号は半角数字とハイフンで20文字以内で入力してください。"});
-    }
-    if (!email.empty() && !email_like(email)) errors.push_back({"email", "メールアドレスの形式が正しくありません。"});
-    if (chars(note) > domain::kMaxBookingNoteChars) {
-      errors.push_back({"note", "申し送りは" + std::to_string(domain::kMaxBookingNoteChars) + "文字以内で入力してください。"});
-    }
-    if (!errors.empty()) return form_page(errors, 422);
-
-    domain::NewBooking req;
-    req.business = *business;
-    if (*business == domain::Business::application) req.application_kind = kind;
-    req.slot = w.slot;
-    for (const auto& person : people) {
-      req.people.push_back(collection ? domain::BookingPerson{person.value, ""} : domain::BookingPerson{"", person.value});
-    }
-    req.proxy = proxy;
-    req.phone = phone;
-    req.email = email;
-    req.note = note;
-    req.override_flags.deadline = w.ovd && problem == SlotProblem::deadline;
-    req.override_flags.capacity = w.ovc && problem == SlotProblem::full;
-
-    if (action == "confirm") {
-      mstch::array rows;
-      for (std::size_t i = 0; i < people.size(); ++i) {
-        rows.push_back(mstch::map{{"n", std::to_string(i + 1)},
-                                  {"field", "person_" + std::to_string(i + 1)},
-                                  {"value", people[i].value},
-                                  {"card_name", people[i].card_name}});
-      }
-      mstch::map content{{"collection", collection},
-                         {"people", std::move(rows)},
-                         {"proxy", proxy},
-                         {"phone", phone},
-                         {"email", email},
-                         {"note", note},
-                         {"slot_text", slot_text(chosen->slot)},
-                         {"fill", std::to_string(chosen->booked) + "/" + std::to_string(chosen->slot.capacity)},
-                         {"counter_name", counter.name + "（" + counter.id + "）"},
-                         {"business_label", std::string(domain::business_label(*business)) +
-                                                (req.application_kind ? "（" + std::string(domain::application_kind_label(*kind)) + "）" : "")},
-                         {"override_deadline", req.override_flags.deadline},
-                         {"override_capacity", req.override_flags.capacity},
-                         {"carry", carry(w, "all")}};
-      return page("電話予約：内容の確認", "phone_booking_confirm", std::move(content), 200);
-    }
-
-    auto made = bookings_->create(req, actor);
-    if (!made) {
-      if (made.error().code == Errc::db || made.error().code == Errc::unavailable) return error(c, 503);
-      return form_page({backend_error(made.error())}, 422);
-    }
-    std::string detail = "slot=" + req.slot + " places=" + std::to_string(req.people.size());
-    if (req.override_flags.deadline) detail += " override=deadline";
-    if (req.override_flags.capacity) detail += " override=capacity";
-    log("phone_booking.create", c.account->id, "booking/" + made->booking.receipt, detail);
-    if (redo && st.sync) (void)st.sync->mark_refusal_handled(w.redo);
-    std::erase_if(st.made, [&](const auto& m) { return m.second.expires <= c.now; });
-    while (st.made.size() >= kMaxMadeKept) st.made.erase(st.made.begin());
-    const std::string token = web::random_token();
-    st.made.emplace(token, BookingPages::Made{c.session->id, c.now + kMadeTtl, made->booking.receipt, made->password});
-    return with_headers(web::see_other("/phone_bookings/done?id=" + token), c.headers);
   }
-
-  if (path == "/phone_bookings/done") {
-    if (!get) return error(c, 405);
-    std::erase_if(st.made, [&](const auto& m) { return m.second.expires <= c.now; });
-    auto it = st.made.find(p("id"));
-    if (it == st.made.end() || it->second.session_id != c.session->id) {
-      return message("この予約の受付番号とパスワードは、すでに表示したか時間がたったため表示できません。"
-                     "受付番号は電話予約の検索で確認できます（パスワードは再表示できません）。",
-                     404);
-    }
-    BookingPages::Made m = std::move(it->second);
-    st.made.erase(it);
-    auto s = sync_of(m.receipt);
-    return page("電話予約：予約を受け付けました", "phone_booking_done",
-                mstch::map{{"receipt", m.receipt},
-                           {"receipt_url", percent_encode(m.receipt)},
-                           {"password", m.password},
-                           {"pending", s && s->state == BookingSync::State::pending}},
-                200);
+  if (f.phone.empty()) {
+    errors.push_back({"phone", "電話番号を入力してください（予約について連絡するときに使います）。"});
+  } else if (!phone_like(f.phone)) {
+    errors.push_back({"phone", "電話番号は半角数字とハイフンで20文字以内で入力してください。"});
   }
+  if (!f.email.empty() && !email_like(f.email)) errors.push_back({"email", "メールアドレスの形式が正しくありません。"});
+  if (chars(f.note) > domain::kMaxBookingNoteChars) {
+    errors.push_back({"note", "申し送りは" + std::to_string(domain::kMaxBookingNoteChars) + "文字以内で入力してください。"});
+  }
+  return std::nullopt;
+}
 
-  // ---- a booking ----
-  if (path == "/phone_bookings/view") {
-    if (!get) return error(c, 405);
-    const std::string receipt = p("receipt");
-    if (!receipt_like(receipt)) return error(c, 404);
-    auto found = bookings_->get(receipt);
-    if (!found) return error(c, 503);
-    auto s = sync_of(receipt);
-    const bool refused = s && s->state == BookingSync::State::refused;
-    std::optional<domain::Booking> shown = *found;
-    if (!shown && refused && s->sent) shown = s->sent;  // refused at creation: what was sent
-    if (!shown) return error(c, 404);
-    const domain::Booking& b = *shown;
-    const auto names = counter_names();
-    mstch::array people;
-    for (std::size_t i = 0; i < b.people.size(); ++i) {
-      const domain::BookingPerson& person = b.people[i];
-      std::string name = person.name_kana;
-      if (!person.manufacture_no.empty()) {
-        if (auto card = bookings_->card(person.manufacture_no); card && *card) {
-          name = (*card)->name_kanji + ((*card)->name_kana.empty() ? "" : "（" + (*card)->name_kana + "）");
-        }
+domain::NewBooking BookingPages::Call::booking_request(const Flow& f) {
+  domain::NewBooking req;
+  req.business = *f.business;
+  if (*f.business == domain::Business::application) req.application_kind = f.kind;
+  req.slot = f.w.slot;
+  for (const auto& person : f.people) {
+    req.people.push_back(f.collection ? domain::BookingPerson{person.value, ""} : domain::BookingPerson{"", person.value});
+  }
+  req.proxy = f.proxy;
+  req.phone = f.phone;
+  req.email = f.email;
+  req.note = f.note;
+  // Only the override the slot needs is asked for.
+  req.override_flags.deadline = f.w.ovd && f.problem == SlotProblem::deadline;
+  req.override_flags.capacity = f.w.ovc && f.problem == SlotProblem::full;
+  return req;
+}
+
+http::Response BookingPages::Call::confirm_page(const Flow& f, const domain::NewBooking& req) {
+  mstch::array rows;
+  for (std::size_t i = 0; i < f.people.size(); ++i) {
+    rows.push_back(mstch::map{{"n", std::to_string(i + 1)},
+                              {"field", "person_" + std::to_string(i + 1)},
+                              {"value", f.people[i].value},
+                              {"card_name", f.people[i].card_name}});
+  }
+  mstch::map content{{"collection", f.collection},
+                     {"people", std::move(rows)},
+                     {"proxy", f.proxy},
+                     {"phone", f.phone},
+                     {"email", f.email},
+                     {"note", f.note},
+                     {"slot_text", slot_text(f.chosen.slot)},
+                     {"fill", std::to_string(f.chosen.booked) + "/" + std::to_string(f.chosen.slot.capacity)},
+                     {"counter_name", f.counter.name + "（" + f.counter.id + "）"},
+                     {"business_label", business_label(f)},
+                     {"override_deadline", req.override_flags.deadline},
+                     {"override_capacity", req.override_flags.capacity},
+                     {"carry", carry(f.w, "all")}};
+  return page("電話予約：内容の確認", "phone_booking_confirm", std::move(content), 200);
+}
+
+// Makes the booking; its receipt number and password wait for their one showing on
+// /phone_bookings/done (redirect after POST).
+http::Response BookingPages::Call::make(const Flow& f, const domain::NewBooking& req) {
+  auto made = bookings_->create(req, actor);
+  if (!made) {
+    if (made.error().code == Errc::db || made.error().code == Errc::unavailable) return error(c, 503);
+    return form_page(f, {backend_error(made.error())}, 422);
+  }
+  std::string detail = "slot=" + req.slot + " places=" + std::to_string(req.people.size());
+  if (req.override_flags.deadline) detail += " override=deadline";
+  if (req.override_flags.capacity) detail += " override=capacity";
+  log("phone_booking.create", c.account->id, "booking/" + made->booking.receipt, detail);
+  if (f.redo && st.sync) (void)st.sync->mark_refusal_handled(f.w.redo);
+  std::erase_if(st.made, [&](const auto& m) { return m.second.expires <= c.now; });
+  while (st.made.size() >= kMaxMadeKept) st.made.erase(st.made.begin());
+  const std::string token = web::random_token();
+  st.made.emplace(token, Made{c.session->id, c.now + kMadeTtl, made->booking.receipt, made->password});
+  return with_headers(web::see_other("/phone_bookings/done?id=" + token), c.headers);
+}
+
+http::Response BookingPages::Call::done() {
+  std::erase_if(st.made, [&](const auto& m) { return m.second.expires <= c.now; });
+  auto it = st.made.find(p("id"));
+  if (it == st.made.end() || it->second.session_id != c.session->id) {
+    return message("この予約の受付番号とパスワードは、すでに表示したか時間がたったため表示できません。"
+                   "受付番号は電話予約の検索で確認できます（パスワードは再表示できません）。",
+                   404);
+  }
+  Made m = std::move(it->second);
+  st.made.erase(it);
+  auto s = sync_of(m.receipt);
+  return page("電話予約：予約を受け付けました", "phone_booking_done",
+              mstch::map{{"receipt", m.receipt},
+                         {"receipt_url", percent_encode(m.receipt)},
+                         {"password", m.password},
+                         {"pending", s && s->state == BookingSync::State::pending}},
+              200);
+}
+
+// ---- a booking ----
+http::Response BookingPages::Call::view() {
+  const std::string receipt = p("receipt");
+  if (!receipt_like(receipt)) return error(c, 404);
+  auto found = bookings_->get(receipt);
+  if (!found) return error(c, 503);
+  auto s = sync_of(receipt);
+  const bool refused = s && s->state == BookingSync::State::refused;
+  std::optional<domain::Booking> shown = *found;
+  if (!shown && refused && s->sent) shown = s->sent;  // refused at creation: what was sent
+  if (!shown) return error(c, 404);
+  const domain::Booking& b = *shown;
+  const auto names = counter_names();
+  mstch::array people;
+  for (std::size_t i = 0; i < b.people.size(); ++i) {
+    const domain::BookingPerson& person = b.people[i];
+    std::string name = person.name_kana;
+    if (!person.manufacture_no.empty()) {
+      if (auto card = bookings_->card(person.manufacture_no); card && *card) {
+        name = (*card)->name_kanji + ((*card)->name_kana.empty() ? "" : "（" + (*card)->name_kana + "）");
       }
-      people.push_back(mstch::map{{"n", std::to_string(i + 1)}, {"manufacture_no", person.manufacture_no}, {"name", name}});
     }
-    mstch::array history;
-    for (auto it = b.history.rbegin(); it != b.history.rend(); ++it) {
-      history.push_back(mstch::map{{"at", jst_time(it->at_ms)},
-                                   {"action", action_text(it->action)},
-                                   {"by", by_text(it->by)},
-                                   {"slot", slot_key_text(it->slot)},
-                                   {"note", it->note}});
+    people.push_back(mstch::map{{"n", std::to_string(i + 1)}, {"manufacture_no", person.manufacture_no}, {"name", name}});
+  }
+  mstch::array history;
+  for (auto it = b.history.rbegin(); it != b.history.rend(); ++it) {
+    history.push_back(mstch::map{{"at", jst_time(it->at_ms)},
+                                 {"action", action_text(it->action)},
+                                 {"by", by_text(it->by)},
+                                 {"slot", slot_key_text(it->slot)},
+                                 {"note", it->note}});
+  }
+  mstch::map content{{"receipt", b.receipt},
+                     {"receipt_url", percent_encode(b.receipt)},
+                     {"cancelled", b.cancelled},
+                     {"business", business_text(b)},
+                     {"counter", counter_text(names, b.counter)},
+                     {"slot", slot_key_text(b.slot)},
+                     {"people", std::move(people)},
+                     {"proxy", b.proxy},
+                     {"phone", b.phone},
+                     {"email", b.email},
+                     {"note", b.note},
+                     {"channel", std::string(b.channel == domain::BookingChannel::web ? "予約サイト（本人）" : "電話")},
+                     {"staff", b.staff},
+                     {"override_deadline", b.override_flags.deadline},
+                     {"override_capacity", b.override_flags.capacity},
+                     {"created", b.created_ms ? jst_time(b.created_ms) : std::string()},
+                     {"history", std::move(history)},
+                     {"exists", found->has_value()},
+                     {"can_change", found->has_value() && !b.cancelled},
+                     {"pending", s && s->state == BookingSync::State::pending}};
+  if (refused) {
+    Wizard again;
+    again.business = std::string(domain::business_id(b.business));
+    if (b.application_kind) again.kind = std::string(domain::application_kind_id(*b.application_kind));
+    again.places = std::to_string(b.people.size());
+    again.counter = b.counter;
+    again.redo = b.receipt;
+    content.emplace("refusal", mstch::map{{"text", refusal_text(s->code)},
+                                          {"todo", refusal_todo(s->created || !found->has_value())},
+                                          {"at", jst_time(s->at_ms)},
+                                          {"created", s->created || !found->has_value()},
+                                          {"redo_url", "/phone_bookings/new?" + carry_query(again, "week")}});
+  }
+  static const std::pair<std::string_view, std::string_view> kDone[] = {
+      {"saved", "変更を保存しました。"}, {"moved", "予約枠を変更しました。"}, {"cancelled", "予約を取り消しました。"}};
+  const std::string done = p("done");
+  for (const auto& [id, text] : kDone) {
+    if (done == id) content.emplace("notice", std::string(text));
+  }
+  return page("予約の詳細", "phone_booking_view", std::move(content), 200);
+}
+
+http::Response BookingPages::Call::handled() {
+  const std::string receipt = p("receipt");
+  if (!receipt_like(receipt) || !st.sync) return error(c, 404);
+  if (auto s = st.sync->mark_refusal_handled(receipt); !s) return error(c, 503);
+  log("phone_booking.refusal_handled", c.account->id, "booking/" + receipt, "");
+  return with_headers(web::see_other("/phone_bookings?done=handled"), c.headers);
+}
+
+http::Response BookingPages::Call::edit() {
+  auto found = find();
+  if (auto* r = std::get_if<http::Response>(&found)) return std::move(*r);
+  const domain::Booking b = std::get<domain::Booking>(found);
+  if (b.cancelled) return message("取り消された予約は変更できません。", 409);
+  auto form_page = [&](bool proxy, const std::string& phone, const std::string& email, const std::string& note,
+                       const std::vector<web::FieldError>& errors, int status) {
+    mstch::map content{{"receipt", b.receipt}, {"receipt_url", percent_encode(b.receipt)},
+                       {"slot", slot_key_text(b.slot)}, {"proxy", proxy}, {"phone", phone},
+                       {"email", email}, {"note", note}};
+    (void)web::add_field_errors(content, errors);
+    return page("予約内容の変更", "phone_booking_edit", std::move(content), status);
+  };
+  if (get) return form_page(b.proxy, b.phone, b.email, b.note, {}, 200);
+  const bool proxy = p("proxy") == "1";
+  const std::string phone = trim_spaces(p("phone")), email = trim_spaces(p("email"));
+  const std::string note = c.form->value("note").substr(0, 4 * domain::kMaxBookingNoteChars + 4);
+  std::vector<web::FieldError> errors;
+  if (!phone.empty() && !phone_like(phone)) {
+    errors.push_back({"phone", "電話番号は半角数字とハイフンで20文字以内で入力してください。"});
+  }
+  if (!email.empty() && !email_like(email)) errors.push_back({"email", "メールアドレスの形式が正しくありません。"});
+  if (chars(note) > domain::kMaxBookingNoteChars) {
+    errors.push_back({"note", "申し送りは" + std::to_string(domain::kMaxBookingNoteChars) + "文字以内で入力してください。"});
+  }
+  if (!errors.empty()) return form_page(proxy, phone, email, note, errors, 422);
+  domain::BookingUpdate u;
+  u.proxy = proxy;
+  u.phone = phone;
+  u.email = email;
+  u.note = note;
+  auto updated = bookings_->update(b.receipt, u, actor);
+  if (!updated) {
+    if (updated.error().code == Errc::db || updated.error().code == Errc::unavailable) return error(c, 503);
+    auto e = backend_error(updated.error());
+    if (e.field == "slot" || e.field == "people_1") e.field = "note";
+    return form_page(proxy, phone, email, note, {e}, 422);
+  }
+  std::string detail;
+  if (proxy != b.proxy) detail += "proxy ";
+  if (phone != b.phone) detail += "phone ";
+  if (email != b.email) detail += "email ";
+  if (note != b.note) detail += "note";
+  log("phone_booking.update", c.account->id, "booking/" + b.receipt, trim_spaces(detail));
+  return to_view(b.receipt, "saved");
+}
+
+http::Response BookingPages::Call::move() {
+  auto found = find();
+  if (auto* r = std::get_if<http::Response>(&found)) return std::move(*r);
+  const domain::Booking b = std::get<domain::Booking>(found);
+  if (b.cancelled) return message("取り消された予約は変更できません。", 409);
+  const int places = static_cast<int>(b.people.size());
+  auto counters = bookings_->counters(b.business, actor);
+  if (!counters) return error(c, 503);
+  std::string counter_id = p("counter");
+  if (counter_id.empty()) counter_id = b.counter;
+  const auto counter_it = std::find_if(counters->begin(), counters->end(),
+                                       [&](const domain::CounterMaster& m) { return m.id == counter_id; });
+  if (counter_it == counters->end()) return error(c, 404);
+  const domain::LocalDateTime now = bookings_->now();
+  const std::string week = p("week").empty() ? (domain::parse_slot_key(b.slot) ? calendar::format_iso(domain::parse_slot_key(b.slot)->start.date) : std::string())
+                                             : p("week");
+  const std::string slot = p("slot");
+  auto slot_page = [&](const std::vector<web::FieldError>& errors, int status) -> http::Response {
+    const calendar::Date monday = week_start(week, now);
+    auto avail = bookings_->availability(counter_it->id, monday, calendar::add_days(monday, 6), b.business, places, actor);
+    if (!avail) return error(c, 503);
+    mstch::array counter_options;
+    for (const auto& m : *counters) {
+      counter_options.push_back(mstch::map{{"id", m.id}, {"label", m.name + "（" + m.id + "）"}, {"selected", m.id == counter_it->id}});
     }
-    mstch::map content{{"receipt", b.receipt},
+    auto url = [&](int days) {
+      return "/phone_bookings/move?receipt=" + percent_encode(b.receipt) + "&counter=" + percent_encode(counter_it->id) +
+             "&week=" + calendar::format_iso(calendar::add_days(monday, days));
+    };
+    mstch::array hidden{mstch::map{{"name", std::string("receipt")}, {"value", b.receipt}},
+                        mstch::map{{"name", std::string("counter")}, {"value", counter_it->id}},
+                        mstch::map{{"name", std::string("week")}, {"value", calendar::format_iso(monday)}}};
+    mstch::map content{{"days", slot_days(*avail, slot.empty() ? b.slot : slot, may_override)},
+                       {"has_slots", !avail->empty()},
+                       {"week_label", date_ja(monday) + "からの1週間"},
+                       {"week", calendar::format_iso(monday)},
+                       {"counter_name", counter_it->name + "（" + counter_it->id + "）"},
+                       {"business_label", std::string(domain::business_label(b.business))},
+                       {"places", std::to_string(places)},
+                       {"moving", true},
+                       {"receipt", b.receipt},
                        {"receipt_url", percent_encode(b.receipt)},
-                       {"cancelled", b.cancelled},
-                       {"business", business_text(b)},
-                       {"counter", counter_text(names, b.counter)},
-                       {"slot", slot_key_text(b.slot)},
-                       {"people", std::move(people)},
-                       {"proxy", b.proxy},
-                       {"phone", b.phone},
-                       {"email", b.email},
-                       {"note", b.note},
-                       {"channel", std::string(b.channel == domain::BookingChannel::web ? "予約サイト（本人）" : "電話")},
-                       {"staff", b.staff},
-                       {"override_deadline", b.override_flags.deadline},
-                       {"override_capacity", b.override_flags.capacity},
-                       {"created", b.created_ms ? jst_time(b.created_ms) : std::string()},
-                       {"history", std::move(history)},
-                       {"exists", found->has_value()},
-                       {"can_change", found->has_value() && !b.cancelled},
-                       {"pending", s && s->state == BookingSync::State::pending}};
-    if (refused) {
-      Wizard again;
-      again.business = std::string(domain::business_id(b.business));
-      if (b.application_kind) again.kind = std::string(domain::application_kind_id(*b.application_kind));
-      again.places = std::to_string(b.people.size());
-      again.counter = b.counter;
-      again.redo = b.receipt;
-      content.emplace("refusal", mstch::map{{"text", refusal_text(s->code)},
-                                            {"todo", refusal_todo(s->created || !found->has_value())},
-                                            {"at", jst_time(s->at_ms)},
-                                            {"created", s->created || !found->has_value()},
-                                            {"redo_url", "/phone_bookings/new?" + carry_query(again, "week")}});
-    }
-    static const std::pair<std::string_view, std::string_view> kDone[] = {
-        {"saved", "変更を保存しました。"}, {"moved", "予約枠を変更しました。"}, {"cancelled", "予約を取り消しました。"}};
-    const std::string done = p("done");
-    for (const auto& [id, text] : kDone) {
-      if (done == id) content.emplace("notice", std::string(text));
-    }
-    return page("予約の詳細", "phone_booking_view", std::move(content), 200);
+                       {"current_slot", slot_key_text(b.slot)},
+                       {"counter_options", std::move(counter_options)},
+                       {"form_action", std::string("/phone_bookings/move")},
+                       {"form_get", false},
+                       {"ovd", false},
+                       {"ovc", false},
+                       {"carry", std::move(hidden)},
+                       {"prev_url", url(-7)},
+                       {"next_url", url(7)},
+                       {"back_url", "/phone_bookings/view?receipt=" + percent_encode(b.receipt)}};
+    (void)web::add_field_errors(content, errors);
+    return page("予約枠の変更", "phone_booking_slots", std::move(content), status);
+  };
+  if (get) return slot_page({}, 200);
+  auto ref = domain::parse_slot_key(slot);
+  if (!ref || ref->counter != counter_it->id) return slot_page({{"slots", "枠を一覧から選んでください。"}}, 422);
+  if (slot == b.slot) return slot_page({{"slots", "今の予約と同じ枠です。別の枠を選んでください。"}}, 422);
+  domain::BookingUpdate u;
+  u.slot = slot;
+  u.override_flags.deadline = may_override && p("ovd") == "1";
+  u.override_flags.capacity = may_override && p("ovc") == "1";
+  // Only the override the slot needs is recorded (the rule refuses flags without permission).
+  auto day = bookings_->availability(counter_it->id, ref->start.date, ref->start.date, b.business, places, actor);
+  if (!day) return error(c, 503);
+  const auto chosen = std::find_if(day->begin(), day->end(), [&](const domain::SlotAvailability& a) { return domain::slot_key(a.slot) == slot; });
+  if (chosen == day->end()) return slot_page({{"slots", "この枠はありません。別の枠を選んでください。"}}, 422);
+  const SlotProblem problem = problem_of(*chosen);
+  u.override_flags.deadline = u.override_flags.deadline && problem == SlotProblem::deadline;
+  u.override_flags.capacity = u.override_flags.capacity && problem == SlotProblem::full;
+  auto updated = bookings_->update(b.receipt, u, actor);
+  if (!updated) {
+    if (updated.error().code == Errc::db || updated.error().code == Errc::unavailable) return error(c, 503);
+    auto e = backend_error(updated.error());
+    e.field = "slots";
+    return slot_page({e}, 422);
   }
+  std::string detail = "slot=" + b.slot + " -> " + slot;
+  if (u.override_flags.deadline) detail += " override=deadline";
+  if (u.override_flags.capacity) detail += " override=capacity";
+  log("phone_booking.move", c.account->id, "booking/" + b.receipt, detail);
+  return to_view(b.receipt, "moved");
+}
 
-  if (path == "/phone_bookings/handled") {
-    if (!post) return error(c, 405);
-    const std::string receipt = p("receipt");
-    if (!receipt_like(receipt) || !st.sync) return error(c, 404);
-    if (auto s = st.sync->mark_refusal_handled(receipt); !s) return error(c, 503);
-    log("phone_booking.refusal_handled", c.account->id, "booking/" + receipt, "");
-    return with_headers(web::see_other("/phone_bookings?done=handled"), c.headers);
+http::Response BookingPages::Call::cancel() {
+  auto found = find();
+  if (auto* r = std::get_if<http::Response>(&found)) return std::move(*r);
+  const domain::Booking b = std::get<domain::Booking>(found);
+  if (b.cancelled) return to_view(b.receipt, "cancelled");
+  auto form_page = [&](const std::string& reason, const std::vector<web::FieldError>& errors, int status) {
+    mstch::map content{{"receipt", b.receipt}, {"receipt_url", percent_encode(b.receipt)},
+                       {"slot", slot_key_text(b.slot)}, {"business", business_text(b)},
+                       {"places", std::to_string(b.people.size())}, {"reason", reason}};
+    (void)web::add_field_errors(content, errors);
+    return page("予約の取消", "phone_booking_cancel", std::move(content), status);
+  };
+  if (get) return form_page("", {}, 200);
+  const std::string reason = trim_spaces(p("reason"));
+  std::vector<web::FieldError> errors;
+  if (p("confirm") != "1") errors.push_back({"confirm", "取り消すには「取り消してよいことをお客様に確認しました」にチェックを入れてください。"});
+  if (chars(reason) > 150) errors.push_back({"reason", "取消の理由は150文字以内で入力してください。"});
+  if (!errors.empty()) return form_page(reason, errors, 422);
+  auto cancelled = bookings_->cancel(b.receipt, reason, actor);
+  if (!cancelled) {
+    if (cancelled.error().code == Errc::db || cancelled.error().code == Errc::unavailable) return error(c, 503);
+    auto e = backend_error(cancelled.error());
+    e.field = "reason";
+    return form_page(reason, {e}, 422);
   }
+  log("phone_booking.cancel", c.account->id, "booking/" + b.receipt, "slot=" + b.slot);
+  return to_view(b.receipt, "cancelled");
+}
 
-  if (path == "/phone_bookings/edit") {
-    auto found = find();
-    if (auto* r = std::get_if<http::Response>(&found)) return std::move(*r);
-    const domain::Booking b = std::get<domain::Booking>(found);
-    if (b.cancelled) return message("取り消された予約は変更できません。", 409);
-    auto form_page = [&](bool proxy, const std::string& phone, const std::string& email, const std::string& note,
-                         const std::vector<web::FieldError>& errors, int status) {
-      mstch::map content{{"receipt", b.receipt}, {"receipt_url", percent_encode(b.receipt)},
-                         {"slot", slot_key_text(b.slot)}, {"proxy", proxy}, {"phone", phone},
-                         {"email", email}, {"note", note}};
-      (void)web::add_field_errors(content, errors);
-      return page("予約内容の変更", "phone_booking_edit", std::move(content), status);
-    };
-    if (get) return form_page(b.proxy, b.phone, b.email, b.note, {}, 200);
-    if (!post) return error(c, 405);
-    const bool proxy = p("proxy") == "1";
-    const std::string phone = trim_spaces(p("phone")), email = trim_spaces(p("email"));
-    const std::string note = c.form->value("note").substr(0, 4 * domain::kMaxBookingNoteChars + 4);
-    std::vector<web::FieldError> errors;
-    if (!phone.empty() && !phone_like(phone)) {
-      errors.push_back({"phone", "電話番号は半角数字とハイフンで20文字以内で入力してください。"});
-    }
-    if (!email.empty() && !email_like(email)) errors.push_back({"email", "メールアドレスの形式が正しくありません。"});
-    if (chars(note) > domain::kMaxBookingNoteChars) {
-      errors.push_back({"note", "申し送りは" + std::to_string(domain::kMaxBookingNoteChars) + "文字以内で入力してください。"});
-    }
-    if (!errors.empty()) return form_page(proxy, phone, email, note, errors, 422);
-    domain::BookingUpdate u;
-    u.proxy = proxy;
-    u.phone = phone;
-    u.email = email;
-    u.note = note;
-    auto updated = bookings_->update(b.receipt, u, actor);
-    if (!updated) {
-      if (updated.error().code == Errc::db || updated.error().code == Errc::unavailable) return error(c, 503);
-      auto e = backend_error(updated.error());
-      if (e.field == "slot" || e.field == "people_1") e.field = "note";
-      return form_page(proxy, phone, email, note, {e}, 422);
-    }
-    std::string detail;
-    if (proxy != b.proxy) detail += "proxy ";
-    if (phone != b.phone) detail += "phone ";
-    if (email != b.email) detail += "email ";
-    if (note != b.note) detail += "note";
-    log("phone_booking.update", c.account->id, "booking/" + b.receipt, trim_spaces(detail));
-    return to_view(b.receipt, "saved");
-  }
+}  // namespace
 
-  if (path == "/phone_bookings/move") {
-    auto found = find();
-    if (auto* r = std::get_if<http::Response>(&found)) return std::move(*r);
-    const domain::Booking b = std::get<domain::Booking>(found);
-    if (b.cancelled) return message("取り消された予約は変更できません。", 409);
-    const int places = static_cast<int>(b.people.size());
-    auto counters = bookings_->counters(b.business, actor);
-    if (!counters) return error(c, 503);
-    std::string counter_id = p("counter");
-    if (counter_id.empty()) counter_id = b.counter;
-    const auto counter_it = std::find_if(counters->begin(), counters->end(),
-                                         [&](const domain::CounterMaster& m) { return m.id == counter_id; });
-    if (counter_it == counters->end()) return error(c, 404);
-    const domain::LocalDateTime now = bookings_->now();
-    const std::string week = p("week").empty() ? (domain::parse_slot_key(b.slot) ? calendar::format_iso(domain::parse_slot_key(b.slot)->start.date) : std::string())
-                                               : p("week");
-    const std::string slot = p("slot");
-    auto slot_page = [&](const std::vector<web::FieldError>& errors, int status) -> http::Response {
-      const calendar::Date monday = week_start(week, now);
-      auto avail = bookings_->availability(counter_it->id, monday, calendar::add_days(monday, 6), b.business, places, actor);
-      if (!avail) return error(c, 503);
-      mstch::array counter_options;
-      for (const auto& m : *counters) {
-        counter_options.push_back(mstch::map{{"id", m.id}, {"label", m.name + "（" + m.id + "）"}, {"selected", m.id == counter_it->id}});
-      }
-      auto url = [&](int days) {
-        return "/phone_bookings/move?receipt=" + percent_encode(b.receipt) + "&counter=" + percent_encode(counter_it->id) +
-               "&week=" + calendar::format_iso(calendar::add_days(monday, days));
-      };
-      mstch::array hidden{mstch::map{{"name", std::string("receipt")}, {"value", b.receipt}},
-                          mstch::map{{"name", std::string("counter")}, {"value", counter_it->id}},
-                          mstch::map{{"name", std::string("week")}, {"value", calendar::format_iso(monday)}}};
-      mstch::map content{{"days", slot_days(*avail, slot.empty() ? b.slot : slot, may_override)},
-                         {"has_slots", !avail->empty()},
-                         {"week_label", date_ja(monday) + "からの1週間"},
-                         {"week", calendar::format_iso(monday)},
-                         {"counter_name", counter_it->name + "（" + counter_it->id + "）"},
-                         {"business_label", std::string(domain::business_label(b.business))},
-                         {"places", std::to_string(places)},
-                         {"moving", true},
-                         {"receipt", b.receipt},
-                         {"receipt_url", percent_encode(b.receipt)},
-                         {"current_slot", slot_key_text(b.slot)},
-                         {"counter_options", std::move(counter_options)},
-                         {"form_action", std::string("/phone_bookings/move")},
-                         {"form_get", false},
-                         {"ovd", false},
-                         {"ovc", false},
-                         {"carry", std::move(hidden)},
-                         {"prev_url", url(-7)},
-                         {"next_url", url(7)},
-                         {"back_url", "/phone_bookings/view?receipt=" + percent_encode(b.receipt)}};
-      (void)web::add_field_errors(content, errors);
-      return page("予約枠の変更", "phone_booking_slots", std::move(content), status);
-    };
-    if (get) return slot_page({}, 200);
-    if (!post) return error(c, 405);
-    auto ref = domain::parse_slot_key(slot);
-    if (!ref || ref->counter != counter_it->id) return slot_page({{"slots", "枠を一覧から選んでください。"}}, 422);
-    if (slot == b.slot) return slot_page({{"slots", "今の予約と同じ枠です。別の枠を選んでください。"}}, 422);
-    domain::BookingUpdate u;
-    u.slot = slot;
-    u.override_flags.deadline = may_override && p("ovd") == "1";
-    u.override_flags.capacity = may_override && p("ovc") == "1";
-    // Only the override the slot needs is recorded (the rule refuses flags without permission).
-    auto day = bookings_->availability(counter_it->id, ref->start.date, ref->start.date, b.business, places, actor);
-    if (!day) return error(c, 503);
-    const auto chosen = std::find_if(day->begin(), day->end(), [&](const domain::SlotAvailability& a) { return domain::slot_key(a.slot) == slot; });
-    if (chosen == day->end()) return slot_page({{"slots", "この枠はありません。別の枠を選んでください。"}}, 422);
-    const SlotProblem problem = problem_of(*chosen);
-    u.override_flags.deadline = u.override_flags.deadline && problem == SlotProblem::deadline;
-    u.override_flags.capacity = u.override_flags.capacity && problem == SlotProblem::full;
-    auto updated = bookings_->update(b.receipt, u, actor);
-    if (!updated) {
-      if (updated.error().code == Errc::db || updated.error().code == Errc::unavailable) return error(c, 503);
-      auto e = backend_error(updated.error());
-      e.field = "slots";
-      return slot_page({e}, 422);
-    }
-    std::string detail = "slot=" + b.slot + " -> " + slot;
-    if (u.override_flags.deadline) detail += " override=deadline";
-    if (u.override_flags.capacity) detail += " override=capacity";
-    log("phone_booking.move", c.account->id, "booking/" + b.receipt, detail);
-    return to_view(b.receipt, "moved");
-  }
-
-  if (path == "/phone_bookings/cancel") {
-    auto found = find();
-    if (auto* r = std::get_if<http::Response>(&found)) return std::move(*r);
-    const domain::Booking b = std::get<domain::Booking>(found);
-    if (b.cancelled) return to_view(b.receipt, "cancelled");
-    auto form_page = [&](const std::string& reason, const std::vector<web::FieldError>& errors, int status) {
-      mstch::map content{{"receipt", b.receipt}, {"receipt_url", percent_encode(b.receipt)},
-                         {"slot", slot_key_text(b.slot)}, {"business", business_text(b)},
-                         {"places", std::to_string(b.people.size())}, {"reason", reason}};
-      (void)web::add_field_errors(content, errors);
-      return page("予約の取消", "phone_booking_cancel", std::move(content), status);
-    };
-    if (get) return form_page("", {}, 200);
-    if (!post) return error(c, 405);
-    const std::string reason = trim_spaces(p("reason"));
-    std::vector<web::FieldError> errors;
-    if (p("confirm") != "1") errors.push_back({"confirm", "取り消すには「取り消してよいことをお客様に確認しました」にチェックを入れてください。"});
-    if (chars(reason) > 150) errors.push_back({"reason", "取消の理由は150文字以内で入力してください。"});
-    if (!errors.empty()) return form_page(reason, errors, 422);
-    auto cancelled = bookings_->cancel(b.receipt, reason, actor);
-    if (!cancelled) {
-      if (cancelled.error().code == Errc::db || cancelled.error().code == Errc::unavailable) return error(c, 503);
-      auto e = backend_error(cancelled.error());
-      e.field = "reason";
-      return form_page(reason, {e}, 422);
-    }
-    log("phone_booking.cancel", c.account->id, "booking/" + b.receipt, "slot=" + b.slot);
-    return to_view(b.receipt, "cancelled");
-  }
-  return error(c, 404);
+std::unique_ptr<PageModule> make_booking_pages(Shell& shell, domain::BookingBackend& bookings, BookingSyncState* sync) {
+  return std::make_unique<BookingPages>(shell, bookings, sync);
 }
 
 }  // namespace madoguchi::console::app

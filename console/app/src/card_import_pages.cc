@@ -29,6 +29,7 @@
 #include "madoguchi/text/normalize.h"
 #include "card_imports.h"
 #include "internal.h"
+#include "modules.h"
 
 namespace madoguchi::console::app {
 namespace {
@@ -40,8 +41,6 @@ constexpr std::size_t kLedgerPreviewRows = 20;
 constexpr std::size_t kRenewalPreviewRows = 200;
 // Candidates looked at for one renewal line without a manufacture number (same name reading).
 constexpr std::size_t kMaxRenewalCandidates = 200;
-
-bool is_get(const http::Request& r) { return r.method == "GET" || r.method == "HEAD"; }
 
 std::string query_value(const http::Request& r, const std::string& name) {
   auto it = r.query.find(name);
@@ -285,491 +284,631 @@ Expected<RenewalMatch> match_line(CardStore& cards, const domain::RenewalLine& l
   return m;
 }
 
-}  // namespace
 
-bool ConsoleApp::card_upload_path(std::string_view path) const {
-  return cards_ && (path == "/cards/import/image" || path == "/cards/ledger" || path == "/cards/renewal");
+class CardImportPages final : public PageModule {
+ public:
+  CardImportPages(Shell& shell, CardStore& cards, const CardServices& services)
+      : PageModule(shell), cards_(cards), services_(services) {}
+
+  void add_routes(RouteTable& routes) override {
+    // 交付管理 (ISS): the cards menu decides, on every request (SEC-2).
+    auto add = [&](Route::Methods methods, std::string path, http::Response (Call::*handler)(), std::size_t upload = 0) {
+      Route r;
+      r.methods = methods;
+      r.path = std::move(path);
+      r.menus = {domain::Menu::cards};
+      r.upload_bytes = upload;
+      r.poll_is_idle = r.path == "/cards/import/session";
+      r.handler = [this, handler](Context& c) {
+        Call call(*this, c);
+        return (call.*handler)();
+      };
+      routes.add(std::move(r));
+    };
+    const std::size_t upload = options_.max_card_upload_bytes;
+    add(Route::Methods::get, "/cards/import", &Call::batch_page);
+    add(Route::Methods::post, "/cards/import/start", &Call::start);
+    add(Route::Methods::get, "/cards/import/session", &Call::session);
+    add(Route::Methods::post, "/cards/import/image", &Call::image, upload);
+    add(Route::Methods::post, "/cards/import/commit", &Call::commit);
+    add(Route::Methods::post, "/cards/import/cancel", &Call::cancel);
+    for (const char* base : {"/cards/ledger", "/cards/renewal"}) {
+      add(Route::Methods::get, base, &Call::upload_form);
+      add(Route::Methods::post, base, &Call::upload, upload);
+      add(Route::Methods::post, std::string(base) + "/apply", &Call::apply);
+    }
+  }
+
+ private:
+  // One request to the import screens: the person's QR import session, and the helpers.
+  struct Call {
+    Call(CardImportPages& pages_in, Context& ctx);
+
+    CardImportPages& st;
+    Context& c;
+    CardStore* cards_;
+    const CardServices& card_services_;
+    const ConsoleOptions& options_;
+    const std::string& path;
+    const bool get;
+    const bool post;
+    const std::string staff;
+    const std::string& sid;
+    QrSession* qs = nullptr;
+    const bool polling;  // the session page's poll (console.js): not activity
+    const std::string qr_title = "二次元コードの読み取り";
+    // The CSV imports: the ledger (ISS-14) or the renewal list (ISS-4).
+    const bool renewal;
+    const std::string csv_title;
+    const std::string base;
+
+    http::Response error(Context& ctx, int status) { return st.error(ctx, status); }
+    void log(std::string_view action, std::string_view staff_id, std::string_view target, std::string_view detail) {
+      st.log(action, staff_id, target, detail);
+    }
+    http::Response content_page(Context& ctx, const std::string& t, std::optional<domain::Menu> current,
+                                const std::string& template_name, mstch::map content, int status) {
+      return st.content_page(ctx, t, current, template_name, std::move(content), status);
+    }
+    http::Response message(const std::string& title, const std::string& text, int status, const std::string& next_url,
+                           const std::string& next_label);
+
+    // ---- QR import (ISS-1, ISS-2, ISS-3) ----
+    http::Response batch_page();
+    http::Response start();
+    http::Response session();
+    http::Response image();
+    http::Response commit();
+    http::Response cancel();
+    // ---- ledger and renewal list CSV imports ----
+    http::Response upload_form() { return upload_page("", {}, 200); }
+    http::Response upload();
+    http::Response apply();
+
+   private:
+    http::Response batch_form(const mstch::map& values, const std::vector<web::FieldError>& errors, int status);
+    std::optional<http::Response> no_session();
+    Status add_reads(const std::vector<std::string>& raws, bool from_image);
+    Status take_scans();
+    http::Response session_page(mstch::map extra, int status);
+    // Drops from the commit what another counter imported since it was read here; true if any.
+    Expected<bool> drop_imported_meanwhile(std::vector<domain::Card>& all, std::vector<std::string>& keys);
+
+    http::Response upload_page(const std::string& list_name, const std::vector<web::FieldError>& errors, int status);
+    Expected<text::CsvRows> read_rows(std::string_view bytes, std::optional<text::Encoding> enc);
+    // The ledger's plan with the cards already on record as errors.
+    Expected<domain::CardImportPlan> ledger_plan(const domain::CsvRows& rows);
+    // Every line's match, and the fingerprint of the matched pairs.
+    struct Matched {
+      std::vector<std::pair<const domain::RenewalLine*, domain::Card>> matched;
+      std::vector<std::pair<const domain::RenewalLine*, std::string>> unmatched;
+      std::string fingerprint;
+    };
+    Expected<Matched> renewal_matches(const domain::RenewalPlan& plan);
+    std::string keep_pending(PendingCardCsv p);
+    std::string ttl_minutes() const {
+      return std::to_string(std::chrono::duration_cast<std::chrono::minutes>(options_.pending_import_ttl).count());
+    }
+    http::Response ledger_preview(text::CsvRows rows, PendingCardCsv pending);
+    http::Response renewal_preview(text::CsvRows rows, PendingCardCsv pending);
+    // The cards the confirmed file writes, planned again from its bytes; nullopt when the result is
+    // not the one the preview showed.
+    Expected<std::optional<std::vector<domain::Card>>> confirmed_writes(PendingCardCsv& pending);
+  };
+
+  CardStore& cards_;
+  const CardServices& services_;
+  std::map<std::string, QrSession> qr_;             // by web session id
+  std::map<std::string, PendingCardCsv> pending_;   // by random token
+};
+
+CardImportPages::Call::Call(CardImportPages& pages_in, Context& ctx)
+    : st(pages_in),
+      c(ctx),
+      cards_(&pages_in.cards_),
+      card_services_(pages_in.services_),
+      options_(pages_in.options_),
+      path(ctx.req.path),
+      get(ctx.get()),
+      post(ctx.post()),
+      staff(ctx.account->id),
+      sid(ctx.session->id),
+      polling(path == "/cards/import/session" && query_value(ctx.req, "poll") == "1"),
+      renewal(path.rfind("/cards/renewal", 0) == 0),
+      csv_title(renewal ? "更新対象リストの取込" : "台帳CSVの取込"),
+      base(renewal ? "/cards/renewal" : "/cards/ledger") {
+  // Idle QR sessions go after card_import_ttl; previews after pending_import_ttl.
+  auto& qr = st.qr_;
+  for (auto it = qr.begin(); it != qr.end();) {
+    it = c.now - it->second.last_used >= options_.card_import_ttl ? qr.erase(it) : std::next(it);
+  }
+  for (auto it = st.pending_.begin(); it != st.pending_.end();) {
+    it = it->second.expires <= c.now ? st.pending_.erase(it) : std::next(it);
+  }
+  const auto found = qr.find(sid);
+  qs = found == qr.end() ? nullptr : &found->second;
+  // A scan the poll takes is activity (take_scans); the poll itself is not.
+  if (qs && !polling) qs->last_used = c.now;
 }
 
-http::Response ConsoleApp::card_import_route(Context& c) {
-  const std::string& path = c.req.path;
-  const bool get = is_get(c.req);
-  const bool post = c.req.method == "POST";
-  const std::string staff = c.account->id;
-  const std::string& sid = c.session->id;
-  CardImports& imports = *card_imports_;
-  auto message = [&](const std::string& title, const std::string& text, int status, const std::string& next_url,
-                     const std::string& next_label) {
-    mstch::map m{{"message", text}};
-    if (!next_url.empty()) {
-      m.emplace("next_url", next_url);
-      m.emplace("next_label", next_label);
-    }
-    return content_page(c, title, domain::Menu::cards, "message", std::move(m), status);
-  };
-  // Idle QR sessions go after card_import_ttl; previews after pending_import_ttl.
-  for (auto it = imports.qr.begin(); it != imports.qr.end();) {
-    it = c.now - it->second.last_used >= options_.card_import_ttl ? imports.qr.erase(it) : std::next(it);
+http::Response CardImportPages::Call::message(const std::string& title, const std::string& text, int status,
+                                              const std::string& next_url, const std::string& next_label) {
+  mstch::map m{{"message", text}};
+  if (!next_url.empty()) {
+    m.emplace("next_url", next_url);
+    m.emplace("next_label", next_label);
   }
-  for (auto it = imports.pending.begin(); it != imports.pending.end();) {
-    it = it->second.expires <= c.now ? imports.pending.erase(it) : std::next(it);
-  }
-  const auto found = imports.qr.find(sid);
-  QrSession* qs = found == imports.qr.end() ? nullptr : &found->second;
-  // The page's poll is not activity (console_app.cc); a scan it takes is (take_scans below).
-  const bool polling = path == "/cards/import/session" && query_value(c.req, "poll") == "1";
-  if (qs && !polling) qs->last_used = c.now;
-  const std::string qr_title = "二次元コードの読み取り";
+  return content_page(c, title, domain::Menu::cards, "message", std::move(m), status);
+}
 
-  // ---- QR import (ISS-1, ISS-2, ISS-3) ---------------------------------------------------------
-  auto batch_form = [&](const mstch::map& values, const std::vector<web::FieldError>& errors, int status) {
-    mstch::map content = values;
-    content.insert_or_assign("open_session", qs != nullptr);
-    (void)web::add_field_errors(content, errors);
-    return content_page(c, qr_title, domain::Menu::cards, "card_import", std::move(content), status);
-  };
-  if (path == "/cards/import") {
-    if (!get) return error(c, 405);
-    return batch_form(mstch::map{{"counter", query_value(c.req, "counter")},
-                                 {"shipment_no", query_value(c.req, "shipment_no")},
-                                 {"start_serial", query_value(c.req, "start")}},
-                      {}, 200);
-  }
-  if (path == "/cards/import/start") {
-    if (!post) return error(c, 405);
-    const auto& f = *c.form;
-    domain::ImportBatch batch{f.value("counter"), f.value("shipment_no"), std::nullopt};
-    const std::string start = f.value("start_serial");
-    std::vector<web::FieldError> errors;
-    if (!start.empty()) {
-      auto n = parse_decimal12(start);
-      if (!n || *n == 0) {
-        errors.push_back({"start_serial", "開始番号は1以上の半角数字（12桁まで）で入力するか、空欄にしてください。"});
-      } else {
-        batch.start_serial = *n;
-      }
-    }
-    if (errors.empty()) {
-      if (auto st = domain::validate_import_batch(batch); !st) {
-        const std::string& m = st.error().message;
-        if (m.rfind("counter:", 0) == 0) {
-          errors.push_back({"counter", "交付窓口を32文字以内で入力してください（制御文字は使えません）。"});
-        } else if (m.rfind("shipment_no:", 0) == 0) {
-          errors.push_back({"shipment_no", "発送番号は32文字以内で入力してください（制御文字は使えません）。"});
-        } else {
-          errors.push_back({"start_serial", "開始番号は1以上の半角数字（12桁まで）で入力するか、空欄にしてください。"});
-        }
-      }
-    }
-    mstch::map values{{"counter", batch.counter}, {"shipment_no", batch.shipment_no}, {"start_serial", start}};
-    if (!errors.empty()) return batch_form(values, errors, 422);
-    if (qs && !qs->codes.empty()) {
-      return message(qr_title, "読み取り中の取込に、まだ登録していない二次元コードがあります。先に登録するか取り消してください。", 409,
-                     "/cards/import/session", "読み取り画面に戻る");
-    }
-    if (!qs && imports.qr.size() >= options_.max_card_import_sessions) {
-      return message(qr_title, "同時に開ける取込の数の上限に達しています。ほかの職員の取込が終わるまで、しばらく待ってください。", 503,
-                     "/cards", "カード一覧へ戻る");
-    }
-    QrSession fresh;
-    fresh.last_used = c.now;
-    fresh.batch = std::move(batch);
-    imports.qr[sid] = std::move(fresh);
-    return with_headers(web::see_other("/cards/import/session"), c.headers);
-  }
-  if (path == "/cards/import/session" || path == "/cards/import/image" || path == "/cards/import/commit" ||
-      path == "/cards/import/cancel") {
-    const bool poll = polling;
-    if (path == "/cards/import/session" ? !get : !post) return error(c, 405);
-    if (!qs) {
-      if (poll) {
-        return with_headers(http::Response::json(200, "{\"version\":0,\"open\":false}"), c.headers);
-      }
-      return message(qr_title, "読み取り中の取込はありません（時間が経って終了したか、登録または取り消し済みです）。", path == "/cards/import/session" ? 200 : 409,
-                     "/cards/import", "新しい取込を始める");
-    }
-    QrSession& s = *qs;
-    auto add_reads = [&](const std::vector<std::string>& raws, bool from_image) -> Status {
-      if (raws.empty()) return {};
-      ++s.version;
-      for (const std::string& raw : raws) {
-        if (s.entries.size() >= kMaxEntries) {
-          ++s.overflow;
-          continue;
-        }
-        auto o = read_code(s, *cards_, raw, from_image, c.wall_ms);
-        if (!o) return o.error();
-        if (!o->log_reason.empty()) log("card.import_refused", staff, code_target(*o), o->log_reason);
-      }
-      return {};
-    };
-    auto take_scans = [&]() -> Status {
-      if (!card_services_.scans) return {};
-      std::vector<std::string> raws;
-      for (Scan& scan : card_services_.scans->take_all()) raws.push_back(std::move(scan.bytes));
-      if (const auto d = card_services_.scans->take_dropped(); d) {
-        s.dropped += d;
-        ++s.version;
-      }
-      if (!raws.empty()) s.last_used = c.now;
-      return add_reads(raws, false);
-    };
-    auto session_page = [&](mstch::map extra, int status) {
-      mstch::map content = session_content(s, card_services_, options_);
-      for (auto& [k, v] : extra) content.insert_or_assign(k, std::move(v));
-      return content_page(c, qr_title, domain::Menu::cards, "card_import_session", std::move(content), status);
-    };
+http::Response CardImportPages::Call::batch_form(const mstch::map& values, const std::vector<web::FieldError>& errors,
+                                                 int status) {
+  mstch::map content = values;
+  content.insert_or_assign("open_session", qs != nullptr);
+  (void)web::add_field_errors(content, errors);
+  return content_page(c, qr_title, domain::Menu::cards, "card_import", std::move(content), status);
+}
 
-    if (path == "/cards/import/session") {
-      if (!take_scans()) return error(c, 503);
-      if (poll) {
-        return with_headers(
-            http::Response::json(200, "{\"version\":" + std::to_string(s.version) + ",\"open\":true}"), c.headers);
-      }
-      mstch::map extra;
-      if (const std::string found_n = query_value(c.req, "found"); !found_n.empty()) {
-        extra.emplace("notice", found_n == "0" ? std::string("画像から二次元コードが見つかりませんでした。画像の向きと解像度（300dpi以上）を確かめてください。")
-                                               : "画像から" + found_n + "個の二次元コードを読み取りました。");
-      }
-      return session_page(std::move(extra), 200);
-    }
-    if (path == "/cards/import/image") {
-      if (!card_services_.decode_page) return error(c, 404);
-      bool many = false;
-      const text::Part* file = file_part(c.parts, "image", &many);
-      if (many) return error(c, 400);
-      if (!file) return session_page(mstch::map{{"problem", std::string("読み取る画像ファイルを選んでください。")}}, 422);
-      if (file->data.size() > options_.max_card_upload_bytes) {
-        return session_page(mstch::map{{"problem", std::string("画像が大きすぎます。")}}, 413);
-      }
-      auto codes = card_services_.decode_page(file->data);
-      if (!codes) {
-        if (codes.error().code != Errc::invalid_argument) return error(c, 500);
-        return session_page(mstch::map{{"problem", "画像を読み取れませんでした。" + codes.error().message}}, 422);
-      }
-      if (!take_scans() || !add_reads(*codes, true)) return error(c, 503);
-      return with_headers(web::see_other("/cards/import/session?found=" + std::to_string(codes->size())), c.headers);
-    }
-    if (path == "/cards/import/cancel") {
-      const std::size_t codes = s.codes.size();
-      imports.qr.erase(sid);
-      if (codes) log("card.import", staff, "cards", "cancelled, " + std::to_string(codes) + " codes not imported");
-      return message(qr_title, "取込を取り消しました。読み取った内容は登録されていません。", 200, "/cards/import",
-                     "新しい取込を始める");
-    }
-    // Commit: only what the page showed (its version), all or nothing.
-    if (c.form->value("version") != std::to_string(s.version)) {
-      return session_page(mstch::map{{"problem", std::string("画面を表示したあとに新しい読み取りがありました。内容を確かめてから、もう一度「登録する」を押してください。")}},
-                          409);
-    }
-    std::vector<domain::Card> all;
-    std::vector<domain::ImportedCode> codes;
-    std::vector<std::string> keys;
-    for (const auto& e : s.entries) {
-      if (!e.accepted) continue;
-      all.insert(all.end(), e.cards.begin(), e.cards.end());
-      codes.push_back(domain::ImportedCode{e.code, c.wall_ms, e.cards.size()});
-      keys.push_back(domain::imported_code_key(e.code));
-    }
-    if (all.empty()) {
-      return session_page(mstch::map{{"problem", std::string("登録できる読み取り結果がありません。")}}, 422);
-    }
-    // Another counter may have imported a code or a person since it was read here.
-    auto done = cards_->imported_codes(keys);
-    if (!done) return error(c, 503);
-    auto on_record = cards_->existing(all);
-    if (!on_record) return error(c, 503);
-    if (!done->empty() || !on_record->empty()) {
-      ++s.version;
-      for (auto& e : s.entries) {
-        if (!e.accepted) continue;
-        bool clash = std::find(done->begin(), done->end(), domain::imported_code_key(e.code)) != done->end();
-        for (const domain::Card& k : e.cards) {
-          clash = clash || std::find(on_record->begin(), on_record->end(), k.manufacture_no) != on_record->end();
-        }
-        if (!clash) continue;
-        e.accepted = false;
-        e.version = s.version;
-        e.reason = "読み取ったあとに、ほかの窓口でこの二次元コードまたはその人のカードが登録されました。取り込みませんでした。";
-        e.cards.clear();
-        s.codes.erase(e.code);
-        log("card.import_refused", staff, "jlis_code/" + domain::imported_code_key(e.code), "imported meanwhile");
-      }
-      return session_page(mstch::map{{"problem", std::string("ほかの窓口で先に登録された二次元コードがあったため、取り込み予定から外しました。内容を確かめて、もう一度「登録する」を押してください。")}},
-                          409);
-    }
-    if (auto st = cards_->save_import(all, codes, c.wall_ms); !st) {
-      return session_page(mstch::map{{"problem", std::string("保存できませんでした。1人も登録されていません。しばらくしてから、もう一度「登録する」を押してください。")}},
-                          503);
-    }
-    log("card.import", staff, "cards", std::to_string(codes.size()) + " codes, " + std::to_string(all.size()) + " cards");
-    std::string text = std::to_string(all.size()) + "人のカードを登録しました（二次元コード" + std::to_string(codes.size()) + "枚）。";
-    std::string next = "/cards/import";
-    {
-      std::uint64_t first = 0, last = 0;
-      for (const domain::Card& k : all) {
-        if (!k.receipt_no) continue;
-        first = first ? std::min(first, k.receipt_no) : k.receipt_no;
-        last = std::max(last, k.receipt_no);
-      }
-      if (first) text += "受付番号は " + std::to_string(first) + "〜" + std::to_string(last) + " です。";
-      next += "?counter=" + percent_encode(s.batch.counter) + "&shipment_no=" + percent_encode(s.batch.shipment_no);
-      if (last && last < domain::kMaxReceiptNo) next += "&start=" + std::to_string(last + 1);
-    }
-    imports.qr.erase(sid);
-    return message(qr_title, text, 200, next, "同じ窓口・発送番号で続けて読み取る");
-  }
+http::Response CardImportPages::Call::batch_page() {
+  return batch_form(mstch::map{{"counter", query_value(c.req, "counter")},
+                               {"shipment_no", query_value(c.req, "shipment_no")},
+                               {"start_serial", query_value(c.req, "start")}},
+                    {}, 200);
+}
 
-  // ---- Ledger (ISS-14) and renewal list (ISS-4) CSV imports ------------------------------------
-  const bool renewal = path.rfind("/cards/renewal", 0) == 0;
-  const std::string csv_title = renewal ? "更新対象リストの取込" : "台帳CSVの取込";
-  const std::string base = renewal ? "/cards/renewal" : "/cards/ledger";
-  auto upload_page = [&](const std::string& list_name, const std::vector<web::FieldError>& errors, int status) {
-    mstch::map content{{"renewal", renewal},
-                       {"action", base},
-                       {"list_name", list_name},
-                       {"max_upload_mb", std::to_string(options_.max_card_upload_bytes / (1024 * 1024))}};
-    (void)web::add_field_errors(content, errors);
-    return content_page(c, csv_title, domain::Menu::cards, "card_csv_upload", std::move(content), status);
-  };
-  auto read_rows = [&](std::string_view bytes, std::optional<text::Encoding> enc) {
-    return text::read_csv_bytes(bytes, enc,
-                                card_csv_options(options_, renewal ? domain::kMaxRenewalCsvRows : domain::kMaxCardCsvRows));
-  };
-  // The ledger's plan with the cards already on record as errors.
-  auto ledger_plan = [&](const domain::CsvRows& rows) -> Expected<domain::CardImportPlan> {
-    domain::CardImportPlan plan = domain::plan_card_import(rows, c.wall_ms);
-    std::vector<domain::Card> planned;
-    planned.reserve(plan.cards.size());
-    for (const auto& p : plan.cards) planned.push_back(p.card);
-    auto on_record = cards_->existing(planned);
-    if (!on_record) return on_record.error();
-    domain::add_already_on_record(plan, *on_record);
-    return plan;
-  };
-  // Every line's match, and the fingerprint of the matched pairs.
-  struct Matched {
-    std::vector<std::pair<const domain::RenewalLine*, domain::Card>> matched;
-    std::vector<std::pair<const domain::RenewalLine*, std::string>> unmatched;
-    std::string fingerprint;
-  };
-  auto renewal_matches = [&](const domain::RenewalPlan& plan) -> Expected<Matched> {
-    Matched m;
-    for (const domain::RenewalLine& line : plan.lines) {
-      auto r = match_line(*cards_, line);
-      if (!r) return r.error();
-      if (r->card) {
-        m.fingerprint += std::to_string(line.line) + ":" + r->card->manufacture_no + ";";
-        m.matched.emplace_back(&line, std::move(*r->card));
-      } else {
-        m.unmatched.emplace_back(&line, std::move(r->reason));
-      }
-    }
-    return m;
-  };
-  auto keep_pending = [&](PendingCardCsv p) {
-    for (auto it = imports.pending.begin(); it != imports.pending.end();) {
-      it = it->second.session_id == sid ? imports.pending.erase(it) : std::next(it);
-    }
-    while (!imports.pending.empty() && imports.pending.size() >= options_.max_pending_imports) {
-      auto oldest = std::min_element(imports.pending.begin(), imports.pending.end(),
-                                     [](const auto& a, const auto& b) { return a.second.expires < b.second.expires; });
-      imports.pending.erase(oldest);
-    }
-    const std::string token = web::random_token();
-    imports.pending[token] = std::move(p);
-    return token;
-  };
-  const std::string ttl_minutes =
-      std::to_string(std::chrono::duration_cast<std::chrono::minutes>(options_.pending_import_ttl).count());
-
-  if (path == base) {
-    if (get) return upload_page("", {}, 200);
-    if (!post) return error(c, 405);
-    const std::string list_name = renewal ? c.form->value("list_name") : std::string();
-    std::vector<web::FieldError> errors;
-    if (renewal) {
-      domain::Card probe;
-      probe.renewal = domain::Renewal{list_name, "card", "2026-01-01", 0};
-      probe.manufacture_no = "0000000000000000";
-      probe.name_kanji = "-";
-      probe.birth_date = "2000-01-01";
-      if (!domain::validate_card(probe)) errors.push_back({"list_name", "リスト名を32文字以内で入力してください。"});
-    }
-    bool many = false;
-    const text::Part* file = file_part(c.parts, "file", &many);
-    if (many) return error(c, 400);
-    if (!file) {
-      errors.push_back({"file", "取り込むCSVファイルを選んでください。"});
-    } else if (file->data.size() > options_.max_card_upload_bytes) {
-      errors.push_back({"file", "ファイルが大きすぎます。分けてから取り込んでください。"});
-    } else if (file->data.empty()) {
-      errors.push_back({"file", "ファイルが空です。"});
-    }
-    bool bad_encoding = false;
-    const auto enc = encoding_choice(c.form->value("encoding"), &bad_encoding);
-    if (bad_encoding) return error(c, 400);
-    if (!errors.empty()) return upload_page(list_name, errors, errors.back().field == "file" && file ? 413 : 422);
-    auto rows = read_rows(file->data, enc);
-    if (!rows) {
-      return upload_page(list_name,
-                         {{"file", "CSVファイルとして読み取れませんでした。文字コードの指定とファイルの形式を確かめてください。（" +
-                                       rows.error().message + "）"}},
-                         422);
-    }
-    const std::size_t data_rows = rows->empty() ? 0 : rows->size() - 1;
-    PendingCardCsv pending{sid, c.now + options_.pending_import_ttl, renewal, std::string(file->data), enc,
-                                    list_name, {}};
-    mstch::array errors_shown;
-    auto show_errors = [&](const std::vector<domain::LineError>& errs) {
-      for (const domain::LineError& e : errs) errors_shown.push_back(mstch::map{{"message", e.message}});
-    };
-    if (!renewal) {
-      auto plan = ledger_plan(*rows);
-      if (!plan) return error(c, 503);
-      rows->clear();
-      rows->shrink_to_fit();
-      show_errors(plan->errors);
-      mstch::array first;
-      for (std::size_t i = 0; i < plan->cards.size() && i < kLedgerPreviewRows; ++i) {
-        const domain::Card& k = plan->cards[i].card;
-        first.push_back(mstch::map{{"line", std::to_string(plan->cards[i].line)},
-                                   {"manufacture_no", k.manufacture_no},
-                                   {"name_kanji", k.name_kanji},
-                                   {"birth_date", k.birth_date},
-                                   {"receipt_no", k.receipt_no ? std::to_string(k.receipt_no) : std::string()},
-                                   {"status", std::string(domain::card_status_label(domain::card_status(k)))}});
-      }
-      mstch::map content{{"has_errors", !plan->ok()},
-                         {"error_count", std::to_string(plan->errors.size())},
-                         {"errors_cut", plan->errors.size() >= domain::kMaxCsvErrors},
-                         {"error_limit", std::to_string(domain::kMaxCsvErrors)},
-                         {"errors", std::move(errors_shown)},
-                         {"rows", std::to_string(data_rows)},
-                         {"cards", std::to_string(plan->cards.size())},
-                         {"has_cards", !plan->cards.empty()},
-                         {"shown", std::to_string(std::min(plan->cards.size(), kLedgerPreviewRows))},
-                         {"first", std::move(first)},
-                         {"ttl_minutes", ttl_minutes}};
-      const bool can_apply = plan->ok() && !plan->cards.empty();
-      content.emplace("can_apply", can_apply);
-      if (can_apply) {
-        pending.fingerprint = std::to_string(plan->cards.size());
-        content.emplace("import_token", keep_pending(std::move(pending)));
-      }
-      return content_page(c, csv_title + "（確認）", domain::Menu::cards, "card_ledger_preview", std::move(content),
-                          plan->ok() ? 200 : 422);
-    }
-    domain::RenewalPlan plan = domain::plan_renewal_import(*rows);
-    rows->clear();
-    rows->shrink_to_fit();
-    show_errors(plan.errors);
-    mstch::map content{{"has_errors", !plan.ok()},
-                       {"error_count", std::to_string(plan.errors.size())},
-                       {"errors", std::move(errors_shown)},
-                       {"list_name", list_name},
-                       {"lines", std::to_string(plan.lines.size())},
-                       {"ttl_minutes", ttl_minutes}};
-    if (!plan.ok()) {
-      content.emplace("matched", std::string("0"));
-      content.emplace("unmatched", std::string("0"));
-      return content_page(c, csv_title + "（確認）", domain::Menu::cards, "card_renewal_preview", std::move(content), 422);
-    }
-    auto m = renewal_matches(plan);
-    if (!m) return error(c, 503);
-    mstch::array matched_lines, unmatched_lines;
-    for (std::size_t i = 0; i < m->matched.size() && i < kRenewalPreviewRows; ++i) {
-      const auto& [line, k] = m->matched[i];
-      matched_lines.push_back(mstch::map{{"line", std::to_string(line->line)},
-                                         {"manufacture_no", k.manufacture_no},
-                                         {"name_kanji", k.name_kanji},
-                                         {"birth_date", k.birth_date},
-                                         {"kind", std::string(line->kind == "cert" ? "電子証明書" : "カード")},
-                                         {"due", line->due}});
-    }
-    for (std::size_t i = 0; i < m->unmatched.size() && i < kRenewalPreviewRows; ++i) {
-      const auto& [line, reason] = m->unmatched[i];
-      unmatched_lines.push_back(mstch::map{{"line", std::to_string(line->line)},
-                                           {"name_kana", line->name_kana},
-                                           {"birth_date", line->birth_date},
-                                           {"manufacture_no", line->manufacture_no},
-                                           {"reason", reason}});
-    }
-    content.insert_or_assign("matched", std::to_string(m->matched.size()));
-    content.insert_or_assign("unmatched", std::to_string(m->unmatched.size()));
-    content.emplace("has_matched", !m->matched.empty());
-    content.emplace("has_unmatched", !m->unmatched.empty());
-    content.emplace("matched_cut", m->matched.size() > kRenewalPreviewRows);
-    content.emplace("unmatched_cut", m->unmatched.size() > kRenewalPreviewRows);
-    content.emplace("shown_matched", std::to_string(std::min(m->matched.size(), kRenewalPreviewRows)));
-    content.emplace("shown_unmatched", std::to_string(std::min(m->unmatched.size(), kRenewalPreviewRows)));
-    content.emplace("matched_lines", std::move(matched_lines));
-    content.emplace("unmatched_lines", std::move(unmatched_lines));
-    content.emplace("can_apply", !m->matched.empty());
-    if (!m->matched.empty()) {
-      pending.fingerprint = m->fingerprint;
-      content.emplace("import_token", keep_pending(std::move(pending)));
-    }
-    return content_page(c, csv_title + "（確認）", domain::Menu::cards, "card_renewal_preview", std::move(content), 200);
-  }
-
-  if (path == base + "/apply") {
-    if (!post) return error(c, 405);
-    auto it = imports.pending.find(c.form->value("import_token"));
-    if (it == imports.pending.end() || it->second.session_id != sid || it->second.renewal != renewal) {
-      return message(csv_title,
-                     "この確認画面は期限が切れたか、すでに使われています。もう一度ファイルをアップロードしてください。", 409,
-                     base, "ファイルを選び直す");
-    }
-    PendingCardCsv pending = std::move(it->second);
-    imports.pending.erase(it);  // single use, whatever happens below
-    auto changed = [&]() {
-      log(renewal ? "card.renewal_import" : "card.ledger_import", staff, "cards", "refused: records changed since the preview");
-      return message(csv_title,
-                     "確認画面を表示したあとにカードの登録内容が変わったため、取り込みませんでした。もう一度ファイルをアップロードして、確認し直してください。",
-                     409, base, "ファイルを選び直す");
-    };
-    auto rows = read_rows(pending.bytes, pending.encoding);
-    if (!rows) return changed();
-    pending.bytes.clear();
-    pending.bytes.shrink_to_fit();
-    std::vector<domain::Card> writes;
-    if (!renewal) {
-      auto plan = ledger_plan(*rows);
-      if (!plan) return error(c, 503);
-      rows->clear();
-      rows->shrink_to_fit();
-      if (!plan->ok() || std::to_string(plan->cards.size()) != pending.fingerprint) return changed();
-      writes.reserve(plan->cards.size());
-      for (auto& p : plan->cards) writes.push_back(std::move(p.card));
+http::Response CardImportPages::Call::start() {
+  const auto& f = *c.form;
+  domain::ImportBatch batch{f.value("counter"), f.value("shipment_no"), std::nullopt};
+  const std::string start = f.value("start_serial");
+  std::vector<web::FieldError> errors;
+  if (!start.empty()) {
+    auto n = parse_decimal12(start);
+    if (!n || *n == 0) {
+      errors.push_back({"start_serial", "開始番号は1以上の半角数字（12桁まで）で入力するか、空欄にしてください。"});
     } else {
-      domain::RenewalPlan plan = domain::plan_renewal_import(*rows);
-      rows->clear();
-      rows->shrink_to_fit();
-      if (!plan.ok()) return changed();
-      auto m = renewal_matches(plan);
-      if (!m) return error(c, 503);
-      if (m->fingerprint != pending.fingerprint) return changed();
-      for (auto& [line, k] : m->matched) {
-        k.renewal = domain::Renewal{pending.list_name, line->kind, line->due, c.wall_ms};
-        writes.push_back(std::move(k));
+      batch.start_serial = *n;
+    }
+  }
+  if (errors.empty()) {
+    if (auto valid = domain::validate_import_batch(batch); !valid) {
+      const std::string& m = valid.error().message;
+      if (m.rfind("counter:", 0) == 0) {
+        errors.push_back({"counter", "交付窓口を32文字以内で入力してください（制御文字は使えません）。"});
+      } else if (m.rfind("shipment_no:", 0) == 0) {
+        errors.push_back({"shipment_no", "発送番号は32文字以内で入力してください（制御文字は使えません）。"});
+      } else {
+        errors.push_back({"start_serial", "開始番号は1以上の半角数字（12桁まで）で入力するか、空欄にしてください。"});
       }
     }
-    if (auto st = cards_->save_all(writes, c.wall_ms); !st) {
-      return message(csv_title, "保存できませんでした。1件も取り込まれていません。しばらくしてから、もう一度やり直してください。",
-                     503, base, "ファイルを選び直す");
-    }
-    if (renewal) {
-      log("card.renewal_import", staff, "cards", std::to_string(writes.size()) + " cards matched");
-      return message(csv_title,
-                     std::to_string(writes.size()) + "件のカードに更新対象（リスト「" + pending.list_name + "」）を記録しました。",
-                     200, "/cards?renewal=1", "更新対象のカード一覧へ");
-    }
-    log("card.ledger_import", staff, "cards", std::to_string(writes.size()) + " cards");
-    return message(csv_title, std::to_string(writes.size()) + "件のカードを台帳から取り込みました。", 200, "/cards",
-                   "カード一覧へ");
   }
-  return error(c, 404);
+  mstch::map values{{"counter", batch.counter}, {"shipment_no", batch.shipment_no}, {"start_serial", start}};
+  if (!errors.empty()) return batch_form(values, errors, 422);
+  if (qs && !qs->codes.empty()) {
+    return message(qr_title, "読み取り中の取込に、まだ登録していない二次元コードがあります。先に登録するか取り消してください。", 409,
+                   "/cards/import/session", "読み取り画面に戻る");
+  }
+  if (!qs && st.qr_.size() >= options_.max_card_import_sessions) {
+    return message(qr_title, "同時に開ける取込の数の上限に達しています。ほかの職員の取込が終わるまで、しばらく待ってください。", 503,
+                   "/cards", "カード一覧へ戻る");
+  }
+  QrSession fresh;
+  fresh.last_used = c.now;
+  fresh.batch = std::move(batch);
+  st.qr_[sid] = std::move(fresh);
+  return with_headers(web::see_other("/cards/import/session"), c.headers);
+}
+
+// Without an open session: the page that says so (the poll's JSON answer for the poll).
+std::optional<http::Response> CardImportPages::Call::no_session() {
+  if (qs) return std::nullopt;
+  if (polling) return with_headers(http::Response::json(200, "{\"version\":0,\"open\":false}"), c.headers);
+  return message(qr_title, "読み取り中の取込はありません（時間が経って終了したか、登録または取り消し済みです）。",
+                 path == "/cards/import/session" ? 200 : 409, "/cards/import", "新しい取込を始める");
+}
+
+Status CardImportPages::Call::add_reads(const std::vector<std::string>& raws, bool from_image) {
+  if (raws.empty()) return {};
+  QrSession& s = *qs;
+  ++s.version;
+  for (const std::string& raw : raws) {
+    if (s.entries.size() >= kMaxEntries) {
+      ++s.overflow;
+      continue;
+    }
+    auto o = read_code(s, *cards_, raw, from_image, c.wall_ms);
+    if (!o) return o.error();
+    if (!o->log_reason.empty()) log("card.import_refused", staff, code_target(*o), o->log_reason);
+  }
+  return {};
+}
+
+Status CardImportPages::Call::take_scans() {
+  if (!card_services_.scans) return {};
+  QrSession& s = *qs;
+  std::vector<std::string> raws;
+  for (Scan& scan : card_services_.scans->take_all()) raws.push_back(std::move(scan.bytes));
+  if (const auto d = card_services_.scans->take_dropped(); d) {
+    s.dropped += d;
+    ++s.version;
+  }
+  if (!raws.empty()) s.last_used = c.now;
+  return add_reads(raws, false);
+}
+
+http::Response CardImportPages::Call::session_page(mstch::map extra, int status) {
+  mstch::map content = session_content(*qs, card_services_, options_);
+  for (auto& [k, v] : extra) content.insert_or_assign(k, std::move(v));
+  return content_page(c, qr_title, domain::Menu::cards, "card_import_session", std::move(content), status);
+}
+
+http::Response CardImportPages::Call::session() {
+  if (auto page = no_session()) return std::move(*page);
+  if (!take_scans()) return error(c, 503);
+  if (polling) {
+    return with_headers(http::Response::json(200, "{\"version\":" + std::to_string(qs->version) + ",\"open\":true}"),
+                        c.headers);
+  }
+  mstch::map extra;
+  if (const std::string found_n = query_value(c.req, "found"); !found_n.empty()) {
+    extra.emplace("notice", found_n == "0" ? std::string("画像から二次元コードが見つかりませんでした。画像の向きと解像度（300dpi以上）を確かめてください。")
+                                           : "画像から" + found_n + "個の二次元コードを読み取りました。");
+  }
+  return session_page(std::move(extra), 200);
+}
+
+http::Response CardImportPages::Call::image() {
+  if (auto page = no_session()) return std::move(*page);
+  if (!card_services_.decode_page) return error(c, 404);
+  bool many = false;
+  const text::Part* file = file_part(c.parts, "image", &many);
+  if (many) return error(c, 400);
+  if (!file) return session_page(mstch::map{{"problem", std::string("読み取る画像ファイルを選んでください。")}}, 422);
+  if (file->data.size() > options_.max_card_upload_bytes) {
+    return session_page(mstch::map{{"problem", std::string("画像が大きすぎます。")}}, 413);
+  }
+  auto codes = card_services_.decode_page(file->data);
+  if (!codes) {
+    if (codes.error().code != Errc::invalid_argument) return error(c, 500);
+    return session_page(mstch::map{{"problem", "画像を読み取れませんでした。" + codes.error().message}}, 422);
+  }
+  if (!take_scans() || !add_reads(*codes, true)) return error(c, 503);
+  return with_headers(web::see_other("/cards/import/session?found=" + std::to_string(codes->size())), c.headers);
+}
+
+http::Response CardImportPages::Call::cancel() {
+  if (auto page = no_session()) return std::move(*page);
+  const std::size_t codes = qs->codes.size();
+  st.qr_.erase(sid);
+  if (codes) log("card.import", staff, "cards", "cancelled, " + std::to_string(codes) + " codes not imported");
+  return message(qr_title, "取込を取り消しました。読み取った内容は登録されていません。", 200, "/cards/import",
+                 "新しい取込を始める");
+}
+
+Expected<bool> CardImportPages::Call::drop_imported_meanwhile(std::vector<domain::Card>& all, std::vector<std::string>& keys) {
+  QrSession& s = *qs;
+  auto done = cards_->imported_codes(keys);
+  if (!done) return done.error();
+  auto on_record = cards_->existing(all);
+  if (!on_record) return on_record.error();
+  if (done->empty() && on_record->empty()) return false;
+  ++s.version;
+  for (auto& e : s.entries) {
+    if (!e.accepted) continue;
+    bool clash = std::find(done->begin(), done->end(), domain::imported_code_key(e.code)) != done->end();
+    for (const domain::Card& k : e.cards) {
+      clash = clash || std::find(on_record->begin(), on_record->end(), k.manufacture_no) != on_record->end();
+    }
+    if (!clash) continue;
+    e.accepted = false;
+    e.version = s.version;
+    e.reason = "読み取ったあとに、ほかの窓口でこの二次元コードまたはその人のカードが登録されました。取り込みませんでした。";
+    e.cards.clear();
+    s.codes.erase(e.code);
+    log("card.import_refused", staff, "jlis_code/" + domain::imported_code_key(e.code), "imported meanwhile");
+  }
+  return true;
+}
+
+// Commit: only what the page showed (its version), all or nothing.
+http::Response CardImportPages::Call::commit() {
+  if (auto page = no_session()) return std::move(*page);
+  QrSession& s = *qs;
+  if (c.form->value("version") != std::to_string(s.version)) {
+    return session_page(mstch::map{{"problem", std::string("画面を表示したあとに新しい読み取りがありました。内容を確かめてから、もう一度「登録する」を押してください。")}},
+                        409);
+  }
+  std::vector<domain::Card> all;
+  std::vector<domain::ImportedCode> codes;
+  std::vector<std::string> keys;
+  for (const auto& e : s.entries) {
+    if (!e.accepted) continue;
+    all.insert(all.end(), e.cards.begin(), e.cards.end());
+    codes.push_back(domain::ImportedCode{e.code, c.wall_ms, e.cards.size()});
+    keys.push_back(domain::imported_code_key(e.code));
+  }
+  if (all.empty()) {
+    return session_page(mstch::map{{"problem", std::string("登録できる読み取り結果がありません。")}}, 422);
+  }
+  // Another counter may have imported a code or a person since it was read here.
+  auto dropped = drop_imported_meanwhile(all, keys);
+  if (!dropped) return error(c, 503);
+  if (*dropped) {
+    return session_page(mstch::map{{"problem", std::string("ほかの窓口で先に登録された二次元コードがあったため、取り込み予定から外しました。内容を確かめて、もう一度「登録する」を押してください。")}},
+                        409);
+  }
+  if (auto saved = cards_->save_import(all, codes, c.wall_ms); !saved) {
+    return session_page(mstch::map{{"problem", std::string("保存できませんでした。1人も登録されていません。しばらくしてから、もう一度「登録する」を押してください。")}},
+                        503);
+  }
+  log("card.import", staff, "cards", std::to_string(codes.size()) + " codes, " + std::to_string(all.size()) + " cards");
+  std::string text = std::to_string(all.size()) + "人のカードを登録しました（二次元コード" + std::to_string(codes.size()) + "枚）。";
+  std::string next = "/cards/import";
+  std::uint64_t first = 0, last = 0;
+  for (const domain::Card& k : all) {
+    if (!k.receipt_no) continue;
+    first = first ? std::min(first, k.receipt_no) : k.receipt_no;
+    last = std::max(last, k.receipt_no);
+  }
+  if (first) text += "受付番号は " + std::to_string(first) + "〜" + std::to_string(last) + " です。";
+  next += "?counter=" + percent_encode(s.batch.counter) + "&shipment_no=" + percent_encode(s.batch.shipment_no);
+  if (last && last < domain::kMaxReceiptNo) next += "&start=" + std::to_string(last + 1);
+  st.qr_.erase(sid);
+  return message(qr_title, text, 200, next, "同じ窓口・発送番号で続けて読み取る");
+}
+
+// ---- Ledger (ISS-14) and renewal list (ISS-4) CSV imports ----
+
+http::Response CardImportPages::Call::upload_page(const std::string& list_name, const std::vector<web::FieldError>& errors,
+                                                  int status) {
+  mstch::map content{{"renewal", renewal},
+                     {"action", base},
+                     {"list_name", list_name},
+                     {"max_upload_mb", std::to_string(options_.max_card_upload_bytes / (1024 * 1024))}};
+  (void)web::add_field_errors(content, errors);
+  return content_page(c, csv_title, domain::Menu::cards, "card_csv_upload", std::move(content), status);
+}
+
+Expected<text::CsvRows> CardImportPages::Call::read_rows(std::string_view bytes, std::optional<text::Encoding> enc) {
+  return text::read_csv_bytes(bytes, enc,
+                              card_csv_options(options_, renewal ? domain::kMaxRenewalCsvRows : domain::kMaxCardCsvRows));
+}
+
+Expected<domain::CardImportPlan> CardImportPages::Call::ledger_plan(const domain::CsvRows& rows) {
+  domain::CardImportPlan plan = domain::plan_card_import(rows, c.wall_ms);
+  std::vector<domain::Card> planned;
+  planned.reserve(plan.cards.size());
+  for (const auto& p : plan.cards) planned.push_back(p.card);
+  auto on_record = cards_->existing(planned);
+  if (!on_record) return on_record.error();
+  domain::add_already_on_record(plan, *on_record);
+  return plan;
+}
+
+Expected<CardImportPages::Call::Matched> CardImportPages::Call::renewal_matches(const domain::RenewalPlan& plan) {
+  Matched m;
+  for (const domain::RenewalLine& line : plan.lines) {
+    auto r = match_line(*cards_, line);
+    if (!r) return r.error();
+    if (r->card) {
+      m.fingerprint += std::to_string(line.line) + ":" + r->card->manufacture_no + ";";
+      m.matched.emplace_back(&line, std::move(*r->card));
+    } else {
+      m.unmatched.emplace_back(&line, std::move(r->reason));
+    }
+  }
+  return m;
+}
+
+std::string CardImportPages::Call::keep_pending(PendingCardCsv p) {
+  auto& pending = st.pending_;
+  for (auto it = pending.begin(); it != pending.end();) {
+    it = it->second.session_id == sid ? pending.erase(it) : std::next(it);
+  }
+  while (!pending.empty() && pending.size() >= options_.max_pending_imports) {
+    auto oldest = std::min_element(pending.begin(), pending.end(),
+                                   [](const auto& a, const auto& b) { return a.second.expires < b.second.expires; });
+    pending.erase(oldest);
+  }
+  const std::string token = web::random_token();
+  pending[token] = std::move(p);
+  return token;
+}
+
+http::Response CardImportPages::Call::upload() {
+  const std::string list_name = renewal ? c.form->value("list_name") : std::string();
+  std::vector<web::FieldError> errors;
+  if (renewal) {
+    domain::Card probe;
+    probe.renewal = domain::Renewal{list_name, "card", "2026-01-01", 0};
+    probe.manufacture_no = "0000000000000000";
+    probe.name_kanji = "-";
+    probe.birth_date = "2000-01-01";
+    if (!domain::validate_card(probe)) errors.push_back({"list_name", "リスト名を32文字以内で入力してください。"});
+  }
+  bool many = false;
+  const text::Part* file = file_part(c.parts, "file", &many);
+  if (many) return error(c, 400);
+  if (!file) {
+    errors.push_back({"file", "取り込むCSVファイルを選んでください。"});
+  } else if (file->data.size() > options_.max_card_upload_bytes) {
+    errors.push_back({"file", "ファイルが大きすぎます。分けてから取り込んでください。"});
+  } else if (file->data.empty()) {
+    errors.push_back({"file", "ファイルが空です。"});
+  }
+  bool bad_encoding = false;
+  const auto enc = encoding_choice(c.form->value("encoding"), &bad_encoding);
+  if (bad_encoding) return error(c, 400);
+  if (!errors.empty()) return upload_page(list_name, errors, errors.back().field == "file" && file ? 413 : 422);
+  auto rows = read_rows(file->data, enc);
+  if (!rows) {
+    return upload_page(list_name,
+                       {{"file", "CSVファイルとして読み取れませんでした。文字コードの指定とファイルの形式を確かめてください。（" +
+                                     rows.error().message + "）"}},
+                       422);
+  }
+  PendingCardCsv pending{sid, c.now + options_.pending_import_ttl, renewal, std::string(file->data), enc, list_name, {}};
+  return renewal ? renewal_preview(std::move(*rows), std::move(pending))
+                 : ledger_preview(std::move(*rows), std::move(pending));
+}
+
+mstch::array error_rows(const std::vector<domain::LineError>& errs) {
+  mstch::array out;
+  for (const domain::LineError& e : errs) out.push_back(mstch::map{{"message", e.message}});
+  return out;
+}
+
+http::Response CardImportPages::Call::ledger_preview(text::CsvRows rows, PendingCardCsv pending) {
+  const std::size_t data_rows = rows.empty() ? 0 : rows.size() - 1;
+  auto plan = ledger_plan(rows);
+  if (!plan) return error(c, 503);
+  rows = {};
+  mstch::array first;
+  for (std::size_t i = 0; i < plan->cards.size() && i < kLedgerPreviewRows; ++i) {
+    const domain::Card& k = plan->cards[i].card;
+    first.push_back(mstch::map{{"line", std::to_string(plan->cards[i].line)},
+                               {"manufacture_no", k.manufacture_no},
+                               {"name_kanji", k.name_kanji},
+                               {"birth_date", k.birth_date},
+                               {"receipt_no", k.receipt_no ? std::to_string(k.receipt_no) : std::string()},
+                               {"status", std::string(domain::card_status_label(domain::card_status(k)))}});
+  }
+  mstch::map content{{"has_errors", !plan->ok()},
+                     {"error_count", std::to_string(plan->errors.size())},
+                     {"errors_cut", plan->errors.size() >= domain::kMaxCsvErrors},
+                     {"error_limit", std::to_string(domain::kMaxCsvErrors)},
+                     {"errors", error_rows(plan->errors)},
+                     {"rows", std::to_string(data_rows)},
+                     {"cards", std::to_string(plan->cards.size())},
+                     {"has_cards", !plan->cards.empty()},
+                     {"shown", std::to_string(std::min(plan->cards.size(), kLedgerPreviewRows))},
+                     {"first", std::move(first)},
+                     {"ttl_minutes", ttl_minutes()}};
+  const bool can_apply = plan->ok() && !plan->cards.empty();
+  content.emplace("can_apply", can_apply);
+  if (can_apply) {
+    pending.fingerprint = std::to_string(plan->cards.size());
+    content.emplace("import_token", keep_pending(std::move(pending)));
+  }
+  return content_page(c, csv_title + "（確認）", domain::Menu::cards, "card_ledger_preview", std::move(content),
+                      plan->ok() ? 200 : 422);
+}
+
+http::Response CardImportPages::Call::renewal_preview(text::CsvRows rows, PendingCardCsv pending) {
+  domain::RenewalPlan plan = domain::plan_renewal_import(rows);
+  rows = {};
+  mstch::map content{{"has_errors", !plan.ok()},
+                     {"error_count", std::to_string(plan.errors.size())},
+                     {"errors", error_rows(plan.errors)},
+                     {"list_name", pending.list_name},
+                     {"lines", std::to_string(plan.lines.size())},
+                     {"ttl_minutes", ttl_minutes()}};
+  if (!plan.ok()) {
+    content.emplace("matched", std::string("0"));
+    content.emplace("unmatched", std::string("0"));
+    return content_page(c, csv_title + "（確認）", domain::Menu::cards, "card_renewal_preview", std::move(content), 422);
+  }
+  auto m = renewal_matches(plan);
+  if (!m) return error(c, 503);
+  mstch::array matched_lines, unmatched_lines;
+  for (std::size_t i = 0; i < m->matched.size() && i < kRenewalPreviewRows; ++i) {
+    const auto& [line, k] = m->matched[i];
+    matched_lines.push_back(mstch::map{{"line", std::to_string(line->line)},
+                                       {"manufacture_no", k.manufacture_no},
+                                       {"name_kanji", k.name_kanji},
+                                       {"birth_date", k.birth_date},
+                                       {"kind", std::string(line->kind == "cert" ? "電子証明書" : "カード")},
+                                       {"due", line->due}});
+  }
+  for (std::size_t i = 0; i < m->unmatched.size() && i < kRenewalPreviewRows; ++i) {
+    const auto& [line, reason] = m->unmatched[i];
+    unmatched_lines.push_back(mstch::map{{"line", std::to_string(line->line)},
+                                         {"name_kana", line->name_kana},
+                                         {"birth_date", line->birth_date},
+                                         {"manufacture_no", line->manufacture_no},
+                                         {"reason", reason}});
+  }
+  content.insert_or_assign("matched", std::to_string(m->matched.size()));
+  content.insert_or_assign("unmatched", std::to_string(m->unmatched.size()));
+  content.emplace("has_matched", !m->matched.empty());
+  content.emplace("has_unmatched", !m->unmatched.empty());
+  content.emplace("matched_cut", m->matched.size() > kRenewalPreviewRows);
+  content.emplace("unmatched_cut", m->unmatched.size() > kRenewalPreviewRows);
+  content.emplace("shown_matched", std::to_string(std::min(m->matched.size(), kRenewalPreviewRows)));
+  content.emplace("shown_unmatched", std::to_string(std::min(m->unmatched.size(), kRenewalPreviewRows)));
+  content.emplace("matched_lines", std::move(matched_lines));
+  content.emplace("unmatched_lines", std::move(unmatched_lines));
+  content.emplace("can_apply", !m->matched.empty());
+  if (!m->matched.empty()) {
+    pending.fingerprint = m->fingerprint;
+    content.emplace("import_token", keep_pending(std::move(pending)));
+  }
+  return content_page(c, csv_title + "（確認）", domain::Menu::cards, "card_renewal_preview", std::move(content), 200);
+}
+
+Expected<std::optional<std::vector<domain::Card>>> CardImportPages::Call::confirmed_writes(PendingCardCsv& pending) {
+  using Writes = std::optional<std::vector<domain::Card>>;
+  auto rows = read_rows(pending.bytes, pending.encoding);
+  if (!rows) return Writes();
+  pending.bytes.clear();
+  pending.bytes.shrink_to_fit();
+  std::vector<domain::Card> writes;
+  if (!renewal) {
+    auto plan = ledger_plan(*rows);
+    if (!plan) return plan.error();
+    *rows = {};
+    if (!plan->ok() || std::to_string(plan->cards.size()) != pending.fingerprint) return Writes();
+    writes.reserve(plan->cards.size());
+    for (auto& p : plan->cards) writes.push_back(std::move(p.card));
+    return Writes(std::move(writes));
+  }
+  domain::RenewalPlan plan = domain::plan_renewal_import(*rows);
+  *rows = {};
+  if (!plan.ok()) return Writes();
+  auto m = renewal_matches(plan);
+  if (!m) return m.error();
+  if (m->fingerprint != pending.fingerprint) return Writes();
+  for (auto& [line, k] : m->matched) {
+    k.renewal = domain::Renewal{pending.list_name, line->kind, line->due, c.wall_ms};
+    writes.push_back(std::move(k));
+  }
+  return Writes(std::move(writes));
+}
+
+http::Response CardImportPages::Call::apply() {
+  auto it = st.pending_.find(c.form->value("import_token"));
+  if (it == st.pending_.end() || it->second.session_id != sid || it->second.renewal != renewal) {
+    return message(csv_title,
+                   "この確認画面は期限が切れたか、すでに使われています。もう一度ファイルをアップロードしてください。", 409,
+                   base, "ファイルを選び直す");
+  }
+  PendingCardCsv pending = std::move(it->second);
+  st.pending_.erase(it);  // single use, whatever happens below
+  auto writes = confirmed_writes(pending);
+  if (!writes) return error(c, 503);
+  if (!*writes) {
+    log(renewal ? "card.renewal_import" : "card.ledger_import", staff, "cards", "refused: records changed since the preview");
+    return message(csv_title,
+                   "確認画面を表示したあとにカードの登録内容が変わったため、取り込みませんでした。もう一度ファイルをアップロードして、確認し直してください。",
+                   409, base, "ファイルを選び直す");
+  }
+  if (auto saved = cards_->save_all(**writes, c.wall_ms); !saved) {
+    return message(csv_title, "保存できませんでした。1件も取り込まれていません。しばらくしてから、もう一度やり直してください。",
+                   503, base, "ファイルを選び直す");
+  }
+  const std::size_t n = (*writes)->size();
+  if (renewal) {
+    log("card.renewal_import", staff, "cards", std::to_string(n) + " cards matched");
+    return message(csv_title, std::to_string(n) + "件のカードに更新対象（リスト「" + pending.list_name + "」）を記録しました。",
+                   200, "/cards?renewal=1", "更新対象のカード一覧へ");
+  }
+  log("card.ledger_import", staff, "cards", std::to_string(n) + " cards");
+  return message(csv_title, std::to_string(n) + "件のカードを台帳から取り込みました。", 200, "/cards", "カード一覧へ");
+}
+
+}  // namespace
+
+std::unique_ptr<PageModule> make_card_import_pages(Shell& shell, CardStore& cards, const CardServices& services) {
+  return std::make_unique<CardImportPages>(shell, cards, services);
 }
 
 }  // namespace madoguchi::console::app

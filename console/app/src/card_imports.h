@@ -1,5 +1,5 @@
-// The state of 交付管理's imports (card_import_pages.cc): QR import sessions and previewed CSV
-// imports awaiting confirmation. Not installed; included where ConsoleApp is constructed.
+// The state 交付管理 keeps between requests: QR import sessions and previewed CSV imports
+// (card_import_pages.cc), large exports in progress (card_pages.cc). Not installed.
 #pragma once
 
 #include <cstdint>
@@ -69,12 +69,6 @@ struct CardExportJob {
   std::string csv;            // the CSV so far (its encoding)
   std::unique_ptr<TableWriter> sheet;  // the Excel workbook so far
   std::optional<std::string> file;     // the finished file
-};
-
-struct ConsoleApp::CardImports {
-  std::map<std::string, QrSession> qr;             // by web session id
-  std::map<std::string, PendingCardCsv> pending;   // by random token
-  std::map<std::string, CardExportJob> exports;    // by random token
 };
 
 }  // namespace madoguchi::console::app

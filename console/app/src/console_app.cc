@@ -14,17 +14,14 @@
 #include "madoguchi/text/encoding.h"
 #include "madoguchi/text/form.h"
 #include "madoguchi/text/multipart.h"
-#include "booking_pages.h"
-#include "card_imports.h"
 #include "internal.h"
-#include "master_pages.h"
+#include "modules.h"
 
 namespace madoguchi::console::app {
 namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::string_view kHomePath = "/";
 // Where an idle session is sent: the sign-in page with the idle notice (ACC-4).
 constexpr std::string_view kIdleSignInTarget = "/sign-in?signed_out=idle";
 
@@ -32,8 +29,6 @@ std::string header(const http::Request& r, const std::string& name) {
   auto it = r.headers.find(name);
   return it == r.headers.end() ? std::string() : it->second;
 }
-
-bool is_get(const http::Request& r) { return r.method == "GET" || r.method == "HEAD"; }
 
 // "multipart/form-data" as the media type of a Content-Type value (parameters follow).
 bool multipart_type(std::string_view type) {
@@ -124,38 +119,6 @@ std::string jst_time(std::int64_t at_ms) {
   return buf;
 }
 
-namespace {
-
-// The oplog screen's content. console/web has no table page yet, and this change may not add
-// templates there; so the table is rendered here (mstch escapes every value, as in console/web)
-// and put in place of the "message" page's notice (see splice_content).
-constexpr const char* kOplogContent =
-    "<p>{{staff_id}} の最近の操作です（新しい順、最大{{limit}}件）。</p>\n"
-    "{{#has_entries}}\n"
-    "<table class=\"oplog\">\n"
-    "<caption>操作ログ</caption>\n"
-    "<thead><tr><th scope=\"col\">日時</th><th scope=\"col\">操作</th><th scope=\"col\">対象</th>"
-    "<th scope=\"col\">端末</th></tr></thead>\n"
-    "<tbody>\n"
-    "{{#entries}}<tr><td>{{time}}</td><td>{{action}}</td><td>{{target}}</td><td>{{device}}</td></tr>\n{{/entries}}"
-    "</tbody>\n</table>\n"
-    "{{/has_entries}}\n"
-    "{{^has_entries}}<p>操作ログはまだありません。</p>{{/has_entries}}\n";
-
-constexpr std::string_view kContentMarker = "MADOGUCHI-APP-CONTENT-7f3a";
-
-// Replaces the notice holding kContentMarker (message.mustache: <div class="notice" ...><p>marker
-// </p></div>) with `content`. Empty when the page does not have that shape (a template change).
-std::string splice_content(const std::string& page, const std::string& content) {
-  const auto marker = page.find(kContentMarker);
-  if (marker == std::string::npos) return {};
-  const auto open = page.rfind("<div class=\"notice\"", marker);
-  const auto close = page.find("</div>", marker);
-  if (open == std::string::npos || close == std::string::npos) return {};
-  return page.substr(0, open) + content + page.substr(close + 6);
-}
-
-}  // namespace
 
 // Japanese texts of the password rules and problems (the domain speaks English, by field).
 std::vector<std::string> rule_texts(const domain::PasswordRules& rules) {
@@ -227,40 +190,26 @@ std::string menu_path(domain::Menu m) {
 }
 
 
-ConsoleApp::ConsoleApp(ConsoleStore& store, const Clock& clock, ConsoleOptions options)
-    : store_(store),
-      clock_(clock),
-      options_(options),
-      sessions_(options.sessions),
-      sign_in_limiter_(options.sign_in_rate) {}
-
-ConsoleApp::~ConsoleApp() = default;
-
-void ConsoleApp::attach_masters(MasterStore& masters) {
-  masters_ = &masters;
-  if (!master_pages_) master_pages_ = std::make_unique<MasterPages>();
+std::string Context::query(const std::string& name) const {
+  auto it = req.query.find(name);
+  return it == req.query.end() ? std::string() : it->second;
 }
 
-void ConsoleApp::attach_bookings(domain::BookingBackend& bookings, BookingSyncState* sync) {
-  bookings_ = &bookings;
-  if (!booking_pages_) booking_pages_ = std::make_unique<BookingPages>();
-  booking_pages_->sync = sync;
+std::string Context::param(const std::string& name) const {
+  if (post() && form) return form->value(name);
+  return query(name);
 }
 
-void ConsoleApp::attach_cards(CardStore& cards, CardServices services) {
-  cards_ = &cards;
-  card_services_ = std::move(services);
-  if (!card_imports_) card_imports_ = std::make_unique<CardImports>();
-}
+Shell::Shell(ConsoleStore& store_in, const Clock& clock_in, ConsoleOptions options_in)
+    : store(store_in), clock(clock_in), options(std::move(options_in)), sessions(options.sessions) {}
 
-void ConsoleApp::log(std::string_view action, std::string_view staff_id, std::string_view target,
-                     std::string_view detail) {
+void Shell::log(std::string_view action, std::string_view staff_id, std::string_view target, std::string_view detail) {
   // A failing log write must not stop the console (staff must still be able to sign out); it is
   // counted so a status page can show it.
-  if (!store_.append_oplog(action, staff_id, target, detail, clock_.wall_ms())) ++oplog_failures_;
+  if (!store.append_oplog(action, staff_id, target, detail, clock.wall_ms())) ++oplog_failures;
 }
 
-web::Layout ConsoleApp::layout(const Context& c, std::string title, std::optional<domain::Menu> current) const {
+web::Layout Shell::layout(const Context& c, std::string title, std::optional<domain::Menu> current) const {
   web::Layout l;
   l.title = std::move(title);
   l.service_name = c.settings.service_name;
@@ -279,440 +228,214 @@ web::Layout ConsoleApp::layout(const Context& c, std::string title, std::optiona
   return l;
 }
 
-
-http::Response ConsoleApp::error(Context& c, int status) {
+http::Response Shell::error(Context& c, int status) {
   auto ctx = web::layout_context(layout(c, "", std::nullopt));
-  return with_headers(web::error_page(templates_, status, ctx ? *ctx : mstch::map{}), c.headers);
+  return with_headers(web::error_page(templates, status, ctx ? *ctx : mstch::map{}), c.headers);
 }
+
+http::Response Shell::content_page(Context& c, const std::string& title, std::optional<domain::Menu> current,
+                                   const std::string& template_name, mstch::map content, int status) {
+  auto ctx = web::layout_context(layout(c, title, current));
+  if (!ctx) return error(c, 500);
+  for (auto& [k, v] : content) ctx->insert_or_assign(k, std::move(v));
+  return with_headers(web::page(templates, status, template_name, *ctx), c.headers);
+}
+
+http::Response Shell::see_other(Context& c, const std::string& target) const {
+  return with_headers(web::see_other(target), c.headers);
+}
+
+void RouteTable::add(Route route) {
+  for (const Route& r : routes_) {
+    if (r.path == route.path && r.methods == route.methods) return;
+  }
+  routes_.push_back(std::move(route));
+}
+
+RouteTable::Match RouteTable::find(std::string_view path, std::string_view method) const {
+  Match m;
+  const bool get = method == "GET" || method == "HEAD";
+  const bool post = method == "POST";
+  for (const Route& r : routes_) {
+    if (r.path != path) continue;
+    m.path_known = true;
+    if (!m.any_method) m.any_method = &r;
+    const bool fits = r.methods == Route::Methods::get_or_post ? (get || post)
+                      : r.methods == Route::Methods::get        ? get
+                                                                : post;
+    if (fits) {
+      m.route = &r;
+      m.any_method = &r;
+      return m;
+    }
+  }
+  return m;
+}
+
+bool RouteTable::has_path(std::string_view path) const {
+  return std::any_of(routes_.begin(), routes_.end(), [&](const Route& r) { return r.path == path; });
+}
+
+ConsoleApp::ConsoleApp(ConsoleStore& store, const Clock& clock, ConsoleOptions options)
+    : shell_(std::make_unique<Shell>(store, clock, std::move(options))) {
+  modules_.push_back(make_sign_in_pages(*shell_));
+  modules_.push_back(make_oplog_pages(*shell_));
+  if (shell_->options.manage_staff) {
+    modules_.push_back(make_staff_pages(*shell_));
+    modules_.push_back(make_role_pages(*shell_));
+    modules_.push_back(make_settings_pages(*shell_));
+  }
+  rebuild_routes();
+}
+
+ConsoleApp::~ConsoleApp() = default;
+
+std::size_t ConsoleApp::sessions() const { return shell_->sessions.size(); }
+
+std::uint64_t ConsoleApp::oplog_failures() const { return shell_->oplog_failures; }
+
+void ConsoleApp::attach_masters(MasterStore& masters) {
+  masters_ = make_master_pages(*shell_, masters);
+  notices_ = make_notice_pages(*shell_, masters);
+  rebuild_routes();
+}
+
+void ConsoleApp::attach_bookings(domain::BookingBackend& bookings, BookingSyncState* sync) {
+  bookings_ = make_booking_pages(*shell_, bookings, sync);
+  rebuild_routes();
+}
+
+void ConsoleApp::attach_cards(CardStore& cards, CardServices services) {
+  card_services_ = std::move(services);
+  cards_ = make_card_pages(*shell_, cards, card_services_);
+  card_imports_ = make_card_import_pages(*shell_, cards, card_services_);
+  rebuild_routes();
+}
+
+void ConsoleApp::rebuild_routes() {
+  routes_ = std::make_unique<RouteTable>();
+  for (auto& m : modules_) m->add_routes(*routes_);
+  for (PageModule* m : {cards_.get(), card_imports_.get(), masters_.get(), notices_.get(), bookings_.get()}) {
+    if (m) m->add_routes(*routes_);
+  }
+  add_menu_fallbacks(*shell_, *routes_);
+}
+
+namespace {
+
+// The session the browser presents, checked against its account (ACC-4, ACC-5). Returns the page
+// to answer with when the store fails.
+std::optional<int> read_session(Shell& shell, Context& c) {
+  const bool tls = shell.options.tls;
+  auto sid = web::find_cookie(header(c.req, "cookie"), web::cookie_name(web::kSessionCookie, tls));
+  if (!sid) return 400;
+  if (!*sid) return std::nullopt;
+  // Looked up with the longest lifetime as idle bound, so that an idle session is still found
+  // here and its sign-out can be logged with the person's id; the Settings' idle timeout is
+  // applied just below.
+  auto found = shell.sessions.find(**sid, c.req.remote_address, c.now,
+                                   std::chrono::duration_cast<std::chrono::seconds>(shell.options.sessions.max_lifetime));
+  if (found) {
+    web::Session s = **found;
+    auto account = shell.store.staff(s.staff_id);
+    if (!account) return 503;
+    if (c.now - s.last_seen >= c.settings.session_idle) {
+      shell.sessions.destroy(s.id);
+      shell.log("sign_out.idle", s.staff_id, "", "");
+      c.session_ended = true;
+      c.idle_signed_out = true;
+    } else if (!*account || !(*account)->enabled) {
+      shell.sessions.destroy(s.id);
+      shell.log("sign_out.account_disabled", s.staff_id, "staff/" + s.staff_id, "");
+      c.session_ended = true;
+    } else {
+      c.session = std::move(s);
+      c.account = std::move(**account);
+      c.role = domain::find_role(c.roles, c.account->role_id);
+    }
+  } else {
+    // Unknown, expired or presented by another client (the session was deleted: a leaked
+    // cookie, ACC-5). Either way the browser's cookie is dead.
+    c.session_ended = true;
+  }
+  if (c.session_ended) c.headers.emplace_back("Set-Cookie", web::clear_cookie(web::kSessionCookie, tls));
+  return std::nullopt;
+}
+
+// Decodes a POST's body into c.form (and c.parts for an upload the route takes), then checks the
+// CSRF token. Returns the status to refuse with.
+std::optional<int> read_form(Context& c, const Route* route) {
+  const std::string type = header(c.req, "content-type");
+  if (route && route->upload_bytes > 0 && multipart_type(type)) {
+    // Only here is a body parsed as multipart; its text parts become the form the CSRF check reads.
+    text::MultipartLimits limits;
+    limits.max_bytes = route->upload_bytes + 64 * 1024;
+    limits.max_parts = 8;
+    auto parts = text::parse_multipart(type, c.req.body, limits);
+    if (!parts) return parts.error().code == Errc::too_large ? 413 : 400;
+    std::vector<std::pair<std::string, std::string>> fields;
+    for (const text::Part& p : *parts) {
+      if (p.filename) continue;
+      if (p.data.size() > text::kMaxFormBytes || !text::valid_utf8(p.data) || p.data.find('\0') != std::string_view::npos) {
+        return 400;
+      }
+      fields.emplace_back(p.name, std::string(p.data));
+    }
+    c.form = text::Form(std::move(fields));
+    c.parts = std::move(*parts);
+  } else {
+    auto form = text::parse_form(c.req.body);
+    if (!form) return 400;
+    c.form = std::move(*form);
+  }
+  // The sign-in form has its own double-submit token (checked by its handler).
+  if (c.session && c.req.path != web::kSignInPath && !web::check_csrf(*c.session, *c.form)) return 403;
+  return std::nullopt;
+}
+
+}  // namespace
 
 http::Response ConsoleApp::handle(const http::Request& request) {
-  if (request.path == web::kStaticCssPath) {
-    if (!is_get(request)) return http::Response::text(405, "method not allowed");
-    return web::static_css();
+  if (request.path == web::kStaticCssPath || request.path == web::kStaticJsPath) {
+    if (request.method != "GET" && request.method != "HEAD") return http::Response::text(405, "method not allowed");
+    return request.path == web::kStaticCssPath ? web::static_css() : web::static_js();
   }
-  if (request.path == web::kStaticJsPath) {
-    if (!is_get(request)) return http::Response::text(405, "method not allowed");
-    return web::static_js();
-  }
-  Context c{request, clock_.now(), clock_.wall_ms(), {}, {}, {}, {}, nullptr, false, false, {}, {}, {}};
-  if (auto s = store_.settings(); s) c.settings = std::move(*s);
-  guard_.set_limits(domain::sign_in_limits(c.settings.password));
-  auto roles = store_.roles();
-  if (!roles) return error(c, 503);
+  Shell& shell = *shell_;
+  Context c{request, shell.clock.now(), shell.clock.wall_ms(), {}, {}, {}, {}, nullptr, false, false, {}, {}, {}};
+  if (auto s = shell.store.settings(); s) c.settings = std::move(*s);
+  auto roles = shell.store.roles();
+  if (!roles) return shell.error(c, 503);
   c.roles = domain::effective_roles(std::move(*roles));
+  if (auto refused = read_session(shell, c)) return shell.error(c, *refused);
 
-  const std::string session_cookie = web::cookie_name(web::kSessionCookie, options_.tls);
-  auto sid = web::find_cookie(header(request, "cookie"), session_cookie);
-  if (!sid) return error(c, 400);
-  if (*sid) {
-    // Looked up with the longest lifetime as idle bound, so that an idle session is still found
-    // here and its sign-out can be logged with the person's id; the Settings' idle timeout is
-    // applied just below.
-    auto found = sessions_.find(**sid, request.remote_address, c.now,
-                                std::chrono::duration_cast<std::chrono::seconds>(options_.sessions.max_lifetime));
-    if (found) {
-      web::Session s = **found;
-      auto account = store_.staff(s.staff_id);
-      if (!account) return error(c, 503);
-      if (c.now - s.last_seen >= c.settings.session_idle) {
-        sessions_.destroy(s.id);
-        log("sign_out.idle", s.staff_id, "", "");
-        c.session_ended = true;
-        c.idle_signed_out = true;
-      } else if (!*account || !(*account)->enabled) {
-        sessions_.destroy(s.id);
-        log("sign_out.account_disabled", s.staff_id, "staff/" + s.staff_id, "");
-        c.session_ended = true;
-      } else {
-        c.session = std::move(s);
-        c.account = std::move(**account);
-        c.role = domain::find_role(c.roles, c.account->role_id);
-      }
-    } else {
-      // Unknown, expired or presented by another client (the session was deleted: a leaked
-      // cookie, ACC-5). Either way the browser's cookie is dead.
-      c.session_ended = true;
-    }
-    if (c.session_ended) c.headers.emplace_back("Set-Cookie", web::clear_cookie(web::kSessionCookie, options_.tls));
-  }
-
+  const RouteTable::Match match = routes_->find(request.path, request.method);
   if (web::requires_csrf(request.method)) {
-    const std::string type = header(request, "content-type");
-    const bool staff_upload = options_.manage_staff && request.path == "/staff/import";
-    // マスタ管理's holiday list upload (the Cabinet Office CSV, at most 1 MiB).
-    const bool holiday_upload = masters_ && request.path == "/masters/calendar/upload";
-    if ((staff_upload || holiday_upload || card_upload_path(request.path)) && multipart_type(type)) {
-      // The upload routes. Only here is a body parsed as multipart; its text parts become the
-      // form the CSRF check reads.
-      text::MultipartLimits limits;
-      limits.max_bytes =
-          (staff_upload || holiday_upload ? options_.max_import_file_bytes : options_.max_card_upload_bytes) + 64 * 1024;
-      limits.max_parts = 8;
-      auto parts = text::parse_multipart(type, request.body, limits);
-      if (!parts) return error(c, parts.error().code == Errc::too_large ? 413 : 400);
-      std::vector<std::pair<std::string, std::string>> fields;
-      for (const text::Part& p : *parts) {
-        if (p.filename) continue;
-        if (p.data.size() > text::kMaxFormBytes || !text::valid_utf8(p.data) ||
-            p.data.find('\0') != std::string_view::npos) {
-          return error(c, 400);
-        }
-        fields.emplace_back(p.name, std::string(p.data));
+    if (auto refused = read_form(c, match.route)) return shell.error(c, *refused);
+  }
+  const Route* route = match.any_method;
+  if (!route) return shell.error(c, 404);
+  if (route->access != Route::Access::anyone) {
+    if (!c.signed_in()) {
+      // After an idle sign-out the sign-in page tells why; the query only selects a notice.
+      return shell.see_other(c, std::string(c.idle_signed_out ? kIdleSignInTarget : web::kSignInPath));
+    }
+    // The idle timeout counts activity; a page's poll is not activity (ACC-4).
+    if (!(route->poll_is_idle && request.query.count("poll") > 0)) (void)shell.sessions.touch(c.session->id, c.now);
+    // ACC-4: after a reset (or when the password expired) the person may only change it.
+    if (route->access != Route::Access::password_change &&
+        domain::password_change_required(*c.account, c.settings.password, c.wall_ms)) {
+      return shell.see_other(c, std::string(web::kPasswordPath));
+    }
+    for (domain::Menu m : route->menus) {
+      if (!c.role || !domain::allowed(*c.role, m)) {
+        // SEC-2: enforced here, whatever the navigation showed. Logged: it is a sign of probing.
+        shell.log("menu.forbidden", c.account->id, "menu/" + std::string(domain::menu_id(route->menus.front())), "");
+        return shell.error(c, 403);
       }
-      c.form = text::Form(std::move(fields));
-      c.parts = std::move(*parts);
-    } else {
-      auto form = text::parse_form(request.body);
-      if (!form) return error(c, 400);
-      c.form = std::move(*form);
-    }
-    // The sign-in form has its own double-submit token (checked in post_sign_in).
-    if (c.session && request.path != web::kSignInPath) {
-      if (!web::check_csrf(*c.session, *c.form)) return error(c, 403);
     }
   }
-  // The QR import screen's poll (console.js, once a second) is not activity: it must not keep an
-  // unattended session alive past the idle timeout (ACC-4).
-  const bool poll = request.path == "/cards/import/session" && request.query.count("poll") > 0;
-  if (c.session && !poll) (void)sessions_.touch(c.session->id, c.now);
-  return route(c);
-}
-
-http::Response ConsoleApp::route(Context& c) {
-  const std::string& path = c.req.path;
-  const bool get = is_get(c.req);
-  const bool post = c.req.method == "POST";
-
-  if (path == web::kSignInPath) {
-    if (get) {
-      if (c.signed_in()) return with_headers(web::see_other(kHomePath), c.headers);
-      return get_sign_in(c, false, false, "", 200);
-    }
-    if (post) return post_sign_in(c);
-    return error(c, 405);
-  }
-  if (path == web::kSignOutPath) {
-    if (post) return post_sign_out(c);
-    return error(c, 405);
-  }
-
-  // Everything below needs a session.
-  if (!c.signed_in()) {
-    const bool known = path == kHomePath || path == web::kPasswordPath ||
-                       (options_.manage_staff && (path.rfind("/staff/", 0) == 0 || path.rfind("/oplog/", 0) == 0 ||
-                                                  path.rfind("/roles/", 0) == 0)) ||
-                       (cards_ && path.rfind("/cards/", 0) == 0) ||
-                       (masters_ && (path.rfind("/masters/", 0) == 0 || path.rfind("/notices/", 0) == 0)) ||
-                       (bookings_ && path.rfind("/phone_bookings/", 0) == 0) ||
-                       std::any_of(domain::all_menus().begin(), domain::all_menus().end(),
-                                   [&](domain::Menu m) { return !domain::is_permission(m) && path == menu_path(m); });
-    if (!known) return error(c, 404);
-    // After an idle sign-out the sign-in page tells why; the query only selects a notice.
-    if (c.idle_signed_out) return with_headers(web::see_other(kIdleSignInTarget), c.headers);
-    return with_headers(web::see_other(web::kSignInPath), c.headers);
-  }
-  if (path == web::kPasswordPath) {
-    if (get) return password_page(c, {}, 200);
-    if (post) return post_password(c);
-    return error(c, 405);
-  }
-  // ACC-4: after a reset (or when the password expired) the person may only change it.
-  if (domain::password_change_required(*c.account, c.settings.password, c.wall_ms)) {
-    return with_headers(web::see_other(web::kPasswordPath), c.headers);
-  }
-  if (path == kHomePath) {
-    if (!get) return error(c, 405);
-    return home(c);
-  }
-  if (options_.manage_staff && (path == menu_path(domain::Menu::staff) || path.rfind("/staff/", 0) == 0)) {
-    if (!c.role || !domain::allowed(*c.role, domain::Menu::staff)) {
-      log("menu.forbidden", c.account->id, "menu/staff", "");
-      return error(c, 403);
-    }
-    return staff_route(c);
-  }
-  if (options_.manage_staff && (path == menu_path(domain::Menu::roles) || path.rfind("/roles/", 0) == 0)) {
-    // 権限管理 (ACC-2): the roles menu alone decides, on every request (SEC-2).
-    if (!c.role || !domain::allowed(*c.role, domain::Menu::roles)) {
-      log("menu.forbidden", c.account->id, "menu/roles", "");
-      return error(c, 403);
-    }
-    return roles_route(c);
-  }
-  if (cards_ && (path == menu_path(domain::Menu::cards) || path.rfind("/cards/", 0) == 0)) {
-    // 交付管理 (ISS): the cards menu decides, on every request (SEC-2).
-    if (!c.role || !domain::allowed(*c.role, domain::Menu::cards)) {
-      log("menu.forbidden", c.account->id, "menu/cards", "");
-      return error(c, 403);
-    }
-    if (path.rfind("/cards/import", 0) == 0 || path.rfind("/cards/ledger", 0) == 0 ||
-        path.rfind("/cards/renewal", 0) == 0) {
-      return card_import_route(c);
-    }
-    return cards_route(c);
-  }
-  if (masters_ && (path == menu_path(domain::Menu::masters) || path.rfind("/masters/", 0) == 0 ||
-                   path == menu_path(domain::Menu::notices) || path.rfind("/notices/", 0) == 0)) {
-    // マスタ管理 and お知らせ (MST, RSV-3, RSV-15): each menu decides, on every request (SEC-2).
-    const domain::Menu needed = path.rfind("/masters", 0) == 0 ? domain::Menu::masters : domain::Menu::notices;
-    if (!c.role || !domain::allowed(*c.role, needed)) {
-      log("menu.forbidden", c.account->id, "menu/" + std::string(domain::menu_id(needed)), "");
-      return error(c, 403);
-    }
-    return needed == domain::Menu::masters ? masters_route(c) : notices_route(c);
-  }
-  if (bookings_ && path == menu_path(domain::Menu::bookings)) {
-    // 予約管理: every booking (the site's and the phone's) is searched, changed and cancelled on
-    // the 電話予約 screens, one list for both; a role with both menus is taken there.
-    if (!c.role || !domain::allowed(*c.role, domain::Menu::bookings)) {
-      log("menu.forbidden", c.account->id, "menu/bookings", "");
-      return error(c, 403);
-    }
-    if (!get) return error(c, 405);
-    if (domain::allowed(*c.role, domain::Menu::phone_bookings)) {
-      return with_headers(web::see_other(menu_path(domain::Menu::phone_bookings)), c.headers);
-    }
-    return menu_page(c, domain::Menu::bookings);
-  }
-  if (bookings_ && (path == menu_path(domain::Menu::phone_bookings) || path.rfind("/phone_bookings/", 0) == 0)) {
-    // 電話予約 (PHN): the phone_bookings menu decides, on every request (SEC-2).
-    if (!c.role || !domain::allowed(*c.role, domain::Menu::phone_bookings)) {
-      log("menu.forbidden", c.account->id, "menu/phone_bookings", "");
-      return error(c, 403);
-    }
-    return phone_bookings_route(c);
-  }
-  if (options_.manage_staff && (path == "/oplog" || path.rfind("/oplog/", 0) == 0 || path == "/settings")) {
-    // The administrators' screens of the hub console. /oplog stays the person's own log for a
-    // role without 職員管理; its export and verification are for administrators only.
-    const bool settings = path == "/settings";
-    const domain::Menu needed = settings ? domain::Menu::settings : domain::Menu::oplog;
-    const bool admin = c.role && domain::allowed(*c.role, domain::Menu::staff);
-    if (!c.role || !domain::allowed(*c.role, needed) || (path.rfind("/oplog/", 0) == 0 && !admin)) {
-      log("menu.forbidden", c.account->id, "menu/" + std::string(domain::menu_id(needed)), "");
-      return error(c, 403);
-    }
-    if (settings) {
-      if (get) return settings_form(c, {}, {}, 200, false);
-      if (post) return post_settings(c);
-      return error(c, 405);
-    }
-    if (!get) return error(c, 405);
-    if (path == "/oplog") return admin ? oplog_all(c) : oplog_page(c);
-    if (path == "/oplog/export") return oplog_export(c);
-    if (path == "/oplog/verify") return oplog_verify(c);
-    return error(c, 404);
-  }
-  for (domain::Menu m : domain::all_menus()) {
-    if (m == domain::Menu::home || domain::is_permission(m) || path != menu_path(m)) continue;
-    if (!c.role || !domain::allowed(*c.role, m)) {
-      // SEC-2: enforced here, whatever the navigation showed. Logged: it is a sign of probing.
-      log("menu.forbidden", c.account->id, "menu/" + std::string(domain::menu_id(m)), "");
-      return error(c, 403);
-    }
-    if (!get) return error(c, 405);
-    return menu_page(c, m);
-  }
-  return error(c, 404);
-}
-
-http::Response ConsoleApp::get_sign_in(Context& c, bool failed, bool throttled, std::string login_id, int status) {
-  const std::string token = web::random_token();
-  auto cookie = web::set_cookie(web::kSignInCookie, token, options_.tls, std::chrono::seconds(3600));
-  if (!cookie) return error(c, 500);
-  c.headers.emplace_back("Set-Cookie", *cookie);
-  auto ctx = web::layout_context(layout(c, "ログイン", std::nullopt));
-  if (!ctx) return error(c, 500);
-  ctx->insert_or_assign("login_id", std::move(login_id));
-  ctx->insert_or_assign("failed", failed);
-  ctx->insert_or_assign("throttled", throttled);
-  const auto reason = c.req.query.find("signed_out");
-  ctx->insert_or_assign("idle", !failed && !throttled &&
-                                    (c.idle_signed_out || (reason != c.req.query.end() && reason->second == "idle")));
-  ctx->insert_or_assign("csrf_token", token);
-  return with_headers(web::page(templates_, status, "sign_in", *ctx), c.headers);
-}
-
-http::Response ConsoleApp::post_sign_in(Context& c) {
-  const text::Form& form = *c.form;
-  auto presented = web::find_cookie(header(c.req, "cookie"), web::cookie_name(web::kSignInCookie, options_.tls));
-  if (!presented || !*presented || !web::check_token(**presented, form)) return error(c, 403);
-  const std::string client = c.req.remote_address;
-  std::string id = form.value("login_id");
-  const std::string password = form.value("password");
-  if (id.size() > domain::kMaxStaffIdBytes) id.resize(domain::kMaxStaffIdBytes);  // never echo or track more
-
-  if (!sign_in_limiter_.allow(client, c.now)) return get_sign_in(c, false, true, id, 429);
-
-  std::optional<domain::StaffAccount> account;
-  if (domain::validate_staff_id(id)) {
-    auto a = store_.staff(id);
-    if (!a) return error(c, 503);
-    account = std::move(*a);
-  }
-  if (!guard_.check(id, client, c.now)) {
-    // Locked: refused before any password is verified, with the same message as a wrong one.
-    log("sign_in.refused_locked", account ? id : "", account ? "staff/" + id : "", "");
-    return get_sign_in(c, true, false, id, 200);
-  }
-  // Unknown IDs cost the same as known ones: one interactive-cost verify (password.h).
-  const std::string_view hash = account ? std::string_view(account->password_hash) : domain::kDummyPasswordHash;
-  const bool password_ok = password.size() <= domain::kMaxPasswordBytes && domain::verify_password(hash, password);
-  if (!password_ok || !account || !account->enabled) {
-    const bool locked = guard_.record_failure(id, client, c.now);
-    // An unknown ID is not logged as typed: it may be a password typed into the wrong field.
-    const std::string who = account ? id : "";
-    const std::string target = account ? "staff/" + id : "";
-    log("sign_in.failure", who, target, !account ? "unknown id" : (!account->enabled ? "account disabled" : "wrong password"));
-    if (locked) log("sign_in.locked", who, target, "");
-    return get_sign_in(c, true, false, id, 200);
-  }
-  guard_.record_success(id, client);
-  if (domain::needs_rehash(account->password_hash, options_.fast_hashes_for_tests)) {
-    // An old cost: upgrade now that the password is known (password.h). Best effort.
-    if (auto h = domain::hash_password(password, options_.fast_hashes_for_tests); h) {
-      account->password_hash = *h;
-      (void)store_.save_staff(*account);
-    }
-  }
-  // No fixation: whatever session the browser had is dropped and a new one made.
-  if (c.session) sessions_.destroy(c.session->id);
-  web::Session s = sessions_.create(id, client, c.now);
-  auto cookie = web::set_cookie(web::kSessionCookie, s.id, options_.tls);
-  if (!cookie) return error(c, 500);
-  log("sign_in", id, "staff/" + id, "");
-  c.headers.clear();
-  c.headers.emplace_back("Set-Cookie", *cookie);
-  c.headers.emplace_back("Set-Cookie", web::clear_cookie(web::kSignInCookie, options_.tls));
-  const bool change = domain::password_change_required(*account, c.settings.password, c.wall_ms);
-  return with_headers(web::see_other(change ? web::kPasswordPath : kHomePath), c.headers);
-}
-
-http::Response ConsoleApp::post_sign_out(Context& c) {
-  if (c.session) {
-    sessions_.destroy(c.session->id);
-    log("sign_out", c.session->staff_id, "", "");
-    c.headers.emplace_back("Set-Cookie", web::clear_cookie(web::kSessionCookie, options_.tls));
-  }
-  return with_headers(web::see_other(web::kSignInPath), c.headers);
-}
-
-http::Response ConsoleApp::password_page(Context& c, const std::vector<web::FieldError>& errors, int status) {
-  const bool required = domain::password_change_required(*c.account, c.settings.password, c.wall_ms);
-  auto ctx = web::layout_context(layout(c, "パスワード変更", std::nullopt));
-  if (!ctx) return error(c, 500);
-  mstch::array rules;
-  for (auto& r : rule_texts(c.settings.password)) rules.emplace_back(std::move(r));
-  ctx->insert_or_assign("csrf_token", c.session->csrf_token);
-  ctx->insert_or_assign("password_rules", std::move(rules));
-  ctx->insert_or_assign("change_required", required);
-  if (!web::add_field_errors(*ctx, errors)) return error(c, 500);
-  return with_headers(web::page(templates_, status, "password_change", *ctx), c.headers);
-}
-
-http::Response ConsoleApp::post_password(Context& c) {
-  const text::Form& form = *c.form;
-  const std::string current = form.value("current_password");
-  const std::string next = form.value("new_password");
-  const std::string confirm = form.value("confirm_password");
-  const domain::StaffAccount& account = *c.account;
-  const std::string& client = c.req.remote_address;
-  std::vector<web::FieldError> errors;
-
-  // The current password is asked again, so a session left open cannot take the account over;
-  // wrong guesses count towards the lockout like sign-in failures do.
-  const bool current_ok = guard_.check(account.id, client, c.now) && current.size() <= domain::kMaxPasswordBytes &&
-                          domain::verify_password(account.password_hash, current);
-  if (!current_ok) {
-    (void)guard_.record_failure(account.id, client, c.now);
-    errors.push_back({"current_password", "現在のパスワードが正しくありません。"});
-  }
-  for (domain::PasswordProblem p : domain::password_problems(c.settings.password, next, account.id)) {
-    errors.push_back({"new_password", problem_text(p, c.settings.password)});
-  }
-  if (next != confirm) errors.push_back({"confirm_password", "確認用のパスワードが新しいパスワードと一致しません。"});
-  domain::StaffAccount updated = account;
-  if (errors.empty()) {
-    auto s = domain::set_password(updated, c.settings.password, next, c.wall_ms, false, options_.fast_hashes_for_tests);
-    if (!s) {
-      if (s.error().code != Errc::invalid_argument) return error(c, 500);
-      // The rules were checked above, so what is left is the history rule.
-      errors.push_back({"new_password", "以前に使ったパスワードは使えません。"});
-    }
-  }
-  if (!errors.empty()) {
-    log("password.change_failure", account.id, "staff/" + account.id, current_ok ? "rules not met" : "wrong current password");
-    return password_page(c, errors, 422);
-  }
-  if (!store_.save_staff(updated)) return error(c, 503);
-  guard_.record_success(account.id, client);
-  // Signed out everywhere else (a leaked session dies with the old password), in again here.
-  sessions_.destroy_all_for(account.id);
-  web::Session s = sessions_.create(account.id, client, c.now);
-  auto cookie = web::set_cookie(web::kSessionCookie, s.id, options_.tls);
-  if (!cookie) return error(c, 500);
-  c.headers.emplace_back("Set-Cookie", *cookie);
-  c.session = s;
-  c.account = updated;
-  log("password.change", account.id, "staff/" + account.id, "");
-  auto ctx = web::layout_context(layout(c, "パスワード変更", std::nullopt));
-  if (!ctx) return error(c, 500);
-  ctx->insert_or_assign("message", std::string("パスワードを変更しました。"));
-  ctx->insert_or_assign("next_url", std::string(kHomePath));
-  ctx->insert_or_assign("next_label", std::string("ホームへ"));
-  return with_headers(web::page(templates_, 200, "message", *ctx), c.headers);
-}
-
-http::Response ConsoleApp::home(Context& c) {
-  auto ctx = web::layout_context(layout(c, "ホーム", domain::Menu::home));
-  if (!ctx) return error(c, 500);
-  const bool any = c.role && !domain::visible_menus(*c.role).empty();
-  ctx->insert_or_assign("message", c.account->name + "さん、ようこそ。" +
-                                       (any ? std::string("メニューから業務を選んでください。")
-                                            : std::string("使えるメニューがありません。管理者にお問い合わせください。")));
-  return with_headers(web::page(templates_, 200, "message", *ctx), c.headers);
-}
-
-http::Response ConsoleApp::menu_page(Context& c, domain::Menu m) {
-  if (m == domain::Menu::oplog) return oplog_page(c);
-  auto ctx = web::layout_context(layout(c, std::string(domain::menu_label(m)), m));
-  if (!ctx) return error(c, 500);
-  ctx->insert_or_assign("message", m == domain::Menu::staff
-                                       ? std::string("職員の追加・変更・CSVの取り込みは、本庁の管理コンソール（ハブ）で行います。")
-                                       : "「" + std::string(domain::menu_label(m)) + "」の画面は準備中です。");
-  ctx->insert_or_assign("next_url", std::string(kHomePath));
-  ctx->insert_or_assign("next_label", std::string("ホームへ戻る"));
-  return with_headers(web::page(templates_, 200, "message", *ctx), c.headers);
-}
-
-http::Response ConsoleApp::oplog_page(Context& c) {
-  auto entries = store_.recent_oplog(c.account->id, options_.oplog_page_entries);
-  if (!entries) return error(c, 503);
-  mstch::array rows;
-  for (const domain::OpLogEntry& e : *entries) {
-    rows.emplace_back(mstch::map{{"time", jst_time(e.at_ms)},
-                                 {"action", action_label(e.action)},
-                                 {"target", e.target},
-                                 {"device", e.device}});
-  }
-  const bool has_entries = !rows.empty();
-  std::string content;
-  try {
-    content = mstch::render(kOplogContent, mstch::map{{"staff_id", c.account->id},
-                                                      {"limit", std::to_string(options_.oplog_page_entries)},
-                                                      {"has_entries", has_entries},
-                                                      {"entries", std::move(rows)}});
-  } catch (...) {
-    return error(c, 500);
-  }
-  auto ctx = web::layout_context(layout(c, std::string(domain::menu_label(domain::Menu::oplog)), domain::Menu::oplog));
-  if (!ctx) return error(c, 500);
-  ctx->insert_or_assign("message", std::string(kContentMarker));
-  auto rendered = templates_.render("message", *ctx);
-  if (!rendered) return error(c, 500);
-  std::string body = splice_content(*rendered, content);
-  if (body.empty()) return error(c, 500);
-  return with_headers(web::html(200, std::move(body)), c.headers);
+  if (!match.route) return shell.error(c, 405);
+  return match.route->handler(c);
 }
 
 }  // namespace madoguchi::console::app

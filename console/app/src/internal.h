@@ -1,4 +1,4 @@
-// Pieces shared by the console's route files (console_app.cc, staff_pages.cc). Not installed.
+// Texts and helpers shared by the console's page modules. Not installed.
 #pragma once
 
 #include <cstdint>
@@ -9,31 +9,13 @@
 #include <vector>
 
 #include "madoguchi/console/app/console_app.h"
+#include "pages.h"
 #include "madoguchi/domain/administrator.h"
 #include "madoguchi/text/form.h"
 #include "madoguchi/text/multipart.h"
 
 namespace madoguchi::console::app {
 
-struct ConsoleApp::Context {
-  const http::Request& req;
-  web::TimePoint now;
-  std::int64_t wall_ms = 0;
-  domain::Settings settings;
-  std::vector<domain::Role> roles;
-  std::optional<web::Session> session;  // a live session, re-checked against its account
-  std::optional<domain::StaffAccount> account;
-  const domain::Role* role = nullptr;
-  bool session_ended = false;  // the browser came with a session that just ended
-  bool idle_signed_out = false;  // ... because it was idle (ACC-4): the sign-in page says so
-  std::optional<text::Form> form;
-  // A multipart/form-data POST (only POST /staff/import at a staff console): every part, viewing
-  // req.body; `form` holds the text parts (no filename) so the CSRF check is the usual one.
-  std::vector<text::Part> parts;
-  std::vector<std::pair<std::string, std::string>> headers;  // added to the response (Set-Cookie)
-
-  bool signed_in() const { return session.has_value(); }
-};
 
 // Shown when a staff edit, a role edit or a role deletion would break the administrator-remains
 // invariant (domain/administrator.h); the staff CSV import says the same as a line error.

@@ -1,5 +1,5 @@
 // 権限管理 (ACC-2): the roles and the menus each grants. Served where ConsoleOptions::manage_staff
-// is set (the hub console); route() has already checked the session, the roles menu permission
+// is set (the hub console); the shell has already checked the session, the roles menu permission
 // and, for POST, the CSRF token.
 //
 //   GET  /roles               every effective role (the built-ins while none is stored), its menus
@@ -26,6 +26,7 @@
 #include <mstch/mstch.hpp>
 
 #include "internal.h"
+#include "modules.h"
 #include "madoguchi/console/web/page.h"
 
 namespace madoguchi::console::app {
@@ -77,38 +78,39 @@ std::string menu_ids(const domain::Role& r) {
   return out;
 }
 
-}  // namespace
 
-http::Response ConsoleApp::roles_route(Context& c) {
-  const std::string& path = c.req.path;
-  const bool get = c.req.method == "GET" || c.req.method == "HEAD";
-  const bool post = c.req.method == "POST";
-  if (path == "/roles") {
-    if (!get) return error(c, 405);
-    return roles_list(c);
-  }
-  if (path == "/roles/new") {
-    if (get) return role_form(c, true, domain::Role{}, {}, 200);
-    if (post) return post_role(c, true);
-    return error(c, 405);
-  }
-  if (path == "/roles/edit") {
-    if (get) {
-      const domain::Role* r = domain::find_role(c.roles, query_value(c.req, "id"));
-      if (!r) return error(c, 404);
-      return role_form(c, false, *r, {}, 200);
-    }
-    if (post) return post_role(c, false);
-    return error(c, 405);
-  }
-  if (path == "/roles/delete") {
-    if (post) return post_role_delete(c);
-    return error(c, 405);
-  }
-  return error(c, 404);
-}
+class RolePages final : public PageModule {
+ public:
+  explicit RolePages(Shell& shell) : PageModule(shell) {}
 
-http::Response ConsoleApp::roles_list(Context& c) {
+  void add_routes(RouteTable& routes) override {
+    // 権限管理 (ACC-2): the roles menu alone decides, on every request (SEC-2).
+    const std::vector<domain::Menu> menu{domain::Menu::roles};
+    routes.add(route(Route::Methods::get, "/roles", &RolePages::roles_list, this, menu));
+    routes.add(route(Route::Methods::get, "/roles/new", &RolePages::new_form, this, menu));
+    routes.add(route(Route::Methods::post, "/roles/new", &RolePages::post_new, this, menu));
+    routes.add(route(Route::Methods::get, "/roles/edit", &RolePages::edit_form, this, menu));
+    routes.add(route(Route::Methods::post, "/roles/edit", &RolePages::post_edit, this, menu));
+    routes.add(route(Route::Methods::post, "/roles/delete", &RolePages::post_role_delete, this, menu));
+  }
+
+ private:
+  http::Response new_form(Context& c) { return role_form(c, true, domain::Role{}, {}, 200); }
+  http::Response edit_form(Context& c) {
+    const domain::Role* r = domain::find_role(c.roles, query_value(c.req, "id"));
+    if (!r) return error(c, 404);
+    return role_form(c, false, *r, {}, 200);
+  }
+  http::Response post_new(Context& c) { return post_role(c, true); }
+  http::Response post_edit(Context& c) { return post_role(c, false); }
+  http::Response roles_list(Context& c);
+  http::Response role_form(Context& c, bool adding, const domain::Role& shown, const std::vector<web::FieldError>& errors,
+                           int status);
+  http::Response post_role(Context& c, bool adding);
+  http::Response post_role_delete(Context& c);
+};
+
+http::Response RolePages::roles_list(Context& c) {
   auto all = store_.all_staff();
   if (!all) return error(c, 503);
   auto stored = store_.roles();
@@ -130,7 +132,7 @@ http::Response ConsoleApp::roles_list(Context& c) {
   return content_page(c, std::string(domain::menu_label(domain::Menu::roles)), domain::Menu::roles, "role_list", std::move(content), 200);
 }
 
-http::Response ConsoleApp::role_form(Context& c, bool adding, const domain::Role& shown, const std::vector<web::FieldError>& errors,
+http::Response RolePages::role_form(Context& c, bool adding, const domain::Role& shown, const std::vector<web::FieldError>& errors,
                                      int status) {
   mstch::array choices;
   for (domain::Menu m : domain::all_menus()) {
@@ -156,7 +158,7 @@ http::Response ConsoleApp::role_form(Context& c, bool adding, const domain::Role
   return content_page(c, adding ? "権限の追加" : "権限の変更", domain::Menu::roles, "role_form", std::move(content), status);
 }
 
-http::Response ConsoleApp::post_role(Context& c, bool adding) {
+http::Response RolePages::post_role(Context& c, bool adding) {
   const text::Form& form = *c.form;
   domain::Role role;
   role.id = form.value("role_id");
@@ -246,7 +248,7 @@ http::Response ConsoleApp::post_role(Context& c, bool adding) {
   return with_headers(web::see_other(adding ? "/roles?done=added" : "/roles?done=updated"), c.headers);
 }
 
-http::Response ConsoleApp::post_role_delete(Context& c) {
+http::Response RolePages::post_role_delete(Context& c) {
   const std::string id = c.form->value("role_id");
   const domain::Role* role = domain::find_role(c.roles, id);
   if (!role) return error(c, 404);
@@ -294,5 +296,9 @@ http::Response ConsoleApp::post_role_delete(Context& c) {
   log("role.remove", c.account->id, "role/" + id, detail);
   return with_headers(web::see_other("/roles?done=removed"), c.headers);
 }
+
+}  // namespace
+
+std::unique_ptr<PageModule> make_role_pages(Shell& shell) { return std::make_unique<RolePages>(shell); }
 
 }  // namespace madoguchi::console::app

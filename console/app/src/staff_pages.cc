@@ -1,6 +1,6 @@
 // 職員管理 (ACC-1, ACC-2, ACC-3): the staff list, adding, editing, disabling, password resets and
-// the CSV export. Served where ConsoleOptions::manage_staff is set (the hub console); route() has
-// already checked the session, the staff menu permission and, for POST, the CSRF token.
+// the CSV export and import. Served where ConsoleOptions::manage_staff is set (the hub console); the
+// shell has already checked the session, the staff menu permission and, for POST, the CSRF token.
 //
 // Changes are written with ConsoleStore::save_staff and logged, one entry each, with the acting
 // administrator as staff_id and "staff/<id>" as target; details name fields, never values.
@@ -12,6 +12,7 @@
 #include <mstch/mstch.hpp>
 
 #include "internal.h"
+#include "modules.h"
 #include "madoguchi/domain/password.h"
 #include "madoguchi/domain/staff_csv.h"
 #include "madoguchi/console/web/page.h"
@@ -31,64 +32,67 @@ std::string role_name(const std::vector<domain::Role>& roles, const std::string&
   return r ? r->name : id;
 }
 
+class StaffPages final : public PageModule {
+ public:
+  explicit StaffPages(Shell& shell) : PageModule(shell) {}
 
-}  // namespace
+  void add_routes(RouteTable& routes) override {
+    const std::vector<domain::Menu> menu{domain::Menu::staff};
+    routes.add(route(Route::Methods::get, "/staff", &StaffPages::staff_list, this, menu));
+    routes.add(route(Route::Methods::get, "/staff/export", &StaffPages::staff_export, this, menu));
+    routes.add(route(Route::Methods::get, "/staff/new", &StaffPages::new_form, this, menu));
+    routes.add(route(Route::Methods::post, "/staff/new", &StaffPages::post_staff_new, this, menu));
+    routes.add(route(Route::Methods::get, "/staff/edit", &StaffPages::edit_form, this, menu));
+    routes.add(route(Route::Methods::post, "/staff/edit", &StaffPages::post_staff_edit, this, menu));
+    routes.add(route(Route::Methods::post, "/staff/password", &StaffPages::post_staff_password, this, menu));
+    routes.add(route(Route::Methods::get, "/staff/import", &StaffPages::import_form, this, menu));
+    Route upload = route(Route::Methods::post, "/staff/import", &StaffPages::post_staff_import, this, menu);
+    upload.upload_bytes = options_.max_import_file_bytes;
+    routes.add(std::move(upload));
+    routes.add(route(Route::Methods::post, "/staff/import/apply", &StaffPages::post_staff_import_apply, this, menu));
+  }
 
-http::Response ConsoleApp::content_page(Context& c, const std::string& title, std::optional<domain::Menu> current,
-                                        const std::string& template_name, mstch::map content, int status) {
-  auto ctx = web::layout_context(layout(c, title, current));
-  if (!ctx) return error(c, 500);
-  for (auto& [k, v] : content) ctx->insert_or_assign(k, std::move(v));
-  return with_headers(web::page(templates_, status, template_name, *ctx), c.headers);
-}
+ private:
+  http::Response new_form(Context& c) {
+    domain::StaffAccount blank;
+    blank.role_id = "";
+    return staff_form(c, true, blank, {}, 200);
+  }
+  http::Response edit_form(Context& c) {
+    auto a = staff_or_error(c, query_value(c.req, "id"));
+    if (auto* page = std::get_if<http::Response>(&a)) return std::move(*page);
+    return staff_form(c, false, std::get<domain::StaffAccount>(a), {}, 200);
+  }
+  http::Response import_form(Context& c) { return staff_import_page(c, {}, 200); }
+  http::Response staff_list(Context& c);
+  http::Response staff_form(Context& c, bool adding, const domain::StaffAccount& shown,
+                            const std::vector<web::FieldError>& errors, int status);
+  http::Response post_staff_new(Context& c);
+  // The account with this id, or the page to answer with: 404 for a bad or unknown id, 503 when
+  // the store fails.
+  std::variant<domain::StaffAccount, http::Response> staff_or_error(Context& c, const std::string& id);
+  http::Response post_staff_edit(Context& c);
+  http::Response post_staff_password(Context& c);
+  http::Response staff_export(Context& c);
+  http::Response staff_import_page(Context& c, const std::string& problem, int status);
+  http::Response post_staff_import(Context& c);
+  http::Response post_staff_import_apply(Context& c);
+  void prune_pending_imports(web::TimePoint now);
 
-http::Response ConsoleApp::staff_route(Context& c) {
-  const std::string& path = c.req.path;
-  const bool get = c.req.method == "GET" || c.req.method == "HEAD";
-  const bool post = c.req.method == "POST";
-  if (path == "/staff") {
-    if (!get) return error(c, 405);
-    return staff_list(c);
-  }
-  if (path == "/staff/export") {
-    if (!get) return error(c, 405);
-    return staff_export(c);
-  }
-  if (path == "/staff/new") {
-    if (get) {
-      domain::StaffAccount blank;
-      blank.role_id = "";
-      return staff_form(c, true, blank, {}, 200);
-    }
-    if (post) return post_staff_new(c);
-    return error(c, 405);
-  }
-  if (path == "/staff/edit") {
-    if (get) {
-      auto a = staff_or_error(c, query_value(c.req, "id"));
-      if (auto* page = std::get_if<http::Response>(&a)) return std::move(*page);
-      return staff_form(c, false, std::get<domain::StaffAccount>(a), {}, 200);
-    }
-    if (post) return post_staff_edit(c);
-    return error(c, 405);
-  }
-  if (path == "/staff/password") {
-    if (post) return post_staff_password(c);
-    return error(c, 405);
-  }
-  if (path == "/staff/import") {
-    if (get) return staff_import_page(c, {}, 200);
-    if (post) return post_staff_import(c);
-    return error(c, 405);
-  }
-  if (path == "/staff/import/apply") {
-    if (post) return post_staff_import_apply(c);
-    return error(c, 405);
-  }
-  return error(c, 404);
-}
+  // A previewed staff import awaiting its confirmation. Holds the file's rows (with initial
+  // passwords in plain text: memory only, never logged or shown) and what the preview showed, to
+  // refuse the confirmation when the staff changed in between.
+  struct PendingImport {
+    std::string session_id;
+    web::TimePoint expires;
+    domain::CsvRows rows;
+    std::vector<domain::StaffAccount> staff_at_preview;
+    domain::ImportPlan plan;
+  };
+  std::map<std::string, PendingImport> pending_imports_;  // by random token
+};
 
-http::Response ConsoleApp::staff_list(Context& c) {
+http::Response StaffPages::staff_list(Context& c) {
   auto all = store_.all_staff();
   if (!all) return error(c, 503);
   mstch::array rows;
@@ -107,7 +111,7 @@ http::Response ConsoleApp::staff_list(Context& c) {
   return content_page(c, std::string(domain::menu_label(domain::Menu::staff)), domain::Menu::staff, "staff_list", std::move(content), 200);
 }
 
-http::Response ConsoleApp::staff_form(Context& c, bool adding, const domain::StaffAccount& shown,
+http::Response StaffPages::staff_form(Context& c, bool adding, const domain::StaffAccount& shown,
                                       const std::vector<web::FieldError>& errors, int status) {
   mstch::array roles;
   if (adding && shown.role_id.empty()) roles.emplace_back(mstch::map{{"id", std::string()}, {"name", std::string("選んでください")}, {"selected", true}});
@@ -128,7 +132,6 @@ http::Response ConsoleApp::staff_form(Context& c, bool adding, const domain::Sta
   return content_page(c, title, domain::Menu::staff, "staff_form", std::move(content), status);
 }
 
-namespace {
 
 // Japanese messages for the name and role fields of a form.
 void check_name_and_role(const std::string& name, const std::string& role_id, const std::vector<domain::Role>& roles,
@@ -141,9 +144,8 @@ void check_name_and_role(const std::string& name, const std::string& role_id, co
   if (!domain::find_role(roles, role_id)) errors.push_back({"role_id", "権限を一覧から選んでください。"});
 }
 
-}  // namespace
 
-http::Response ConsoleApp::post_staff_new(Context& c) {
+http::Response StaffPages::post_staff_new(Context& c) {
   const text::Form& form = *c.form;
   domain::StaffAccount a;
   a.id = form.value("staff_id");
@@ -187,7 +189,7 @@ http::Response ConsoleApp::post_staff_new(Context& c) {
   return with_headers(web::see_other("/staff?done=added"), c.headers);
 }
 
-std::variant<domain::StaffAccount, http::Response> ConsoleApp::staff_or_error(Context& c, const std::string& id) {
+std::variant<domain::StaffAccount, http::Response> StaffPages::staff_or_error(Context& c, const std::string& id) {
   if (!domain::validate_staff_id(id)) return error(c, 404);
   auto found = store_.staff(id);
   if (!found) return error(c, 503);
@@ -195,7 +197,7 @@ std::variant<domain::StaffAccount, http::Response> ConsoleApp::staff_or_error(Co
   return **found;
 }
 
-http::Response ConsoleApp::post_staff_edit(Context& c) {
+http::Response StaffPages::post_staff_edit(Context& c) {
   const text::Form& form = *c.form;
   auto found = staff_or_error(c, form.value("staff_id"));
   if (auto* page = std::get_if<http::Response>(&found)) return std::move(*page);
@@ -221,13 +223,13 @@ http::Response ConsoleApp::post_staff_edit(Context& c) {
   if (!detail.empty()) {
     if (!store_.save_staff(after)) return error(c, 503);
     // A disabled account loses its sessions here at once (the others' on their next request).
-    if (!after.enabled) sessions_.destroy_all_for(after.id);
+    if (!after.enabled) shell_.sessions.destroy_all_for(after.id);
     log("staff.update", c.account->id, "staff/" + after.id, detail);
   }
   return with_headers(web::see_other("/staff?done=updated"), c.headers);
 }
 
-http::Response ConsoleApp::post_staff_password(Context& c) {
+http::Response StaffPages::post_staff_password(Context& c) {
   const text::Form& form = *c.form;
   auto found = staff_or_error(c, form.value("staff_id"));
   if (auto* page = std::get_if<http::Response>(&found)) return std::move(*page);
@@ -249,12 +251,12 @@ http::Response ConsoleApp::post_staff_password(Context& c) {
   if (!errors.empty()) return staff_form(c, false, stored, errors, 422);
   if (!store_.save_staff(a)) return error(c, 503);
   // Sessions of that person opened with the old password end (in this console).
-  if (a.id != c.account->id) sessions_.destroy_all_for(a.id);
+  if (a.id != c.account->id) shell_.sessions.destroy_all_for(a.id);
   log("staff.password_reset", c.account->id, "staff/" + a.id, "");
   return with_headers(web::see_other("/staff?done=password"), c.headers);
 }
 
-http::Response ConsoleApp::staff_export(Context& c) {
+http::Response StaffPages::staff_export(Context& c) {
   const std::string enc = query_value(c.req, "encoding");
   if (enc != "utf8" && enc != "cp932" && !enc.empty()) return error(c, 400);
   const text::Encoding encoding = enc == "cp932" ? text::Encoding::cp932 : text::Encoding::utf8;
@@ -284,7 +286,6 @@ http::Response ConsoleApp::staff_export(Context& c) {
 // its own committed record change (there is no transaction across records at the hub), and a
 // failure is reported with how far it got.
 
-namespace {
 
 const char* kind_label(domain::ChangeKind k) {
   switch (k) {
@@ -316,15 +317,14 @@ bool same_staff(const std::vector<domain::StaffAccount>& a, const std::vector<do
   return true;
 }
 
-}  // namespace
 
-void ConsoleApp::prune_pending_imports(web::TimePoint now) {
+void StaffPages::prune_pending_imports(web::TimePoint now) {
   for (auto it = pending_imports_.begin(); it != pending_imports_.end();) {
     it = it->second.expires <= now ? pending_imports_.erase(it) : std::next(it);
   }
 }
 
-http::Response ConsoleApp::staff_import_page(Context& c, const std::string& problem, int status) {
+http::Response StaffPages::staff_import_page(Context& c, const std::string& problem, int status) {
   mstch::map content{{"csrf_token", c.session->csrf_token}};
   std::vector<web::FieldError> errors;
   if (!problem.empty()) errors.push_back({"file", problem});
@@ -332,7 +332,7 @@ http::Response ConsoleApp::staff_import_page(Context& c, const std::string& prob
   return content_page(c, "職員のCSV取り込み", domain::Menu::staff, "staff_import", std::move(content), status);
 }
 
-http::Response ConsoleApp::post_staff_import(Context& c) {
+http::Response StaffPages::post_staff_import(Context& c) {
   // handle() fills parts only for a multipart body; a urlencoded POST here has no file.
   const text::Part* file = nullptr;
   for (const text::Part& p : c.parts) {
@@ -428,7 +428,7 @@ http::Response ConsoleApp::post_staff_import(Context& c) {
                       plan.ok() ? 200 : 422);
 }
 
-http::Response ConsoleApp::post_staff_import_apply(Context& c) {
+http::Response StaffPages::post_staff_import_apply(Context& c) {
   prune_pending_imports(c.now);
   auto it = pending_imports_.find(c.form->value("import_token"));
   if (it == pending_imports_.end() || it->second.session_id != c.session->id) {
@@ -473,7 +473,7 @@ http::Response ConsoleApp::post_staff_import_apply(Context& c) {
     const Status s = ch.kind == domain::ChangeKind::remove ? store_.remove_staff(id) : store_.save_staff(*writes[i]);
     if (!s) break;
     ++done;
-    if (ch.kind == domain::ChangeKind::remove || !ch.after->enabled) sessions_.destroy_all_for(id);
+    if (ch.kind == domain::ChangeKind::remove || !ch.after->enabled) shell_.sessions.destroy_all_for(id);
     if (ch.kind == domain::ChangeKind::add) {
       ++added;
       log("staff.add", c.account->id, "staff/" + id, "import, role " + ch.after->role_id);
@@ -499,5 +499,9 @@ http::Response ConsoleApp::post_staff_import_apply(Context& c) {
   log("staff.import", c.account->id, "staff", counts);
   return with_headers(web::see_other("/staff?done=imported"), c.headers);
 }
+
+}  // namespace
+
+std::unique_ptr<PageModule> make_staff_pages(Shell& shell) { return std::make_unique<StaffPages>(shell); }
 
 }  // namespace madoguchi::console::app

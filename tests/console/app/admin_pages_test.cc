@@ -424,8 +424,8 @@ TEST_CASE("The mail preview fills every placeholder, saves nothing, and shows th
 
 namespace {
 
-// The string literals inside the first argument of every call `log(...)` in `code` (not
-// `oplog(`, `ConsoleApp::log(`, `x.log(`), skipping comment lines: the action ids logged
+// The string literals inside the first argument of every call `log(...)` or `shell.log(...)` in
+// `code` (not `oplog(`, `Shell::log(`, `x.log(`), skipping comment lines: the action ids logged
 // directly, also through `cond ? "a" : "b"`.
 std::set<std::string> logged_ids(const std::string& code) {
   std::set<std::string> ids;
@@ -433,7 +433,10 @@ std::set<std::string> logged_ids(const std::string& code) {
   while ((at = code.find("log(", at)) != std::string::npos) {
     const std::size_t call = at;
     at += 4;
-    if (call > 0) {
+    // The page modules' log() and the shell's (shell.log, shell_.log) write the operation log.
+    const bool shell_log = (call >= 6 && code.compare(call - 6, 6, "shell.") == 0) ||
+                           (call >= 7 && code.compare(call - 7, 7, "shell_.") == 0);
+    if (call > 0 && !shell_log) {
       const char before = code[call - 1];
       if (std::isalnum(static_cast<unsigned char>(before)) || before == '_' || before == ':' || before == '.' ||
           before == '>') {

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -63,6 +64,10 @@ struct Settings {
 // Errors: invalid_argument "<field>: <reason>" (field = JSON key; "password.min_length" for the
 // rules), too_large when the serialised body is over kMaxBodyBytes.
 Status validate_settings(const Settings& settings);
+
+// The fields that differ between two settings, by JSON key ("password.min_length",
+// "mail_texts.<kind>"), in the order of settings_to_json: what a settings.update log entry names.
+std::vector<std::string> changed_settings(const Settings& before, const Settings& after);
 
 nlohmann::json settings_to_json(const Settings& settings);
 // Missing keys keep their defaults; unknown keys (also inside "password") are malformed; the result

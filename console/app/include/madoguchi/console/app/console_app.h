@@ -1,29 +1,25 @@
 // The staff console's request handler (ACC-1..5, SYS-3, SEC-2, SEC-3), shared by the edge agent
-// (counter PCs, works with the hub link down) and, later, the hub. A plain function from
-// http::Request to http::Response over narrow interfaces: the records behind it (ConsoleStore),
-// the time (Clock), and in-memory sessions, sign-in lockout and rate limits of its own. No socket,
-// no file, no wall clock: tests drive it with a ManualClock and an in-memory store.
+// (counter PCs, works with the hub link down) and the hub. A plain function from http::Request to
+// http::Response over narrow interfaces: the records behind it (ConsoleStore, CardStore,
+// MasterStore, domain::BookingBackend), the time (Clock), and in-memory sessions, sign-in lockout
+// and rate limits of its own. No socket, no file, no wall clock: tests drive it with a ManualClock
+// and in-memory stores.
 //
-// Routes (see README.md for the flow and the threat model):
-//   GET  /static/console.css   the style sheet (any query)
-//   GET  /                     home: the layout with the role's menus; 303 to /sign-in if signed out
-//   GET  /sign-in              the sign-in form (sets the double-submit CSRF cookie)
-//   POST /sign-in              sign in; 303 to / (or /password when a change is required)
-//   POST /sign-out             sign out (CSRF)
-//   GET  /password             change one's own password
-//   POST /password             (CSRF) checks the Settings' rules; signs the person out elsewhere
-//   GET  /staff, /staff/new, /staff/edit?id=, /staff/export?encoding=utf8|cp932,
-//   POST /staff/new, /staff/edit, /staff/password
-//   GET  /staff/import, POST /staff/import (multipart/form-data upload → preview),
-//   POST /staff/import/apply   (the CSV import, ACC-3; see README.md "CSV import")
-//                              職員管理 when ConsoleOptions::manage_staff (the hub), staff menu only
-//   GET  /roles, /roles/new, /roles/edit?id=, POST /roles/new, /roles/edit, /roles/delete
-//                              権限管理 (ACC-2) when ConsoleOptions::manage_staff, roles menu only
-//   GET  /<menu id>            a menu (permissions.h ids, e.g. /oplog, /phone_bookings): 403 when
-//                              the role does not have it; /oplog lists the person's own entries
-//   anything else              404
-// Every request with a session re-reads the account: disabled or deleted → signed out. The idle
-// timeout is Settings::session_idle, read on every request.
+// ConsoleApp is a thin shell over page modules (src/pages.h, src/modules.h), one per area, each
+// owning its routes in one route table (method, path → handler, with the menu the role must hold):
+//   sign_in_pages.cc    /sign-in, /sign-out, /password, / and the page of a menu not served here
+//   staff_pages.cc      /staff/...      職員管理 (ACC-1..3), where ConsoleOptions::manage_staff
+//   role_pages.cc       /roles/...      権限管理 (ACC-2), where manage_staff
+//   settings_pages.cc   /settings       システム設定 (SYS-1), where manage_staff
+//   oplog_pages.cc      /oplog/...      操作ログ (SYS-3): one's own; everyone's for administrators
+//   card_pages.cc       /cards/...      交付管理 (ISS-5..12, ISS-15), with attach_cards
+//   card_import_pages.cc /cards/import/..., /cards/ledger, /cards/renewal (ISS-1..4, ISS-14)
+//   master_pages.cc     /masters/..., /notices/...  マスタ管理 and お知らせ, with attach_masters
+//   booking_pages.cc    /phone_bookings/..., /bookings  電話予約 (PHN-1..6), with attach_bookings
+// A signed-out request to a served path goes to /sign-in; one to any other path is a 404. A role
+// without the route's menu gets a 403 and a menu.forbidden log entry (SEC-2). Every request with a
+// session re-reads the account: disabled or deleted → signed out. The idle timeout is
+// Settings::session_idle, read on every request.
 #pragma once
 
 #include <cstddef>
@@ -213,7 +209,13 @@ struct CardServices {
   TableWriterFactory excel;                       // the Excel export (ISS-7); absent: not offered
 };
 
-// Not thread-safe: one thread calls handle() (the io_context thread that runs the server).
+class Shell;
+class PageModule;
+class RouteTable;
+
+// A thin shell over the page modules (pages.h): reads the session and the form, finds the
+// request's route and calls its handler. Not thread-safe: one thread calls handle() (the
+// io_context thread that runs the server).
 class ConsoleApp {
  public:
   ConsoleApp(ConsoleStore& store, const Clock& clock, ConsoleOptions options = {});
@@ -230,117 +232,29 @@ class ConsoleApp {
 
   // Serves マスタ管理 (Menu::masters: counters, slot generation and editing, closure days and the
   // holiday list; MST-1..MST-7) and お知らせ (Menu::notices: the citizen site's notices and
-  // maintenance notices; RSV-3, RSV-15) over `masters` (master_pages.cc). The hub console only:
-  // masters are hub-authored. Without this call the menus answer with their placeholder page.
+  // maintenance notices; RSV-3, RSV-15) over `masters`. The hub console only: masters are
+  // hub-authored. Without this call the menus answer with their placeholder page.
   void attach_masters(MasterStore& masters);
 
-  // Serves 電話予約 (Menu::phone_bookings, PHN-1..PHN-6) over `bookings` (booking_pages.cc): at the
-  // hub over the authoritative booking service, at a counter PC over its replica (offline too).
+  // Serves 電話予約 (Menu::phone_bookings, PHN-1..PHN-6) over `bookings`: at the hub over the
+  // authoritative booking service, at a counter PC over its replica (offline too).
   // `sync`: where this console's own booking writes stand on their way to the hub (a counter PC's
   // EdgeBookingBackend); absent at the hub, whose service is authoritative.
   void attach_bookings(domain::BookingBackend& bookings, BookingSyncState* sync = nullptr);
 
   // Sessions alive now (for tests and status).
-  std::size_t sessions() const { return sessions_.size(); }
+  std::size_t sessions() const;
   // Operation log entries that could not be written (the store failed); the request went on.
-  std::uint64_t oplog_failures() const { return oplog_failures_; }
+  std::uint64_t oplog_failures() const;
 
  private:
-  struct Context;  // one request's state (console_app.cc)
-  http::Response route(Context& c);
-  http::Response get_sign_in(Context& c, bool failed, bool throttled, std::string login_id, int status);
-  http::Response post_sign_in(Context& c);
-  http::Response post_sign_out(Context& c);
-  http::Response password_page(Context& c, const std::vector<web::FieldError>& errors, int status);
-  http::Response post_password(Context& c);
-  http::Response home(Context& c);
-  http::Response oplog_page(Context& c);
-  // 操作ログ for administrators and システム設定 (admin_pages.cc), at a manage_staff console.
-  http::Response oplog_all(Context& c);
-  http::Response oplog_export(Context& c);
-  http::Response oplog_verify(Context& c);
-  http::Response settings_form(Context& c, const mstch::map& values, const std::vector<web::FieldError>& errors,
-                               int status, bool saved);
-  http::Response post_settings(Context& c);
-  http::Response menu_page(Context& c, domain::Menu menu);
-  http::Response error(Context& c, int status);
-  // 職員管理 (staff_pages.cc); the caller has checked the staff menu permission.
-  http::Response staff_route(Context& c);
-  http::Response staff_list(Context& c);
-  http::Response staff_form(Context& c, bool adding, const domain::StaffAccount& shown, const std::vector<web::FieldError>& errors,
-                            int status);
-  http::Response post_staff_new(Context& c);
-  // The account with this id, or the page to answer with: 404 for a bad or unknown id, 503 when
-  // the store fails.
-  std::variant<domain::StaffAccount, http::Response> staff_or_error(Context& c, const std::string& id);
-  http::Response post_staff_edit(Context& c);
-  http::Response post_staff_password(Context& c);
-  http::Response staff_export(Context& c);
-  http::Response staff_import_page(Context& c, const std::string& problem, int status);
-  http::Response post_staff_import(Context& c);
-  http::Response post_staff_import_apply(Context& c);
-  // 権限管理 (role_pages.cc); the caller has checked the roles menu permission.
-  http::Response roles_route(Context& c);
-  http::Response roles_list(Context& c);
-  http::Response role_form(Context& c, bool adding, const domain::Role& shown, const std::vector<web::FieldError>& errors,
-                           int status);
-  http::Response post_role(Context& c, bool adding);
-  http::Response post_role_delete(Context& c);
-  http::Response content_page(Context& c, const std::string& title, std::optional<domain::Menu> current,
-                              const std::string& template_name, mstch::map content, int status);
-  web::Layout layout(const Context& c, std::string title, std::optional<domain::Menu> current) const;
-  // 交付管理 (card_pages.cc: list, search, detail, changes, bulk update, export; the caller has
-  // checked the cards menu permission) and its imports (card_import_pages.cc: QR reading of
-  // scanner scans and page images, the ledger CSV, the renewal list CSV).
-  http::Response cards_route(Context& c);
-  http::Response start_card_export(Context& c, const CardQuery& query, bool xlsx, text::Encoding encoding);
-  Status continue_card_export(struct CardExportJob& job);
-  http::Response card_import_route(Context& c);
-  bool card_upload_path(std::string_view path) const;
-  // マスタ管理 and お知らせ (master_pages.cc); the caller has checked the menu permission.
-  http::Response masters_route(Context& c);
-  http::Response notices_route(Context& c);
-  // 電話予約 (booking_pages.cc); the caller has checked the phone_bookings menu permission.
-  http::Response phone_bookings_route(Context& c);
-  void log(std::string_view action, std::string_view staff_id, std::string_view target, std::string_view detail);
+  void rebuild_routes();
 
-  ConsoleStore& store_;
-  const Clock& clock_;
-  ConsoleOptions options_;
-  web::Templates templates_;
-  web::SessionStore sessions_;
-  domain::SignInGuard guard_;
-  web::RateLimiter sign_in_limiter_;
-  std::uint64_t oplog_failures_ = 0;
-
-  // A previewed staff import awaiting its confirmation (staff_pages.cc). Holds the file's rows
-  // (with initial passwords in plain text: memory only, never logged or shown) and what the
-  // preview showed, to refuse the confirmation when the staff changed in between.
-  struct PendingImport {
-    std::string session_id;
-    web::TimePoint expires;
-    domain::CsvRows rows;
-    std::vector<domain::StaffAccount> staff_at_preview;
-    domain::ImportPlan plan;
-  };
-  std::map<std::string, PendingImport> pending_imports_;  // by random token
-  void prune_pending_imports(web::TimePoint now);
-
-  // 交付管理 (attach_cards).
-  CardStore* cards_ = nullptr;
-  CardServices card_services_;
-  struct CardImports;  // card_import_pages.cc: QR import sessions and previewed CSV imports
-  std::unique_ptr<CardImports> card_imports_;
-
-  // マスタ管理 and お知らせ (attach_masters). MasterPages (master_pages.h) holds the screens' state.
-  MasterStore* masters_ = nullptr;
-  struct MasterPages;
-  std::unique_ptr<MasterPages> master_pages_;
-
-  // 電話予約 (attach_bookings). BookingPages (booking_pages.h) holds the screens' state.
-  domain::BookingBackend* bookings_ = nullptr;
-  struct BookingPages;
-  std::unique_ptr<BookingPages> booking_pages_;
+  std::unique_ptr<Shell> shell_;
+  CardServices card_services_;  // the card modules hold it by reference
+  std::vector<std::unique_ptr<PageModule>> modules_;  // always served (sign-in, staff, ...)
+  std::unique_ptr<PageModule> cards_, card_imports_, masters_, notices_, bookings_;  // attached
+  std::unique_ptr<RouteTable> routes_;
 };
 
 // The URL path of a menu: "/" + menu_id(m) ("/" for Menu::home).

@@ -21,12 +21,13 @@
 #include "madoguchi/domain/calendar_config.h"
 #include "madoguchi/domain/counter_master.h"
 #include "madoguchi/domain/notice.h"
+#include "madoguchi/domain/slot_regeneration.h"
 #include "madoguchi/domain/slots.h"
 #include "madoguchi/error.h"
 
 namespace madoguchi::console::app {
 
-class MasterStore {
+class MasterStore : public domain::SlotRecords {
  public:
   virtual ~MasterStore() = default;
 
@@ -43,19 +44,11 @@ class MasterStore {
   virtual Status remove_counter(std::string_view id, calendar::Date slots_from) = 0;
 
   // ---- slots (entity "slot") ---------------------------------------------------------------------
-  // The stored slots of `counter` whose day lies in [from, to], in start order.
-  virtual Expected<std::vector<domain::Slot>> slots(std::string_view counter, calendar::Date from, calendar::Date to) = 0;
+  // slots(), booked_places() and apply_plan(): domain::SlotRecords.
   // One slot by key; nullopt when absent.
   virtual Expected<std::optional<domain::Slot>> slot(std::string_view key) = 0;
   // Writes one slot (an edit or a slot added by hand).
   virtual Status save_slot(const domain::Slot& slot) = 0;
-  // Writes a regeneration plan's upserts and removals in ONE transaction: all or nothing.
-  virtual Status apply_plan(const domain::RegenerationPlan& plan) = 0;
-  // Places booked per slot key of `counter` with a day in [from, to], for slots with at least one
-  // (live, not cancelled "booking" records whose "slot" is the key). The keys are apply_regeneration's
-  // booked_keys.
-  virtual Expected<std::map<std::string, std::int64_t>> booked_places(std::string_view counter, calendar::Date from,
-                                                                      calendar::Date to) = 0;
 
   // ---- calendar configuration (entity "calendar", key "config") ----------------------------------
   // The stored configuration, or CalendarConfig{} while none is stored. Errors when the record is

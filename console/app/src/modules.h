@@ -1,0 +1,35 @@
+// The console's page modules, one per area (pages.h). Not installed.
+#pragma once
+
+#include <memory>
+
+#include "madoguchi/console/app/master_store.h"
+#include "pages.h"
+
+namespace madoguchi::console::app {
+
+// ログイン, ログアウト, パスワード変更, ホーム and the page of a menu whose screen this console does
+// not serve (sign_in_pages.cc). add_menu_fallbacks() adds the latter for every menu path the
+// other modules left free; call it after them.
+std::unique_ptr<PageModule> make_sign_in_pages(Shell& shell);
+void add_menu_fallbacks(Shell& shell, RouteTable& routes);
+// 職員管理 (staff_pages.cc) and 権限管理 (role_pages.cc): where ConsoleOptions::manage_staff is set.
+std::unique_ptr<PageModule> make_staff_pages(Shell& shell);
+std::unique_ptr<PageModule> make_role_pages(Shell& shell);
+// 操作ログ (oplog_pages.cc): one's own entries everywhere; the whole log, its export and its
+// verification for administrators where manage_staff is set.
+std::unique_ptr<PageModule> make_oplog_pages(Shell& shell);
+// システム設定 (settings_pages.cc): where manage_staff is set.
+std::unique_ptr<PageModule> make_settings_pages(Shell& shell);
+// 交付管理: search, card pages, bulk updates and exports (card_pages.cc); QR, ledger and renewal
+// imports (card_import_pages.cc).
+std::unique_ptr<PageModule> make_card_pages(Shell& shell, CardStore& cards, const CardServices& services);
+std::unique_ptr<PageModule> make_card_import_pages(Shell& shell, CardStore& cards, const CardServices& services);
+// マスタ管理: counters, slots, closure days and holidays (master_pages.cc); お知らせ
+// (master_pages.cc, its own module).
+std::unique_ptr<PageModule> make_master_pages(Shell& shell, MasterStore& masters);
+std::unique_ptr<PageModule> make_notice_pages(Shell& shell, MasterStore& masters);
+// 電話予約 and 予約管理 (booking_pages.cc).
+std::unique_ptr<PageModule> make_booking_pages(Shell& shell, domain::BookingBackend& bookings, BookingSyncState* sync);
+
+}  // namespace madoguchi::console::app
