@@ -6,6 +6,7 @@
 
 #include "madoguchi/domain/booking_cards.h"
 #include "madoguchi/domain/booking_change.h"
+#include "madoguchi/domain/booking_records.h"
 #include "madoguchi/domain/permissions.h"
 #include "madoguchi/domain/record_body.h"
 #include "madoguchi/domain/staff.h"
@@ -13,12 +14,16 @@
 namespace madoguchi::hub {
 
 using namespace madoguchi::domain;
-using namespace madoguchi::domain;
 namespace p = madoguchi::protocol;
 
 namespace {
 
 const std::string kBooking(domain::kBookingEntity);
+
+// The writer a booking's cards name in their history: the staff id, or "web" for a resident.
+std::string writer_of(const domain::BookingActor& actor) {
+  return actor.kind == domain::BookingActor::Kind::staff ? actor.staff_id : std::string("web");
+}
 const std::string kSlot = "slot";
 const std::string kCounter = "counter";
 
@@ -118,6 +123,63 @@ struct HubBookingService::DecodeCaches {
   DecodeCache<domain::Slot> slots{4096};
 };
 
+// domain::BookingRecords over the municipality's HubStore: the port the booking use cases
+// (booking_records.h) read through, with the service's decode caches.
+class HubBookingService::Records final : public domain::BookingRecords {
+ public:
+  Records(HubBookingService& service, HubStore& store) : service_(service), store_(store) {}
+
+  Expected<domain::Settings> settings() override { return service_.settings(); }
+  Expected<std::vector<domain::CounterMaster>> counters() override {
+    auto recs = store_.records_between(kCounter, "", "", service_.options_.max_scan);
+    if (!recs) return recs.error();
+    std::vector<domain::CounterMaster> out;
+    for (const auto& r : *recs) {
+      if (r.deleted) continue;
+      auto c = service_.decoded_->counters.decode(r, counter_from_json);
+      if (c && domain::counter_key(*c) == r.key) out.push_back(std::move(*c));
+    }
+    return out;
+  }
+  Expected<std::optional<domain::CounterMaster>> counter(std::string_view id) override {
+    auto rec = store_.get(kCounter, std::string(id));
+    if (!rec) return rec.error();
+    return decode_live_cached(service_.decoded_->counters, *rec, counter_from_json);
+  }
+  Expected<std::optional<domain::Slot>> slot(std::string_view key) override {
+    auto rec = store_.get(kSlot, std::string(key));
+    if (!rec) return rec.error();
+    return decode_live_cached(service_.decoded_->slots, *rec, slot_from_json);
+  }
+  Expected<int> places_taken(std::string_view slot_key, std::string_view except_receipt) override {
+    auto n = store_.booked_places(std::string(slot_key), std::string(except_receipt));
+    if (!n) return n.error();
+    return static_cast<int>(*n);
+  }
+  Expected<std::optional<domain::Versioned<domain::Card>>> card(std::string_view manufacture_no) override {
+    using Result = std::optional<domain::Versioned<domain::Card>>;
+    auto rec = store_.get(std::string(domain::kCardEntity), std::string(manufacture_no));
+    if (!rec) return rec.error();
+    auto c = decode_live<domain::Card>(*rec, card_from_json);
+    if (!c) return Result();
+    return Result(domain::Versioned<domain::Card>{std::move(*c), (*rec)->version});
+  }
+  Expected<std::optional<domain::Versioned<domain::Booking>>> booking(std::string_view receipt) override {
+    using Result = std::optional<domain::Versioned<domain::Booking>>;
+    if (receipt.empty() || receipt.size() > domain::kMaxReceiptBytes || !p::valid_key(receipt)) return Result();
+    auto rec = store_.get(kBooking, std::string(receipt));
+    if (!rec) return rec.error();
+    if (!*rec || (*rec)->deleted) return Result();
+    auto b = decode_booking((*rec)->body);
+    if (!b) return b.error().with_context("booking " + std::string(receipt));
+    return Result(domain::Versioned<domain::Booking>{std::move(*b), (*rec)->version});
+  }
+
+ private:
+  HubBookingService& service_;
+  HubStore& store_;
+};
+
 PlaceCount booking_place_count() {
   return PlaceCount{kBooking, [](std::string_view body) -> std::optional<SlotPlaces> {
                       auto b = decode_booking(body);
@@ -200,22 +262,9 @@ Expected<domain::Settings> HubBookingService::settings() {
 }
 
 Expected<std::vector<domain::CounterMaster>> HubBookingService::counters(domain::Business business, const domain::BookingActor& actor) {
-  auto recs = entity_records(kCounter, "", "");
-  if (!recs) return recs.error();
-  const domain::LocalDateTime t = now();
-  std::vector<domain::CounterMaster> out;
-  for (const auto& r : *recs) {
-    if (r.deleted) continue;
-    auto c = decoded_->counters.decode(r, counter_from_json);
-    if (!c || domain::counter_key(*c) != r.key || !c->businesses.count(business)) continue;
-    if (actor.kind == domain::BookingActor::Kind::resident) {
-      // RSV-8, MST-3, MST-6: visible and still valid (a counter not yet valid may already take
-      // bookings for its first days; one whose validity ended takes none).
-      if (!c->visible_on_site || (c->valid_until && *c->valid_until <= t)) continue;
-    }
-    out.push_back(std::move(*c));
-  }
-  return out;
+  auto r = records();
+  if (!r) return r.error();
+  return domain::bookable_counters(**r, business, actor, now());
 }
 
 Expected<std::vector<domain::SlotAvailability>> HubBookingService::availability(std::string_view counter, calendar::Date from,
@@ -252,26 +301,9 @@ Expected<std::vector<domain::SlotAvailability>> HubBookingService::availability(
     auto slot = decoded_->slots.decode(r, slot_from_json);
     if (!slot || domain::slot_key(*slot) != r.key) continue;
     domain::SlotAvailability a{*slot, static_cast<int>(booked), false, ""};
-    Status ok;
-    if (actor.kind == domain::BookingActor::Kind::resident) {
-      ok = domain::resident_may_book(*master, *slot, business, a.booked, places, t, conf->booking_days_ahead);
-    } else {
-      // Staff: the booking rule itself, without override (what an override would pass is the
-      // screen's business: it shows the fill and the reason).
-      domain::Booking probe;
-      probe.business = business;
-      if (business == domain::Business::application) probe.application_kind = domain::ApplicationKind::other;
-      probe.counter = master->id;
-      probe.slot = r.key;
-      probe.people.resize(static_cast<std::size_t>(places));
-      domain::BookingRuleInput in;
-      in.after = &probe;
-      in.slot = *slot;
-      in.counter = *master;
-      in.booked_by_others = a.booked;
-      in.now = t;
-      ok = check_booking_rule(in);
-    }
+    // Staff: the booking rule itself, without override (what an override would pass is the
+    // screen's business: it shows the fill and the reason).
+    const Status ok = domain::may_book_slot(*master, *slot, business, a.booked, places, actor, t, conf->booking_days_ahead);
     a.bookable = ok.ok();
     if (!ok) a.reason = ok.error().message;
     out.push_back(std::move(a));
@@ -304,51 +336,32 @@ Expected<std::optional<domain::Card>> HubBookingService::card(std::string_view m
   return decode_live<domain::Card>(*rec, card_from_json);
 }
 
-Expected<std::optional<std::pair<domain::Booking, std::uint64_t>>> HubBookingService::load(std::string_view receipt) {
-  using Result = std::optional<std::pair<domain::Booking, std::uint64_t>>;
-  if (receipt.empty() || receipt.size() > domain::kMaxReceiptBytes || !p::valid_key(receipt)) return Result();
+Expected<std::unique_ptr<HubBookingService::Records>> HubBookingService::records() {
   auto s = store();
   if (!s) return s.error();
-  auto rec = (*s)->get(kBooking, std::string(receipt));
-  if (!rec) return rec.error();
-  if (!*rec || (*rec)->deleted) return Result();
-  auto b = decode_booking((*rec)->body);
-  if (!b) return b.error().with_context("booking " + std::string(receipt));
-  return Result(std::pair<domain::Booking, std::uint64_t>{std::move(*b), (*rec)->version});
+  return std::make_unique<Records>(*this, **s);
 }
 
-Expected<domain::Booking> HubBookingService::write_booking(const domain::Booking* before, const domain::Booking& booking,
-                                                   std::uint64_t base_version, const std::string& staff,
-                                                   std::int64_t now_ms) {
+Expected<domain::Booking> HubBookingService::write_booking(Records& records, const domain::Booking* before,
+                                                           const domain::Booking& booking, std::uint64_t base_version,
+                                                           const std::string& staff, std::int64_t now_ms) {
   if (auto v = domain::validate_booking(booking); !v) return v.error();
-  auto s = store();
-  if (!s) return s.error();
   const std::string card_entity(domain::kCardEntity);
-  const auto follows = domain::card_follows(before, booking);
   constexpr int kTries = 3;
   for (int attempt = 1;; ++attempt) {
     std::vector<LocalWrite> writes;
     writes.push_back(LocalWrite{kBooking, booking.receipt, p::OpKind::upsert, domain::dump_body(domain::booking_to_json(booking)), base_version});
-    std::uint64_t skipped = 0;
-    for (const auto& f : follows) {
-      auto rec = (*s)->get(card_entity, f.manufacture_no);
-      if (!rec) return rec.error();
-      auto card = decode_live<domain::Card>(*rec, card_from_json);
-      if (!card || domain::card_key(*card) != f.manufacture_no) {
-        ++skipped;  // not imported yet (or not decodable): the booking is made all the same
-        continue;
-      }
-      auto changed = domain::apply_card_follow(*card, f, staff, booking.receipt, now_ms);
-      if (!changed) return changed.error().with_context("card of booking " + booking.receipt);
-      if (!*changed) continue;
-      writes.push_back(LocalWrite{card_entity, f.manufacture_no, p::OpKind::upsert, domain::dump_body(domain::card_to_json(*card)),
-                                  (*rec)->version});
+    auto cards = domain::follow_cards(records, before, booking, staff, now_ms);
+    if (!cards) return cards.error();
+    for (const auto& card : cards->changed) {
+      writes.push_back(LocalWrite{card_entity, card.value.manufacture_no, p::OpKind::upsert,
+                                  domain::dump_body(domain::card_to_json(card.value)), card.version});
     }
     auto written = engine_.write_local_batch(municipality_, writes);
     if (written) {
-      if (skipped > 0) {
-        cards_skipped_ += skipped;
-        options_.log(LogLevel::warning, "booking " + booking.receipt + ": " + std::to_string(skipped) +
+      if (cards->skipped > 0) {
+        cards_skipped_ += cards->skipped;
+        options_.log(LogLevel::warning, "booking " + booking.receipt + ": " + std::to_string(cards->skipped) +
                                             " card(s) not in the hub's records, not updated");
       }
       return booking;
@@ -356,10 +369,9 @@ Expected<domain::Booking> HubBookingService::write_booking(const domain::Booking
     if (written.error().code != Errc::conflict || attempt == kTries) return written.error();
     // A conflict: the booking changed since it was read (the caller's conflict), or one of its
     // cards did (read the cards again).
-    auto now_rec = (*s)->get(kBooking, booking.receipt);
-    if (!now_rec) return now_rec.error();
-    const std::uint64_t stored = *now_rec ? (*now_rec)->version : 0;
-    if (stored != base_version) return written.error();
+    auto stored = records.booking(booking.receipt);
+    if (!stored) return stored.error();
+    if ((*stored ? (*stored)->version : 0) != base_version) return written.error();
   }
 }
 
@@ -370,37 +382,24 @@ Expected<domain::MadeBooking> HubBookingService::create(const domain::NewBooking
   if (!ref) return make_error(Errc::invalid_argument, "slot: not a slot key");
   auto conf = settings();
   if (!conf) return conf.error();
+  auto r = records();
+  if (!r) return r.error();
   auto s = store();
   if (!s) return s.error();
   const std::int64_t now_ms = clock_.wall_ms();
   const domain::LocalDateTime t = domain::japan_local_time(now_ms);
-  if (!staff) {
-    // RSV-8: the resident's window (visibility, days ahead, deadline); the booking rule in the
-    // writing transaction protects the capacity whatever happens in between.
-    auto crec = (*s)->get(kCounter, ref->counter);
-    if (!crec) return crec.error();
-    auto master = decode_live<domain::CounterMaster>(*crec, counter_from_json);
-    auto srec = (*s)->get(kSlot, request.slot);
-    if (!srec) return srec.error();
-    auto slot = decode_live<domain::Slot>(*srec, slot_from_json);
-    if (!master || !slot) return make_error(Errc::not_found, "slot " + request.slot + " does not exist");
-    auto booked = (*s)->slot_places(request.slot);
-    if (!booked) return booked.error();
-    if (auto w = domain::resident_may_book(*master, *slot, request.business, static_cast<int>(*booked),
-                                   static_cast<int>(request.people.size()), t, conf->booking_days_ahead);
-        !w) {
-      return w.error();
-    }
-  }
   domain::Booking b = domain::booking_from_request(request, actor, ref->counter, now_ms);
   domain::MadeBooking made;
   made.password = domain::generate_booking_password();
   auto hash = domain::hash_booking_password(made.password, options_.fast_hashing_for_tests);
   if (!hash) return hash.error();
   b.password_hash = std::move(*hash);
-  // Checked before a receipt number is drawn, so a bad request does not use one up.
+  // Checked before a receipt number is drawn, so a bad request does not use one up. The
+  // resident's window (RSV-8) or the booking rule first; the booking rule in the writing
+  // transaction protects the capacity whatever happens in between.
   b.receipt = "pending";
   if (auto v = domain::validate_booking(b); !v) return v.error();
+  if (auto ok = domain::check_booking_write(**r, nullptr, b, actor, t); !ok) return ok.error();
 
   // RSV-10 / MST-7: the day's sequence, kept in the hub's own table (one small transaction).
   const std::chrono::year_month_day day{std::chrono::year{t.date.year}, std::chrono::month{static_cast<unsigned>(t.date.month)},
@@ -411,7 +410,7 @@ Expected<domain::MadeBooking> HubBookingService::create(const domain::NewBooking
   if (!receipt) return receipt.error();
   b.receipt = std::move(*receipt);
   // capacity / forbidden / not_found: nothing stored, no card changed.
-  auto written = write_booking(nullptr, b, 0, staff ? actor.staff_id : std::string("web"), now_ms);
+  auto written = write_booking(**r, nullptr, b, 0, staff ? actor.staff_id : std::string("web"), now_ms);
   if (!written) return written.error();
   made.booking = std::move(*written);
   if (notifier_) notifier_(made.booking, "made", made.password);
@@ -419,81 +418,37 @@ Expected<domain::MadeBooking> HubBookingService::create(const domain::NewBooking
 }
 
 Expected<std::optional<domain::Booking>> HubBookingService::get(std::string_view receipt) {
-  auto l = load(receipt);
-  if (!l) return l.error();
-  if (!*l) return std::optional<domain::Booking>();
-  return std::optional<domain::Booking>(std::move((*l)->first));
+  auto r = records();
+  if (!r) return r.error();
+  auto b = (*r)->booking(receipt);
+  if (!b) return b.error();
+  if (!*b) return std::optional<domain::Booking>();
+  return std::optional<domain::Booking>(std::move((*b)->value));
 }
 
 Expected<domain::Booking> HubBookingService::update(std::string_view receipt, const domain::BookingUpdate& update,
-                                            const domain::BookingActor& actor) {
-  auto l = load(receipt);
-  if (!l) return l.error();
-  if (!*l) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
-  auto [stored, version] = std::move(**l);
+                                                    const domain::BookingActor& actor) {
+  auto r = records();
+  if (!r) return r.error();
   const std::int64_t now_ms = clock_.wall_ms();
-  auto change = domain::apply_booking_update(stored, update, actor, now_ms);
+  auto change = domain::plan_booking_update(**r, receipt, update, actor, now_ms);
   if (!change) return change.error();
-  if (actor.kind == domain::BookingActor::Kind::resident) {
-    if (auto st = resident_may_update(stored, change->after, domain::japan_local_time(now_ms)); !st) return st.error();
-  }
-  if (!change->changed) return stored;
-  const std::string by = actor.kind == domain::BookingActor::Kind::staff ? actor.staff_id : std::string("web");
-  auto written = write_booking(&stored, change->after, version, by, now_ms);
+  if (!change->changed) return change->before.value;
+  auto written = write_booking(**r, &change->before.value, change->after, change->before.version, writer_of(actor), now_ms);
   if (!written) return written.error();
   // The resident is mailed for what they see; a change of 申し送り alone is internal.
   if (notifier_ && written->history.back().action == "changed") notifier_(*written, "changed", std::string());
   return written;
 }
 
-// RSV-12: a resident changes until the current slot's deadline (later only by phone), and moves
-// only to a slot the site would offer them.
-Status HubBookingService::resident_may_update(const domain::Booking& before, const domain::Booking& after,
-                                              const domain::LocalDateTime& t) {
-  auto s = store();
-  if (!s) return s.error();
-  auto srec = (*s)->get(kSlot, before.slot);
-  if (!srec) return srec.error();
-  auto slot = decode_live<domain::Slot>(*srec, domain::slot_from_json);
-  if (!slot || !domain::resident_may_change(*slot, t)) {
-    return make_error(Errc::forbidden, "the deadline of slot " + before.slot + " has passed; changes by phone only");
-  }
-  if (after.slot == before.slot) return {};
-  auto conf = settings();
-  if (!conf) return conf.error();
-  auto crec = (*s)->get(kCounter, after.counter);
-  if (!crec) return crec.error();
-  auto master = decode_live<domain::CounterMaster>(*crec, domain::counter_from_json);
-  auto nrec = (*s)->get(kSlot, after.slot);
-  if (!nrec) return nrec.error();
-  auto next = decode_live<domain::Slot>(*nrec, domain::slot_from_json);
-  if (!master || !next) return make_error(Errc::not_found, "slot " + after.slot + " does not exist");
-  auto booked = (*s)->slot_places(after.slot);
-  if (!booked) return booked.error();
-  return domain::resident_may_book(*master, *next, before.business, static_cast<int>(*booked),
-                                   domain::booking_places(before), t, conf->booking_days_ahead);
-}
-
-Expected<domain::Booking> HubBookingService::cancel(std::string_view receipt, std::string_view note, const domain::BookingActor& actor) {
-  auto l = load(receipt);
-  if (!l) return l.error();
-  if (!*l) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
-  auto [stored, version] = std::move(**l);
+Expected<domain::Booking> HubBookingService::cancel(std::string_view receipt, std::string_view note,
+                                                    const domain::BookingActor& actor) {
+  auto r = records();
+  if (!r) return r.error();
   const std::int64_t now_ms = clock_.wall_ms();
-  auto after = domain::apply_booking_cancel(stored, note, actor, now_ms);
-  if (!after) return after.error();
-  if (actor.kind == domain::BookingActor::Kind::resident) {
-    auto s = store();
-    if (!s) return s.error();
-    auto srec = (*s)->get(kSlot, stored.slot);
-    if (!srec) return srec.error();
-    auto slot = decode_live<domain::Slot>(*srec, domain::slot_from_json);
-    if (slot && !domain::resident_may_change(*slot, domain::japan_local_time(now_ms))) {
-      return make_error(Errc::forbidden, "the deadline of slot " + stored.slot + " has passed; cancel by phone only");
-    }
-  }
-  const std::string by = actor.kind == domain::BookingActor::Kind::staff ? actor.staff_id : std::string("web");
-  auto written = write_booking(&stored, *after, version, by, now_ms);
+  auto change = domain::plan_booking_cancel(**r, receipt, note, actor, now_ms);
+  if (!change) return change.error();
+  auto written = write_booking(**r, &change->before.value, change->after, change->before.version, writer_of(actor), now_ms);
   if (!written) return written.error();
   if (notifier_) notifier_(*written, "cancelled", std::string());
   return written;
@@ -581,15 +536,16 @@ Expected<std::vector<domain::Booking>> HubBookingService::reminders_due(std::siz
 }
 
 Status HubBookingService::mark_reminded(std::string_view receipt) {
-  auto l = load(receipt);
-  if (!l) return l.error();
-  if (!*l) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
-  auto [b, version] = std::move(**l);
-  const domain::Booking stored = b;
+  auto r = records();
+  if (!r) return r.error();
+  auto stored = (*r)->booking(receipt);
+  if (!stored) return stored.error();
+  if (!*stored) return make_error(Errc::not_found, "booking " + std::string(receipt) + " does not exist");
   const std::int64_t now_ms = clock_.wall_ms();
+  domain::Booking b = (*stored)->value;
   b.reminded_ms = now_ms;
   domain::add_booking_event(b, domain::BookingEvent{now_ms, "reminded", "hub", b.slot, ""});
-  auto written = write_booking(&stored, b, version, "hub", now_ms);
+  auto written = write_booking(**r, &(*stored)->value, b, (*stored)->version, "hub", now_ms);
   if (!written) return written.error();
   return {};
 }

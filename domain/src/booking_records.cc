@@ -1,5 +1,7 @@
 #include "madoguchi/domain/booking_records.h"
 
+#include <algorithm>
+
 #include "madoguchi/domain/booking_change.h"
 
 namespace madoguchi::domain {
@@ -19,6 +21,26 @@ Expected<std::vector<CounterMaster>> bookable_counters(BookingRecords& records, 
     out.push_back(std::move(c));
   }
   return out;
+}
+
+Status may_book_slot(const CounterMaster& counter, const Slot& slot, Business business, int booked, int places,
+                     const BookingActor& actor, const LocalDateTime& now, int default_days_ahead) {
+  if (actor.kind == BookingActor::Kind::resident) {
+    return resident_may_book(counter, slot, business, booked, places, now, default_days_ahead);
+  }
+  Booking probe;
+  probe.business = business;
+  if (business == Business::application) probe.application_kind = ApplicationKind::other;
+  probe.counter = counter.id;
+  probe.slot = slot_key(slot);
+  probe.people.resize(static_cast<std::size_t>(std::max(places, 0)));
+  BookingRuleInput in;
+  in.after = &probe;
+  in.slot = slot;
+  in.counter = counter;
+  in.booked_by_others = booked;
+  in.now = now;
+  return check_booking_rule(in);
 }
 
 namespace {
@@ -112,10 +134,10 @@ Expected<PlannedChange> plan_booking_cancel(BookingRecords& records, std::string
   return out;
 }
 
-Expected<CardWrites> follow_cards(BookingRecords& records, const Booking* before, const Booking& after,
-                                  std::string_view staff, std::int64_t now_ms) {
+Expected<CardWrites> apply_card_follows(BookingRecords& records, const std::vector<CardFollow>& follows,
+                                        std::string_view staff, const std::string& receipt, std::int64_t now_ms) {
   CardWrites out;
-  for (const CardFollow& f : card_follows(before, after)) {
+  for (const CardFollow& f : follows) {
     auto stored = records.card(f.manufacture_no);
     if (!stored) return stored.error();
     if (!*stored || card_key((*stored)->value) != f.manufacture_no) {
@@ -123,11 +145,16 @@ Expected<CardWrites> follow_cards(BookingRecords& records, const Booking* before
       continue;
     }
     Versioned<Card> card = std::move(**stored);
-    auto changed = apply_card_follow(card.value, f, staff, after.receipt, now_ms);
-    if (!changed) return changed.error().with_context("card of booking " + after.receipt);
+    auto changed = apply_card_follow(card.value, f, staff, receipt, now_ms);
+    if (!changed) return changed.error().with_context("card of booking " + receipt);
     if (*changed) out.changed.push_back(std::move(card));
   }
   return out;
+}
+
+Expected<CardWrites> follow_cards(BookingRecords& records, const Booking* before, const Booking& after,
+                                  std::string_view staff, std::int64_t now_ms) {
+  return apply_card_follows(records, card_follows(before, after), staff, after.receipt, now_ms);
 }
 
 }  // namespace madoguchi::domain

@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "madoguchi/domain/record_body.h"
+#include "madoguchi/edge/card_index.h"
 #include "madoguchi/text/normalize.h"
 
 namespace madoguchi::edge {
@@ -14,7 +15,6 @@ using console::app::CardPage;
 using console::app::CardQuery;
 using console::app::CardRow;
 using console::app::CardSort;
-using sqlite::Stmt;
 
 namespace {
 
@@ -23,19 +23,6 @@ constexpr std::size_t kRefreshBatch = 2000;
 // Keys a read indexes before answering (about 0.3 s of work at most); the rest is left to the
 // agent's background refresh, and the list says how many cards are not searchable yet.
 constexpr std::size_t kRefreshPerRead = 2000;
-// Above every code point in UTF-8 byte order: the exclusive end of a prefix range.
-constexpr std::string_view kPrefixEnd = "\xF4\x8F\xBF\xBF";
-
-const char* sort_column(CardSort s) {
-  switch (s) {
-    case CardSort::receipt_no: return "c.receipt_no";
-    case CardSort::counter: return "c.counter";
-    case CardSort::booking_at: return "c.booking_at";
-    case CardSort::status: return "c.status";
-    case CardSort::manufacture_no: return "c.key";
-  }
-  return "c.key";
-}
 
 enum class NameScript { kana, kanji, other };
 
@@ -73,115 +60,75 @@ NameScript name_script(std::string_view key) {
   return all_kana ? NameScript::kana : NameScript::other;
 }
 
-// The WHERE clause of a query and its parameters, bound in order.
-struct Where {
-  std::string sql;
-  std::vector<std::variant<std::string, std::int64_t>> params;
-  void add(std::string_view clause) {
-    sql += sql.empty() ? " WHERE " : " AND ";
-    sql += clause;
-  }
-  void bind(Stmt& st) const {
-    int i = 1;
-    for (const auto& p : params) {
-      if (const auto* s = std::get_if<std::string>(&p)) {
-        st.bind(i++, *s);
-      } else {
-        st.bind(i++, std::get<std::int64_t>(p));
-      }
+// The index filter of a console query: the manufacture number upper-cased, the name folded
+// (text::search_key) into the column its script can be in, dates as booking times. Errors:
+// invalid_argument naming the field.
+Expected<CardIndexFilter> filter_of(const CardQuery& q) {
+  CardIndexFilter f;
+  for (char ch : q.manufacture_no) {
+    if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
+    if (!((ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z'))) {
+      return make_error(Errc::invalid_argument, "manufacture_no: only 0-9 and A-Z");
     }
-  }
-};
-
-Expected<Where> where_of(const CardQuery& q) {
-  Where w;
-  if (!q.manufacture_no.empty()) {
-    std::string p;
-    for (char ch : q.manufacture_no) {
-      if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
-      if (!((ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z'))) {
-        return make_error(Errc::invalid_argument, "manufacture_no: only 0-9 and A-Z");
-      }
-      p += ch;
-    }
-    w.add("c.key >= ? AND c.key < ?");
-    w.params.emplace_back(p);
-    w.params.emplace_back(p + "\x7f");
+    f.manufacture_prefix += ch;
   }
   if (!q.name.empty()) {
     auto k = text::search_key(q.name);
     if (!k) return make_error(Errc::invalid_argument, "name: " + k.error().message);
-    if (!k->empty()) {
-      // A key of kana alone can only be a reading, one with a kanji only a written name: each
-      // searches its one column (one index range). Anything else (Latin letters of a foreign
-      // resident's name, digits) may be in either.
-      switch (name_script(*k)) {
-        case NameScript::kana:
-          w.add("c.kana_key >= ? AND c.kana_key < ?");
-          break;
-        case NameScript::kanji:
-          w.add("c.kanji_key >= ? AND c.kanji_key < ?");
-          break;
-        case NameScript::other:
-          w.add("((c.kanji_key >= ? AND c.kanji_key < ?) OR (c.kana_key >= ? AND c.kana_key < ?))");
-          w.params.emplace_back(*k);
-          w.params.emplace_back(*k + std::string(kPrefixEnd));
-          break;
-      }
-      w.params.emplace_back(*k);
-      w.params.emplace_back(*k + std::string(kPrefixEnd));
+    f.name_key = *k;
+    // A key of kana alone can only be a reading, one with a kanji only a written name. Anything
+    // else (Latin letters of a foreign resident's name, digits) may be in either.
+    switch (name_script(*k)) {
+      case NameScript::kana: f.name_column = CardNameColumn::kana; break;
+      case NameScript::kanji: f.name_column = CardNameColumn::kanji; break;
+      case NameScript::other: f.name_column = CardNameColumn::either; break;
     }
   }
   if (!q.booking_from.empty()) {
     if (!domain::is_valid_date(q.booking_from)) return make_error(Errc::invalid_argument, "booking_from: not a date");
-    w.add("c.booking_at >= ?");
-    w.params.emplace_back(q.booking_from + "T00:00");
+    f.booking_from = q.booking_from + "T00:00";
   }
   if (!q.booking_to.empty()) {
     if (!domain::is_valid_date(q.booking_to)) return make_error(Errc::invalid_argument, "booking_to: not a date");
-    w.add("c.booking_at <= ?");
-    w.params.emplace_back(q.booking_to + "T23:59");
+    f.booking_to = q.booking_to + "T23:59";
   }
-  if (q.status) {
-    w.add("c.status = ?");
-    w.params.emplace_back(static_cast<std::int64_t>(*q.status));
+  if (q.status) f.status = static_cast<int>(*q.status);
+  f.counter = q.counter;
+  f.shipment_no = q.shipment_no;
+  f.receipt_no = q.receipt_no;
+  f.renewal_only = q.renewal_only;
+  switch (q.sort) {
+    case CardSort::receipt_no: f.sort = CardIndexSort::receipt_no; break;
+    case CardSort::counter: f.sort = CardIndexSort::counter; break;
+    case CardSort::booking_at: f.sort = CardIndexSort::booking_at; break;
+    case CardSort::status: f.sort = CardIndexSort::status; break;
+    case CardSort::manufacture_no: f.sort = CardIndexSort::manufacture_no; break;
   }
-  if (!q.counter.empty()) {
-    w.add("c.counter = ?");
-    w.params.emplace_back(q.counter);
-  }
-  if (!q.shipment_no.empty()) {
-    w.add("c.shipment_no = ?");
-    w.params.emplace_back(q.shipment_no);
-  }
-  if (q.receipt_no != 0) {
-    w.add("c.receipt_no = ?");
-    w.params.emplace_back(static_cast<std::int64_t>(q.receipt_no));
-  }
-  if (q.renewal_only) w.add("c.renewal = 1");
-  return w;
+  f.descending = q.descending;
+  return f;
 }
 
-std::string order_by(const CardQuery& q) {
-  const char* dir = q.descending ? " DESC" : " ASC";
-  std::string s = " ORDER BY ";
-  s += sort_column(q.sort);
-  s += dir;
-  if (q.sort != CardSort::manufacture_no) {
-    s += ", c.key";
-    s += dir;
-  }
-  return s;
-}
-
-// The same order over search()'s page subquery, whose columns are key and sort_value.
-std::string outer_order_by(const CardQuery& q) {
-  const char* dir = q.descending ? " DESC" : " ASC";
-  std::string s = " ORDER BY c.sort_value";
-  s += dir;
-  s += ", c.key";
-  s += dir;
-  return s;
+// A card's index row from its view body (decoded = false when it does not decode).
+CardIndexRow index_row(const std::string& body) {
+  CardIndexRow row;
+  auto j = domain::parse_body(body);
+  if (!j) return row;
+  auto card = domain::card_from_json(*j);
+  if (!card) return row;
+  const Card& c = *card;
+  row.decoded = true;
+  row.receipt_no = c.receipt_no;
+  row.counter = c.booking && !c.booking->counter.empty() ? c.booking->counter : c.counter;
+  if (c.booking) row.booking_at = c.booking->at;
+  row.status = static_cast<int>(domain::card_status(c));
+  auto kanji = text::search_key(c.name_kanji);
+  auto kana = text::search_key(c.name_kana);
+  row.kanji_key = kanji ? *kanji : std::string();
+  row.kana_key = kana ? *kana : std::string();
+  row.shipment_no = c.shipment_no;
+  row.renewal = c.renewal.has_value();
+  row.application_id = c.application_id;
+  return row;
 }
 
 // A card whose stored body does not decode still shows: its key, and its name as stored.
@@ -208,139 +155,43 @@ Expected<std::unique_ptr<EdgeCardStore>> EdgeCardStore::open(EdgeStore& store, s
 }
 
 
-Expected<std::uint64_t> EdgeCardStore::index_pending() {
-  auto st = store_.db().cached("SELECT count(*) FROM card_dirty");
-  if (!st) return st.error();
-  auto r = (*st)->step();
-  const std::uint64_t n = r && *r ? (*st)->column_u64(0) : 0;
-  (*st)->reset();
-  if (!r) return r.error();
-  return n;
-}
+Expected<std::uint64_t> EdgeCardStore::index_pending() { return store_.card_index().pending(); }
 
 Expected<std::size_t> EdgeCardStore::refresh(std::size_t max_keys) {
-  auto& db = store_.db();
   std::size_t total = 0;
-  for (;;) {
-    if (total >= max_keys) return total;
-    {
-      auto any = db.cached("SELECT 1 FROM card_dirty LIMIT 1");
-      if (!any) return any.error();
-      auto r = (*any)->step();
-      (*any)->reset();
-      if (!r) return r.error();
-      if (!*r) return total;
-    }
-    auto tx = sqlite::Tx::begin(db);
-    if (!tx) return tx.error();
-    auto pick = db.cached("SELECT key FROM card_dirty LIMIT ?1");
-    if (!pick) return pick.error();
-    (*pick)->bind(1, static_cast<std::int64_t>(std::min(kRefreshBatch, max_keys - total)));
-    std::vector<std::string> keys;
-    for (;;) {
-      auto r = (*pick)->step();
-      if (!r) {
-        (*pick)->reset();
-        return r.error();
-      }
-      if (!*r) break;
-      keys.push_back((*pick)->column_text(0));
-    }
-    (*pick)->reset();
-    for (const auto& key : keys) {
-      auto get = db.cached("SELECT body FROM records WHERE entity = 'card' AND key = ?1");
-      if (!get) return get.error();
-      (*get)->bind(1, key);
-      auto r = (*get)->step();
-      if (!r) {
-        (*get)->reset();
-        return r.error();
-      }
-      std::optional<std::string> body;
-      if (*r) body = (*get)->column_text(0);
-      (*get)->reset();
-      if (!body) {
-        auto del = db.cached("DELETE FROM card_index WHERE key = ?1");
-        if (!del) return del.error();
-        if (auto st = (*del)->bind(1, key).run(); !st) return st.error();
-      } else {
-        auto put = db.cached(
-            "INSERT OR REPLACE INTO card_index(key, receipt_no, counter, booking_at, status, kanji_key, kana_key, "
-            "shipment_no, renewal, application_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-        if (!put) return put.error();
-        Stmt& st = **put;
-        st.bind(1, key);
-        std::optional<Card> card;
-        if (auto j = domain::parse_body(*body)) {
-          if (auto c = domain::card_from_json(*j)) card = std::move(*c);
+  while (total < max_keys) {
+    auto keys = store_.card_index().dirty(std::min(kRefreshBatch, max_keys - total));
+    if (!keys) return keys.error();
+    if (keys->empty()) return total;
+    auto done = store_.transaction([&]() -> Status {
+      CardIndex index = store_.card_index();
+      for (const auto& key : *keys) {
+        auto rec = store_.get(std::string(domain::kCardEntity), key);
+        if (!rec) return rec.error();
+        if (auto st = index.put(key, *rec ? std::optional<CardIndexRow>(index_row((*rec)->body)) : std::nullopt); !st) {
+          return st;
         }
-        if (card) {
-          const Card& c = *card;
-          st.bind(2, static_cast<std::int64_t>(c.receipt_no));
-          st.bind(3, c.booking && !c.booking->counter.empty() ? c.booking->counter : c.counter);
-          if (c.booking) {
-            st.bind(4, c.booking->at);
-          } else {
-            st.bind_null(4);
-          }
-          st.bind(5, static_cast<std::int64_t>(domain::card_status(c)));
-          auto kanji = text::search_key(c.name_kanji);
-          auto kana = text::search_key(c.name_kana);
-          st.bind(6, kanji ? *kanji : std::string());
-          st.bind(7, kana ? *kana : std::string());
-          st.bind(8, c.shipment_no);
-          st.bind(9, c.renewal.has_value());
-          st.bind(10, c.application_id);
-        } else {
-          for (int i = 2; i <= 10; ++i) st.bind_null(i);
-        }
-        if (auto s = st.run(); !s) return s.error();
       }
-      auto done = db.cached("DELETE FROM card_dirty WHERE key = ?1");
-      if (!done) return done.error();
-      if (auto st = (*done)->bind(1, key).run(); !st) return st.error();
-    }
-    if (auto st = tx->commit(); !st) return st.error();
-    total += keys.size();
+      return {};
+    });
+    if (!done) return done.error();
+    total += keys->size();
   }
+  return total;
 }
 
 Expected<CardPage> EdgeCardStore::search(const CardQuery& query) {
   if (auto r = refresh(kRefreshPerRead); !r) return r.error();
   auto behind = index_pending();
   if (!behind) return behind.error();
-  auto w = where_of(query);
-  if (!w) return w.error();
-  auto& db = store_.db();
+  auto filter = filter_of(query);
+  if (!filter) return filter.error();
+  auto found = store_.card_index().search(*filter, query.offset, query.limit);
+  if (!found) return found.error();
   CardPage page;
   page.index_pending = *behind;
-  {
-    auto count = db.prepare("SELECT count(*) FROM card_index c" + w->sql);
-    if (!count) return count.error();
-    w->bind(*count);
-    auto r = count->step();
-    if (!r) return r.error();
-    page.total = *r ? count->column_u64(0) : 0;
-  }
-  // The page is picked from card_index alone (LIMIT/OFFSET over its indexes, no body read for a
-  // skipped row), and only its rows are joined to records; CROSS JOIN keeps card_index the outer
-  // loop. With a plain JOIN, SQLite drove the query from records (every card) and sorted the
-  // result: 0.5-2 s a name search at 300,000 cards (madoguchi-bench counter).
-  auto st = db.prepare("SELECT c.key, r.body, r.version, r.pending FROM (SELECT c.key, " +
-                       std::string(sort_column(query.sort)) + " AS sort_value FROM card_index c" + w->sql +
-                       order_by(query) + " LIMIT ? OFFSET ?) c CROSS JOIN records r ON r.entity = 'card' AND r.key = c.key" +
-                       outer_order_by(query));
-  if (!st) return st.error();
-  w->bind(*st);
-  const int n = static_cast<int>(w->params.size());
-  st->bind(n + 1, static_cast<std::int64_t>(std::min<std::size_t>(query.limit, 1000)));
-  st->bind(n + 2, static_cast<std::int64_t>(query.offset));
-  for (;;) {
-    auto r = st->step();
-    if (!r) return r.error();
-    if (!*r) break;
-    page.rows.push_back(row_from(st->column_text(0), st->column_text(1), st->column_u64(2), st->column_int(3) != 0));
-  }
+  page.total = found->total;
+  for (auto& r : found->rows) page.rows.push_back(row_from(std::move(r.key), r.body, r.version, r.pending));
   return page;
 }
 
@@ -352,21 +203,11 @@ Status EdgeCardStore::for_each(const CardQuery& query, const std::function<bool(
   if (*behind > 0) {
     return make_error(Errc::unavailable, "the card index is being built (" + std::to_string(*behind) + " to go)");
   }
-  auto w = where_of(query);
-  if (!w) return w.error();
-  // CROSS JOIN: card_index outer, read in the order of its index (see search()); a plain JOIN let
-  // SQLite scan records first and sort every body of the export in a temporary b-tree.
-  auto st = store_.db().prepare(
-      "SELECT c.key, r.body, r.version, r.pending FROM card_index c CROSS JOIN records r ON r.entity = 'card' AND r.key = c.key" +
-      w->sql + order_by(query));
-  if (!st) return st.error();
-  w->bind(*st);
-  for (;;) {
-    auto r = st->step();
-    if (!r) return r.error();
-    if (!*r) return {};
-    if (!each(row_from(st->column_text(0), st->column_text(1), st->column_u64(2), st->column_int(3) != 0))) return {};
-  }
+  auto filter = filter_of(query);
+  if (!filter) return filter.error();
+  return store_.card_index().for_each(*filter, [&](const ViewRecord& r) {
+    return each(row_from(r.key, r.body, r.version, r.pending));
+  });
 }
 
 Expected<std::optional<CardRow>> EdgeCardStore::get(std::string_view manufacture_no) {
@@ -378,22 +219,12 @@ Expected<std::optional<CardRow>> EdgeCardStore::get(std::string_view manufacture
 
 Expected<std::vector<std::string>> EdgeCardStore::existing(const std::vector<Card>& cards) {
   if (auto r = refresh(kRefreshPerRead); !r) return r.error();
-  auto& db = store_.db();
+  CardIndex index = store_.card_index();
   std::vector<std::string> out;
   for (const auto& c : cards) {
-    // "application_id <> ''" on the column, not on ?2: only then may SQLite use the partial index
-    // card_index_application (a parameter proves nothing about the index's WHERE), without which
-    // every card scanned the whole index: 44 of the 52 s of importing 30,000 people into an empty
-    // store, and worse the more cards the store holds (madoguchi-bench counter).
-    auto st = db.cached(
-        "SELECT 1 FROM records WHERE entity = 'card' AND key = ?1 UNION ALL "
-        "SELECT 1 FROM card_index WHERE application_id <> '' AND application_id = ?2 AND key <> ?1 LIMIT 1");
-    if (!st) return st.error();
-    (*st)->bind(1, c.manufacture_no).bind(2, c.application_id);
-    auto r = (*st)->step();
-    (*st)->reset();
-    if (!r) return r.error();
-    if (*r) out.push_back(c.manufacture_no);
+    auto taken = index.taken(c.manufacture_no, c.application_id);
+    if (!taken) return taken.error();
+    if (*taken) out.push_back(c.manufacture_no);
   }
   return out;
 }
@@ -415,9 +246,7 @@ Expected<std::vector<std::string>> EdgeCardStore::imported_codes(const std::vect
 Status EdgeCardStore::save_import(const std::vector<Card>& cards, const std::vector<domain::ImportedCode>& codes,
                                   std::int64_t now_ms) {
   if (cards.empty() && codes.empty()) return {};
-  Status result = [&]() -> Status {
-    auto tx = sqlite::Tx::begin(store_.db());
-    if (!tx) return tx.error();
+  auto saved = store_.transaction([&]() -> Status {
     for (const auto& c : cards) {
       const std::string body = domain::dump_body(domain::card_to_json(c));
       auto w = store_.write_in_tx(std::string(domain::kCardEntity), domain::card_key(c), protocol::OpKind::upsert,
@@ -430,12 +259,9 @@ Status EdgeCardStore::save_import(const std::vector<Card>& cards, const std::vec
                                   protocol::OpKind::upsert, body, now_ms);
       if (!w) return w.error();
     }
-    return tx->commit();
-  }();  // the transaction is rolled back here unless committed
-  if (!result) {
-    (void)store_.reload_counters();  // nothing of the batch stays: the counters follow the database
-    return result;
-  }
+    return {};
+  });
+  if (!saved) return saved;  // nothing of the batch stays
   if (after_write_) after_write_();
   return {};
 }

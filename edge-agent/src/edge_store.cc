@@ -3,6 +3,8 @@
 #include <charconv>
 
 #include "edge_schema.h"
+#include "madoguchi/edge/booking_tables.h"
+#include "madoguchi/edge/card_index.h"
 #include "madoguchi/protocol/topics.h"
 
 namespace madoguchi::edge {
@@ -481,6 +483,59 @@ Expected<std::vector<ViewRecord>> EdgeStore::list(const std::string& entity, std
   if (!st) return st.error();
   (*st)->bind(1, entity).bind(2, static_cast<std::int64_t>(limit)).bind(3, static_cast<std::int64_t>(offset));
   return read_view_rows(**st);
+}
+
+Expected<std::vector<ViewRecord>> EdgeStore::range(const std::string& entity, const std::string& from_key,
+                                                    const std::string& to_key, std::size_t limit) {
+  auto st = db_.cached(
+      "SELECT entity, key, body, version, pending FROM records WHERE entity = ?1 AND key >= ?2 AND key < ?3 "
+      "ORDER BY key LIMIT ?4");
+  if (!st) return st.error();
+  (*st)->bind(1, entity).bind(2, from_key).bind(3, to_key).bind(4, static_cast<std::int64_t>(limit));
+  return read_view_rows(**st);
+}
+
+Expected<std::optional<std::string>> EdgeStore::replica_body(const std::string& entity, const std::string& key) {
+  auto st = db_.cached("SELECT body FROM replica WHERE entity = ?1 AND key = ?2 AND deleted = 0");
+  if (!st) return st.error();
+  (*st)->bind(1, entity).bind(2, key);
+  auto row = (*st)->step();
+  std::optional<std::string> body;
+  if (row && *row) body = (*st)->column_text(0);
+  (*st)->reset();
+  if (!row) return row.error();
+  return body;
+}
+
+Status EdgeStore::transaction(const std::function<Status()>& body) {
+  Status result = [&]() -> Status {
+    auto tx = sqlite::Tx::begin(db_);
+    if (!tx) return tx.error();
+    if (auto s = body(); !s) return s;
+    return tx->commit();
+  }();  // rolled back here unless committed
+  if (!result) (void)reload_counters();  // nothing of it stays: the counters follow the database
+  return result;
+}
+
+BookingTables EdgeStore::bookings() { return BookingTables(db_); }
+
+CardIndex EdgeStore::card_index() { return CardIndex(db_); }
+
+Expected<bool> EdgeStore::linkage_taken(const std::string& name, const std::string& sha256) {
+  auto st = db_.cached("SELECT 1 FROM linkage_taken WHERE name = ?1 AND sha256 = ?2");
+  if (!st) return st.error();
+  (*st)->bind(1, name).bind(2, sha256);
+  auto row = (*st)->step();
+  (*st)->reset();
+  if (!row) return row.error();
+  return *row;
+}
+
+Status EdgeStore::mark_linkage_taken(const std::string& name, const std::string& sha256, std::uint64_t seq) {
+  auto st = db_.cached("INSERT INTO linkage_taken(name, sha256, seq) VALUES(?1, ?2, ?3)");
+  if (!st) return st.error();
+  return (*st)->bind(1, name).bind(2, sha256).bind(3, seq).run();
 }
 
 Expected<std::vector<RejectedOp>> EdgeStore::rejections(std::size_t limit) {

@@ -124,32 +124,17 @@ Status LinkageInbox::take(const fs::path& file, const std::string& source, std::
     return {};
   }
 
-  auto tx = sqlite::Tx::begin(store_.db());
-  if (!tx) return tx.error();
-  auto seen = store_.db().cached("SELECT seq FROM linkage_taken WHERE name = ?1 AND sha256 = ?2");
-  if (!seen) return seen.error();
-  (*seen)->bind(1, name).bind(2, sha);
-  auto row = (*seen)->step();
-  if (!row) return row.error();
-  bool already = *row;
-  (*seen)->reset();
-  if (!already) {
+  bool already = false;
+  auto taken = store_.transaction([&]() -> Status {
+    auto seen = store_.linkage_taken(name, sha);
+    if (!seen) return seen.error();
+    already = *seen;
+    if (already) return {};
     auto seq = store_.write_in_tx(source + "_delta", sha256_hex(name + '\0' + content), protocol::OpKind::upsert, body_text, now_ms);
-    if (!seq) {
-      (void)store_.reload_counters();
-      return seq.error();
-    }
-    auto mark = store_.db().cached("INSERT INTO linkage_taken(name, sha256, seq) VALUES(?1, ?2, ?3)");
-    if (!mark) return mark.error();
-    if (auto s = (*mark)->bind(1, name).bind(2, sha).bind(3, *seq).run(); !s) {
-      (void)store_.reload_counters();
-      return s;
-    }
-  }
-  if (auto s = tx->commit(); !s) {
-    (void)store_.reload_counters();
-    return s;
-  }
+    if (!seq) return seq.error();
+    return store_.mark_linkage_taken(name, sha, *seq);
+  });
+  if (!taken) return taken;
   if (already) {
     ++result.duplicates;
   } else {

@@ -187,14 +187,14 @@ edge::EdgeStore open_edge_store(Stack& s, const std::string& device) {
 // Writes ops [first, last] of one kind into the store in one transaction.
 template <class BodyFn>
 void write_tx(edge::EdgeStore& store, const std::string& entity, char prefix, std::uint64_t first, std::uint64_t last, BodyFn body) {
-  auto tx = need(sqlite::Tx::begin(store.db()), "begin");
-  for (std::uint64_t i = first; i <= last; ++i) {
-    need(store.write_in_tx(entity, padded_key(prefix, i), p::OpKind::upsert, body(i), wall_ms()), "write");
-  }
-  if (auto c = tx.commit(); !c) {
-    (void)store.reload_counters();
-    need(c, "commit");
-  }
+  need(store.transaction([&]() -> Status {
+         for (std::uint64_t i = first; i <= last; ++i) {
+           auto w = store.write_in_tx(entity, padded_key(prefix, i), p::OpKind::upsert, body(i), wall_ms());
+           if (!w) return w.error();
+         }
+         return {};
+       }),
+       "write");
 }
 
 // --- the phases ---------------------------------------------------------------------------

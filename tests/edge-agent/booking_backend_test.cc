@@ -371,10 +371,12 @@ TEST_CASE("A phone booking's cards follow it offline, in its transaction, and re
 TEST_CASE("Booking and card changes are one transaction at the edge: a failed card write stores neither (ISS-10, EDGE-3)",
           "[edge][bookings][cards]") {
   Edge e;
-  // The database refuses card operations (a stand-in for any failure after the booking's write).
-  REQUIRE(e.store->db()
-              .exec("CREATE TEMP TRIGGER refuse_card BEFORE INSERT ON outbox WHEN new.entity = 'card' "
-                    "BEGIN SELECT RAISE(ABORT, 'no card'); END")
+  // The database refuses card operations (a stand-in for any failure after the booking's write),
+  // through a second connection: the store hands its own to nobody.
+  auto other = sqlite::Db::open(e.dir.path() / "edge.db");
+  REQUIRE(other.ok());
+  REQUIRE(other->exec("CREATE TRIGGER refuse_card BEFORE INSERT ON outbox WHEN new.entity = 'card' "
+                      "BEGIN SELECT RAISE(ABORT, 'no card'); END")
               .ok());
   const auto seq = e.store->last_seq();
   auto made = e.backend->create(e.collection({"A000000000000001"}), e.staff());
@@ -386,7 +388,7 @@ TEST_CASE("Booking and card changes are one transaction at the edge: a failed ca
   CHECK(e.writes == 0);
 
   // Without the failure it goes through, numbered as the next one.
-  REQUIRE(e.store->db().exec("DROP TRIGGER refuse_card").ok());
+  REQUIRE(other->exec("DROP TRIGGER refuse_card").ok());
   auto again = e.backend->create(e.collection({"A000000000000001"}), e.staff());
   REQUIRE(again.ok());
   CHECK(e.store->outbox_from(1, 10, 1 << 20)->size() == 2);

@@ -193,14 +193,16 @@ TEST_CASE("A refused move puts its cards back on the hub's slot - a card changed
 
   // A failed attempt (the database refuses card operations) writes nothing and keeps the mark.
   const auto seq = x.counter->store->last_seq();
-  REQUIRE(x.counter->store->db()
-              .exec("CREATE TEMP TRIGGER refuse_card BEFORE INSERT ON outbox WHEN new.entity = 'card' "
-                    "BEGIN SELECT RAISE(ABORT, 'no card'); END")
+  // Through a second connection: the store hands its own to nobody.
+  auto other = madoguchi::sqlite::Db::open(x.w.dir / "131016.counter-01.db");
+  REQUIRE(other.ok());
+  REQUIRE(other->exec("CREATE TRIGGER refuse_card BEFORE INSERT ON outbox WHEN new.entity = 'card' "
+                      "BEGIN SELECT RAISE(ABORT, 'no card'); END")
               .ok());
   CHECK_FALSE(x.backend->put_back_refused_cards().ok());
   CHECK(x.counter->store->last_seq() == seq);
   CHECK(x.edge_card(2).booking->at == "2026-11-30T09:30");
-  REQUIRE(x.counter->store->db().exec("DROP TRIGGER refuse_card").ok());
+  REQUIRE(other->exec("DROP TRIGGER refuse_card").ok());
 
   // The next tick does it: card 2 back to 09:00 at both ends, card 4 (changed by hand) left alone.
   CHECK(x.backend->put_back_refused_cards().value() == 1);

@@ -103,12 +103,13 @@ class HubBookingService final : public domain::BookingBackend {
   Expected<HubStore*> store();
   Expected<std::vector<protocol::Record>> entity_records(std::string_view entity, std::string_view from_key,
                                                          std::string_view to_key);
-  Expected<std::optional<std::pair<domain::Booking, std::uint64_t>>> load(std::string_view receipt);
-  // Writes `booking` on base_version with the cards it names (before: the stored booking, or
-  // nullptr for a new one; staff: "web" or the staff id for the cards' history).
-  Expected<domain::Booking> write_booking(const domain::Booking* before, const domain::Booking& booking,
+  // domain::BookingRecords over the municipality's store (booking_service.cc).
+  class Records;
+  Expected<std::unique_ptr<Records>> records();
+  // Writes `booking` on base_version with the cards it names (domain::follow_cards; before: the
+  // stored booking, or nullptr for a new one; staff: "web" or the staff id for the cards' history).
+  Expected<domain::Booking> write_booking(Records& records, const domain::Booking* before, const domain::Booking& booking,
                                            std::uint64_t base_version, const std::string& staff, std::int64_t now_ms);
-  Status resident_may_update(const domain::Booking& before, const domain::Booking& after, const domain::LocalDateTime& t);
 
   HubEngine& engine_;
   std::string municipality_;

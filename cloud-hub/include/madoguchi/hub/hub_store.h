@@ -185,7 +185,9 @@ class HubStore {
   // Live card records (entity "card") whose body's postcard_no is exactly `postcard_no`: one
   // lookup in the expression index records_card_postcard, however many cards (RSV-5). At most max.
   Expected<std::vector<protocol::Record>> cards_by_postcard(const std::string& postcard_no, std::size_t max);
-  // Places the counted records take in a slot (booking_load, see PlaceCount), for availability.
+  // Places the counted records take in a slot (booking_load, see PlaceCount), leaving out the
+  // record with key `excluding_key` (empty: none), outside any write.
+  Expected<std::int64_t> booked_places(const std::string& slot_key, const std::string& excluding_key);
   Expected<std::int64_t> slot_places(const std::string& slot_key) { return booked_places(slot_key, ""); }
   // Keys of the counted records (booking_load: the live bookings) whose slot day, the date after
   // the slot key's ':', is in [from_day, to_day] (YYYY-MM-DD), by slot, at most max: the reminder
@@ -213,7 +215,6 @@ class HubStore {
   Expected<std::uint64_t> next_feed_seq();
   // Keeps booking_load in step with one stored record (inside the caller's transaction).
   Status update_load(const protocol::Record& stored);
-  Expected<std::int64_t> booked_places(const std::string& slot_key, const std::string& excluding_key);
 
   sqlite::Db db_;
   std::string municipality_;

@@ -63,6 +63,12 @@ class BookingRecords {
 Expected<std::vector<CounterMaster>> bookable_counters(BookingRecords& records, Business business,
                                                        const BookingActor& actor, const LocalDateTime& now);
 
+// Whether `actor` may book `places` places in the slot now, without override (a slot list's
+// "bookable" and its reason): for a resident the window (resident_may_book), for staff the booking
+// rule (check_booking_rule) as for a booking of `business` in the slot.
+Status may_book_slot(const CounterMaster& counter, const Slot& slot, Business business, int booked, int places,
+                     const BookingActor& actor, const LocalDateTime& now, int default_days_ahead);
+
 // `before` is the stored booking (nullptr for a new one).
 Status check_booking_write(BookingRecords& records, const Booking* before, const Booking& after,
                            const BookingActor& actor, const LocalDateTime& now);
@@ -86,5 +92,8 @@ struct CardWrites {
 // `staff` names the writer in the cards' history ("web" for a resident).
 Expected<CardWrites> follow_cards(BookingRecords& records, const Booking* before, const Booking& after,
                                   std::string_view staff, std::int64_t now_ms);
+// The same for a list of follows of the booking `receipt` (card_follows, card_refusal_follows).
+Expected<CardWrites> apply_card_follows(BookingRecords& records, const std::vector<CardFollow>& follows,
+                                        std::string_view staff, const std::string& receipt, std::int64_t now_ms);
 
 }  // namespace madoguchi::domain

@@ -6,12 +6,16 @@
 // view as a first check; the hub judges again when the operation arrives and a refusal comes back
 // as a rejection, which sync_state()/refused() show to staff (console::app::BookingSyncState).
 //
-// Counting places. Tables booking_index (receipt → slot, counter, slot day, cancelled, places) and
-// booking_person (receipt → manufacture numbers) follow the view's booking records through SQL
-// triggers on `records`, in the transaction of every change whoever makes it (a local write, the
-// sync engine applying the hub's feed or a snapshot). A slot's fill is one indexed SUM, and a
-// year of slots and bookings stays cheap. A booking body that is not valid JSON is indexed with
-// no slot and no places (never fails the write that brought it).
+// The rules are the domain's, the same functions the hub calls (domain/booking_records.h) over
+// this backend's Records, the port over the view: which counters staff may book, the booking
+// rule before a write, what a change or cancellation makes of a booking, the cards that follow.
+//
+// Counting places. A trigger marks every changed booking record in booking_dirty, whoever
+// writes it (a local write, the sync engine applying the hub's feed or a snapshot); before it
+// reads them, the backend folds the marked bookings into booking_index (receipt → slot, counter,
+// slot day, cancelled, places by domain::booking_places) and booking_person (receipt →
+// manufacture numbers) through EdgeStore::bookings() (booking_tables.h). A slot's fill is one
+// indexed SUM. A booking body that does not decode takes no place, as at the hub.
 //
 // Receipt numbers without coordination: Settings::receipt_number_rule formatted with today's date
 // and this device's own sequence of the day (table edge_booking_seq), then "-" and the device id,
@@ -54,6 +58,7 @@
 #include "madoguchi/console/app/booking_sync.h"
 #include "madoguchi/domain/booking_backend.h"
 #include "madoguchi/domain/booking_cards.h"
+#include "madoguchi/domain/booking_records.h"
 #include "madoguchi/edge/edge_store.h"
 #include "madoguchi/log.h"
 #include "madoguchi/transport.h"
@@ -64,8 +69,8 @@ inline constexpr int kSentKeepDays = 400;
 
 class EdgeBookingBackend final : public domain::BookingBackend, public console::app::BookingSyncState {
  public:
-  // Creates the index tables and triggers when missing (and indexes the bookings already in the
-  // view). after_write: called after each successful write (wakes the sender); may be empty.
+  ~EdgeBookingBackend() override;
+  // after_write: called after each successful write (wakes the sender); may be empty.
   // fast_hashes_for_tests: booking passwords hashed at the minimum cost (tests only).
   static Expected<std::unique_ptr<EdgeBookingBackend>> open(EdgeStore& store, const Clock& clock,
                                                             std::function<void()> after_write,
@@ -109,28 +114,17 @@ class EdgeBookingBackend final : public domain::BookingBackend, public console::
   std::uint64_t cards_skipped() const { return cards_skipped_; }
 
  private:
-  EdgeBookingBackend(EdgeStore& store, const Clock& clock, std::function<void()> after_write, bool fast)
-      : store_(store), clock_(clock), after_write_(std::move(after_write)), fast_hashes_(fast) {}
-  Expected<std::optional<domain::Slot>> slot(std::string_view key);
+  class Records;  // domain::BookingRecords over the view (booking_backend.cc)
+  EdgeBookingBackend(EdgeStore& store, const Clock& clock, std::function<void()> after_write, bool fast);
   // Folds the bookings marked in booking_dirty into booking_index and booking_person (batches of
   // 2,000 keys per transaction); called before every read of the index, outside a transaction.
   Status refresh_index();
-  Status index_booking(const std::string& key);
-  // booked() without the refresh, for a caller that refreshed once before many counts.
-  Expected<int> indexed_places(std::string_view slot_key, std::string_view except_receipt);
-  Expected<std::optional<domain::CounterMaster>> counter(std::string_view id);
-  // Judges the rule for `after` (before: the stored booking or nullptr) and writes it with its
-  // sent row in one transaction.
-  Status judge(const domain::Booking* before, const domain::Booking& after, const domain::BookingActor& actor);
-  struct CardWrites {
-    std::uint64_t skipped = 0;  // cards the view lacks (or that do not decode)
-    std::size_t changed = 0;    // cards written as local changes
-  };
-  // Applies the follows to the view's cards inside the caller's transaction (one rule for booking
-  // writes and refusals); `note` of the history is follow.note, else the receipt.
-  Expected<CardWrites> write_card_follows(const std::vector<domain::CardFollow>& follows, const std::string& staff,
-                                          const std::string& receipt, std::int64_t now_ms);
-  // before: the stored booking (nullptr for a new one); its cards follow in the same transaction.
+  // Sets b.receipt to this device's next free number of the day; returns its sequence.
+  Expected<std::uint64_t> next_receipt(domain::Booking& b, const std::string& rule, const domain::LocalDateTime& today);
+  // Writes the changed cards as local changes inside the caller's transaction; returns how many.
+  Expected<std::size_t> write_cards(const domain::CardWrites& cards, std::int64_t now_ms);
+  // before: the stored booking (nullptr for a new one); its cards follow in the same transaction,
+  // with its sent row (and the day's receipt sequence for a new one).
   Status write_booking(const domain::Booking* before, const domain::Booking& booking, bool created,
                        const std::string& staff, std::int64_t now_ms, std::optional<std::uint64_t> receipt_day_seq,
                        const std::string& receipt_day);
@@ -141,6 +135,7 @@ class EdgeBookingBackend final : public domain::BookingBackend, public console::
   bool fast_hashes_ = false;
   LogSink log_ = null_log();
   std::uint64_t cards_skipped_ = 0;
+  std::unique_ptr<Records> records_;
 };
 
 }  // namespace madoguchi::edge

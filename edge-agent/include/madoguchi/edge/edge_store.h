@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,9 @@
 #include "madoguchi/sqlite/sqlite.h"
 
 namespace madoguchi::edge {
+
+class BookingTables;
+class CardIndex;
 
 // A record as staff see it at this counter.
 struct ViewRecord {
@@ -68,11 +72,25 @@ class EdgeStore {
   Expected<std::uint64_t> write(const std::string& entity, const std::string& key, protocol::OpKind kind,
                                 const std::string& body_json, std::int64_t at_ms);
 
-  // Like write(), but inside a caller's larger transaction: for agents that must record some
-  // other fact atomically with the operation (the linkage inbox marks a file as taken).
-  sqlite::Db& db() { return db_; }
+  // Runs `body` in one BEGIN IMMEDIATE transaction: the local changes it records with
+  // write_in_tx() and what it writes through bookings(), card_index() or mark_linkage_taken()
+  // commit together or not at all. A failure of `body` (its Status) or of the commit rolls back
+  // and re-reads the counters. Not reentrant.
+  Status transaction(const std::function<Status()>& body);
+  // Like write(), inside transaction().
   Expected<std::uint64_t> write_in_tx(const std::string& entity, const std::string& key, protocol::OpKind kind,
                                       const std::string& body_json, std::int64_t at_ms);
+
+  // The tables the edge schema keeps beside the records (edge_schema.cc), with typed operations:
+  // the booking writer's (booking_tables.h) and 交付管理's search index (card_index.h). No module
+  // gets the connection itself.
+  BookingTables bookings();
+  CardIndex card_index();
+  // The linkage inbox's record of files taken (table linkage_taken): whether the file `name` with
+  // this content hash was taken already, and marking it taken by operation `seq` (inside
+  // transaction()).
+  Expected<bool> linkage_taken(const std::string& name, const std::string& sha256);
+  Status mark_linkage_taken(const std::string& name, const std::string& sha256, std::uint64_t seq);
 
   // Outbox entries with seq >= from, ascending, at most max_ops and about max_bytes of bodies.
   Expected<std::vector<protocol::Op>> outbox_from(std::uint64_t from, std::size_t max_ops, std::size_t max_bytes);
@@ -93,6 +111,11 @@ class EdgeStore {
 
   Expected<std::optional<ViewRecord>> get(const std::string& entity, const std::string& key);
   Expected<std::vector<ViewRecord>> list(const std::string& entity, std::size_t limit, std::size_t offset);
+  // Records of `entity` with from_key <= key < to_key, in key order, at most `limit`.
+  Expected<std::vector<ViewRecord>> range(const std::string& entity, const std::string& from_key,
+                                          const std::string& to_key, std::size_t limit);
+  // The body of a live record as the hub last confirmed it (the replica), nullopt when absent.
+  Expected<std::optional<std::string>> replica_body(const std::string& entity, const std::string& key);
   // Records of `entity` whose key starts with `prefix`, in descending key order, at most `limit`
   // (the staff console's operation log: the newest entries of one device's chain).
   Expected<std::vector<ViewRecord>> list_prefix_desc(const std::string& entity, const std::string& prefix,

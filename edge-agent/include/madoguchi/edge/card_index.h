@@ -1,0 +1,86 @@
+// The edge database's card search index (edge_schema.cc: card_index, card_dirty), with typed
+// operations: what 交付管理 at a counter PC searches (ISS-5, ISS-6). A trigger marks every changed
+// card record in card_dirty; the caller (EdgeCardStore, which decodes the bodies) folds them in
+// with put(). Obtained from EdgeStore::card_index(); valid while the store is. Writes run inside
+// EdgeStore::transaction().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "madoguchi/edge/edge_store.h"
+#include "madoguchi/error.h"
+#include "madoguchi/sqlite/sqlite.h"
+
+namespace madoguchi::edge {
+
+// One card's index row. A body that does not decode is indexed with decoded = false (it still
+// shows in an unfiltered list).
+struct CardIndexRow {
+  bool decoded = false;
+  std::uint64_t receipt_no = 0;
+  std::string counter;                    // the booking's counter, else the import's
+  std::optional<std::string> booking_at;  // YYYY-MM-DDTHH:MM
+  int status = 0;                         // domain::CardStatus order
+  std::string kanji_key;                  // text::search_key of the names
+  std::string kana_key;
+  std::string shipment_no;
+  bool renewal = false;
+  std::string application_id;
+};
+
+enum class CardIndexSort { receipt_no, counter, booking_at, status, manufacture_no };
+enum class CardNameColumn { kana, kanji, either };
+
+// A search, already validated and folded by the caller; empty fields match everything.
+struct CardIndexFilter {
+  std::string manufacture_prefix;  // 0-9 A-Z
+  std::string name_key;            // a prefix of a folded name key, in `name_column`
+  CardNameColumn name_column = CardNameColumn::either;
+  std::string booking_from;        // YYYY-MM-DDTHH:MM, inclusive
+  std::string booking_to;
+  std::optional<int> status;
+  std::string counter;
+  std::string shipment_no;
+  std::uint64_t receipt_no = 0;  // 0: any
+  bool renewal_only = false;
+  CardIndexSort sort = CardIndexSort::receipt_no;
+  bool descending = false;
+};
+
+struct CardIndexPage {
+  std::uint64_t total = 0;
+  std::vector<ViewRecord> rows;  // the cards' view records, in the filter's order
+};
+
+class CardIndex {
+ public:
+
+  // Cards marked but not indexed yet.
+  Expected<std::uint64_t> pending();
+  // Marked card keys, at most `limit`.
+  Expected<std::vector<std::string>> dirty(std::size_t limit);
+  // Replaces the key's row (removes it when `row` is absent: the record is gone) and clears its
+  // mark.
+  Status put(const std::string& key, const std::optional<CardIndexRow>& row);
+
+  // The page [offset, offset + limit) (limit ≤ 1000) of the indexed cards matching, and how many
+  // match in all.
+  Expected<CardIndexPage> search(const CardIndexFilter& filter, std::size_t offset, std::size_t limit);
+  // Every indexed card matching, in order, until `each` returns false.
+  Status for_each(const CardIndexFilter& filter, const std::function<bool(const ViewRecord&)>& each);
+  // Whether a card with this manufacture number is in the view, or another card has this
+  // application id (a non-empty one).
+  Expected<bool> taken(const std::string& manufacture_no, const std::string& application_id);
+
+ private:
+  friend class EdgeStore;
+  explicit CardIndex(sqlite::Db& db) : db_(db) {}
+  sqlite::Db& db_;
+};
+
+}  // namespace madoguchi::edge
