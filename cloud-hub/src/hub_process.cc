@@ -243,7 +243,7 @@ json record_json(const protocol::Record& r) {
 http::Response handle_hub_api(HubEngine& engine, const DeviceRegistry& registry, const http::Request& req) {
   if (req.path == "/healthz" && req.method == "GET") return http::Response::json(200, R"({"ok":true})");
   if (req.path == "/" && req.method == "GET") {
-    // The administration console comes with a later issue; until then the root lists the API.
+    // The root lists the API (the consoles and the citizen site are served on their own ports).
     return http::Response::json(200, R"({"service":"madoguchi-hub","routes":["/healthz","/api/v1/status","/api/v1/{municipality}/records/{entity}/{key}"]})");
   }
   if (req.path == "/api/v1/status" && req.method == "GET") {

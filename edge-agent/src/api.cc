@@ -66,7 +66,7 @@ Response handle_api(ApiContext& ctx, const http::Request& req) {
   const std::string& path = req.path;
   if (path == "/healthz" && req.method == "GET") return Response::json(200, R"({"ok":true})");
   if (path == "/" && req.method == "GET") {
-    // The staff console comes with a later issue; until then the root lists the API.
+    // The root lists the API (the staff console is served on its own port).
     return Response::json(200, R"({"service":"madoguchi-edge","routes":["/healthz","/api/v1/status","/api/v1/records","/api/v1/records/{entity}/{key}","/api/v1/rejections"]})");
   }
   if (path == "/api/v1/status" && req.method == "GET") {

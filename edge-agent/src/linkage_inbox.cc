@@ -109,7 +109,7 @@ Status LinkageInbox::take(const fs::path& file, const std::string& source, std::
   in.read(content.data(), static_cast<std::streamsize>(size));
   if (!in) return Error{Errc::io, "reading " + file.string()};
   if (!valid_utf8(content)) {
-    reject(file, source, "not UTF-8 text (convert Shift_JIS files before delivery, or wait for the format support of a later release)", result);
+    reject(file, source, "not UTF-8 text (convert Shift_JIS files to UTF-8 before delivery)", result);
     return {};
   }
   std::string name = source + "/" + file.filename().string();

@@ -324,15 +324,7 @@ class BookingPages final : public PageModule {
     // 電話予約 (PHN): the phone_bookings menu decides, on every request (SEC-2).
     const std::vector<domain::Menu> menu{domain::Menu::phone_bookings};
     auto add = [&](Route::Methods methods, std::string path, http::Response (Call::*handler)()) {
-      Route r;
-      r.methods = methods;
-      r.path = std::move(path);
-      r.menus = menu;
-      r.handler = [this, handler](Context& c) {
-        Call call(*this, c);
-        return (call.*handler)();
-      };
-      routes.add(std::move(r));
+      routes.add(call_route(this, methods, std::move(path), handler, menu));
     };
     add(Route::Methods::get, "/phone_bookings", &Call::search);
     add(Route::Methods::get_or_post, "/phone_bookings/new", &Call::create_booking);
@@ -379,33 +371,24 @@ class BookingPages final : public PageModule {
   };
 
   // One request to the 電話予約 screens: who asks, and the helpers every handler uses.
-  struct Call {
+  struct Call : PageCall {
     Call(BookingPages& pages_in, Context& ctx)
-        : st(pages_in),
-          c(ctx),
+        : PageCall(pages_in, ctx),
+          st(pages_in),
           bookings_(&pages_in.bookings_),
-          get(ctx.get()),
-          post(ctx.post()),
           may_override(ctx.role && domain::allowed(*ctx.role, domain::Menu::booking_override)),  // PHN-5
           actor{domain::BookingActor::Kind::staff, ctx.account->id, may_override} {}
 
     BookingPages& st;
-    Context& c;
     domain::BookingBackend* bookings_;
-    const bool get;
-    const bool post;
     const std::string title{domain::menu_label(domain::Menu::phone_bookings)};
     const bool may_override;
     const domain::BookingActor actor;
 
-    http::Response error(Context& ctx, int status) { return st.error(ctx, status); }
-    void log(std::string_view action, std::string_view staff_id, std::string_view target, std::string_view detail) {
-      st.log(action, staff_id, target, detail);
-    }
     std::string p(const std::string& name) const { return param(c.req, c.form, name); }
     http::Response page(const std::string& heading, const std::string& tmpl, mstch::map content, int status) {
       content.insert_or_assign("may_override", may_override);
-      return st.content_page(c, heading, domain::Menu::phone_bookings, tmpl, std::move(content), status);
+      return content_page(c, heading, domain::Menu::phone_bookings, tmpl, std::move(content), status);
     }
     http::Response message(const std::string& text, int status) {
       return page(title, "message",
@@ -465,6 +448,7 @@ class BookingPages final : public PageModule {
     std::optional<http::Response> choose_slot(Flow& f);
     void read_people(Flow& f);
     static std::string business_label(const Flow& f);
+    static mstch::map flow_content(const Flow& f, mstch::array people);
     http::Response form_page(const Flow& f, const std::vector<web::FieldError>& errors, int status);
     std::optional<http::Response> check_people(Flow& f, std::vector<web::FieldError>& errors);
     static domain::NewBooking booking_request(const Flow& f);
@@ -754,6 +738,20 @@ std::string BookingPages::Call::business_label(const Flow& f) {
               : "");
 }
 
+// What the people-and-contact form and its confirmation both show.
+mstch::map BookingPages::Call::flow_content(const Flow& f, mstch::array people) {
+  return mstch::map{{"collection", f.collection},
+                    {"people", std::move(people)},
+                    {"proxy", f.proxy},
+                    {"phone", f.phone},
+                    {"email", f.email},
+                    {"note", f.note},
+                    {"slot_text", slot_text(f.chosen.slot)},
+                    {"counter_name", f.counter.name + "（" + f.counter.id + "）"},
+                    {"business_label", business_label(f)},
+                    {"carry", carry(f.w, "all")}};
+}
+
 http::Response BookingPages::Call::form_page(const Flow& f, const std::vector<web::FieldError>& errors, int status) {
   mstch::array rows;
   for (std::size_t i = 0; i < f.people.size(); ++i) {
@@ -764,19 +762,10 @@ http::Response BookingPages::Call::form_page(const Flow& f, const std::vector<we
     }
     rows.push_back(std::move(row));
   }
-  mstch::map content{{"collection", f.collection},
-                     {"people", std::move(rows)},
-                     {"proxy", f.proxy},
-                     {"phone", f.phone},
-                     {"email", f.email},
-                     {"note", f.note},
-                     {"slot_text", slot_text(f.chosen.slot)},
-                     {"counter_name", f.counter.name + "（" + f.counter.id + "）"},
-                     {"business_label", business_label(f)},
-                     {"override_deadline", f.w.ovd && f.problem == SlotProblem::deadline},
-                     {"override_capacity", f.w.ovc && f.problem == SlotProblem::full},
-                     {"carry", carry(f.w, "all")},
-                     {"slot_url", "/phone_bookings/new?" + carry_query(f.w, "slot")}};
+  mstch::map content = flow_content(f, std::move(rows));
+  content.emplace("override_deadline", f.w.ovd && f.problem == SlotProblem::deadline);
+  content.emplace("override_capacity", f.w.ovc && f.problem == SlotProblem::full);
+  content.emplace("slot_url", "/phone_bookings/new?" + carry_query(f.w, "slot"));
   (void)web::add_field_errors(content, errors);
   return page("電話予約：来庁する人と連絡先", "phone_booking_form", std::move(content), status);
 }
@@ -850,19 +839,10 @@ http::Response BookingPages::Call::confirm_page(const Flow& f, const domain::New
                               {"value", f.people[i].value},
                               {"card_name", f.people[i].card_name}});
   }
-  mstch::map content{{"collection", f.collection},
-                     {"people", std::move(rows)},
-                     {"proxy", f.proxy},
-                     {"phone", f.phone},
-                     {"email", f.email},
-                     {"note", f.note},
-                     {"slot_text", slot_text(f.chosen.slot)},
-                     {"fill", std::to_string(f.chosen.booked) + "/" + std::to_string(f.chosen.slot.capacity)},
-                     {"counter_name", f.counter.name + "（" + f.counter.id + "）"},
-                     {"business_label", business_label(f)},
-                     {"override_deadline", req.override_flags.deadline},
-                     {"override_capacity", req.override_flags.capacity},
-                     {"carry", carry(f.w, "all")}};
+  mstch::map content = flow_content(f, std::move(rows));
+  content.emplace("fill", std::to_string(f.chosen.booked) + "/" + std::to_string(f.chosen.slot.capacity));
+  content.emplace("override_deadline", req.override_flags.deadline);
+  content.emplace("override_capacity", req.override_flags.capacity);
   return page("電話予約：内容の確認", "phone_booking_confirm", std::move(content), 200);
 }
 

@@ -293,16 +293,9 @@ class CardImportPages final : public PageModule {
   void add_routes(RouteTable& routes) override {
     // 交付管理 (ISS): the cards menu decides, on every request (SEC-2).
     auto add = [&](Route::Methods methods, std::string path, http::Response (Call::*handler)(), std::size_t upload = 0) {
-      Route r;
-      r.methods = methods;
-      r.path = std::move(path);
-      r.menus = {domain::Menu::cards};
+      Route r = call_route(this, methods, std::move(path), handler, {domain::Menu::cards});
       r.upload_bytes = upload;
       r.poll_is_idle = r.path == "/cards/import/session";
-      r.handler = [this, handler](Context& c) {
-        Call call(*this, c);
-        return (call.*handler)();
-      };
       routes.add(std::move(r));
     };
     const std::size_t upload = options_.max_card_upload_bytes;
@@ -321,17 +314,13 @@ class CardImportPages final : public PageModule {
 
  private:
   // One request to the import screens: the person's QR import session, and the helpers.
-  struct Call {
+  struct Call : PageCall {
     Call(CardImportPages& pages_in, Context& ctx);
 
     CardImportPages& st;
-    Context& c;
     CardStore* cards_;
     const CardServices& card_services_;
     const ConsoleOptions& options_;
-    const std::string& path;
-    const bool get;
-    const bool post;
     const std::string staff;
     const std::string& sid;
     QrSession* qs = nullptr;
@@ -342,14 +331,6 @@ class CardImportPages final : public PageModule {
     const std::string csv_title;
     const std::string base;
 
-    http::Response error(Context& ctx, int status) { return st.error(ctx, status); }
-    void log(std::string_view action, std::string_view staff_id, std::string_view target, std::string_view detail) {
-      st.log(action, staff_id, target, detail);
-    }
-    http::Response content_page(Context& ctx, const std::string& t, std::optional<domain::Menu> current,
-                                const std::string& template_name, mstch::map content, int status) {
-      return st.content_page(ctx, t, current, template_name, std::move(content), status);
-    }
     http::Response message(const std::string& title, const std::string& text, int status, const std::string& next_url,
                            const std::string& next_label);
 
@@ -403,14 +384,11 @@ class CardImportPages final : public PageModule {
 };
 
 CardImportPages::Call::Call(CardImportPages& pages_in, Context& ctx)
-    : st(pages_in),
-      c(ctx),
+    : PageCall(pages_in, ctx),
+      st(pages_in),
       cards_(&pages_in.cards_),
       card_services_(pages_in.services_),
       options_(pages_in.options_),
-      path(ctx.req.path),
-      get(ctx.get()),
-      post(ctx.post()),
       staff(ctx.account->id),
       sid(ctx.session->id),
       polling(path == "/cards/import/session" && query_value(ctx.req, "poll") == "1"),

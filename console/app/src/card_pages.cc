@@ -288,15 +288,7 @@ class CardPages final : public PageModule {
   void add_routes(RouteTable& routes) override {
     // 交付管理 (ISS): the cards menu decides, on every request (SEC-2).
     auto add = [&](Route::Methods methods, std::string path, http::Response (Call::*handler)()) {
-      Route r;
-      r.methods = methods;
-      r.path = std::move(path);
-      r.menus = {domain::Menu::cards};
-      r.handler = [this, handler](Context& c) {
-        Call call(*this, c);
-        return (call.*handler)();
-      };
-      routes.add(std::move(r));
+      routes.add(call_route(this, methods, std::move(path), handler, {domain::Menu::cards}));
     };
     add(Route::Methods::get, "/cards", &Call::list);
     add(Route::Methods::get, "/cards/view", &Call::view);
@@ -313,29 +305,17 @@ class CardPages final : public PageModule {
 
  private:
   // One request to the 交付管理 screens, and the helpers every handler uses.
-  struct Call {
+  struct Call : PageCall {
     Call(CardPages& pages_in, Context& ctx)
-        : pages(pages_in), c(ctx), cards_(&pages_in.cards_), card_services_(pages_in.services_),
-          options_(pages_in.options_), path(ctx.req.path), get(ctx.get()), post(ctx.post()) {}
+        : PageCall(pages_in, ctx), pages(pages_in), cards_(&pages_in.cards_), card_services_(pages_in.services_),
+          options_(pages_in.options_) {}
 
     CardPages& pages;
-    Context& c;
     CardStore* cards_;
     const CardServices& card_services_;
     const ConsoleOptions& options_;
-    const std::string& path;
-    const bool get;
-    const bool post;
     const std::string title{domain::menu_label(domain::Menu::cards)};
 
-    http::Response error(Context& ctx, int status) { return pages.error(ctx, status); }
-    void log(std::string_view action, std::string_view staff_id, std::string_view target, std::string_view detail) {
-      pages.log(action, staff_id, target, detail);
-    }
-    http::Response content_page(Context& ctx, const std::string& t, std::optional<domain::Menu> current,
-                                const std::string& template_name, mstch::map content, int status) {
-      return pages.content_page(ctx, t, current, template_name, std::move(content), status);
-    }
     http::Response message(const std::string& text, int status) {
       return content_page(c, title, domain::Menu::cards, "message", mstch::map{{"message", text}}, status);
     }

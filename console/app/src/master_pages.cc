@@ -437,14 +437,7 @@ class MasterPages final : public PageModule {
   void add_routes(RouteTable& routes) override {
     // マスタ管理 (MST): the masters menu decides, on every request (SEC-2).
     auto add = [&](Route::Methods methods, std::string path, http::Response (Call::*handler)()) {
-      Route r;
-      r.methods = methods;
-      r.path = std::move(path);
-      r.menus = {domain::Menu::masters};
-      r.handler = [this, handler](Context& c) {
-        Call call(*this, c);
-        return (call.*handler)();
-      };
+      Route r = call_route(this, methods, std::move(path), handler, {domain::Menu::masters});
       // The Cabinet Office holiday list (at most 1 MiB).
       if (r.path == "/masters/calendar/upload") r.upload_bytes = options_.max_import_file_bytes;
       routes.add(std::move(r));
@@ -475,29 +468,17 @@ class MasterPages final : public PageModule {
   static constexpr std::size_t kMaxPending = 16;
 
   // One request to the マスタ管理 screens.
-  struct Call {
+  struct Call : PageCall {
     Call(MasterPages& pages_in, Context& ctx)
-        : st(pages_in), c(ctx), store(pages_in.masters_), path(ctx.req.path), get(ctx.get()), post(ctx.post()),
-          today(today_jst(ctx.wall_ms)), staff(ctx.account->id) {}
+        : PageCall(pages_in, ctx), st(pages_in), store(pages_in.masters_), today(today_jst(ctx.wall_ms)),
+          staff(ctx.account->id) {}
 
     MasterPages& st;
-    Context& c;
     MasterStore& store;
-    const std::string& path;
-    const bool get;
-    const bool post;
     const std::string title{domain::menu_label(domain::Menu::masters)};
     const Date today;
     const std::string staff;
 
-    http::Response error(Context& ctx, int status) { return st.error(ctx, status); }
-    void log(std::string_view action, std::string_view staff_id, std::string_view target, std::string_view detail) {
-      st.log(action, staff_id, target, detail);
-    }
-    http::Response content_page(Context& ctx, const std::string& t, std::optional<domain::Menu> current,
-                                const std::string& template_name, mstch::map content, int status) {
-      return st.content_page(ctx, t, current, template_name, std::move(content), status);
-    }
     http::Response failure(const std::string& message, const std::string& next, int status) {
       return content_page(c, title, domain::Menu::masters, "message",
                           mstch::map{{"message", message}, {"next_url", next}, {"next_label", std::string("戻る")}}, status);
@@ -1098,15 +1079,7 @@ class NoticePages final : public PageModule {
   void add_routes(RouteTable& routes) override {
     // お知らせ (RSV-3, RSV-15): the notices menu decides, on every request (SEC-2).
     auto add = [&](Route::Methods methods, std::string path, http::Response (Call::*handler)()) {
-      Route r;
-      r.methods = methods;
-      r.path = std::move(path);
-      r.menus = {domain::Menu::notices};
-      r.handler = [this, handler](Context& c) {
-        Call call(*this, c);
-        return (call.*handler)();
-      };
-      routes.add(std::move(r));
+      routes.add(call_route(this, methods, std::move(path), handler, {domain::Menu::notices}));
     };
     add(Route::Methods::get, "/notices", &Call::list);
     add(Route::Methods::get_or_post, "/notices/new", &Call::edit);
@@ -1116,29 +1089,15 @@ class NoticePages final : public PageModule {
 
  private:
   // One request to the お知らせ screens.
-  struct Call {
+  struct Call : PageCall {
     Call(NoticePages& pages_in, Context& ctx)
-        : st(pages_in), c(ctx), store(pages_in.masters_), path(ctx.req.path), get(ctx.get()), post(ctx.post()),
-          staff(ctx.account->id), now(now_jst(ctx.wall_ms)) {}
+        : PageCall(pages_in, ctx), store(pages_in.masters_), staff(ctx.account->id), now(now_jst(ctx.wall_ms)) {}
 
-    NoticePages& st;
-    Context& c;
     MasterStore& store;
-    const std::string& path;
-    const bool get;
-    const bool post;
     const std::string title{domain::menu_label(domain::Menu::notices)};
     const std::string staff;
     const domain::LocalDateTime now;
 
-    http::Response error(Context& ctx, int status) { return st.error(ctx, status); }
-    void log(std::string_view action, std::string_view staff_id, std::string_view target, std::string_view detail) {
-      st.log(action, staff_id, target, detail);
-    }
-    http::Response content_page(Context& ctx, const std::string& t, std::optional<domain::Menu> current,
-                                const std::string& template_name, mstch::map content, int status) {
-      return st.content_page(ctx, t, current, template_name, std::move(content), status);
-    }
     http::Response form(bool adding, const NoticeInput& in, const std::vector<web::FieldError>& errors, int status,
                         std::optional<domain::Notice> preview) {
       mstch::map content{{"adding", adding},

@@ -143,6 +143,42 @@ class PageModule {
                               const std::string& template_name, mstch::map content, int status) {
     return shell_.content_page(c, title, current, template_name, std::move(content), status);
   }
+  // Base of a module's per-request handler object (its `Call`): the request and the module's
+  // helpers bound to it, so handlers that share per-request state are members of one object.
+  struct PageCall {
+    PageCall(PageModule& module, Context& ctx)
+        : c(ctx), get(ctx.get()), post(ctx.post()), path(ctx.req.path), module_(module) {}
+    Context& c;
+    const bool get;
+    const bool post;
+    const std::string& path;
+
+    http::Response error(Context& ctx, int status) { return module_.error(ctx, status); }
+    void log(std::string_view action, std::string_view staff_id, std::string_view target, std::string_view detail) {
+      module_.log(action, staff_id, target, detail);
+    }
+    http::Response content_page(Context& ctx, const std::string& title, std::optional<domain::Menu> current,
+                                const std::string& template_name, mstch::map content, int status) {
+      return module_.content_page(ctx, title, current, template_name, std::move(content), status);
+    }
+
+   private:
+    PageModule& module_;
+  };
+  // A route whose handler is a member function of the module's Call type (one Call per request).
+  template <class CallType, class Module>
+  static Route call_route(Module* self, Route::Methods methods, std::string path, http::Response (CallType::*handler)(),
+                          std::vector<domain::Menu> menus) {
+    Route r;
+    r.methods = methods;
+    r.path = std::move(path);
+    r.menus = std::move(menus);
+    r.handler = [self, handler](Context& c) {
+      CallType call(*self, c);
+      return (call.*handler)();
+    };
+    return r;
+  }
   // A route whose handler is a member function of this module.
   template <class Module>
   static Route route(Route::Methods methods, std::string path, http::Response (Module::*handler)(Context&), Module* self,

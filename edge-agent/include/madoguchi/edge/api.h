@@ -1,6 +1,6 @@
 // The edge agent's local HTTP API, as a plain function from request to response (testable
-// without sockets). Served on the counter PC only (127.0.0.1 by default): the staff console of
-// a later issue is built on these routes.
+// without sockets). Served on the counter PC only (127.0.0.1 by default), for the agent's own
+// tools and tests; staff use the console (console/app) on its own port.
 //
 //   GET    /healthz                              liveness
 //   GET    /api/v1/status                        sync state and counters, the QR scanner's state

@@ -6,8 +6,8 @@
 //     take it twice (the mark is checked first);
 //   - only after the commit is the file moved to <inbox>/done/ (a crash in between is harmless).
 // Files that are not valid UTF-8 text, are empty or larger than kMaxDeltaBytes go to
-// <inbox>/rejected/<source>-<name> with a .reason.txt beside them and change nothing else. File formats of
-// the real systems come in a later issue; the body carries the text as received.
+// <inbox>/rejected/<source>-<name> with a .reason.txt beside them and change nothing else. The body carries
+// the text as received (no vendor format is parsed here).
 #pragma once
 
 #include <cstdint>
