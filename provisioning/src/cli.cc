@@ -24,7 +24,7 @@ constexpr std::string_view kMainUsage =
     "  ca             create the CA (ca.key, ca.crt) in a PKI directory\n"
     "  issue          issue a server or client certificate signed by that CA\n"
     "  dev-pki        create CA, broker, hub and device certificates for a registry (idempotent)\n"
-    "  broker-config  write mosquitto.conf and acl for a registry\n"
+    "  broker-config  write mosquitto.conf and the broker's identities for a registry\n"
     "\n"
     "Run 'madoguchi-provision <command> --help' for the options of a command.\n"
     "Exit status: 0 success, 1 failure, 2 bad command line.\n";
@@ -184,18 +184,28 @@ int run_dev_pki(const Parsed& p, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
+// The broker plugin installed with this program: <dir of this program>/../lib/madoguchi_broker_acl.so.
+std::filesystem::path default_plugin_path() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "madoguchi_broker_acl.so";
+  return (self.parent_path().parent_path() / "lib" / "madoguchi_broker_acl.so").lexically_normal();
+}
+
 int run_broker_config(const Parsed& p, std::ostream& out, std::ostream& err) {
   auto port = parse_integer(p, "port", 0, 1, 65535);
   if (!port) return fail(err, port.error(), kExitUsage);
   auto registry = load_registry(one(p, "registry"));
   if (!registry) return fail(err, registry.error(), kExitFailure);
   const std::filesystem::path out_dir = one(p, "out");
-  BrokerOptions options = broker_options_for_pki(one(p, "pki"), out_dir, static_cast<std::uint16_t>(*port));
+  BrokerOptions options = broker_options_for_pki(one(p, "pki"), out_dir, static_cast<std::uint16_t>(*port),
+                                                 one(p, "plugin", default_plugin_path().string()));
+  if (has(p, "hub")) options.hub_identities = all(p, "hub");
   options.listen_address = one(p, "listen", options.listen_address);
   if (has(p, "log")) options.log_file = std::filesystem::path(one(p, "log"));
   if (has(p, "user")) options.user = one(p, "user");
   // mosquitto would refuse to start without these; say so now, while the operator is looking.
-  for (const auto& f : {options.ca_file, options.cert_file, options.key_file}) {
+  for (const auto& f : {options.ca_file, options.cert_file, options.key_file, options.plugin_file}) {
     std::error_code ec;
     if (!std::filesystem::exists(f, ec)) {
       return fail(err, make_error(Errc::not_found, f.string() + " does not exist (run dev-pki or issue first)"),
@@ -206,7 +216,7 @@ int run_broker_config(const Parsed& p, std::ostream& out, std::ostream& err) {
   if (auto st = write_broker_config(conf, *registry, options); !st) return fail(err, st.error(), kExitFailure);
   std::size_t devices = 0;
   for (const auto& m : registry->municipalities) devices += m.devices.size();
-  out << "wrote " << conf.string() << " and " << options.acl_file.string() << " ("
+  out << "wrote " << conf.string() << " and " << options.identities_file.string() << " ("
       << registry->municipalities.size() << " municipalities, " << devices << " devices)\n";
   return kExitOk;
 }
@@ -253,9 +263,12 @@ const std::vector<Command>& commands() {
       {"broker-config",
        "usage: madoguchi-provision broker-config --pki DIR --registry FILE --port N --out DIR\n"
        "                                         [--listen ADDR] [--log FILE] [--user NAME]\n"
+       "                                         [--hub CN]... [--plugin FILE]\n"
        "\n"
        "Writes OUT/mosquitto.conf (one TLS listener, client certificates required, the\n"
-       "certificate CN as user name) and OUT/acl (each device: its own topics only).\n"
+       "certificate CN as user name and client id, no retained messages, AEAD suites only)\n"
+       "and OUT/identities, which the broker plugin reads (the hub: everything under mg/v1;\n"
+       "each device: its own topics only; no other subscription, no $share).\n"
        "  --pki DIR       directory with ca.crt, broker.crt and broker.key\n"
        "  --registry FILE registry.json\n"
        "  --port N        listener port\n"
@@ -263,10 +276,15 @@ const std::vector<Command>& commands() {
        "  --out DIR       output directory, created if missing\n"
        "  --log FILE      log to FILE instead of stderr\n"
        "  --user NAME     account mosquitto switches to when started as root; it must be able\n"
-       "                  to read broker.key (default: mosquitto's own default, \"mosquitto\")\n",
+       "                  to read broker.key (default: mosquitto's own default, \"mosquitto\")\n"
+       "  --hub CN        a hub instance's certificate identity (repeatable; default \"hub\"):\n"
+       "                  each instance needs its own certificate (the identity is the client id)\n"
+       "  --plugin FILE   the broker plugin (default: madoguchi_broker_acl.so in ../lib beside\n"
+       "                  this program)\n",
        {{"pki", true, false, true}, {"registry", true, false, true}, {"port", true, false, true},
         {"listen", true, false, false}, {"out", true, false, true}, {"log", true, false, false},
-        {"user", true, false, false}, {"help", false, false, false}},
+        {"user", true, false, false}, {"hub", true, true, false}, {"plugin", true, false, false},
+        {"help", false, false, false}},
        &run_broker_config},
   };
   return kCommands;

@@ -7,7 +7,7 @@ BUILD_DIR="${MADOGUCHI_BUILD_DIR:-$MADOGUCHI_ROOT/build}"
 # Everything the build, the tests and the demo need, from Debian 12's archive.
 MADOGUCHI_PACKAGES=(
   build-essential cmake ninja-build pkg-config
-  libboost-dev libsqlite3-dev libssl-dev libmosquitto-dev nlohmann-json3-dev catch2
+  libboost-dev libsqlite3-dev libssl-dev libmosquitto-dev mosquitto-dev nlohmann-json3-dev catch2
   libsodium-dev libmstch-dev
   libqrencode-dev libstb-dev
   # QR scanners over USB and QR codes on scanned pages (drivers/scanner, drivers/imaging).

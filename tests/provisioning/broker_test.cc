@@ -37,7 +37,7 @@ struct GeneratedBroker {
     INFO((pki ? std::string() : pki.error().describe()));
     REQUIRE(pki.ok());
     port = madoguchi::testing::free_port();
-    auto options = mp::broker_options_for_pki(dir / "pki", dir / "broker", port);
+    auto options = mp::broker_options_for_pki(dir / "pki", dir / "broker", port, MADOGUCHI_BROKER_PLUGIN);
     // mosquitto started as root switches to its own user, which cannot read our 0600 key.
     options.user = madoguchi::testing::current_user_name();
     auto written = mp::write_broker_config(dir / "broker" / "mosquitto.conf", *registry, options);
@@ -51,7 +51,7 @@ struct GeneratedBroker {
   }
 
   TlsClientConfig identity(const std::string& stem, const std::string& tls_version = {}) const {
-    return {dir / "pki" / "ca.crt", dir / "pki" / (stem + ".crt"), dir / "pki" / (stem + ".key"), tls_version};
+    return {dir / "pki" / "ca.crt", dir / "pki" / (stem + ".crt"), dir / "pki" / (stem + ".key"), tls_version, {}};
   }
 };
 
@@ -69,12 +69,27 @@ TEST_CASE("the generated broker accepts a device certificate over TLS 1.2 and TL
   }
 }
 
+TEST_CASE("the generated broker offers TLS 1.2 with forward-secret AEAD suites only (SEC-1, issue 11)", "[broker]") {
+  GeneratedBroker broker;
+  for (const char* cbc : {"ECDHE-RSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA", "AES128-SHA256", "AES256-GCM-SHA384"}) {
+    INFO(cbc);
+    MqttTestClient device(std::string("device-") + cbc);
+    auto tls = broker.identity("131016.counter-01", "tlsv1.2");
+    tls.ciphers = cbc;
+    CHECK(std::string(to_string(device.connect(broker.port, tls, kStep))) != "accepted");
+  }
+  MqttTestClient device("device-gcm");
+  auto tls = broker.identity("131016.counter-01", "tlsv1.2");
+  tls.ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256";
+  CHECK(std::string(to_string(device.connect(broker.port, tls, kStep))) == "accepted");
+}
+
 TEST_CASE("the generated broker refuses a TLS client without a certificate", "[broker]") {
   GeneratedBroker broker;
   for (const char* version : {"tlsv1.2", "tlsv1.3"}) {
     INFO(version);
     MqttTestClient anonymous(std::string("anonymous-") + version);
-    TlsClientConfig tls{broker.dir / "pki" / "ca.crt", std::nullopt, std::nullopt, version};
+    TlsClientConfig tls{broker.dir / "pki" / "ca.crt", std::nullopt, std::nullopt, version, {}};
     auto outcome = anonymous.connect(broker.port, tls, kStep);
     INFO(anonymous.last_error());
     CHECK(std::string(to_string(outcome)) == "refused");
@@ -91,7 +106,7 @@ TEST_CASE("the generated broker refuses a client certificate from another CA, ev
   REQUIRE(mp::issue_certificate(rogue.path(), hub).ok());
 
   MqttTestClient impostor("impostor");
-  TlsClientConfig tls{broker.dir / "pki" / "ca.crt", rogue / "hub.crt", rogue / "hub.key", "tlsv1.3"};
+  TlsClientConfig tls{broker.dir / "pki" / "ca.crt", rogue / "hub.crt", rogue / "hub.key", "tlsv1.3", {}};
   auto outcome = impostor.connect(broker.port, tls, kStep);
   INFO(impostor.last_error() << "\n" << broker.process->log());
   CHECK(std::string(to_string(outcome)) == "refused");
@@ -129,17 +144,26 @@ TEST_CASE("the generated ACL delivers to a device only its own down topic and it
   MqttTestClient device("131016.counter-01");
   REQUIRE(device.connect(broker.port, broker.identity("131016.counter-01"), kStep) == ConnectOutcome::accepted);
 
-  // mosquitto 2.0 answers every SUBACK with success, even for topics the ACL does not let the
-  // client read; the read rule is applied to each message instead. So what counts is delivery.
+  // The broker plugin refuses every subscription but the device's own down topic and its
+  // municipality's feed (SUBACK 0x87), wildcards and other municipalities included.
   for (const auto& topic : {protocol::feed_topic("272035"), protocol::down_topic("272035", "counter-01"),
-                            std::string("mg/v1/#"), protocol::feed_topic("131016"),
-                            protocol::down_topic("131016", "counter-01")}) {
+                            std::string("mg/v1/#"), std::string("mg/v1/131016/+/down"),
+                            std::string("$share/hub/mg/v1/+/+/up"), std::string("$share/x/mg/v1/131016/feed")}) {
     INFO(topic);
-    REQUIRE(device.subscribe(topic, 1, kStep) >= 0);
+    CHECK(device.subscribe(topic, 1, kStep) == 0x87);
   }
-  REQUIRE(hub.publish(protocol::feed_topic("272035"), "other-feed", kStep) == 0);
-  REQUIRE(hub.publish(protocol::down_topic("272035", "counter-01"), "other-down", kStep) == 0);
-  REQUIRE(hub.publish(protocol::down_topic("131016", "linkage"), "sibling-down", kStep) == 0);
+  for (const auto& topic : {protocol::feed_topic("131016"), protocol::down_topic("131016", "counter-01")}) {
+    INFO(topic);
+    CHECK(device.subscribe(topic, 1, kStep) == 1);
+  }
+  // Nobody listens to the others' topics now: PUBACK 0x10 (no matching subscribers) or 0.
+  for (const auto& [topic, payload] : std::vector<std::pair<std::string, std::string>>{
+           {protocol::feed_topic("272035"), "other-feed"},
+           {protocol::down_topic("272035", "counter-01"), "other-down"},
+           {protocol::down_topic("131016", "linkage"), "sibling-down"}}) {
+    const int rc = hub.publish(topic, payload, kStep);
+    CHECK((rc == 0 || rc == 0x10));
+  }
   REQUIRE(hub.publish(protocol::feed_topic("131016"), "own-feed", kStep) == 0);
   REQUIRE(hub.publish(protocol::down_topic("131016", "counter-01"), "own-down", kStep) == 0);
 

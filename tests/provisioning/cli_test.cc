@@ -113,7 +113,21 @@ TEST_CASE("dev-pki then broker-config through the CLI produce a config naming th
   CHECK_THAT(text, Catch::Contains("listener 18883 0.0.0.0\n"));
   CHECK_THAT(text, Catch::Contains("keyfile " + d + "/pki/broker.key\n"));
   CHECK_THAT(text, Catch::Contains("log_dest file " + d + "/broker.log\n"));
-  CHECK_THAT(madoguchi::testing::read_text(dir / "broker" / "acl"), Catch::Contains("user 131016.counter-01\n"));
+  CHECK_THAT(text, Catch::Contains("auth_opt_identities " + d + "/broker/identities\n"));
+  CHECK_THAT(text, Catch::Contains("auth_plugin "));
+  const auto ids = madoguchi::testing::read_text(dir / "broker" / "identities");
+  CHECK_THAT(ids, Catch::Contains("hub hub\n") && Catch::Contains("device 131016.counter-01\n"));
+
+  // Two hub instances, each with its own certificate identity; a plugin that is not there is
+  // refused while the operator is looking.
+  auto two = run({"broker-config", "--pki", d + "/pki", "--registry", d + "/registry.json", "--port", "18883",
+                  "--out", d + "/broker2", "--hub", "hub", "--hub", "hub-2"});
+  REQUIRE(two.code == 0);
+  CHECK_THAT(madoguchi::testing::read_text(dir / "broker2" / "identities"), Catch::Contains("hub hub-2\n"));
+  auto missing = run({"broker-config", "--pki", d + "/pki", "--registry", d + "/registry.json", "--port", "18883",
+                      "--out", d + "/broker3", "--plugin", d + "/nowhere.so"});
+  CHECK(missing.code == 1);
+  CHECK_THAT(missing.err, Catch::Contains("nowhere.so"));
 }
 
 TEST_CASE("broker-config fails with exit 1 when the PKI has no broker certificate", "[cli]") {

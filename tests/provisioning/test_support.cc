@@ -222,6 +222,7 @@ std::unique_ptr<SSL_CTX, SslCtxDeleter> make_client_ctx(const TlsClientConfig& t
     ok = SSL_CTX_use_certificate_chain_file(ctx.get(), tls.cert_file->c_str()) == 1 &&
          SSL_CTX_use_PrivateKey_file(ctx.get(), tls.key_file.value_or("").c_str(), SSL_FILETYPE_PEM) == 1;
   }
+  if (ok && !tls.ciphers.empty()) ok = SSL_CTX_set_cipher_list(ctx.get(), tls.ciphers.c_str()) == 1;
   if (!ok) throw std::runtime_error("configuring the client SSL_CTX failed");
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
   return ctx;

@@ -60,6 +60,7 @@ struct TlsClientConfig {
   std::optional<std::filesystem::path> cert_file;  // unset: connect without a client certificate
   std::optional<std::filesystem::path> key_file;
   std::string tls_version;  // exactly "tlsv1.2" or "tlsv1.3"; empty: libmosquitto's default (1.2 or newer)
+  std::string ciphers;      // TLS 1.2 cipher list the client offers; empty: OpenSSL's default
 };
 
 enum class ConnectOutcome {

@@ -56,7 +56,8 @@ Stack::~Stack() {
 }
 
 void Stack::start_broker() {
-  auto opts = provisioning::broker_options_for_pki(dir_ / "pki", dir_ / "broker", broker_port_);
+  auto opts = provisioning::broker_options_for_pki(dir_ / "pki", dir_ / "broker", broker_port_,
+                                                   bin_.parent_path() / "lib" / "madoguchi_broker_acl.so");
   // mosquitto started as root drops to the 'mosquitto' user before reading its key; keep the
   // user that owns the test PKI instead.
   if (const passwd* pw = ::getpwuid(::geteuid())) opts.user = pw->pw_name;

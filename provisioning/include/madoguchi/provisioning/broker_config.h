@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "madoguchi/error.h"
+#include "madoguchi/protocol/broker_acl.h"
+#include "madoguchi/protocol/topics.h"
 
 namespace madoguchi::provisioning {
 
@@ -60,13 +62,11 @@ Expected<Registry> parse_registry(std::string_view json_text);
 // kMaxRegistryBytes, otherwise as parse_registry (messages prefixed with the path).
 Expected<Registry> load_registry(const std::filesystem::path& file);
 
-// The mosquitto acl_file text: the hub may read and write everything under mg/v1/; each device
-// gets exactly: write its up topic, read its down topic, read its municipality's feed. Nothing
-// else is granted (mosquitto denies what no line allows). Deterministic: same registry, same text.
-// Note for clients: mosquitto 2.0 answers SUBACK with success even for a topic the ACL does not
-// let the client read, and then delivers nothing; a forbidden PUBLISH gets PUBACK 0x87 (MQTT v5).
-
-std::string render_acl(const Registry& registry);
+// Who may connect and what each may do at the broker: the registry's devices and the hub
+// identities, for the broker plugin (protocol/broker_acl.h: the hub everything under mg/v1 and
+// the hub's shared subscription; each device exactly its up topic to write and its down topic
+// and municipality feed to read and subscribe; nobody retained messages). Deterministic.
+protocol::BrokerIdentities broker_identities(const Registry& registry, const std::vector<std::string>& hubs);
 
 // Settings for one mosquitto TLS listener. Every field has a working default except the file
 // paths. Paths are written into the config verbatim; mosquitto resolves relative paths against
@@ -78,7 +78,13 @@ struct BrokerOptions {
   std::filesystem::path ca_file;    // the CA that issued every client certificate
   std::filesystem::path cert_file;  // the broker's server certificate
   std::filesystem::path key_file;   // and its key
-  std::filesystem::path acl_file;   // output of render_acl
+  // The identities file the broker plugin reads (render_broker_identities of broker_identities),
+  // and the plugin itself (madoguchi_broker_acl.so, drivers/broker_acl).
+  std::filesystem::path identities_file;
+  std::filesystem::path plugin_file;
+  // Certificate identities of the hub instances: each instance needs a certificate of its own,
+  // since the broker makes the identity the client id (one session per identity).
+  std::vector<std::string> hub_identities{std::string(protocol::kHubIdentity)};
   // Unset: log to stderr (systemd's journal, or the test's output).
   std::optional<std::filesystem::path> log_file;
   // The account mosquitto switches to when started as root (its `user` option); it must be able
@@ -95,26 +101,31 @@ struct BrokerOptions {
   std::uint32_t max_queued_messages = 10000;
 };
 
-// Checks what render_mosquitto_conf relies on: port != 0, address and all four paths non-empty,
+// Checks what render_mosquitto_conf relies on: port != 0, address and all five paths non-empty,
+// at least one hub identity of [A-Za-z0-9.-],
 // user (if set) non-empty without blanks, no line breaks anywhere (a newline in a path would
 // inject configuration lines).
 // Errc::invalid_argument naming the field.
 Status validate_broker_options(const BrokerOptions& options);
 
 // The mosquitto.conf text for one TLS listener with client-certificate authentication, the
-// certificate CN as user name, no anonymous access, no persistence, TLS 1.2 or newer.
+// certificate CN as user name and as client id (a client cannot take over another's session),
+// no anonymous access, no persistence, no retained messages, TLS 1.2 or newer with forward-secret
+// AEAD suites only, and every access decided by the broker plugin (no acl_file: mosquitto 2.0's
+// acl_file lets any subscription through, and would run before the plugin).
 // Precondition: validate_broker_options(options) succeeded (otherwise the text is not usable).
 std::string render_mosquitto_conf(const BrokerOptions& options);
 
-// The options for a broker serving a PKI directory laid out as pki.h describes, with the ACL at
-// out_dir/acl. All paths absolute.
-BrokerOptions broker_options_for_pki(const std::filesystem::path& pki_dir,
-                                     const std::filesystem::path& out_dir, std::uint16_t port);
+// The options for a broker serving a PKI directory laid out as pki.h describes, with the
+// identities at out_dir/identities and the plugin at plugin_file. All paths absolute.
+BrokerOptions broker_options_for_pki(const std::filesystem::path& pki_dir, const std::filesystem::path& out_dir,
+                                     std::uint16_t port, const std::filesystem::path& plugin_file);
 
-// Validates the options, then writes render_acl(registry) to options.acl_file and
-// render_mosquitto_conf(options) to conf_file, each atomically (temp file + rename, mode 0644).
-// Creates missing parent directories. The ACL is written first so a config never names a
-// missing ACL. Errors: as validate_broker_options, Errc::io for file failures.
+// Validates the options, then writes the identities (of registry and options.hub_identities) to
+// options.identities_file and render_mosquitto_conf(options) to conf_file, each atomically (temp
+// file + rename, mode 0644). Creates missing parent directories. The identities are written
+// first so a config never names a missing file. Errors: as validate_broker_options, Errc::io
+// for file failures.
 Status write_broker_config(const std::filesystem::path& conf_file, const Registry& registry,
                            const BrokerOptions& options);
 
