@@ -95,6 +95,7 @@ void HubEngine::handle_ops(const p::OpBatch& batch) {
   HubStore* store = this->store(batch.municipality);
   if (!store) return;
   ++counters_.batches;
+  auto settled_before = store->device_last_seq(batch.device);
   auto out = store->apply_batch(batch, clock_.wall_ms());
   if (!out) {
     // Not committed: no ack, so the device sends again after its timeout.
@@ -109,6 +110,20 @@ void HubEngine::handle_ops(const p::OpBatch& batch) {
                              std::to_string(out->last_seq + 1));
   }
   counters_.ops_rejected += out->newly_rejected;
+  // Every new refusal is logged with its code and reason (never personal data: the reason is
+  // written for staff, the key is left out) and counted by code.
+  for (const auto& r : out->rejected) {
+    if (!settled_before || r.seq <= *settled_before) continue;
+    const std::string code(errc_name(r.code));
+    ++counters_.ops_rejected_by_code[code];
+    std::string entity;
+    for (const auto& op : batch.ops) {
+      if (op.seq == r.seq) entity = op.entity;
+    }
+    log_(r.code == Errc::forbidden ? LogLevel::warning : LogLevel::info,
+         "refused op " + std::to_string(r.seq) + " of " + batch.municipality + "." + batch.device + " on " +
+             (entity.empty() ? std::string("?") : entity) + ": " + code + " (" + r.reason + ")");
+  }
   p::Ack ack{batch.municipality, batch.device, out->last_seq, out->last_seq + 1, std::move(out->rejected)};
   (void)transport_.publish(p::down_topic(batch.municipality, batch.device), p::encode(p::Message{std::move(ack)}));
   publish_feed(batch.municipality);

@@ -266,7 +266,7 @@ http::Response handle_hub_api(HubEngine& engine, const DeviceRegistry& registry,
     json j = {{"municipalities", munis},
               {"counters",
                {{"batches", c.batches}, {"ops_applied", c.ops_applied}, {"ops_duplicate", c.ops_duplicate},
-                {"ops_rejected", c.ops_rejected}, {"gaps", c.gaps}, {"refused_messages", c.refused_messages},
+                {"ops_rejected", c.ops_rejected}, {"ops_rejected_by_code", c.ops_rejected_by_code}, {"gaps", c.gaps}, {"refused_messages", c.refused_messages},
                 {"sync_requests", c.sync_requests}, {"snapshots", c.snapshots}}}};
     return http::Response::json(200, j.dump());
   }

@@ -138,7 +138,9 @@ void SyncEngine::handle(const p::Ack& ack) {
     // The hub has settled operations this database never made: it was restored from a backup or
     // replaced. Renumber what is waiting so it follows the hub's count and nothing is lost.
     log_(LogLevel::error, "hub has settled seq " + std::to_string(ack.upto) + " but this database has made only " +
-                              std::to_string(store_.last_seq()) + " operations (restored or replaced?); renumbering " +
+                              std::to_string(store_.last_seq()) +
+                              " operations: this database was restored or replaced, or another client used this "
+                              "device's certificate; renumbering " +
                               "the waiting operations after " + std::to_string(ack.upto));
     if (auto s = store_.resequence_after(ack.upto); !s) {
       log_(LogLevel::error, "renumbering: " + s.error().describe());

@@ -2,6 +2,7 @@
 // in-memory bus. The same properties are proven against the real broker in tests/integration.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <random>
 
 #include "sync_world.h"
@@ -280,4 +281,32 @@ TEST_CASE("Large bodies travel in feed messages within the byte bound", "[sync][
   CHECK(w.edges.at("131016.counter-02").engine->counters().refused_messages == 0);
   CHECK(w.edge_records("131016.counter-02") == w.hub_records("131016"));
   CHECK(w.hub_records("131016").size() == 100);
+}
+
+TEST_CASE("A refused operation is logged at the hub with its code and reason, and counted by code (issue 11)",
+          "[sync][policy]") {
+  madoguchi::hub::HubOptions options;
+  options.write_policy = [](std::string_view origin, std::string_view entity, std::string_view, bool, std::string_view,
+                            const std::optional<madoguchi::protocol::Record>&) -> madoguchi::Status {
+    if (entity == "role" && origin != "hub") return madoguchi::make_error(Errc::forbidden, "counters may not change role records");
+    return {};
+  };
+  SyncWorld w(options);
+  auto& a = w.add_edge("131016", "counter-01");
+  REQUIRE(a.store->write("role", "administrator", OpKind::upsert, R"({"menus":["staff"]})", 0).ok());
+  REQUIRE(a.store->write("card", "A001", OpKind::upsert, body(1), 0).ok());
+  a.engine->tick();
+  REQUIRE(w.settle());
+  CHECK(w.hub->counters().ops_rejected == 1);
+  CHECK(w.hub->counters().ops_rejected_by_code.at("forbidden") == 1);
+  const auto refused = std::count_if(w.hub_log.begin(), w.hub_log.end(), [](const std::string& line) {
+    return line == "refused op 1 of 131016.counter-01 on role: forbidden (counters may not change role records)";
+  });
+  CHECK(refused == 1);
+  // The key (which may be a card number or a receipt) is not in the line.
+  for (const auto& line : w.hub_log) CHECK(line.find("administrator") == std::string::npos);
+  // The same batch again (a resend) logs nothing new.
+  a.engine->tick();
+  REQUIRE(w.settle());
+  CHECK(w.hub->counters().ops_rejected_by_code.at("forbidden") == 1);
 }

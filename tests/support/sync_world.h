@@ -8,7 +8,10 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <string>
+#include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "fake_bus.h"
 #include "madoguchi/edge/sync_engine.h"
@@ -43,7 +46,8 @@ class SyncWorld {
   }
 
   void start_hub() {
-    hub = std::make_unique<hub::HubEngine>(registry_, hub_options_, hub_link_, clock);
+    hub = std::make_unique<hub::HubEngine>(registry_, hub_options_, hub_link_, clock,
+                                           [this](LogLevel, std::string_view line) { hub_log.emplace_back(line); });
     auto s = hub->open();
     REQUIRE(s.ok());
     hub_link_.set_link(true);
@@ -124,6 +128,7 @@ class SyncWorld {
   }
 
   TempDir dir;
+  std::vector<std::string> hub_log;  // the hub engine's log lines
   FakeBus bus;
   ManualClock clock;
   std::unique_ptr<hub::HubEngine> hub;

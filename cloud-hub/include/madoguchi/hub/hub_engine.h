@@ -36,6 +36,8 @@ struct HubCounters {
   std::uint64_t ops_applied = 0;
   std::uint64_t ops_duplicate = 0;
   std::uint64_t ops_rejected = 0;
+  // ops_rejected by rejection code (errc_name: "forbidden", "conflict", "capacity", ...).
+  std::map<std::string, std::uint64_t> ops_rejected_by_code;
   std::uint64_t gaps = 0;
   std::uint64_t refused_messages = 0;
   std::uint64_t sync_requests = 0;
