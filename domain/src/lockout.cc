@@ -43,8 +43,10 @@ bool SignInGuard::locked(const std::string& key, TimePoint now) const {
 
 Status SignInGuard::check(std::string_view id, std::string_view client, TimePoint now) const {
   std::lock_guard lock(mu_);
-  if (locked(key_of('i', id), now) || locked(key_of('c', client), now)) {
-    return make_error(Errc::forbidden, std::string(kSignInRefusedMessage));
+  if (locked(key_of('i', id), now)) return make_error(Errc::forbidden, std::string(kSignInRefusedMessage));
+  auto it = entries_.find(key_of('c', client));
+  if (it != entries_.end() && now < it->second.next_attempt) {
+    return make_error(Errc::unavailable, std::string(kSignInSlowedMessage));
   }
   return {};
 }
@@ -92,11 +94,23 @@ bool SignInGuard::count_failure(const std::string& key, int threshold, TimePoint
   return false;
 }
 
+void SignInGuard::count_client_failure(const std::string& key, TimePoint now) {
+  Entry& e = touch(key, now);
+  if (e.failures > 0 && now - e.last_failure >= limits_.lockout) e.failures = 0;
+  ++e.failures;
+  e.last_failure = now;
+  if (e.failures < limits_.per_client_threshold) return;
+  // 1 s for the first failure past the threshold, doubling, up to max_client_delay.
+  const int doublings = std::min(e.failures - limits_.per_client_threshold, 20);
+  const auto delay = std::min<std::chrono::seconds>(std::chrono::seconds(std::int64_t{1} << doublings), limits_.max_client_delay);
+  e.next_attempt = now + delay;
+}
+
 bool SignInGuard::record_failure(std::string_view id, std::string_view client, TimePoint now) {
   std::lock_guard lock(mu_);
   const bool id_locked = count_failure(key_of('i', id), limits_.per_id_threshold, now);
-  const bool client_locked = count_failure(key_of('c', client), limits_.per_client_threshold, now);
-  return id_locked || client_locked;
+  count_client_failure(key_of('c', client), now);
+  return id_locked;
 }
 
 void SignInGuard::record_success(std::string_view id, std::string_view /*client*/) {
@@ -111,12 +125,9 @@ std::optional<SignInGuard::TimePoint> SignInGuard::locked_until(std::string_view
                                                                 TimePoint now) const {
   std::lock_guard lock(mu_);
   std::optional<TimePoint> out;
-  for (const auto& key : {key_of('i', id), key_of('c', client)}) {
-    auto it = entries_.find(key);
-    if (it != entries_.end() && now < it->second.locked_until) {
-      out = out ? std::max(*out, it->second.locked_until) : it->second.locked_until;
-    }
-  }
+  (void)client;
+  auto it = entries_.find(key_of('i', id));
+  if (it != entries_.end() && now < it->second.locked_until) out = it->second.locked_until;
   return out;
 }
 

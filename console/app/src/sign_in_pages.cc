@@ -95,7 +95,10 @@ http::Response SignInPages::post_sign_in(Context& c) {
     if (!a) return error(c, 503);
     account = std::move(*a);
   }
-  if (!guard_.check(id, client, c.now)) {
+  if (auto allowed = guard_.check(id, client, c.now); !allowed) {
+    // This address failed too often: it waits a few seconds, as under the rate limit (never a
+    // lock: the office behind one NAT address must go on signing in).
+    if (allowed.error().code == Errc::unavailable) return get_sign_in(c, false, true, id, 429);
     // Locked: refused before any password is verified, with the same message as a wrong one.
     log("sign_in.refused_locked", account ? id : "", account ? "staff/" + id : "", "");
     return get_sign_in(c, true, false, id, 200);

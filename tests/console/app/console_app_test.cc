@@ -83,6 +83,25 @@ TEST_CASE("A client that posts sign-ins too fast is throttled", "[console_app]")
   CHECK(throttled == 2);  // burst of 10
 }
 
+TEST_CASE("A guesser behind the office's NAT slows that address down but locks nobody else out (issue 11)",
+          "[console_app]") {
+  World w;
+  w.store.stored_settings.password.lockout_threshold = 3;  // 12 failures per address before the slowdown
+  Browser guesser{w.app};
+  Browser colleague{w.app};  // same address: both behind the city hall's NAT
+  for (int i = 0; i < 40; ++i) {
+    w.clock.advance(std::chrono::seconds(6));  // under the rate limit: one request every 5 s
+    (void)guesser.sign_in("guess" + std::to_string(i), "Wrong-Password-9");
+  }
+  // The address waits a few seconds (429, the throttle notice), then its staff sign in.
+  auto slowed = colleague.sign_in("clerk01", kClerkPw);
+  CHECK(slowed.status == 429);
+  w.clock.advance(std::chrono::seconds(31));
+  CHECK(colleague.sign_in("clerk01", kClerkPw).status == 303);
+  CHECK(colleague.cookies.count("madoguchi_session") == 1);
+  CHECK_FALSE(w.store.logged("sign_in.locked", "clerk01"));
+}
+
 TEST_CASE("A disabled account cannot sign in, and disabling one signs its sessions out", "[console_app]") {
   World w;
   Browser b{w.app};
