@@ -16,6 +16,8 @@
 #include <set>
 #include <sstream>
 
+#include "madoguchi/domain/staff.h"
+#include "madoguchi/http/api_token.h"
 #include "madoguchi/domain/write_policy.h"
 #include "madoguchi/console/app/console_app.h"
 #include "madoguchi/hub/booking_service.h"
@@ -88,6 +90,19 @@ Status check_smtp_config(const HubConfig& c) {
 
 }  // namespace
 
+// The names the hub's web servers answer to: the loopback names, the host of public_url and the
+// configured host_names.
+std::vector<std::string> served_host_names(const HubConfig& c) {
+  std::vector<std::string> names = http::ServerOptions{}.host_names;
+  if (const auto scheme = c.public_url.find("://"); scheme != std::string::npos) {
+    std::string rest = c.public_url.substr(scheme + 3);
+    rest = rest.substr(0, rest.find('/'));
+    if (auto name = http::host_name_of(rest); !name.empty()) names.push_back(name);
+  }
+  names.insert(names.end(), c.host_names.begin(), c.host_names.end());
+  return names;
+}
+
 Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
   std::ifstream in(file);
   if (!in) return make_error(Errc::io, "cannot read " + file.string());
@@ -99,8 +114,8 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
                                               "key_file", "instance", "http_address", "http_port", "feed_retention",
                                               "console_address", "console_ports", "console_tls_cert", "console_tls_key",
                                               "console_client_ca", "portal_address", "portal_port", "portal_tls_cert",
-                                              "portal_tls_key", "portal_secret_file", "portal_sites", "public_url",
-                                              "portal_client_limit_scale", "smtp_url", "smtp_user", "smtp_password_file",
+                                              "portal_tls_key", "portal_secret_file", "portal_sites", "public_url", "host_names",
+                                              "portal_client_limit_scale", "portal_connections_per_client", "smtp_url", "smtp_user", "smtp_password_file",
                                               "smtp_ca_file", "smtp_starttls", "smtp_retry_seconds"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (!known.count(it.key())) return make_error(Errc::malformed, file.string() + ": unknown key '" + it.key() + "'");
@@ -140,6 +155,23 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
     c.portal_tls_key = j.value("portal_tls_key", std::string());
     c.portal_secret_file = j.value("portal_secret_file", std::string());
     c.public_url = j.value("public_url", c.public_url);
+    if (j.contains("host_names")) {
+      const json& names = j.at("host_names");
+      if (!names.is_array()) return make_error(Errc::malformed, file.string() + ": host_names must be an array of host names");
+      for (const auto& n : names) {
+        if (!n.is_string() || http::host_name_of(n.get<std::string>()) != n.get<std::string>() || n.get<std::string>().empty()) {
+          return make_error(Errc::malformed, file.string() + ": host_names: each must be a lower-case host name without a port");
+        }
+        c.host_names.push_back(n.get<std::string>());
+      }
+    }
+    if (j.contains("portal_connections_per_client")) {
+      const json& v = j.at("portal_connections_per_client");
+      if (!v.is_number_integer() || v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > 1024) {
+        return make_error(Errc::malformed, file.string() + ": portal_connections_per_client must be an integer from 1 to 1024");
+      }
+      c.portal_connections_per_client = v.get<std::size_t>();
+    }
     if (j.contains("portal_client_limit_scale")) {
       const json& v = j.at("portal_client_limit_scale");
       if (!v.is_number() || !(v.get<double>() >= 1.0 && v.get<double>() <= 1'000'000.0)) {
@@ -234,7 +266,10 @@ http::Response error_response(const Error& e) {
 json record_json(const protocol::Record& r) {
   json j = {{"entity", r.entity}, {"key", r.key}, {"version", r.version}, {"origin", r.origin_device},
             {"origin_seq", r.origin_seq}, {"deleted", r.deleted}};
-  if (!r.deleted) j["body"] = json::parse(r.body);
+  if (!r.deleted) {
+    j["body"] = json::parse(r.body);
+    domain::strip_secrets(r.entity, j["body"]);  // never a password hash
+  }
   return j;
 }
 
@@ -394,7 +429,12 @@ class HubProcess {
       // The local API (loopback, operators only) takes batch loads of masters and slots: a
       // municipality's year of slots is a few MB of JSON.
       o.body_limit = 64 * 1024 * 1024;
-      http_ = std::make_unique<http::Server>(io_, o, [this](const http::Request& r) {
+      // The API's credential (mode 0600 in the data directory): no other local user, and no web
+      // page, may read staff records or write through it.
+      auto token = http::ensure_api_token(config_.data_dir / "api-token");
+      if (!token) return token.error().with_context("the local API's token");
+      http_ = std::make_unique<http::Server>(io_, o, [this, token = *token](const http::Request& r) {
+        if (!(r.path == "/healthz" && r.method == "GET") && !http::has_api_token(r, token)) return http::api_token_required();
         http::Response res = handle_hub_api(engine_, registry_, r);
         if (r.path == "/api/v1/status" && r.method == "GET" && res.status == 200) add_mail_status(res);
         return res;
@@ -414,6 +454,7 @@ class HubProcess {
       o.cert_file = config_.console_tls_cert.string();
       o.key_file = config_.console_tls_key.string();
       o.client_ca_file = config_.console_client_ca.string();
+      o.host_names = served_host_names(config_);
       console::app::ConsoleOptions co;
       co.tls = !o.cert_file.empty();
       co.manage_staff = true;
@@ -587,8 +628,10 @@ class HubProcess {
     o.port = config_.portal_port;
     o.body_limit = 64 * 1024;  // forms only; the portal refuses more than its own max_body_bytes
     o.max_connections = 1024;
+    o.max_connections_per_client = config_.portal_connections_per_client;
     o.cert_file = config_.portal_tls_cert.string();
     o.key_file = config_.portal_tls_key.string();
+    o.host_names = served_host_names(config_);
     portal_http_ = std::make_unique<http::Server>(io_, o, [this](const http::Request& r) { return route_portal(r); });
     if (auto s = portal_http_->start(); !s) return s;
     log_(LogLevel::info, std::string("citizen site on ") + (o.cert_file.empty() ? "http://" : "https://") +

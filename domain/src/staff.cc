@@ -66,6 +66,12 @@ nlohmann::json staff_to_json(const StaffAccount& a) {
                         {"previous_hashes", a.previous_hashes}};
 }
 
+void strip_secrets(std::string_view entity, nlohmann::json& body) {
+  if (entity != kStaffEntity || !body.is_object()) return;
+  body.erase("password_hash");
+  body.erase("previous_hashes");
+}
+
 Expected<StaffAccount> staff_from_json(const nlohmann::json& body) {
   using namespace detail;
   if (auto st = require_object(body, kWhat); !st) return st.error();

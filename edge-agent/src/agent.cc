@@ -20,6 +20,7 @@
 #include "madoguchi/edge/linkage_inbox.h"
 #include "madoguchi/edge/scanner_feed.h"
 #include "madoguchi/edge/sync_engine.h"
+#include "madoguchi/http/api_token.h"
 #include "madoguchi/http/server.h"
 #include "madoguchi/imaging/qr_page.h"
 #include "madoguchi/log/stderr_sink.h"
@@ -83,7 +84,14 @@ class Agent {
       o.port = config_.http_port;
       api_ctx_ = std::make_unique<ApiContext>(
           ApiContext{store_, engine_, mqtt_, clock_, [this] { engine_.tick(); }, scanner_.get()});
-      http_ = std::make_unique<http::Server>(io_, o, [this](const http::Request& r) { return handle_api(*api_ctx_, r); });
+      // The API's credential (mode 0600 in the data directory): no other local user, and no web
+      // page, may read records or write operations through it.
+      auto token = http::ensure_api_token(config_.data_dir / "api-token");
+      if (!token) return token.error().with_context("the local API's token");
+      http_ = std::make_unique<http::Server>(io_, o, [this, token = *token](const http::Request& r) {
+        if (!(r.path == "/healthz" && r.method == "GET") && !http::has_api_token(r, token)) return http::api_token_required();
+        return handle_api(*api_ctx_, r);
+      });
       if (auto s = http_->start(); !s) return s.error().with_context("starting the local API");
       log_(LogLevel::info, "local API on http://" + config_.http_address + ":" + std::to_string(http_->port()));
     }

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "madoguchi/domain/staff.h"
+
 namespace madoguchi::edge {
 
 using nlohmann::json;
@@ -57,7 +59,9 @@ json scanner_json(const ScannerFeed* feed) {
 }
 
 json record_json(const ViewRecord& r) {
-  return json{{"entity", r.entity}, {"key", r.key}, {"body", json::parse(r.body)}, {"version", r.version}, {"pending", r.pending}};
+  json body = json::parse(r.body);
+  domain::strip_secrets(r.entity, body);  // never a password hash
+  return json{{"entity", r.entity}, {"key", r.key}, {"body", std::move(body)}, {"version", r.version}, {"pending", r.pending}};
 }
 
 }  // namespace

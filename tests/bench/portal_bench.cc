@@ -567,7 +567,8 @@ int run_portal(const Args& args, Reporter& out) {
   testing::HubSpec spec;
   spec.portal = true;
   spec.portal_tls = true;
-  spec.extra_config = {{"portal_client_limit_scale", 1000}};
+  // Every simulated resident connects from 127.0.0.1: lift the per-address caps.
+  spec.extra_config = {{"portal_client_limit_scale", 1000}, {"portal_connections_per_client", 1024}};
   stack.start_hub(spec);
   if (!testing::eventually([&] { return testing::port_open(stack.hub_portal_port()); }, 20s)) {
     throw std::runtime_error("the citizen site did not start; see " + (stack.dir() / "logs" / "hub.log").string());

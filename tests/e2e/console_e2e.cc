@@ -99,6 +99,8 @@ int main() {
     const std::string edge_api = "http://127.0.0.1:" + std::to_string(s.edge_http_port(edge));
     ::setenv("HUB_CONSOLE_URL", hub_url.c_str(), 1);
     ::setenv("EDGE_API_URL", edge_api.c_str(), 1);
+    // The edge API's credential (its token file, mode 0600), as a tool of the service's user has.
+    ::setenv("EDGE_API_AUTH", madoguchi::testing::Stack::api_auth(s.edge_data_dir(edge)).front().second.c_str(), 1);
     ::setenv("EDGE_DEVICE", "counter-01", 1);
     ::setenv("WORK_DIR", (tmp.path() / "hub-console").c_str(), 1);
     if (run_node("hub_console.test.mjs", "hub") != 0) return 1;

@@ -13,7 +13,8 @@
 //    past the timeout is signed out with the notice is proved in simulated time
 //    (tests/console/app/console_app_test.cc), so no browser waits a wall-clock minute here.
 //
-// Environment: HUB_CONSOLE_URL, CONSOLE_URL (the edge's counter console), EDGE_API_URL (the edge's
+// Environment: HUB_CONSOLE_URL, CONSOLE_URL (the edge's counter console), EDGE_API_AUTH (the
+// Authorization header value of the edge's API), EDGE_API_URL (the edge's
 // JSON API, polled to see replication), EDGE_DEVICE, CHROMIUM, WORK_DIR (CSV files), ADMIN_ID/
 // ADMIN_PASSWORD, CLERK_ID/CLERK_PASSWORD (an enabled clerk who exists at the edge).
 import { describe, test, before, after } from 'node:test';
@@ -32,6 +33,7 @@ const env = (name) => {
 const hub = env('HUB_CONSOLE_URL');
 const edge = env('CONSOLE_URL');
 const edgeApi = env('EDGE_API_URL');
+const edgeAuth = { Authorization: env('EDGE_API_AUTH') };  // "Bearer <token>" of the edge's API
 const device = env('EDGE_DEVICE');
 const workDir = env('WORK_DIR');
 
@@ -93,12 +95,12 @@ async function until(what, check, timeoutMs = kReplicationMs) {
   }
 }
 async function edgeRecord(entity, key) {
-  const r = await fetch(`${edgeApi}/api/v1/records/${entity}/${key}`);
+  const r = await fetch(`${edgeApi}/api/v1/records/${entity}/${key}`, { headers: edgeAuth });
   return r.ok ? (await r.json()).body : undefined;
 }
 // Everything the edge wrote (password changes, operation log) has been acknowledged by the hub.
 async function edgeOutboxDrained() {
-  const s = await (await fetch(`${edgeApi}/api/v1/status`)).json();
+  const s = await (await fetch(`${edgeApi}/api/v1/status`, { headers: edgeAuth })).json();
   return s.connected && s.outbox_depth === 0;
 }
 

@@ -2,6 +2,7 @@
 // io_context; every client call has a deadline, so a broken server fails a test, never hangs it.
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -105,7 +106,7 @@ TEST_CASE("oversized bodies get 413 and never reach the handler") {
   RawConnection chunked(server.port());
   REQUIRE(chunked.connected());
   const std::string chunk(0x320, 'y');  // 800 bytes
-  chunked.send("POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n320\r\n" +
+  chunked.send("POST /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n320\r\n" +
                chunk + "\r\n320\r\n" + chunk + "\r\n0\r\n\r\n");
   auto raw = chunked.read_until_closed(kTimeout);
   CHECK(raw.closed);
@@ -224,7 +225,7 @@ TEST_CASE("malformed HTTP gets 400 and the connection is closed") {
 
   for (const char* garbage : {"GET / HTTP/1.1\r\nHost t\r\n\r\n",      // header without colon
                               "G@T / HTTP/1.1\r\n\r\n",                  // bad method token
-                              "GET / HTTP/2.5\r\nHost: t\r\n\r\n",     // only 1.0 and 1.1
+                              "GET / HTTP/2.5\r\nHost: localhost\r\n\r\n",     // only 1.0 and 1.1
                               "GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n"}) {
     INFO(garbage);
     RawConnection c(server.port());
@@ -250,7 +251,7 @@ TEST_CASE("slow clients that never finish their headers are cut at the deadline"
   RawConnection trickle(server.port());  // keeps sending one byte every 100 ms, never finishing
   REQUIRE(silent.connected());
   REQUIRE(trickle.connected());
-  REQUIRE(silent.send("GET /slow HTTP/1.1\r\nHost: t\r\n"));
+  REQUIRE(silent.send("GET /slow HTTP/1.1\r\nHost: localhost\r\n"));
   REQUIRE(trickle.send("GET /slow HTTP/1.1\r\nX-Pad: "));
 
   // Meanwhile other clients are served: one slow client does not block the thread.
@@ -300,8 +301,8 @@ TEST_CASE("a keep-alive connection serves pipelined requests in order, HEAD with
 
   RawConnection c(server.port());
   REQUIRE(c.connected());
-  REQUIRE(c.send("HEAD /first HTTP/1.1\r\nHost: t\r\n\r\n"
-                 "GET /second HTTP/1.1\r\nHost: t\r\n\r\n"));
+  REQUIRE(c.send("HEAD /first HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                 "GET /second HTTP/1.1\r\nHost: localhost\r\n\r\n"));
   auto raw = c.read_until("body of /second", kTimeout);
   REQUIRE_FALSE(raw.timed_out);
   CHECK_FALSE(raw.closed);
@@ -313,8 +314,53 @@ TEST_CASE("a keep-alive connection serves pipelined requests in order, HEAD with
   CHECK(head.substr(head.size() - 4) == "\r\n\r\n");
 
   // Still open for more.
-  REQUIRE(c.send("GET /third HTTP/1.1\r\nHost: t\r\n\r\n"));
+  REQUIRE(c.send("GET /third HTTP/1.1\r\nHost: localhost\r\n\r\n"));
   CHECK_FALSE(c.read_until("body of /third", kTimeout).timed_out);
+}
+
+TEST_CASE("only the configured host names are answered: another Host gets 421 before any handler (issue 11)") {
+  Recorder rec;
+  ServerThread server({}, rec.handler());  // the default: the loopback names
+  REQUIRE(server.start_status().ok());
+  for (const char* host : {"localhost", "127.0.0.1:8080", "LOCALHOST:1", "[::1]:443", "localhost."}) {
+    INFO(host);
+    RawConnection c(server.port());
+    REQUIRE(c.send(std::string("GET /ok HTTP/1.1\r\nHost: ") + host + "\r\n\r\n"));
+    auto raw = c.read_until("END", kTimeout);
+    CHECK(raw.data.rfind("HTTP/1.1 200", 0) == 0);
+  }
+  CHECK(rec.calls == 5);
+  // A page of evil.example whose name resolves to 127.0.0.1 (DNS rebinding), a request without a
+  // Host, and a Host that is no host at all.
+  for (const char* header : {"Host: evil.example\r\n", "Host: evil.example:8080\r\n", "", "Host: a b\r\n",
+                             "Host: localhost.evil.example\r\n"}) {
+    INFO(header);
+    RawConnection c(server.port());
+    REQUIRE(c.send(std::string("GET /ok HTTP/1.1\r\n") + header + "\r\n"));
+    auto raw = c.read_until("\r\n\r\n", kTimeout);
+    CHECK(raw.data.rfind("HTTP/1.1 421", 0) == 0);
+  }
+  CHECK(rec.calls == 5);
+  // A server reached by its public name lists it; HTTP without TLS sends no HSTS.
+  ServerOptions named;
+  named.host_names = {"yoyaku.example.jp"};
+  ServerThread site(named, rec.handler());
+  REQUIRE(site.start_status().ok());
+  RawConnection c(site.port());
+  REQUIRE(c.send("GET /ok HTTP/1.1\r\nHost: yoyaku.example.jp\r\n\r\n"));
+  auto raw = c.read_until("END", kTimeout);
+  CHECK(raw.data.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(raw.data.find("Strict-Transport-Security") == std::string::npos);
+}
+
+TEST_CASE("host_name_of takes the name of a Host value, lower-cased, and refuses what is not one") {
+  CHECK(host_name_of("Example.JP:8443") == "example.jp");
+  CHECK(host_name_of("[::1]:80") == "::1");
+  CHECK(host_name_of("[::1]") == "::1");
+  CHECK(host_name_of("::1").empty());
+  CHECK(host_name_of("a/b").empty());
+  CHECK(host_name_of("[::1]x").empty());
+  CHECK(host_name_of("").empty());
 }
 
 TEST_CASE("connections beyond max_connections are closed at accept") {
@@ -324,7 +370,7 @@ TEST_CASE("connections beyond max_connections are closed at accept") {
   REQUIRE(server.start_status().ok());
 
   RawConnection first(server.port());
-  REQUIRE(first.send("GET /a HTTP/1.1\r\nHost: t\r\n\r\n"));
+  REQUIRE(first.send("GET /a HTTP/1.1\r\nHost: localhost\r\n\r\n"));
   REQUIRE_FALSE(first.read_until("END", kTimeout).timed_out);  // first is registered now
 
   RawConnection second(server.port());
@@ -334,7 +380,7 @@ TEST_CASE("connections beyond max_connections are closed at accept") {
   CHECK(refused.data.empty());
   CHECK(server.stats().connections_refused == 1);
 
-  REQUIRE(first.send("GET /b HTTP/1.1\r\nHost: t\r\n\r\n"));  // the first is unaffected
+  REQUIRE(first.send("GET /b HTTP/1.1\r\nHost: localhost\r\n\r\n"));  // the first is unaffected
   CHECK_FALSE(first.read_until("END", kTimeout).timed_out);
 
   // Once the first leaves, its slot is free again.
@@ -348,11 +394,40 @@ TEST_CASE("connections beyond max_connections are closed at accept") {
   CHECK(served);
 }
 
+TEST_CASE("slow connections of one address are shed first: they cannot crowd out answers (issue 11)") {
+  ServerOptions options;
+  options.max_connections = 64;
+  options.max_connections_per_client = 4;
+  ServerThread server(options, [](const Request&) { return Response::text(200, "ok END"); });
+  REQUIRE(server.start_status().ok());
+  // An answered keep-alive connection, then 20 that never finish their headers.
+  RawConnection kept(server.port());
+  REQUIRE(kept.send("GET /a HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  REQUIRE_FALSE(kept.read_until("END", kTimeout).timed_out);
+  std::vector<std::unique_ptr<RawConnection>> slow;
+  for (int i = 0; i < 20; ++i) {
+    slow.push_back(std::make_unique<RawConnection>(server.port()));
+    REQUIRE(slow.back()->send("GET /slow HTTP/1.1\r\nHost: local"));
+    std::this_thread::sleep_for(5ms);
+  }
+  // Requests keep being answered, every time; the slowest (oldest unanswered) made room.
+  for (int i = 0; i < 5; ++i) {
+    auto r = request("127.0.0.1", server.port(), "GET", "/ok", {}, kTimeout);
+    REQUIRE(r.ok());
+    CHECK(r->status == 200);
+  }
+  CHECK(server.stats().connections_shed >= 17);
+  CHECK(server.stats().connections_refused == 0);
+  // The answered connection was not the one to go while unanswered ones were there.
+  REQUIRE(kept.send("GET /b HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  CHECK_FALSE(kept.read_until("END", kTimeout).timed_out);
+}
+
 TEST_CASE("stop closes open connections and lets the io_context run out of work") {
   ServerThread server({}, [](const Request&) { return Response::text(200, "ok END"); });
   REQUIRE(server.start_status().ok());
   RawConnection idle(server.port());
-  REQUIRE(idle.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n"));
+  REQUIRE(idle.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
   REQUIRE_FALSE(idle.read_until("END", kTimeout).timed_out);
   RawConnection half(server.port());
   REQUIRE(half.send("GET / HTTP/1.1\r\n"));

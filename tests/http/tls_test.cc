@@ -45,6 +45,9 @@ TEST_CASE("TLS mode serves over HTTPS") {
     CHECK(r->status == 200);
     CHECK(r->body == "hello /secure");
     CHECK(r->headers.at("x-content-type-options") == "nosniff");
+    // HTTPS responses tell the browser to use nothing else for a year (issue 11).
+    REQUIRE(r->headers.count("strict-transport-security") == 1);
+    CHECK(r->headers.at("strict-transport-security") == "max-age=31536000; includeSubDomains");
   }
 
   // Cleartext on a TLS port gets no HTTP answer.

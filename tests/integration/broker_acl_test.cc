@@ -14,6 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "madoguchi/http/client.h"
 #include "stack.h"
 #include "temp_dir.h"
 
@@ -196,4 +199,60 @@ TEST_CASE("No device joins the hub's shared subscription, subscribes beyond its 
   REQUIRE(mosquitto_publish(old.m, nullptr, "mg/v1/282014/counter-01/up", static_cast<int>(body.size()), body.data(), 1,
                             true) == MOSQ_ERR_SUCCESS);
   REQUIRE(eventually([&] { return old.disconnects.load() >= 1; }, 10s));
+}
+
+TEST_CASE("The hub's and the edge's local APIs need their token, answer only their names and never show a "
+          "password hash (SEC-2, issue 11)",
+          "[e2e][local_api]") {
+  TempDir dir;
+  Stack s(dir.path(), MADOGUCHI_BIN_DIR);
+  s.start_broker();
+  s.start_hub();
+  s.start_edge({"131016", "counter-01"});
+  const auto hub_token = dir.path() / "hub" / "api-token";
+  const auto edge_token = s.edge_data_dir("131016.counter-01") / "api-token";
+  for (const auto& f : {hub_token, edge_token}) {
+    INFO(f);
+    REQUIRE(std::filesystem::exists(f));
+    // Only the service's user reads it.
+    CHECK((std::filesystem::status(f).permissions() & (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) ==
+          std::filesystem::perms::none);
+  }
+  const auto hub_port = s.hub_http_port();
+  const auto edge_port = s.edge_http_port("131016.counter-01");
+  namespace http = madoguchi::http;
+  for (auto port : {hub_port, edge_port}) {
+    INFO(port);
+    // Liveness is open; everything else needs the token.
+    CHECK(http::request("127.0.0.1", port, "GET", "/healthz")->status == 200);
+    CHECK(http::request("127.0.0.1", port, "GET", "/api/v1/status")->status == 401);
+    // A web page's cross-site simple request (text/plain, no preflight) gets nowhere either.
+    auto csrf = http::request("127.0.0.1", port, "PUT", "/api/v1/131016/records/staff/evil", "{}", 5s, nullptr,
+                              {{"Content-Type", "text/plain"}, {"Origin", "http://evil.example"}});
+    CHECK(csrf->status == 401);
+    auto wrong = http::request("127.0.0.1", port, "GET", "/api/v1/status", {}, 5s, nullptr,
+                               {{"Authorization", "Bearer " + std::string(64, '0')}});
+    CHECK(wrong->status == 401);
+    // DNS rebinding: the right token under another name is still refused.
+    auto rebound = http::request("127.0.0.1", port, "GET", "/api/v1/status", {}, 5s, nullptr,
+                                 {{"Host", "evil.example"}});
+    CHECK(rebound->status == 421);
+  }
+  CHECK(s.hub_status().contains("municipalities"));
+
+  // A staff record: stored with its hash, shown without it by either API.
+  const std::string hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY";
+  const std::string staff = R"({"id":"clerk9","name":"窓口 九郎","role_id":"counter_clerk","password_hash":")" + hash +
+                            R"(","enabled":true,"password_changed_ms":1,"must_change_password":false,"previous_hashes":[")" +
+                            hash + R"("]})";
+  nlohmann::json reply;
+  REQUIRE(s.hub_put("131016", "staff", "clerk9", staff, 0, &reply) == 200);
+  CHECK(reply.dump().find("argon2id") == std::string::npos);
+  nlohmann::json body;
+  REQUIRE(s.hub_get("/api/v1/131016/records/staff/clerk9", &body) == 200);
+  CHECK(body["body"]["name"] == "窓口 九郎");
+  CHECK(body.dump().find("argon2id") == std::string::npos);
+  REQUIRE(eventually([&] { return s.edge_get("131016.counter-01", "/api/v1/records/staff/clerk9").contains("body"); }));
+  CHECK(s.edge_get("131016.counter-01", "/api/v1/records/staff/clerk9").dump().find("argon2id") == std::string::npos);
+  CHECK(s.edge_get("131016.counter-01", "/api/v1/records?entity=staff").dump().find("argon2id") == std::string::npos);
 }

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "madoguchi/http/api_token.h"
 #include "madoguchi/http/client.h"
 #include "madoguchi/protocol/topics.h"
 #include "madoguchi/provisioning/dev_pki.h"
@@ -157,14 +158,24 @@ sim::FaultProxy& Stack::proxy(const std::string& name) {
   return *e.proxy;
 }
 
+// The Authorization header of a local API, from the token file the process wrote in its data
+// directory (mode 0600).
+std::vector<std::pair<std::string, std::string>> Stack::api_auth(const fs::path& data_dir) {
+  auto token = http::read_api_token(data_dir / "api-token");
+  if (!token) throw std::runtime_error("API token: " + token.error().describe());
+  return {{"Authorization", "Bearer " + *token}};
+}
+
 json Stack::edge_get(const std::string& name, const std::string& target) {
-  auto r = http::request("127.0.0.1", edges_.at(name).http_port, "GET", target);
+  auto r = http::request("127.0.0.1", edges_.at(name).http_port, "GET", target, {}, std::chrono::seconds(5), nullptr,
+                         api_auth(dir_ / "edges" / name));
   if (!r) throw std::runtime_error("GET " + target + ": " + r.error().describe());
   return json::parse(r->body);
 }
 
 std::uint64_t Stack::edge_put(const std::string& name, const std::string& entity, const std::string& key, const std::string& body) {
-  auto r = http::request("127.0.0.1", edges_.at(name).http_port, "PUT", "/api/v1/records/" + entity + "/" + key, body);
+  auto r = http::request("127.0.0.1", edges_.at(name).http_port, "PUT", "/api/v1/records/" + entity + "/" + key, body,
+                         std::chrono::seconds(5), nullptr, api_auth(dir_ / "edges" / name));
   if (!r || r->status != 200) return 0;
   return json::parse(r->body).at("seq").get<std::uint64_t>();
 }
@@ -180,13 +191,14 @@ std::uint16_t Stack::hub_console_port(const std::string& muni) const {
 }
 
 json Stack::hub_status() {
-  auto r = http::request("127.0.0.1", hub_http_, "GET", "/api/v1/status");
+  auto r = http::request("127.0.0.1", hub_http_, "GET", "/api/v1/status", {}, std::chrono::seconds(5), nullptr,
+                         api_auth(dir_ / "hub"));
   if (!r) throw std::runtime_error("hub status: " + r.error().describe());
   return json::parse(r->body);
 }
 
 int Stack::hub_get(const std::string& target, json* body) {
-  auto r = http::request("127.0.0.1", hub_http_, "GET", target);
+  auto r = http::request("127.0.0.1", hub_http_, "GET", target, {}, std::chrono::seconds(5), nullptr, api_auth(dir_ / "hub"));
   if (!r) throw std::runtime_error("GET " + target + ": " + r.error().describe());
   if (body) *body = json::parse(r->body, nullptr, false);
   return r->status;
@@ -195,7 +207,8 @@ int Stack::hub_get(const std::string& target, json* body) {
 int Stack::hub_put(const std::string& muni, const std::string& entity, const std::string& key, const std::string& body,
                    std::uint64_t base_version, json* reply) {
   auto r = http::request("127.0.0.1", hub_http_, "PUT",
-                         "/api/v1/" + muni + "/records/" + entity + "/" + key + "?base_version=" + std::to_string(base_version), body);
+                         "/api/v1/" + muni + "/records/" + entity + "/" + key + "?base_version=" + std::to_string(base_version), body,
+                         std::chrono::seconds(5), nullptr, api_auth(dir_ / "hub"));
   if (!r) return 0;
   if (reply) *reply = json::parse(r->body, nullptr, false);
   return r->status;

@@ -67,16 +67,20 @@ class Stack {
   std::uint16_t hub_console_port(const std::string& muni) const;
   // The port of an edge's local JSON API.
   std::uint16_t edge_http_port(const std::string& name) const { return edges_.at(name).http_port; }
+  std::uint16_t hub_http_port() const { return hub_http_; }
   int hub_put(const std::string& muni, const std::string& entity, const std::string& key, const std::string& body,
               std::uint64_t base_version, nlohmann::json* reply = nullptr);
 
   std::filesystem::path edge_db(const std::string& name) const { return dir_ / "edges" / name / "edge.db"; }
   std::filesystem::path hub_db(const std::string& muni) const { return dir_ / "hub" / (muni + ".db"); }
+  std::filesystem::path edge_data_dir(const std::string& name) const { return dir_ / "edges" / name; }
   std::filesystem::path pki() const { return dir_ / "pki"; }
   std::uint16_t broker_port() const { return broker_port_; }
   const std::filesystem::path& dir() const { return dir_; }
 
   // Reads a database's records as sorted "entity/key=body" lines (non-deleted), read-only.
+  // The Authorization header for the local API of the process whose data directory this is.
+  static std::vector<std::pair<std::string, std::string>> api_auth(const std::filesystem::path& data_dir);
   static std::vector<std::string> dump_records(const std::filesystem::path& db, bool hub);
 
  private:

@@ -110,6 +110,28 @@ Response Response::error(int status, std::string_view code, std::string_view mes
   return json(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+std::string host_name_of(std::string_view host) {
+  std::string_view name = host;
+  if (!name.empty() && name.front() == '[') {  // an IPv6 literal, maybe with a port
+    const auto close = name.find(']');
+    if (close == std::string_view::npos) return {};
+    const auto rest = name.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return {};
+    name = name.substr(1, close - 1);
+  } else if (const auto colon = name.rfind(':'); colon != std::string_view::npos) {
+    if (name.find(':') != colon) return {};  // a bare IPv6 literal is not a Host value
+    name = name.substr(0, colon);
+  }
+  std::string out;
+  for (char ch : name) {
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == ':')) return {};
+    out += ch;
+  }
+  if (!out.empty() && out.back() == '.') out.pop_back();  // "example.jp." is "example.jp"
+  return out;
+}
+
 namespace internal {
 
 Response refusal(int status, Errc code, std::string_view message) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "madoguchi/error.h"
 #include "madoguchi/hub/hub_engine.h"
@@ -55,12 +56,20 @@ struct HubConfig {
   std::map<std::string, PortalSite> portal_sites;
   // The site's public address as residents reach it ("https://yoyaku.example.jp"), used in mails.
   std::string public_url;
+  // The names the citizen site and the consoles answer to, besides localhost, 127.0.0.1, ::1 and
+  // the host of public_url: a request for any other Host gets 421 (DNS rebinding, misdirected
+  // requests). E.g. ["yoyaku.example.jp", "madoguchi-hub.lg.jp"].
+  std::vector<std::string> host_names;
   // FOR LOAD TESTS, or a trusted front proxy through which every resident arrives from one
   // address: multiplies the site's per-client-address limits (new visits, identity checks and
   // sign-ins per address: burst and refill, portal::PortalOptions) by this factor. The limits per
   // postcard or receipt number are never scaled. 1 (the default) keeps the limits meant for single
   // persons; must be 1..1000000.
   double portal_client_limit_scale = 1.0;
+  // Connections one client address may hold at the citizen site (1..1024): slow or idle
+  // connections of an address at its cap are shed first, so 1,000 slow connections from one
+  // address cannot crowd residents out. Raise it only for load tests or behind a front proxy.
+  std::size_t portal_connections_per_client = 32;
   // The resident's booking mails (RSV-10, RSV-12..RSV-14, cloud-hub hub_mail.h): the SMTP relay.
   // Empty smtp_url = no mail at all (logged once at start). smtp://host:port uses STARTTLS, which
   // is required unless smtp_starttls is false (plain SMTP: only to a relay on 127.0.0.1 / ::1 /

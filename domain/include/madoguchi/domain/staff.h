@@ -52,6 +52,11 @@ nlohmann::json staff_to_json(const StaffAccount& account);
 // Errors as in record_body.h; the result is validated.
 Expected<StaffAccount> staff_from_json(const nlohmann::json& body);
 
+// A record body as the local APIs show it: a staff record without its password hashes
+// (password_hash, previous_hashes), which no tool needs and a reader could guess at offline.
+// Other entities unchanged.
+void strip_secrets(std::string_view entity, nlohmann::json& body);
+
 // True when rules.max_age_days > 0 and the password is at least that old at now_ms.
 bool password_expired(const StaffAccount& account, const PasswordRules& rules, std::int64_t now_ms) noexcept;
 // After a successful sign-in, the account may only change its password (ACC-4) while this is true.

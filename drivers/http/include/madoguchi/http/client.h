@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "madoguchi/error.h"
 
@@ -33,9 +35,11 @@ struct ClientTls {
 // 16 MiB, Errc::crypto when the TLS files cannot be loaded. Thread-safe: it uses a private
 // io_context per call. Name resolution of a host name that is not an IP literal is bounded by the
 // deadline only as far as the system resolver allows (it cannot be interrupted).
+// `headers`: extra request headers (e.g. Authorization), names and values without line breaks.
 Expected<ClientResponse> request(const std::string& host, uint16_t port, const std::string& method,
                                  const std::string& target, const std::string& body = {},
                                  std::chrono::milliseconds timeout = std::chrono::seconds(5),
-                                 const ClientTls* tls = nullptr);
+                                 const ClientTls* tls = nullptr,
+                                 const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 }  // namespace madoguchi::http

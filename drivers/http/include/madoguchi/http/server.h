@@ -71,20 +71,38 @@ struct ServerOptions {
   std::size_t header_limit = 16 * 1024;    // request line + headers; larger → 431
   std::chrono::seconds read_timeout{15};   // whole request (and TLS handshake) deadline → close
   std::chrono::seconds write_timeout{15};  // whole response deadline → close
-  std::size_t max_connections = 256;       // further connections are closed at accept
+  std::size_t max_connections = 256;       // at the cap, see below
+  // Connections one client address may hold (0: no cap). Slow clients cannot crowd others out:
+  // when an address is at its cap, or the server at max_connections, the oldest connection that
+  // has not been answered yet (of that address; at the server's cap, of any) is closed to make
+  // room, and only when there is none is the new connection refused.
+  std::size_t max_connections_per_client = 32;
   // Optional TLS (PEM paths). Empty = plain HTTP. When set: TLS 1.2+ only, ECDHE AEAD ciphers
   // for TLS 1.2 (TLS 1.3 suites are all AEAD). cert_file may hold the chain, leaf first.
   std::string cert_file, key_file;
   // Optional client-certificate requirement (CA PEM path; needs cert_file/key_file): the
   // handshake fails for a client without a certificate signed by this CA.
   std::string client_ca_file;
+  // The names this server answers to: a request whose Host header (its name, without the port)
+  // is none of them gets 421 and the connection is closed, before any handler runs, so a page of
+  // another site cannot reach it through a name that resolves here (DNS rebinding). Empty: any
+  // name. The default fits a server on a loopback address; one reached by another name lists it.
+  std::vector<std::string> host_names{"localhost", "127.0.0.1", "::1"};
+  // With TLS, every response carries Strict-Transport-Security: max-age=<this>; includeSubDomains
+  // (0: none).
+  std::chrono::seconds hsts_max_age{31'536'000};
 };
+
+// The name part of a Host header value ("example.jp:8443" → "example.jp", "[::1]:80" → "::1"),
+// lower-cased; empty when the value is not a host.
+std::string host_name_of(std::string_view host_header);
 
 // Counters for what the server handled or refused (Envoy habit: untrusted input and environment
 // failures are handled *and counted*). Readable from any thread.
 struct ServerStats {
   uint64_t connections_accepted = 0;
-  uint64_t connections_refused = 0;   // closed at accept: max_connections reached
+  uint64_t connections_refused = 0;   // closed at accept: max_connections reached, none to shed
+  uint64_t connections_shed = 0;      // unanswered connections closed to make room (see above)
   uint64_t handshakes_failed = 0;     // TLS handshake failed or timed out
   uint64_t deadlines_expired = 0;     // read/write deadline hit; connection closed
   uint64_t requests_handled = 0;      // handler called (whatever it answered)

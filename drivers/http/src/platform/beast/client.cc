@@ -202,8 +202,14 @@ Status expect_peer_name(SSL* ssl, const std::string& host) {
 
 Expected<ClientResponse> request(const std::string& host, uint16_t port, const std::string& method,
                                  const std::string& target, const std::string& body,
-                                 std::chrono::milliseconds timeout, const ClientTls* tls) {
+                                 std::chrono::milliseconds timeout, const ClientTls* tls,
+                                 const std::vector<std::pair<std::string, std::string>>& headers) {
   const auto deadline = Clock::now() + timeout;
+  for (const auto& [name, value] : headers) {
+    if (name.empty() || has_control_or_space(name) || value.find_first_of("\r\n") != std::string::npos) {
+      return make_error(Errc::invalid_argument, "request: unsafe header " + name);
+    }
+  }
   const std::string where = host + ":" + std::to_string(port);
   if (host.empty() || has_control_or_space(host) || method.empty() ||
       has_control_or_space(method) || target.empty() || has_control_or_space(target)) {
@@ -227,6 +233,7 @@ Expected<ClientResponse> request(const std::string& host, uint16_t port, const s
     req.set(bhttp::field::host, (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port));
     req.set(bhttp::field::user_agent, "madoguchi-client");
     if (!body.empty()) req.set(bhttp::field::content_type, "application/json; charset=utf-8");
+    for (const auto& [name, value] : headers) req.set(name, value);
     req.body() = body;
     req.keep_alive(false);
     req.prepare_payload();

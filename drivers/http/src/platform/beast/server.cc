@@ -114,6 +114,18 @@ class Connection {
   virtual ~Connection() = default;
   virtual void start() = 0;
   virtual void close() = 0;  // any thread; takes effect on the connection's strand
+  // Whether a response was written on it (a connection never answered may be shed).
+  bool answered() const { return answered_.load(); }
+  // Closes it to make room; it no longer counts towards any cap while it goes.
+  void shed() {
+    shed_ = true;
+    close();
+  }
+  bool is_shed() const { return shed_.load(); }
+
+ protected:
+  std::atomic<bool> answered_{false};
+  std::atomic<bool> shed_{false};
 };
 
 struct ServerState : std::enable_shared_from_this<ServerState> {
@@ -141,12 +153,21 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
   std::atomic<bool> stopped{false};
   std::atomic<uint16_t> port{0};
 
-  std::atomic<uint64_t> connections_accepted{0}, connections_refused{0}, handshakes_failed{0},
+  std::atomic<uint64_t> connections_accepted{0}, connections_refused{0}, connections_shed{0}, handshakes_failed{0},
       deadlines_expired{0}, requests_handled{0}, requests_refused{0}, handler_failures{0};
 
   std::mutex mutex;
   std::uint64_t next_id = 0;                                         // guarded by mutex
-  std::map<std::uint64_t, std::weak_ptr<Connection>> connections;   // guarded by mutex
+  struct Live {
+    std::weak_ptr<Connection> connection;
+    std::string remote;
+  };
+  std::map<std::uint64_t, Live> connections;  // by id, oldest first; guarded by mutex
+  // Under mutex: the connection to close to make room for one more from `remote`, or none;
+  // `refuse` when there is no room and nothing to shed. `held` keeps the connections looked at
+  // alive until the caller has released the mutex.
+  std::shared_ptr<Connection> victim_for(const std::string& remote, bool* refuse,
+                                         std::vector<std::shared_ptr<Connection>>& held);
 };
 
 namespace {
@@ -268,6 +289,15 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     const unsigned version = message.version();
     const bool keep_alive = message.keep_alive();
     const bool head = message.method() == bhttp::verb::head;
+    // DNS rebinding and misdirected requests: only the names this server answers to.
+    if (const auto& names = options().host_names; !names.empty()) {
+      auto it = request.headers.find("host");
+      const std::string name = it == request.headers.end() ? std::string() : host_name_of(it->second);
+      if (std::find(names.begin(), names.end(), name) == names.end()) {
+        refuse(421, Errc::forbidden, "this server does not answer to that host name");
+        return;
+      }
+    }
 
     internal::Outcome outcome{};
     Response response = internal::dispatch(state_->handler, std::move(request), outcome);
@@ -291,11 +321,16 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   }
 
   void write(Response r, unsigned version, bool keep_alive, bool head) {
+    this->answered_ = true;
     response_ = {};
     response_.version(version);
     response_.result(static_cast<unsigned>(r.status));
     if (!r.content_type.empty()) response_.set(bhttp::field::content_type, r.content_type);
     for (const auto& [name, value] : r.headers) response_.insert(name, value);
+    if (state_->tls && options().hsts_max_age.count() > 0) {
+      response_.set("Strict-Transport-Security",
+                    "max-age=" + std::to_string(options().hsts_max_age.count()) + "; includeSubDomains");
+    }
     response_.keep_alive(keep_alive);
     if (head) {
       if (r.status != 204 && r.status != 304) response_.content_length(r.body.size());
@@ -384,16 +419,21 @@ void ServerState::on_accept(beast::error_code ec, tcp::socket socket) {
   }
   beast::error_code remote_ec;
   const tcp::endpoint remote = socket.remote_endpoint(remote_ec);
+  std::string remote_address = remote_ec ? std::string{} : remote.address().to_string();
   std::uint64_t id = 0;
+  bool refuse = false;
+  std::shared_ptr<Connection> victim;
+  std::vector<std::shared_ptr<Connection>> held;  // released after the lock (see victim_for)
   {
     std::lock_guard lock(mutex);
-    if (connections.size() >= options.max_connections) {
-      id = std::numeric_limits<std::uint64_t>::max();
-    } else {
-      id = next_id++;
-    }
+    victim = victim_for(remote_address, &refuse, held);
+    if (!refuse) id = next_id++;
   }
-  if (id == std::numeric_limits<std::uint64_t>::max()) {
+  if (victim) {
+    ++connections_shed;
+    victim->shed();  // outside the lock (closing may release it)
+  }
+  if (refuse) {
     ++connections_refused;
     beast::error_code ignored;
     socket.close(ignored);
@@ -401,7 +441,7 @@ void ServerState::on_accept(beast::error_code ec, tcp::socket socket) {
     return;
   }
   ++connections_accepted;
-  std::string remote_address = remote_ec ? std::string{} : remote.address().to_string();
+  const std::string remote_of_entry = remote_address;  // the session takes remote_address
   std::shared_ptr<Connection> connection;
   if (tls) {
     connection = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
@@ -412,7 +452,7 @@ void ServerState::on_accept(beast::error_code ec, tcp::socket socket) {
   }
   {
     std::lock_guard lock(mutex);
-    connections.emplace(id, connection);
+    connections.emplace(id, Live{connection, remote_of_entry});
   }
   connection->start();
   // stop() may have copied the connection list before this one was added.
@@ -431,11 +471,52 @@ void ServerState::stop() {
   {
     std::lock_guard lock(mutex);
     for (const auto& entry : connections) {
-      if (auto c = entry.second.lock()) live.push_back(std::move(c));
+      if (auto c = entry.second.connection.lock()) live.push_back(std::move(c));
     }
   }
   // Outside the lock: dropping the last reference runs ~Session, which calls release().
   for (const auto& c : live) c->close();
+}
+
+std::shared_ptr<Connection> ServerState::victim_for(const std::string& remote, bool* refuse,
+                                                   std::vector<std::shared_ptr<Connection>>& held) {
+  *refuse = false;
+  // The live connections, oldest first, held by the caller until it has released the mutex: the
+  // last reference dropped runs ~Session, which takes the mutex in release().
+  struct Candidate {
+    Connection* connection;
+    bool mine;
+  };
+  std::vector<Candidate> live;
+  std::size_t mine = 0;
+  for (const auto& [id, entry] : connections) {
+    auto c = entry.connection.lock();
+    if (!c) continue;
+    held.push_back(c);
+    if (c->is_shed()) continue;  // going already: counts towards no cap
+    live.push_back({c.get(), entry.remote == remote});
+    if (entry.remote == remote) ++mine;
+  }
+  const bool client_full = options.max_connections_per_client != 0 && mine >= options.max_connections_per_client;
+  const bool server_full = live.size() >= options.max_connections;
+  if (!client_full && !server_full) return nullptr;
+  auto shared = [&](Connection* c) {
+    for (const auto& h : held) {
+      if (h.get() == c) return h;
+    }
+    return std::shared_ptr<Connection>();
+  };
+  // The oldest connection not answered yet: of this address when it is at its cap, else of any.
+  Connection* oldest_of_client = nullptr;
+  for (const auto& cand : live) {
+    if (client_full && !cand.mine) continue;
+    if (!cand.connection->answered()) return shared(cand.connection);
+    if (client_full && !oldest_of_client) oldest_of_client = cand.connection;
+  }
+  // Every connection of this address was answered (keep-alive): its oldest makes room.
+  if (client_full && oldest_of_client) return shared(oldest_of_client);
+  *refuse = true;
+  return nullptr;
 }
 
 void ServerState::release(std::uint64_t id) {
@@ -502,6 +583,7 @@ ServerStats Server::stats() const {
   ServerStats out;
   out.connections_accepted = s.connections_accepted;
   out.connections_refused = s.connections_refused;
+  out.connections_shed = s.connections_shed;
   out.handshakes_failed = s.handshakes_failed;
   out.deadlines_expired = s.deadlines_expired;
   out.requests_handled = s.requests_handled;
