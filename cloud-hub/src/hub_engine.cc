@@ -95,7 +95,6 @@ void HubEngine::handle_ops(const p::OpBatch& batch) {
   HubStore* store = this->store(batch.municipality);
   if (!store) return;
   ++counters_.batches;
-  auto settled_before = store->device_last_seq(batch.device);
   auto out = store->apply_batch(batch, clock_.wall_ms());
   if (!out) {
     // Not committed: no ack, so the device sends again after its timeout.
@@ -113,7 +112,7 @@ void HubEngine::handle_ops(const p::OpBatch& batch) {
   // Every new refusal is logged with its code and reason (never personal data: the reason is
   // written for staff, the key is left out) and counted by code.
   for (const auto& r : out->rejected) {
-    if (!settled_before || r.seq <= *settled_before) continue;
+    if (r.seq <= out->settled_before) continue;  // refused before: logged then
     const std::string code(errc_name(r.code));
     ++counters_.ops_rejected_by_code[code];
     std::string entity;

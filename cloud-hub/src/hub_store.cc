@@ -245,6 +245,7 @@ Expected<BatchOutcome> HubStore::apply_batch(const p::OpBatch& batch, std::int64
   auto last = device_last_seq(batch.device);
   if (!last) return last.error();
   BatchOutcome out;
+  out.settled_before = *last;
   out.last_seq = *last;
   if (batch.ops.empty()) return out;
   if (batch.ops.front().seq > out.last_seq + 1) {

@@ -190,16 +190,6 @@ std::string menu_path(domain::Menu m) {
 }
 
 
-std::string Context::query(const std::string& name) const {
-  auto it = req.query.find(name);
-  return it == req.query.end() ? std::string() : it->second;
-}
-
-std::string Context::param(const std::string& name) const {
-  if (post() && form) return form->value(name);
-  return query(name);
-}
-
 Shell::Shell(ConsoleStore& store_in, const Clock& clock_in, ConsoleOptions options_in)
     : store(store_in), clock(clock_in), options(std::move(options_in)), sessions(options.sessions) {}
 

@@ -50,10 +50,6 @@ struct Context {
   bool signed_in() const { return session.has_value(); }
   bool get() const { return req.method == "GET" || req.method == "HEAD"; }
   bool post() const { return req.method == "POST"; }
-  // A query parameter ("" when absent).
-  std::string query(const std::string& name) const;
-  // The form's value on POST, the query's on GET.
-  std::string param(const std::string& name) const;
 };
 
 // What every page module shares: the records, the time, the options, the templates, the sessions

@@ -20,6 +20,7 @@ namespace madoguchi::hub {
 
 // The outcome of one batch: what was settled and how.
 struct BatchOutcome {
+  std::uint64_t settled_before = 0;  // the device's last settled seq before the batch
   std::uint64_t last_seq = 0;   // the device's last settled seq after the batch
   std::uint64_t applied = 0;
   std::uint64_t duplicates = 0;
