@@ -4,6 +4,7 @@
 #include <chrono>
 #include <unordered_map>
 
+#include "madoguchi/domain/administrator.h"
 #include "madoguchi/domain/booking_cards.h"
 #include "madoguchi/domain/booking_change.h"
 #include "madoguchi/domain/booking_records.h"
@@ -37,6 +38,18 @@ std::optional<T> decode_live(const std::optional<p::Record>& rec, F from_json) {
   return std::optional<T>(std::move(*v));
 }
 
+// The roles in force (effective_roles over the stored "role" records), read in the transaction.
+Expected<std::vector<domain::Role>> read_roles(TxReader& tx) {
+  auto recs = tx.records(std::string(domain::kRoleEntity), 1000);
+  if (!recs) return recs.error();
+  std::vector<domain::Role> stored;
+  for (const auto& r : *recs) {
+    auto role = decode_live<domain::Role>(std::optional<p::Record>(r), role_from_json);
+    if (role && domain::role_key(*role) == r.key) stored.push_back(std::move(*role));
+  }
+  return domain::effective_roles(std::move(stored));
+}
+
 // PHN-5: the staff member named in the booking holds Menu::booking_override through their role.
 // Read inside the writing transaction, so a role changed a moment ago counts as changed.
 Expected<bool> staff_may_override(TxReader& tx, const std::string& staff_id) {
@@ -45,16 +58,26 @@ Expected<bool> staff_may_override(TxReader& tx, const std::string& staff_id) {
   if (!rec) return rec.error();
   auto account = decode_live<domain::StaffAccount>(*rec, staff_from_json);
   if (!account || !account->enabled || account->id != staff_id) return false;
-  auto recs = tx.records(std::string(domain::kRoleEntity), 1000);
-  if (!recs) return recs.error();
-  std::vector<domain::Role> stored;
-  for (const auto& r : *recs) {
-    auto role = decode_live<domain::Role>(std::optional<p::Record>(r), role_from_json);
-    if (role && domain::role_key(*role) == r.key) stored.push_back(std::move(*role));
-  }
-  auto roles = domain::effective_roles(std::move(stored));
-  const domain::Role* role = domain::find_role(roles, account->role_id);
+  auto roles = read_roles(tx);
+  if (!roles) return roles.error();
+  const domain::Role* role = domain::find_role(*roles, account->role_id);
   return role != nullptr && domain::allowed(*role, domain::Menu::booking_override);
+}
+
+// Issue 11 hole 4: a counter PC never changes the password of an account holding an
+// administration menu, whatever proof it brings (the write policy has checked the proof and that
+// nothing but the password changes). The role is the one stored now, read in this transaction.
+Status check_counter_staff_write(const ConstraintInput& in, TxReader& tx) {
+  if (in.origin == "hub" || !in.current) return {};
+  auto account = decode_live<domain::StaffAccount>(in.current, staff_from_json);
+  if (!account) return {};
+  auto roles = read_roles(tx);
+  if (!roles) return roles.error();
+  const domain::Role* role = domain::find_role(*roles, account->role_id);
+  if (role != nullptr && domain::grants_administration(*role)) {
+    return make_error(Errc::forbidden, "an account with administration menus changes its password only at the hub");
+  }
+  return {};
 }
 
 Expected<domain::Booking> decode_booking(std::string_view body) {
@@ -190,6 +213,7 @@ PlaceCount booking_place_count() {
 
 Constraint booking_constraint() {
   return [](const ConstraintInput& in, TxReader& tx) -> Status {
+    if (in.entity == domain::kStaffEntity && !in.remove) return check_counter_staff_write(in, tx);
     if (in.entity != domain::kBookingEntity || in.remove) return {};  // removals: the write policy decides
     auto after = decode_booking(in.body);
     if (!after) return after.error().with_context("booking " + std::string(in.key));
@@ -409,6 +433,9 @@ Expected<domain::MadeBooking> HubBookingService::create(const domain::NewBooking
   auto receipt = domain::format_receipt_number(conf->receipt_number_rule, day, static_cast<std::uint64_t>(*seq));
   if (!receipt) return receipt.error();
   b.receipt = std::move(*receipt);
+  if (holder_) {
+    if (auto held = holder_(b, made.password); !held) return held.error();
+  }
   // capacity / forbidden / not_found: nothing stored, no card changed.
   auto written = write_booking(**r, nullptr, b, 0, staff ? actor.staff_id : std::string("web"), now_ms);
   if (!written) return written.error();

@@ -22,8 +22,19 @@ constexpr const char* kCursorTable = R"sql(
 CREATE TABLE IF NOT EXISTS hub_mail_cursor(name TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
+//   3: the passwords of bookings being made at the hub, held from before the booking's commit
+//      until its "made" mail is queued (issue 11 hole 5).
+constexpr const char* kHeldTable = R"sql(
+CREATE TABLE hub_mail_held(receipt TEXT PRIMARY KEY, password TEXT NOT NULL, created_ms INTEGER NOT NULL) WITHOUT ROWID;
+)sql";
+
+// A held password whose booking has not reached the feed this long after it was held belongs to
+// a booking that never committed (the hub stopped between the two): it is dropped.
+constexpr std::int64_t kHeldOrphanMs = 3'600'000;
+
 const sqlite::Schema& mail_schema() {
-  static const std::array<sqlite::Migration, 2> migrations{{{1, mail::outbox_tables_sql()}, {2, kCursorTable}}};
+  static const std::array<sqlite::Migration, 3> migrations{
+      {{1, mail::outbox_tables_sql()}, {2, kCursorTable}, {3, kHeldTable}}};
   static const sqlite::Schema schema{
       "mail", migrations,
       // The release before versioned migrations: the outbox table, no version in the header.
@@ -97,6 +108,9 @@ Expected<std::unique_ptr<HubMail>> HubMail::open(const std::filesystem::path& db
   auto outbox = mail::MailOutbox::attach(*m->db_, clock, m->options_.limits);
   if (!outbox) return outbox.error().with_context(db_path.string());
   m->outbox_.emplace(std::move(*outbox));
+  // A new mail database follows the feed from now on: set where before anything is written, so a
+  // booking made before the first scan is mailed by it.
+  if (auto at = m->cursor(); !at) return at.error().with_context(db_path.string());
   return m;
 }
 
@@ -105,6 +119,46 @@ void HubMail::attach(std::function<void()> queued) {
   service_.set_notifier([this](const c::Booking& booking, std::string_view kind, const std::string& password) {
     on_booking(booking, kind, password);
   });
+  service_.set_holder([this](const c::Booking& booking, const std::string& password) { return hold(booking, password); });
+}
+
+Status HubMail::hold(const c::Booking& booking, const std::string& password) {
+  if (booking.email.empty()) return {};  // no mail will be sent
+  auto tx = sqlite::Tx::begin(*db_);
+  if (!tx) return tx.error();
+  auto st = db_->cached("INSERT OR REPLACE INTO hub_mail_held(receipt, password, created_ms) VALUES(?1, ?2, ?3)");
+  if (!st) return st.error();
+  if (auto s = (*st)->bind(1, booking.receipt).bind(2, password).bind(3, clock_.wall_ms()).run(); !s) return s;
+  return tx->commit();
+}
+
+Status HubMail::drop_orphans() {
+  // Called once the scan has caught up with the feed: a password held long ago whose booking never
+  // reached the feed was never booked.
+  auto drop = db_->cached("DELETE FROM hub_mail_held WHERE created_ms < ?1");
+  if (!drop) return drop.error();
+  return (*drop)->bind(1, clock_.wall_ms() - kHeldOrphanMs).run();
+}
+
+Expected<std::optional<std::string>> HubMail::held_password(const std::string& receipt) {
+  auto st = db_->cached("SELECT password FROM hub_mail_held WHERE receipt = ?1");
+  if (!st) return st.error();
+  (*st)->bind(1, receipt);
+  auto row = (*st)->step();
+  if (!row) {
+    (*st)->reset();
+    return row.error();
+  }
+  std::optional<std::string> out;
+  if (*row) out = (*st)->column_text(0);
+  (*st)->reset();
+  return out;
+}
+
+Status HubMail::release_held(const std::string& receipt) {
+  auto st = db_->cached("DELETE FROM hub_mail_held WHERE receipt = ?1");
+  if (!st) return st.error();
+  return (*st)->bind(1, receipt).run();
 }
 
 std::string HubMail::counter_name(const std::string& counter_id) {
@@ -155,8 +209,19 @@ void HubMail::on_booking(const c::Booking& booking, std::string_view kind_text, 
     return;
   }
   auto message = compose(*kind, booking, password, *settings);
-  if (!message) return;
-  auto r = outbox_->enqueue(std::move(*message), event_key(booking));
+  if (!message) {
+    if (*kind == c::BookingMailKind::made) (void)release_held(booking.receipt);
+    return;
+  }
+  // The mail queued and the held password dropped together.
+  Expected<mail::EnqueueResult> r = make_error(Errc::db, "not queued");
+  if (auto tx = sqlite::Tx::begin(*db_); !tx) {
+    r = tx.error();
+  } else if (r = outbox_->enqueue(*tx, std::move(*message), event_key(booking)); r) {
+    Status done = *kind == c::BookingMailKind::made ? release_held(booking.receipt) : Status{};
+    if (done) done = tx->commit();
+    if (!done) r = done.error();
+  }
   if (!r) {
     ++counters_.errors;
     log_(LogLevel::error, "municipality " + municipality_ + ": queueing the " + std::string(kind_text) + " mail of booking " +
@@ -198,7 +263,10 @@ Expected<int> HubMail::scan_feed() {
   if (!from) return from.error();
   auto bounds = store->feed_bounds();
   if (!bounds) return bounds.error();
-  if (bounds->head <= *from) return 0;
+  if (bounds->head <= *from) {
+    if (auto s = drop_orphans(); !s) return s.error();
+    return 0;
+  }
   std::uint64_t at = *from;
   if (at + 1 < bounds->min) {
     log_(LogLevel::warning, "municipality " + municipality_ + ": the mail cursor (" + std::to_string(at) +
@@ -216,7 +284,7 @@ Expected<int> HubMail::scan_feed() {
   if (!tx) return tx.error();
   int queued = 0;
   for (const auto& r : *entries) {
-    if (r.entity != c::kBookingEntity || r.deleted || r.origin_device == "hub") continue;
+    if (r.entity != c::kBookingEntity || r.deleted) continue;
     json j = json::parse(r.body, nullptr, false);
     if (j.is_discarded()) continue;
     auto booking = c::booking_from_json(j);
@@ -230,9 +298,25 @@ Expected<int> HubMail::scan_feed() {
       if (!s) return s.error();
       settings = std::move(*s);
     }
-    auto message = compose(*kind, *booking, "", *settings);
+    // Without a sender the notifier has warned about a booking written at the hub already.
+    if (r.origin_device == "hub" && settings->mail_from.empty()) continue;
+    // A booking made at the hub: its "made" mail carries the password held before its commit. The
+    // hub usually queued it right after the commit (on_booking; the same key makes this a no-op);
+    // this is the way it is queued when the hub stopped in between (issue 11 hole 5).
+    std::string password;
+    const bool hub_made = r.origin_device == "hub" && *kind == c::BookingMailKind::made;
+    if (hub_made) {
+      auto held = held_password(booking->receipt);
+      if (!held) return held.error();
+      if (!*held) continue;  // queued already (the held password goes with it)
+      password = std::move(**held);
+    }
+    auto message = compose(*kind, *booking, password, *settings);
     if (!message) continue;
     auto e = outbox_->enqueue(*tx, std::move(*message), event_key(*booking));
+    if (e && hub_made) {
+      if (auto s = release_held(booking->receipt); !s) return s.error();
+    }
     if (!e) {
       if (e.error().code == Errc::db || e.error().code == Errc::too_large) return e.error();  // retried next scan
       ++counters_.errors;
@@ -250,6 +334,9 @@ Expected<int> HubMail::scan_feed() {
   auto up = db_->cached("UPDATE hub_mail_cursor SET seq = ?1 WHERE name = 'feed'");
   if (!up) return up.error();
   if (auto s = (*up)->bind(1, entries->back().version).run(); !s) return s.error();
+  if (entries->back().version >= bounds->head) {
+    if (auto s = drop_orphans(); !s) return s.error();
+  }
   if (auto s = tx->commit(); !s) return s.error();
   counters_.queued += static_cast<std::uint64_t>(queued);
   if (queued > 0 && queued_) queued_();

@@ -6,6 +6,10 @@ namespace madoguchi::domain {
 
 bool administers(const Role& role) noexcept { return allowed(role, Menu::staff) && allowed(role, Menu::roles); }
 
+bool grants_administration(const Role& role) noexcept {
+  return allowed(role, Menu::staff) || allowed(role, Menu::roles) || allowed(role, Menu::settings);
+}
+
 bool is_administrator(const StaffAccount& account, const std::vector<Role>& roles) noexcept {
   const Role* r = find_role(roles, account.role_id);
   return account.enabled && r != nullptr && administers(*r);

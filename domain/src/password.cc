@@ -3,6 +3,8 @@
 #include <sodium.h>
 
 #include <charconv>
+#include <cstring>
+#include <optional>
 
 #include "text.h"
 
@@ -213,6 +215,113 @@ bool needs_rehash(std::string_view hash, bool fast_for_tests) {
   if (!is_password_hash(hash) || !sodium_ready()) return true;
   const std::string z(hash);
   return crypto_pwhash_argon2id_str_needs_rehash(z.c_str(), ops_limit(fast_for_tests), mem_limit(fast_for_tests)) != 0;
+}
+
+namespace {
+
+constexpr std::string_view kKeyPrefix = "$ed25519$m=";
+constexpr int kB64 = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+
+std::string to_b64(const unsigned char* bytes, std::size_t n) {
+  std::string out(sodium_base64_ENCODED_LEN(n, kB64), '\0');
+  sodium_bin2base64(out.data(), out.size(), bytes, n, kB64);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+// Exactly n bytes decoded from base64url without padding.
+bool from_b64(std::string_view text, unsigned char* out, std::size_t n) {
+  if (text.size() != sodium_base64_ENCODED_LEN(n, kB64) - 1) return false;
+  std::size_t len = 0;
+  const char* end = nullptr;
+  return sodium_base642bin(out, n, text.data(), text.size(), nullptr, &len, &end, kB64) == 0 && len == n &&
+         end == text.data() + text.size();
+}
+
+struct PasswordKey {
+  std::uint64_t mem_kib = 0, passes = 0;
+  unsigned char salt[crypto_pwhash_SALTBYTES]{};
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES]{};
+};
+
+std::optional<PasswordKey> parse_key(std::string_view s) {
+  PasswordKey k;
+  if (!consume(s, kKeyPrefix) || !consume_number(s, k.mem_kib) || !consume(s, ",t=") || !consume_number(s, k.passes) ||
+      !consume(s, "$")) {
+    return std::nullopt;
+  }
+  if (k.mem_kib < 8 || k.mem_kib > kMaxMemKiB || k.passes < 1 || k.passes > kMaxPasses) return std::nullopt;
+  const auto dollar = s.find('$');
+  if (dollar == std::string_view::npos) return std::nullopt;
+  if (!from_b64(s.substr(0, dollar), k.salt, sizeof k.salt) || !from_b64(s.substr(dollar + 1), k.pk, sizeof k.pk)) {
+    return std::nullopt;
+  }
+  return k;
+}
+
+std::string format_key(const PasswordKey& k) {
+  return std::string(kKeyPrefix) + std::to_string(k.mem_kib) + ",t=" + std::to_string(k.passes) + "$" +
+         to_b64(k.salt, sizeof k.salt) + "$" + to_b64(k.pk, sizeof k.pk);
+}
+
+// The key pair of `password` under k's salt and cost; the secret key is wiped by the caller.
+Status derive_pair(const PasswordKey& k, std::string_view password, unsigned char* pk, unsigned char* sk) {
+  if (password.size() > kMaxPasswordBytes) {
+    return make_error(Errc::invalid_argument, "password: must be at most " + std::to_string(kMaxPasswordBytes) + " bytes");
+  }
+  if (!sodium_ready()) return make_error(Errc::crypto, "libsodium could not be initialised");
+  unsigned char seed[crypto_sign_SEEDBYTES];
+  if (crypto_pwhash(seed, sizeof seed, password.data(), password.size(), k.salt, k.passes,
+                    static_cast<std::size_t>(k.mem_kib) * 1024, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return make_error(Errc::crypto, "argon2id key derivation failed (out of memory)");
+  }
+  crypto_sign_seed_keypair(pk, sk, seed);
+  sodium_memzero(seed, sizeof seed);
+  return {};
+}
+
+}  // namespace
+
+Expected<std::string> make_password_key(std::string_view password, bool fast_for_tests) {
+  if (!sodium_ready()) return make_error(Errc::crypto, "libsodium could not be initialised");
+  PasswordKey k;
+  k.mem_kib = mem_limit(fast_for_tests) / 1024;
+  k.passes = ops_limit(fast_for_tests);
+  randombytes_buf(k.salt, sizeof k.salt);
+  unsigned char sk[crypto_sign_SECRETKEYBYTES];
+  auto st = derive_pair(k, password, k.pk, sk);
+  sodium_memzero(sk, sizeof sk);
+  if (!st) return st.error();
+  return format_key(k);
+}
+
+bool is_password_key(std::string_view key) noexcept { return parse_key(key).has_value(); }
+
+Expected<std::string> sign_with_password(std::string_view key, std::string_view password, std::string_view message) {
+  auto k = parse_key(key);
+  if (!k) return make_error(Errc::invalid_argument, "password_key: malformed");
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+  unsigned char sk[crypto_sign_SECRETKEYBYTES];
+  if (auto st = derive_pair(*k, password, pk, sk); !st) {
+    sodium_memzero(sk, sizeof sk);
+    return st.error();
+  }
+  if (sodium_memcmp(pk, k->pk, sizeof pk) != 0) {
+    sodium_memzero(sk, sizeof sk);
+    return make_error(Errc::invalid_argument, "password: does not match the password key");
+  }
+  unsigned char sig[crypto_sign_BYTES];
+  crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(message.data()), message.size(), sk);
+  sodium_memzero(sk, sizeof sk);
+  return to_b64(sig, sizeof sig);
+}
+
+bool verify_password_signature(std::string_view key, std::string_view message, std::string_view signature) noexcept {
+  auto k = parse_key(key);
+  unsigned char sig[crypto_sign_BYTES];
+  if (!k || !sodium_ready() || !from_b64(signature, sig, sizeof sig)) return false;
+  return crypto_sign_verify_detached(sig, reinterpret_cast<const unsigned char*>(message.data()), message.size(), k->pk) ==
+         0;
 }
 
 }  // namespace madoguchi::domain

@@ -8,6 +8,15 @@ namespace madoguchi::domain {
 namespace {
 constexpr std::string_view kWhat = "staff";
 constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
+constexpr std::size_t kMaxProofBytes = 128;  // a signature is 86 characters of base64url
+
+// What a counter's proof signs: every part is length-free of separators (ids, hash and key strings
+// never contain a newline), and the first line names the purpose so the signature means nothing
+// anywhere else.
+std::string change_message(const StaffAccount& before, const StaffAccount& after) {
+  return "madoguchi staff password change v1\n" + after.id + "\n" + before.password_hash + "\n" + after.password_hash +
+         "\n" + after.password_key + "\n";
+}
 
 bool id_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
@@ -50,13 +59,17 @@ Status validate_staff(const StaffAccount& a) {
       return make_error(Errc::invalid_argument, "previous_hashes: entries must be argon2id hash strings");
     }
   }
+  if (!a.password_key.empty() && !is_password_key(a.password_key)) {
+    return make_error(Errc::invalid_argument, "password_key: must be a password key string");
+  }
+  if (a.password_proof.size() > kMaxProofBytes) return make_error(Errc::invalid_argument, "password_proof: too long");
   return {};
 }
 
 std::string staff_key(const StaffAccount& a) { return a.id; }
 
 nlohmann::json staff_to_json(const StaffAccount& a) {
-  return nlohmann::json{{"id", a.id},
+  nlohmann::json j{{"id", a.id},
                         {"name", a.name},
                         {"role_id", a.role_id},
                         {"password_hash", a.password_hash},
@@ -64,12 +77,17 @@ nlohmann::json staff_to_json(const StaffAccount& a) {
                         {"password_changed_ms", a.password_changed_ms},
                         {"must_change_password", a.must_change_password},
                         {"previous_hashes", a.previous_hashes}};
+  if (!a.password_key.empty()) j["password_key"] = a.password_key;
+  if (!a.password_proof.empty()) j["password_proof"] = a.password_proof;
+  return j;
 }
 
 void strip_secrets(std::string_view entity, nlohmann::json& body) {
   if (entity != kStaffEntity || !body.is_object()) return;
   body.erase("password_hash");
   body.erase("previous_hashes");
+  body.erase("password_key");
+  body.erase("password_proof");
 }
 
 Expected<StaffAccount> staff_from_json(const nlohmann::json& body) {
@@ -79,6 +97,9 @@ Expected<StaffAccount> staff_from_json(const nlohmann::json& body) {
   for (auto [key, field] : {std::pair{"id", &a.id}, std::pair{"name", &a.name}, std::pair{"role_id", &a.role_id},
                             std::pair{"password_hash", &a.password_hash}}) {
     if (auto st = read_string(body, kWhat, key, *field, true); !st) return st.error();
+  }
+  for (auto [key, field] : {std::pair{"password_key", &a.password_key}, std::pair{"password_proof", &a.password_proof}}) {
+    if (auto st = read_string(body, kWhat, key, *field, false); !st) return st.error();
   }
   if (auto st = read_bool(body, kWhat, "enabled", a.enabled, true); !st) return st.error();
   if (auto st = read_bool(body, kWhat, "must_change_password", a.must_change_password, true); !st) return st.error();
@@ -133,10 +154,37 @@ Status set_password(StaffAccount& a, const PasswordRules& rules, std::string_vie
     if (previous.size() >= keep) break;
     previous.push_back(h);
   }
+  auto key = make_password_key(new_password, fast_for_tests);
+  if (!key) return key.error();
   a.password_hash = std::move(*hash);
+  a.password_key = std::move(*key);
+  a.password_proof.clear();
   a.previous_hashes = std::move(previous);
   a.password_changed_ms = now_ms;
   a.must_change_password = must_change;
+  return {};
+}
+
+Status prove_password_change(const StaffAccount& before, std::string_view current_password, StaffAccount& after) {
+  if (before.password_key.empty()) {
+    return make_error(Errc::forbidden, "the account has no password key: its password can be changed only at the hub");
+  }
+  auto sig = sign_with_password(before.password_key, current_password, change_message(before, after));
+  if (!sig) return sig.error();
+  after.password_proof = std::move(*sig);
+  return {};
+}
+
+Status verify_password_change(const StaffAccount& before, const StaffAccount& after) {
+  if (before.password_key.empty()) {
+    return make_error(Errc::forbidden, "the account has no password key: its password can be changed only at the hub");
+  }
+  if (after.password_key.empty() || after.password_proof.empty()) {
+    return make_error(Errc::forbidden, "a password change from a counter must carry the new key and a proof");
+  }
+  if (!verify_password_signature(before.password_key, change_message(before, after), after.password_proof)) {
+    return make_error(Errc::forbidden, "the password change is not signed with the current password");
+  }
   return {};
 }
 

@@ -325,7 +325,11 @@ Expected<StaffAccount> account_to_write(const Change& change, std::int64_t now_m
   if (change.kind == ChangeKind::add) {
     auto hash = hash_password(change.initial_password, fast_for_tests);
     if (!hash) return hash.error();
+    auto key = make_password_key(change.initial_password, fast_for_tests);
+    if (!key) return key.error();
     a.password_hash = std::move(*hash);
+    a.password_key = std::move(*key);
+    a.password_proof.clear();
     a.password_changed_ms = now_ms;
     a.must_change_password = true;
   }

@@ -30,7 +30,7 @@ Status check_staff(const WriteRequest& r) {
   if (!account) return account.error();
   if (staff_key(*account) != r.key) return make_error(Errc::invalid_argument, "staff record key does not match its id");
   if (from_hub(r)) return {};
-  // A counter may only record a password change of an existing, enabled account.
+  // A counter may only record a password change of an existing, enabled account...
   if (!r.current_body) return make_error(Errc::forbidden, "counters may not create staff accounts");
   auto cur_body = parse_body(*r.current_body);
   if (!cur_body) return cur_body.error();
@@ -43,7 +43,9 @@ Status check_staff(const WriteRequest& r) {
   if (account->must_change_password && !current->must_change_password) {
     return make_error(Errc::forbidden, "counters may not require a password change");
   }
-  return {};
+  // ...made by the person who knows the current password (issue 11 hole 4): a local user of a
+  // counter PC holds every hash but cannot sign with a password it does not know.
+  return verify_password_change(*current, *account);
 }
 
 Status check_hub_only(const WriteRequest& r, bool (*decodes)(const WriteRequest&)) {

@@ -1,6 +1,8 @@
 #include "madoguchi/provisioning/cli.h"
 
 #include <charconv>
+#include <fstream>
+#include <random>
 #include <exception>
 #include <filesystem>
 #include <map>
@@ -11,6 +13,7 @@
 #include "madoguchi/provisioning/broker_config.h"
 #include "madoguchi/provisioning/dev_pki.h"
 #include "madoguchi/provisioning/pki.h"
+#include "files.h"
 
 namespace madoguchi::provisioning {
 namespace {
@@ -24,6 +27,7 @@ constexpr std::string_view kMainUsage =
     "  ca             create the CA (ca.key, ca.crt) in a PKI directory\n"
     "  issue          issue a server or client certificate signed by that CA\n"
     "  dev-pki        create CA, broker, hub and device certificates for a registry (idempotent)\n"
+    "  pkcs12         export a certificate and its key as PKCS#12 for a browser\n"
     "  broker-config  write mosquitto.conf and the broker's identities for a registry\n"
     "\n"
     "Run 'madoguchi-provision <command> --help' for the options of a command.\n"
@@ -172,6 +176,38 @@ int run_issue(const Parsed& p, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
+// The password of a PKCS#12 file: the first line of `file`, or a new random one written there
+// (mode 0600) when the file does not exist yet, so a rerun exports under the same password.
+Expected<std::string> pkcs12_password(const std::filesystem::path& file) {
+  if (std::filesystem::exists(file)) {
+    std::ifstream in(file);
+    std::string line;
+    if (!in || !std::getline(in, line)) return make_error(Errc::io, file.string() + ": cannot read the password");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) return make_error(Errc::invalid_argument, file.string() + ": the password is empty");
+    return line;
+  }
+  // 20 characters of an alphabet without look-alikes (about 100 bits), typed at an import dialog.
+  constexpr std::string_view kAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+  std::random_device random;
+  std::uniform_int_distribution<std::size_t> pick(0, kAlphabet.size() - 1);
+  std::string password;
+  for (int i = 0; i < 20; ++i) password.push_back(kAlphabet[pick(random)]);
+  if (auto st = detail::write_file_atomic(file, password + "\n", 0600); !st) return st.error();
+  return password;
+}
+
+int run_pkcs12(const Parsed& p, std::ostream& out, std::ostream& err) {
+  const std::filesystem::path dir = one(p, "dir");
+  const std::filesystem::path file = one(p, "out");
+  const std::filesystem::path password_file = one(p, "password-file");
+  auto password = pkcs12_password(password_file);
+  if (!password) return fail_library(err, password.error());
+  if (auto st = export_pkcs12(dir, one(p, "stem"), file, *password); !st) return fail_library(err, st.error());
+  out << "created " << file.string() << " (password in " << password_file.string() << ")\n";
+  return kExitOk;
+}
+
 int run_dev_pki(const Parsed& p, std::ostream& out, std::ostream& err) {
   auto registry = load_registry(one(p, "registry"));
   if (!registry) return fail(err, registry.error(), kExitFailure);
@@ -251,6 +287,16 @@ const std::vector<Command>& commands() {
         {"dns", true, true, false}, {"ip", true, true, false}, {"days", true, false, false},
         {"stem", true, false, false}, {"force", false, false, false}, {"help", false, false, false}},
        &run_issue},
+      {"pkcs12",
+       "usage: madoguchi-provision pkcs12 --dir DIR --stem NAME --out FILE --password-file FILE\n"
+       "\n"
+       "Writes FILE (mode 0600): DIR/<stem>.crt, its key and DIR/ca.crt as PKCS#12, the form\n"
+       "browsers import a terminal certificate in (the hub console's client certificate, ACC-5).\n"
+       "The password is the first line of the password file; when that file does not exist a\n"
+       "random password is made and written there (mode 0600).\n",
+       {{"dir", true, false, true}, {"stem", true, false, true}, {"out", true, false, true},
+        {"password-file", true, false, true}, {"help", false, false, false}},
+       &run_pkcs12},
       {"dev-pki",
        "usage: madoguchi-provision dev-pki --dir DIR --registry FILE\n"
        "\n"

@@ -1,6 +1,7 @@
 #include "madoguchi/provisioning/pki.h"
 
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 
 #include <climits>
 #include <cstddef>
@@ -359,6 +360,36 @@ Status verify_certificate(const std::filesystem::path& ca_crt, const std::filesy
                                         ": " + X509_verify_cert_error_string(err));
   }
   return {};
+}
+
+namespace {
+void free_certificates(STACK_OF(X509) * s) { sk_X509_pop_free(s, X509_free); }
+}  // namespace
+
+Status export_pkcs12(const std::filesystem::path& dir, std::string_view stem, const std::filesystem::path& out,
+                     std::string_view password) {
+  if (!valid_common_name(stem)) return make_error(Errc::invalid_argument, "stem: must be 1-64 of A-Z a-z 0-9 . -");
+  if (password.empty()) return make_error(Errc::invalid_argument, "password: must not be empty");
+  const std::string name(stem);
+  auto cert = read_cert(dir / (name + ".crt"));
+  if (!cert) return cert.error();
+  auto key = read_key(dir / (name + ".key"));
+  if (!key) return key.error();
+  auto ca = read_cert(dir / kCaCertFile);
+  if (!ca) return ca.error();
+  if (X509_check_private_key(cert->get(), key->get()) != 1) {
+    return openssl_error(name + ".key does not belong to " + name + ".crt");
+  }
+  OpenSslPtr<STACK_OF(X509), &free_certificates> chain(sk_X509_new_null());
+  if (!chain || sk_X509_push(chain.get(), ca->get()) <= 0) return openssl_error("building the certificate chain");
+  (void)ca->release();  // owned by the chain now
+  const std::string pass(password);
+  OpenSslPtr<PKCS12, &PKCS12_free> p12(
+      PKCS12_create(pass.c_str(), name.c_str(), key->get(), cert->get(), chain.get(), 0, 0, 0, 0, 0));
+  if (!p12) return openssl_error("creating the PKCS#12 file");
+  BioPtr mem(BIO_new(BIO_s_mem()));
+  if (!mem || i2d_PKCS12_bio(mem.get(), p12.get()) != 1) return openssl_error("encoding the PKCS#12 file");
+  return write_file_atomic(out, bio_contents(mem.get()), kKeyMode);
 }
 
 }  // namespace madoguchi::provisioning

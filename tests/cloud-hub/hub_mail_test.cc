@@ -196,11 +196,58 @@ TEST_CASE("A booking made, changed and cancelled at the hub queues its three mai
   CHECK(contains(mails[0].subject, "取り消しました"));
   CHECK(w.mailer->counters().queued == 3);
   CHECK(w.mailer->counters().no_sender == 0);
-  // The feed holds these hub-origin writes: the feed scan leaves them to the notifier.
+  // The feed holds these hub-origin writes: the feed scan finds them queued already.
   auto scanned = w.mailer->scan_feed();
   REQUIRE(scanned.ok());
   CHECK(*scanned == 0);
   CHECK(w.queued() == 0);
+  check_no_personal_data(w.logs, mails);
+}
+
+TEST_CASE("A booking committed just before the hub stopped still gets its mail with the password (issue 11 hole 5, RSV-10)",
+          "[hub][mail][RSV-10]") {
+  World w;
+  w.set_settings("yoyaku@city.example.jp");
+  // The hub stops after the booking's commit, before the notifier queues the mail: what a crash
+  // there leaves is the committed booking and the password held before it.
+  w.service->set_notifier({});
+  auto made = w.service->create(request(kSlot, 1, 1, "hanako@example.jp"), kResident);
+  REQUIRE(made.ok());
+  CHECK(w.queued() == 0);
+  // The hub starts again: the feed scan finds the booking and queues its mail, once.
+  w.open_mail();
+  auto scanned = w.mailer->scan_feed();
+  REQUIRE(scanned.ok());
+  CHECK(*scanned == 1);
+  CHECK(*w.mailer->scan_feed() == 0);
+  auto mails = w.send_all();
+  REQUIRE(mails.size() == 1);
+  CHECK(contains(mails[0].subject, made->booking.receipt));
+  CHECK(contains(mails[0].body, "パスワード：" + made->password));
+  // The notifier firing late (the hub did not stop after all) queues nothing more.
+  w.mailer->on_booking(made->booking, "made", made->password);
+  CHECK(w.queued() == 0);
+
+  // A password held for a booking that never committed (the hub stopped before the commit)
+  // sends nothing and is dropped once the scan has caught up an hour later.
+  c::Booking never = made->booking;
+  never.receipt = "R-NEVER";
+  REQUIRE(w.mailer->hold(never, "Held-1234").ok());
+  auto held_rows = [&] {
+    auto db = madoguchi::sqlite::Db::open(w.dir / "131016.mail.db", {});
+    REQUIRE(db.ok());
+    auto st = db->prepare("SELECT count(*) FROM hub_mail_held");
+    REQUIRE(st.ok());
+    REQUIRE(*st->step());
+    return st->column_int(0);
+  };
+  CHECK(held_rows() == 1);
+  REQUIRE(w.mailer->scan_feed().ok());
+  CHECK(held_rows() == 1);  // too recent to tell
+  w.clock.advance(2h);
+  REQUIRE(w.mailer->scan_feed().ok());
+  CHECK(held_rows() == 0);
+  CHECK(w.send_all().empty());
   check_no_personal_data(w.logs, mails);
 }
 
@@ -231,9 +278,12 @@ TEST_CASE("A phone booking made at a counter PC is mailed when the hub applies i
           "[hub][mail][RSV-10][RSV-12][PHN-1]") {
   World w;
   w.set_settings("yoyaku@city.example.jp");
-  // Written before the first scan of a new mail database: history, never mailed.
+  // Written before a new mail database was made: history, never mailed.
   auto old = booking("20261120-E0001", kSlot, 1, 20, "clerk1");
   w.device_write(1, old, 0);
+  w.mailer.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(w.dir / (std::string("131016.mail.db") + suffix));
+  w.open_mail();
   auto n = w.mailer->scan_feed();
   REQUIRE(n.ok());
   CHECK(*n == 0);

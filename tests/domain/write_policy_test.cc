@@ -22,8 +22,7 @@ StaffAccount clerk() {
   a.name = "窓口 花子";
   a.role_id = "counter_clerk";
   a.enabled = true;
-  a.password_hash = *hash_password("Initial-Password-1", true);
-  a.must_change_password = true;
+  REQUIRE(set_password(a, PasswordRules{}, "Initial-Password-1", 1000, /*must_change=*/true, /*fast_for_tests=*/true).ok());
   return a;
 }
 std::string body(const StaffAccount& a) { return staff_to_json(a).dump(); }
@@ -33,8 +32,8 @@ TEST_CASE("A counter may record a password change but not promote, create, enabl
   auto cur = clerk();
   std::string cur_body = body(cur);
   auto changed = cur;
-  changed.password_hash = *hash_password("New-Password-22", true);
-  changed.must_change_password = false;
+  REQUIRE(set_password(changed, PasswordRules{}, "New-Password-22", 2000, false, true).ok());
+  REQUIRE(prove_password_change(cur, "Initial-Password-1", changed).ok());
   CHECK(check_write({"counter-01", "staff", "clerk01", false, body(changed), cur_body}).ok());
 
   auto promoted = cur;
@@ -53,6 +52,71 @@ TEST_CASE("A counter may record a password change but not promote, create, enabl
   CHECK(check_write({"hub", "staff", "clerk01", false, body(promoted), cur_body}).ok());
   CHECK(check_write({"hub", "staff", "other", false, body(promoted), std::nullopt}).error().code == Errc::invalid_argument);
   CHECK_FALSE(check_write({"hub", "staff", "clerk01", false, R"({"id":"clerk01"})", std::nullopt}).ok());
+}
+
+TEST_CASE("A counter's password change must be signed with the current password (issue 11 hole 4, SEC-2)",
+          "[console][policy]") {
+  auto cur = clerk();
+  const std::string cur_body = body(cur);
+  auto changed = cur;
+  REQUIRE(set_password(changed, PasswordRules{}, "New-Password-22", 2000, false, true).ok());
+  auto forbidden = [&](const StaffAccount& a) {
+    auto r = check_write({"counter-01", "staff", "clerk01", false, body(a), cur_body});
+    return !r.ok() && r.error().code == Errc::forbidden;
+  };
+  // A hash replaced with no proof: what a local user of a counter PC could write.
+  CHECK(forbidden(changed));
+  // The wrong current password gives no proof at all.
+  auto guessed = changed;
+  auto wrong = prove_password_change(cur, "Guessed-Password-9", guessed);
+  REQUIRE_FALSE(wrong.ok());
+  CHECK(wrong.error().code == Errc::invalid_argument);
+  // A proof is bound to the new hash and key and to the hash it replaces.
+  auto proved = changed;
+  REQUIRE(prove_password_change(cur, "Initial-Password-1", proved).ok());
+  auto moved = proved;
+  moved.password_hash = *hash_password("Other-Password-33", true);
+  CHECK(forbidden(moved));
+  auto rekeyed = proved;
+  rekeyed.password_key = *make_password_key("Other-Password-33", true);
+  CHECK(forbidden(rekeyed));
+  CHECK_FALSE(check_write({"counter-01", "staff", "clerk01", false, body(proved), body(proved)}).ok());  // replayed later
+  // Another account's proof does not carry over.
+  auto other = clerk();
+  other.id = "clerk02";
+  auto other_changed = other;
+  REQUIRE(set_password(other_changed, PasswordRules{}, "New-Password-22", 2000, false, true).ok());
+  REQUIRE(prove_password_change(other, "Initial-Password-1", other_changed).ok());
+  auto borrowed = proved;
+  borrowed.password_proof = other_changed.password_proof;
+  CHECK(forbidden(borrowed));
+  // An account whose password predates keys can be changed only at the hub.
+  auto legacy = cur;
+  legacy.password_key.clear();
+  auto legacy_changed = legacy;
+  REQUIRE(set_password(legacy_changed, PasswordRules{}, "New-Password-22", 2000, false, true).ok());
+  CHECK(prove_password_change(legacy, "Initial-Password-1", legacy_changed).error().code == Errc::forbidden);
+  CHECK_FALSE(check_write({"counter-01", "staff", "clerk01", false, body(legacy_changed), body(legacy)}).ok());
+  CHECK(check_write({"hub", "staff", "clerk01", false, body(legacy_changed), body(legacy)}).ok());
+  CHECK(check_write({"counter-01", "staff", "clerk01", false, body(proved), cur_body}).ok());
+}
+
+TEST_CASE("Password keys sign only with their password and refuse malformed text", "[console][policy]") {
+  auto key = make_password_key("Some-Password-1", true);
+  REQUIRE(key);
+  CHECK(is_password_key(*key));
+  auto sig = sign_with_password(*key, "Some-Password-1", "message");
+  REQUIRE(sig);
+  CHECK(verify_password_signature(*key, "message", *sig));
+  CHECK_FALSE(verify_password_signature(*key, "message2", *sig));
+  CHECK_FALSE(sign_with_password(*key, "Some-Password-2", "message"));
+  for (std::string bad : {std::string(), std::string("$ed25519$m=65536,t=2$$"), key->substr(0, key->size() - 1),
+                          std::string("$ed25519$m=999999999,t=2") + key->substr(key->find("$", 12)),
+                          *hash_password("Some-Password-1", true)}) {
+    INFO(bad);
+    CHECK_FALSE(is_password_key(bad));
+    CHECK_FALSE(verify_password_signature(bad, "message", *sig));
+  }
 }
 
 TEST_CASE("Roles and settings are changed only at the hub", "[console][policy]") {

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "madoguchi/domain/staff.h"
 #include "madoguchi/http/client.h"
 #include "stack.h"
 #include "temp_dir.h"
@@ -255,4 +256,73 @@ TEST_CASE("The hub's and the edge's local APIs need their token, answer only the
   REQUIRE(eventually([&] { return s.edge_get("131016.counter-01", "/api/v1/records/staff/clerk9").contains("body"); }));
   CHECK(s.edge_get("131016.counter-01", "/api/v1/records/staff/clerk9").dump().find("argon2id") == std::string::npos);
   CHECK(s.edge_get("131016.counter-01", "/api/v1/records?entity=staff").dump().find("argon2id") == std::string::npos);
+}
+
+TEST_CASE("A counter PC changes only a password proved with the current one, never an administrator's "
+          "(issue 11 hole 4, SEC-2)",
+          "[e2e][local_api]") {
+  namespace d = madoguchi::domain;
+  TempDir dir;
+  Stack s(dir.path(), MADOGUCHI_BIN_DIR);
+  s.start_broker();
+  s.start_hub();
+  s.start_edge({"131016", "counter-01"});
+  const std::string edge = "131016.counter-01";
+  auto account = [](const std::string& id, const std::string& role, const std::string& password) {
+    d::StaffAccount a;
+    a.id = id;
+    a.name = "職員 " + id;
+    a.role_id = role;
+    REQUIRE(d::set_password(a, d::PasswordRules{}, password, 1000, false, /*fast_for_tests=*/true).ok());
+    return a;
+  };
+  const auto admin = account("admin01", "administrator", "Admin-Password-1");
+  const auto clerk = account("clerk01", "counter_clerk", "Clerk-Password-1");
+  for (const auto& a : {admin, clerk}) REQUIRE(s.hub_put("131016", "staff", a.id, d::staff_to_json(a).dump(), 0) == 200);
+  REQUIRE(eventually([&] {
+    return s.edge_get(edge, "/api/v1/records/staff/admin01").contains("body") &&
+           s.edge_get(edge, "/api/v1/records/staff/clerk01").contains("body");
+  }));
+  // The hub's stored hash of an account (the hub's own database, read-only).
+  auto hub_hash = [&](const std::string& id) {
+    for (const auto& line : Stack::dump_records(s.hub_db("131016"), true)) {
+      const std::string prefix = "staff/" + id + "=";
+      if (line.rfind(prefix, 0) == 0) return nlohmann::json::parse(line.substr(prefix.size()))["password_hash"].get<std::string>();
+    }
+    return std::string();
+  };
+  auto forbidden_for = [&](const std::string& key) {
+    int n = 0;
+    const auto rejections = s.edge_get(edge, "/api/v1/rejections");
+    for (const auto& r : rejections["rejections"]) n += r["key"] == key && r["code"] == "forbidden";
+    return n;
+  };
+
+  // What a local user of the counter PC did: replace the administrator's hash with one of its own.
+  auto taken = admin;
+  REQUIRE(d::set_password(taken, d::PasswordRules{}, "Attacker-Password-1", 2000, false, true).ok());
+  REQUIRE(s.edge_put(edge, "staff", "admin01", d::staff_to_json(taken).dump()) != 0);
+  REQUIRE(eventually([&] { return forbidden_for("admin01") == 1; }));
+  // Even the administrator's own, proved change is not taken from a counter.
+  auto own = admin;
+  REQUIRE(d::set_password(own, d::PasswordRules{}, "Admin-Password-2", 2000, false, true).ok());
+  REQUIRE(d::prove_password_change(admin, "Admin-Password-1", own).ok());
+  REQUIRE(s.edge_put(edge, "staff", "admin01", d::staff_to_json(own).dump()) != 0);
+  REQUIRE(eventually([&] { return forbidden_for("admin01") == 2; }));
+  CHECK(hub_hash("admin01") == admin.password_hash);
+
+  // A clerk's hash replaced without the current password: refused as well.
+  auto unproved = clerk;
+  REQUIRE(d::set_password(unproved, d::PasswordRules{}, "Attacker-Password-1", 2000, false, true).ok());
+  REQUIRE(s.edge_put(edge, "staff", "clerk01", d::staff_to_json(unproved).dump()) != 0);
+  REQUIRE(eventually([&] { return forbidden_for("clerk01") == 1; }));
+  CHECK(hub_hash("clerk01") == clerk.password_hash);
+  // The clerk's own change, signed with the current password, is accepted.
+  auto changed = clerk;
+  REQUIRE(d::set_password(changed, d::PasswordRules{}, "Clerk-Password-2", 3000, false, true).ok());
+  REQUIRE(d::prove_password_change(clerk, "Clerk-Password-1", changed).ok());
+  REQUIRE(s.edge_put(edge, "staff", "clerk01", d::staff_to_json(changed).dump()) != 0);
+  REQUIRE(eventually([&] { return hub_hash("clerk01") == changed.password_hash; }));
+  CHECK(forbidden_for("clerk01") == 1);
+  CHECK(s.hub_status()["counters"]["ops_rejected_by_code"]["forbidden"] == 3);
 }

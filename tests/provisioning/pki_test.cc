@@ -1,6 +1,7 @@
 #include "madoguchi/provisioning/pki.h"
 
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 
@@ -279,4 +280,38 @@ TEST_CASE("validity outside 1-36500 days is rejected", "[pki]") {
   REQUIRE_FALSE(st.ok());
   CHECK(st.error().code == Errc::invalid_argument);
   CHECK_FALSE(std::filesystem::exists(dir / "ca.key"));
+}
+
+TEST_CASE("a terminal certificate exports as PKCS#12 that opens only with its password (ACC-5, issue 11)", "[pki]") {
+  TempDir dir;
+  require_ok(mp::create_ca(dir.path(), {}));
+  require_ok(mp::issue_certificate(dir.path(), client("terminal-demo")));
+  const auto out = dir / "terminal-demo.p12";
+  require_ok(mp::export_pkcs12(dir.path(), "terminal-demo", out, "Import-Me-2026"));
+  struct stat st {};
+  REQUIRE(::stat(out.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+
+  std::FILE* f = std::fopen(out.c_str(), "rb");
+  REQUIRE(f != nullptr);
+  std::unique_ptr<PKCS12, decltype(&PKCS12_free)> p12(d2i_PKCS12_fp(f, nullptr), &PKCS12_free);
+  std::fclose(f);
+  REQUIRE(p12);
+  EVP_PKEY* key = nullptr;
+  X509* cert = nullptr;
+  STACK_OF(X509)* ca = nullptr;
+  CHECK(PKCS12_parse(p12.get(), "wrong-password", &key, &cert, &ca) == 0);
+  REQUIRE(PKCS12_parse(p12.get(), "Import-Me-2026", &key, &cert, &ca) == 1);
+  X509Ptr leaf(cert);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(key, &EVP_PKEY_free);
+  CHECK(X509_check_private_key(leaf.get(), pkey.get()) == 1);
+  REQUIRE(ca != nullptr);
+  CHECK(sk_X509_num(ca) == 1);
+  CHECK(X509_cmp(sk_X509_value(ca, 0), load_cert(dir / "ca.crt").get()) == 0);
+  sk_X509_pop_free(ca, X509_free);
+  CHECK(X509_cmp(leaf.get(), load_cert(dir / "terminal-demo.crt").get()) == 0);
+
+  CHECK(mp::export_pkcs12(dir.path(), "terminal-demo", out, "").error().code == Errc::invalid_argument);
+  CHECK(mp::export_pkcs12(dir.path(), "../x", out, "p").error().code == Errc::invalid_argument);
+  CHECK_FALSE(mp::export_pkcs12(dir.path(), "absent", out, "p").ok());
 }

@@ -120,14 +120,14 @@ TEST_CASE("Databases of release 93879b9 are upgraded with every row kept, and sy
   CHECK(counter.store->last_seq() == 6);
   CHECK(counter.store->acked_upto() == 4);
 
-  // The mail database: the outbox as it was, now at version 2.
+  // The mail database: the outbox as it was, now at version 3 (held booking passwords, issue 11).
   {
     madoguchi::hub::HubMailSender sender({w.dir / "hub/131016.mail.db"}, std::make_unique<NoMail>(), w.clock,
                                          madoguchi::null_log());
     REQUIRE(sender.start().ok());
     sender.stop();
   }
-  CHECK(user_version(w.dir / "hub/131016.mail.db") == 2);
+  CHECK(user_version(w.dir / "hub/131016.mail.db") == 3);
   check_kept(mail_before, read_tables(w.dir / "hub/131016.mail.db"), "mail");
 
   // Sync on: the two operations left in the counter's outbox reach the hub exactly once, and new

@@ -11,6 +11,7 @@
 #include "madoguchi/console/web/cookies.h"
 #include "madoguchi/console/web/csrf.h"
 #include "madoguchi/console/web/page.h"
+#include "madoguchi/domain/administrator.h"
 #include "madoguchi/domain/password.h"
 #include "modules.h"
 
@@ -55,6 +56,10 @@ class SignInPages final : public PageModule {
   http::Response post_sign_out(Context& c);
   http::Response password_page(Context& c, const std::vector<web::FieldError>& errors, int status);
   http::Response post_password(Context& c);
+  // Whether this console may change the account's password: always at the hub; at a counter PC
+  // only for an account with a password key and no administration menu (what the hub accepts).
+  bool may_change_password_here(const Context& c, const domain::StaffAccount& account) const;
+  void upgrade_password(const Context& c, domain::StaffAccount& account, std::string_view password);
   http::Response home(Context& c);
 
   domain::SignInGuard guard_;
@@ -116,13 +121,7 @@ http::Response SignInPages::post_sign_in(Context& c) {
     return get_sign_in(c, true, false, id, 200);
   }
   guard_.record_success(id, client);
-  if (domain::needs_rehash(account->password_hash, options_.fast_hashes_for_tests)) {
-    // An old cost: upgrade now that the password is known (password.h). Best effort.
-    if (auto h = domain::hash_password(password, options_.fast_hashes_for_tests); h) {
-      account->password_hash = *h;
-      (void)store_.save_staff(*account);
-    }
-  }
+  upgrade_password(c, *account, password);
   // No fixation: whatever session the browser had is dropped and a new one made.
   if (c.session) shell_.sessions.destroy(c.session->id);
   web::Session s = shell_.sessions.create(id, client, c.now);
@@ -158,6 +157,35 @@ http::Response SignInPages::password_page(Context& c, const std::vector<web::Fie
   return with_headers(web::page(templates_, status, "password_change", *ctx), c.headers);
 }
 
+bool SignInPages::may_change_password_here(const Context& c, const domain::StaffAccount& account) const {
+  if (options_.manage_staff) return true;  // the hub
+  const domain::Role* role = domain::find_role(c.roles, account.role_id);
+  return !account.password_key.empty() && !(role && domain::grants_administration(*role));
+}
+
+void SignInPages::upgrade_password(const Context& c, domain::StaffAccount& account, std::string_view password) {
+  // An old cost, or a password set before password keys existed: upgrade now that the password
+  // is known (password.h). Best effort. At a counter PC only as a proved change the hub accepts
+  // (issue 11 hole 4); a key is made only at the hub, where no proof is needed.
+  const bool rehash = domain::needs_rehash(account.password_hash, options_.fast_hashes_for_tests);
+  const bool rekey = account.password_key.empty() && options_.manage_staff;
+  if ((!rehash && !rekey) || !may_change_password_here(c, account)) return;
+  domain::StaffAccount updated = account;
+  if (rehash) {
+    auto h = domain::hash_password(password, options_.fast_hashes_for_tests);
+    if (!h) return;
+    updated.password_hash = std::move(*h);
+  }
+  if (rekey) {
+    auto k = domain::make_password_key(password, options_.fast_hashes_for_tests);
+    if (!k) return;
+    updated.password_key = std::move(*k);
+  }
+  updated.password_proof.clear();
+  if (!options_.manage_staff && !domain::prove_password_change(account, password, updated)) return;
+  if (store_.save_staff(updated)) account = std::move(updated);
+}
+
 http::Response SignInPages::post_password(Context& c) {
   const text::Form& form = *c.form;
   const std::string current = form.value("current_password");
@@ -179,6 +207,14 @@ http::Response SignInPages::post_password(Context& c) {
     errors.push_back({"new_password", problem_text(p, c.settings.password)});
   }
   if (next != confirm) errors.push_back({"confirm_password", "確認用のパスワードが新しいパスワードと一致しません。"});
+  // At a counter PC the hub accepts a change only of an account without administration menus,
+  // signed with the current password (issue 11 hole 4): say so here rather than let the hub
+  // refuse it later.
+  const bool at_counter = !options_.manage_staff;
+  if (current_ok && !may_change_password_here(c, account)) {
+    errors.push_back({"current_password",
+                      "このアカウントのパスワードは窓口端末では変更できません。本庁の管理画面で変更してください。"});
+  }
   domain::StaffAccount updated = account;
   if (errors.empty()) {
     auto s = domain::set_password(updated, c.settings.password, next, c.wall_ms, false, options_.fast_hashes_for_tests);
@@ -186,6 +222,8 @@ http::Response SignInPages::post_password(Context& c) {
       if (s.error().code != Errc::invalid_argument) return error(c, 500);
       // The rules were checked above, so what is left is the history rule.
       errors.push_back({"new_password", "以前に使ったパスワードは使えません。"});
+    } else if (at_counter && !domain::prove_password_change(account, current, updated)) {
+      return error(c, 500);
     }
   }
   if (!errors.empty()) {

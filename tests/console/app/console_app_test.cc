@@ -246,6 +246,7 @@ TEST_CASE("A password change is checked against the rules and signs other sessio
                         std::string("current_password=") + kClerkPw +
                             "&new_password=Xclerk01-Longer9&confirm_password=Xclerk01-Longer9&csrf_token=" + token);
   CHECK(with_id.body.find("IDを含めないでください。") != std::string::npos);
+  const domain::StaffAccount before = w.store.accounts["clerk01"];
   auto ok = b.send("POST", "/password",
                    std::string("current_password=") + kClerkPw +
                        "&new_password=New-Counter-Pass-7&confirm_password=New-Counter-Pass-7&csrf_token=" + token);
@@ -253,9 +254,40 @@ TEST_CASE("A password change is checked against the rules and signs other sessio
   CHECK(ok.body.find("パスワードを変更しました。") != std::string::npos);
   CHECK(domain::verify_password(w.store.accounts["clerk01"].password_hash, "New-Counter-Pass-7"));
   CHECK(w.store.logged("password.change", "clerk01"));
+  // At a counter PC the change carries its proof for the hub (issue 11 hole 4).
+  CHECK(domain::verify_password_change(before, w.store.accounts["clerk01"]).ok());
   CHECK(b.send("GET", "/").status == 200);      // this browser got a new session
   CHECK(other.send("GET", "/").status == 303);  // the other one was signed out
   for (const auto& e : w.store.log) CHECK(e.detail.find("Pass") == std::string::npos);
+}
+
+TEST_CASE("At a counter PC an administrator's or a keyless password is changed only at the hub (issue 11 hole 4)",
+          "[console_app]") {
+  World w;
+  w.store.accounts["clerk01"].password_key.clear();  // set before password keys existed
+  for (const auto& [id, pw] : {std::pair{"admin01", kAdminPw}, std::pair{"clerk01", kClerkPw}}) {
+    INFO(id);
+    Browser b{w.app};
+    b.sign_in(id, pw);
+    const std::string hash = w.store.accounts[id].password_hash;
+    auto r = b.send("POST", "/password",
+                    std::string("current_password=") + pw +
+                        "&new_password=New-Counter-Pass-7&confirm_password=New-Counter-Pass-7&csrf_token=" + b.csrf());
+    CHECK(r.status == 422);
+    CHECK(r.body.find("本庁の管理画面で変更してください") != std::string::npos);
+    CHECK(w.store.accounts[id].password_hash == hash);
+  }
+  // At the hub both may.
+  World hub(true);
+  hub.store.accounts["clerk01"].password_key.clear();
+  Browser b{hub.app};
+  b.sign_in("clerk01", kClerkPw);
+  // Signing in at the hub gave the account its key.
+  CHECK(domain::is_password_key(hub.store.accounts["clerk01"].password_key));
+  auto r = b.send("POST", "/password",
+                  std::string("current_password=") + kClerkPw +
+                      "&new_password=New-Counter-Pass-7&confirm_password=New-Counter-Pass-7&csrf_token=" + b.csrf());
+  CHECK(r.status == 200);
 }
 
 TEST_CASE("An account that must change its password may open nothing but the password page", "[console_app]") {

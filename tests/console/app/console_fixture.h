@@ -153,6 +153,7 @@ inline domain::StaffAccount account(std::string id, std::string name, std::strin
   a.name = std::move(name);
   a.role_id = std::move(role);
   a.password_hash = *domain::hash_password(pw, /*fast_for_tests=*/true);
+  a.password_key = *domain::make_password_key(pw, /*fast_for_tests=*/true);
   a.must_change_password = false;
   a.password_changed_ms = 1'700'000'000'000;
   return a;

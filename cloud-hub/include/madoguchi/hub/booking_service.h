@@ -13,6 +13,10 @@
 //    over the stored "role" records) allows Menu::booking_override; a booking of channel web never
 //    overrides. A refusal is an Error with code capacity / forbidden / not_found, so a device's
 //    operation is rejected with that code (the edge's rejections table shows it, EDGE-5).
+//  - in the same Constraint, for entity "staff" written by a device: the account's current role
+//    (read in the transaction) holds no administration menu (domain::grants_administration), so
+//    a counter PC never changes an administrator's password (issue 11 hole 4; the write policy
+//    checks the password proof).
 //
 // HubBookingService: all writes go through HubEngine (one transaction each, published on the feed
 // at once). Used from the hub's io_context thread only, like HubEngine.
@@ -67,6 +71,11 @@ class HubBookingService final : public domain::BookingBackend {
   ~HubBookingService() override;
 
   void set_notifier(Notifier notifier) { notifier_ = std::move(notifier); }
+  // Called by create() before the booking is written, with its receipt number and password: what
+  // must be durable before the booking is (the mail's password, hub_mail.h). An error refuses the
+  // booking (nothing written).
+  using Holder = std::function<Status(const domain::Booking& booking, const std::string& password)>;
+  void set_holder(Holder holder) { holder_ = std::move(holder); }
   const std::string& municipality() const { return municipality_; }
 
   domain::LocalDateTime now() override;
@@ -116,6 +125,7 @@ class HubBookingService final : public domain::BookingBackend {
   const Clock& clock_;
   BookingServiceOptions options_;
   Notifier notifier_;
+  Holder holder_;
   std::uint64_t cards_skipped_ = 0;
   // Decoded settings, counter and slot records, reused while a record's stored body is the same
   // bytes (booking_service.cc, "DecodeCache"): the citizen site's pages read the same few records

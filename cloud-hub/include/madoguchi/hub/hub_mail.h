@@ -6,13 +6,20 @@
 //  - on_booking: the HubBookingService notifier. A booking made, changed or cancelled at the hub
 //    (citizen site, hub console's 電話予約) is composed with domain::compose_booking_mail and
 //    queued; the "made" mail carries the password, known only at that moment.
+//  - hold: the HubBookingService holder (issue 11 hole 5). Before a booking with an e-mail address
+//    is written, its password is held in the mail database (hub_mail_held, committed); on_booking
+//    queues the "made" mail and drops the held password in one transaction. Should the hub stop
+//    between the booking's commit and that, scan_feed (which follows bookings written at the hub
+//    too) finds the booking, composes the mail with the held password and queues it with the
+//    same key; a held password whose booking never committed is dropped after an hour once the
+//    scan has caught up. So a committed booking always gets its mail.
 //  - scan_feed: bookings written by counter PCs (phone bookings made at an edge, arriving through
-//    the sync protocol) are read from the municipality's change feed after a cursor kept in the
+//    the sync protocol), and at the hub, are read from the municipality's change feed after a cursor kept in the
 //    mail database; the mail is queued and the cursor moved in ONE transaction, so a crash
 //    neither loses nor doubles one. The kind is the booking's newest history event (created ->
 //    made, changed, cancelled; "reminded" and "note" send nothing). Only the hash of such a
 //    booking's password is at the hub: its "made" mail says the password was given on the phone.
-//    Visits already past are not mailed. The first scan of a new mail database starts at the
+//    Visits already past are not mailed. A new mail database starts at the
 //    feed's head (no mail for history).
 //  - run_reminders (RSV-13): HubBookingService::reminders_due, filtered by domain::reminder_due
 //    (from 09:00 N days before), compose "reminder", enqueue, then mark_reminded. A crash between
@@ -81,6 +88,8 @@ class HubMail {
   // queued (the sender's wake()).
   void attach(std::function<void()> queued = {});
   void on_booking(const domain::Booking& booking, std::string_view kind, const std::string& password);
+  // Holds the password of a booking about to be written (committed before it returns).
+  Status hold(const domain::Booking& booking, const std::string& password);
   // Returns how many mails were queued.
   Expected<int> scan_feed();
   Expected<int> run_reminders();
@@ -101,6 +110,9 @@ class HubMail {
                                        std::string_view password, const domain::Settings& settings);
   std::string counter_name(const std::string& counter_id);
   Expected<std::uint64_t> cursor();
+  Expected<std::optional<std::string>> held_password(const std::string& receipt);
+  Status release_held(const std::string& receipt);
+  Status drop_orphans();
 
   std::unique_ptr<sqlite::Db> db_;
   std::optional<mail::MailOutbox> outbox_;

@@ -19,6 +19,9 @@ namespace madoguchi::domain {
 
 // The role grants both 職員管理 and 権限管理.
 bool administers(const Role& role) noexcept;
+// The role grants an administration menu: 職員管理, 権限管理 or システム設定. Such an account's
+// password is never changed from a counter PC (issue 11 hole 4): only at the hub.
+bool grants_administration(const Role& role) noexcept;
 // The account is enabled and its role (found in `roles`) administers.
 bool is_administrator(const StaffAccount& account, const std::vector<Role>& roles) noexcept;
 // Some account in `staff` is an administrator under `roles`.

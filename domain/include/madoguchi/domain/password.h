@@ -91,6 +91,25 @@ bool needs_rehash(std::string_view hash, bool fast_for_tests = false);
 // verify anything). Used to check staff records.
 bool is_password_hash(std::string_view hash) noexcept;
 
+// Password keys (issue 11 hole 4, SEC-2). A counter PC holds every staff record (hashes included)
+// so staff can sign in offline; anything the hub could check against the hash, a compromised
+// counter PC could therefore forge. A password key is the public half of an Ed25519 key pair whose
+// seed is argon2id(password) with a salt and cost of its own:
+//   "$ed25519$m=<KiB>,t=<passes>$<salt>$<public key>"   (salt 16 bytes, key 32, base64url, no padding)
+// The staff record keeps it beside the hash. Whoever types the password can sign with the private
+// half; whoever holds only records can verify but not sign. A counter proves that a password change
+// was made by someone who knew the current password by signing the change (staff.h,
+// prove_password_change); the hub checks the signature (write_policy.h) with no argon2id work.
+// Costs as hash_password (the same bounds as verify_password for keys read from records).
+Expected<std::string> make_password_key(std::string_view password, bool fast_for_tests = false);
+bool is_password_key(std::string_view key) noexcept;
+// The detached signature (base64url, 64 bytes) of `message` by the key pair `password` gives under
+// the salt and cost of `key`. Errors: invalid_argument when `key` is malformed or `password` does
+// not give `key` (a wrong password); crypto.
+Expected<std::string> sign_with_password(std::string_view key, std::string_view password, std::string_view message);
+// True when `signature` is a valid signature of `message` by `key`'s public key.
+bool verify_password_signature(std::string_view key, std::string_view message, std::string_view signature) noexcept;
+
 // An argon2id hash (interactive cost) of a random password nobody knows. Sign-in verifies against it
 // when the ID does not exist, so an unknown ID takes as long as a wrong password.
 inline constexpr std::string_view kDummyPasswordHash =

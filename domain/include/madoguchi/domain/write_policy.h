@@ -2,7 +2,9 @@
 //
 // Staff accounts, roles and settings are authored at the hub. A counter PC holds them to let staff
 // sign in offline, and may change exactly one thing: a person's own password (the password
-// change screen works offline). Operation log entries are append-only and belong to the device
+// change screen works offline), proved with the current password (staff.h,
+// verify_password_change); that the account holds no administration menu is judged with the roles
+// in the hub's writing transaction (hub: booking_service.h, the record rules). Operation log entries are append-only and belong to the device
 // that made them. Without this check a compromised counter PC could make itself administrator of
 // the whole municipality, or rewrite other counters' logs. Cards and imported J-LIS codes
 // ("jlis_code") are written at the counters too, but must decode and match their key; a

@@ -99,6 +99,14 @@ Expected<std::string> certificate_common_name(const std::filesystem::path& crt);
 // verification reason, e.g. "unable to get local issuer certificate" for a foreign CA.
 Status verify_certificate(const std::filesystem::path& ca_crt, const std::filesystem::path& crt);
 
+// Writes `out` (mode 0600): a PKCS#12 file holding dir/<stem>.crt, its key and dir/ca.crt, the
+// key and certificates encrypted under `password` (OpenSSL's defaults: AES-256-CBC, PBKDF2,
+// SHA-256 MAC). For a browser's terminal certificate (ACC-5): browsers import PKCS#12, not PEM.
+// Errors: invalid_argument for a bad stem or an empty password (browsers refuse those files),
+// io if a file cannot be read or written, crypto.
+Status export_pkcs12(const std::filesystem::path& dir, std::string_view stem, const std::filesystem::path& out,
+                     std::string_view password);
+
 // The character rules for common_name and file_stem, exposed so callers can check input early.
 bool valid_common_name(std::string_view name) noexcept;
 
