@@ -6,8 +6,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <algorithm>
 #include <charconv>
+#include <mutex>
+#include <thread>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -115,7 +119,7 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
                                               "console_address", "console_ports", "console_tls_cert", "console_tls_key",
                                               "console_client_ca", "portal_address", "portal_port", "portal_tls_cert",
                                               "portal_tls_key", "portal_secret_file", "portal_sites", "public_url", "host_names",
-                                              "portal_client_limit_scale", "portal_connections_per_client", "smtp_url", "smtp_user", "smtp_password_file",
+                                              "portal_client_limit_scale", "portal_connections_per_client", "web_threads", "smtp_url", "smtp_user", "smtp_password_file",
                                               "smtp_ca_file", "smtp_starttls", "smtp_retry_seconds"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (!known.count(it.key())) return make_error(Errc::malformed, file.string() + ": unknown key '" + it.key() + "'");
@@ -171,6 +175,13 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
         return make_error(Errc::malformed, file.string() + ": portal_connections_per_client must be an integer from 1 to 1024");
       }
       c.portal_connections_per_client = v.get<std::size_t>();
+    }
+    if (j.contains("web_threads")) {
+      const json& v = j.at("web_threads");
+      if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > 64) {
+        return make_error(Errc::malformed, file.string() + ": web_threads must be an integer from 0 (one per core) to 64");
+      }
+      c.web_threads = v.get<std::size_t>();
     }
     if (j.contains("portal_client_limit_scale")) {
       const json& v = j.at("portal_client_limit_scale");
@@ -433,8 +444,9 @@ class HubProcess {
       // page, may read staff records or write through it.
       auto token = http::ensure_api_token(config_.data_dir / "api-token");
       if (!token) return token.error().with_context("the local API's token");
-      http_ = std::make_unique<http::Server>(io_, o, [this, token = *token](const http::Request& r) {
+      http_ = std::make_unique<http::Server>(web_io_, o, [this, token = *token](const http::Request& r) {
         if (!(r.path == "/healthz" && r.method == "GET") && !http::has_api_token(r, token)) return http::api_token_required();
+        std::lock_guard lock(app_mutex_);
         http::Response res = handle_hub_api(engine_, registry_, r);
         if (r.path == "/api/v1/status" && r.method == "GET" && res.status == 200) add_mail_status(res);
         return res;
@@ -465,7 +477,10 @@ class HubProcess {
       app->attach_bookings(*bookings_.at(muni));
       console->masters = std::make_unique<HubMasterStore>(engine_, muni);
       app->attach_masters(*console->masters);
-      console->http = std::make_unique<http::Server>(io_, o, [app](const http::Request& r) { return app->handle(r); });
+      console->http = std::make_unique<http::Server>(web_io_, o, [this, app](const http::Request& r) {
+        std::lock_guard lock(app_mutex_);
+        return app->handle(r);
+      });
       if (auto s = console->http->start(); !s) return s.error().with_context("starting the console of " + muni);
       log_(LogLevel::info, "console of " + muni + " on " + (co.tls ? "https://" : "http://") + config_.console_address + ":" +
                                std::to_string(console->http->port()) +
@@ -481,7 +496,18 @@ class HubProcess {
     log_(LogLevel::info, "started with " + std::to_string(registry_.size()) + " municipalities");
     return {};
   }
-  void run() { io_.run(); }
+  // The web threads run web_io_; this thread runs io_ (sync: MQTT messages, the tick, signals).
+  void run() {
+    std::size_t n = config_.web_threads;
+    if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+    auto work = asio::make_work_guard(web_io_);
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < n; ++i) threads.emplace_back([this] { web_io_.run(); });
+    io_.run();
+    work.reset();
+    web_io_.stop();
+    for (auto& t : threads) t.join();
+  }
   // The municipality's booking service (nullptr: unknown), for the citizen site. Valid from
   // start() for the life of the process; use it on the io_context thread only.
   HubBookingService* bookings(const std::string& municipality) {
@@ -632,7 +658,10 @@ class HubProcess {
     o.cert_file = config_.portal_tls_cert.string();
     o.key_file = config_.portal_tls_key.string();
     o.host_names = served_host_names(config_);
-    portal_http_ = std::make_unique<http::Server>(io_, o, [this](const http::Request& r) { return route_portal(r); });
+    portal_http_ = std::make_unique<http::Server>(web_io_, o, [this](const http::Request& r) {
+      std::lock_guard lock(app_mutex_);
+      return route_portal(r);
+    });
     if (auto s = portal_http_->start(); !s) return s;
     log_(LogLevel::info, std::string("citizen site on ") + (o.cert_file.empty() ? "http://" : "https://") +
                              config_.portal_address + ":" + std::to_string(portal_http_->port()) + " (" +
@@ -681,6 +710,7 @@ class HubProcess {
       (void)mqtt_.subscribe(protocol::hub_up_subscription());
       asio::post(io_, [this] {
         log_(LogLevel::info, "connected to broker");
+        std::lock_guard lock(app_mutex_);
         engine_.on_connected();
       });
     };
@@ -688,7 +718,10 @@ class HubProcess {
       asio::post(io_, [this, reason = std::move(reason)] { log_(LogLevel::warning, "link down: " + reason); });
     };
     cb.on_message = [this](std::string topic, std::string payload) {
-      asio::post(io_, [this, topic = std::move(topic), payload = std::move(payload)] { engine_.on_message(topic, payload); });
+      asio::post(io_, [this, topic = std::move(topic), payload = std::move(payload)] {
+        std::lock_guard lock(app_mutex_);
+        engine_.on_message(topic, payload);
+      });
     };
     return cb;
   }
@@ -696,12 +729,17 @@ class HubProcess {
     tick_.expires_after(50ms);
     tick_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopping_) return;
-      engine_.tick();
-      mail_tick();
+      {
+        std::lock_guard lock(app_mutex_);
+        engine_.tick();
+        mail_tick();
+      }
       schedule_tick();
     });
   }
   void stop() {
+    // No web request in the middle of the engine while the link and the mail sender go.
+    std::lock_guard lock(app_mutex_);
     if (stopping_) return;
     stopping_ = true;
     log_(LogLevel::info, "stopping");
@@ -719,6 +757,12 @@ class HubProcess {
   DeviceRegistry registry_;
   LogSink log_;
   asio::io_context io_;
+  // The web servers' io_context, run by config_.web_threads threads (run()). Declared before
+  // the servers, so they are destroyed first.
+  asio::io_context web_io_;
+  // One request or sync step at a time through the engine, the stores, the services and their
+  // caches, the consoles and the site (none of which is thread-safe on its own).
+  std::mutex app_mutex_;
   SystemClock clock_;
   mqtt::Client mqtt_;
   HubEngine engine_;

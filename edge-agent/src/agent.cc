@@ -105,6 +105,7 @@ class Agent {
       o.body_limit = console::app::kCardConsoleBodyLimit;
       console::app::ConsoleOptions co;
       co.tls = !o.cert_file.empty();
+      co.spool_dir = config_.data_dir / "tmp";  // big exports, beside the database (not a small /tmp)
       console_store_ = std::make_unique<EdgeConsoleStore>(store_, clock_, [this] { engine_.tick(); });
       // The card records behind 交付管理 (ISS-1 to ISS-15), with their search index.
       auto cards = EdgeCardStore::open(store_, [this] { engine_.tick(); });
@@ -163,6 +164,7 @@ class Agent {
         std::unique_ptr<xlsx::SheetWriter> w;
         Status add_row(const std::vector<std::string>& cells) override { return w->add_row(cells); }
         Expected<std::string> finish() override { return w->finish_bytes(); }
+        Status finish_to(const std::filesystem::path& path) override { return w->finish_to(path); }
       };
       std::error_code ec;
       std::filesystem::create_directories(dir, ec);

@@ -68,6 +68,7 @@ struct Plan {
   std::uint64_t attempts = 10000;     // --attempts
   std::uint64_t concurrency = 1000;   // --concurrency: attempts in flight (each its own connection)
   std::string nginx = "/usr/sbin/nginx";
+  std::uint64_t web_threads = 1;      // --web-threads: the hub's web_threads (0: one per core)
 };
 
 template <class T>
@@ -99,7 +100,7 @@ std::vector<std::size_t> parse_list(const std::string& text) {
 
 Plan plan_from(const Args& args) {
   args.only({"quick", "connections", "seconds", "counters", "seed-bookings", "places", "slots", "attempts", "concurrency",
-             "bin", "nginx"});
+             "bin", "nginx", "web-threads"});
   Plan p;
   if (args.flag("quick")) {
     p.connections = {16};
@@ -119,6 +120,7 @@ Plan plan_from(const Args& args) {
   p.rush_slots = args.count("slots", p.rush_slots);
   p.attempts = args.count("attempts", p.attempts);
   p.concurrency = args.count("concurrency", p.concurrency);
+  p.web_threads = args.count("web-threads", p.web_threads, true);
   if (auto v = args.value("nginx")) p.nginx = *v;
   if (p.counters > 20) throw std::invalid_argument("--counters: at most 20");
   if (p.places % p.rush_slots != 0 || p.places / p.rush_slots > 99) {
@@ -568,7 +570,8 @@ int run_portal(const Args& args, Reporter& out) {
   spec.portal = true;
   spec.portal_tls = true;
   // Every simulated resident connects from 127.0.0.1: lift the per-address caps.
-  spec.extra_config = {{"portal_client_limit_scale", 1000}, {"portal_connections_per_client", 1024}};
+  spec.extra_config = {{"portal_client_limit_scale", 1000}, {"portal_connections_per_client", 1024},
+                       {"web_threads", plan.web_threads}};
   stack.start_hub(spec);
   if (!testing::eventually([&] { return testing::port_open(stack.hub_portal_port()); }, 20s)) {
     throw std::runtime_error("the citizen site did not start; see " + (stack.dir() / "logs" / "hub.log").string());

@@ -1,6 +1,8 @@
 // The Server over real sockets on 127.0.0.1 (port 0). Each Server runs on a background thread's
 // io_context; every client call has a deadline, so a broken server fails a test, never hangs it.
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -11,6 +13,7 @@
 #include <catch2/catch.hpp>
 
 #include "http_fixture.h"
+#include "temp_dir.h"
 #include "madoguchi/http/client.h"
 #include "madoguchi/http/server.h"
 
@@ -21,6 +24,7 @@ using namespace std::chrono_literals;
 using testing::RawConnection;
 using testing::ServerThread;
 using testing::SilentListener;
+using madoguchi::testing::TempDir;
 
 constexpr auto kTimeout = 3s;
 
@@ -462,6 +466,48 @@ TEST_CASE("the client gives up with Errc::timeout when the server never answers"
   CHECK(r.error().code == Errc::timeout);
   CHECK(elapsed >= 250ms);
   CHECK(elapsed < 2s);
+}
+
+TEST_CASE("a file body is streamed whole, and HEAD gives its length without it (big exports, issue 11)") {
+  TempDir dir;
+  const auto path = dir.path() / "export.csv";
+  std::string content;
+  for (int i = 0; content.size() < 3 * 1024 * 1024; ++i) content += "row," + std::to_string(i) + ",カード\n";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << content;
+  }
+  auto file = BodyFile::open(path.string());
+  REQUIRE(file.ok());
+  CHECK((*file)->size() == content.size());
+  // The file disappears from the directory; the open file is still sent (a spool file).
+  std::filesystem::remove(path);
+  Response response = Response::text(200, "");
+  response.content_type = "text/csv; charset=utf-8";
+  response.file = *file;
+  Recorder recorder;
+  ServerThread server({}, recorder.handler(response));
+  REQUIRE(server.start_status().ok());
+  for (int i = 0; i < 2; ++i) {  // the same file twice: each response reads it from the start
+    auto r = call(server, "GET", "/download");
+    REQUIRE(r.ok());
+    CHECK(r->status == 200);
+    CHECK(r->body.size() == content.size());
+    CHECK(r->body == content);
+    check_security_headers(*r);
+  }
+  auto head = call(server, "HEAD", "/download");
+  REQUIRE(head.ok());
+  CHECK(head->body.empty());
+  CHECK(head->headers.at("content-length") == std::to_string(content.size()));
+  CHECK((*file)->read_all().value() == content);
+  CHECK_FALSE(BodyFile::open((dir.path() / "absent").string()).ok());
+  // A body and a file at once is a handler bug: 500.
+  Response both = response;
+  both.body = "x";
+  ServerThread broken({}, recorder.handler(both));
+  REQUIRE(broken.start_status().ok());
+  CHECK(call(broken, "GET", "/download")->status == 500);
 }
 
 }  // namespace

@@ -19,6 +19,11 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include <fcntl.h>
+#include <unistd.h>
 #include <variant>
 
 #include <mstch/mstch.hpp>
@@ -253,6 +258,43 @@ http::Response export_download(std::string bytes, bool xlsx, text::Encoding enco
 
 }  // namespace
 
+Expected<std::unique_ptr<SpoolFile>> SpoolFile::create(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) {
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return make_error(Errc::io, dir.string() + ": " + ec.message());
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+  }
+  auto path = dir / ("madoguchi-export-" + web::random_token() + ".tmp");
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return make_error(Errc::io, path.string() + ": " + std::strerror(errno));
+  return std::unique_ptr<SpoolFile>(new SpoolFile(std::move(path), fd));
+}
+
+SpoolFile::~SpoolFile() {
+  if (fd_ >= 0) ::close(fd_);
+  std::error_code ec;
+  std::filesystem::remove(path_, ec);
+}
+
+Status SpoolFile::append(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return make_error(Errc::io, path_.string() + ": " + std::strerror(errno));
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+Expected<std::shared_ptr<const http::BodyFile>> SpoolFile::finish() {
+  auto file = http::BodyFile::open(path_.string());
+  if (!file) return file.error();
+  std::error_code ec;
+  std::filesystem::remove(path_, ec);
+  return file;
+}
+
 std::string percent_encode(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -362,6 +404,9 @@ class CardPages final : public PageModule {
     // Writes the next card_export_chunk rows of a job; finishes the file after the last.
     // Errors: invalid_argument (a character the chosen encoding cannot hold), db, io.
     Status continue_card_export(CardExportJob& job);
+    std::filesystem::path spool_dir() const {
+      return options_.spool_dir.empty() ? std::filesystem::temp_directory_path() : options_.spool_dir;
+    }
   };
 
   CardStore& cards_;
@@ -405,7 +450,9 @@ http::Response CardPages::Call::start_card_export(const CardQuery& query, bool x
     text::CsvRows header{domain::card_csv_header()};
     auto bytes = text::to_excel_csv(header, encoding);  // with the BOM for UTF-8
     if (!bytes) return error(c, 500);
-    job.csv = std::move(*bytes);
+    auto spool = SpoolFile::create(spool_dir());
+    if (!spool || !(*spool)->append(*bytes)) return error(c, 503);
+    job.csv = std::move(*spool);
   }
   log("card.export", c.account->id, "cards", std::string(xlsx ? "xlsx " : "csv ") + std::to_string(job.keys.size()));
   const std::string token = web::random_token();
@@ -417,9 +464,22 @@ http::Response CardPages::Call::start_card_export(const CardQuery& query, bool x
 // Errors: invalid_argument (a character the chosen encoding cannot hold), db, io.
 Status CardPages::Call::continue_card_export(CardExportJob& job) {
   const std::size_t end = std::min(job.keys.size(), job.next + options_.card_export_chunk);
+  // CSV rows go to the file a few hundred at a time, so memory holds a small batch, not a chunk.
+  constexpr std::size_t kCsvBatch = 256;
   text::CsvRows rows;
+  auto flush = [&]() -> Status {
+    if (rows.empty()) return {};
+    std::string text = text::write_csv(rows);
+    rows.clear();
+    if (job.encoding == text::Encoding::cp932) {
+      auto bytes = text::utf8_to_cp932(text);
+      if (!bytes) return make_error(Errc::invalid_argument, "not representable in CP932");
+      text = std::move(*bytes);
+    }
+    return job.csv->append(text);
+  };
   for (; job.next < end; ++job.next) {
-    auto row = cards_->get(job.keys[job.next]);
+    auto row = cards_->get(std::string(job.keys[job.next]));
     if (!row) return row.error();
     if (!*row) continue;  // deleted since the export started
     ++job.written;
@@ -427,27 +487,24 @@ Status CardPages::Call::continue_card_export(CardExportJob& job) {
       if (auto st = job.sheet->add_row(domain::card_to_csv_row((*row)->card)); !st) return st;
     } else {
       rows.push_back(domain::card_to_csv_row((*row)->card));
+      if (rows.size() == kCsvBatch) {
+        if (auto st = flush(); !st) return st;
+      }
     }
   }
-  if (!job.sheet && !rows.empty()) {
-    std::string text = text::write_csv(rows);
-    if (job.encoding == text::Encoding::cp932) {
-      auto bytes = text::utf8_to_cp932(text);
-      if (!bytes) return make_error(Errc::invalid_argument, "not representable in CP932");
-      text = std::move(*bytes);
-    }
-    job.csv += text;
-  }
+  if (auto st = flush(); !st) return st;
   if (job.next == job.keys.size()) {
     if (job.sheet) {
-      auto bytes = job.sheet->finish();
-      if (!bytes) return bytes.error();
-      job.file = std::move(*bytes);
+      auto spool = SpoolFile::create(spool_dir());
+      if (!spool) return spool.error();
+      if (auto st = job.sheet->finish_to((*spool)->path()); !st) return st;
       job.sheet.reset();
-    } else {
-      job.file = std::move(job.csv);
-      job.csv.clear();
+      job.csv = std::move(*spool);
     }
+    auto file = job.csv->finish();
+    if (!file) return file.error();
+    job.file = std::move(*file);
+    job.csv.reset();
   }
   return {};
 }
@@ -903,7 +960,8 @@ http::Response CardPages::Call::export_job() {
   CardExportJob& job = it->second;
   if (path == "/cards/export/download") {
     if (!job.file) return error(c, 404);
-    auto r = export_download(std::move(*job.file), job.xlsx, job.encoding);
+    auto r = export_download({}, job.xlsx, job.encoding);
+    r.file = std::move(job.file);  // sent from the file, which goes when the response is sent
     jobs.erase(it);
     return with_headers(std::move(r), c.headers);
   }
@@ -920,8 +978,8 @@ http::Response CardPages::Call::export_job() {
   const std::string url_id = percent_encode(it->first);
   const std::size_t total = job.keys.size();
   const std::size_t done_keys = job.next;
-  mstch::map content{{"running", !job.file.has_value()},
-                     {"done", job.file.has_value()},
+  mstch::map content{{"running", job.file == nullptr},
+                     {"done", job.file != nullptr},
                      {"written", std::to_string(job.written)},
                      {"total", std::to_string(total)},
                      {"percent", std::to_string(total == 0 ? 100 : done_keys * 100 / total)},

@@ -9,6 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "dispatch_internal.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include "madoguchi/http/server.h"
 
 namespace madoguchi::http {
@@ -55,7 +62,8 @@ constexpr std::pair<std::string_view, std::string_view> kForcedHeaders[] = {
 
 bool valid_response(const Response& r) {
   if (r.status < 200 || r.status > 599) return false;
-  if ((r.status == 204 || r.status == 304) && !r.body.empty()) return false;
+  if ((r.status == 204 || r.status == 304) && (!r.body.empty() || r.file)) return false;
+  if (r.file && !r.body.empty()) return false;
   if (!valid_header_value(r.content_type)) return false;
   return std::all_of(r.headers.begin(), r.headers.end(), [](const auto& h) {
     return valid_header_name(h.first) && valid_header_value(h.second) && !is_reserved(h.first);
@@ -83,6 +91,38 @@ void add_security_headers(Response& r) {
   });
   if (!has_cache_control) h.emplace_back("Cache-Control", "no-store");
 }
+
+}  // namespace
+
+Expected<std::shared_ptr<const BodyFile>> BodyFile::open(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return make_error(Errc::io, path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int e = errno;
+    ::close(fd);
+    return make_error(Errc::io, path + ": " + std::strerror(e));
+  }
+  return std::shared_ptr<const BodyFile>(new BodyFile(fd, static_cast<std::uint64_t>(st.st_size)));
+}
+
+BodyFile::~BodyFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Expected<std::string> BodyFile::read_all() const {
+  std::string out(size_, '\0');
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return make_error(Errc::io, std::string("reading a response file: ") + (n < 0 ? std::strerror(errno) : "short file"));
+    done += static_cast<std::size_t>(n);
+  }
+  return out;
+}
+
+namespace {
 
 Response generic_500() { return Response::error(500, "internal", "internal server error"); }
 

@@ -194,6 +194,10 @@ struct Browser {
         cookies[name] = value;
       }
     }
+    if (resp.file) {  // a download sent from a file: read it as the browser would
+      REQUIRE(resp.body.empty());
+      resp.body = resp.file->read_all().value();
+    }
     return resp;
   }
   std::string location(const http::Response& r) const {

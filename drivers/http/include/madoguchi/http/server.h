@@ -41,6 +41,27 @@ struct Request {
   std::string remote_address;                       // peer IP as text; empty when unknown
 };
 
+// A response body sent from a file that is already open (big downloads in constant memory): the
+// server reads and sends it piece by piece. The file may be unlinked once opened (a temporary
+// spool file then disappears when the last response holding it is sent). Thread-safe to share.
+class BodyFile {
+ public:
+  // Opens `path` for reading. Errors: io.
+  static Expected<std::shared_ptr<const BodyFile>> open(const std::string& path);
+  ~BodyFile();
+  BodyFile(const BodyFile&) = delete;
+  BodyFile& operator=(const BodyFile&) = delete;
+  int fd() const { return fd_; }
+  std::uint64_t size() const { return size_; }
+  // The whole content (in-process callers and tests; not for big files). Errors: io.
+  Expected<std::string> read_all() const;
+
+ private:
+  BodyFile(int fd, std::uint64_t size) : fd_(fd), size_(size) {}
+  int fd_ = -1;
+  std::uint64_t size_ = 0;
+};
+
 struct Response {
   int status = 200;  // 200..599; anything else is turned into a 500 (handler bug)
   std::string content_type = "application/json; charset=utf-8";  // empty = no Content-Type
@@ -50,6 +71,9 @@ struct Response {
   // splitting or broken framing). A handler may set its own Content-Security-Policy.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  // must be empty for 204 and 304
+  // Instead of `body` (which must then be empty): the content of this file, streamed. The write
+  // deadline grows with its size (write_timeout plus one second per MiB).
+  std::shared_ptr<const BodyFile> file;
 
   static Response json(int status, std::string body);
   static Response text(int status, std::string body);  // text/plain; charset=utf-8

@@ -26,6 +26,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <fcntl.h>
 #include <openssl/ssl.h>
 
 #include "../../dispatch_internal.h"
@@ -320,36 +321,72 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     write(internal::refusal(status, code, message), version, false, false);
   }
 
+  template <class Message>
+  void set_head(Message& m, const Response& r, unsigned version, bool keep_alive) {
+    m.version(version);
+    m.result(static_cast<unsigned>(r.status));
+    if (!r.content_type.empty()) m.set(bhttp::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) m.insert(name, value);
+    if (state_->tls && options().hsts_max_age.count() > 0) {
+      m.set("Strict-Transport-Security",
+            "max-age=" + std::to_string(options().hsts_max_age.count()) + "; includeSubDomains");
+    }
+    m.keep_alive(keep_alive);
+  }
+
   void write(Response r, unsigned version, bool keep_alive, bool head) {
     this->answered_ = true;
-    response_ = {};
-    response_.version(version);
-    response_.result(static_cast<unsigned>(r.status));
-    if (!r.content_type.empty()) response_.set(bhttp::field::content_type, r.content_type);
-    for (const auto& [name, value] : r.headers) response_.insert(name, value);
-    if (state_->tls && options().hsts_max_age.count() > 0) {
-      response_.set("Strict-Transport-Security",
-                    "max-age=" + std::to_string(options().hsts_max_age.count()) + "; includeSubDomains");
+    if (r.file && !head) {
+      write_file(std::move(r), version, keep_alive);
+      return;
     }
-    response_.keep_alive(keep_alive);
+    response_ = {};
+    set_head(response_, r, version, keep_alive);
     if (head) {
-      if (r.status != 204 && r.status != 304) response_.content_length(r.body.size());
+      if (r.status != 204 && r.status != 304) response_.content_length(r.file ? r.file->size() : r.body.size());
     } else {
       response_.body() = std::move(r.body);
       response_.prepare_payload();
     }
+    need_eof_ = response_.need_eof();
     lowest().expires_after(options().write_timeout);
     bhttp::async_write(stream_, response_,
                        beast::bind_front_handler(&Session::on_write, this->shared_from_this()));
   }
 
+  // A body streamed from an open file (Response::file): read by Beast piece by piece from a
+  // duplicate of the descriptor, so the Response's file may go away meanwhile.
+  void write_file(Response r, unsigned version, bool keep_alive) {
+    beast::error_code ec;
+    beast::file_posix file;
+    const int fd = ::fcntl(r.file->fd(), F_DUPFD_CLOEXEC, 0);
+    if (fd >= 0) {
+      file.native_handle(fd);
+      file.seek(0, ec);
+    }
+    file_response_.emplace();
+    if (fd >= 0 && !ec) file_response_->body().reset(std::move(file), ec);
+    if (fd < 0 || ec) {
+      file_response_.reset();
+      write(internal::refusal(500, Errc::io, "the response file cannot be read"), version, false, false);
+      return;
+    }
+    set_head(*file_response_, r, version, keep_alive);
+    file_response_->prepare_payload();
+    need_eof_ = file_response_->need_eof();
+    lowest().expires_after(options().write_timeout + std::chrono::seconds(r.file->size() >> 20));
+    bhttp::async_write(stream_, *file_response_,
+                       beast::bind_front_handler(&Session::on_write, this->shared_from_this()));
+  }
+
   void on_write(beast::error_code ec, std::size_t /*bytes*/) {
+    file_response_.reset();
     if (ec == beast::error::timeout) ++state_->deadlines_expired;
     if (ec) {
       close_now();
       return;
     }
-    if (response_.need_eof()) {
+    if (need_eof_) {
       close_gracefully();
       return;
     }
@@ -395,6 +432,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   beast::flat_buffer buffer_;  // max size: header limit + slack
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> response_;
+  std::optional<bhttp::response<bhttp::file_body>> file_response_;
+  bool need_eof_ = false;
   std::string remote_;
   std::array<char, 4096> drain_buffer_{};
   std::size_t drained_ = 0;

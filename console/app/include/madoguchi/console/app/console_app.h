@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <map>
@@ -161,6 +162,9 @@ struct ConsoleOptions {
   std::size_t card_export_chunk = 20000;
   std::size_t max_card_export_jobs = 4;
   std::chrono::seconds card_export_ttl{900};
+  // Where those exports are written while they run (files of mode 0600, each removed when its
+  // download is sent or its job expires). Empty: the system's temporary directory.
+  std::filesystem::path spool_dir;
   // QR import sessions kept (one per staff session), and how long an idle one stays.
   std::size_t max_card_import_sessions = 16;
   std::chrono::seconds card_import_ttl{3600};
@@ -197,6 +201,8 @@ class TableWriter {
   virtual Status add_row(const std::vector<std::string>& cells) = 0;
   // The file's bytes. Errors: io, too_large.
   virtual Expected<std::string> finish() = 0;
+  // The file written to `path` instead (big exports: constant memory). Errors: io.
+  virtual Status finish_to(const std::filesystem::path& path) = 0;
 };
 using TableWriterFactory = std::function<Expected<std::unique_ptr<TableWriter>>(
     std::string_view sheet_name, const std::vector<std::string>& header)>;
