@@ -16,6 +16,7 @@
 #include "madoguchi/edge/booking_backend.h"
 #include "madoguchi/edge/card_store.h"
 #include "madoguchi/edge/console_store.h"
+#include "madoguchi/edge/excel_export.h"
 #include "madoguchi/edge/edge_store.h"
 #include "madoguchi/edge/linkage_inbox.h"
 #include "madoguchi/edge/scanner_feed.h"
@@ -27,7 +28,6 @@
 #include "madoguchi/mqtt/mqtt_client.h"
 #include "madoguchi/protocol/topics.h"
 #include "madoguchi/scanner/libusb_transport.h"
-#include "madoguchi/xlsx/sheet_writer.h"
 
 namespace madoguchi::edge {
 
@@ -158,23 +158,7 @@ class Agent {
       for (auto& c : *codes) out.push_back(std::move(c.bytes));
       return out;
     };
-    services.excel = [dir = config_.data_dir / "tmp"](std::string_view sheet, const std::vector<std::string>& header)
-        -> Expected<std::unique_ptr<console::app::TableWriter>> {
-      struct Writer final : console::app::TableWriter {
-        std::unique_ptr<xlsx::SheetWriter> w;
-        Status add_row(const std::vector<std::string>& cells) override { return w->add_row(cells); }
-        Expected<std::string> finish() override { return w->finish_bytes(); }
-        Status finish_to(const std::filesystem::path& path) override { return w->finish_to(path); }
-      };
-      std::error_code ec;
-      std::filesystem::create_directories(dir, ec);
-      std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
-      auto w = xlsx::SheetWriter::create(dir, sheet, header);
-      if (!w) return w.error();
-      auto out = std::make_unique<Writer>();
-      out->w = std::move(*w);
-      return std::unique_ptr<console::app::TableWriter>(std::move(out));
-    };
+    services.excel = excel_table_writers(config_.data_dir / "tmp");
     if (scanner_) {
       services.scans = &scanner_->queue();
       services.scanner_status = [this] { return console_scanner_status(); };

@@ -25,6 +25,7 @@
 #include "madoguchi/domain/staff.h"
 #include "madoguchi/edge/card_store.h"
 #include "madoguchi/edge/console_store.h"
+#include "madoguchi/edge/excel_export.h"
 #include "madoguchi/http/server.h"
 #include "madoguchi/transport.h"
 #include "madoguchi/edge/edge_store.h"
@@ -33,7 +34,6 @@
 #include "madoguchi/sim/jlis_generator.h"
 #include "madoguchi/text/csv.h"
 #include "madoguchi/text/encoding.h"
-#include "madoguchi/xlsx/sheet_writer.h"
 #include "temp_dir.h"
 
 namespace madoguchi::bench {
@@ -463,20 +463,7 @@ class ConsoleDriver {
   ConsoleDriver(Store& s, const fs::path& spool)
       : console_store_(s.edge, clock_, [] {}), app_(console_store_, clock_, options(spool)) {
     console::app::CardServices services;
-    services.excel = [dir = spool](std::string_view sheet, const std::vector<std::string>& header)
-        -> Expected<std::unique_ptr<console::app::TableWriter>> {
-      struct Writer final : console::app::TableWriter {
-        std::unique_ptr<xlsx::SheetWriter> w;
-        Status add_row(const std::vector<std::string>& cells) override { return w->add_row(cells); }
-        Expected<std::string> finish() override { return w->finish_bytes(); }
-        Status finish_to(const fs::path& path) override { return w->finish_to(path); }
-      };
-      auto w = xlsx::SheetWriter::create(dir, sheet, header);
-      if (!w) return w.error();
-      auto out = std::make_unique<Writer>();
-      out->w = std::move(*w);
-      return std::unique_ptr<console::app::TableWriter>(std::move(out));
-    };
+    services.excel = edge::excel_table_writers(spool);
     app_.attach_cards(*s.cards, std::move(services));
     domain::StaffAccount clerk;
     clerk.id = "bench01";
