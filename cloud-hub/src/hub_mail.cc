@@ -132,6 +132,24 @@ Status HubMail::hold(const c::Booking& booking, const std::string& password) {
   return tx->commit();
 }
 
+Status HubMail::queue_held_made(const sqlite::Tx& tx, const c::Booking& booking, const std::string& password,
+                                const c::Settings& settings, int& queued) {
+  c::Booking made = booking;
+  auto created = std::find_if(made.history.begin(), made.history.end(),
+                              [](const c::BookingEvent& e) { return e.action == "created"; });
+  if (created != made.history.end()) made.history.erase(created + 1, made.history.end());
+  if (auto message = compose(c::BookingMailKind::made, made, password, settings)) {
+    auto e = outbox_->enqueue(tx, std::move(*message), event_key(made));
+    if (!e) return e.error();
+    if (e->created) {
+      ++queued;
+      log_(LogLevel::info, "municipality " + municipality_ + ": queued the made mail of booking " + booking.receipt +
+                               " (held since before its commit) as outbox #" + std::to_string(e->id));
+    }
+  }
+  return release_held(booking.receipt);
+}
+
 Status HubMail::drop_orphans() {
   // Called once the scan has caught up with the feed: a password held long ago whose booking never
   // reached the feed was never booked.
@@ -298,25 +316,23 @@ Expected<int> HubMail::scan_feed() {
       if (!s) return s.error();
       settings = std::move(*s);
     }
-    // Without a sender the notifier has warned about a booking written at the hub already.
-    if (r.origin_device == "hub" && settings->mail_from.empty()) continue;
-    // A booking made at the hub: its "made" mail carries the password held before its commit. The
-    // hub usually queued it right after the commit (on_booking; the same key makes this a no-op);
-    // this is the way it is queued when the hub stopped in between (issue 11 hole 5).
-    std::string password;
-    const bool hub_made = r.origin_device == "hub" && *kind == c::BookingMailKind::made;
-    if (hub_made) {
+    // A booking made at the hub whose password is still held: the hub stopped between the
+    // booking's commit and queueing its "made" mail (issue 11 hole 5). Queued here with the held
+    // password under the key of its "created" event, even when a later change of the booking is
+    // what the feed shows now. Other mails of bookings written at the hub were queued by the
+    // notifier right after their commit: queued again here under the same key (a no-op) in case
+    // the hub stopped first; without a sender the notifier has warned already.
+    if (r.origin_device == "hub") {
       auto held = held_password(booking->receipt);
       if (!held) return held.error();
-      if (!*held) continue;  // queued already (the held password goes with it)
-      password = std::move(**held);
+      if (*held) {
+        if (auto st = queue_held_made(*tx, *booking, **held, *settings, queued); !st) return st.error();
+      }
+      if (settings->mail_from.empty() || *kind == c::BookingMailKind::made) continue;
     }
-    auto message = compose(*kind, *booking, password, *settings);
+    auto message = compose(*kind, *booking, "", *settings);
     if (!message) continue;
     auto e = outbox_->enqueue(*tx, std::move(*message), event_key(*booking));
-    if (e && hub_made) {
-      if (auto s = release_held(booking->receipt); !s) return s.error();
-    }
     if (!e) {
       if (e.error().code == Errc::db || e.error().code == Errc::too_large) return e.error();  // retried next scan
       ++counters_.errors;

@@ -228,6 +228,23 @@ TEST_CASE("A booking committed just before the hub stopped still gets its mail w
   w.mailer->on_booking(made->booking, "made", made->password);
   CHECK(w.queued() == 0);
 
+  // Stopped before queueing again, and the booking changed before the next scan: the feed shows
+  // the change, and the "made" mail with its password is queued all the same, then the change's.
+  w.service->set_notifier({});
+  auto second = w.service->create(request(kSlot, 1, 5, "jiro@example.jp"), kResident);
+  REQUIRE(second.ok());
+  CHECK(w.queued() == 0);
+  w.open_mail();
+  c::BookingUpdate u;
+  u.slot = kOtherSlot;
+  REQUIRE(w.service->update(second->booking.receipt, u, kResident).ok());  // notifier back: "changed" queued
+  REQUIRE(w.mailer->scan_feed().ok());
+  auto two = w.send_all();
+  REQUIRE(two.size() == 2);
+  int with_password = 0;
+  for (const auto& m : two) with_password += contains(m.body, "パスワード：" + second->password);
+  CHECK(with_password == 1);
+
   // A password held for a booking that never committed (the hub stopped before the commit)
   // sends nothing and is dropped once the scan has caught up an hour later.
   c::Booking never = made->booking;

@@ -5,14 +5,16 @@
 // HubMail (one per municipality, used on the hub's io_context thread like HubEngine):
 //  - on_booking: the HubBookingService notifier. A booking made, changed or cancelled at the hub
 //    (citizen site, hub console's 電話予約) is composed with domain::compose_booking_mail and
-//    queued; the "made" mail carries the password, known only at that moment.
+//    queued right after its commit; the "made" mail carries the password, known only then.
 //  - hold: the HubBookingService holder (issue 11 hole 5). Before a booking with an e-mail address
 //    is written, its password is held in the mail database (hub_mail_held, committed); on_booking
 //    queues the "made" mail and drops the held password in one transaction. Should the hub stop
 //    between the booking's commit and that, scan_feed (which follows bookings written at the hub
-//    too) finds the booking, composes the mail with the held password and queues it with the
-//    same key; a held password whose booking never committed is dropped after an hour once the
-//    scan has caught up. So a committed booking always gets its mail.
+//    too) finds the booking with its password still held and queues the "made" mail with it,
+//    under the key of the booking's "created" event (also when the feed shows a later change), in
+//    the scan's transaction; a held password whose booking never committed is dropped after an
+//    hour once the scan has caught up. So a committed booking always gets its mail, once. The
+//    cost: one more synchronous commit per booking (docs/performance.md, the rush).
 //  - scan_feed: bookings written by counter PCs (phone bookings made at an edge, arriving through
 //    the sync protocol), and at the hub, are read from the municipality's change feed after a cursor kept in the
 //    mail database; the mail is queued and the cursor moved in ONE transaction, so a crash
@@ -113,6 +115,10 @@ class HubMail {
   Expected<std::optional<std::string>> held_password(const std::string& receipt);
   Status release_held(const std::string& receipt);
   Status drop_orphans();
+  // The "made" mail of a booking written at the hub whose password is still held, in the scan's
+  // transaction; drops the held password.
+  Status queue_held_made(const sqlite::Tx& tx, const domain::Booking& booking, const std::string& password,
+                         const domain::Settings& settings, int& queued);
 
   std::unique_ptr<sqlite::Db> db_;
   std::optional<mail::MailOutbox> outbox_;
