@@ -120,6 +120,7 @@ void HubMail::attach(std::function<void()> queued) {
     on_booking(booking, kind, password);
   });
   service_.set_holder([this](const c::Booking& booking, const std::string& password) { return hold(booking, password); });
+  holding_ = true;
 }
 
 Status HubMail::hold(const c::Booking& booking, const std::string& password) {
@@ -219,6 +220,10 @@ std::optional<mail::Message> HubMail::compose(c::BookingMailKind kind, const c::
 void HubMail::on_booking(const c::Booking& booking, std::string_view kind_text, const std::string& password) {
   const auto kind = kind_from_notifier(kind_text);
   if (!kind) return;
+  // With hold() installed, a "made" mail is queued by the next feed scan (within a second), with
+  // the password held before the booking's commit: the mails of many bookings in one commit
+  // there, rather than one more synchronous commit per booking here.
+  if (*kind == c::BookingMailKind::made && holding_) return;
   auto settings = service_.settings();
   if (!settings) {
     ++counters_.errors;
@@ -316,12 +321,12 @@ Expected<int> HubMail::scan_feed() {
       if (!s) return s.error();
       settings = std::move(*s);
     }
-    // A booking made at the hub whose password is still held: the hub stopped between the
-    // booking's commit and queueing its "made" mail (issue 11 hole 5). Queued here with the held
-    // password under the key of its "created" event, even when a later change of the booking is
-    // what the feed shows now. Other mails of bookings written at the hub were queued by the
-    // notifier right after their commit: queued again here under the same key (a no-op) in case
-    // the hub stopped first; without a sender the notifier has warned already.
+    // A booking made at the hub whose password is held: its "made" mail is queued here with that
+    // password (issue 11 hole 5), under the key of its "created" event even when a later change of
+    // the booking is what the feed shows now, whether or not the hub stopped since. Other mails of
+    // bookings written at the hub were queued by the notifier right after their commit: queued
+    // again here under the same key (a no-op) in case the hub stopped first; without a sender the
+    // notifier has warned already.
     if (r.origin_device == "hub") {
       auto held = held_password(booking->receipt);
       if (!held) return held.error();

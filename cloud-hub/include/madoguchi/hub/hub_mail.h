@@ -3,18 +3,18 @@
 // sender thread that hands queued mail to the SMTP relay with retries.
 //
 // HubMail (one per municipality, used on the hub's io_context thread like HubEngine):
-//  - on_booking: the HubBookingService notifier. A booking made, changed or cancelled at the hub
+//  - on_booking: the HubBookingService notifier. A booking changed or cancelled at the hub
 //    (citizen site, hub console's 電話予約) is composed with domain::compose_booking_mail and
-//    queued right after its commit; the "made" mail carries the password, known only then.
+//    queued right after its commit. A "made" mail too when hold() is not installed (tests).
 //  - hold: the HubBookingService holder (issue 11 hole 5). Before a booking with an e-mail address
-//    is written, its password is held in the mail database (hub_mail_held, committed); on_booking
-//    queues the "made" mail and drops the held password in one transaction. Should the hub stop
-//    between the booking's commit and that, scan_feed (which follows bookings written at the hub
-//    too) finds the booking with its password still held and queues the "made" mail with it,
-//    under the key of the booking's "created" event (also when the feed shows a later change), in
-//    the scan's transaction; a held password whose booking never committed is dropped after an
-//    hour once the scan has caught up. So a committed booking always gets its mail, once. The
-//    cost: one more synchronous commit per booking (docs/performance.md, the rush).
+//    is written, its password (in clear only then) is held in the mail database (hub_mail_held,
+//    committed). scan_feed, which follows bookings written at the hub too, finds the committed
+//    booking within a second and queues its "made" mail with the held password, under the key of
+//    the booking's "created" event (also when the feed already shows a later change), dropping the
+//    held password in the same transaction, also when the hub stopped in between. The mails of
+//    many bookings share that one commit, so a booking costs one synchronous commit here (the
+//    hold), as queueing it did before. A held password whose booking never committed is dropped an
+//    hour after the scan has caught up. So a committed booking always gets its mail, once.
 //  - scan_feed: bookings written by counter PCs (phone bookings made at an edge, arriving through
 //    the sync protocol), and at the hub, are read from the municipality's change feed after a cursor kept in the
 //    mail database; the mail is queued and the cursor moved in ONE transaction, so a crash
@@ -130,6 +130,7 @@ class HubMail {
   std::string municipality_;
   HubMailCounters counters_;
   std::function<void()> queued_;
+  bool holding_ = false;  // attach() installed hold(): "made" mails are queued by scan_feed
 };
 
 struct HubMailSenderOptions {
