@@ -236,10 +236,20 @@ void HubMail::on_booking(const c::Booking& booking, std::string_view kind_text, 
     if (*kind == c::BookingMailKind::made) (void)release_held(booking.receipt);
     return;
   }
-  // The mail queued and the held password dropped together.
+  // The mail queued and the held password dropped together. A change within a second of the
+  // booking (before the scan queued its "made" mail) queues that mail first, so the resident gets
+  // them in order.
   Expected<mail::EnqueueResult> r = make_error(Errc::db, "not queued");
-  if (auto tx = sqlite::Tx::begin(*db_); !tx) {
+  int held_queued = 0;
+  auto tx = sqlite::Tx::begin(*db_);
+  if (!tx) {
     r = tx.error();
+  } else if (auto held = *kind == c::BookingMailKind::made ? Expected<std::optional<std::string>>(std::nullopt)
+                                                          : held_password(booking.receipt);
+             !held) {
+    r = held.error();
+  } else if (Status first = *held ? queue_held_made(*tx, booking, **held, *settings, held_queued) : Status{}; !first) {
+    r = first.error();
   } else if (r = outbox_->enqueue(*tx, std::move(*message), event_key(booking)); r) {
     Status done = *kind == c::BookingMailKind::made ? release_held(booking.receipt) : Status{};
     if (done) done = tx->commit();
@@ -251,12 +261,13 @@ void HubMail::on_booking(const c::Booking& booking, std::string_view kind_text, 
                               booking.receipt + ": " + r.error().describe());
     return;
   }
+  counters_.queued += static_cast<std::uint64_t>(held_queued);
   if (r->created) {
     ++counters_.queued;
     log_(LogLevel::info, "municipality " + municipality_ + ": queued the " + std::string(kind_text) + " mail of booking " +
                              booking.receipt + " as outbox #" + std::to_string(r->id));
-    if (queued_) queued_();
   }
+  if ((r->created || held_queued > 0) && queued_) queued_();
 }
 
 Expected<std::uint64_t> HubMail::cursor() {
