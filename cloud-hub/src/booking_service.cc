@@ -213,7 +213,6 @@ PlaceCount booking_place_count() {
 
 Constraint booking_constraint() {
   return [](const ConstraintInput& in, TxReader& tx) -> Status {
-    if (in.entity == domain::kStaffEntity && !in.remove) return check_counter_staff_write(in, tx);
     if (in.entity != domain::kBookingEntity || in.remove) return {};  // removals: the write policy decides
     auto after = decode_booking(in.body);
     if (!after) return after.error().with_context("booking " + std::string(in.key));
@@ -247,7 +246,15 @@ Constraint booking_constraint() {
   };
 }
 
-Status install_booking_rule(HubStore& store) { return store.set_constraint(booking_constraint(), booking_place_count()); }
+Status install_booking_rule(HubStore& store) {
+  // HubStore holds one Constraint: the booking rule, and the staff rule for writes from devices.
+  return store.set_constraint(
+      [bookings = booking_constraint()](const ConstraintInput& in, TxReader& tx) -> Status {
+        if (in.entity == domain::kStaffEntity && !in.remove) return check_counter_staff_write(in, tx);
+        return bookings(in, tx);
+      },
+      booking_place_count());
+}
 
 HubBookingService::HubBookingService(HubEngine& engine, std::string municipality, const Clock& clock,
                                      BookingServiceOptions options)

@@ -133,13 +133,16 @@ Status HubMail::hold(const c::Booking& booking, const std::string& password) {
   return tx->commit();
 }
 
-Status HubMail::queue_held_made(const sqlite::Tx& tx, const c::Booking& booking, const std::string& password,
-                                const c::Settings& settings, int& queued) {
+Status HubMail::queue_if_held(const sqlite::Tx& tx, const c::Booking& booking, const c::Settings& settings, int& queued) {
+  auto password = held_password(booking.receipt);
+  if (!password) return password.error();
+  if (!*password) return {};
+  // The "made" mail, under the key of the booking's "created" event whatever happened since.
   c::Booking made = booking;
   auto created = std::find_if(made.history.begin(), made.history.end(),
                               [](const c::BookingEvent& e) { return e.action == "created"; });
   if (created != made.history.end()) made.history.erase(created + 1, made.history.end());
-  if (auto message = compose(c::BookingMailKind::made, made, password, settings)) {
+  if (auto message = compose(c::BookingMailKind::made, made, **password, settings)) {
     auto e = outbox_->enqueue(tx, std::move(*message), event_key(made));
     if (!e) return e.error();
     if (e->created) {
@@ -232,35 +235,21 @@ void HubMail::on_booking(const c::Booking& booking, std::string_view kind_text, 
     return;
   }
   auto message = compose(*kind, booking, password, *settings);
-  if (!message) {
-    if (*kind == c::BookingMailKind::made) (void)release_held(booking.receipt);
-    return;
-  }
-  // The mail queued and the held password dropped together. A change within a second of the
-  // booking (before the scan queued its "made" mail) queues that mail first, so the resident gets
-  // them in order.
-  Expected<mail::EnqueueResult> r = make_error(Errc::db, "not queued");
-  int held_queued = 0;
-  auto tx = sqlite::Tx::begin(*db_);
-  if (!tx) {
-    r = tx.error();
-  } else if (auto held = *kind == c::BookingMailKind::made ? Expected<std::optional<std::string>>(std::nullopt)
-                                                          : held_password(booking.receipt);
-             !held) {
-    r = held.error();
-  } else if (Status first = *held ? queue_held_made(*tx, booking, **held, *settings, held_queued) : Status{}; !first) {
-    r = first.error();
-  } else if (r = outbox_->enqueue(*tx, std::move(*message), event_key(booking)); r) {
-    Status done = *kind == c::BookingMailKind::made ? release_held(booking.receipt) : Status{};
-    if (done) done = tx->commit();
-    if (!done) r = done.error();
-  }
-  if (!r) {
+  if (!message) return;
+  auto failed = [&](const Error& e) {
     ++counters_.errors;
     log_(LogLevel::error, "municipality " + municipality_ + ": queueing the " + std::string(kind_text) + " mail of booking " +
-                              booking.receipt + ": " + r.error().describe());
-    return;
-  }
+                              booking.receipt + ": " + e.describe());
+  };
+  // A change within a second of the booking, before the scan queued its "made" mail: that mail
+  // first, in the same transaction, so the resident gets them in order.
+  auto tx = sqlite::Tx::begin(*db_);
+  if (!tx) return failed(tx.error());
+  int held_queued = 0;
+  if (auto s = queue_if_held(*tx, booking, *settings, held_queued); !s) return failed(s.error());
+  auto r = outbox_->enqueue(*tx, std::move(*message), event_key(booking));
+  if (!r) return failed(r.error());
+  if (auto s = tx->commit(); !s) return failed(s.error());
   counters_.queued += static_cast<std::uint64_t>(held_queued);
   if (r->created) {
     ++counters_.queued;
@@ -339,11 +328,7 @@ Expected<int> HubMail::scan_feed() {
     // again here under the same key (a no-op) in case the hub stopped first; without a sender the
     // notifier has warned already.
     if (r.origin_device == "hub") {
-      auto held = held_password(booking->receipt);
-      if (!held) return held.error();
-      if (*held) {
-        if (auto st = queue_held_made(*tx, *booking, **held, *settings, queued); !st) return st.error();
-      }
+      if (auto st = queue_if_held(*tx, *booking, *settings, queued); !st) return st.error();
       if (settings->mail_from.empty() || *kind == c::BookingMailKind::made) continue;
     }
     auto message = compose(*kind, *booking, "", *settings);

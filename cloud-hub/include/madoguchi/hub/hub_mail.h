@@ -115,10 +115,10 @@ class HubMail {
   Expected<std::optional<std::string>> held_password(const std::string& receipt);
   Status release_held(const std::string& receipt);
   Status drop_orphans();
-  // The "made" mail of a booking written at the hub whose password is still held, in the scan's
-  // transaction; drops the held password.
-  Status queue_held_made(const sqlite::Tx& tx, const domain::Booking& booking, const std::string& password,
-                         const domain::Settings& settings, int& queued);
+  // When the booking's password is still held: its "made" mail, in the caller's transaction
+  // (queued counts it), and the held password dropped. Nothing otherwise.
+  Status queue_if_held(const sqlite::Tx& tx, const domain::Booking& booking, const domain::Settings& settings,
+                       int& queued);
 
   std::unique_ptr<sqlite::Db> db_;
   std::optional<mail::MailOutbox> outbox_;
