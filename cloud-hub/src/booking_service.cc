@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <string>
 #include <unordered_map>
 
 #include "madoguchi/domain/administrator.h"
@@ -146,6 +148,29 @@ struct HubBookingService::DecodeCaches {
   DecodeCache<domain::Slot> slots{4096};
 };
 
+// What residents were answered (counters and slot availability), kept while the database and the
+// minute stay the same (HubStore::data_version; the rule's `now` has minute resolution): the
+// citizen site asks the same week of the same counter again and again. Staff answers depend on
+// the staff member and are not kept.
+struct HubBookingService::ResidentAnswers {
+  static constexpr std::size_t kMaxWeeks = 512;  // cleared when full
+  bool valid = false;
+  HubStore::DataVersion version;
+  domain::LocalDateTime at;
+  std::map<domain::Business, std::vector<domain::CounterMaster>> counters;
+  std::unordered_map<std::string, std::vector<domain::SlotAvailability>> weeks;
+
+  // Forgets everything unless `version` and `now` are those of the answers kept.
+  void refresh(const HubStore::DataVersion& v, const domain::LocalDateTime& now) {
+    if (valid && v == version && now == at) return;
+    counters.clear();
+    weeks.clear();
+    version = v;
+    at = now;
+    valid = true;
+  }
+};
+
 // domain::BookingRecords over the municipality's HubStore: the port the booking use cases
 // (booking_records.h) read through, with the service's decode caches.
 class HubBookingService::Records final : public domain::BookingRecords {
@@ -262,7 +287,8 @@ HubBookingService::HubBookingService(HubEngine& engine, std::string municipality
       municipality_(std::move(municipality)),
       clock_(clock),
       options_(options),
-      decoded_(std::make_unique<DecodeCaches>()) {}
+      decoded_(std::make_unique<DecodeCaches>()),
+      answers_(std::make_unique<ResidentAnswers>()) {}
 
 HubBookingService::~HubBookingService() = default;
 
@@ -292,10 +318,28 @@ Expected<domain::Settings> HubBookingService::settings() {
   return decoded_->settings.decode(**rec, settings_from_json);
 }
 
+HubBookingService::ResidentAnswers* HubBookingService::resident_answers(const domain::BookingActor& actor,
+                                                                       const domain::LocalDateTime& t) {
+  if (actor.kind != domain::BookingActor::Kind::resident) return nullptr;
+  auto s = store();
+  if (!s) return nullptr;
+  auto v = (*s)->data_version();
+  if (!v) return nullptr;  // answered from the database, as without the cache
+  answers_->refresh(*v, t);
+  return answers_.get();
+}
+
 Expected<std::vector<domain::CounterMaster>> HubBookingService::counters(domain::Business business, const domain::BookingActor& actor) {
+  const domain::LocalDateTime t = now();
+  ResidentAnswers* kept = resident_answers(actor, t);
+  if (kept) {
+    if (auto it = kept->counters.find(business); it != kept->counters.end()) return it->second;
+  }
   auto r = records();
   if (!r) return r.error();
-  return domain::bookable_counters(**r, business, actor, now());
+  auto out = domain::bookable_counters(**r, business, actor, t);
+  if (out && kept) kept->counters[business] = *out;
+  return out;
 }
 
 Expected<std::vector<domain::SlotAvailability>> HubBookingService::availability(std::string_view counter, calendar::Date from,
@@ -307,6 +351,14 @@ Expected<std::vector<domain::SlotAvailability>> HubBookingService::availability(
   }
   if (places < 1 || places > static_cast<int>(domain::kMaxBookingPeople)) {
     return make_error(Errc::invalid_argument, "places: 1-" + std::to_string(domain::kMaxBookingPeople));
+  }
+  const domain::LocalDateTime t = now();
+  ResidentAnswers* kept = resident_answers(actor, t);
+  std::string week_key;
+  if (kept) {
+    week_key = std::string(counter) + '|' + calendar::format_iso(from) + '|' + calendar::format_iso(to) + '|' +
+               std::to_string(static_cast<int>(business)) + '|' + std::to_string(places);
+    if (auto it = kept->weeks.find(week_key); it != kept->weeks.end()) return it->second;
   }
   auto s = store();
   if (!s) return s.error();
@@ -325,7 +377,6 @@ Expected<std::vector<domain::SlotAvailability>> HubBookingService::availability(
   auto recs = (*s)->records_between_with_places(std::string(kSlot), prefix + date_key(from),
                                                 prefix + date_key(to) + "U", options_.max_scan);
   if (!recs) return recs.error();
-  const domain::LocalDateTime t = now();
   std::vector<domain::SlotAvailability> out;
   for (const auto& [r, booked] : *recs) {
     if (r.deleted) continue;
@@ -338,6 +389,10 @@ Expected<std::vector<domain::SlotAvailability>> HubBookingService::availability(
     a.bookable = ok.ok();
     if (!ok) a.reason = ok.error().message;
     out.push_back(std::move(a));
+  }
+  if (kept) {
+    if (kept->weeks.size() >= ResidentAnswers::kMaxWeeks) kept->weeks.clear();
+    kept->weeks.emplace(std::move(week_key), out);
   }
   return out;
 }
@@ -406,7 +461,23 @@ Expected<domain::Booking> HubBookingService::write_booking(Records& records, con
   }
 }
 
+Expected<HubBookingService::NewPassword> HubBookingService::new_password() const {
+  NewPassword p;
+  p.password = domain::generate_booking_password();
+  auto hash = domain::hash_booking_password(p.password, options_.fast_hashing_for_tests);
+  if (!hash) return hash.error();
+  p.hash = std::move(*hash);
+  return p;
+}
+
 Expected<domain::MadeBooking> HubBookingService::create(const domain::NewBooking& request, const domain::BookingActor& actor) {
+  auto password = new_password();
+  if (!password) return password.error();
+  return create(request, actor, std::move(*password));
+}
+
+Expected<domain::MadeBooking> HubBookingService::create(const domain::NewBooking& request, const domain::BookingActor& actor,
+                                                        NewPassword password) {
   const bool staff = actor.kind == domain::BookingActor::Kind::staff;
   if (staff && domain::validate_staff_id(actor.staff_id).ok() == false) return make_error(Errc::invalid_argument, "staff: bad id");
   auto ref = domain::parse_slot_key(request.slot);
@@ -421,10 +492,8 @@ Expected<domain::MadeBooking> HubBookingService::create(const domain::NewBooking
   const domain::LocalDateTime t = domain::japan_local_time(now_ms);
   domain::Booking b = domain::booking_from_request(request, actor, ref->counter, now_ms);
   domain::MadeBooking made;
-  made.password = domain::generate_booking_password();
-  auto hash = domain::hash_booking_password(made.password, options_.fast_hashing_for_tests);
-  if (!hash) return hash.error();
-  b.password_hash = std::move(*hash);
+  made.password = std::move(password.password);
+  b.password_hash = std::move(password.hash);
   // Checked before a receipt number is drawn, so a bad request does not use one up. The
   // resident's window (RSV-8) or the booking rule first; the booking rule in the writing
   // transaction protects the capacity whatever happens in between.
@@ -582,6 +651,69 @@ Status HubBookingService::mark_reminded(std::string_view receipt) {
   auto written = write_booking(**r, &(*stored)->value, b, (*stored)->version, "hub", now_ms);
   if (!written) return written.error();
   return {};
+}
+
+
+// ---- SharedBookingService ----
+
+domain::LocalDateTime SharedBookingService::now() {
+  std::lock_guard lock(mutex_);
+  return inner_.now();
+}
+Expected<domain::Settings> SharedBookingService::settings() {
+  std::lock_guard lock(mutex_);
+  return inner_.settings();
+}
+Expected<std::vector<domain::CounterMaster>> SharedBookingService::counters(domain::Business business,
+                                                                            const domain::BookingActor& actor) {
+  std::lock_guard lock(mutex_);
+  return inner_.counters(business, actor);
+}
+Expected<std::vector<domain::SlotAvailability>> SharedBookingService::availability(std::string_view counter, calendar::Date from,
+                                                                                   calendar::Date to, domain::Business business,
+                                                                                   int places,
+                                                                                   const domain::BookingActor& actor) {
+  std::lock_guard lock(mutex_);
+  return inner_.availability(counter, from, to, business, places, actor);
+}
+Expected<std::optional<domain::Card>> SharedBookingService::card_by_postcard(std::string_view postcard_no, int birth_month,
+                                                                             int birth_day) {
+  std::lock_guard lock(mutex_);
+  return inner_.card_by_postcard(postcard_no, birth_month, birth_day);
+}
+Expected<std::optional<domain::Card>> SharedBookingService::card(std::string_view manufacture_no) {
+  std::lock_guard lock(mutex_);
+  return inner_.card(manufacture_no);
+}
+Expected<domain::MadeBooking> SharedBookingService::create(const domain::NewBooking& request,
+                                                           const domain::BookingActor& actor) {
+  auto password = inner_.new_password();  // outside the lock: argon2id is most of a booking's CPU
+  if (!password) return password.error();
+  std::lock_guard lock(mutex_);
+  return inner_.create(request, actor, std::move(*password));
+}
+Expected<std::optional<domain::Booking>> SharedBookingService::get(std::string_view receipt) {
+  std::lock_guard lock(mutex_);
+  return inner_.get(receipt);
+}
+Expected<domain::Booking> SharedBookingService::update(std::string_view receipt, const domain::BookingUpdate& update,
+                                                       const domain::BookingActor& actor) {
+  std::lock_guard lock(mutex_);
+  return inner_.update(receipt, update, actor);
+}
+Expected<domain::Booking> SharedBookingService::cancel(std::string_view receipt, std::string_view note,
+                                                       const domain::BookingActor& actor) {
+  std::lock_guard lock(mutex_);
+  return inner_.cancel(receipt, note, actor);
+}
+Expected<std::vector<domain::Booking>> SharedBookingService::search(const domain::BookingQuery& query, std::size_t offset,
+                                                                    std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  return inner_.search(query, offset, limit);
+}
+Expected<std::vector<domain::Notice>> SharedBookingService::notices() {
+  std::lock_guard lock(mutex_);
+  return inner_.notices();
 }
 
 }  // namespace madoguchi::hub

@@ -444,7 +444,7 @@ class HubProcess {
       // page, may read staff records or write through it.
       auto token = http::ensure_api_token(config_.data_dir / "api-token");
       if (!token) return token.error().with_context("the local API's token");
-      http_ = std::make_unique<http::Server>(web_io_, o, [this, token = *token](const http::Request& r) {
+      http_ = std::make_unique<http::Server>(web_pool(), o, [this, token = *token](const http::Request& r) {
         if (!(r.path == "/healthz" && r.method == "GET") && !http::has_api_token(r, token)) return http::api_token_required();
         std::lock_guard lock(app_mutex_);
         http::Response res = handle_hub_api(engine_, registry_, r);
@@ -477,7 +477,7 @@ class HubProcess {
       app->attach_bookings(*bookings_.at(muni));
       console->masters = std::make_unique<HubMasterStore>(engine_, muni);
       app->attach_masters(*console->masters);
-      console->http = std::make_unique<http::Server>(web_io_, o, [this, app](const http::Request& r) {
+      console->http = std::make_unique<http::Server>(web_pool(), o, [this, app](const http::Request& r) {
         std::lock_guard lock(app_mutex_);
         return app->handle(r);
       });
@@ -496,16 +496,17 @@ class HubProcess {
     log_(LogLevel::info, "started with " + std::to_string(registry_.size()) + " municipalities");
     return {};
   }
-  // The web threads run web_io_; this thread runs io_ (sync: MQTT messages, the tick, signals).
+  // One thread per web io_context; this thread runs io_ (sync: MQTT messages, the tick, signals).
   void run() {
-    std::size_t n = config_.web_threads;
-    if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
-    auto work = asio::make_work_guard(web_io_);
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
     std::vector<std::thread> threads;
-    for (std::size_t i = 0; i < n; ++i) threads.emplace_back([this] { web_io_.run(); });
+    for (auto& web : web_ios_) {
+      work.push_back(asio::make_work_guard(*web));
+      threads.emplace_back([io = web.get()] { io->run(); });
+    }
     io_.run();
-    work.reset();
-    web_io_.stop();
+    work.clear();
+    for (auto& web : web_ios_) web->stop();
     for (auto& t : threads) t.join();
   }
   // The municipality's booking service (nullptr: unknown), for the citizen site. Valid from
@@ -647,7 +648,11 @@ class HubProcess {
         limit->burst = static_cast<std::size_t>(static_cast<double>(limit->burst) * config_.portal_client_limit_scale);
         limit->refill_per_second *= config_.portal_client_limit_scale;
       }
-      sites_.push_back(Site{site.path, std::make_unique<portal::Portal>(backend, clock_, po)});
+      // The site's pages are made on the web threads without the application lock; its backend
+      // takes the lock for each call (SharedBookingService).
+      auto shared = std::make_unique<SharedBookingService>(backend, app_mutex_);
+      auto site_portal = std::make_unique<portal::Portal>(*shared, clock_, po);
+      sites_.push_back(Site{site.path, std::move(shared), std::move(site_portal)});
     }
     http::ServerOptions o;
     o.address = config_.portal_address;
@@ -658,10 +663,7 @@ class HubProcess {
     o.cert_file = config_.portal_tls_cert.string();
     o.key_file = config_.portal_tls_key.string();
     o.host_names = served_host_names(config_);
-    portal_http_ = std::make_unique<http::Server>(web_io_, o, [this](const http::Request& r) {
-      std::lock_guard lock(app_mutex_);
-      return route_portal(r);
-    });
+    portal_http_ = std::make_unique<http::Server>(web_pool(), o, [this](const http::Request& r) { return route_portal(r); });
     if (auto s = portal_http_->start(); !s) return s;
     log_(LogLevel::info, std::string("citizen site on ") + (o.cert_file.empty() ? "http://" : "https://") +
                              config_.portal_address + ":" + std::to_string(portal_http_->port()) + " (" +
@@ -757,11 +759,23 @@ class HubProcess {
   DeviceRegistry registry_;
   LogSink log_;
   asio::io_context io_;
-  // The web servers' io_context, run by config_.web_threads threads (run()). Declared before
-  // the servers, so they are destroyed first.
-  asio::io_context web_io_;
+  // The web servers' io_contexts, one per web thread (HubConfig::web_threads; run()). Declared
+  // before the servers, so they are destroyed after them.
+  std::vector<std::unique_ptr<asio::io_context>> web_ios_ = make_web_ios(config_.web_threads);
+  std::vector<asio::io_context*> web_pool() const {
+    std::vector<asio::io_context*> pool;
+    for (const auto& web : web_ios_) pool.push_back(web.get());
+    return pool;
+  }
+  static std::vector<std::unique_ptr<asio::io_context>> make_web_ios(std::size_t n) {
+    if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::unique_ptr<asio::io_context>> ios;
+    for (std::size_t i = 0; i < n; ++i) ios.push_back(std::make_unique<asio::io_context>(1));
+    return ios;
+  }
   // One request or sync step at a time through the engine, the stores, the services and their
-  // caches, the consoles and the site (none of which is thread-safe on its own).
+  // caches, and the consoles (none of which is thread-safe on its own). The citizen site takes it
+  // only around its backend calls (SharedBookingService): its pages are made outside it.
   std::mutex app_mutex_;
   SystemClock clock_;
   mqtt::Client mqtt_;
@@ -779,6 +793,7 @@ class HubProcess {
   std::vector<std::unique_ptr<Console>> consoles_;
   struct Site {
     std::string path;
+    std::unique_ptr<SharedBookingService> bookings;  // the portal's backend (before the portal)
     std::unique_ptr<portal::Portal> portal;
   };
   std::vector<Site> sites_;  // the citizen site, per municipality (after bookings_, which they use)

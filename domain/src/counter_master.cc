@@ -60,7 +60,12 @@ std::optional<Business> business_from_id(std::string_view id) noexcept {
 std::string_view weekday_key(calendar::Weekday d) noexcept { return kWeekdayKeys[static_cast<std::size_t>(d)]; }
 
 std::string format_minute(int minute) {
-  char buf[16];
+  if (minute >= 0 && minute < 100 * 60) {  // the usual case, without snprintf (hot: every slot key)
+    const int h = minute / 60, m = minute % 60;
+    return std::string{static_cast<char>('0' + h / 10), static_cast<char>('0' + h % 10), ':',
+                       static_cast<char>('0' + m / 10), static_cast<char>('0' + m % 10)};
+  }
+  char buf[32];
   std::snprintf(buf, sizeof buf, "%02d:%02d", minute / 60, minute % 60);
   return buf;
 }
@@ -76,7 +81,10 @@ std::optional<int> parse_minute(std::string_view t, bool allow_24) noexcept {
 }
 
 std::string format_date_time(const LocalDateTime& t) {
-  return calendar::format_iso(t.date) + "T" + format_minute(t.minute);
+  std::string out = calendar::format_iso(t.date);
+  out += 'T';
+  out += format_minute(t.minute);
+  return out;
 }
 
 std::optional<LocalDateTime> parse_date_time(std::string_view text) noexcept {

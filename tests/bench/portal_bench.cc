@@ -68,7 +68,7 @@ struct Plan {
   std::uint64_t attempts = 10000;     // --attempts
   std::uint64_t concurrency = 1000;   // --concurrency: attempts in flight (each its own connection)
   std::string nginx = "/usr/sbin/nginx";
-  std::uint64_t web_threads = 1;      // --web-threads: the hub's web_threads (0: one per core)
+  std::uint64_t web_threads = 0;      // --web-threads: the hub's web_threads (0, its default: one per core)
 };
 
 template <class T>
@@ -505,8 +505,8 @@ testing::Process start_nginx(const Plan& plan, const fs::path& dir, std::uint16_
   fs::create_directories(dir / "tmp");
   std::ofstream(dir / "www" / kMuni / "book" / "slot", std::ios::binary) << page;
   std::ofstream conf(dir / "nginx.conf");
-  // One process (no master), like the hub's one io_context thread; the same security headers as
-  // the site sends, and the same TLS certificate.
+  // One process (no master), the baseline the issue set (it is bound by this client's one thread
+  // anyway); the same security headers as the site sends, and the same TLS certificate.
   conf << "daemon off;\nmaster_process off;\nworker_processes 1;\npid " << (dir / "nginx.pid").string() << ";\n"
        << "error_log " << (dir / "error.log").string() << " warn;\n"
        << "events { worker_connections 4096; }\n"

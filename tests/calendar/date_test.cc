@@ -1,6 +1,8 @@
 // The plain date of the calendar: validity, weekdays, arithmetic, ISO text (MST-5).
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+
 #include "madoguchi/calendar/date.h"
 
 namespace c = madoguchi::calendar;
@@ -34,6 +36,13 @@ TEST_CASE("Weekdays and day arithmetic agree with the Gregorian calendar", "[cal
 
 TEST_CASE("ISO dates round trip and malformed text is refused", "[calendar][date]") {
   CHECK(c::format_iso({2026, 3, 5}) == "2026-03-05");
+  // The same text as printf's "%04d-%02d-%02d", inside and outside the digits' fast path.
+  for (const c::Date d : {c::Date{1900, 1, 1}, c::Date{2199, 12, 31}, c::Date{0, 0, 0}, c::Date{9999, 99, 99},
+                          c::Date{10000, 1, 1}, c::Date{-1, 1, 1}, c::Date{2026, 100, 5}, c::Date{2026, 1, -3}}) {
+    char expected[64];
+    std::snprintf(expected, sizeof expected, "%04d-%02d-%02d", d.year, d.month, d.day);
+    CHECK(c::format_iso(d) == expected);
+  }
   CHECK(c::parse_iso("2026-03-05") == c::Date{2026, 3, 5});
   CHECK_FALSE(c::parse_iso("2026-3-5"));
   CHECK_FALSE(c::parse_iso("2026/03/05"));

@@ -6,6 +6,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <latch>
+#include <mutex>
+#include <thread>
 #include <map>
 #include <regex>
 #include <set>
@@ -333,6 +336,53 @@ PortalOptions options() {
   o.secure_cookies = false;
   return o;
 }
+
+// The fake backend for several threads: one call at a time, as the hub's SharedBookingService
+// takes the hub's lock around each call.
+class LockedBackend final : public c::BookingBackend {
+ public:
+  explicit LockedBackend(c::BookingBackend& inner) : inner_(inner) {}
+
+ private:
+  template <class F>
+  auto locked(F&& f) {
+    std::lock_guard lock(mutex_);
+    return f();
+  }
+  c::BookingBackend& inner_;
+  std::mutex mutex_;
+
+ public:
+  c::LocalDateTime now() override { return locked([&] { return inner_.now(); }); }
+  Expected<c::Settings> settings() override { return locked([&] { return inner_.settings(); }); }
+  Expected<std::vector<c::CounterMaster>> counters(c::Business b, const c::BookingActor& a) override {
+    return locked([&] { return inner_.counters(b, a); });
+  }
+  Expected<std::vector<c::SlotAvailability>> availability(std::string_view counter, madoguchi::calendar::Date from,
+                                                          madoguchi::calendar::Date to, c::Business b, int places,
+                                                          const c::BookingActor& a) override {
+    return locked([&] { return inner_.availability(counter, from, to, b, places, a); });
+  }
+  Expected<std::optional<c::Card>> card_by_postcard(std::string_view p, int m, int d) override {
+    return locked([&] { return inner_.card_by_postcard(p, m, d); });
+  }
+  Expected<std::optional<c::Card>> card(std::string_view mno) override { return locked([&] { return inner_.card(mno); }); }
+  Expected<c::MadeBooking> create(const c::NewBooking& req, const c::BookingActor& a) override {
+    return locked([&] { return inner_.create(req, a); });
+  }
+  Expected<std::optional<c::Booking>> get(std::string_view r) override { return locked([&] { return inner_.get(r); }); }
+  Expected<c::Booking> update(std::string_view r, const c::BookingUpdate& u, const c::BookingActor& a) override {
+    return locked([&] { return inner_.update(r, u, a); });
+  }
+  Expected<c::Booking> cancel(std::string_view r, std::string_view note, const c::BookingActor& a) override {
+    return locked([&] { return inner_.cancel(r, note, a); });
+  }
+  Expected<std::vector<c::Booking>> search(const c::BookingQuery& q, std::size_t o, std::size_t l) override {
+    return locked([&] { return inner_.search(q, o, l); });
+  }
+  Expected<std::vector<c::Notice>> notices() override { return locked([&] { return inner_.notices(); }); }
+
+};
 
 struct Site {
   FakeBackend backend;
@@ -852,6 +902,85 @@ TEST_CASE("portal: CSRF, expired visits and bounds", "[portal]") {
     CHECK(header(fresh.send("GET", "/book/confirm"), "Location") == "/");
     CHECK(header(fresh.send("GET", "/booking"), "Location") == "/lookup");
   }
+}
+
+TEST_CASE("portal: requests on many threads at once: one visit's requests in turn, the places booked exactly (issue 11)",
+          "[portal][threads]") {
+  FakeBackend backend;
+  LockedBackend locked(backend);
+  ManualClock clock;
+  Portal portal(locked, clock, options());
+  constexpr int kThreads = 8;
+
+  // One resident's confirmation sent from eight connections at once: one booking, every answer
+  // the done page (the others find the booking made: the visit's requests ran one at a time).
+  Browser one{portal};
+  one.get("/book/cert_renewal");
+  one.post("/book/cert_renewal", {{"people", "1"}, {"name_1", "やまだ　たろう"}});
+  one.post("/book/counter", {{"counter", "1"}});
+  one.post("/book/slot", {{"slot", "1:2026-11-26T09:30"}});
+  const Response confirm =
+      one.post("/book/contact", {{"email", "hanako@example.jp"}, {"email_confirm", "hanako@example.jp"}, {"proxy", "no"}});
+  std::smatch m;
+  REQUIRE(std::regex_search(confirm.body, m, std::regex(R"re(name="draft" value="([^"]+)")re")));
+  const std::string draft = m[1].str();
+  {
+    std::latch start(kThreads);
+    std::vector<int> statuses(kThreads);
+    std::vector<std::string> locations(kThreads);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&, i] {
+        Browser copy = one;  // the same cookie and CSRF token
+        start.arrive_and_wait();
+        const Response r = copy.post("/book/confirm", {{"draft", draft}}, false);
+        statuses[static_cast<std::size_t>(i)] = r.status;
+        locations[static_cast<std::size_t>(i)] = header(r, "Location");
+      });
+    }
+    for (auto& t : threads) t.join();
+    CHECK(backend.bookings.size() == 1);
+    for (int i = 0; i < kThreads; ++i) {
+      CHECK(statuses[static_cast<std::size_t>(i)] == 303);
+      CHECK(locations[static_cast<std::size_t>(i)] == "/book/done");
+    }
+  }
+
+  // Eight residents, each from an address of their own and on a thread of their own, race for
+  // the last place of 11-27 09:00 (capacity 2, one taken): one booking more, no more.
+  c::NewBooking first;
+  first.business = c::Business::cert_renewal;
+  first.slot = "1:2026-11-27T09:00";
+  first.people = {c::BookingPerson{"", "サトウ　ハナコ"}};
+  first.email = "first@example.jp";
+  REQUIRE(backend.create(first, c::BookingActor{}).ok());
+  {
+    std::latch start(kThreads);
+    std::vector<std::thread> threads;
+    std::vector<std::string> done(kThreads);
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&, i] {
+        Browser b{portal};
+        b.address = "198.51.100." + std::to_string(10 + i);
+        b.get("/book/cert_renewal");
+        b.post("/book/cert_renewal", {{"people", "1"}, {"name_1", "すずき　じろう"}});
+        b.post("/book/counter", {{"counter", "1"}});
+        b.post("/book/slot", {{"slot", "1:2026-11-27T09:00"}});
+        const Response c =
+            b.post("/book/contact", {{"email", "jiro@example.jp"}, {"email_confirm", "jiro@example.jp"}, {"proxy", "no"}});
+        std::smatch dm;
+        const bool has_draft = std::regex_search(c.body, dm, std::regex(R"re(name="draft" value="([^"]+)")re"));
+        start.arrive_and_wait();
+        if (has_draft) done[static_cast<std::size_t>(i)] = b.post("/book/confirm", {{"draft", dm[1].str()}}).body;
+      });
+    }
+    for (auto& t : threads) t.join();
+    std::size_t in_slot = 0;
+    for (const auto& [receipt, b] : backend.bookings) in_slot += b.slot == "1:2026-11-27T09:00" ? 1u : 0u;
+    CHECK(in_slot == 2);
+    CHECK(std::count_if(done.begin(), done.end(), [](const std::string& body) { return contains(body, "予約が完了しました"); }) == 1);
+  }
+  CHECK(portal.visit_count() == 1 + kThreads);
 }
 
 TEST_CASE("portal: visits are bounded", "[portal]") {

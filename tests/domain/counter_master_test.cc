@@ -228,6 +228,8 @@ TEST_CASE("Local date-times and clock times parse exactly", "[console][counter]"
   auto t = c::parse_date_time("2026-12-31T23:59");
   REQUIRE(t.has_value());
   CHECK(c::format_date_time(*t) == "2026-12-31T23:59");
+  CHECK(c::format_date_time(c::LocalDateTime{{2026, 1, 1}, 0}) == "2026-01-01T00:00");
+  CHECK(c::format_date_time(c::LocalDateTime{{2026, 1, 1}, 24 * 60}) == "2026-01-01T24:00");
   CHECK(c::add_minutes(*t, 1) == c::LocalDateTime{{2027, 1, 1}, 0});
   CHECK(c::add_minutes(c::LocalDateTime{{2027, 1, 1}, 0}, -1) == *t);
   CHECK_FALSE(c::parse_date_time("2026-12-31 23:59").has_value());

@@ -8,6 +8,8 @@
 #include <cassert>
 #include <list>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <unordered_map>
 #include <utility>
 
@@ -161,6 +163,9 @@ struct Draft {
 };
 
 struct Visit {
+  // Held while a request of this visit runs (Impl::handle): a visit's requests run one at a time,
+  // whichever threads their connections are on.
+  std::mutex busy;
   std::string key;  // keyed hash of the cookie value
   std::string csrf;
   TimePoint last_seen{};
@@ -222,9 +227,12 @@ struct Portal::Impl {
   domain::BookingBackend& backend;
   const Clock& clock;
   PortalOptions opts;
+  // Guards the visits and the rate limiters (never held while a page is made or the backend is
+  // called).
+  mutable std::mutex state;
   console::web::RateLimiter check_client, check_number, sign_in_client, sign_in_number, new_visits;
-  std::list<Visit> lru;  // most recently used first
-  std::unordered_map<std::string, std::list<Visit>::iterator> visits;
+  std::list<std::shared_ptr<Visit>> lru;  // most recently used first
+  std::unordered_map<std::string, std::list<std::shared_ptr<Visit>>::iterator> visits;
   // Parsed once; rendered with `base` (the site-wide keys) under each page's own context.
   const detail::CompiledTemplates templates{detail::templates()};
   std::string css_url;
@@ -373,46 +381,57 @@ struct Portal::Impl {
 
   // ---- visits ----
 
-  Visit* find_visit(const http::Request& req) {
+  // A rate limiter's verdict (under `state`).
+  bool allow(console::web::RateLimiter& limiter, const std::string& key, TimePoint now) {
+    std::lock_guard lock(state);
+    return limiter.allow(key, now);
+  }
+
+  std::shared_ptr<Visit> find_visit(const http::Request& req) {
     auto h = req.headers.find("cookie");
     if (h == req.headers.end()) return nullptr;
     auto c = console::web::find_cookie(h->second, console::web::cookie_name(kVisitCookie, opts.secure_cookies));
     if (!c || !c->has_value()) return nullptr;
     const std::string key = keyed("visit", **c);
+    std::lock_guard lock(state);
     auto it = visits.find(key);
     if (it == visits.end()) return nullptr;
     const TimePoint now = clock.now();
-    if (now - it->second->last_seen >= opts.visit_idle_timeout) {
+    if (now - (*it->second)->last_seen >= opts.visit_idle_timeout) {
       lru.erase(it->second);
       visits.erase(it);
       return nullptr;
     }
-    it->second->last_seen = now;
+    (*it->second)->last_seen = now;
     lru.splice(lru.begin(), lru, it->second);
-    return &*it->second;
+    return *it->second;
   }
 
   // A new visit; the cookie to set goes to *set_cookie. nullptr when the client made too many.
-  Visit* new_visit(const http::Request& req, std::string* set_cookie) {
+  std::shared_ptr<Visit> new_visit(const http::Request& req, std::string* set_cookie) {
     const TimePoint now = clock.now();
-    if (!new_visits.allow("v:" + req.remote_address, now)) return nullptr;
-    while (visits.size() >= opts.max_visits && !lru.empty()) {
-      visits.erase(lru.back().key);
-      lru.pop_back();
-    }
     const std::string id = console::web::random_token();
-    Visit v;
-    v.key = keyed("visit", id);
-    v.csrf = keyed("csrf", id);
-    v.last_seen = now;
-    lru.push_front(std::move(v));
-    visits.emplace(lru.front().key, lru.begin());
+    auto v = std::make_shared<Visit>();
+    v->key = keyed("visit", id);
+    v->csrf = keyed("csrf", id);
+    v->last_seen = now;
+    {
+      std::lock_guard lock(state);
+      if (!new_visits.allow("v:" + req.remote_address, now)) return nullptr;
+      while (visits.size() >= opts.max_visits && !lru.empty()) {
+        visits.erase(lru.back()->key);
+        lru.pop_back();
+      }
+      lru.push_front(v);
+      visits.emplace(v->key, lru.begin());
+    }
     auto cookie = console::web::set_cookie(kVisitCookie, id, opts.secure_cookies);
     if (cookie) *set_cookie = *cookie;
-    return &lru.front();
+    return v;
   }
 
-  void drop_visit(Visit* v) {
+  void drop_visit(const Visit* v) {
+    std::lock_guard lock(state);
     auto it = visits.find(v->key);
     if (it == visits.end()) return;
     lru.erase(it->second);
@@ -447,9 +466,9 @@ struct Portal::Impl {
 
     // Everything else needs a visit: found, or made for a GET of a form page.
     std::string set_cookie;
-    Visit* visit = find_visit(req);
+    std::shared_ptr<Visit> visit = find_visit(req);
     if (post && path == "/sign-out") {
-      if (visit) drop_visit(visit);
+      if (visit) drop_visit(visit.get());
       auto r = redirect("/");
       r.headers.emplace_back("Set-Cookie", console::web::clear_cookie(kVisitCookie, opts.secure_cookies));
       return r;
@@ -461,7 +480,7 @@ struct Portal::Impl {
       if (!parsed) return message(400, "送信内容を処理できませんでした", {"入力内容を確認して、もう一度お試しください。"});
       form = std::move(parsed).value();
       const auto tokens = form->all("csrf_token");
-      if (tokens.size() != 1 || !same_token(tokens[0], visit->csrf)) return expired();
+      if (tokens.size() != 1 || !same_token(tokens[0], visit->csrf)) return expired();  // csrf is set once, when the visit is made
       for (const auto& [name, value] : form->fields()) {
         if (value.size() > kMaxInputBytes || name.size() > 64) {
           return message(400, "送信内容を処理できませんでした", {"入力が長すぎます。入力内容を確認してください。"});
@@ -471,6 +490,7 @@ struct Portal::Impl {
       visit = new_visit(req, &set_cookie);
       if (!visit) return too_many();
     }
+    std::lock_guard busy(visit->busy);
     auto r = route(req, path, *visit, form ? &*form : nullptr);
     if (!set_cookie.empty()) r.headers.emplace_back("Set-Cookie", set_cookie);
     return r;
@@ -753,8 +773,8 @@ struct Portal::Impl {
         if (!ok) continue;
         // Guessing (RSV-5): every check costs a token per client and per postcard number.
         const TimePoint now = clock.now();
-        const bool client_ok = check_client.allow("c:" + req.remote_address, now);
-        const bool number_ok = check_number.allow(keyed("postcard", postcard), now);
+        const bool client_ok = allow(check_client, "c:" + req.remote_address, now);
+        const bool number_ok = allow(check_number, keyed("postcard", postcard), now);
         if (!client_ok || !number_ok) return too_many();
         auto card = backend.card_by_postcard(postcard, *month, *day);
         if (!card) return unavailable();
@@ -1192,8 +1212,8 @@ struct Portal::Impl {
     }
     // Guessing (RSV-10): every attempt costs a token per client and per receipt number.
     const TimePoint now = clock.now();
-    const bool client_ok = sign_in_client.allow("c:" + req.remote_address, now);
-    const bool number_ok = sign_in_number.allow(keyed("receipt", receipt), now);
+    const bool client_ok = allow(sign_in_client, "c:" + req.remote_address, now);
+    const bool number_ok = allow(sign_in_number, keyed("receipt", receipt), now);
     if (!client_ok || !number_ok) return too_many();
     auto booking = backend.get(receipt);
     if (!booking) return unavailable();
@@ -1203,9 +1223,12 @@ struct Portal::Impl {
     // A new visit id on sign-in (no fixation); the old visit and its draft go.
     drop_visit(&v);
     std::string cookie;
-    Visit* fresh = new_visit(req, &cookie);
+    auto fresh = new_visit(req, &cookie);
     if (!fresh) return too_many();
-    fresh->receipt = (*booking)->receipt;
+    {
+      std::lock_guard busy(fresh->busy);
+      fresh->receipt = (*booking)->receipt;
+    }
     auto r = redirect("/booking");
     r.headers.emplace_back("Set-Cookie", cookie);
     return r;
@@ -1397,6 +1420,9 @@ http::Response Portal::handle(const http::Request& request) {
   }
 }
 
-std::size_t Portal::visit_count() const { return impl_->visits.size(); }
+std::size_t Portal::visit_count() const {
+  std::lock_guard lock(impl_->state);
+  return impl_->visits.size();
+}
 
 }  // namespace madoguchi::portal

@@ -58,9 +58,8 @@ Db::~Db() {
 }
 
 Expected<Stmt*> Db::cached(std::string_view sql) {
-  if (!cache_) cache_ = std::make_unique<std::unordered_map<std::string, std::unique_ptr<Stmt>>>();
-  std::string key(sql);
-  auto it = cache_->find(key);
+  if (!cache_) cache_ = std::make_unique<StmtCache>();
+  auto it = cache_->find(sql);
   if (it != cache_->end()) {
     it->second->reset();
     return it->second.get();
@@ -69,8 +68,17 @@ Expected<Stmt*> Db::cached(std::string_view sql) {
   if (!st) return st.error();
   auto owned = std::make_unique<Stmt>(std::move(*st));
   Stmt* raw = owned.get();
-  cache_->emplace(std::move(key), std::move(owned));
+  cache_->emplace(std::string(sql), std::move(owned));
   return raw;
+}
+
+std::uint64_t Db::cached_reprepares() const {
+  std::uint64_t n = 0;
+  if (!cache_) return 0;
+  for (const auto& [sql, st] : *cache_) {
+    n += static_cast<std::uint64_t>(sqlite3_stmt_status(st->stmt_, SQLITE_STMTSTATUS_REPREPARE, 0));
+  }
+  return n;
 }
 
 Status Db::exec(std::string_view sql) {

@@ -41,7 +41,18 @@ int days_between(const Date& from, const Date& to) noexcept {
 }
 
 std::string format_iso(const Date& date) {
-  char buffer[32];
+  // Called for every slot key and page row: digits by hand (snprintf was a tenth of a slot page).
+  if (date.year >= 0 && date.year <= 9999 && date.month >= 0 && date.month <= 99 && date.day >= 0 && date.day <= 99) {
+    std::string out(10, '-');
+    auto put = [&](std::size_t at, int value, int width) {
+      for (int i = width - 1; i >= 0; --i, value /= 10) out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+    };
+    put(0, date.year, 4);
+    put(5, date.month, 2);
+    put(8, date.day, 2);
+    return out;
+  }
+  char buffer[40];
   std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02d", date.year, date.month, date.day);
   return buffer;
 }

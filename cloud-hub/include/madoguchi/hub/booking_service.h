@@ -19,7 +19,8 @@
 //    checks the password proof).
 //
 // HubBookingService: all writes go through HubEngine (one transaction each, published on the feed
-// at once). Used from the hub's io_context thread only, like HubEngine.
+// at once). Used from one thread at a time, like HubEngine (SharedBookingService below serializes
+// the web threads' calls).
 //
 // The cards follow a collection booking (console/booking_cards.h; ISS-10, RSV-5, RSV-12, PHN-6):
 // create, update and cancel write the booking and the changed `card` records it names in ONE
@@ -34,6 +35,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -89,6 +91,16 @@ class HubBookingService final : public domain::BookingBackend {
                                                           int birth_day) override;
   Expected<std::optional<domain::Card>> card(std::string_view manufacture_no) override;
   Expected<domain::MadeBooking> create(const domain::NewBooking& request, const domain::BookingActor& actor) override;
+  // A new booking's password and its argon2id hash. Touches nothing of the service's state, so it
+  // may run on any thread, outside the lock that guards the service (SharedBookingService).
+  struct NewPassword {
+    std::string password;
+    std::string hash;
+  };
+  Expected<NewPassword> new_password() const;
+  // create() with a password made by new_password().
+  Expected<domain::MadeBooking> create(const domain::NewBooking& request, const domain::BookingActor& actor,
+                                       NewPassword password);
   Expected<std::optional<domain::Booking>> get(std::string_view receipt) override;
   Expected<domain::Booking> update(std::string_view receipt, const domain::BookingUpdate& update,
                                     const domain::BookingActor& actor) override;
@@ -132,6 +144,44 @@ class HubBookingService final : public domain::BookingBackend {
   // on every request; parsing their JSON again was a quarter of a page's CPU.
   struct DecodeCaches;
   std::unique_ptr<DecodeCaches> decoded_;
+  // Counters and slot weeks as answered to residents, while nothing changed and within the
+  // minute (booking_service.cc, "ResidentAnswers"). nullptr from resident_answers(): not kept
+  // (staff, or the version could not be read).
+  struct ResidentAnswers;
+  std::unique_ptr<ResidentAnswers> answers_;
+  ResidentAnswers* resident_answers(const domain::BookingActor& actor, const domain::LocalDateTime& t);
+};
+
+// HubBookingService for several threads (the hub's web threads): every call runs under `mutex`,
+// the lock the hub process takes for everything that touches the engine and its stores. Only
+// create()'s password hashing (a few ms of argon2id) runs before the lock is taken.
+class SharedBookingService final : public domain::BookingBackend {
+ public:
+  SharedBookingService(HubBookingService& inner, std::mutex& mutex) : inner_(inner), mutex_(mutex) {}
+
+  domain::LocalDateTime now() override;
+  Expected<domain::Settings> settings() override;
+  Expected<std::vector<domain::CounterMaster>> counters(domain::Business business,
+                                                         const domain::BookingActor& actor) override;
+  Expected<std::vector<domain::SlotAvailability>> availability(std::string_view counter, calendar::Date from,
+                                                                calendar::Date to, domain::Business business,
+                                                                int places, const domain::BookingActor& actor) override;
+  Expected<std::optional<domain::Card>> card_by_postcard(std::string_view postcard_no, int birth_month,
+                                                          int birth_day) override;
+  Expected<std::optional<domain::Card>> card(std::string_view manufacture_no) override;
+  Expected<domain::MadeBooking> create(const domain::NewBooking& request, const domain::BookingActor& actor) override;
+  Expected<std::optional<domain::Booking>> get(std::string_view receipt) override;
+  Expected<domain::Booking> update(std::string_view receipt, const domain::BookingUpdate& update,
+                                    const domain::BookingActor& actor) override;
+  Expected<domain::Booking> cancel(std::string_view receipt, std::string_view note,
+                                    const domain::BookingActor& actor) override;
+  Expected<std::vector<domain::Booking>> search(const domain::BookingQuery& query, std::size_t offset,
+                                                 std::size_t limit) override;
+  Expected<std::vector<domain::Notice>> notices() override;
+
+ private:
+  HubBookingService& inner_;
+  std::mutex& mutex_;
 };
 
 }  // namespace madoguchi::hub

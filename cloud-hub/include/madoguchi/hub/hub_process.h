@@ -71,12 +71,12 @@ struct HubConfig {
   // address cannot crowd residents out. Raise it only for load tests or behind a front proxy.
   std::size_t portal_connections_per_client = 32;
   // Threads serving the web (the citizen site, the consoles, the local API), besides the sync
-  // thread: TLS, HTTP parsing and writing responses run on all of them at once, each connection
-  // on one strand (its requests in order); the application's work (stores, caches, the engine)
-  // runs one request at a time under one lock, shared with the sync thread. 0 = one per core;
-  // at most 64. Default 1: on the 2-core machine measured (docs/performance.md) a second thread
-  // contending for that lock served fewer pages, not more; raise it on hosts with cores to spare.
-  std::size_t web_threads = 1;
+  // thread, each running an io_context of its own; connections are dealt to them in turn and
+  // each stays on one strand (its requests in order). TLS, HTTP, the citizen site's pages and
+  // the booking password hashing run on all of them at once; the stores, caches and the engine
+  // one call at a time under one lock, shared with the sync thread (docs/architecture.md,
+  // "Threads"). 0 (the default) = one per core; at most 64.
+  std::size_t web_threads = 0;
   // The resident's booking mails (RSV-10, RSV-12..RSV-14, cloud-hub hub_mail.h): the SMTP relay.
   // Empty smtp_url = no mail at all (logged once at start). smtp://host:port uses STARTTLS, which
   // is required unless smtp_starttls is false (plain SMTP: only to a relay on 127.0.0.1 / ::1 /

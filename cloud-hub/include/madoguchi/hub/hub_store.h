@@ -171,6 +171,18 @@ class HubStore {
     sqlite::Db* db_;
   };
   Expected<ReadScope> read_scope();
+  // Changes whenever the database may have changed since the last call: commits of other
+  // connections (PRAGMA data_version) or changes made through this handle (total changes). For
+  // caches of what was read. Errors: db.
+  struct DataVersion {
+    std::int64_t others = 0;
+    std::int64_t own = 0;
+    bool operator==(const DataVersion&) const = default;
+  };
+  Expected<DataVersion> data_version();
+  // How often SQLite compiled this store's statements again (sqlite::Db::cached_reprepares): 0
+  // in steady state (see the schema's note in hub_store.cc).
+  std::uint64_t statement_reprepares() const { return db_.cached_reprepares(); }
   // The live record of `entity` with the greatest key starting with `prefix` (nullopt: none).
   Expected<std::optional<protocol::Record>> last_with_prefix(const std::string& entity, const std::string& prefix);
   // Operation log records (entity "oplog", console/oplog.h) for the console: live records whose

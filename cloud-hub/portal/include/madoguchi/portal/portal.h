@@ -25,7 +25,10 @@
 // in. Every POST checks the visit's CSRF token. Guessing of postcard number + birthday and of
 // receipt number + password is rate limited per client address and per number (429 page).
 //
-// Not thread-safe: call handle() from one thread (the hub's io_context), like the console.
+// Threads: handle() may be called from several threads at once (the hub's web threads). The visits
+// and rate limiters sit behind a lock of their own, held only to look them up; the requests of one
+// visit run one at a time; pages are made outside any lock. The backend is called from whichever
+// thread serves the request, so it must be safe for that (the hub's SharedBookingService).
 #pragma once
 
 #include <chrono>

@@ -150,7 +150,11 @@ Response dispatch(const Handler& handler, Request request);
 class Server {
  public:
   Server(boost::asio::io_context& io, ServerOptions options, Handler handler);
-  ~Server();  // stop()s
+  // Connections spread over `pool` in turn (the acceptor runs on the first): one io_context per
+  // thread scales where one io_context run by several threads contends on its own queue. Not
+  // empty; the contexts outlive the Server.
+  Server(std::vector<boost::asio::io_context*> pool, ServerOptions options, Handler handler);
+  ~Server();  // stops
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cassert>
 #include <chrono>
 #include <cstdint>
 #include <limits>
@@ -14,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -130,11 +132,11 @@ class Connection {
 };
 
 struct ServerState : std::enable_shared_from_this<ServerState> {
-  ServerState(net::io_context& io_context, ServerOptions opts, Handler h)
-      : io(io_context),
+  ServerState(std::vector<net::io_context*> pool, ServerOptions opts, Handler h)
+      : ios(std::move(pool)),
         options(std::move(opts)),
         handler(std::move(h)),
-        strand(net::make_strand(io_context)),
+        strand(net::make_strand(*ios.front())),
         acceptor(strand),
         retry_timer(strand) {}
 
@@ -143,7 +145,10 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
   void stop();
   void release(std::uint64_t id);
 
-  net::io_context& io;
+  // Accepted connections go to these in turn (the acceptor is on the first); each is run by one
+  // thread, so a connection's work never waits for another thread's lock inside Asio.
+  const std::vector<net::io_context*> ios;
+  std::atomic<std::size_t> next_io{0};
   const ServerOptions options;
   const Handler handler;
   std::optional<ssl::context> tls;  // set by start(); read-only afterwards
@@ -164,6 +169,9 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
     std::string remote;
   };
   std::map<std::uint64_t, Live> connections;  // by id, oldest first; guarded by mutex
+  // Entries of `connections` per remote address (shed and closing ones too, until released):
+  // while neither cap is reached by these upper bounds, an accept needs no scan (victim_for).
+  std::unordered_map<std::string, std::size_t> entries_per_remote;  // guarded by mutex
   // Under mutex: the connection to close to make room for one more from `remote`, or none;
   // `refuse` when there is no room and nothing to shed. `held` keeps the connections looked at
   // alive until the caller has released the mutex.
@@ -443,6 +451,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 }  // namespace
 
 void ServerState::accept() {
+  net::io_context& io = *ios[next_io++ % ios.size()];
   acceptor.async_accept(net::make_strand(io),
                         beast::bind_front_handler(&ServerState::on_accept, shared_from_this()));
 }
@@ -492,6 +501,7 @@ void ServerState::on_accept(beast::error_code ec, tcp::socket socket) {
   {
     std::lock_guard lock(mutex);
     connections.emplace(id, Live{connection, remote_of_entry});
+    ++entries_per_remote[remote_of_entry];
   }
   connection->start();
   // stop() may have copied the connection list before this one was added.
@@ -520,6 +530,13 @@ void ServerState::stop() {
 std::shared_ptr<Connection> ServerState::victim_for(const std::string& remote, bool* refuse,
                                                    std::vector<std::shared_ptr<Connection>>& held) {
   *refuse = false;
+  {
+    // Upper bounds (they count connections already going): under both caps, nothing to shed.
+    auto it = entries_per_remote.find(remote);
+    const std::size_t of_remote = it == entries_per_remote.end() ? 0 : it->second;
+    const bool maybe_client_full = options.max_connections_per_client != 0 && of_remote >= options.max_connections_per_client;
+    if (!maybe_client_full && connections.size() < options.max_connections) return nullptr;
+  }
   // The live connections, oldest first, held by the caller until it has released the mutex: the
   // last reference dropped runs ~Session, which takes the mutex in release().
   struct Candidate {
@@ -560,13 +577,23 @@ std::shared_ptr<Connection> ServerState::victim_for(const std::string& remote, b
 
 void ServerState::release(std::uint64_t id) {
   std::lock_guard lock(mutex);
-  connections.erase(id);
+  auto it = connections.find(id);
+  if (it == connections.end()) return;
+  if (auto n = entries_per_remote.find(it->second.remote); n != entries_per_remote.end() && --n->second == 0) {
+    entries_per_remote.erase(n);
+  }
+  connections.erase(it);
 }
 
 }  // namespace detail
 
 Server::Server(boost::asio::io_context& io, ServerOptions options, Handler handler)
-    : state_(std::make_shared<detail::ServerState>(io, std::move(options), std::move(handler))) {}
+    : Server(std::vector<boost::asio::io_context*>{&io}, std::move(options), std::move(handler)) {}
+
+Server::Server(std::vector<boost::asio::io_context*> pool, ServerOptions options, Handler handler)
+    : state_(std::make_shared<detail::ServerState>(std::move(pool), std::move(options), std::move(handler))) {
+  assert(!state_->ios.empty());
+}
 
 Server::~Server() { stop(); }
 

@@ -50,6 +50,10 @@ class Db {
   // A prepared statement kept for the life of the Db, reset and ready to bind. For hot paths.
   // The pointer stays valid until the Db is destroyed (not across moves of the Db).
   Expected<Stmt*> cached(std::string_view sql);
+  // How often SQLite has compiled the cached statements again since they were prepared (a
+  // schema change, or a bound value the planner looked at, e.g. against a partial index's WHERE).
+  // A hot statement compiled again on every run costs more than the query: tests keep this at 0.
+  std::uint64_t cached_reprepares() const;
 
   std::int64_t last_insert_rowid() const;
   int changes() const;
@@ -62,7 +66,13 @@ class Db {
   Db(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
-  std::unique_ptr<std::unordered_map<std::string, std::unique_ptr<Stmt>>> cache_;
+  // Looked up by the SQL text without copying it (heterogeneous lookup).
+  struct SqlHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view sql) const noexcept { return std::hash<std::string_view>{}(sql); }
+  };
+  using StmtCache = std::unordered_map<std::string, std::unique_ptr<Stmt>, SqlHash, std::equal_to<>>;
+  std::unique_ptr<StmtCache> cache_;
 };
 
 // A prepared statement. Bind indices start at 1. reset() clears bindings' use for re-execution.
