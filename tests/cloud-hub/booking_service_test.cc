@@ -184,6 +184,46 @@ TEST_CASE("Pages follow changed settings, counters and slots: decoded records ar
   CHECK(week().size() == 1);
 }
 
+TEST_CASE("Answers kept for residents follow another connection's writes and the passing minute (issue 11, RSV-8)",
+          "[hub][booking][service]") {
+  World w;
+  seed(w.store(), 3);
+  auto week = [&] {
+    auto a = w.service->availability("1", {2026, 11, 30}, {2026, 11, 30}, c::Business::collection, 1, kResident);
+    REQUIRE(a.ok());
+    return std::move(*a);
+  };
+  REQUIRE(week().at(0).slot.capacity == 3);
+  REQUIRE(week().at(0).bookable);
+  REQUIRE(w.service->counters(c::Business::collection, kResident).value().size() == 1);
+  // Another handle on the same database file (another process, or a repair tool) changes a
+  // slot and hides the counter: the next answers show both.
+  auto other = madoguchi::hub::HubStore::open(w.dir / "hub" / "131016.db", "131016");
+  REQUIRE(other.ok());
+  REQUIRE(other->write_local("slot", kSlot, madoguchi::protocol::OpKind::upsert, c::dump_body(c::slot_to_json(slot(kSlot, 7))),
+                             w.store().get("slot", kSlot).value()->version, kNowMs)
+              .ok());
+  auto hidden = counter();
+  hidden.visible_on_site = false;
+  REQUIRE(other->write_local("counter", "1", madoguchi::protocol::OpKind::upsert, c::dump_body(c::counter_to_json(hidden)),
+                             w.store().get("counter", "1").value()->version, kNowMs)
+              .ok());
+  CHECK(week().at(0).slot.capacity == 7);
+  CHECK(w.service->counters(c::Business::collection, kResident).value().empty());
+  CHECK_FALSE(week().at(0).bookable);  // a hidden counter takes no resident's booking
+  REQUIRE(other->write_local("counter", "1", madoguchi::protocol::OpKind::upsert, c::dump_body(c::counter_to_json(counter())),
+                             w.store().get("counter", "1").value()->version, kNowMs)
+              .ok());
+  CHECK(w.service->counters(c::Business::collection, kResident).value().size() == 1);
+  // The deadline (11-27 17:00) passes with nothing written: the answer of the minute before is
+  // not reused.
+  w.clock.advance(std::chrono::hours(7 * 24 + 7) - std::chrono::minutes(1));  // 11-27 16:59
+  CHECK(week().at(0).bookable);
+  w.clock.advance(std::chrono::minutes(2));  // 17:01
+  CHECK_FALSE(week().at(0).bookable);
+  CHECK(w.store().statement_reprepares() == 0);
+}
+
 TEST_CASE("A booking refused for capacity or permission stores nothing and mails nothing", "[hub][booking][service]") {
   World w;
   seed(w.store(), 1);
