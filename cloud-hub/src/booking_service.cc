@@ -476,12 +476,30 @@ Expected<domain::MadeBooking> HubBookingService::create(const domain::NewBooking
   return create(request, actor, std::move(*password));
 }
 
-Expected<domain::MadeBooking> HubBookingService::create(const domain::NewBooking& request, const domain::BookingActor& actor,
-                                                        NewPassword password) {
+// The record `request` makes at now_ms, before its receipt number and password ("pending").
+Expected<domain::Booking> HubBookingService::draft(const domain::NewBooking& request, const domain::BookingActor& actor,
+                                                   std::int64_t now_ms) {
   const bool staff = actor.kind == domain::BookingActor::Kind::staff;
   if (staff && domain::validate_staff_id(actor.staff_id).ok() == false) return make_error(Errc::invalid_argument, "staff: bad id");
   auto ref = domain::parse_slot_key(request.slot);
   if (!ref) return make_error(Errc::invalid_argument, "slot: not a slot key");
+  domain::Booking b = domain::booking_from_request(request, actor, ref->counter, now_ms);
+  b.receipt = "pending";
+  return b;
+}
+
+Status HubBookingService::check_new(const domain::NewBooking& request, const domain::BookingActor& actor) {
+  const std::int64_t now_ms = clock_.wall_ms();
+  auto b = draft(request, actor, now_ms);
+  if (!b) return b.error();
+  auto r = records();
+  if (!r) return r.error();
+  return domain::check_booking_write(**r, nullptr, *b, actor, domain::japan_local_time(now_ms));
+}
+
+Expected<domain::MadeBooking> HubBookingService::create(const domain::NewBooking& request, const domain::BookingActor& actor,
+                                                        NewPassword password) {
+  const bool staff = actor.kind == domain::BookingActor::Kind::staff;
   auto conf = settings();
   if (!conf) return conf.error();
   auto r = records();
@@ -490,14 +508,15 @@ Expected<domain::MadeBooking> HubBookingService::create(const domain::NewBooking
   if (!s) return s.error();
   const std::int64_t now_ms = clock_.wall_ms();
   const domain::LocalDateTime t = domain::japan_local_time(now_ms);
-  domain::Booking b = domain::booking_from_request(request, actor, ref->counter, now_ms);
+  auto drafted = draft(request, actor, now_ms);
+  if (!drafted) return drafted.error();
+  domain::Booking b = std::move(*drafted);
   domain::MadeBooking made;
   made.password = std::move(password.password);
   b.password_hash = std::move(password.hash);
   // Checked before a receipt number is drawn, so a bad request does not use one up. The
   // resident's window (RSV-8) or the booking rule first; the booking rule in the writing
   // transaction protects the capacity whatever happens in between.
-  b.receipt = "pending";
   if (auto v = domain::validate_booking(b); !v) return v.error();
   if (auto ok = domain::check_booking_write(**r, nullptr, b, actor, t); !ok) return ok.error();
 
@@ -687,6 +706,11 @@ Expected<std::optional<domain::Card>> SharedBookingService::card(std::string_vie
 }
 Expected<domain::MadeBooking> SharedBookingService::create(const domain::NewBooking& request,
                                                            const domain::BookingActor& actor) {
+  {
+    // A slot already full (the usual answer late in a rush) costs no hashing.
+    std::lock_guard lock(mutex_);
+    if (auto ok = inner_.check_new(request, actor); !ok) return ok.error();
+  }
   auto password = inner_.new_password();  // outside the lock: argon2id is most of a booking's CPU
   if (!password) return password.error();
   std::lock_guard lock(mutex_);

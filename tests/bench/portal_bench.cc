@@ -652,11 +652,13 @@ int run_portal(const Args& args, Reporter& out) {
   st.from = calendar::format_iso(seed.rush_day);
   st.attempts = plan.attempts;
   const auto s0 = hub_pid ? cpu_seconds(*hub_pid) : std::nullopt;
+  const auto c0 = cpu_seconds(::getpid());
   st.start = st.last_accept = st.last_done = Clock::now();
   run_io(io, [&](auto done) {
     for (std::uint64_t i = 0; i < std::min(plan.concurrency, plan.attempts); ++i) asio::co_spawn(io, rush_worker(st), done);
   });
   const auto s1 = hub_pid ? cpu_seconds(*hub_pid) : std::nullopt;
+  const auto c1 = cpu_seconds(::getpid());
   const double rush_seconds = std::chrono::duration<double>(st.last_done - st.start).count();
   const double fill_seconds = std::chrono::duration<double>(st.last_accept - st.start).count();
   const json rush_ctx = {{"attempts", plan.attempts}, {"places", plan.places}, {"slots", plan.rush_slots},
@@ -678,7 +680,8 @@ int run_portal(const Args& args, Reporter& out) {
                    {"requests", st.requests},
                    {"requests_per_s", rush_seconds > 0 ? std::round(static_cast<double>(st.requests) / rush_seconds * 10) / 10 : 0},
                    {"tls_handshakes", plan.attempts},
-                   {"hub_cores", cores(s0, s1, rush_seconds)}}));
+                   {"hub_cores", cores(s0, s1, rush_seconds)},
+                   {"client_cores", cores(c0, c1, rush_seconds)}}));
   out.metric("portal.rush_confirm_p99_ms", percentile(st.confirm_ms, 99), "ms",
              with({{"p50", std::round(percentile(st.confirm_ms, 50) * 1000) / 1000}, {"n", st.confirm_ms.size()},
                    {"attempt_p50_ms", std::round(percentile(st.attempt_ms, 50) * 1000) / 1000},

@@ -98,6 +98,10 @@ class HubBookingService final : public domain::BookingBackend {
     std::string hash;
   };
   Expected<NewPassword> new_password() const;
+  // The booking rule's verdict on `request` now, as create() would judge it before writing (the
+  // slot may fill in between: create() judges again). Lets a caller skip the hashing for a
+  // request that would be refused.
+  Status check_new(const domain::NewBooking& request, const domain::BookingActor& actor);
   // create() with a password made by new_password().
   Expected<domain::MadeBooking> create(const domain::NewBooking& request, const domain::BookingActor& actor,
                                        NewPassword password);
@@ -122,6 +126,7 @@ class HubBookingService final : public domain::BookingBackend {
 
  private:
   Expected<HubStore*> store();
+  Expected<domain::Booking> draft(const domain::NewBooking& request, const domain::BookingActor& actor, std::int64_t now_ms);
   Expected<std::vector<protocol::Record>> entity_records(std::string_view entity, std::string_view from_key,
                                                          std::string_view to_key);
   // domain::BookingRecords over the municipality's store (booking_service.cc).
