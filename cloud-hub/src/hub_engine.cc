@@ -46,8 +46,17 @@ Status HubEngine::open() {
     published_[muni] = b->head > p::kMaxChangesPerBatch ? b->head - p::kMaxChangesPerBatch : 0;
     stores_[muni] = std::make_unique<HubStore>(std::move(*s));
     if (options_.write_policy) stores_[muni]->set_write_policy(options_.write_policy);
+    auto cert = HubStore::open(options_.data_dir / (muni + ".cert.db"), muni);
+    if (!cert) return cert.error().with_context("certificate database of " + muni);
+    certificate_stores_[muni] = std::make_unique<HubStore>(std::move(*cert));
+    if (options_.certificate_write_policy) certificate_stores_[muni]->set_write_policy(options_.certificate_write_policy);
   }
   return {};
+}
+
+HubStore* HubEngine::certificate_store(const std::string& municipality) {
+  auto it = certificate_stores_.find(municipality);
+  return it == certificate_stores_.end() ? nullptr : it->second.get();
 }
 
 HubStore* HubEngine::store(const std::string& municipality) {
@@ -92,7 +101,9 @@ void HubEngine::on_message(const std::string& topic, const std::string& payload)
 }
 
 void HubEngine::handle_ops(const p::OpBatch& batch) {
-  HubStore* store = this->store(batch.municipality);
+  auto linkage = options_.linkage_devices.find(batch.municipality);
+  const bool certificate = linkage != options_.linkage_devices.end() && linkage->second.count(batch.device) > 0;
+  HubStore* store = certificate ? certificate_store(batch.municipality) : this->store(batch.municipality);
   if (!store) return;
   ++counters_.batches;
   auto out = store->apply_batch(batch, clock_.wall_ms());
@@ -125,7 +136,7 @@ void HubEngine::handle_ops(const p::OpBatch& batch) {
   }
   p::Ack ack{batch.municipality, batch.device, out->last_seq, out->last_seq + 1, std::move(out->rejected)};
   (void)transport_.publish(p::down_topic(batch.municipality, batch.device), p::encode(p::Message{std::move(ack)}));
-  publish_feed(batch.municipality);
+  if (!certificate) publish_feed(batch.municipality);
 }
 
 void HubEngine::publish_feed(const std::string& municipality) {
@@ -251,6 +262,9 @@ void HubEngine::tick() {
   if (now - last_trim_ >= std::chrono::seconds(60)) {
     last_trim_ = now;
     for (auto& [muni, store] : stores_) {
+      if (auto s = store->trim_feed(options_.feed_retention); !s) log_(LogLevel::error, "trimming feed: " + s.error().describe());
+    }
+    for (auto& [muni, store] : certificate_stores_) {  // their feed is never published: a record of arrivals
       if (auto s = store->trim_feed(options_.feed_retention); !s) log_(LogLevel::error, "trimming feed: " + s.error().describe());
       if (auto s = store->checkpoint(); !s) log_(LogLevel::error, "checkpoint: " + s.error().describe());
     }

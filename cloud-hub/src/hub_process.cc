@@ -20,6 +20,7 @@
 #include <set>
 #include <sstream>
 
+#include "madoguchi/domain/certificate_data.h"
 #include "madoguchi/domain/staff.h"
 #include "madoguchi/http/api_token.h"
 #include "madoguchi/domain/write_policy.h"
@@ -390,13 +391,39 @@ http::Response handle_hub_api(HubEngine& engine, const DeviceRegistry& registry,
 namespace {
 
 // Staff, roles, settings and the operation log are guarded by the console's write policy.
+// Resident, seal and tax records never enter the municipality's records (domain/certificate_data.h).
 WritePolicy console_write_policy() {
   return [](std::string_view origin, std::string_view entity, std::string_view key, bool remove, std::string_view body,
             const std::optional<protocol::Record>& current) {
+    if (auto routed = domain::check_data_route(domain::DataStore::municipality, entity); !routed) return routed;
     domain::WriteRequest r{origin, entity, key, remove, body, std::nullopt};
     if (current) r.current_body = current->body;
     return domain::check_write(r);
   };
+}
+
+// The certificate databases take resident, seal and tax records only.
+WritePolicy certificate_write_policy() {
+  return [](std::string_view, std::string_view entity, std::string_view, bool, std::string_view,
+            const std::optional<protocol::Record>&) { return domain::check_data_route(domain::DataStore::certificate, entity); };
+}
+
+// The linkage agents of each municipality (HubOptions::linkage_devices).
+std::map<std::string, std::set<std::string>> linkage_devices(const provisioning::Registry& r) {
+  std::map<std::string, std::set<std::string>> out;
+  for (const auto& m : r.municipalities) {
+    for (const auto& d : m.devices) {
+      if (d.role == provisioning::DeviceRole::linkage) out[m.code].insert(d.id);
+    }
+  }
+  return out;
+}
+
+HubOptions hub_options(const HubConfig& config, const provisioning::Registry& r) {
+  HubOptions o{config.data_dir, config.feed_retention, 32, console_write_policy()};
+  o.linkage_devices = linkage_devices(r);
+  o.certificate_write_policy = certificate_write_policy();
+  return o;
 }
 
 DeviceRegistry to_device_registry(const provisioning::Registry& r) {
@@ -410,12 +437,12 @@ DeviceRegistry to_device_registry(const provisioning::Registry& r) {
 
 class HubProcess {
  public:
-  HubProcess(const HubConfig& config, DeviceRegistry registry)
+  HubProcess(const HubConfig& config, const provisioning::Registry& registry)
       : config_(config),
-        registry_(std::move(registry)),
+        registry_(to_device_registry(registry)),
         log_(log::stderr_sink("hub[" + config.instance + "]")),
         mqtt_(mqtt_options(), callbacks()),
-        engine_(registry_, HubOptions{config.data_dir, config.feed_retention, 32, console_write_policy()}, mqtt_, clock_, log_),
+        engine_(registry_, hub_options(config, registry), mqtt_, clock_, log_),
         tick_(io_),
         signals_(io_, SIGINT, SIGTERM) {}
 
@@ -809,7 +836,7 @@ class HubProcess {
 Status run_hub(const HubConfig& config) {
   auto reg = provisioning::load_registry(config.registry_file);
   if (!reg) return reg.error();
-  HubProcess hub(config, to_device_registry(*reg));
+  HubProcess hub(config, *reg);
   if (auto s = hub.start(); !s) return s;
   hub.run();
   return {};

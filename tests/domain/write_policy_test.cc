@@ -6,6 +6,7 @@
 #include "madoguchi/domain/booking.h"
 #include "madoguchi/domain/calendar_config.h"
 #include "madoguchi/domain/card_import.h"
+#include "madoguchi/domain/certificate_data.h"
 #include "madoguchi/domain/notice.h"
 #include "madoguchi/domain/oplog.h"
 #include "madoguchi/domain/permissions.h"
@@ -288,4 +289,22 @@ TEST_CASE("Notices and the calendar are the hub's to write (RSV-3, RSV-15, MST-4
   // Bounded: a body over the record body limit is refused.
   const std::string huge = R"({"closures":[)" + std::string(300 * 1024, ' ') + "]}";
   CHECK_FALSE(check_write({"hub", "calendar", "config", false, huge, std::nullopt}).ok());
+}
+
+TEST_CASE("Resident, seal and tax records belong in the certificate database only, which takes nothing else (KON-5, SEC-2)",
+          "[domain][policy][linkage]") {
+  for (std::string_view entity : kCertificateEntities) {
+    CHECK(is_certificate_entity(entity));
+    CHECK(check_data_route(DataStore::certificate, entity).ok());
+    auto refused = check_data_route(DataStore::municipality, entity);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == madoguchi::Errc::forbidden);
+  }
+  for (std::string_view entity : {"card", "booking", "staff", "slot", "resident", "delta", "resident_delta2"}) {
+    CHECK_FALSE(is_certificate_entity(entity));
+    CHECK(check_data_route(DataStore::municipality, entity).ok());
+    auto refused = check_data_route(DataStore::certificate, entity);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == madoguchi::Errc::forbidden);
+  }
 }

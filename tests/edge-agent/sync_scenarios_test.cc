@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 
+#include "madoguchi/domain/certificate_data.h"
 #include "sync_world.h"
 
 using madoguchi::Errc;
@@ -309,4 +310,50 @@ TEST_CASE("A refused operation is logged at the hub with its code and reason, an
   a.engine->tick();
   REQUIRE(w.settle());
   CHECK(w.hub->counters().ops_rejected_by_code.at("forbidden") == 1);
+}
+
+TEST_CASE("Resident, seal and tax records go to the certificate database and never reach a counter (KON-5, SEC-2, LNK-3)",
+          "[sync][linkage]") {
+  namespace d = madoguchi::domain;
+  madoguchi::hub::HubOptions o;
+  o.linkage_devices = {{"131016", {"linkage"}}};
+  // The hub process's policies (hub_process.cc): the rule itself is domain::check_data_route.
+  o.write_policy = [](std::string_view, std::string_view entity, std::string_view, bool, std::string_view,
+                      const std::optional<madoguchi::protocol::Record>&) {
+    return d::check_data_route(d::DataStore::municipality, entity);
+  };
+  o.certificate_write_policy = [](std::string_view, std::string_view entity, std::string_view, bool, std::string_view,
+                                  const std::optional<madoguchi::protocol::Record>&) {
+    return d::check_data_route(d::DataStore::certificate, entity);
+  };
+  SyncWorld w(o);
+  auto& linkage = w.add_edge("131016", "linkage");
+  auto& counter = w.add_edge("131016", "counter-01");
+  for (int i = 0; i < 30; ++i) {
+    REQUIRE(linkage.store->write(i % 3 == 0 ? "tax_delta" : "resident_delta", "F" + std::to_string(i), OpKind::upsert,
+                                 R"({"text":"異動,)" + std::to_string(i) + R"("})", 0)
+                .ok());
+  }
+  REQUIRE(counter.store->write("card", "A001", OpKind::upsert, body(1), 0).ok());
+  REQUIRE(w.settle());
+  // Applied, in the certificate database only, and acknowledged.
+  auto* cert = w.hub->certificate_store("131016");
+  REQUIRE(cert != nullptr);
+  CHECK(cert->record_count().value() == 30);
+  CHECK(cert->device_last_seq("linkage").value() == 30);
+  CHECK(linkage.store->acked_upto() == 30);
+  // Nothing of it in the municipality's records, its feed, or the counter's database.
+  for (const auto& [entity, key, text] : w.hub_records("131016")) CHECK_FALSE(d::is_certificate_entity(entity));
+  for (const auto& [entity, key, text] : w.edge_records("131016.counter-01")) CHECK_FALSE(d::is_certificate_entity(entity));
+  CHECK(w.hub->store("131016")->get("card", "A001").value().has_value());  // the counter's own work syncs as ever
+
+  // A counter PC cannot put resident data on the feed, and a linkage agent cannot write
+  // anything else into the certificate database: both refused, nothing stored.
+  REQUIRE(counter.store->write("resident_delta", "X1", OpKind::upsert, R"({"text":"x"})", 0).ok());
+  REQUIRE(linkage.store->write("card", "A002", OpKind::upsert, body(2), 0).ok());
+  REQUIRE(w.settle());
+  CHECK(w.hub->counters().ops_rejected_by_code.at("forbidden") == 2);
+  CHECK_FALSE(w.hub->store("131016")->get("resident_delta", "X1").value().has_value());
+  CHECK_FALSE(cert->get("card", "A002").value().has_value());
+  CHECK_FALSE(w.hub->store("131016")->get("card", "A002").value().has_value());
 }

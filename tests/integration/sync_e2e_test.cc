@@ -188,26 +188,53 @@ TEST_CASE("An offline counter change that lost to an online change is rejected a
   CHECK(s.edge_get(kA, "/api/v1/records/memo/slot-0900")["body"]["holder"] == "citizen");
 }
 
-TEST_CASE("Delta files given to the linkage agent reach the hub exactly once", "[e2e][linkage]") {
+namespace {
+// Whether any of a database's files (the database and its WAL) holds `marker` anywhere, as bytes.
+bool database_files_contain(const std::filesystem::path& db, const std::string& marker) {
+  for (const auto& path : {db, std::filesystem::path(db.string() + "-wal")}) {
+    std::ifstream in(path, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.find(marker) != std::string::npos) return true;
+  }
+  return false;
+}
+}  // namespace
+
+TEST_CASE("Delta files given to the linkage agent reach the hub's certificate database exactly once, never a counter PC (KON-5, SEC-2)",
+          "[e2e][linkage]") {
   TempDir dir;
   Stack s(dir.path(), MADOGUCHI_BIN_DIR);
   s.start_broker();
   s.start_hub();
+  s.start_edge({"131016", "counter-01"});
   s.start_edge({"131016", "linkage", false, true});
+  const auto cert_db = dir.path() / "hub" / "131016.cert.db";
   auto inbox = dir.path() / "edges" / "131016.linkage" / "inbox";
   REQUIRE(eventually([&] { return std::filesystem::exists(inbox / "resident"); }));
   for (int i = 0; i < 20; ++i) {
-    std::ofstream(inbox / "resident" / ("d" + std::to_string(i) + ".txt")) << "異動," << i << "\n";
+    std::ofstream(inbox / "resident" / ("d" + std::to_string(i) + ".txt")) << "異動,RESIDENT-MARK-" << i << "\n";
   }
-  std::ofstream(inbox / "tax" / "t1.txt") << "課税,1\n";
+  std::ofstream(inbox / "tax" / "t1.txt") << "課税,RESIDENT-MARK-TAX\n";
   std::ofstream(inbox / "tax" / "bad.txt") << "\x82\xa0\xff";  // Shift_JIS bytes: not accepted yet
-  REQUIRE(eventually([&] { return Stack::dump_records(s.hub_db("131016"), true).size() == 21; }));
+  REQUIRE(eventually([&] { return Stack::dump_records(cert_db, true).size() == 21; }));
   // A restart re-scans the inbox and takes nothing twice.
   s.kill_edge("131016.linkage");
-  std::ofstream(inbox / "resident" / "d100.txt") << "異動,100\n";
+  std::ofstream(inbox / "resident" / "d100.txt") << "異動,RESIDENT-MARK-100\n";
   s.start_edge({"131016", "linkage", false, true});
-  REQUIRE(eventually([&] { return Stack::dump_records(s.hub_db("131016"), true).size() == 22; }));
+  REQUIRE(eventually([&] { return Stack::dump_records(cert_db, true).size() == 22; }));
   CHECK(std::filesystem::exists(inbox / "rejected" / "tax-bad.txt"));
   CHECK(std::filesystem::exists(inbox / "rejected" / "tax-bad.txt.reason.txt"));
   CHECK(s.hub_status()["counters"]["ops_applied"].get<std::uint64_t>() == 22);
+  // The counter PC is in sync (a record written at the hub reaches it), and neither its database
+  // nor the municipality's records hold a byte of what the linkage agent sent.
+  REQUIRE(s.hub_put("131016", "memo", "MARKER-MEMO", R"({"holder":"citizen"})", 0) == 200);
+  REQUIRE(eventually([&] {
+    for (const auto& r : Stack::dump_records(s.edge_db("131016.counter-01"), false)) {
+      if (r.find("MARKER-MEMO") != std::string::npos) return true;
+    }
+    return false;
+  }));
+  CHECK_FALSE(database_files_contain(s.edge_db("131016.counter-01"), "RESIDENT-MARK"));
+  CHECK_FALSE(database_files_contain(s.hub_db("131016"), "RESIDENT-MARK"));
+  for (const auto& r : Stack::dump_records(s.hub_db("131016"), true)) CHECK(r.find("_delta/") == std::string::npos);
 }

@@ -3,7 +3,8 @@
 //
 // For each op batch: check the topic identity against the payload and the device registry,
 // apply in one transaction, commit, and only then acknowledge (application-level ack) and
-// publish the new changes on the municipality's feed. Bad input is refused with a logged reason
+// publish the new changes on the municipality's feed. A linkage agent's batches go to the
+// municipality's certificate database instead, which no feed publishes. Bad input is refused with a logged reason
 // and changes nothing; the hub keeps running.
 #pragma once
 
@@ -29,6 +30,12 @@ struct HubOptions {
   std::uint64_t feed_retention = 200000;          // feed entries kept per municipality
   std::size_t messages_per_job_per_tick = 32;     // catch-up/snapshot pacing (bounds memory)
   WritePolicy write_policy{};                     // who may change what (none = anyone, anything)
+  // The linkage agents, per municipality: their batches are applied to the municipality's
+  // certificate database (<muni>.cert.db, a HubStore of its own), never to its records, so
+  // resident, seal and tax records never reach the feed that counter PCs replicate (KON-5,
+  // domain/certificate_data.h). Acknowledged as any batch; nothing of it is published.
+  std::map<std::string, std::set<std::string>> linkage_devices{};
+  WritePolicy certificate_write_policy{};         // for the certificate databases
 };
 
 struct HubCounters {
@@ -68,6 +75,8 @@ class HubEngine {
   Expected<std::vector<protocol::Record>> write_local_batch(const std::string& municipality,
                                                             const std::vector<LocalWrite>& writes);
   HubStore* store(const std::string& municipality);
+  // The municipality's certificate database (nullptr: unknown municipality).
+  HubStore* certificate_store(const std::string& municipality);
   const HubCounters& counters() const { return counters_; }
 
  private:
@@ -94,6 +103,7 @@ class HubEngine {
   const Clock& clock_;
   LogSink log_;
   HubCounters counters_;
+  std::map<std::string, std::unique_ptr<HubStore>> certificate_stores_;  // <muni>.cert.db
   std::map<std::string, std::unique_ptr<HubStore>> stores_;
   std::map<std::string, std::uint64_t> published_;   // feed seq published live, per municipality
   std::map<std::string, Job> jobs_;                  // by device identity; a new request replaces

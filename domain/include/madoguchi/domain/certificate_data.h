@@ -1,0 +1,28 @@
+// Where resident, seal and tax records live (KON-5, SEC-2, LNK-1..LNK-3): what the linkage agent
+// takes from the city's core systems goes to the hub's certificate database of the municipality
+// (<muni>.cert.db) and nowhere else. It is never written to the municipality's records, so it
+// never rides the feed that every counter PC replicates; and the certificate database takes
+// nothing else. The hub routes by the sending device's role (HubOptions::linkage_devices) and
+// judges every operation with check_data_route() in both stores. Pure functions.
+#pragma once
+
+#include <string_view>
+
+#include "madoguchi/error.h"
+
+namespace madoguchi::domain {
+
+// The linkage agent's entities: "<source>_delta" for its sources (edge linkage_inbox.h).
+inline constexpr std::string_view kCertificateEntities[] = {"resident_delta", "seal_delta", "tax_delta"};
+
+bool is_certificate_entity(std::string_view entity) noexcept;
+
+// Which database an operation is being written to.
+enum class DataStore { municipality, certificate };
+
+// Errc::forbidden when `entity` does not belong in `store`: a certificate entity in the
+// municipality's records (from any device or the hub itself), or anything else in the
+// certificate database.
+Status check_data_route(DataStore store, std::string_view entity);
+
+}  // namespace madoguchi::domain
