@@ -50,6 +50,46 @@ Status HubEngine::open() {
     if (!cert) return cert.error().with_context("certificate database of " + muni);
     certificate_stores_[muni] = std::make_unique<HubStore>(std::move(*cert));
     if (options_.certificate_write_policy) certificate_stores_[muni]->set_write_policy(options_.certificate_write_policy);
+    if (auto moved = move_certificate_records(muni); !moved) return moved.error().with_context("municipality " + muni);
+  }
+  return {};
+}
+
+Status HubEngine::move_certificate_records(const std::string& municipality) {
+  HubStore& records = *stores_.at(municipality);
+  HubStore& cert = *certificate_stores_.at(municipality);
+  if (auto it = options_.linkage_devices.find(municipality); it != options_.linkage_devices.end()) {
+    for (const auto& device : it->second) {
+      auto settled = records.device_last_seq(device);
+      if (!settled) return settled.error();
+      if (*settled > 0) {
+        if (auto s = cert.raise_device_seq(device, *settled); !s) return s;
+      }
+    }
+  }
+  std::uint64_t moved = 0;
+  const std::int64_t now_ms = clock_.wall_ms();
+  for (const auto& entity : options_.certificate_entities) {
+    while (true) {
+      auto page = records.records_between(entity, "", "", 1000);
+      if (!page) return page.error();
+      if (page->empty()) break;
+      for (const auto& r : *page) {
+        auto there = cert.get(r.entity, r.key);
+        if (!there) return there.error();
+        if (!there->has_value()) {
+          auto copied = cert.write_local(r.entity, r.key, p::OpKind::upsert, r.body, 0, now_ms);
+          if (!copied) return copied.error();
+        }
+        auto removed = records.write_local(r.entity, r.key, p::OpKind::remove, "", r.version, now_ms);
+        if (!removed) return removed.error();
+        ++moved;
+      }
+    }
+  }
+  if (moved > 0) {
+    log_(LogLevel::warning, "moved " + std::to_string(moved) + " resident, seal and tax records of " + municipality +
+                                " from its records (an older release) to its certificate database; counter PCs drop them with the feed");
   }
   return {};
 }

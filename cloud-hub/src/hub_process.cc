@@ -395,7 +395,7 @@ namespace {
 WritePolicy console_write_policy() {
   return [](std::string_view origin, std::string_view entity, std::string_view key, bool remove, std::string_view body,
             const std::optional<protocol::Record>& current) {
-    if (auto routed = domain::check_data_route(domain::DataStore::municipality, entity); !routed) return routed;
+    if (auto routed = domain::check_data_route(domain::DataStore::municipality, entity, remove); !routed) return routed;
     domain::WriteRequest r{origin, entity, key, remove, body, std::nullopt};
     if (current) r.current_body = current->body;
     return domain::check_write(r);
@@ -423,6 +423,7 @@ HubOptions hub_options(const HubConfig& config, const provisioning::Registry& r)
   HubOptions o{config.data_dir, config.feed_retention, 32, console_write_policy()};
   o.linkage_devices = linkage_devices(r);
   o.certificate_write_policy = certificate_write_policy();
+  for (std::string_view e : domain::kCertificateEntities) o.certificate_entities.emplace_back(e);
   return o;
 }
 

@@ -607,6 +607,14 @@ Expected<std::int64_t> HubStore::next_sequence(const std::string& name) {
   return v;
 }
 
+Status HubStore::raise_device_seq(const std::string& device, std::uint64_t seq) {
+  auto st = db_.cached(
+      "INSERT INTO devices(device, last_seq) VALUES(?1, ?2) "
+      "ON CONFLICT(device) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)");
+  if (!st) return st.error();
+  return (*st)->bind(1, device).bind(2, seq).run();
+}
+
 Expected<std::uint64_t> HubStore::device_last_seq(const std::string& device) {
   auto st = db_.cached("SELECT last_seq FROM devices WHERE device = ?1");
   if (!st) return st.error();

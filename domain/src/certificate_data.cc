@@ -9,9 +9,9 @@ bool is_certificate_entity(std::string_view entity) noexcept {
   return std::find(std::begin(kCertificateEntities), std::end(kCertificateEntities), entity) != std::end(kCertificateEntities);
 }
 
-Status check_data_route(DataStore store, std::string_view entity) {
+Status check_data_route(DataStore store, std::string_view entity, bool remove) {
   const bool certificate = is_certificate_entity(entity);
-  if (store == DataStore::municipality && certificate) {
+  if (store == DataStore::municipality && certificate && !remove) {
     return make_error(Errc::forbidden, std::string(entity) + ": resident, seal and tax records go to the certificate database only");
   }
   if (store == DataStore::certificate && !certificate) {

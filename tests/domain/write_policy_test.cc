@@ -299,6 +299,7 @@ TEST_CASE("Resident, seal and tax records belong in the certificate database onl
     auto refused = check_data_route(DataStore::municipality, entity);
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().code == madoguchi::Errc::forbidden);
+    CHECK(check_data_route(DataStore::municipality, entity, true).ok());  // a removal carries nothing
   }
   for (std::string_view entity : {"card", "booking", "staff", "slot", "resident", "delta", "resident_delta2"}) {
     CHECK_FALSE(is_certificate_entity(entity));
@@ -306,5 +307,6 @@ TEST_CASE("Resident, seal and tax records belong in the certificate database onl
     auto refused = check_data_route(DataStore::certificate, entity);
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().code == madoguchi::Errc::forbidden);
+    CHECK_FALSE(check_data_route(DataStore::certificate, entity, true).ok());
   }
 }

@@ -312,21 +312,30 @@ TEST_CASE("A refused operation is logged at the hub with its code and reason, an
   CHECK(w.hub->counters().ops_rejected_by_code.at("forbidden") == 1);
 }
 
-TEST_CASE("Resident, seal and tax records go to the certificate database and never reach a counter (KON-5, SEC-2, LNK-3)",
-          "[sync][linkage]") {
+namespace {
+// The hub process's options for linkage (hub_process.cc, hub_options): the rule itself is
+// domain::check_data_route.
+madoguchi::hub::HubOptions linkage_routing() {
   namespace d = madoguchi::domain;
   madoguchi::hub::HubOptions o;
   o.linkage_devices = {{"131016", {"linkage"}}};
-  // The hub process's policies (hub_process.cc): the rule itself is domain::check_data_route.
-  o.write_policy = [](std::string_view, std::string_view entity, std::string_view, bool, std::string_view,
+  o.write_policy = [](std::string_view, std::string_view entity, std::string_view, bool remove, std::string_view,
                       const std::optional<madoguchi::protocol::Record>&) {
-    return d::check_data_route(d::DataStore::municipality, entity);
+    return d::check_data_route(d::DataStore::municipality, entity, remove);
   };
   o.certificate_write_policy = [](std::string_view, std::string_view entity, std::string_view, bool, std::string_view,
                                   const std::optional<madoguchi::protocol::Record>&) {
     return d::check_data_route(d::DataStore::certificate, entity);
   };
-  SyncWorld w(o);
+  for (std::string_view e : d::kCertificateEntities) o.certificate_entities.emplace_back(e);
+  return o;
+}
+}  // namespace
+
+TEST_CASE("Resident, seal and tax records go to the certificate database and never reach a counter (KON-5, SEC-2, LNK-3)",
+          "[sync][linkage]") {
+  namespace d = madoguchi::domain;
+  SyncWorld w(linkage_routing());
   auto& linkage = w.add_edge("131016", "linkage");
   auto& counter = w.add_edge("131016", "counter-01");
   for (int i = 0; i < 30; ++i) {
@@ -356,4 +365,43 @@ TEST_CASE("Resident, seal and tax records go to the certificate database and nev
   CHECK_FALSE(w.hub->store("131016")->get("resident_delta", "X1").value().has_value());
   CHECK_FALSE(cert->get("card", "A002").value().has_value());
   CHECK_FALSE(w.hub->store("131016")->get("card", "A002").value().has_value());
+}
+
+TEST_CASE("A hub of an older release hands its linkage records to the certificate database and takes them off every counter (KON-5)",
+          "[sync][linkage][upgrade]") {
+  namespace d = madoguchi::domain;
+  SyncWorld w;  // the older release: linkage deltas in the municipality's records and on the feed
+  auto& linkage = w.add_edge("131016", "linkage");
+  auto& counter = w.add_edge("131016", "counter-01");
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(linkage.store->write("resident_delta", "F" + std::to_string(i), OpKind::upsert, R"({"text":"OLD-MARK"})", 0).ok());
+  }
+  REQUIRE(w.settle());
+  auto on_counter = [&] {
+    std::size_t n = 0;
+    for (const auto& [entity, key, text] : w.edge_records("131016.counter-01")) n += d::is_certificate_entity(entity) ? 1u : 0u;
+    return n;
+  };
+  REQUIRE(on_counter() == 5);  // what the old release did
+
+  w.stop_hub();
+  w.set_hub_options(linkage_routing());
+  w.start_hub();  // the new release moves them
+  auto* cert = w.hub->certificate_store("131016");
+  CHECK(cert->record_count().value() == 5);
+  CHECK(cert->device_last_seq("linkage").value() == 5);
+  for (const auto& [entity, key, text] : w.hub_records("131016")) CHECK_FALSE(d::is_certificate_entity(entity));
+  // The linkage agent goes on where it was: no gap, nothing twice.
+  REQUIRE(linkage.store->write("tax_delta", "T1", OpKind::upsert, R"({"text":"NEW"})", 0).ok());
+  REQUIRE(w.settle());
+  CHECK(cert->record_count().value() == 6);
+  CHECK(cert->device_last_seq("linkage").value() == 6);
+  CHECK(w.hub->counters().gaps == 0);
+  // The feed's removals took them off the counter PC.
+  CHECK(on_counter() == 0);
+  CHECK(counter.store->acked_upto() == counter.store->last_seq());
+  // A second start finds nothing more to move.
+  w.stop_hub();
+  w.start_hub();
+  CHECK(w.hub->certificate_store("131016")->record_count().value() == 6);
 }

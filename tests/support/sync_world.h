@@ -52,6 +52,11 @@ class SyncWorld {
     REQUIRE(s.ok());
     hub_link_.set_link(true);
   }
+  // The options of the next start_hub() (a new release), with the same data directory.
+  void set_hub_options(hub::HubOptions options) {
+    options.data_dir = hub_options_.data_dir;
+    hub_options_ = std::move(options);
+  }
   void stop_hub() {
     hub_link_.set_link(false);
     hub.reset();

@@ -15,6 +15,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "madoguchi/hub/hub_store.h"
 #include "madoguchi/log.h"
@@ -36,6 +37,11 @@ struct HubOptions {
   // domain/certificate_data.h). Acknowledged as any batch; nothing of it is published.
   std::map<std::string, std::set<std::string>> linkage_devices{};
   WritePolicy certificate_write_policy{};         // for the certificate databases
+  // The certificate databases' entities (domain::kCertificateEntities). open() moves live records
+  // of these that an older release stored in a municipality's records to its certificate
+  // database, removes them from the records (the feed's removals take them off every counter PC),
+  // and carries each linkage agent's settled seq over, so it goes on without a gap.
+  std::vector<std::string> certificate_entities{};
 };
 
 struct HubCounters {
@@ -91,6 +97,9 @@ class HubEngine {
     std::uint32_t part = 0;
   };
 
+  // See HubOptions::certificate_entities. Crash-safe: each record is in the certificate database
+  // before it leaves the records, and a second run finds what the first left.
+  Status move_certificate_records(const std::string& municipality);
   void refuse(const std::string& topic, const std::string& why);
   void handle_ops(const protocol::OpBatch& batch);
   void handle_sync(const protocol::SyncRequest& request);

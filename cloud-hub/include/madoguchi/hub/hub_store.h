@@ -210,6 +210,9 @@ class HubStore {
   // Increments the named counter in its own small transaction and returns the new value (1 first).
   // Not part of the records and never on the feed (receipt number sequences, per day).
   Expected<std::int64_t> next_sequence(const std::string& name);
+  // Sets the device's last settled seq to `seq` unless it is already higher: its operations up to
+  // `seq` were settled elsewhere (HubEngine moving an older release's linkage records). Errors: db.
+  Status raise_device_seq(const std::string& device, std::uint64_t seq);
   Expected<std::uint64_t> device_last_seq(const std::string& device);
   Expected<std::uint64_t> record_count();
 

@@ -20,9 +20,10 @@ bool is_certificate_entity(std::string_view entity) noexcept;
 // Which database an operation is being written to.
 enum class DataStore { municipality, certificate };
 
-// Errc::forbidden when `entity` does not belong in `store`: a certificate entity in the
-// municipality's records (from any device or the hub itself), or anything else in the
-// certificate database.
-Status check_data_route(DataStore store, std::string_view entity);
+// Errc::forbidden when `entity` does not belong in `store`: a certificate entity written to the
+// municipality's records (from any device or the hub itself; removing one is allowed: it carries
+// no content, and it is how the hub takes those an older release stored there off the feed), or
+// anything else in the certificate database.
+Status check_data_route(DataStore store, std::string_view entity, bool remove = false);
 
 }  // namespace madoguchi::domain
