@@ -167,6 +167,14 @@ std::size_t utf8_chars(std::string_view s) {
   return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
+// At most `max` bytes of `s`, not cutting a character.
+std::string utf8_prefix(std::string_view s, std::size_t max) {
+  if (s.size() <= max) return std::string(s);
+  std::size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return std::string(s.substr(0, n)) + "…";
+}
+
 std::optional<std::uint64_t> to_number(std::string_view s) {
   if (s.empty() || s.size() > 15 || !all_of(s, is_digit)) return std::nullopt;
   std::uint64_t v = 0;
@@ -378,7 +386,7 @@ Expected<LinkageFile> parse_linkage_file(std::string_view bytes) {
   std::set<std::string> seen;
   for (const auto& name : names->front()) {
     auto it = std::find_if(spec.begin(), spec.end(), [&](const Column& c) { return c.name == name; });
-    if (it == spec.end()) return fail(2, name.substr(0, 64), "この種類（" + std::string(header[2]) + "）にない列名です");
+    if (it == spec.end()) return fail(2, utf8_prefix(name, 64), "この種類（" + std::string(header[2]) + "）にない列名です");
     if (!seen.insert(name).second) return fail(2, name, "同じ列名が2回あります");
     by_index.push_back(&*it);
     file.columns.push_back(name);
