@@ -1,12 +1,12 @@
 #include "madoguchi/domain/linkage_file.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <charconv>
 #include <set>
 
+#include "digest.h"
 #include "madoguchi/text/csv.h"
+#include "text.h"
 
 namespace madoguchi::domain {
 
@@ -150,22 +150,10 @@ Error fail(std::size_t line, std::string_view column, std::string_view what) {
   return Error{Errc::malformed, m + ": " + std::string(what)};
 }
 
-std::string sha256_hex(std::string_view bytes) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return std::string(hex, crypto_hash_sha256_BYTES * 2);
-}
-
 bool all_of(std::string_view s, bool (*ok)(char)) { return std::all_of(s.begin(), s.end(), ok); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_hex_lower(char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); }
 bool is_id_char(char c) { return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == '-'; }
-
-std::size_t utf8_chars(std::string_view s) {
-  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
 
 // At most `max` bytes of `s`, not cutting a character.
 std::string utf8_prefix(std::string_view s, std::size_t max) {
@@ -200,7 +188,7 @@ bool date_ok(std::string_view s, bool unknown_ok, calendar::Date* out = nullptr)
 std::optional<std::string> check_value(Check check, std::string_view v) {
   switch (check) {
     case Check::text:
-      if (utf8_chars(v) > kMaxTextChars) return std::to_string(kMaxTextChars) + "文字を超えています";
+      if (detail::utf8_length(v).value_or(kMaxTextChars + 1) > kMaxTextChars) return std::to_string(kMaxTextChars) + "文字を超えています";
       return std::nullopt;
     case Check::id:
       if (v.size() > 20 || !all_of(v, is_id_char)) return "英数字20文字以内で書いてください";
@@ -273,16 +261,11 @@ Expected<std::string> to_utf8(std::string_view bytes, text::Encoding encoding, s
   return out;
 }
 
-std::vector<std::string_view> split_commas(std::string_view line) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  while (true) {
-    auto comma = line.find(',', start);
-    out.push_back(line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return out;
+// The fields of one line of the file's frame (the header line, the trailer): ASCII CSV.
+std::vector<std::string> frame_fields(std::string_view line) {
+  auto rows = text::parse_csv(line);
+  if (!rows || rows->size() != 1) return {};
+  return std::move(rows->front());
 }
 
 std::string_view chomp(std::string_view line) {
@@ -309,7 +292,7 @@ std::string_view LinkageRow::field(std::string_view column) const {
 }
 
 std::string linkage_trailer(std::size_t data_rows, std::string_view data_bytes) {
-  return "#end," + std::to_string(data_rows) + "," + sha256_hex(data_bytes);
+  return "#end," + std::to_string(data_rows) + "," + detail::sha256_hex(data_bytes);
 }
 
 Expected<LinkageFile> parse_linkage_file(std::string_view bytes) {
@@ -322,7 +305,7 @@ Expected<LinkageFile> parse_linkage_file(std::string_view bytes) {
   // Line 1: the header line (ASCII).
   const std::size_t end1 = raw.find('\n');
   if (end1 == std::string_view::npos) return fail(1, "", "見出し行（#madoguchi-linkage）のあとに行がありません");
-  const auto header = split_commas(chomp(raw.substr(0, end1)));
+  const auto header = frame_fields(chomp(raw.substr(0, end1)));
   if (header.size() != 8 || header[0] != "#madoguchi-linkage") return fail(1, "", "見出し行が #madoguchi-linkage,1,… の形ではありません");
   if (header[1] != "1") return fail(1, "", "この版（" + std::string(header[1].substr(0, 8)) + "）の連携ファイルは読めません（版1のみ）");
   if (header[2] == "resident") {
@@ -363,7 +346,7 @@ Expected<LinkageFile> parse_linkage_file(std::string_view bytes) {
   const std::string_view trailer_line = chomp(last_nl == std::string_view::npos ? rest : rest.substr(last_nl + 1));
   const std::string_view data = last_nl == std::string_view::npos ? std::string_view() : rest.substr(0, last_nl + 1);
   const std::size_t trailer_line_no = line_at(data, data.size(), 3);
-  const auto trailer = split_commas(trailer_line);
+  const auto trailer = frame_fields(trailer_line);
   if (trailer.size() != 3 || trailer[0] != "#end") {
     return fail(trailer_line_no, "", "最終行が #end,件数,SHA-256 ではありません（ファイルが途中で切れていないか確認してください）");
   }
@@ -372,7 +355,7 @@ Expected<LinkageFile> parse_linkage_file(std::string_view bytes) {
     return fail(trailer_line_no, "", "最終行の件数かSHA-256が読めません");
   }
   if (*declared_rows > kMaxLinkageRows) return Error{Errc::too_large, "1ファイル" + std::to_string(kMaxLinkageRows) + "件までです"};
-  if (sha256_hex(data) != trailer[2]) {
+  if (detail::sha256_hex(data) != trailer[2]) {
     return fail(trailer_line_no, "", "SHA-256がデータ行と一致しません（ファイルが途中で切れたか、書き換えられています）");
   }
   file.sha256 = std::string(trailer[2]);

@@ -1,6 +1,7 @@
 #include "madoguchi/domain/oplog.h"
 
-#include <sodium.h>
+#include "digest.h"
+
 
 #include <cassert>
 #include <cstdio>
@@ -101,15 +102,7 @@ std::string canonical_bytes(const OpLogEntry& e) {
   return out;
 }
 
-std::string compute_hash(const OpLogEntry& e) {
-  const std::string bytes = canonical_bytes(e);
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  // crypto_hash_sha256 needs no sodium_init (no randomness, no CPU dispatch for SHA-256).
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return std::string(hex, crypto_hash_sha256_BYTES * 2);
-}
+std::string compute_hash(const OpLogEntry& e) { return detail::sha256_hex(canonical_bytes(e)); }
 
 OpLogEntry make_entry(const OpLogEntry* previous, std::string_view device, std::string_view staff_id,
                       std::int64_t at_ms, std::string_view action, std::string_view target, std::string_view details) {
