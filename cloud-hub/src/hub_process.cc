@@ -12,6 +12,7 @@
 #include <charconv>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -30,6 +31,7 @@
 #include "madoguchi/mail/curl_transport.h"
 #include "madoguchi/portal/portal.h"
 #include "madoguchi/hub/console_store.h"
+#include "madoguchi/hub/linkage_view.h"
 #include "madoguchi/hub/master_store.h"
 #include "madoguchi/log/stderr_sink.h"
 #include "madoguchi/mqtt/mqtt_client.h"
@@ -120,7 +122,8 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
                                               "console_address", "console_ports", "console_tls_cert", "console_tls_key",
                                               "console_client_ca", "portal_address", "portal_port", "portal_tls_cert",
                                               "portal_tls_key", "portal_secret_file", "portal_sites", "public_url", "host_names",
-                                              "portal_client_limit_scale", "portal_connections_per_client", "web_threads", "smtp_url", "smtp_user", "smtp_password_file",
+                                              "portal_client_limit_scale", "portal_connections_per_client", "web_threads", "linkage_silence_minutes",
+                                              "linkage_quiet_minutes", "smtp_url", "smtp_user", "smtp_password_file",
                                               "smtp_ca_file", "smtp_starttls", "smtp_retry_seconds"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (!known.count(it.key())) return make_error(Errc::malformed, file.string() + ": unknown key '" + it.key() + "'");
@@ -170,20 +173,19 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
         c.host_names.push_back(n.get<std::string>());
       }
     }
-    if (j.contains("portal_connections_per_client")) {
-      const json& v = j.at("portal_connections_per_client");
-      if (!v.is_number_integer() || v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > 1024) {
-        return make_error(Errc::malformed, file.string() + ": portal_connections_per_client must be an integer from 1 to 1024");
+    auto integer = [&](const char* key, std::int64_t lo, std::int64_t hi, const std::string& rule, auto& out) -> Status {
+      if (!j.contains(key)) return {};
+      const json& v = j.at(key);
+      if (!v.is_number_integer() || v.get<std::int64_t>() < lo || v.get<std::int64_t>() > hi) {
+        return make_error(Errc::malformed, file.string() + ": " + key + " must be an integer from " + rule);
       }
-      c.portal_connections_per_client = v.get<std::size_t>();
-    }
-    if (j.contains("web_threads")) {
-      const json& v = j.at("web_threads");
-      if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > 64) {
-        return make_error(Errc::malformed, file.string() + ": web_threads must be an integer from 0 (one per core) to 64");
-      }
-      c.web_threads = v.get<std::size_t>();
-    }
+      out = static_cast<std::remove_reference_t<decltype(out)>>(v.get<std::int64_t>());
+      return {};
+    };
+    if (auto s = integer("portal_connections_per_client", 1, 1024, "1 to 1024", c.portal_connections_per_client); !s) return s.error();
+    if (auto s = integer("web_threads", 0, 64, "0 (one per core) to 64", c.web_threads); !s) return s.error();
+    if (auto s = integer("linkage_silence_minutes", 1, 1440, "1 to 1440", c.linkage_silence_minutes); !s) return s.error();
+    if (auto s = integer("linkage_quiet_minutes", 1, 10080, "1 to 10080", c.linkage_quiet_minutes); !s) return s.error();
     if (j.contains("portal_client_limit_scale")) {
       const json& v = j.at("portal_client_limit_scale");
       if (!v.is_number() || !(v.get<double>() >= 1.0 && v.get<double>() <= 1'000'000.0)) {
@@ -505,6 +507,12 @@ class HubProcess {
       app->attach_bookings(*bookings_.at(muni));
       console->masters = std::make_unique<HubMasterStore>(engine_, muni);
       app->attach_masters(*console->masters);
+      // 連携状況 over the municipality's certificate database (LNK-5, OPS-4).
+      domain::LinkageGuardPolicy guard;
+      guard.silence_ms = config_.linkage_silence_minutes * 60'000;
+      guard.quiet_alarm_ms = config_.linkage_quiet_minutes * 60'000;
+      console->linkage = std::make_unique<HubLinkageView>(engine_, muni, guard, log_);
+      app->attach_linkage(*console->linkage);
       console->http = std::make_unique<http::Server>(web_pool(), o, [this, app](const http::Request& r) {
         std::lock_guard lock(app_mutex_);
         return app->handle(r);
@@ -814,6 +822,7 @@ class HubProcess {
   struct Console {
     std::unique_ptr<HubConsoleStore> store;
     std::unique_ptr<HubMasterStore> masters;  // マスタ管理 and お知らせ (before the app that uses it)
+    std::unique_ptr<HubLinkageView> linkage;  // 連携状況 (before the app)
     std::unique_ptr<console::app::ConsoleApp> app;
     std::unique_ptr<http::Server> http;
   };

@@ -626,6 +626,30 @@ Expected<std::uint64_t> HubStore::device_last_seq(const std::string& device) {
   return v;
 }
 
+Expected<std::vector<p::Record>> HubStore::records_before(const std::string& entity, const std::string& before_key,
+                                                           std::size_t max) {
+  auto st = before_key.empty()
+                ? db_.cached("SELECT entity, key, body, deleted, version, origin_device, origin_seq FROM records "
+                             "WHERE entity = +?1 AND deleted = 0 ORDER BY key DESC LIMIT ?2")
+                : db_.cached("SELECT entity, key, body, deleted, version, origin_device, origin_seq FROM records "
+                             "WHERE entity = +?1 AND key < ?3 AND deleted = 0 ORDER BY key DESC LIMIT ?2");
+  if (!st) return st.error();
+  (*st)->bind(1, entity).bind(2, static_cast<std::int64_t>(max));
+  if (!before_key.empty()) (*st)->bind(3, before_key);
+  return collect(**st);
+}
+
+Expected<std::uint64_t> HubStore::record_count(const std::string& entity) {
+  auto st = db_.cached("SELECT count(*) FROM records WHERE entity = +?1 AND deleted = 0");
+  if (!st) return st.error();
+  (*st)->bind(1, entity);
+  auto row = (*st)->step();
+  if (!row) return row.error();
+  std::uint64_t v = (*st)->column_u64(0);
+  (*st)->reset();
+  return v;
+}
+
 Expected<std::uint64_t> HubStore::record_count() {
   auto st = db_.cached("SELECT count(*) FROM records WHERE deleted = 0");
   if (!st) return st.error();

@@ -295,6 +295,41 @@ std::string linkage_trailer(std::size_t data_rows, std::string_view data_bytes) 
   return "#end," + std::to_string(data_rows) + "," + detail::sha256_hex(data_bytes);
 }
 
+Expected<std::string> write_linkage_file(const LinkageFileHeader& header, const std::vector<std::string>& columns,
+                                         const std::vector<std::vector<std::string>>& rows) {
+  if (header.source.empty() || header.source.size() > 16 || !all_of(header.source, is_id_char)) {
+    return Error{Errc::invalid_argument, "source must be 1-16 of a-z A-Z 0-9 _ -"};
+  }
+  if (header.run_id.size() > 64 || !all_of(header.run_id, is_id_char) || header.code_table.size() > 64 ||
+      !all_of(header.code_table, is_id_char)) {
+    return Error{Errc::invalid_argument, "run id and code table must be up to 64 of a-z A-Z 0-9 _ -"};
+  }
+  const bool cp932 = header.encoding == text::Encoding::cp932;
+  auto encode = [&](std::string utf8, std::size_t row) -> Expected<std::string> {
+    if (!cp932) return utf8;
+    auto bytes = text::utf8_to_cp932(utf8);
+    if (!bytes) return Error{Errc::malformed, "row " + std::to_string(row) + ": not representable in CP932"};
+    return std::move(*bytes);
+  };
+  std::string out = "#madoguchi-linkage,1," + std::string(linkage_kind_name(header.kind)) + "," + header.source + "," +
+                    std::string(text::encoding_name(header.encoding)) + "," + header.code_table + "," +
+                    (header.full ? "full" : "delta") + "," + header.run_id + "\r\n";
+  auto names = encode(text::write_csv({columns}, false), 0);
+  if (!names) return names.error();
+  out += *names;
+  auto data = encode(text::write_csv(text::CsvRows(rows.begin(), rows.end()), false), 0);
+  if (!data) {
+    for (std::size_t i = 0; i < rows.size(); ++i) {  // which row
+      if (auto row = encode(text::write_csv({rows[i]}, false), i + 1); !row) return row.error();
+    }
+    return data.error();
+  }
+  out += *data;
+  out += linkage_trailer(rows.size(), *data);
+  out += "\r\n";
+  return out;
+}
+
 Expected<LinkageFile> parse_linkage_file(std::string_view bytes) {
   if (bytes.size() > kMaxLinkageFileBytes) {
     return Error{Errc::too_large, "ファイルが大きすぎます（" + std::to_string(kMaxLinkageFileBytes / (1024 * 1024)) + " MiB まで。全件は分けて送ってください）"};

@@ -61,7 +61,7 @@ class Agent {
 
   Status start() {
     if (config_.role == Role::linkage) {
-      inbox_.emplace(store_, config_.inbox_dir, log_);
+      inbox_.emplace(store_, config_.inbox_dir, config_.device, log_);
       if (auto s = inbox_->init(); !s) return s;
     }
     if (config_.scanner) {
@@ -242,14 +242,15 @@ class Agent {
       last_index_ = now;
       if (auto r = card_store_->refresh(500); !r) log_(LogLevel::error, "card index: " + r.error().describe());
     }
-    if (inbox_ && now - last_inbox_scan_ >= 500ms) {
+    // Deltas are sent as they arrive (LNK-3): the inbox is looked at ten times a second.
+    if (inbox_ && now - last_inbox_scan_ >= 100ms) {
       last_inbox_scan_ = now;
       auto r = inbox_->scan(clock_.wall_ms());
       if (!r) {
         log_(LogLevel::error, "inbox: " + r.error().describe());
       } else if (r->taken + r->duplicates + r->rejected > 0) {
-        log_(LogLevel::info, "inbox: taken " + std::to_string(r->taken) + ", already taken " + std::to_string(r->duplicates) +
-                                 ", rejected " + std::to_string(r->rejected));
+        log_(LogLevel::info, "inbox: files taken " + std::to_string(r->taken) + " (" + std::to_string(r->rows) + " rows), delivered again " +
+                                 std::to_string(r->duplicates) + ", refused " + std::to_string(r->rejected) + ", held " + std::to_string(r->held));
         engine_.tick();
       }
     }

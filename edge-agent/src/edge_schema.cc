@@ -131,7 +131,26 @@ INSERT OR IGNORE INTO booking_dirty(key) SELECT key FROM records WHERE entity = 
 INSERT OR IGNORE INTO card_dirty(key) SELECT key FROM records WHERE entity = 'card' AND key NOT IN (SELECT key FROM card_index);
 )sql";
 
-constexpr std::array<sqlite::Migration, 2> kMigrations{{{1, kV1}, {2, kV2}}};
+// Version 3: the linkage inbox reads its files (docs/formats/linkage-records.md) and sends one
+// operation per row (linkage_inbox.h). linkage_taken (whole files as one opaque operation) is no
+// longer written; it stays for the files an older release took.
+//   - linkage_stream: per source's deltas (run '') and per full copy's run, the last 連携番号 sent
+//     and the source state last sent;
+//   - linkage_batches: the range and SHA-256 of each file taken, to verify a redelivery (LNK-6);
+//   - linkage_images: seal impressions already sent, by SHA-256.
+constexpr const char* kV3 = R"sql(
+CREATE TABLE IF NOT EXISTS linkage_stream(
+  kind TEXT NOT NULL, source TEXT NOT NULL, run TEXT NOT NULL, last_seq INTEGER NOT NULL, state TEXT NOT NULL,
+  PRIMARY KEY(kind, source, run)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS linkage_batches(
+  kind TEXT NOT NULL, source TEXT NOT NULL, run TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
+  sha256 TEXT NOT NULL, PRIMARY KEY(kind, source, run, first_seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS linkage_images(sha256 TEXT PRIMARY KEY) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<sqlite::Migration, 3> kMigrations{{{1, kV1}, {2, kV2}, {3, kV3}}};
 
 }  // namespace
 

@@ -522,20 +522,86 @@ BookingTables EdgeStore::bookings() { return BookingTables(db_); }
 
 CardIndex EdgeStore::card_index() { return CardIndex(db_); }
 
-Expected<bool> EdgeStore::linkage_taken(const std::string& name, const std::string& sha256) {
-  auto st = db_.cached("SELECT 1 FROM linkage_taken WHERE name = ?1 AND sha256 = ?2");
+Expected<std::uint64_t> EdgeStore::send_in_tx(const std::string& entity, const std::string& key, const std::string& body_json,
+                                              std::int64_t at_ms) {
+  if (!protocol::valid_entity(entity)) return make_error(Errc::invalid_argument, "entity name must be 1-32 of a-z, 0-9, _");
+  if (!protocol::valid_key(key)) return make_error(Errc::invalid_argument, "record key must be 1-128 printable ASCII characters without '/'");
+  auto body = protocol::canonical_body(body_json);
+  if (!body) return body.error();
+  auto ls = read_meta(db_, "last_seq");
+  if (!ls) return ls.error();
+  auto last = counter_value(*ls, "last_seq");
+  if (!last) return last.error();
+  const std::uint64_t seq = *last + 1;
+  auto st = db_.cached(
+      "INSERT INTO outbox(seq, op_id, entity, key, kind, base_version, body, at_ms) VALUES(?1, ?2, ?3, ?4, 0, 0, ?5, ?6)");
   if (!st) return st.error();
-  (*st)->bind(1, name).bind(2, sha256);
+  const std::string op_id = protocol::device_identity(municipality_, device_) + ":" + std::to_string(seq);
+  if (auto s = (*st)->bind(1, seq).bind(2, op_id).bind(3, entity).bind(4, key).bind(5, *body).bind(6, at_ms).run(); !s) {
+    return s.error();
+  }
+  if (auto s = set_meta("last_seq", seq); !s) return s.error();
+  last_seq_ = seq;
+  return seq;
+}
+
+Expected<EdgeStore::LinkageStream> EdgeStore::linkage_stream(std::string_view kind, std::string_view source, std::string_view run) {
+  auto st = db_.cached("SELECT last_seq, state FROM linkage_stream WHERE kind = ?1 AND source = ?2 AND run = ?3");
+  if (!st) return st.error();
+  (*st)->bind(1, kind).bind(2, source).bind(3, run);
+  auto row = (*st)->step();
+  if (!row) return row.error();
+  LinkageStream out;
+  if (*row) out = LinkageStream{(*st)->column_u64(0), (*st)->column_text(1)};
+  (*st)->reset();
+  return out;
+}
+
+Status EdgeStore::set_linkage_stream(std::string_view kind, std::string_view source, std::string_view run,
+                                     const LinkageStream& stream) {
+  auto st = db_.cached(
+      "INSERT INTO linkage_stream(kind, source, run, last_seq, state) VALUES(?1, ?2, ?3, ?4, ?5) "
+      "ON CONFLICT(kind, source, run) DO UPDATE SET last_seq = excluded.last_seq, state = excluded.state");
+  if (!st) return st.error();
+  return (*st)->bind(1, kind).bind(2, source).bind(3, run).bind(4, stream.last_seq).bind(5, stream.state).run();
+}
+
+Expected<std::optional<std::string>> EdgeStore::linkage_batch_sha(std::string_view kind, std::string_view source,
+                                                                  std::string_view run, std::uint64_t first, std::uint64_t last) {
+  auto st = db_.cached(
+      "SELECT sha256 FROM linkage_batches WHERE kind = ?1 AND source = ?2 AND run = ?3 AND first_seq = ?4 AND last_seq = ?5");
+  if (!st) return st.error();
+  (*st)->bind(1, kind).bind(2, source).bind(3, run).bind(4, first).bind(5, last);
+  auto row = (*st)->step();
+  if (!row) return row.error();
+  std::optional<std::string> out;
+  if (*row) out = (*st)->column_text(0);
+  (*st)->reset();
+  return out;
+}
+
+Status EdgeStore::add_linkage_batch(std::string_view kind, std::string_view source, std::string_view run, std::uint64_t first,
+                                    std::uint64_t last, std::string_view sha256) {
+  auto st = db_.cached(
+      "INSERT OR REPLACE INTO linkage_batches(kind, source, run, first_seq, last_seq, sha256) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!st) return st.error();
+  return (*st)->bind(1, kind).bind(2, source).bind(3, run).bind(4, first).bind(5, last).bind(6, sha256).run();
+}
+
+Expected<bool> EdgeStore::linkage_image_sent(std::string_view sha256) {
+  auto st = db_.cached("SELECT 1 FROM linkage_images WHERE sha256 = ?1");
+  if (!st) return st.error();
+  (*st)->bind(1, sha256);
   auto row = (*st)->step();
   (*st)->reset();
   if (!row) return row.error();
   return *row;
 }
 
-Status EdgeStore::mark_linkage_taken(const std::string& name, const std::string& sha256, std::uint64_t seq) {
-  auto st = db_.cached("INSERT INTO linkage_taken(name, sha256, seq) VALUES(?1, ?2, ?3)");
+Status EdgeStore::mark_linkage_image_sent(std::string_view sha256) {
+  auto st = db_.cached("INSERT OR IGNORE INTO linkage_images(sha256) VALUES(?1)");
   if (!st) return st.error();
-  return (*st)->bind(1, name).bind(2, sha256).bind(3, seq).run();
+  return (*st)->bind(1, sha256).run();
 }
 
 Expected<std::vector<RejectedOp>> EdgeStore::rejections(std::size_t limit) {

@@ -3,13 +3,19 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#ifndef MADOGUCHI_VERSION
+#define MADOGUCHI_VERSION "dev"
+#endif
+
 namespace madoguchi::edge {
 
 namespace fs = std::filesystem;
+using domain::LinkageKind;
 
 std::string sha256_hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -25,142 +31,319 @@ std::string sha256_hex(std::string_view data) {
   return out;
 }
 
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n;
-    std::uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xe0) == 0xc0) {
-      n = 1;
-      cp = c & 0x1fu;
-    } else if ((c & 0xf0) == 0xe0) {
-      n = 2;
-      cp = c & 0x0fu;
-    } else if ((c & 0xf8) == 0xf0) {
-      n = 3;
-      cp = c & 0x07u;
-    } else {
-      return false;
-    }
-    for (std::size_t k = 1; k <= n; ++k) {
-      if (i + k >= s.size()) return false;
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3fu);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff)) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
+namespace {
+
+constexpr std::array<LinkageKind, 3> kKinds{LinkageKind::resident, LinkageKind::seal, LinkageKind::tax};
+
+std::string base64(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(data.data()),
+                                static_cast<int>(data.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
 }
 
-LinkageInbox::LinkageInbox(EdgeStore& store, fs::path inbox, LogSink log)
-    : store_(store), inbox_(std::move(inbox)), log_(std::move(log)) {}
+Expected<std::string> read_file(const fs::path& path, std::size_t max_bytes) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec) return Error{Errc::not_found, "ファイルがありません"};
+  if (size > max_bytes) return Error{Errc::too_large, "ファイルが大きすぎます（" + std::to_string(max_bytes / 1024) + " KiB まで）"};
+  std::ifstream in(path, std::ios::binary);
+  std::string content(size, '\0');
+  in.read(content.data(), static_cast<std::streamsize>(size));
+  if (!in) return Error{Errc::io, "ファイルを読めません"};
+  return content;
+}
+
+// The source a refused file belongs to, for its state at the hub: the header's when it can be
+// read, else the file name's (<kind>-<source>-...), else "unknown".
+std::string source_of(std::string_view bytes, const std::string& file_name) {
+  auto ok = [](std::string_view s) {
+    return !s.empty() && s.size() <= 16 && std::all_of(s.begin(), s.end(), [](char c) {
+      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-';
+    });
+  };
+  if (bytes.starts_with("\xEF\xBB\xBF")) bytes.remove_prefix(3);
+  const std::string_view first = bytes.substr(0, std::min(bytes.find('\n'), std::size_t{256}));
+  if (first.starts_with("#madoguchi-linkage,")) {
+    std::size_t at = 0;
+    for (int i = 0; i < 3 && at != std::string_view::npos; ++i) at = first.find(',', at + 1);
+    if (at != std::string_view::npos) {
+      std::string_view field = first.substr(at + 1);
+      field = field.substr(0, field.find(','));
+      if (ok(field)) return std::string(field);
+    }
+  }
+  const auto dash = file_name.find('-');
+  if (dash != std::string::npos) {
+    const auto next = file_name.find('-', dash + 1);
+    const std::string_view mid = std::string_view(file_name).substr(dash + 1, next == std::string::npos ? 0 : next - dash - 1);
+    if (ok(mid)) return std::string(mid);
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+LinkageInbox::LinkageInbox(EdgeStore& store, fs::path inbox, std::string device, LogSink log)
+    : store_(store), inbox_(std::move(inbox)), device_(std::move(device)), log_(std::move(log)) {}
 
 Status LinkageInbox::init() {
   std::error_code ec;
-  for (const char* sub : {"resident", "tax", "done", "rejected"}) {
+  for (const char* sub : {"resident", "seal", "tax", "done", "rejected"}) {
     fs::create_directories(inbox_ / sub, ec);
     if (ec) return Error{Errc::io, "creating " + (inbox_ / sub).string() + ": " + ec.message()};
   }
-  return {};  // the linkage_taken table is in the edge schema (edge_schema.cc)
+  return {};
 }
 
-void LinkageInbox::reject(const fs::path& file, const std::string& source, const std::string& why, InboxResult& result) {
-  ++result.rejected;
-  log_(LogLevel::warning, "delta file " + source + "/" + file.filename().string() + " rejected: " + why);
-  // Never overwrite an earlier rejected file of the same name.
-  auto target = inbox_ / "rejected" / (source + "-" + file.filename().string());
-  for (int n = 2; fs::exists(target); ++n) {
-    target = inbox_ / "rejected" / (source + "-" + std::to_string(n) + "-" + file.filename().string());
+Expected<domain::LinkageSourceState> LinkageInbox::source_state(LinkageKind kind, const std::string& source) {
+  auto stream = store_.linkage_stream(domain::linkage_kind_name(kind), source, "");
+  if (!stream) return stream.error();
+  if (stream->state.empty()) {
+    domain::LinkageSourceState fresh;
+    fresh.kind = kind;
+    fresh.source = source;
+    fresh.last_seq = stream->last_seq;
+    return fresh;
   }
+  return domain::linkage_source_from_body(stream->state);
+}
+
+// Inside a transaction: the state kept with the delta stream, and sent to the hub.
+Status LinkageInbox::save_source_state(const domain::LinkageSourceState& state, std::int64_t now_ms) {
+  const auto kind = domain::linkage_kind_name(state.kind);
+  auto stream = store_.linkage_stream(kind, state.source, "");
+  if (!stream) return stream.error();
+  const std::string body = domain::linkage_source_body(state);
+  if (body == stream->state) return {};
+  stream->state = body;
+  if (auto s = store_.set_linkage_stream(kind, state.source, "", *stream); !s) return s;
+  auto seq = store_.send_in_tx(std::string(domain::kLinkageSourceEntity), domain::linkage_source_key(state.kind, state.source), body, now_ms);
+  if (!seq) return seq.error();
+  return {};
+}
+
+Status LinkageInbox::refuse(const fs::path& file, LinkageKind kind, const std::string& source, const std::string& why,
+                            std::int64_t now_ms, InboxResult& result) {
+  ++result.rejected;
+  const std::string kind_name(domain::linkage_kind_name(kind));
+  const std::string name = file.filename().string();
+  log_(LogLevel::warning, "linkage file " + kind_name + "/" + name + " refused: " + why);
+  // Reported to the hub first (連携状況, the staleness guard), then moved aside.
+  auto state = source_state(kind, source);
+  if (!state) return state.error();
+  state->failure = domain::LinkageSourceState::Failure{name, why, now_ms};
+  if (auto s = store_.transaction([&] { return save_source_state(*state, now_ms); }); !s) return s;
+  // Never overwrite an earlier rejected file of the same name.
+  auto target = inbox_ / "rejected" / (kind_name + "-" + name);
+  for (int n = 2; fs::exists(target); ++n) target = inbox_ / "rejected" / (kind_name + "-" + std::to_string(n) + "-" + name);
   std::error_code ec;
   fs::rename(file, target, ec);
   if (ec) {
     // Left in place it would be refused again on every scan; say so loudly.
-    log_(LogLevel::error, "could not move rejected file " + file.filename().string() + ": " + ec.message());
-    return;
+    log_(LogLevel::error, "could not move refused file " + name + ": " + ec.message());
+    return {};
   }
-  std::ofstream(target.string() + ".reason.txt") << why << "\n";
+  std::ofstream(target.string() + ".reason.txt") << name << ": " << why << "\n";
+  return {};
 }
 
-Status LinkageInbox::take(const fs::path& file, const std::string& source, std::int64_t now_ms, InboxResult& result) {
-  std::error_code ec;
-  auto size = fs::file_size(file, ec);
-  if (ec) return {};  // vanished meanwhile
-  if (size == 0) {
-    reject(file, source, "empty file", result);
-    return {};
+Status LinkageInbox::take(const fs::path& path, LinkageKind kind, std::int64_t now_ms, InboxResult& result) {
+  const std::string name = path.filename().string();
+  const std::string kind_name(domain::linkage_kind_name(kind));
+  auto bytes = read_file(path, domain::kMaxLinkageFileBytes);
+  if (!bytes) {
+    if (bytes.error().code == Errc::not_found) return {};  // vanished meanwhile
+    return refuse(path, kind, source_of("", name), bytes.error().message, now_ms, result);
   }
-  if (size > kMaxDeltaBytes) {
-    reject(file, source, "larger than " + std::to_string(kMaxDeltaBytes) + " bytes", result);
-    return {};
-  }
-  std::ifstream in(file, std::ios::binary);
-  std::string content(size, '\0');
-  in.read(content.data(), static_cast<std::streamsize>(size));
-  if (!in) return Error{Errc::io, "reading " + file.string()};
-  if (!valid_utf8(content)) {
-    reject(file, source, "not UTF-8 text (convert Shift_JIS files to UTF-8 before delivery)", result);
-    return {};
-  }
-  std::string name = source + "/" + file.filename().string();
-  std::string sha = sha256_hex(content);
-
-  nlohmann::json body = {{"source", source}, {"file", file.filename().string()}, {"sha256", sha},
-                         {"bytes", size}, {"received_ms", now_ms}, {"text", content}};
-  std::string body_text = body.dump();
-  if (body_text.size() > protocol::kMaxBodyBytes) {
-    // Escaping (quotes, control characters) made it too large for one operation.
-    reject(file, source, "too large once encoded (" + std::to_string(body_text.size()) + " bytes)", result);
-    return {};
+  if (bytes->empty()) return refuse(path, kind, source_of("", name), "空のファイルです", now_ms, result);
+  auto parsed = domain::parse_linkage_file(*bytes);
+  if (!parsed) return refuse(path, kind, source_of(*bytes, name), parsed.error().message, now_ms, result);
+  const domain::LinkageFile& file = *parsed;
+  bytes->clear();
+  bytes->shrink_to_fit();
+  if (file.kind != kind) {
+    return refuse(path, kind, file.source, "1行目: 種類（" + std::string(domain::linkage_kind_name(file.kind)) + "）がフォルダ（" +
+                                               kind_name + "）と違います",
+                  now_ms, result);
   }
 
-  bool already = false;
-  auto taken = store_.transaction([&]() -> Status {
-    auto seen = store_.linkage_taken(name, sha);
-    if (!seen) return seen.error();
-    already = *seen;
-    if (already) return {};
-    auto seq = store_.write_in_tx(source + "_delta", sha256_hex(name + '\0' + content), protocol::OpKind::upsert, body_text, now_ms);
-    if (!seq) return seq.error();
-    return store_.mark_linkage_taken(name, sha, *seq);
+  // Seal impressions: every registered seal's PNG, checked before anything is sent.
+  struct Image {
+    std::string sha256;
+    std::string bytes;
+  };
+  std::vector<Image> images;
+  if (kind == LinkageKind::seal) {
+    const fs::path folder = path.parent_path() / ("seal-" + file.source + "-impressions");
+    for (const auto& row : file.rows) {
+      if (row.field("登録状態") != "1") continue;
+      const std::string where = std::to_string(row.line) + "行目 印影ファイル: ";
+      const std::string_view image_name = row.field("印影ファイル");
+      const std::string_view image_sha = row.field("印影SHA256");
+      if (image_name.empty() || image_sha.empty()) return refuse(path, kind, file.source, where + "登録中の印鑑には印影ファイルとSHA-256が要ります", now_ms, result);
+      if (image_name.find('/') != std::string_view::npos || image_name.find('\\') != std::string_view::npos || image_name.starts_with(".")) {
+        return refuse(path, kind, file.source, where + "ファイル名だけを書いてください", now_ms, result);
+      }
+      auto png = read_file(folder / std::string(image_name), kMaxSealImageBytes);
+      if (!png) return refuse(path, kind, file.source, where + png.error().message, now_ms, result);
+      if (!png->starts_with("\x89PNG\r\n\x1a\n")) return refuse(path, kind, file.source, where + "PNG ではありません", now_ms, result);
+      if (sha256_hex(*png) != image_sha) return refuse(path, kind, file.source, where + "印影SHA256 と一致しません", now_ms, result);
+      images.push_back({std::string(image_sha), std::move(*png)});
+    }
+  }
+
+  const std::string run = file.full ? file.run_id : std::string();
+  auto stream = store_.linkage_stream(kind_name, file.source, run);
+  if (!stream) return stream.error();
+  auto state = source_state(kind, file.source);
+  if (!state) return state.error();
+  const std::uint64_t first = file.rows.empty() ? 0 : file.rows.front().seq;
+  const std::uint64_t last = file.rows.empty() ? 0 : file.rows.back().seq;
+
+  // A file that skips ahead waits, with the gap reported once (LNK-3).
+  if (first > stream->last_seq + 1) {
+    ++result.held;
+    const std::string key = kind_name + "/" + name;
+    domain::LinkageSourceState::Gap gap{name, stream->last_seq + 1, first, now_ms};
+    if (!state->gap || state->gap->expected != gap.expected || state->gap->found > gap.found) {
+      state->gap = gap;
+      if (auto s = store_.transaction([&] { return save_source_state(*state, now_ms); }); !s) return s;
+    }
+    if (held_reported_.insert(key).second) {
+      log_(LogLevel::error, "linkage " + kind_name + "/" + file.source + (run.empty() ? "" : " run " + run) + ": 連携番号 " +
+                                std::to_string(gap.expected) + ".." + std::to_string(first - 1) + " missing; " + name + " is held");
+    }
+    return {};
+  }
+
+  domain::LinkageBatch batch;
+  batch.kind = kind;
+  batch.source = file.source;
+  batch.file = name;
+  batch.run_id = file.run_id;
+  batch.full = file.full;
+  batch.first_seq = first;
+  batch.last_seq = last;
+  batch.rows = file.rows.size();
+  batch.sha256 = file.sha256;
+  batch.received_ms = now_ms;
+  batch.taken_ms = now_ms;
+  std::string batch_key;
+  const bool again = !file.rows.empty() && last <= stream->last_seq;
+  if (again) {
+    // Delivered again whole (LNK-6): nothing is sent twice; the file must be the one first taken.
+    auto sha = store_.linkage_batch_sha(kind_name, file.source, run, first, last);
+    if (!sha) return sha.error();
+    if (*sha && **sha != file.sha256) {
+      return refuse(path, kind, file.source,
+                    "連携番号 " + std::to_string(first) + "〜" + std::to_string(last) + " の再送ですが、最初に受けたファイルと内容（SHA-256）が違います",
+                    now_ms, result);
+    }
+    batch_key = domain::linkage_batch_key(batch) + ":again";
+  } else {
+    batch_key = domain::linkage_batch_key(batch);
+  }
+
+  std::size_t bad_line = 0;
+  auto committed = store_.transaction([&]() -> Status {
+    const std::string entity(domain::linkage_entity(kind));
+    for (const auto& row : file.rows) {
+      if (row.seq <= stream->last_seq) {
+        ++batch.duplicates;
+        continue;
+      }
+      const auto record = domain::linkage_record(file, row, name, now_ms);
+      auto seq = store_.send_in_tx(entity, domain::linkage_record_key(kind, row), domain::linkage_record_body(record), now_ms);
+      if (!seq) {
+        bad_line = row.line;
+        return seq.error();
+      }
+      ++batch.applied;
+      ++batch.changes[row.change];
+    }
+    for (const auto& image : images) {
+      auto sent = store_.linkage_image_sent(image.sha256);
+      if (!sent) return sent.error();
+      if (*sent) continue;
+      const std::size_t parts = (image.bytes.size() + kSealImagePartBytes - 1) / kSealImagePartBytes;
+      for (std::size_t i = 0; i < parts; ++i) {
+        const nlohmann::json body = {{"v", 1}, {"sha256", image.sha256}, {"part", i + 1}, {"parts", parts},
+                                     {"bytes", image.bytes.size()},
+                                     {"data", base64(std::string_view(image.bytes).substr(i * kSealImagePartBytes, kSealImagePartBytes))}};
+        auto seq = store_.send_in_tx(std::string(domain::kSealImageEntity), image.sha256 + ":" + std::to_string(i + 1), body.dump(), now_ms);
+        if (!seq) return seq.error();
+      }
+      if (auto s = store_.mark_linkage_image_sent(image.sha256); !s) return s;
+    }
+    auto b = store_.send_in_tx(std::string(domain::kLinkageBatchEntity), batch_key, domain::linkage_batch_body(batch), now_ms);
+    if (!b) return b.error();
+    if (!again && !file.rows.empty()) {
+      if (auto s = store_.add_linkage_batch(kind_name, file.source, run, first, last, file.sha256); !s) return s;
+    }
+    if (last > stream->last_seq) {
+      if (auto s = store_.set_linkage_stream(kind_name, file.source, run, {last, run.empty() ? stream->state : std::string()}); !s) {
+        return s;
+      }
+      if (run.empty()) state->last_seq = last;
+    }
+    state->last_file = name;
+    state->last_ms = now_ms;
+    state->gap.reset();  // a file still held raises it again when it is looked at next
+    state->failure.reset();
+    return save_source_state(*state, now_ms);
   });
-  if (!taken) return taken;
-  if (already) {
+  if (!committed) {
+    if (bad_line != 0 && (committed.error().code == Errc::too_large || committed.error().code == Errc::malformed)) {
+      return refuse(path, kind, file.source, std::to_string(bad_line) + "行目: 1件が大きすぎます（" + committed.error().message + "）",
+                    now_ms, result);
+    }
+    return committed;
+  }
+  held_reported_.erase(kind_name + "/" + name);
+  if (again) {
     ++result.duplicates;
   } else {
     ++result.taken;
+    result.rows += batch.applied;
   }
-  fs::rename(file, inbox_ / "done" / (source + "-" + file.filename().string()), ec);
-  if (ec) log_(LogLevel::warning, "could not move " + file.filename().string() + " to done/: " + ec.message());
+  std::error_code ec;
+  fs::rename(path, inbox_ / "done" / (kind_name + "-" + name), ec);
+  if (ec) log_(LogLevel::warning, "could not move " + name + " to done/: " + ec.message());
   return {};
+}
+
+Status LinkageInbox::heartbeat(std::int64_t now_ms) {
+  if (last_beat_ms_ != 0 && now_ms - last_beat_ms_ < kLinkageHeartbeatMs && now_ms >= last_beat_ms_) return {};
+  last_beat_ms_ = now_ms;
+  domain::LinkageAgentBeat beat{device_, now_ms, MADOGUCHI_VERSION};
+  return store_.transaction([&]() -> Status {
+    auto seq = store_.send_in_tx(std::string(domain::kLinkageAgentEntity), device_, domain::linkage_agent_body(beat), now_ms);
+    if (!seq) return seq.error();
+    return {};
+  });
 }
 
 Expected<InboxResult> LinkageInbox::scan(std::int64_t now_ms) {
   InboxResult result;
-  for (const char* source : {"resident", "tax"}) {
+  for (LinkageKind kind : kKinds) {
     std::vector<fs::path> files;
     std::error_code ec;
-    for (auto it = fs::directory_iterator(inbox_ / source, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    for (auto it = fs::directory_iterator(inbox_ / std::string(domain::linkage_kind_name(kind)), ec);
+         !ec && it != fs::directory_iterator(); it.increment(ec)) {
       if (!it->is_regular_file()) continue;
       auto fname = it->path().filename().string();
       if (fname.empty() || fname[0] == '.') continue;  // still being written (write, then rename)
+      if (fname.ends_with(".png")) continue;
       files.push_back(it->path());
     }
-    std::sort(files.begin(), files.end());  // delivery order = name order (time-stamped names)
+    std::sort(files.begin(), files.end());  // delivery order = name order (sequence numbers in the name)
     for (const auto& f : files) {
-      if (auto s = take(f, source, now_ms, result); !s) return s.error();
+      if (auto s = take(f, kind, now_ms, result); !s) return s.error();
     }
   }
+  if (auto s = heartbeat(now_ms); !s) return s.error();
   return result;
 }
 

@@ -301,7 +301,7 @@ TEST_CASE("Resident, seal and tax records belong in the certificate database onl
     CHECK(refused.error().code == madoguchi::Errc::forbidden);
     CHECK(check_data_route(DataStore::municipality, entity, true).ok());  // a removal carries nothing
   }
-  for (std::string_view entity : {"card", "booking", "staff", "slot", "resident", "delta", "resident_delta2"}) {
+  for (std::string_view entity : {"card", "booking", "staff", "slot", "residents", "delta", "resident_delta2"}) {
     CHECK_FALSE(is_certificate_entity(entity));
     CHECK(check_data_route(DataStore::municipality, entity).ok());
     auto refused = check_data_route(DataStore::certificate, entity);

@@ -313,29 +313,12 @@ TEST_CASE("A refused operation is logged at the hub with its code and reason, an
 }
 
 namespace {
-// The hub process's options for linkage (hub_process.cc, hub_options): the rule itself is
-// domain::check_data_route.
-madoguchi::hub::HubOptions linkage_routing() {
-  namespace d = madoguchi::domain;
-  madoguchi::hub::HubOptions o;
-  o.linkage_devices = {{"131016", {"linkage"}}};
-  o.write_policy = [](std::string_view, std::string_view entity, std::string_view, bool remove, std::string_view,
-                      const std::optional<madoguchi::protocol::Record>&) {
-    return d::check_data_route(d::DataStore::municipality, entity, remove);
-  };
-  o.certificate_write_policy = [](std::string_view, std::string_view entity, std::string_view, bool, std::string_view,
-                                  const std::optional<madoguchi::protocol::Record>&) {
-    return d::check_data_route(d::DataStore::certificate, entity);
-  };
-  for (std::string_view e : d::kCertificateEntities) o.certificate_entities.emplace_back(e);
-  return o;
-}
 }  // namespace
 
 TEST_CASE("Resident, seal and tax records go to the certificate database and never reach a counter (KON-5, SEC-2, LNK-3)",
           "[sync][linkage]") {
   namespace d = madoguchi::domain;
-  SyncWorld w(linkage_routing());
+  SyncWorld w(madoguchi::testing::linkage_routing());
   auto& linkage = w.add_edge("131016", "linkage");
   auto& counter = w.add_edge("131016", "counter-01");
   for (int i = 0; i < 30; ++i) {
@@ -385,7 +368,7 @@ TEST_CASE("A hub of an older release hands its linkage records to the certificat
   REQUIRE(on_counter() == 5);  // what the old release did
 
   w.stop_hub();
-  w.set_hub_options(linkage_routing());
+  w.set_hub_options(madoguchi::testing::linkage_routing());
   w.start_hub();  // the new release moves them
   auto* cert = w.hub->certificate_store("131016");
   CHECK(cert->record_count().value() == 5);

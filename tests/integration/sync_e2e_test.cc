@@ -4,11 +4,14 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "madoguchi/domain/linkage_file.h"
+#include "madoguchi/domain/linkage_record.h"
 #include "stack.h"
 #include "temp_dir.h"
 
@@ -200,7 +203,50 @@ bool database_files_contain(const std::filesystem::path& db, const std::string& 
 }
 }  // namespace
 
-TEST_CASE("Delta files given to the linkage agent reach the hub's certificate database exactly once, never a counter PC (KON-5, SEC-2)",
+namespace {
+// The records of one entity in a hub database.
+std::vector<std::string> records_of(const std::filesystem::path& db, const std::string& entity) {
+  std::vector<std::string> out;
+  for (auto& r : Stack::dump_records(db, true)) {
+    if (r.starts_with(entity + "/")) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// A resident delta of rows first..last (docs/formats/linkage-records.md), one person per row,
+// each carrying a marker that must never reach a counter.
+std::string resident_delta(std::uint64_t first, std::uint64_t last) {
+  namespace d = madoguchi::domain;
+  d::LinkageFileHeader h;
+  h.kind = d::LinkageKind::resident;
+  h.source = "jukiA";
+  std::vector<std::vector<std::string>> rows;
+  for (std::uint64_t i = first; i <= last; ++i) {
+    rows.push_back({std::to_string(i), "A", "転入", "2026-12-01", "P" + std::to_string(i), "12345678901", "H" + std::to_string(i),
+                    "見本　太郎", "1980-04-01", "1", "見本　太郎", "世帯主", "RESIDENT-MARK-" + std::to_string(i), "2026-12-01",
+                    "2026-12-01", "0"});
+  }
+  return d::write_linkage_file(h,
+                               {"連携番号", "異動区分", "異動事由", "異動日", "宛名番号", "住民票コード", "世帯番号", "氏名",
+                                "生年月日", "性別", "世帯主氏名", "続柄", "住所", "住所を定めた年月日", "住民となった年月日", "支援措置"},
+                               rows)
+      .value();
+}
+
+void deliver(const std::filesystem::path& folder, const std::string& name, const std::string& bytes) {
+  std::ofstream(folder / ("." + name), std::ios::binary) << bytes;
+  std::filesystem::rename(folder / ("." + name), folder / name);
+}
+
+std::string seq_name(std::uint64_t first, std::uint64_t last) {
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "resident-jukiA-%012llu-%012llu.csv", static_cast<unsigned long long>(first),
+                static_cast<unsigned long long>(last));
+  return buf;
+}
+}  // namespace
+
+TEST_CASE("Linkage files given to the linkage agent reach the hub's certificate database exactly once across kill -9, never a counter PC (KON-5, SEC-2, LNK-3)",
           "[e2e][linkage]") {
   TempDir dir;
   Stack s(dir.path(), MADOGUCHI_BIN_DIR);
@@ -211,20 +257,35 @@ TEST_CASE("Delta files given to the linkage agent reach the hub's certificate da
   const auto cert_db = dir.path() / "hub" / "131016.cert.db";
   auto inbox = dir.path() / "edges" / "131016.linkage" / "inbox";
   REQUIRE(eventually([&] { return std::filesystem::exists(inbox / "resident"); }));
-  for (int i = 0; i < 20; ++i) {
-    std::ofstream(inbox / "resident" / ("d" + std::to_string(i) + ".txt")) << "異動,RESIDENT-MARK-" << i << "\n";
-  }
-  std::ofstream(inbox / "tax" / "t1.txt") << "課税,RESIDENT-MARK-TAX\n";
-  std::ofstream(inbox / "tax" / "bad.txt") << "\x82\xa0\xff";  // Shift_JIS bytes: not accepted yet
-  REQUIRE(eventually([&] { return Stack::dump_records(cert_db, true).size() == 21; }));
-  // A restart re-scans the inbox and takes nothing twice.
+  // 20 files of 50 people each, and one the agent must refuse (CP932 bytes under a UTF-8 header).
+  for (std::uint64_t f = 0; f < 20; ++f) deliver(inbox / "resident", seq_name(f * 50 + 1, f * 50 + 50), resident_delta(f * 50 + 1, f * 50 + 50));
+  std::string bad = resident_delta(1, 1);
+  bad.replace(bad.find("見本"), 6, "\x8c\xa9\x96\x7b");
+  deliver(inbox / "tax", "tax-jukiA-000000000001-000000000001.csv", bad);
+  // kill -9 while it works through them, and once more after: nothing lost, nothing twice.
+  REQUIRE(eventually([&] { return records_of(cert_db, "resident").size() >= 50; }));
   s.kill_edge("131016.linkage");
-  std::ofstream(inbox / "resident" / "d100.txt") << "異動,RESIDENT-MARK-100\n";
   s.start_edge({"131016", "linkage", false, true});
-  REQUIRE(eventually([&] { return Stack::dump_records(cert_db, true).size() == 22; }));
-  CHECK(std::filesystem::exists(inbox / "rejected" / "tax-bad.txt"));
-  CHECK(std::filesystem::exists(inbox / "rejected" / "tax-bad.txt.reason.txt"));
-  CHECK(s.hub_status()["counters"]["ops_applied"].get<std::uint64_t>() == 22);
+  REQUIRE(eventually([&] { return records_of(cert_db, "resident").size() == 1000; }));
+  s.kill_edge("131016.linkage");
+  deliver(inbox / "resident", seq_name(1001, 1001), resident_delta(1001, 1001));
+  s.start_edge({"131016", "linkage", false, true});
+  REQUIRE(eventually([&] { return records_of(cert_db, "resident").size() == 1001; }));
+  CHECK(std::filesystem::exists(inbox / "rejected" / "tax-tax-jukiA-000000000001-000000000001.csv"));
+  CHECK(std::filesystem::exists(inbox / "rejected" / "tax-tax-jukiA-000000000001-000000000001.csv.reason.txt"));
+  // Every row applied once: 21 batches whose applied rows add up to 1,001 and no row counted twice.
+  std::uint64_t applied = 0, duplicates = 0;
+  for (const auto& r : records_of(cert_db, "linkage_batch")) {
+    auto b = madoguchi::domain::linkage_batch_from_body(r.substr(r.find('=') + 1)).value();
+    applied += b.applied;
+    duplicates += b.duplicates;
+  }
+  CHECK(applied == 1001);
+  CHECK(duplicates == 0);
+  for (const auto& r : records_of(cert_db, "resident")) {
+    auto rec = madoguchi::domain::linkage_record_from_body(madoguchi::domain::LinkageKind::resident, r.substr(r.find('=') + 1)).value();
+    CHECK(rec.field("住所") == "RESIDENT-MARK-" + std::to_string(rec.seq));
+  }
   // The counter PC is in sync (a record written at the hub reaches it), and neither its database
   // nor the municipality's records hold a byte of what the linkage agent sent.
   REQUIRE(s.hub_put("131016", "memo", "MARKER-MEMO", R"({"holder":"citizen"})", 0) == 200);
@@ -236,5 +297,5 @@ TEST_CASE("Delta files given to the linkage agent reach the hub's certificate da
   }));
   CHECK_FALSE(database_files_contain(s.edge_db("131016.counter-01"), "RESIDENT-MARK"));
   CHECK_FALSE(database_files_contain(s.hub_db("131016"), "RESIDENT-MARK"));
-  for (const auto& r : Stack::dump_records(s.hub_db("131016"), true)) CHECK(r.find("_delta/") == std::string::npos);
+  for (const auto& r : Stack::dump_records(s.hub_db("131016"), true)) CHECK(r.find("resident/") != 0);
 }

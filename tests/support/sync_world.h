@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "fake_bus.h"
+#include "madoguchi/domain/certificate_data.h"
 #include "madoguchi/edge/sync_engine.h"
 #include "madoguchi/hub/hub_engine.h"
 #include "madoguchi/protocol/topics.h"
@@ -22,6 +23,20 @@
 namespace madoguchi::testing {
 
 using RecordSet = std::set<std::tuple<std::string, std::string, std::string>>;
+
+// The hub process's options for linkage (hub_process.cc, hub_options), with 131016's device
+// "linkage" as its linkage agent: the rule itself is domain::check_data_route.
+inline hub::HubOptions linkage_routing() {
+  namespace d = domain;
+  hub::HubOptions o;
+  o.linkage_devices = {{"131016", {"linkage"}}};
+  o.write_policy = [](std::string_view, std::string_view entity, std::string_view, bool remove, std::string_view,
+                      const std::optional<protocol::Record>&) { return d::check_data_route(d::DataStore::municipality, entity, remove); };
+  o.certificate_write_policy = [](std::string_view, std::string_view entity, std::string_view, bool, std::string_view,
+                                  const std::optional<protocol::Record>&) { return d::check_data_route(d::DataStore::certificate, entity); };
+  for (std::string_view e : d::kCertificateEntities) o.certificate_entities.emplace_back(e);
+  return o;
+}
 
 class SyncWorld {
  public:

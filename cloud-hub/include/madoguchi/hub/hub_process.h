@@ -77,6 +77,11 @@ struct HubConfig {
   // one call at a time under one lock, shared with the sync thread (docs/architecture.md,
   // "Threads"). 0 (the default) = one per core; at most 64.
   std::size_t web_threads = 0;
+  // The staleness guard (domain::linkage_guard, 連携状況): certificates are suppressed when no
+  // linkage agent has been heard for linkage_silence_minutes; a source with no file for
+  // linkage_quiet_minutes is shown as an alarm.
+  std::int64_t linkage_silence_minutes = 10;
+  std::int64_t linkage_quiet_minutes = 5;
   // The resident's booking mails (RSV-10, RSV-12..RSV-14, cloud-hub hub_mail.h): the SMTP relay.
   // Empty smtp_url = no mail at all (logged once at start). smtp://host:port uses STARTTLS, which
   // is required unless smtp_starttls is false (plain SMTP: only to a relay on 127.0.0.1 / ::1 /

@@ -146,6 +146,9 @@ class HubStore {
   // the next entities).
   Expected<std::vector<protocol::Record>> records_between(const std::string& entity, const std::string& from_key,
                                                           const std::string& to_key, std::size_t max);
+  // Live records of `entity` with key < before_key (empty: no bound), in descending key order, at
+  // most max: the newest first where keys start with a time (linkage_batch).
+  Expected<std::vector<protocol::Record>> records_before(const std::string& entity, const std::string& before_key, std::size_t max);
   // The same, each with the places the counted records take in it (booking_load, as
   // slot_places): the slots of a range with their fill in one statement (availability).
   struct RecordPlaces {
@@ -215,6 +218,7 @@ class HubStore {
   Status raise_device_seq(const std::string& device, std::uint64_t seq);
   Expected<std::uint64_t> device_last_seq(const std::string& device);
   Expected<std::uint64_t> record_count();
+  Expected<std::uint64_t> record_count(const std::string& entity);  // live records of one entity
 
   // Drops feed entries older than the newest `keep` (bounded history; older devices get snapshots).
   Status trim_feed(std::uint64_t keep);

@@ -56,6 +56,21 @@ struct LinkageFile {
 
 Expected<LinkageFile> parse_linkage_file(std::string_view bytes);
 
+// Writes a whole linkage file (madoguchi-sim, tests, the benchmark): header line, the column
+// names, the rows (UTF-8 cells, 外字 as U+E000..U+E757; encoded to the header's encoding) and the
+// trailer, CRLF line ends. Errors: malformed when a cell cannot be carried in CP932 (names the
+// row), invalid_argument for a source or run id outside the format's characters.
+struct LinkageFileHeader {
+  LinkageKind kind = LinkageKind::resident;
+  std::string source;
+  text::Encoding encoding = text::Encoding::utf8;
+  std::string code_table;
+  bool full = false;
+  std::string run_id;
+};
+Expected<std::string> write_linkage_file(const LinkageFileHeader& header, const std::vector<std::string>& columns,
+                                         const std::vector<std::vector<std::string>>& rows);
+
 // The trailer line for `data_rows` rows whose bytes (as they will stand in the file, each row with
 // its line break) are `data_bytes`: "#end,<n>,<sha256>". For writers (madoguchi-sim, tests).
 std::string linkage_trailer(std::size_t data_rows, std::string_view data_bytes);

@@ -73,7 +73,7 @@ class EdgeStore {
                                 const std::string& body_json, std::int64_t at_ms);
 
   // Runs `body` in one BEGIN IMMEDIATE transaction: the local changes it records with
-  // write_in_tx() and what it writes through bookings(), card_index() or mark_linkage_taken()
+  // write_in_tx() and what it writes through bookings(), card_index() or the linkage tables
   // commit together or not at all. A failure of `body` (its Status) or of the commit rolls back
   // and re-reads the counters. Not reentrant.
   Status transaction(const std::function<Status()>& body);
@@ -86,11 +86,29 @@ class EdgeStore {
   // gets the connection itself.
   BookingTables bookings();
   CardIndex card_index();
-  // The linkage inbox's record of files taken (table linkage_taken): whether the file `name` with
-  // this content hash was taken already, and marking it taken by operation `seq` (inside
-  // transaction()).
-  Expected<bool> linkage_taken(const std::string& name, const std::string& sha256);
-  Status mark_linkage_taken(const std::string& name, const std::string& sha256, std::uint64_t seq);
+  // Like write_in_tx() for an upsert, but into the outbox only: the view does not keep it. For
+  // what this device sends and never reads back (the linkage agent's rows, linkage_inbox.h).
+  Expected<std::uint64_t> send_in_tx(const std::string& entity, const std::string& key, const std::string& body_json,
+                                     std::int64_t at_ms);
+
+  // The linkage inbox's tables (edge_schema.cc, version 3), read and written inside transaction().
+  // A stream is a source's deltas (run "") or one full copy's run: the last 連携番号 sent and the
+  // source state last sent (a linkage_source body, "" for none).
+  struct LinkageStream {
+    std::uint64_t last_seq = 0;
+    std::string state;
+  };
+  Expected<LinkageStream> linkage_stream(std::string_view kind, std::string_view source, std::string_view run);
+  Status set_linkage_stream(std::string_view kind, std::string_view source, std::string_view run, const LinkageStream& stream);
+  // The SHA-256 of the file that first sent rows first..last of a stream (a redelivery is checked
+  // against it), nullopt when no file covered exactly that range.
+  Expected<std::optional<std::string>> linkage_batch_sha(std::string_view kind, std::string_view source, std::string_view run,
+                                                         std::uint64_t first, std::uint64_t last);
+  Status add_linkage_batch(std::string_view kind, std::string_view source, std::string_view run, std::uint64_t first,
+                           std::uint64_t last, std::string_view sha256);
+  // Seal impressions already sent, by SHA-256.
+  Expected<bool> linkage_image_sent(std::string_view sha256);
+  Status mark_linkage_image_sent(std::string_view sha256);
 
   // Outbox entries with seq >= from, ascending, at most max_ops and about max_bytes of bodies.
   Expected<std::vector<protocol::Op>> outbox_from(std::uint64_t from, std::size_t max_ops, std::size_t max_bytes);

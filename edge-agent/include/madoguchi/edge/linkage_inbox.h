@@ -1,50 +1,71 @@
-// The linkage agent's intake (EDGE-1, linkage server): resident-record and tax-system deltas
-// arrive as files in <inbox>/resident/ and <inbox>/tax/. Each file becomes one operation in the
-// outbox and reaches the hub exactly once:
-//   - the operation and a "taken" mark (file name + SHA-256) are written in ONE transaction, so a
-//     crash before the commit leaves the file to be taken again, and a crash after it cannot
-//     take it twice (the mark is checked first);
-//   - only after the commit is the file moved to <inbox>/done/ (a crash in between is harmless).
-// Files that are not valid UTF-8 text, are empty or larger than kMaxDeltaBytes go to
-// <inbox>/rejected/<source>-<name> with a .reason.txt beside them and change nothing else. The body carries
-// the text as received (no vendor format is parsed here).
+// The linkage agent's intake (EDGE-1, LNK-1..LNK-6, docs/formats/linkage-records.md): the core
+// systems deliver resident, seal and tax files into <inbox>/resident/, <inbox>/seal/ and
+// <inbox>/tax/ (seal impressions in <inbox>/seal/seal-<source>-impressions/). For each file:
+//   1. domain::parse_linkage_file checks it whole (header, columns, trailer count and SHA-256,
+//      encoding, every field); a refused file moves to <inbox>/rejected/ with a .reason.txt naming
+//      the line and column, never the data, and nothing of it is sent;
+//   2. its 連携番号 must continue the source's stream (a full copy's run from 1): a file that skips
+//      ahead stays where it is, held, and the gap is reported (log and the source's state at the
+//      hub) until the missing file arrives; rows already sent are skipped as duplicates, and a file
+//      delivered again whole is verified against the SHA-256 of the first delivery (LNK-6);
+//   3. one operation per row (entity resident, seal or tax, keyed per domain/linkage_record.h),
+//      the file's batch record, the source's state and the stream's new last number are written in
+//      ONE transaction; only after the commit does the file move to <inbox>/done/. A crash before
+//      the commit takes the file again from the start; after it, the stream's number skips it.
+// The operations reach the hub's certificate database exactly once and in order (the sync
+// engine's (device, seq)); nothing of them is kept in this database's view. A heartbeat record
+// every minute lets the hub tell a quiet source from a dead agent (domain::linkage_guard).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <set>
 #include <string>
 
+#include "madoguchi/domain/linkage_file.h"
+#include "madoguchi/domain/linkage_record.h"
 #include "madoguchi/edge/edge_store.h"
 #include "madoguchi/log.h"
 
 namespace madoguchi::edge {
 
-inline constexpr std::size_t kMaxDeltaBytes = 24 * 1024;
+inline constexpr std::size_t kMaxSealImageBytes = 512 * 1024;
+inline constexpr std::size_t kSealImagePartBytes = 20 * 1024;  // base64 of it fits a record body
+inline constexpr std::int64_t kLinkageHeartbeatMs = 60 * 1000;
 
 struct InboxResult {
-  std::uint64_t taken = 0;
-  std::uint64_t duplicates = 0;
+  std::uint64_t taken = 0;       // files whose rows were sent
+  std::uint64_t rows = 0;        // rows sent
+  std::uint64_t duplicates = 0;  // files delivered again (every row already sent)
   std::uint64_t rejected = 0;
+  std::uint64_t held = 0;        // files waiting for a gap to close
 };
 
 class LinkageInbox {
  public:
-  LinkageInbox(EdgeStore& store, std::filesystem::path inbox, LogSink log = null_log());
-  Status init();  // creates the folders and the taken-marks table
-  // Takes every complete file present now (names starting with '.' are still being written).
+  LinkageInbox(EdgeStore& store, std::filesystem::path inbox, std::string device, LogSink log = null_log());
+  Status init();  // creates the folders
+  // Takes every complete file present now (names starting with '.' are still being written), in
+  // name order per kind, and sends the heartbeat when it is due.
   Expected<InboxResult> scan(std::int64_t now_ms);
 
  private:
-  Status take(const std::filesystem::path& file, const std::string& source, std::int64_t now_ms, InboxResult& result);
-  void reject(const std::filesystem::path& file, const std::string& source, const std::string& why, InboxResult& result);
+  Status take(const std::filesystem::path& file, domain::LinkageKind kind, std::int64_t now_ms, InboxResult& result);
+  Status refuse(const std::filesystem::path& file, domain::LinkageKind kind, const std::string& source, const std::string& why,
+                std::int64_t now_ms, InboxResult& result);
+  Status heartbeat(std::int64_t now_ms);
+  Expected<domain::LinkageSourceState> source_state(domain::LinkageKind kind, const std::string& source);
+  Status save_source_state(const domain::LinkageSourceState& state, std::int64_t now_ms);
 
   EdgeStore& store_;
   std::filesystem::path inbox_;
+  std::string device_;
   LogSink log_;
+  std::int64_t last_beat_ms_ = 0;
+  std::set<std::string> held_reported_;  // files whose hold was logged already
 };
 
 // Lower-case hex SHA-256 (OpenSSL).
 std::string sha256_hex(std::string_view data);
-bool valid_utf8(std::string_view text);
 
 }  // namespace madoguchi::edge

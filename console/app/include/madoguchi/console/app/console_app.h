@@ -16,6 +16,7 @@
 //   card_import_pages.cc /cards/import/..., /cards/ledger, /cards/renewal (ISS-1..4, ISS-14)
 //   master_pages.cc     /masters/..., /notices/...  マスタ管理 and お知らせ, with attach_masters
 //   booking_pages.cc    /phone_bookings/..., /bookings  電話予約 (PHN-1..6), with attach_bookings
+//   linkage_pages.cc    /linkage        連携状況 (LNK-5, OPS-4), with attach_linkage (the hub)
 // A signed-out request to a served path goes to /sign-in; one to any other path is a 404. A role
 // without the route's menu gets a 403 and a menu.forbidden log entry (SEC-2). Every request with a
 // session re-reads the account: disabled or deleted → signed out. The idle timeout is
@@ -36,6 +37,7 @@
 
 #include "madoguchi/console/app/booking_sync.h"
 #include "madoguchi/console/app/card_store.h"
+#include "madoguchi/console/app/linkage_view.h"
 #include "madoguchi/console/app/scan_queue.h"
 #include "madoguchi/domain/booking_backend.h"
 #include "madoguchi/domain/lockout.h"
@@ -247,6 +249,8 @@ class ConsoleApp {
   // `sync`: where this console's own booking writes stand on their way to the hub (a counter PC's
   // EdgeBookingBackend); absent at the hub, whose service is authoritative.
   void attach_bookings(domain::BookingBackend& bookings, BookingSyncState* sync = nullptr);
+  // 連携状況 (LNK-5, OPS-4) over the municipality's certificate database: the hub only.
+  void attach_linkage(LinkageView& linkage);
 
   // Sessions alive now (for tests and status).
   std::size_t sessions() const;
@@ -259,7 +263,7 @@ class ConsoleApp {
   std::unique_ptr<Shell> shell_;
   CardServices card_services_;  // the card modules hold it by reference
   std::vector<std::unique_ptr<PageModule>> modules_;  // always served (sign-in, staff, ...)
-  std::unique_ptr<PageModule> cards_, card_imports_, masters_, notices_, bookings_;  // attached
+  std::unique_ptr<PageModule> cards_, card_imports_, masters_, notices_, bookings_, linkage_;  // attached
   std::unique_ptr<RouteTable> routes_;
 };
 

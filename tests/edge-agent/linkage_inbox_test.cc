@@ -1,0 +1,310 @@
+// The linkage agent's intake, through the sync engine to the hub's certificate database
+// (LNK-1..LNK-6, KON-5, docs/formats/linkage-records.md): one record per person, in order,
+// exactly once; a gap holds what follows; a refused file changes nothing; a file delivered again
+// is verified, never applied twice.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "madoguchi/domain/linkage_file.h"
+#include "madoguchi/domain/linkage_record.h"
+#include "madoguchi/edge/linkage_inbox.h"
+#include "madoguchi/hub/linkage_view.h"
+#include "sync_world.h"
+
+using namespace madoguchi;
+using madoguchi::testing::SyncWorld;
+using madoguchi::testing::linkage_routing;
+namespace d = madoguchi::domain;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<std::string> kResidentColumns = {
+    "連携番号", "異動区分", "異動事由", "異動日", "宛名番号", "住民票コード", "世帯番号", "氏名", "生年月日", "性別",
+    "世帯主氏名", "続柄", "住所", "住所を定めた年月日", "住民となった年月日", "支援措置"};
+
+std::vector<std::string> resident(std::uint64_t seq, const std::string& change, const std::string& person, const std::string& address) {
+  return {std::to_string(seq), change, change == "D" ? "転出" : (change == "M" ? "転居" : "転入"), "2026-12-01", person,
+          "12345678901", "H01", "見本　一郎", "1980-04-01", "1", "見本　一郎", "世帯主", address, "2026-12-01", "2026-12-01", "0"};
+}
+
+std::string resident_file(const std::vector<std::vector<std::string>>& rows, bool full = false, const std::string& run = "") {
+  d::LinkageFileHeader h;
+  h.kind = d::LinkageKind::resident;
+  h.source = "jukiA";
+  h.full = full;
+  h.run_id = run;
+  return d::write_linkage_file(h, kResidentColumns, rows).value();
+}
+
+// Written as a core system must: under a dot name, then renamed.
+void deliver(const fs::path& inbox, const std::string& kind, const std::string& name, const std::string& bytes) {
+  const fs::path tmp = inbox / kind / ("." + name);
+  std::ofstream(tmp, std::ios::binary) << bytes;
+  fs::rename(tmp, inbox / kind / name);
+}
+
+struct World {
+  SyncWorld w{linkage_routing()};
+  SyncWorld::Edge& agent = w.add_edge("131016", "linkage");
+  SyncWorld::Edge& counter = w.add_edge("131016", "counter-01");
+  fs::path inbox = w.dir / "inbox";
+  edge::LinkageInbox intake{*agent.store, inbox, "linkage"};
+
+  World() { REQUIRE(intake.init().ok()); }
+
+  edge::InboxResult scan() {
+    auto r = intake.scan(w.clock.wall_ms());
+    REQUIRE(r.ok());
+    REQUIRE(w.settle());
+    return *r;
+  }
+  hub::HubStore& cert() { return *w.hub->certificate_store("131016"); }
+  std::optional<d::LinkageRecord> person(const std::string& key) {
+    auto r = cert().get("resident", key);
+    REQUIRE(r.ok());
+    if (!*r || (*r)->deleted) return std::nullopt;
+    auto rec = d::linkage_record_from_body(d::LinkageKind::resident, (*r)->body);
+    REQUIRE(rec.ok());
+    return *rec;
+  }
+  d::LinkageSourceState source() {
+    auto r = cert().get("linkage_source", "resident:jukiA");
+    REQUIRE(r.ok());
+    REQUIRE(r->has_value());
+    return d::linkage_source_from_body((*r)->body).value();
+  }
+  std::vector<d::LinkageBatch> batches() {
+    std::vector<d::LinkageBatch> out;
+    auto rows = cert().records_between("linkage_batch", "", "", 1000);
+    REQUIRE(rows.ok());
+    for (const auto& r : *rows) out.push_back(d::linkage_batch_from_body(r.body).value());
+    return out;
+  }
+  std::uint64_t cert_writes() { return cert().device_last_seq("linkage").value(); }
+};
+
+}  // namespace
+
+TEST_CASE("A resident delta becomes one record per person in the certificate database, applied in 連携番号 order (LNK-1, LNK-3)",
+          "[linkage][inbox]") {
+  World t;
+  deliver(t.inbox, "resident", "resident-jukiA-000000000001-000000000004.csv",
+          resident_file({resident(1, "A", "P0001", "見本市一丁目1番"), resident(2, "A", "P0002", "見本市二丁目2番"),
+                         resident(3, "M", "P0001", "見本市三丁目3番"), resident(4, "D", "P0002", "見本市二丁目2番")}));
+  auto r = t.scan();
+  CHECK(r.taken == 1);
+  CHECK(r.rows == 4);
+  // The later row of a person wins: the move (M) of P0001, the move out (D) of P0002, kept as 除票.
+  auto p1 = t.person("P0001");
+  REQUIRE(p1);
+  CHECK(p1->change == 'M');
+  CHECK(p1->seq == 3);
+  CHECK(p1->field("住所") == "見本市三丁目3番");
+  CHECK(p1->file == "resident-jukiA-000000000001-000000000004.csv");
+  auto p2 = t.person("P0002");
+  REQUIRE(p2);
+  CHECK(p2->change == 'D');
+  // The batch as 連携状況 shows it: counts by change, the file's checksum.
+  auto b = t.batches();
+  REQUIRE(b.size() == 1);
+  CHECK(b[0].first_seq == 1);
+  CHECK(b[0].last_seq == 4);
+  CHECK(b[0].applied == 4);
+  CHECK(b[0].changes.at('A') == 2);
+  CHECK(b[0].changes.at('M') == 1);
+  CHECK(b[0].changes.at('D') == 1);
+  CHECK(b[0].sha256.size() == 64);
+  CHECK(t.source().last_seq == 4);
+  CHECK_FALSE(t.source().gap);
+  CHECK(fs::exists(t.inbox / "done" / "resident-resident-jukiA-000000000001-000000000004.csv"));
+  // Never on the feed: neither the counter nor the municipality's records have any of it (KON-5).
+  for (const auto& [entity, key, body] : t.w.edge_records("131016.counter-01")) CHECK_FALSE(d::is_certificate_entity(entity));
+  for (const auto& [entity, key, body] : t.w.hub_records("131016")) CHECK_FALSE(d::is_certificate_entity(entity));
+  // Nor in the agent's own view: it sends and forgets.
+  CHECK(t.agent.store->list("resident", 10, 0).value().empty());
+}
+
+TEST_CASE("A file that skips ahead is held with the gap reported until the missing file arrives, certificates suppressed meanwhile (LNK-3)",
+          "[linkage][inbox]") {
+  World t;
+  deliver(t.inbox, "resident", "resident-jukiA-000000000001-000000000002.csv",
+          resident_file({resident(1, "A", "P0001", "一丁目"), resident(2, "A", "P0002", "二丁目")}));
+  t.scan();
+  // 3..4 are late; 5..6 arrive first.
+  deliver(t.inbox, "resident", "resident-jukiA-000000000005-000000000006.csv",
+          resident_file({resident(5, "M", "P0001", "五丁目"), resident(6, "D", "P0002", "二丁目")}));
+  auto held = t.scan();
+  CHECK(held.held == 1);
+  CHECK(held.taken == 0);
+  CHECK(fs::exists(t.inbox / "resident" / "resident-jukiA-000000000005-000000000006.csv"));
+  CHECK(t.person("P0001")->field("住所") == "一丁目");  // nothing of the held file applied
+  auto s = t.source();
+  REQUIRE(s.gap);
+  CHECK(s.gap->expected == 3);
+  CHECK(s.gap->found == 5);
+  // The guard suppresses the municipality's certificates, naming the gap.
+  auto beat = d::linkage_agent_from_body(t.cert().get("linkage_agent", "linkage").value()->body).value();
+  auto guard = d::linkage_guard({beat}, {s}, t.w.clock.wall_ms());
+  CHECK_FALSE(guard.issuable);
+  REQUIRE_FALSE(guard.findings.empty());
+  CHECK(guard.findings[0].concern == d::LinkageConcern::gap);
+  CHECK(guard.findings[0].text.find("3 から 4") != std::string::npos);
+  // Scanning again does not apply it either, nor report it twice.
+  const auto writes = t.cert_writes();
+  CHECK(t.scan().held == 1);
+  CHECK(t.cert_writes() <= writes + 1);  // at most the heartbeat
+
+  deliver(t.inbox, "resident", "resident-jukiA-000000000003-000000000004.csv",
+          resident_file({resident(3, "M", "P0001", "三丁目"), resident(4, "M", "P0001", "四丁目")}));
+  auto r = t.scan();
+  CHECK(r.taken == 2);  // the missing file, then the held one, in order
+  CHECK(t.person("P0001")->field("住所") == "五丁目");
+  CHECK(t.person("P0002")->change == 'D');
+  CHECK(t.source().last_seq == 6);
+  CHECK_FALSE(t.source().gap);
+  CHECK(d::linkage_guard({beat}, {t.source()}, t.w.clock.wall_ms()).issuable);
+
+  // What 連携状況 reads at the hub: the agent, the source, the files newest first, the counts.
+  hub::HubLinkageView view(*t.w.hub, "131016", {});
+  auto overview = view.overview().value();
+  REQUIRE(overview.agents.size() == 1);
+  REQUIRE(overview.sources.size() == 1);
+  CHECK(overview.sources[0].last_seq == 6);
+  CHECK(overview.records.at("resident") == 2);
+  auto page = view.batches("", 2).value();
+  REQUIRE(page.batches.size() == 2);
+  CHECK(page.batches[0].first_seq == 5);  // taken last
+  CHECK(page.batches[1].first_seq == 3);
+  REQUIRE_FALSE(page.next.empty());
+  auto rest = view.batches(page.next, 2).value();
+  REQUIRE(rest.batches.size() == 1);
+  CHECK(rest.batches[0].first_seq == 1);
+  CHECK(rest.next.empty());
+}
+
+TEST_CASE("A file delivered again is verified against the first delivery and applies nothing twice (LNK-6)", "[linkage][inbox]") {
+  World t;
+  const std::string first = resident_file({resident(1, "A", "P0001", "一丁目"), resident(2, "A", "P0002", "二丁目")});
+  deliver(t.inbox, "resident", "resident-jukiA-000000000001-000000000002.csv", first);
+  t.scan();
+  deliver(t.inbox, "resident", "resident-jukiA-000000000003-000000000003.csv", resident_file({resident(3, "M", "P0001", "三丁目")}));
+  t.scan();
+  const auto writes = t.cert_writes();
+  const auto version = t.cert().get("resident", "P0001").value()->version;
+
+  // The same bytes again (a crash between commit and move leaves exactly this).
+  deliver(t.inbox, "resident", "resident-jukiA-000000000001-000000000002.csv", first);
+  auto again = t.scan();
+  CHECK(again.duplicates == 1);
+  CHECK(again.rows == 0);
+  CHECK(t.cert().get("resident", "P0001").value()->version == version);
+  CHECK(t.person("P0001")->field("住所") == "三丁目");  // the older rows did not come back
+  auto b = t.batches();
+  REQUIRE(b.size() == 3);
+  CHECK(std::count_if(b.begin(), b.end(), [](const d::LinkageBatch& x) { return x.duplicates == 2 && x.applied == 0; }) == 1);
+  CHECK(t.cert_writes() > writes);  // the batch record and the state, nothing else
+
+  // The same range with other content: refused, reported, nothing applied.
+  deliver(t.inbox, "resident", "resident-jukiA-000000000001-000000000002.csv",
+          resident_file({resident(1, "A", "P0001", "別の住所"), resident(2, "A", "P0002", "二丁目")}));
+  auto differs = t.scan();
+  CHECK(differs.rejected == 1);
+  CHECK(t.person("P0001")->field("住所") == "三丁目");
+  auto s = t.source();
+  REQUIRE(s.failure);
+  CHECK(s.failure->reason.find("SHA-256") != std::string::npos);
+  CHECK(s.failure->reason.find("別の住所") == std::string::npos);
+  // A failure suppresses until the next file of the source is taken.
+  CHECK_FALSE(d::linkage_guard({{"linkage", t.w.clock.wall_ms(), "x"}}, {s}, t.w.clock.wall_ms()).issuable);
+  deliver(t.inbox, "resident", "resident-jukiA-000000000004-000000000004.csv", resident_file({resident(4, "M", "P0002", "四丁目")}));
+  t.scan();
+  CHECK_FALSE(t.source().failure);
+}
+
+TEST_CASE("A malformed, truncated or misfiled file is refused with its line and changes nothing (LNK-1, LNK-2)", "[linkage][inbox]") {
+  World t;
+  const std::string good = resident_file({resident(1, "A", "P0001", "秘密の住所"), resident(2, "A", "P0002", "二丁目")});
+  deliver(t.inbox, "resident", "resident-jukiA-000000000001-000000000002.csv", good.substr(0, good.size() - 90));  // truncated
+  std::string bad_date = resident_file({resident(1, "A", "P0001", "秘密の住所")});
+  bad_date.replace(bad_date.find("1980-04-01"), 10, "1980-13-45");
+  deliver(t.inbox, "resident", "resident-jukiA-000000000001-000000000001.csv", bad_date);
+  deliver(t.inbox, "tax", "tax-jukiA-000000000001-000000000002.csv", good);  // a resident file in the tax folder
+  auto r = t.scan();
+  CHECK(r.rejected == 3);
+  CHECK(r.taken == 0);
+  CHECK(t.cert().records_between("resident", "", "", 10).value().empty());
+  CHECK_FALSE(t.source().failure->reason.empty());
+  // Each moved aside with its reason, which names the line and never the data.
+  std::vector<std::string> reasons;
+  for (const auto& e : fs::directory_iterator(t.inbox / "rejected")) {
+    if (e.path().extension() != ".txt") continue;
+    std::ifstream in(e.path());
+    reasons.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  REQUIRE(reasons.size() == 3);
+  for (const auto& why : reasons) {
+    CHECK(why.find("秘密") == std::string::npos);
+    CHECK(why.find("行目") != std::string::npos);
+  }
+  // The right file afterwards is taken from 1: nothing of the refused ones counted.
+  deliver(t.inbox, "resident", "resident-jukiA-000000000001-000000000002.csv", good);
+  CHECK(t.scan().taken == 1);
+  CHECK(t.source().last_seq == 2);
+}
+
+TEST_CASE("A full copy in parts is resumable: parts in any order, each applied once, verified by count and checksum (LNK-2)",
+          "[linkage][inbox]") {
+  World t;
+  std::vector<std::vector<std::string>> part1, part2;
+  for (int i = 1; i <= 50; ++i) part1.push_back(resident(static_cast<std::uint64_t>(i), "F", "P" + std::to_string(1000 + i), "町"));
+  for (int i = 51; i <= 80; ++i) part2.push_back(resident(static_cast<std::uint64_t>(i), "F", "P" + std::to_string(1000 + i), "町"));
+  deliver(t.inbox, "resident", "resident-jukiA-full-R1-0002.csv", resident_file(part2, true, "R1"));
+  CHECK(t.scan().held == 1);
+  deliver(t.inbox, "resident", "resident-jukiA-full-R1-0001.csv", resident_file(part1, true, "R1"));
+  auto r = t.scan();
+  CHECK(r.taken == 2);
+  CHECK(r.rows == 80);
+  CHECK(t.cert().records_between("resident", "", "", 1000).value().size() == 80);
+  // The full run's numbers are its own: the delta stream starts at 1 as before.
+  CHECK(t.source().last_seq == 0);
+  deliver(t.inbox, "resident", "resident-jukiA-000000000001-000000000001.csv", resident_file({resident(1, "M", "P1001", "新町")}));
+  CHECK(t.scan().taken == 1);
+  CHECK(t.person("P1001")->field("住所") == "新町");
+  std::uint64_t rows = 0;
+  for (const auto& b : t.batches()) {
+    if (b.full) rows += b.applied;
+  }
+  CHECK(rows == 80);
+}
+
+TEST_CASE("A seal file is taken with its impressions, checked by SHA-256, and a missing or altered impression refuses the file",
+          "[linkage][inbox]") {
+  World t;
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + std::string(45 * 1024, 'x');  // three parts
+  const std::string sha = edge::sha256_hex(png);
+  fs::create_directories(t.inbox / "seal" / "seal-inkan-impressions");
+  std::ofstream(t.inbox / "seal" / "seal-inkan-impressions" / "S0001.png", std::ios::binary) << png;
+  const std::vector<std::string> cols = {"連携番号", "異動区分", "異動日", "宛名番号", "印鑑登録番号", "登録状態",
+                                         "登録年月日", "登録氏名", "印影ファイル", "印影SHA256"};
+  d::LinkageFileHeader h;
+  h.kind = d::LinkageKind::seal;
+  h.source = "inkan";
+  auto seal = [&](std::uint64_t seq, const std::string& digest) {
+    return d::write_linkage_file(h, cols, {{std::to_string(seq), "A", "2026-12-01", "P0001", "S0001", "1", "2026-12-01",
+                                            "見本　一郎", "S0001.png", digest}}).value();
+  };
+  deliver(t.inbox, "seal", "seal-inkan-000000000001-000000000001.csv", seal(1, std::string(64, '0')));
+  CHECK(t.scan().rejected == 1);
+  CHECK_FALSE(t.cert().get("seal", "S0001").value().has_value());
+  deliver(t.inbox, "seal", "seal-inkan-000000000001-000000000001.csv", seal(1, sha));
+  CHECK(t.scan().taken == 1);
+  auto rec = t.cert().get("seal", "S0001").value();
+  REQUIRE(rec);
+  CHECK(d::linkage_record_from_body(d::LinkageKind::seal, rec->body).value().field("登録状態") == "1");
+  auto parts = t.cert().records_between("seal_image", sha + ":", sha + ";", 10).value();
+  CHECK(parts.size() == 3);
+}
