@@ -17,7 +17,7 @@ struct Subcommand {
   int (*run)(Args args);
 };
 
-constexpr std::array<Subcommand, 4> kSubcommands{{
+constexpr std::array<Subcommand, 5> kSubcommands{{
     {"proxy", "TCP fault proxy that cuts a link on purpose (pass/drop/blackhole/reset/delay)",
      &madoguchi::sim::cli::run_proxy},
     {"proxy-ctl", "send one command to a running proxy's control port and print the answer",
@@ -26,6 +26,8 @@ constexpr std::array<Subcommand, 4> kSubcommands{{
      &madoguchi::sim::cli::run_jlis},
     {"sample-masters", "sample counters, slots and notices as records for the hub's POST /api/v1/{muni}/records",
      &madoguchi::sim::cli::run_sample_masters},
+    {"residents", "a generated town's resident, seal and tax linkage files (full copy, then deltas)",
+     &madoguchi::sim::cli::run_residents},
 }};
 
 void print_help(std::ostream& out) {

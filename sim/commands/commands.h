@@ -22,4 +22,7 @@ int run_jlis(Args args);
 // madoguchi-sim sample-masters: sample counters, slots and notices for the hub (the demo).
 int run_sample_masters(Args args);
 
+// madoguchi-sim residents: a generated town's resident, seal and tax linkage files (issue 12).
+int run_residents(Args args);
+
 }  // namespace madoguchi::sim::cli
