@@ -50,6 +50,7 @@ Status HubEngine::open() {
     if (!cert) return cert.error().with_context("certificate database of " + muni);
     certificate_stores_[muni] = std::make_unique<HubStore>(std::move(*cert));
     if (options_.certificate_write_policy) certificate_stores_[muni]->set_write_policy(options_.certificate_write_policy);
+    certificate_stores_[muni]->set_feed_kept(false);  // nothing publishes it (KON-5)
     if (auto moved = move_certificate_records(muni); !moved) return moved.error().with_context("municipality " + muni);
   }
   return {};
@@ -304,7 +305,7 @@ void HubEngine::tick() {
     for (auto& [muni, store] : stores_) {
       if (auto s = store->trim_feed(options_.feed_retention); !s) log_(LogLevel::error, "trimming feed: " + s.error().describe());
     }
-    for (auto& [muni, store] : certificate_stores_) {  // their feed is never published: a record of arrivals
+    for (auto& [muni, store] : certificate_stores_) {  // only what an older release wrote to their feed
       if (auto s = store->trim_feed(options_.feed_retention); !s) log_(LogLevel::error, "trimming feed: " + s.error().describe());
       if (auto s = store->checkpoint(); !s) log_(LogLevel::error, "checkpoint: " + s.error().describe());
     }

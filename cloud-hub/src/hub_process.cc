@@ -31,6 +31,7 @@
 #include "madoguchi/mail/curl_transport.h"
 #include "madoguchi/portal/portal.h"
 #include "madoguchi/hub/console_store.h"
+#include "madoguchi/hub/gaiji_service.h"
 #include "madoguchi/hub/linkage_view.h"
 #include "madoguchi/hub/master_store.h"
 #include "madoguchi/log/stderr_sink.h"
@@ -123,7 +124,7 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
                                               "console_client_ca", "portal_address", "portal_port", "portal_tls_cert",
                                               "portal_tls_key", "portal_secret_file", "portal_sites", "public_url", "host_names",
                                               "portal_client_limit_scale", "portal_connections_per_client", "web_threads", "linkage_silence_minutes",
-                                              "linkage_quiet_minutes", "smtp_url", "smtp_user", "smtp_password_file",
+                                              "linkage_quiet_minutes", "mj_data_dir", "smtp_url", "smtp_user", "smtp_password_file",
                                               "smtp_ca_file", "smtp_starttls", "smtp_retry_seconds"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (!known.count(it.key())) return make_error(Errc::malformed, file.string() + ": unknown key '" + it.key() + "'");
@@ -193,6 +194,7 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
       }
       c.portal_client_limit_scale = v.get<double>();
     }
+    c.mj_data_dir = j.value("mj_data_dir", std::string());
     c.smtp_url = j.value("smtp_url", c.smtp_url);
     c.smtp_user = j.value("smtp_user", c.smtp_user);
     c.smtp_password_file = j.value("smtp_password_file", std::string());
@@ -487,6 +489,12 @@ class HubProcess {
     if (!config_.console_ports.empty() && !protocol::valid_device_id("hub-" + config_.instance)) {
       return make_error(Errc::invalid_argument, "instance: 'hub-<instance>' must be a valid device id (it names the console's log chain)");
     }
+    if (!config_.mj_data_dir.empty() && !config_.console_ports.empty()) {
+      auto mj = load_mj_data(config_.mj_data_dir);
+      if (!mj) return mj.error().with_context("mj_data_dir");
+      mj_data_ = std::move(*mj);
+      log_(LogLevel::info, "MJ data: " + std::to_string(mj_data_->size()) + " characters from " + config_.mj_data_dir.string());
+    }
     for (const auto& [muni, port] : config_.console_ports) {
       if (!registry_.count(muni)) return make_error(Errc::invalid_argument, "console_ports: unknown municipality " + muni);
       http::ServerOptions o;
@@ -513,6 +521,8 @@ class HubProcess {
       guard.quiet_alarm_ms = config_.linkage_quiet_minutes * 60'000;
       console->linkage = std::make_unique<HubLinkageView>(engine_, muni, guard, log_);
       app->attach_linkage(*console->linkage);
+      console->gaiji = std::make_unique<HubGaiji>(engine_, muni, mj_data_, clock_);
+      app->attach_gaiji(*console->gaiji);
       console->http = std::make_unique<http::Server>(web_pool(), o, [this, app](const http::Request& r) {
         std::lock_guard lock(app_mutex_);
         return app->handle(r);
@@ -819,10 +829,12 @@ class HubProcess {
   asio::steady_timer tick_;
   asio::signal_set signals_;
   std::unique_ptr<http::Server> http_;
+  std::shared_ptr<const domain::MjIndex> mj_data_;  // the 外字対照表's suggestions (mj_data_dir)
   struct Console {
     std::unique_ptr<HubConsoleStore> store;
     std::unique_ptr<HubMasterStore> masters;  // マスタ管理 and お知らせ (before the app that uses it)
     std::unique_ptr<HubLinkageView> linkage;  // 連携状況 (before the app)
+    std::unique_ptr<HubGaiji> gaiji;          // 外字対照表 (before the app)
     std::unique_ptr<console::app::ConsoleApp> app;
     std::unique_ptr<http::Server> http;
   };

@@ -161,6 +161,10 @@ Expected<p::Record> HubStore::apply_one(const std::string& origin, std::uint64_t
       !s) {
     return s.error();
   }
+  if (!keep_feed_) {  // versions still come from feed_head: they stay unique and increasing
+    if (auto s = update_load(r); !s) return s.error();
+    return r;
+  }
   auto fe = db_.cached(
       "INSERT INTO feed(seq, entity, key, body, deleted, origin_device, origin_seq, at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   if (!fe) return fe.error();
@@ -636,6 +640,14 @@ Expected<std::vector<p::Record>> HubStore::records_before(const std::string& ent
   if (!st) return st.error();
   (*st)->bind(1, entity).bind(2, static_cast<std::int64_t>(max));
   if (!before_key.empty()) (*st)->bind(3, before_key);
+  return collect(**st);
+}
+
+Expected<std::vector<p::Record>> HubStore::records_matching(const std::string& entity, const std::string& glob, std::size_t max) {
+  auto st = db_.cached("SELECT entity, key, body, deleted, version, origin_device, origin_seq FROM records "
+                       "WHERE entity = +?1 AND deleted = 0 AND body GLOB ?2 ORDER BY key LIMIT ?3");
+  if (!st) return st.error();
+  (*st)->bind(1, entity).bind(2, glob).bind(3, static_cast<std::int64_t>(max));
   return collect(**st);
 }
 

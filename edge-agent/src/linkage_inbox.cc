@@ -33,6 +33,7 @@ std::string sha256_hex(std::string_view data) {
 
 namespace {
 
+constexpr std::uint64_t kRowsPerScan = 20'000;
 constexpr std::array<LinkageKind, 3> kKinds{LinkageKind::resident, LinkageKind::seal, LinkageKind::tax};
 
 std::string base64(std::string_view data) {
@@ -341,7 +342,11 @@ Expected<InboxResult> LinkageInbox::scan(std::int64_t now_ms) {
     std::sort(files.begin(), files.end());  // delivery order = name order (sequence numbers in the name)
     for (const auto& f : files) {
       if (auto s = take(f, kind, now_ms, result); !s) return s.error();
+      // After a large file, give the sync engine a turn: the next scan goes on (an initial copy's
+      // parts then reach the hub while the next is read).
+      if (result.rows >= kRowsPerScan) break;
     }
+    if (result.rows >= kRowsPerScan) break;
   }
   if (auto s = heartbeat(now_ms); !s) return s.error();
   return result;

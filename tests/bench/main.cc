@@ -4,6 +4,7 @@
 //   madoguchi-bench sync [--ops N] [--quick] [--bin DIR]
 //   madoguchi-bench counter [--people N] [--cards N] [--rows N] [--pages N] [--quick]
 //   madoguchi-bench portal [--connections 64,256] [--seconds N] [--attempts N] [--places N] [--quick]
+//   madoguchi-bench linkage [--people N] [--burst-changes N] [--quick]
 //
 // Subcommands live in the table below, one function each.
 #include <array>
@@ -15,6 +16,7 @@
 
 #include "bench.h"
 #include "counter_bench.h"
+#include "linkage_bench.h"
 #include "portal_bench.h"
 #include "sync_bench.h"
 
@@ -42,6 +44,9 @@ constexpr std::array kCommands = {
             "[--seed-bookings N] [--quick] [--bin DIR] [--nginx PATH]",
             "the citizen site over HTTPS at the real hub: slot page vs nginx static, booking rush verified in the database",
             &madoguchi::bench::run_portal},
+    Command{"linkage", "[--people N] [--burst-changes N] [--quick] [--bin DIR]",
+            "a generated town through the linkage agent to the hub's certificate database: initial copy vs sqlite3, delta latency",
+            &madoguchi::bench::run_linkage},
 };
 
 // Flags (options without a value) of every subcommand.

@@ -12,6 +12,7 @@
 #include "madoguchi/domain/linkage_file.h"
 #include "madoguchi/domain/linkage_record.h"
 #include "madoguchi/edge/linkage_inbox.h"
+#include "madoguchi/hub/gaiji_service.h"
 #include "madoguchi/hub/linkage_view.h"
 #include "madoguchi/sim/town_generator.h"
 #include "sync_world.h"
@@ -354,4 +355,55 @@ TEST_CASE("A generated town in CP932, full copy then a week of deltas, arrives w
     }
   }
   CHECK(vendor_coded > 0);
+}
+
+TEST_CASE("Records with a vendor code are held at the hub until staff confirm its mapping, then print the exact character (LNK-4, LNK-7)",
+          "[linkage][inbox][gaiji]") {
+  World t;
+  sim::TownOptions o;
+  o.people = 3000;
+  o.seal_images = false;
+  o.encoding = text::Encoding::cp932;
+  REQUIRE(sim::write_town(o, t.inbox).ok());
+  REQUIRE(t.scan().rejected == 0);
+  hub::HubGaiji gaiji(*t.w.hub, "131016", nullptr, t.w.clock);
+  auto codes = gaiji.codes().value();
+  REQUIRE_FALSE(codes.empty());
+  std::size_t using_codes = 0;
+  for (const auto& c : codes) {
+    CHECK(c.table == "vendor-2026");
+    CHECK_FALSE(c.mapping);
+    using_codes += c.records;
+  }
+  auto held = gaiji.held(100000).value();
+  REQUIRE_FALSE(held.empty());
+  CHECK(held.size() <= using_codes);
+  // The print check of a held record: nothing printed, the code named.
+  auto fields = gaiji.print_check(held[0].entity, held[0].key).value();
+  REQUIRE(fields);
+  bool held_field = false;
+  for (const auto& f : *fields) held_field |= !f.unresolved.empty() && f.as_printed.empty() && f.as_delivered.find("〓(F04") != std::string::npos;
+  CHECK(held_field);
+
+  // The vendor's table, proposed and then confirmed code by code: every record released.
+  std::ifstream in(t.inbox / "gaiji-vendor-2026.tsv", std::ios::binary);
+  auto table = d::parse_vendor_code_table(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>())).value();
+  for (const auto& row : table) {
+    REQUIRE(gaiji.save_mapping({"vendor-2026", row.code, row.text, row.mj, false, "admin01", 1, "vendor"}).ok());
+  }
+  CHECK(gaiji.held(100000).value().size() == held.size());  // proposals release nothing
+  for (const auto& row : table) {
+    REQUIRE(gaiji.save_mapping({"vendor-2026", row.code, row.text, row.mj, true, "admin01", 2, "confirmed"}).ok());
+  }
+  CHECK(gaiji.held(100000).value().empty());
+  auto printed = gaiji.print_check(held[0].entity, held[0].key).value();
+  REQUIRE(printed);
+  bool exact = false;
+  for (const auto& f : *printed) {
+    CHECK(f.unresolved.empty());
+    for (const auto& row : table) exact |= f.as_printed.find(row.text) != std::string::npos;
+  }
+  CHECK(exact);  // the character with its IVS, as the table gives it
+  // Never on a counter (the mapping records are certificate data too).
+  for (const auto& [entity, key, body] : t.w.hub_records("131016")) CHECK(entity != "gaiji_map");
 }

@@ -91,6 +91,9 @@ std::string action_label(std::string_view action) {
       {"notice.add", "お知らせの追加"},
       {"notice.update", "お知らせの変更"},
       {"notice.remove", "お知らせの削除"},
+      {"gaiji.propose", "外字の候補登録"},
+      {"gaiji.confirm", "外字の確認"},
+      {"gaiji.import", "外字対照表の取り込み"},
       {"phone_booking.create", "電話予約の受付"},
       {"phone_booking.update", "電話予約の内容の変更"},
       {"phone_booking.move", "電話予約の日時の変更"},
@@ -300,6 +303,11 @@ void ConsoleApp::attach_linkage(LinkageView& linkage) {
   rebuild_routes();
 }
 
+void ConsoleApp::attach_gaiji(GaijiView& gaiji) {
+  gaiji_ = make_gaiji_pages(*shell_, gaiji);
+  rebuild_routes();
+}
+
 void ConsoleApp::attach_cards(CardStore& cards, CardServices services) {
   card_services_ = std::move(services);
   cards_ = make_card_pages(*shell_, cards, card_services_);
@@ -310,7 +318,7 @@ void ConsoleApp::attach_cards(CardStore& cards, CardServices services) {
 void ConsoleApp::rebuild_routes() {
   routes_ = std::make_unique<RouteTable>();
   for (auto& m : modules_) m->add_routes(*routes_);
-  for (PageModule* m : {cards_.get(), card_imports_.get(), masters_.get(), notices_.get(), bookings_.get(), linkage_.get()}) {
+  for (PageModule* m : {cards_.get(), card_imports_.get(), masters_.get(), notices_.get(), bookings_.get(), linkage_.get(), gaiji_.get()}) {
     if (m) m->add_routes(*routes_);
   }
   add_menu_fallbacks(*shell_, *routes_);

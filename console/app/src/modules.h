@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "madoguchi/console/app/gaiji_view.h"
 #include "madoguchi/console/app/linkage_view.h"
 #include "madoguchi/console/app/master_store.h"
 #include "pages.h"
@@ -33,6 +34,8 @@ std::unique_ptr<PageModule> make_notice_pages(Shell& shell, MasterStore& masters
 // 電話予約 and 予約管理 (booking_pages.cc).
 // 連携状況 (linkage_pages.cc): at the hub, with attach_linkage.
 std::unique_ptr<PageModule> make_linkage_pages(Shell& shell, LinkageView& view);
+// 外字対照表, held records and the print check (gaiji_pages.cc): at the hub, with attach_gaiji.
+std::unique_ptr<PageModule> make_gaiji_pages(Shell& shell, GaijiView& view);
 std::unique_ptr<PageModule> make_booking_pages(Shell& shell, domain::BookingBackend& bookings, BookingSyncState* sync);
 
 }  // namespace madoguchi::console::app

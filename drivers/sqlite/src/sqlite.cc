@@ -36,6 +36,8 @@ Expected<Db> Db::open(const std::filesystem::path& path, const OpenOptions& opti
   pragmas += options.durability == Durability::full ? "FULL" : "NORMAL";
   pragmas += "; PRAGMA wal_autocheckpoint=" + std::to_string(options.wal_autocheckpoint_pages);
   pragmas += "; PRAGMA journal_size_limit=" + std::to_string(options.journal_size_limit);
+  pragmas += "; PRAGMA mmap_size=" + std::to_string(options.mmap_bytes);
+  pragmas += "; PRAGMA cache_size=-" + std::to_string(options.cache_kib);
   if (auto s = db.exec(pragmas); !s) return s.error();
   return db;
 }

@@ -82,6 +82,9 @@ struct HubConfig {
   // linkage_quiet_minutes is shown as an alarm.
   std::int64_t linkage_silence_minutes = 10;
   std::int64_t linkage_quiet_minutes = 5;
+  // The MJ data for the 外字対照表's suggestions (mji-list.tsv, mj-readings.tsv,
+  // MJShrinkMap.1.2.0.json; installable data, CC BY-SA 2.1 JP). Empty: none, staff type characters.
+  std::filesystem::path mj_data_dir;
   // The resident's booking mails (RSV-10, RSV-12..RSV-14, cloud-hub hub_mail.h): the SMTP relay.
   // Empty smtp_url = no mail at all (logged once at start). smtp://host:port uses STARTTLS, which
   // is required unless smtp_starttls is false (plain SMTP: only to a relay on 127.0.0.1 / ::1 /

@@ -113,6 +113,10 @@ class HubStore {
   // booking_load from the live records of count.entity (so a table written without the count is
   // made right). Either may be empty. Errors: db.
   Status set_constraint(Constraint constraint, PlaceCount count);
+  // Whether changes are also written to the feed (default true). A store nothing publishes (a
+  // certificate database) turns it off: each record is then written once instead of twice, and
+  // versions still come from the feed's head counter.
+  void set_feed_kept(bool keep) { keep_feed_ = keep; }
 
   // Applies a device's batch in one transaction, in seq order, idempotently: seqs already settled
   // are skipped (and reported as duplicates), and a batch that starts past the next expected seq
@@ -149,6 +153,9 @@ class HubStore {
   // Live records of `entity` with key < before_key (empty: no bound), in descending key order, at
   // most max: the newest first where keys start with a time (linkage_batch).
   Expected<std::vector<protocol::Record>> records_before(const std::string& entity, const std::string& before_key, std::size_t max);
+  // Live records of `entity` whose body matches the GLOB pattern (SQLite's: '*', '?', '[a-z]' with
+  // UTF-8 ranges), in key order, at most max. Reads every body of the entity, in SQLite.
+  Expected<std::vector<protocol::Record>> records_matching(const std::string& entity, const std::string& glob, std::size_t max);
   // The same, each with the places the counted records take in it (booking_load, as
   // slot_places): the slots of a range with their fill in one statement (availability).
   struct RecordPlaces {
@@ -242,7 +249,7 @@ class HubStore {
   Constraint constraint_;
   PlaceCount count_;
   sqlite::MigrationReport migration_;
-
+  bool keep_feed_ = true;
 };
 
 }  // namespace madoguchi::hub

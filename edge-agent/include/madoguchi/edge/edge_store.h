@@ -88,6 +88,8 @@ class EdgeStore {
   CardIndex card_index();
   // Like write_in_tx() for an upsert, but into the outbox only: the view does not keep it. For
   // what this device sends and never reads back (the linkage agent's rows, linkage_inbox.h).
+  // `body_json` must be a compact JSON object as nlohmann::json::dump() writes it (the hub
+  // checks it again); only its size and braces are checked here.
   Expected<std::uint64_t> send_in_tx(const std::string& entity, const std::string& key, const std::string& body_json,
                                      std::int64_t at_ms);
 

@@ -30,6 +30,11 @@ struct OpenOptions {
   std::int64_t journal_size_limit = 16 * 1024 * 1024;
   int busy_timeout_ms = 5000;
   bool read_only = false;
+  // Reads of the database file through a memory map of up to this many bytes (PRAGMA mmap_size):
+  // no read system call per page. Pages stay the kernel's page cache (shared, reclaimable); 0 = off.
+  std::int64_t mmap_bytes = 256LL * 1024 * 1024;
+  // This connection's page cache (PRAGMA cache_size, in KiB; SQLite's default is 2 MiB).
+  std::int64_t cache_kib = 8 * 1024;
 };
 
 class Stmt;
