@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -82,6 +83,17 @@ std::string source_of(std::string_view bytes, const std::string& file_name) {
     if (ok(mid)) return std::string(mid);
   }
   return "unknown";
+}
+
+// When the file arrived: its modification time (the core system wrote it, then renamed it in),
+// never later than now.
+std::int64_t arrival_ms(const fs::path& path, std::int64_t now_ms) {
+  std::error_code ec;
+  const auto t = fs::last_write_time(path, ec);
+  if (ec) return now_ms;
+  const auto sys = std::chrono::file_clock::to_sys(t);
+  const std::int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(sys.time_since_epoch()).count();
+  return std::min(ms, now_ms);
 }
 
 }  // namespace
@@ -229,7 +241,7 @@ Status LinkageInbox::take(const fs::path& path, LinkageKind kind, std::int64_t n
   batch.last_seq = last;
   batch.rows = file.rows.size();
   batch.sha256 = file.sha256;
-  batch.received_ms = now_ms;
+  batch.received_ms = arrival_ms(path, now_ms);
   batch.taken_ms = now_ms;
   std::string batch_key;
   const bool again = !file.rows.empty() && last <= stream->last_seq;
@@ -339,7 +351,13 @@ Expected<InboxResult> LinkageInbox::scan(std::int64_t now_ms) {
       if (fname.ends_with(".png")) continue;
       files.push_back(it->path());
     }
-    std::sort(files.begin(), files.end());  // delivery order = name order (sequence numbers in the name)
+    // Delivery order: a full copy's parts first (it is the state the deltas beside it follow), then
+    // the deltas, each in name order (the sequence numbers are in the names).
+    std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) {
+      const bool fa = a.filename().string().find("-full-") != std::string::npos;
+      const bool fb = b.filename().string().find("-full-") != std::string::npos;
+      return fa != fb ? fa : a < b;
+    });
     for (const auto& f : files) {
       if (auto s = take(f, kind, now_ms, result); !s) return s.error();
       // After a large file, give the sync engine a turn: the next scan goes on (an initial copy's

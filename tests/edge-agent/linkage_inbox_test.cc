@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -326,12 +327,14 @@ TEST_CASE("A generated town in CP932, full copy then a week of deltas, arrives w
   // What the files say should be there: every person the register ever held, each seal and
   // assessment, by key.
   std::set<std::string> people, seals, taxes;
+  std::map<std::string, std::uint64_t> last_delta;  // resident key -> the 連携番号 of its last delta row
   std::uint64_t rows = 0;
   for (const auto& path : town->files) {
     std::ifstream in(path, std::ios::binary);
     auto f = d::parse_linkage_file(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>())).value();
     for (const auto& row : f.rows) {
       (f.kind == d::LinkageKind::resident ? people : f.kind == d::LinkageKind::seal ? seals : taxes).insert(d::linkage_record_key(f.kind, row));
+      if (f.kind == d::LinkageKind::resident && !f.full) last_delta[row.person] = row.seq;
       ++rows;
     }
   }
@@ -343,6 +346,15 @@ TEST_CASE("A generated town in CP932, full copy then a week of deltas, arrives w
   CHECK(t.cert().record_count("resident").value() == people.size());
   CHECK(t.cert().record_count("seal").value() == seals.size());
   CHECK(t.cert().record_count("tax").value() == taxes.size());
+  // The full copy is the state the deltas follow: taken first (its names sort after the deltas'),
+  // so a person changed since holds the last delta row, never the older full copy row.
+  REQUIRE_FALSE(last_delta.empty());
+  for (const auto& [person, seq] : last_delta) {
+    auto rec = t.person(person);
+    REQUIRE(rec);
+    CHECK(rec->run_id.empty());
+    CHECK(rec->seq == seq);
+  }
   // Vendor external characters arrive as the vendor's codes, with the file's code table, to be
   // identified at the hub (never replaced on the way).
   std::size_t vendor_coded = 0;
