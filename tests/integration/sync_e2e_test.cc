@@ -6,11 +6,15 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include "madoguchi/domain/linkage_file.h"
+#include "madoguchi/domain/password.h"
+#include "madoguchi/domain/staff.h"
+#include "madoguchi/http/client.h"
 #include "madoguchi/domain/linkage_record.h"
 #include "stack.h"
 #include "temp_dir.h"
@@ -238,6 +242,54 @@ void deliver(const std::filesystem::path& folder, const std::string& name, const
   std::filesystem::rename(folder / ("." + name), folder / name);
 }
 
+// A browser of the hub's administration console of `port` (plain HTTP in the Stack): signs in and
+// GETs pages with its session cookie.
+struct ConsoleClient {
+  std::uint16_t port;
+  std::map<std::string, std::string> cookies;
+  madoguchi::http::ClientResponse send(const std::string& method, const std::string& target, const std::string& form = {}) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string cookie;
+    for (const auto& [k, v] : cookies) cookie += (cookie.empty() ? "" : "; ") + k + "=" + v;
+    if (!cookie.empty()) headers.emplace_back("Cookie", cookie);
+    if (!form.empty()) headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    auto r = madoguchi::http::request("127.0.0.1", port, method, target, form, std::chrono::seconds(10), nullptr, headers);
+    REQUIRE(r.ok());
+    if (auto it = r->headers.find("set-cookie"); it != r->headers.end()) {
+      // Repeated headers arrive joined by ", "; each cookie's name=value ends at its first ';'.
+      std::string all = it->second;
+      for (std::size_t pos = 0; pos < all.size();) {
+        const auto semi = all.find(';', pos);
+        const std::string pair = all.substr(pos, semi - pos);
+        const auto eq = pair.find('=');
+        if (eq != std::string::npos) {
+          const std::string name = pair.substr(0, eq), value = pair.substr(eq + 1);
+          const auto next = all.find(", ", semi == std::string::npos ? all.size() : semi);
+          const std::string attrs = all.substr(semi == std::string::npos ? all.size() : semi, next == std::string::npos ? std::string::npos : next - semi);
+          if (value.empty() || attrs.find("Max-Age=0") != std::string::npos) {
+            cookies.erase(name);
+          } else {
+            cookies[name] = value;
+          }
+          pos = next == std::string::npos ? all.size() : next + 2;
+        } else {
+          break;
+        }
+      }
+    }
+    return *r;
+  }
+  void sign_in(const std::string& id, const std::string& pw) {
+    const auto form = send("GET", "/sign-in").body;
+    const std::string mark = "name=\"csrf_token\" value=\"";
+    const auto at = form.find(mark);
+    REQUIRE(at != std::string::npos);
+    const auto start = at + mark.size();
+    const std::string token = form.substr(start, form.find('"', start) - start);
+    REQUIRE(send("POST", "/sign-in", "login_id=" + id + "&password=" + pw + "&csrf_token=" + token).status == 303);
+  }
+};
+
 std::string seq_name(std::uint64_t first, std::uint64_t last) {
   char buf[80];
   std::snprintf(buf, sizeof buf, "resident-jukiA-%012llu-%012llu.csv", static_cast<unsigned long long>(first),
@@ -251,7 +303,7 @@ TEST_CASE("Linkage files given to the linkage agent reach the hub's certificate 
   TempDir dir;
   Stack s(dir.path(), MADOGUCHI_BIN_DIR);
   s.start_broker();
-  s.start_hub();
+  s.start_hub({.console = true});
   s.start_edge({"131016", "counter-01"});
   s.start_edge({"131016", "linkage", false, true});
   const auto cert_db = dir.path() / "hub" / "131016.cert.db";
@@ -286,6 +338,32 @@ TEST_CASE("Linkage files given to the linkage agent reach the hub's certificate 
     auto rec = madoguchi::domain::linkage_record_from_body(madoguchi::domain::LinkageKind::resident, r.substr(r.find('=') + 1)).value();
     CHECK(rec.field("住所") == "RESIDENT-MARK-" + std::to_string(rec.seq));
   }
+  // Through the real hub's consoles: 131016's administrators see its linkage; 282014's console
+  // shows nothing of it (each console reads its own municipality's certificate database only).
+  for (const char* muni : {"131016", "282014"}) {
+    madoguchi::domain::StaffAccount a;
+    a.id = "admin01";
+    a.name = "管理 太郎";
+    a.role_id = "administrator";
+    a.password_hash = madoguchi::domain::hash_password("Linkage-Admin-2026!").value();
+    a.must_change_password = false;
+    a.password_changed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    REQUIRE(s.hub_put(muni, "staff", "admin01", madoguchi::domain::staff_to_json(a).dump(), 0) == 200);
+  }
+  ConsoleClient own{s.hub_console_port("131016"), {}};
+  ConsoleClient other{s.hub_console_port("282014"), {}};
+  own.sign_in("admin01", "Linkage-Admin-2026%21");
+  other.sign_in("admin01", "Linkage-Admin-2026%21");
+  const auto own_page = own.send("GET", "/linkage");
+  REQUIRE(own_page.status == 200);
+  CHECK(own_page.body.find("resident-jukiA-000000001001-000000001001.csv") != std::string::npos);
+  CHECK(own_page.body.find("1001") != std::string::npos);
+  const auto other_page = other.send("GET", "/linkage");
+  REQUIRE(other_page.status == 200);
+  CHECK(other_page.body.find("jukiA") == std::string::npos);
+  CHECK(other_page.body.find("まだ連携がありません") != std::string::npos);
+  CHECK(other.send("GET", "/linkage/print?entity=resident&key=P1").status == 404);
+  CHECK(own.send("GET", "/linkage/print?entity=resident&key=P1").status == 200);
   // The counter PC is in sync (a record written at the hub reaches it), and neither its database
   // nor the municipality's records hold a byte of what the linkage agent sent.
   REQUIRE(s.hub_put("131016", "memo", "MARKER-MEMO", R"({"holder":"citizen"})", 0) == 200);
