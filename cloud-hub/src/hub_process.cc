@@ -33,6 +33,7 @@
 #include "madoguchi/hub/console_store.h"
 #include "madoguchi/hub/gaiji_service.h"
 #include "madoguchi/hub/linkage_view.h"
+#include "madoguchi/hub/sync_view.h"
 #include "madoguchi/hub/master_store.h"
 #include "madoguchi/log/stderr_sink.h"
 #include "madoguchi/mqtt/mqtt_client.h"
@@ -445,6 +446,7 @@ class HubProcess {
   HubProcess(const HubConfig& config, const provisioning::Registry& registry)
       : config_(config),
         registry_(to_device_registry(registry)),
+        linkage_(linkage_devices(registry)),
         log_(log::stderr_sink("hub[" + config.instance + "]")),
         mqtt_(mqtt_options(), callbacks()),
         engine_(registry_, hub_options(config, registry), mqtt_, clock_, log_),
@@ -523,6 +525,11 @@ class HubProcess {
       app->attach_linkage(*console->linkage);
       console->gaiji = std::make_unique<HubGaiji>(engine_, muni, mj_data_, clock_);
       app->attach_gaiji(*console->gaiji);
+      // 同期状況: every device of the municipality in the registry (EDGE-5, OPS-4).
+      std::map<std::string, std::string> roles;
+      for (const auto& d : registry_.at(muni)) roles[d] = linkage_.count(muni) && linkage_.at(muni).count(d) ? "linkage" : "counter";
+      console->sync = std::make_unique<HubSyncView>(engine_, muni, std::move(roles));
+      app->attach_sync(*console->sync);
       console->http = std::make_unique<http::Server>(web_pool(), o, [this, app](const http::Request& r) {
         std::lock_guard lock(app_mutex_);
         return app->handle(r);
@@ -803,6 +810,7 @@ class HubProcess {
 
   const HubConfig& config_;
   DeviceRegistry registry_;
+  std::map<std::string, std::set<std::string>> linkage_;  // the linkage servers of each municipality
   LogSink log_;
   asio::io_context io_;
   // The web servers' io_contexts, one per web thread (HubConfig::web_threads; run()). Declared
@@ -835,6 +843,7 @@ class HubProcess {
     std::unique_ptr<HubMasterStore> masters;  // マスタ管理 and お知らせ (before the app that uses it)
     std::unique_ptr<HubLinkageView> linkage;  // 連携状況 (before the app)
     std::unique_ptr<HubGaiji> gaiji;          // 外字対照表 (before the app)
+    std::unique_ptr<HubSyncView> sync;        // 同期状況 (before the app)
     std::unique_ptr<console::app::ConsoleApp> app;
     std::unique_ptr<http::Server> http;
   };

@@ -1,5 +1,7 @@
 #include "madoguchi/domain/write_policy.h"
 
+#include "madoguchi/domain/device_status.h"
+
 #include "madoguchi/domain/booking.h"
 #include "madoguchi/domain/calendar_config.h"
 #include "madoguchi/domain/card.h"
@@ -191,6 +193,7 @@ Status check_write(const WriteRequest& r) {
   if (r.entity == kBookingEntity) return check_booking(r);
   if (r.entity == kNoticeEntity) return check_hub_only(r, notice_decodes);
   if (r.entity == kCalendarEntity) return check_hub_only(r, calendar_decodes);
+  if (r.entity == kDeviceStatusEntity) return check_device_status_write(r.origin, r.key, r.remove, r.body);
   return {};
 }
 

@@ -18,6 +18,7 @@
 #include "madoguchi/edge/console_store.h"
 #include "madoguchi/edge/excel_export.h"
 #include "madoguchi/edge/edge_store.h"
+#include "madoguchi/edge/device_reporter.h"
 #include "madoguchi/edge/linkage_inbox.h"
 #include "madoguchi/edge/scanner_feed.h"
 #include "madoguchi/edge/sync_engine.h"
@@ -63,6 +64,10 @@ class Agent {
     if (config_.role == Role::linkage) {
       inbox_.emplace(store_, config_.inbox_dir, config_.device, log_);
       if (auto s = inbox_->init(); !s) return s;
+    } else if (config_.report_status) {
+      // 同期状況 at the hub (the linkage server reports through its heartbeat instead: its
+      // operations go to the certificate database).
+      reporter_.emplace(store_, "counter", MADOGUCHI_VERSION, certificate_not_after_ms(config_.cert_file));
     }
     if (config_.scanner) {
       // The counter's QR scanner (ISS-1, ISS-13): its own thread pushes scans into the feed's
@@ -254,6 +259,14 @@ class Agent {
         engine_.tick();
       }
     }
+    if (reporter_) {
+      auto r = reporter_->tick(clock_.wall_ms(), mqtt_.connected());
+      if (!r) {
+        log_(LogLevel::error, "status report: " + r.error().describe());
+      } else if (*r) {
+        engine_.tick();
+      }
+    }
     if (now - last_status_ >= 1s) {
       last_status_ = now;
       if (!config_.status_file.empty()) {
@@ -294,6 +307,7 @@ class Agent {
   asio::steady_timer tick_;
   asio::signal_set signals_;
   std::optional<LinkageInbox> inbox_;
+  std::optional<DeviceReporter> reporter_;
   // Declared before everything that reads it (API context, console), so destroyed after them;
   // its destructor stops the scanner thread before its ScanQueue goes.
   std::unique_ptr<ScannerFeed> scanner_;

@@ -53,7 +53,7 @@ Expected<EdgeConfig> parse_edge_config(std::string_view text) {
       "municipality", "device", "role", "data_dir", "broker_host", "broker_port", "ca_file", "cert_file", "key_file",
       "keepalive_seconds", "reconnect_max_seconds", "http_address", "http_port", "console_address", "console_port",
       "console_tls_cert", "console_tls_key", "status_file", "inbox_dir", "batch_ops", "window_batches",
-      "ack_timeout_ms", "scanner"};
+      "ack_timeout_ms", "scanner", "report_status"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (!known.count(it.key())) return make_error(Errc::malformed, "edge config: unknown key '" + it.key() + "'");
   }
@@ -88,6 +88,10 @@ Expected<EdgeConfig> parse_edge_config(std::string_view text) {
     c.console_tls_key = j.value("console_tls_key", std::string());
     c.status_file = j.value("status_file", std::string());
     c.inbox_dir = j.value("inbox_dir", std::string());
+    if (j.contains("report_status") && !j.at("report_status").is_boolean()) {
+      return make_error(Errc::malformed, "edge config: report_status must be true or false");
+    }
+    c.report_status = j.value("report_status", c.report_status);
     c.sync.batch_ops = j.value("batch_ops", c.sync.batch_ops);
     c.sync.window_batches = j.value("window_batches", c.sync.window_batches);
     c.sync.ack_timeout = std::chrono::milliseconds(j.value("ack_timeout_ms", static_cast<std::int64_t>(c.sync.ack_timeout.count())));

@@ -7,6 +7,7 @@
 #include "madoguchi/domain/calendar_config.h"
 #include "madoguchi/domain/card_import.h"
 #include "madoguchi/domain/certificate_data.h"
+#include "madoguchi/domain/device_status.h"
 #include "madoguchi/domain/notice.h"
 #include "madoguchi/domain/oplog.h"
 #include "madoguchi/domain/permissions.h"
@@ -309,4 +310,21 @@ TEST_CASE("Resident, seal and tax records belong in the certificate database onl
     CHECK(refused.error().code == madoguchi::Errc::forbidden);
     CHECK_FALSE(check_data_route(DataStore::certificate, entity, true).ok());
   }
+}
+
+TEST_CASE("A device reports only its own status for 同期状況, and the hub only removes one (EDGE-5, OPS-4)", "[domain][policy][sync]") {
+  madoguchi::domain::DeviceStatus s{"counter-01", "counter", "0.1.0", 1000, 42, 3, 1, 2000};
+  const std::string body = madoguchi::domain::device_status_body(s);
+  auto back = madoguchi::domain::device_status_from_body(body);
+  REQUIRE(back.ok());
+  CHECK(back->outbox_depth == 3);
+  CHECK(back->cert_not_after_ms == 2000);
+  CHECK(check_write({"counter-01", "device_status", "counter-01", false, body, std::nullopt}).ok());
+  CHECK(check_write({"counter-02", "device_status", "counter-01", false, body, std::nullopt}).error().code == madoguchi::Errc::forbidden);
+  CHECK(check_write({"counter-01", "device_status", "counter-01", true, "", std::nullopt}).error().code == madoguchi::Errc::forbidden);
+  CHECK(check_write({"hub", "device_status", "counter-01", false, body, std::nullopt}).error().code == madoguchi::Errc::forbidden);
+  CHECK(check_write({"hub", "device_status", "counter-01", true, "", std::nullopt}).ok());
+  s.device = "counter-02";  // a body naming another device under one's own key
+  CHECK_FALSE(check_write({"counter-01", "device_status", "counter-01", false, madoguchi::domain::device_status_body(s), std::nullopt}).ok());
+  CHECK_FALSE(check_write({"counter-01", "device_status", "counter-01", false, R"({"device":"counter-01"})", std::nullopt}).ok());
 }

@@ -304,7 +304,7 @@ TEST_CASE("Linkage files given to the linkage agent reach the hub's certificate 
   Stack s(dir.path(), MADOGUCHI_BIN_DIR);
   s.start_broker();
   s.start_hub({.console = true});
-  s.start_edge({"131016", "counter-01"});
+  s.start_edge({.municipality = "131016", .device = "counter-01", .report_status = true});
   s.start_edge({"131016", "linkage", false, true});
   const auto cert_db = dir.path() / "hub" / "131016.cert.db";
   auto inbox = dir.path() / "edges" / "131016.linkage" / "inbox";
@@ -364,6 +364,12 @@ TEST_CASE("Linkage files given to the linkage agent reach the hub's certificate 
   CHECK(other_page.body.find("まだ連携がありません") != std::string::npos);
   CHECK(other.send("GET", "/linkage/print?entity=resident&key=P1").status == 404);
   CHECK(own.send("GET", "/linkage/print?entity=resident&key=P1").status == 200);
+  // 同期状況: the counter's report and the linkage server's heartbeat, through the real processes.
+  REQUIRE(eventually([&] { return own.send("GET", "/sync").body.find("0.1.0") != std::string::npos; }));
+  const auto sync = own.send("GET", "/sync").body;
+  CHECK(sync.find("counter-01") != std::string::npos);
+  CHECK(sync.find("連携サーバー") != std::string::npos);
+  CHECK(sync.find("counter-02: まだ報告がありません") != std::string::npos);  // in the registry, never started
   // The counter PC is in sync (a record written at the hub reaches it), and neither its database
   // nor the municipality's records hold a byte of what the linkage agent sent.
   REQUIRE(s.hub_put("131016", "memo", "MARKER-MEMO", R"({"holder":"citizen"})", 0) == 200);

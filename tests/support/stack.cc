@@ -133,6 +133,7 @@ void Stack::start_edge(const EdgeSpec& spec) {
               {"key_file", (dir_ / "pki" / (name + ".key")).string()},
               {"keepalive_seconds", 5},
               {"reconnect_max_seconds", 2},
+              {"report_status", spec.report_status},
               {"ack_timeout_ms", 2000},
               {"http_port", e.http_port}};
   if (spec.linkage) cfg["inbox_dir"] = (dir_ / "edges" / name / "inbox").string();

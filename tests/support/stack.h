@@ -24,6 +24,9 @@ struct EdgeSpec {
   bool via_proxy = false;
   bool linkage = false;
   bool console = false;  // also serve the staff console (on console_port(name))
+  // The counter's 同期状況 reports (an operation every ten minutes while connected): off unless a
+  // test wants them, so the others count their own operations exactly.
+  bool report_status = false;
 };
 
 struct HubSpec {

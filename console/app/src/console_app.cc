@@ -308,6 +308,11 @@ void ConsoleApp::attach_gaiji(GaijiView& gaiji) {
   rebuild_routes();
 }
 
+void ConsoleApp::attach_sync(SyncView& sync) {
+  sync_ = make_sync_pages(*shell_, sync);
+  rebuild_routes();
+}
+
 void ConsoleApp::attach_cards(CardStore& cards, CardServices services) {
   card_services_ = std::move(services);
   cards_ = make_card_pages(*shell_, cards, card_services_);
@@ -318,7 +323,7 @@ void ConsoleApp::attach_cards(CardStore& cards, CardServices services) {
 void ConsoleApp::rebuild_routes() {
   routes_ = std::make_unique<RouteTable>();
   for (auto& m : modules_) m->add_routes(*routes_);
-  for (PageModule* m : {cards_.get(), card_imports_.get(), masters_.get(), notices_.get(), bookings_.get(), linkage_.get(), gaiji_.get()}) {
+  for (PageModule* m : {cards_.get(), card_imports_.get(), masters_.get(), notices_.get(), bookings_.get(), linkage_.get(), gaiji_.get(), sync_.get()}) {
     if (m) m->add_routes(*routes_);
   }
   add_menu_fallbacks(*shell_, *routes_);

@@ -6,6 +6,7 @@
 #include "madoguchi/console/app/gaiji_view.h"
 #include "madoguchi/console/app/linkage_view.h"
 #include "madoguchi/console/app/master_store.h"
+#include "madoguchi/console/app/sync_view.h"
 #include "pages.h"
 
 namespace madoguchi::console::app {
@@ -36,6 +37,8 @@ std::unique_ptr<PageModule> make_notice_pages(Shell& shell, MasterStore& masters
 std::unique_ptr<PageModule> make_linkage_pages(Shell& shell, LinkageView& view);
 // 外字対照表, held records and the print check (gaiji_pages.cc): at the hub, with attach_gaiji.
 std::unique_ptr<PageModule> make_gaiji_pages(Shell& shell, GaijiView& view);
+// 同期状況 (sync_pages.cc): at the hub, with attach_sync.
+std::unique_ptr<PageModule> make_sync_pages(Shell& shell, SyncView& view);
 std::unique_ptr<PageModule> make_booking_pages(Shell& shell, domain::BookingBackend& bookings, BookingSyncState* sync);
 
 }  // namespace madoguchi::console::app

@@ -38,6 +38,10 @@ struct EdgeConfig {
   std::filesystem::path console_tls_key;
   std::filesystem::path status_file;       // optional: JSON status rewritten every second
   std::filesystem::path inbox_dir;         // linkage role: delta files arrive here
+  // Counter role: report version, outbox, refusals and certificate expiry to the hub's 同期状況
+  // every ten minutes while connected (device_reporter.h). Off only for tests that count
+  // operations exactly.
+  bool report_status = true;
   SyncOptions sync;                        // batching, window and timeouts (sync_engine.h)
   // The counter's USB QR scanner (ISS-1, ISS-13): the optional "scanner" object
   // {"vid":"0x0c2e","pid":"0x0b61","mode":"hid_pos","layout":"jp106"} read by
