@@ -201,6 +201,11 @@ Expected<std::uint64_t> EdgeStore::write_in_tx(const std::string& entity, const 
     if (auto s = (*st)->bind(1, entity).bind(2, key).bind(3, body).bind(4, base_version).run(); !s) return s.error();
   }
 
+  return append_outbox(entity, key, kind, base_version, body, at_ms);
+}
+
+Expected<std::uint64_t> EdgeStore::append_outbox(const std::string& entity, const std::string& key, OpKind kind,
+                                                  std::uint64_t base_version, const std::string& body, std::int64_t at_ms) {
   // Read the counter inside the transaction: another process (a tool, a benchmark) may share
   // the database, and BEGIN IMMEDIATE makes this read-and-increment atomic across them.
   auto ls = read_meta(db_, "last_seq");
@@ -534,22 +539,7 @@ Expected<std::uint64_t> EdgeStore::send_in_tx(const std::string& entity, const s
   if (body_json.size() < 2 || body_json.front() != '{' || body_json.back() != '}') {
     return make_error(Errc::malformed, "body must be a JSON object");
   }
-  const std::string* body = &body_json;
-  auto ls = read_meta(db_, "last_seq");
-  if (!ls) return ls.error();
-  auto last = counter_value(*ls, "last_seq");
-  if (!last) return last.error();
-  const std::uint64_t seq = *last + 1;
-  auto st = db_.cached(
-      "INSERT INTO outbox(seq, op_id, entity, key, kind, base_version, body, at_ms) VALUES(?1, ?2, ?3, ?4, 0, 0, ?5, ?6)");
-  if (!st) return st.error();
-  const std::string op_id = protocol::device_identity(municipality_, device_) + ":" + std::to_string(seq);
-  if (auto s = (*st)->bind(1, seq).bind(2, op_id).bind(3, entity).bind(4, key).bind(5, *body).bind(6, at_ms).run(); !s) {
-    return s.error();
-  }
-  if (auto s = set_meta("last_seq", seq); !s) return s.error();
-  last_seq_ = seq;
-  return seq;
+  return append_outbox(entity, key, OpKind::upsert, 0, body_json, at_ms);
 }
 
 Expected<EdgeStore::LinkageStream> EdgeStore::linkage_stream(std::string_view kind, std::string_view source, std::string_view run) {

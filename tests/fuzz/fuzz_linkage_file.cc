@@ -6,13 +6,16 @@
 //     too large, and quotes no field of the input;
 //   - an accepted file's rows each have a field per column, lines strictly increasing from 3,
 //     consecutive 連携番号, a change of A/M/D (delta) or F (full), and the trailer's SHA-256;
-//   - written again in UTF-8 from what was read, it reads back to the same rows.
+//   - written again in UTF-8 from what was read (write_linkage_file), it reads back to the same rows;
+//   - read as a vendor's 外字対照表 (parse_vendor_code_table) it never throws, and every row it
+//     accepts is a valid vendor code with one printable character; vendor codes round-trip.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "madoguchi/domain/gaiji.h"
 #include "madoguchi/domain/linkage_file.h"
 #include "madoguchi/text/csv.h"
 
@@ -44,12 +47,9 @@ void check_file(const d::LinkageFile& f) {
     for (const auto& [name, value] : r.fields) cells.push_back(value);
     rows.push_back(std::move(cells));
   }
-  const std::string names = t::write_csv({f.columns}, false);
-  const std::string data = f.rows.empty() ? std::string() : t::write_csv(rows, false);
-  const std::string again = "#madoguchi-linkage,1," + std::string(d::linkage_kind_name(f.kind)) + "," + f.source + ",utf-8," +
-                            f.code_table + "," + (f.full ? "full" : "delta") + "," + f.run_id + "\r\n" + names + data +
-                            d::linkage_trailer(f.rows.size(), data) + "\r\n";
-  auto reread = d::parse_linkage_file(again);
+  auto again = d::write_linkage_file({f.kind, f.source, t::Encoding::utf8, f.code_table, f.full, f.run_id}, f.columns, rows);
+  check(again.ok());
+  auto reread = d::parse_linkage_file(*again);
   check(reread.ok());
   check(reread->rows.size() == f.rows.size());
   for (std::size_t i = 0; i < f.rows.size(); ++i) check(reread->rows[i].fields == f.rows[i].fields);
@@ -67,5 +67,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(!m.empty());
     check(m.find("行目") != std::string::npos || m.find("ファイルが大きすぎます") == 0 || m.find("1ファイル") == 0);
   }
+  // The same bytes as a vendor's 外字対照表 (the hub console's upload): never throws; what it
+  // accepts is a valid vendor code and one printable character per row.
+  if (auto table = d::parse_vendor_code_table(bytes)) {
+    for (const auto& row : *table) {
+      check(d::code_point_of_vendor_code(row.code).has_value());
+      check(d::printable_single_character(row.text));
+    }
+  }
+  // Vendor codes found in any text map back to their code points.
+  for (const auto& code : d::vendor_codes_in(bytes)) check(d::vendor_code_of(*d::code_point_of_vendor_code(code)) == code);
   return 0;
 }

@@ -264,9 +264,12 @@ http::Response SignInPages::home(Context& c) {
 http::Response menu_page(Shell& shell, Context& c, domain::Menu m) {
   auto ctx = web::layout_context(shell.layout(c, std::string(domain::menu_label(m)), m));
   if (!ctx) return shell.error(c, 500);
-  ctx->insert_or_assign("message", m == domain::Menu::staff
-                                       ? std::string("職員の追加・変更・CSVの取り込みは、本庁の管理コンソール（ハブ）で行います。")
-                                       : "「" + std::string(domain::menu_label(m)) + "」の画面は準備中です。");
+  std::string text = "「" + std::string(domain::menu_label(m)) + "」の画面は準備中です。";
+  if (m == domain::Menu::staff) text = "職員の追加・変更・CSVの取り込みは、本庁の管理コンソール（ハブ）で行います。";
+  if (m == domain::Menu::linkage || m == domain::Menu::sync) {
+    text = "「" + std::string(domain::menu_label(m)) + "」は、本庁の管理コンソール（ハブ）で確認します。";
+  }
+  ctx->insert_or_assign("message", text);
   ctx->insert_or_assign("next_url", std::string(kHomePath));
   ctx->insert_or_assign("next_label", std::string("ホームへ戻る"));
   return with_headers(web::page(shell.templates, 200, "message", *ctx), c.headers);

@@ -105,3 +105,15 @@ TEST_CASE("連携状況 is served only to a role holding its menu (SEC-2)", "[co
   REQUIRE(clerk.sign_in("clerk01", kClerkPw).status == 303);
   CHECK(clerk.send("GET", "/linkage").status == 403);
 }
+
+TEST_CASE("At a counter PC, 連携状況 and 同期状況 say where they are: the hub's console, never a placeholder", "[console][linkage]") {
+  World w(false);  // a counter PC's console: no linkage view attached
+  Browser admin(w.app);
+  REQUIRE(admin.sign_in("admin01", kAdminPw).status == 303);
+  for (const char* path : {"/linkage", "/sync"}) {
+    auto page = admin.send("GET", path);
+    REQUIRE(page.status == 200);
+    CHECK(contains(page.body, "本庁の管理コンソール（ハブ）で確認します"));
+    CHECK_FALSE(contains(page.body, "準備中"));
+  }
+}
