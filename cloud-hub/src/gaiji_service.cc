@@ -20,28 +20,6 @@ Expected<std::string> read_file(const std::filesystem::path& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-std::string shown(std::string_view text) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto at = text.find('\xEE', i);
-    if (at == std::string_view::npos) {
-      out.append(text.substr(i));
-      break;
-    }
-    out.append(text.substr(i, at - i));
-    const auto codes = domain::vendor_codes_in(text.substr(at, 3));
-    if (!codes.empty()) {
-      out += "〓(" + codes.front() + ")";
-      i = at + 3;
-    } else {
-      out += text[at];
-      i = at + 1;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 Expected<std::shared_ptr<const domain::MjIndex>> load_mj_data(const std::filesystem::path& dir) {
@@ -204,7 +182,7 @@ Expected<std::optional<std::vector<console::app::PrintField>>> HubGaiji::print_c
   std::vector<console::app::PrintField> out;
   for (const auto& [column, value] : rec->fields) {
     auto resolved = domain::resolve_vendor_codes(value, *table);
-    out.push_back({column, shown(value), resolved.text, resolved.unresolved});
+    out.push_back({column, domain::mark_vendor_codes(value), resolved.text, resolved.unresolved});
   }
   return std::optional<std::vector<console::app::PrintField>>(std::move(out));
 }

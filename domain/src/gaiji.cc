@@ -115,6 +115,26 @@ std::vector<std::string> vendor_codes_in(std::string_view text) {
   return out;
 }
 
+std::string mark_vendor_codes(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t start = i;
+    auto cp = detail::next_code_point(text, i);
+    if (!cp) {
+      out += text[start];
+      i = start + 1;
+      continue;
+    }
+    if (auto code = vendor_code_of(*cp)) {
+      out += "〓(" + *code + ")";
+    } else {
+      out.append(text.substr(start, i - start));
+    }
+  }
+  return out;
+}
+
 std::string gaiji_map_key(std::string_view table, std::string_view code) { return std::string(table) + ":" + std::string(code); }
 
 std::string gaiji_map_body(const GaijiMapping& m) {

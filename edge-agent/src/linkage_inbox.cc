@@ -85,6 +85,53 @@ std::string source_of(std::string_view bytes, const std::string& file_name) {
   return "unknown";
 }
 
+struct SealImage {
+  std::string sha256;
+  std::string bytes;
+};
+
+// Every registered seal's impression PNG named by a seal file, checked: present, at most
+// kMaxSealImageBytes, a PNG, its SHA-256 the row's. Errc::malformed names the line.
+Expected<std::vector<SealImage>> read_impressions(const fs::path& folder, const domain::LinkageFile& file) {
+  std::vector<SealImage> images;
+  for (const auto& row : file.rows) {
+    if (row.field("登録状態") != "1") continue;
+    const std::string where = std::to_string(row.line) + "行目 印影ファイル: ";
+    auto refused = [&](const std::string& why) { return Error{Errc::malformed, where + why}; };
+    const std::string_view image_name = row.field("印影ファイル");
+    const std::string_view image_sha = row.field("印影SHA256");
+    if (image_name.empty() || image_sha.empty()) return refused("登録中の印鑑には印影ファイルとSHA-256が要ります");
+    if (image_name.find('/') != std::string_view::npos || image_name.find('\\') != std::string_view::npos || image_name.starts_with(".")) {
+      return refused("ファイル名だけを書いてください");
+    }
+    auto png = read_file(folder / std::string(image_name), kMaxSealImageBytes);
+    if (!png) return refused(png.error().message);
+    if (!png->starts_with("\x89PNG\r\n\x1a\n")) return refused("PNG ではありません");
+    if (sha256_hex(*png) != image_sha) return refused("印影SHA256 と一致しません");
+    images.push_back({std::string(image_sha), std::move(*png)});
+  }
+  return images;
+}
+
+// Inside a transaction: each impression not sent before, base64 in parts that fit a record body.
+Status send_impressions(EdgeStore& store, const std::vector<SealImage>& images, std::int64_t now_ms) {
+  for (const auto& image : images) {
+    auto sent = store.linkage_image_sent(image.sha256);
+    if (!sent) return sent.error();
+    if (*sent) continue;
+    const std::size_t parts = (image.bytes.size() + kSealImagePartBytes - 1) / kSealImagePartBytes;
+    for (std::size_t i = 0; i < parts; ++i) {
+      const nlohmann::json body = {{"v", 1}, {"sha256", image.sha256}, {"part", i + 1}, {"parts", parts},
+                                   {"bytes", image.bytes.size()},
+                                   {"data", base64(std::string_view(image.bytes).substr(i * kSealImagePartBytes, kSealImagePartBytes))}};
+      auto seq = store.send_in_tx(std::string(domain::kSealImageEntity), image.sha256 + ":" + std::to_string(i + 1), body.dump(), now_ms);
+      if (!seq) return seq.error();
+    }
+    if (auto s = store.mark_linkage_image_sent(image.sha256); !s) return s;
+  }
+  return {};
+}
+
 // When the file arrived: its modification time (the core system wrote it, then renamed it in),
 // never later than now.
 std::int64_t arrival_ms(const fs::path& path, std::int64_t now_ms) {
@@ -183,28 +230,11 @@ Status LinkageInbox::take(const fs::path& path, LinkageKind kind, std::int64_t n
   }
 
   // Seal impressions: every registered seal's PNG, checked before anything is sent.
-  struct Image {
-    std::string sha256;
-    std::string bytes;
-  };
-  std::vector<Image> images;
+  std::vector<SealImage> images;
   if (kind == LinkageKind::seal) {
-    const fs::path folder = path.parent_path() / ("seal-" + file.source + "-impressions");
-    for (const auto& row : file.rows) {
-      if (row.field("登録状態") != "1") continue;
-      const std::string where = std::to_string(row.line) + "行目 印影ファイル: ";
-      const std::string_view image_name = row.field("印影ファイル");
-      const std::string_view image_sha = row.field("印影SHA256");
-      if (image_name.empty() || image_sha.empty()) return refuse(path, kind, file.source, where + "登録中の印鑑には印影ファイルとSHA-256が要ります", now_ms, result);
-      if (image_name.find('/') != std::string_view::npos || image_name.find('\\') != std::string_view::npos || image_name.starts_with(".")) {
-        return refuse(path, kind, file.source, where + "ファイル名だけを書いてください", now_ms, result);
-      }
-      auto png = read_file(folder / std::string(image_name), kMaxSealImageBytes);
-      if (!png) return refuse(path, kind, file.source, where + png.error().message, now_ms, result);
-      if (!png->starts_with("\x89PNG\r\n\x1a\n")) return refuse(path, kind, file.source, where + "PNG ではありません", now_ms, result);
-      if (sha256_hex(*png) != image_sha) return refuse(path, kind, file.source, where + "印影SHA256 と一致しません", now_ms, result);
-      images.push_back({std::string(image_sha), std::move(*png)});
-    }
+    auto read = read_impressions(path.parent_path() / ("seal-" + file.source + "-impressions"), file);
+    if (!read) return refuse(path, kind, file.source, read.error().message, now_ms, result);
+    images = std::move(*read);
   }
 
   const std::string run = file.full ? file.run_id : std::string();
@@ -216,20 +246,7 @@ Status LinkageInbox::take(const fs::path& path, LinkageKind kind, std::int64_t n
   const std::uint64_t last = file.rows.empty() ? 0 : file.rows.back().seq;
 
   // A file that skips ahead waits, with the gap reported once (LNK-3).
-  if (first > stream->last_seq + 1) {
-    ++result.held;
-    const std::string key = kind_name + "/" + name;
-    domain::LinkageSourceState::Gap gap{name, stream->last_seq + 1, first, now_ms};
-    if (!state->gap || state->gap->expected != gap.expected || state->gap->found > gap.found) {
-      state->gap = gap;
-      if (auto s = store_.transaction([&] { return save_source_state(*state, now_ms); }); !s) return s;
-    }
-    if (held_reported_.insert(key).second) {
-      log_(LogLevel::error, "linkage " + kind_name + "/" + file.source + (run.empty() ? "" : " run " + run) + ": 連携番号 " +
-                                std::to_string(gap.expected) + ".." + std::to_string(first - 1) + " missing; " + name + " is held");
-    }
-    return {};
-  }
+  if (first > stream->last_seq + 1) return hold(name, kind, run, stream->last_seq + 1, first, *state, now_ms, result);
 
   domain::LinkageBatch batch;
   batch.kind = kind;
@@ -276,20 +293,7 @@ Status LinkageInbox::take(const fs::path& path, LinkageKind kind, std::int64_t n
       ++batch.applied;
       ++batch.changes[row.change];
     }
-    for (const auto& image : images) {
-      auto sent = store_.linkage_image_sent(image.sha256);
-      if (!sent) return sent.error();
-      if (*sent) continue;
-      const std::size_t parts = (image.bytes.size() + kSealImagePartBytes - 1) / kSealImagePartBytes;
-      for (std::size_t i = 0; i < parts; ++i) {
-        const nlohmann::json body = {{"v", 1}, {"sha256", image.sha256}, {"part", i + 1}, {"parts", parts},
-                                     {"bytes", image.bytes.size()},
-                                     {"data", base64(std::string_view(image.bytes).substr(i * kSealImagePartBytes, kSealImagePartBytes))}};
-        auto seq = store_.send_in_tx(std::string(domain::kSealImageEntity), image.sha256 + ":" + std::to_string(i + 1), body.dump(), now_ms);
-        if (!seq) return seq.error();
-      }
-      if (auto s = store_.mark_linkage_image_sent(image.sha256); !s) return s;
-    }
+    if (auto sent = send_impressions(store_, images, now_ms); !sent) return sent;
     auto b = store_.send_in_tx(std::string(domain::kLinkageBatchEntity), batch_key, domain::linkage_batch_body(batch), now_ms);
     if (!b) return b.error();
     if (!again && !file.rows.empty()) {
@@ -324,6 +328,21 @@ Status LinkageInbox::take(const fs::path& path, LinkageKind kind, std::int64_t n
   std::error_code ec;
   fs::rename(path, inbox_ / "done" / (kind_name + "-" + name), ec);
   if (ec) log_(LogLevel::warning, "could not move " + name + " to done/: " + ec.message());
+  return {};
+}
+
+Status LinkageInbox::hold(const std::string& name, LinkageKind kind, const std::string& run, std::uint64_t expected,
+                          std::uint64_t found, domain::LinkageSourceState& state, std::int64_t now_ms, InboxResult& result) {
+  ++result.held;
+  const std::string kind_name(domain::linkage_kind_name(kind));
+  if (!state.gap || state.gap->expected != expected || state.gap->found > found) {
+    state.gap = domain::LinkageSourceState::Gap{name, expected, found, now_ms};
+    if (auto s = store_.transaction([&] { return save_source_state(state, now_ms); }); !s) return s;
+  }
+  if (held_reported_.insert(kind_name + "/" + name).second) {
+    log_(LogLevel::error, "linkage " + kind_name + "/" + state.source + (run.empty() ? "" : " run " + run) + ": 連携番号 " +
+                              std::to_string(expected) + ".." + std::to_string(found - 1) + " missing; " + name + " is held");
+  }
   return {};
 }
 

@@ -35,6 +35,7 @@ TEST_CASE("Vendor codes are CP932's user-defined area: U+E000 is F040, the row s
   CHECK_FALSE(code_point_of_vendor_code("FA40"));
   CHECK(vendor_codes_in("見本" + kPuaF041 + "村" + kPuaF040 + kPuaF041) == std::vector<std::string>{"F041", "F040"});
   CHECK(vendor_codes_in("葛西 " + kKatsuIvs).empty());  // IVS is not a vendor code
+  CHECK(mark_vendor_codes(kPuaF040 + "西" + kKatsuIvs) == "〓(F040)西" + kKatsuIvs);
 }
 
 TEST_CASE("A record is held until every vendor code it uses is confirmed, and then prints the confirmed character exactly (LNK-4, LNK-7)",

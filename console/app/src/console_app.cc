@@ -44,6 +44,25 @@ bool multipart_type(std::string_view type) {
 
 }  // namespace
 
+std::string query_value(const http::Request& r, const std::string& name) {
+  auto it = r.query.find(name);
+  return it == r.query.end() ? std::string() : it->second;
+}
+
+std::string age_text(std::int64_t ms) {
+  if (ms < 60'000) return "1分以内";
+  if (ms < 3'600'000) return std::to_string(ms / 60'000) + "分前";
+  if (ms < 172'800'000) return std::to_string(ms / 3'600'000) + "時間前";
+  return std::to_string(ms / 86'400'000) + "日前";
+}
+
+std::string linkage_kind_label(std::string_view entity) {
+  if (entity == "resident") return "住民記録";
+  if (entity == "seal") return "印鑑登録";
+  if (entity == "tax") return "税";
+  return std::string(entity);
+}
+
 std::string action_label(std::string_view action) {
   static const std::pair<std::string_view, std::string_view> kLabels[] = {
       {"sign_in", "ログイン"},

@@ -21,19 +21,10 @@ namespace {
 
 constexpr std::size_t kHeldShown = 500;
 
-std::string query_value(const http::Request& r, const std::string& name) {
-  auto it = r.query.find(name);
-  return it == r.query.end() ? std::string() : it->second;
-}
-
 bool table_name_ok(std::string_view s) {
   return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-';
   });
-}
-
-std::string kind_label(std::string_view entity) {
-  return entity == "resident" ? "住民記録" : entity == "seal" ? "印鑑登録" : entity == "tax" ? "税" : std::string(entity);
 }
 
 std::string joined(const std::vector<std::string>& items, std::string_view sep = "、") {
@@ -172,7 +163,7 @@ class GaijiPages final : public PageModule {
       if (!records) return error(c, 503);
       mstch::array rows;
       for (const auto& h : *records) {
-        rows.push_back(mstch::map{{"kind", kind_label(h.entity)},
+        rows.push_back(mstch::map{{"kind", linkage_kind_label(h.entity)},
                                   {"entity_q", percent_encode(h.entity)},
                                   {"key", h.key},
                                   {"key_q", percent_encode(h.key)},
@@ -206,7 +197,7 @@ class GaijiPages final : public PageModule {
                                   {"held_field", !f.unresolved.empty()},
                                   {"unresolved", joined(f.unresolved)}});
       }
-      mstch::map content{{"fields", rows}, {"held", !codes.empty()}, {"codes", joined(codes)}, {"kind", kind_label(entity)}, {"key", key}};
+      mstch::map content{{"fields", rows}, {"held", !codes.empty()}, {"codes", joined(codes)}, {"kind", linkage_kind_label(entity)}, {"key", key}};
       return content_page(c, "印字の確認", domain::Menu::linkage, "gaiji_print", std::move(content), 200);
     }
   };

@@ -28,6 +28,12 @@ std::vector<std::string> rule_texts(const domain::PasswordRules& rules);
 std::string problem_text(domain::PasswordProblem p, const domain::PasswordRules& rules);
 // The Japanese label of an operation log action (the action itself when unknown).
 std::string action_label(std::string_view action);
+// A query parameter's value ("" when absent).
+std::string query_value(const http::Request& r, const std::string& name);
+// "3分前", "2時間前": how long ago, for status screens (連携状況, 同期状況).
+std::string age_text(std::int64_t ms);
+// 住民記録, 印鑑登録, 税 for the linkage entities "resident", "seal", "tax".
+std::string linkage_kind_label(std::string_view entity);
 // "2026-01-05 09:30:12" in Japan Standard Time.
 std::string jst_time(std::int64_t at_ms);
 // URL percent-encoding of a query value (RFC 3986 unreserved characters kept).

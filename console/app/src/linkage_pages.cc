@@ -19,22 +19,7 @@ namespace {
 constexpr std::size_t kBatchesPerPage = 50;
 constexpr int kRefreshSeconds = 30;
 
-std::string kind_label(domain::LinkageKind kind) {
-  switch (kind) {
-    case domain::LinkageKind::resident: return "住民記録";
-    case domain::LinkageKind::seal: return "印鑑登録";
-    case domain::LinkageKind::tax: return "税";
-  }
-  return "";
-}
-
-std::string age_text(std::int64_t ms) {
-  if (ms < 0) ms = 0;
-  if (ms < 60'000) return std::to_string(ms / 1000) + "秒前";
-  if (ms < 3'600'000) return std::to_string(ms / 60'000) + "分前";
-  if (ms < 172'800'000) return std::to_string(ms / 3'600'000) + "時間前";
-  return std::to_string(ms / 86'400'000) + "日前";
-}
+std::string kind_label(domain::LinkageKind kind) { return linkage_kind_label(domain::linkage_kind_name(kind)); }
 
 std::string duration_text(std::int64_t ms) {
   if (ms < 0) ms = 0;
@@ -58,8 +43,8 @@ class LinkagePages final : public PageModule {
     http::Response status() {
       auto overview = view.overview();
       if (!overview) return error(c, 503);
-      std::string before;
-      if (auto it = c.req.query.find("before"); it != c.req.query.end() && it->second.size() <= 200) before = it->second;
+      std::string before = query_value(c.req, "before");
+      if (before.size() > 200) before.clear();
       auto page = view.batches(before, kBatchesPerPage);
       if (!page) return error(c, 503);
       const auto policy = view.policy();

@@ -40,11 +40,6 @@ namespace {
 
 using calendar::Date;
 
-std::string query_value(const http::Request& r, const std::string& name) {
-  auto it = r.query.find(name);
-  return it == r.query.end() ? std::string() : it->second;
-}
-
 // Today in Japan (UTC+9, no daylight saving).
 Date today_jst(std::int64_t wall_ms) {
   constexpr std::int64_t kDay = 86'400'000;

@@ -29,11 +29,6 @@ constexpr std::size_t kVerifyChunk = 1000;   // entries read per step of a chain
 constexpr std::size_t kMaxDevices = 1000;
 constexpr std::size_t kMaxFilterBytes = 256;
 
-std::string query_value(const http::Request& r, const std::string& name) {
-  auto it = r.query.find(name);
-  return it == r.query.end() ? std::string() : it->second;
-}
-
 // Midnight JST (UTC+9) of "YYYY-MM-DD" as wall ms; nullopt when it is not a real date.
 std::optional<std::int64_t> jst_day_start(const std::string& s) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;

@@ -32,11 +32,6 @@
 namespace madoguchi::console::app {
 namespace {
 
-std::string query_value(const http::Request& r, const std::string& name) {
-  auto it = r.query.find(name);
-  return it == r.query.end() ? std::string() : it->second;
-}
-
 std::size_t users_of(const std::vector<domain::StaffAccount>& all, const std::string& role_id) {
   return static_cast<std::size_t>(
       std::count_if(all.begin(), all.end(), [&](const domain::StaffAccount& a) { return a.role_id == role_id; }));

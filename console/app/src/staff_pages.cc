@@ -22,11 +22,6 @@
 namespace madoguchi::console::app {
 namespace {
 
-std::string query_value(const http::Request& r, const std::string& name) {
-  auto it = r.query.find(name);
-  return it == r.query.end() ? std::string() : it->second;
-}
-
 std::string role_name(const std::vector<domain::Role>& roles, const std::string& id) {
   const domain::Role* r = domain::find_role(roles, id);
   return r ? r->name : id;

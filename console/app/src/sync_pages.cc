@@ -18,13 +18,6 @@ constexpr std::int64_t kCounterSilentMs = 25 * 60 * 1000;  // two reports missed
 constexpr std::int64_t kLinkageSilentMs = 10 * 60 * 1000;
 constexpr std::int64_t kCertWarnMs = 30LL * 24 * 3600 * 1000;
 
-std::string age_text(std::int64_t ms) {
-  if (ms < 60'000) return "1分以内";
-  if (ms < 3'600'000) return std::to_string(ms / 60'000) + "分前";
-  if (ms < 172'800'000) return std::to_string(ms / 3'600'000) + "時間前";
-  return std::to_string(ms / 86'400'000) + "日前";
-}
-
 class SyncPages final : public PageModule {
  public:
   SyncPages(Shell& shell, SyncView& view) : PageModule(shell), view_(view) {}

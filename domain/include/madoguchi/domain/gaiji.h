@@ -32,6 +32,9 @@ std::optional<char32_t> code_point_of_vendor_code(std::string_view code);
 // The vendor codes `text` uses, in order of first use, without repeats.
 std::vector<std::string> vendor_codes_in(std::string_view text);
 
+// `text` with each vendor code shown as 〓(F040), for staff to see what arrived.
+std::string mark_vendor_codes(std::string_view text);
+
 // One row of the 外字対照表.
 struct GaijiMapping {
   std::string table;        // the code table a file names in its header (e.g. "vendor-2026")

@@ -53,6 +53,9 @@ class LinkageInbox {
   Status take(const std::filesystem::path& file, domain::LinkageKind kind, std::int64_t now_ms, InboxResult& result);
   Status refuse(const std::filesystem::path& file, domain::LinkageKind kind, const std::string& source, const std::string& why,
                 std::int64_t now_ms, InboxResult& result);
+  // A file whose first 連携番号 `found` is past `expected`: left in place, the gap reported once.
+  Status hold(const std::string& name, domain::LinkageKind kind, const std::string& run, std::uint64_t expected,
+              std::uint64_t found, domain::LinkageSourceState& state, std::int64_t now_ms, InboxResult& result);
   Status heartbeat(std::int64_t now_ms);
   Expected<domain::LinkageSourceState> source_state(domain::LinkageKind kind, const std::string& source);
   Status save_source_state(const domain::LinkageSourceState& state, std::int64_t now_ms);
