@@ -187,4 +187,32 @@ Expected<std::optional<std::vector<console::app::PrintField>>> HubGaiji::print_c
   return std::optional<std::vector<console::app::PrintField>>(std::move(out));
 }
 
+Expected<std::size_t> HubGaiji::request_again(const std::vector<std::pair<std::string, std::string>>& records, const std::string& by) {
+  if (!reconciler_) return Error{Errc::invalid_argument, "re-requests are not available here"};
+  auto s = store();
+  if (!s) return s.error();
+  // One re-request per kind and source, each record as it is stored (its source).
+  std::map<std::pair<domain::LinkageKind, std::string>, std::vector<std::string>> by_source;
+  std::size_t asked = 0;
+  for (const auto& [entity, key] : records) {
+    auto kind = domain::linkage_kind_from_name(entity);
+    if (!kind) return Error{Errc::invalid_argument, "not a linkage record: " + entity};
+    auto r = (*s)->get(entity, key);
+    if (!r) return r.error();
+    if (!*r || (*r)->deleted) continue;
+    auto record = domain::linkage_record_from_body(*kind, (*r)->body);
+    if (!record) continue;
+    auto& keys = by_source[{*kind, record->source}];
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+      keys.push_back(key);
+      ++asked;
+    }
+  }
+  for (const auto& [what, keys] : by_source) {
+    auto ids = reconciler_->request(municipality_, what.first, what.second, keys, "held", by);
+    if (!ids) return ids.error();
+  }
+  return asked;
+}
+
 }  // namespace madoguchi::hub

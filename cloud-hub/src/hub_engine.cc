@@ -141,9 +141,13 @@ void HubEngine::on_message(const std::string& topic, const std::string& payload)
   refuse(topic, "unexpected message type " + std::string(p::message_type_name(*msg)));
 }
 
+bool HubEngine::is_linkage(const std::string& municipality, const std::string& device) const {
+  auto linkage = options_.linkage_devices.find(municipality);
+  return linkage != options_.linkage_devices.end() && linkage->second.count(device) > 0;
+}
+
 void HubEngine::handle_ops(const p::OpBatch& batch) {
-  auto linkage = options_.linkage_devices.find(batch.municipality);
-  const bool certificate = linkage != options_.linkage_devices.end() && linkage->second.count(batch.device) > 0;
+  const bool certificate = is_linkage(batch.municipality, batch.device);
   HubStore* store = certificate ? certificate_store(batch.municipality) : this->store(batch.municipality);
   if (!store) return;
   ++counters_.batches;
@@ -177,7 +181,62 @@ void HubEngine::handle_ops(const p::OpBatch& batch) {
   }
   p::Ack ack{batch.municipality, batch.device, out->last_seq, out->last_seq + 1, std::move(out->rejected)};
   (void)transport_.publish(p::down_topic(batch.municipality, batch.device), p::encode(p::Message{std::move(ack)}));
-  if (!certificate) publish_feed(batch.municipality);
+  if (!certificate) {
+    publish_feed(batch.municipality);
+  } else if (out->applied > 0 && options_.after_certificate_batch) {
+    options_.after_certificate_batch(batch.municipality, batch);
+  }
+}
+
+void HubEngine::push_linkage_down(const std::string& municipality) {
+  auto linkage = options_.linkage_devices.find(municipality);
+  if (linkage == options_.linkage_devices.end()) return;
+  for (const auto& device : linkage->second) send_linkage_down(municipality, device, 0);
+}
+
+void HubEngine::send_linkage_down(const std::string& municipality, const std::string& device, std::uint64_t since) {
+  HubStore* cert = certificate_store(municipality);
+  if (!cert || !transport_.connected()) return;
+  auto b = cert->feed_bounds();
+  if (!b) {
+    log_(LogLevel::error, "certificate database bounds: " + b.error().describe());
+    return;
+  }
+  const auto topic = p::down_topic(municipality, device);
+  if (since != 0 && since >= b->head) {
+    p::ChangeBatch current{municipality, true, b->head, {}};
+    (void)transport_.publish(topic, p::encode(p::Message{std::move(current)}));
+    return;
+  }
+  // The pending records, oldest first, a bounded number at a time (the rest follow once these
+  // are marked sent).
+  constexpr std::size_t kMaxDown = 64;
+  std::vector<p::Record> pending;
+  std::string after;
+  while (!options_.linkage_down_entity.empty() && pending.size() < kMaxDown) {
+    auto page = cert->records_between(options_.linkage_down_entity, after, "", 256);
+    if (!page) {
+      log_(LogLevel::error, "reading " + options_.linkage_down_entity + ": " + page.error().describe());
+      return;
+    }
+    for (auto& r : *page) {
+      if (pending.size() < kMaxDown && (!options_.linkage_down_pending || options_.linkage_down_pending(r))) pending.push_back(std::move(r));
+    }
+    if (page->size() < 256) break;
+    after = page->back().key;
+  }
+  // One snapshot in parts within the message bounds: the agent's view becomes exactly these.
+  const std::uint64_t id = ++next_snapshot_id_;
+  std::uint32_t part = 0;
+  std::size_t at = 0;
+  do {
+    std::vector<p::Record> chunk(pending.begin() + static_cast<std::ptrdiff_t>(at),
+                                 pending.begin() + static_cast<std::ptrdiff_t>(std::min(pending.size(), at + p::kMaxRecordsPerChunk)));
+    trim_to_bytes(chunk);
+    at += chunk.size();
+    p::SnapshotChunk message{municipality, id, b->head, part++, at >= pending.size(), std::move(chunk)};
+    if (!transport_.publish(topic, p::encode(p::Message{std::move(message)}))) return;
+  } while (at < pending.size());
 }
 
 void HubEngine::publish_feed(const std::string& municipality) {
@@ -204,6 +263,7 @@ void HubEngine::publish_feed(const std::string& municipality) {
 
 void HubEngine::handle_sync(const p::SyncRequest& request) {
   ++counters_.sync_requests;
+  if (is_linkage(request.municipality, request.device)) return send_linkage_down(request.municipality, request.device, request.since);
   HubStore* store = this->store(request.municipality);
   if (!store) return;
   auto b = store->feed_bounds();

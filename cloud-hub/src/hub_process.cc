@@ -22,6 +22,7 @@
 #include <sstream>
 
 #include "madoguchi/domain/certificate_data.h"
+#include "madoguchi/domain/linkage_reconcile.h"
 #include "madoguchi/domain/staff.h"
 #include "madoguchi/http/api_token.h"
 #include "madoguchi/domain/write_policy.h"
@@ -32,6 +33,7 @@
 #include "madoguchi/portal/portal.h"
 #include "madoguchi/hub/console_store.h"
 #include "madoguchi/hub/gaiji_service.h"
+#include "madoguchi/hub/linkage_reconciler.h"
 #include "madoguchi/hub/linkage_view.h"
 #include "madoguchi/hub/sync_view.h"
 #include "madoguchi/hub/master_store.h"
@@ -407,12 +409,6 @@ WritePolicy console_write_policy() {
   };
 }
 
-// The certificate databases take resident, seal and tax records only.
-WritePolicy certificate_write_policy() {
-  return [](std::string_view, std::string_view entity, std::string_view, bool, std::string_view,
-            const std::optional<protocol::Record>&) { return domain::check_data_route(domain::DataStore::certificate, entity); };
-}
-
 // The linkage agents of each municipality (HubOptions::linkage_devices).
 std::map<std::string, std::set<std::string>> linkage_devices(const provisioning::Registry& r) {
   std::map<std::string, std::set<std::string>> out;
@@ -424,11 +420,10 @@ std::map<std::string, std::set<std::string>> linkage_devices(const provisioning:
   return out;
 }
 
-HubOptions hub_options(const HubConfig& config, const provisioning::Registry& r) {
+HubOptions hub_options(const HubConfig& config, const provisioning::Registry& r, std::function<LinkageReconciler*()> reconciler) {
   HubOptions o{config.data_dir, config.feed_retention, 32, console_write_policy()};
   o.linkage_devices = linkage_devices(r);
-  o.certificate_write_policy = certificate_write_policy();
-  for (std::string_view e : domain::kCertificateEntities) o.certificate_entities.emplace_back(e);
+  set_linkage_options(o, std::move(reconciler));
   return o;
 }
 
@@ -449,7 +444,10 @@ class HubProcess {
         linkage_(linkage_devices(registry)),
         log_(log::stderr_sink("hub[" + config.instance + "]")),
         mqtt_(mqtt_options(), callbacks()),
-        engine_(registry_, hub_options(config, registry), mqtt_, clock_, log_),
+        engine_(registry_,
+                hub_options(config, registry, [this] { return &reconciler_; }),
+                mqtt_, clock_, log_),
+        reconciler_(engine_, clock_, log_),
         tick_(io_),
         signals_(io_, SIGINT, SIGTERM) {}
 
@@ -523,7 +521,7 @@ class HubProcess {
       guard.quiet_alarm_ms = config_.linkage_quiet_minutes * 60'000;
       console->linkage = std::make_unique<HubLinkageView>(engine_, muni, guard, log_);
       app->attach_linkage(*console->linkage);
-      console->gaiji = std::make_unique<HubGaiji>(engine_, muni, mj_data_, clock_);
+      console->gaiji = std::make_unique<HubGaiji>(engine_, muni, mj_data_, clock_, &reconciler_);
       app->attach_gaiji(*console->gaiji);
       // 同期状況: every device of the municipality in the registry (EDGE-5, OPS-4).
       std::map<std::string, std::string> roles;
@@ -834,6 +832,7 @@ class HubProcess {
   SystemClock clock_;
   mqtt::Client mqtt_;
   HubEngine engine_;
+  LinkageReconciler reconciler_;  // re-requests and reconciliation over the certificate databases
   asio::steady_timer tick_;
   asio::signal_set signals_;
   std::unique_ptr<http::Server> http_;

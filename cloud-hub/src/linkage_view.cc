@@ -1,9 +1,12 @@
 #include "madoguchi/hub/linkage_view.h"
 
+#include <algorithm>
+
 namespace madoguchi::hub {
 
 namespace {
 constexpr std::size_t kMaxStates = 1000;  // agents and sources of one municipality: a handful
+constexpr std::size_t kShown = 20;         // reconciliations and re-requests listed
 }
 
 Expected<console::app::LinkageOverview> HubLinkageView::overview() {
@@ -31,6 +34,18 @@ Expected<console::app::LinkageOverview> HubLinkageView::overview() {
     } else {
       log_(LogLevel::warning, "linkage_source/" + r.key + " does not decode: " + state.error().message);
     }
+  }
+  auto reconciles = store->records_between(std::string(domain::kLinkageReconcileEntity), "", "", kMaxStates);
+  if (!reconciles) return reconciles.error();
+  for (const auto& r : *reconciles) {
+    if (auto rec = domain::linkage_reconcile_from_body(r.body)) out.reconciles.push_back(std::move(*rec));
+  }
+  std::sort(out.reconciles.begin(), out.reconciles.end(), [](const auto& a, const auto& b) { return a.finished_ms > b.finished_ms; });
+  if (out.reconciles.size() > kShown) out.reconciles.resize(kShown);
+  auto requests = store->records_before(std::string(domain::kLinkageRequestEntity), "", kShown);  // keys start with the time
+  if (!requests) return requests.error();
+  for (const auto& r : *requests) {
+    if (auto req = domain::linkage_request_from_body(r.key, r.body)) out.requests.push_back(std::move(*req));
   }
   for (const char* entity : {"resident", "seal", "tax"}) {
     auto n = store->record_count(entity);

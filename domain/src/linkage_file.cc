@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <set>
 
 #include "digest.h"
@@ -313,7 +314,14 @@ Expected<std::string> write_linkage_file(const LinkageFileHeader& header, const 
   };
   std::string out = "#madoguchi-linkage,1," + std::string(linkage_kind_name(header.kind)) + "," + header.source + "," +
                     std::string(text::encoding_name(header.encoding)) + "," + header.code_table + "," +
-                    (header.full ? "full" : "delta") + "," + header.run_id + "\r\n";
+                    (header.full ? "full" : "delta") + "," + header.run_id;
+  if (header.parts > 0) {
+    if (!header.full || header.part == 0 || header.part > header.parts) {
+      return Error{Errc::invalid_argument, "as_of and part/parts are for a full copy, part 1..parts"};
+    }
+    out += "," + std::to_string(header.as_of) + "," + std::to_string(header.part) + "/" + std::to_string(header.parts);
+  }
+  out += "\r\n";
   auto names = encode(text::write_csv({columns}, false), 0);
   if (!names) return names.error();
   out += *names;
@@ -330,18 +338,11 @@ Expected<std::string> write_linkage_file(const LinkageFileHeader& header, const 
   return out;
 }
 
-Expected<LinkageFile> parse_linkage_file(std::string_view bytes) {
-  if (bytes.size() > kMaxLinkageFileBytes) {
-    return Error{Errc::too_large, "ファイルが大きすぎます（" + std::to_string(kMaxLinkageFileBytes / (1024 * 1024)) + " MiB まで。全件は分けて送ってください）"};
-  }
-  const std::string_view raw = text::strip_utf8_bom(bytes);
-  LinkageFile file;
-
-  // Line 1: the header line (ASCII).
-  const std::size_t end1 = raw.find('\n');
-  if (end1 == std::string_view::npos) return fail(1, "", "見出し行（#madoguchi-linkage）のあとに行がありません");
-  const auto header = frame_fields(chomp(raw.substr(0, end1)));
-  if (header.size() != 8 || header[0] != "#madoguchi-linkage") return fail(1, "", "見出し行が #madoguchi-linkage,1,… の形ではありません");
+// Line 1 of a file: the header line (ASCII) into `file`'s kind, source, encoding, code table,
+// full or delta, run id, and a full copy's as_of and part/parts.
+Status parse_header_line(std::string_view line, LinkageFile& file) {
+  const auto header = frame_fields(chomp(line));
+  if ((header.size() != 8 && header.size() != 10) || header[0] != "#madoguchi-linkage") return fail(1, "", "見出し行が #madoguchi-linkage,1,… の形ではありません");
   if (header[1] != "1") return fail(1, "", "この版（" + std::string(header[1].substr(0, 8)) + "）の連携ファイルは読めません（版1のみ）");
   if (header[2] == "resident") {
     file.kind = LinkageKind::resident;
@@ -371,6 +372,47 @@ Expected<LinkageFile> parse_linkage_file(std::string_view bytes) {
   if (header[7].size() > 64 || !all_of(header[7], is_id_char)) return fail(1, "", "実行IDは英数字64文字以内です");
   if (file.full && header[7].empty()) return fail(1, "", "全件（full）には実行IDが要ります");
   file.run_id = std::string(header[7]);
+  if (header.size() == 10) {
+    // ",<as of 連携番号>,<part>/<parts>": a full copy that states what it reflects.
+    if (!file.full) return fail(1, "", "反映済み連携番号と部番号は全件（full）だけに書きます");
+    auto number = [](std::string_view s, std::uint64_t max) -> std::optional<std::uint64_t> {
+      if (s.empty() || s.size() > 12 || !all_of(s, is_digit)) return std::nullopt;
+      const std::uint64_t n = std::stoull(std::string(s));
+      if (n > max) return std::nullopt;
+      return n;
+    };
+    auto as_of = number(header[8], 999'999'999'999);
+    if (!as_of) return fail(1, "", "反映済み連携番号は12桁までの数字です");
+    const auto slash = header[9].find('/');
+    auto part = slash == std::string_view::npos ? std::nullopt : number(header[9].substr(0, slash), 9999);
+    auto parts = slash == std::string_view::npos ? std::nullopt : number(header[9].substr(slash + 1), 9999);
+    if (!part || !parts || *part == 0 || *part > *parts) return fail(1, "", "部番号は「部/部数」（1/3 など、9999まで）です");
+    file.as_of = *as_of;
+    file.part = static_cast<std::uint32_t>(*part);
+    file.parts = static_cast<std::uint32_t>(*parts);
+  }
+
+  return {};
+}
+
+Expected<LinkageFileHeader> parse_linkage_header(std::string_view bytes) {
+  const std::string_view raw = text::strip_utf8_bom(bytes);
+  LinkageFile file;
+  if (auto h = parse_header_line(raw.substr(0, raw.find('\n')), file); !h) return h.error();
+  return LinkageFileHeader{file.kind, file.source, file.encoding, file.code_table, file.full, file.run_id, file.as_of, file.part, file.parts};
+}
+
+Expected<LinkageFile> parse_linkage_file(std::string_view bytes) {
+  if (bytes.size() > kMaxLinkageFileBytes) {
+    return Error{Errc::too_large, "ファイルが大きすぎます（" + std::to_string(kMaxLinkageFileBytes / (1024 * 1024)) + " MiB まで。全件は分けて送ってください）"};
+  }
+  const std::string_view raw = text::strip_utf8_bom(bytes);
+  LinkageFile file;
+
+  // Line 1: the header line (ASCII).
+  const std::size_t end1 = raw.find('\n');
+  if (end1 == std::string_view::npos) return fail(1, "", "見出し行（#madoguchi-linkage）のあとに行がありません");
+  if (auto h = parse_header_line(raw.substr(0, end1), file); !h) return h.error();
 
   // Line 2: the column names. Then the data rows, and the trailer as the last line.
   const std::size_t end2 = raw.find('\n', end1 + 1);
@@ -404,7 +446,7 @@ Expected<LinkageFile> parse_linkage_file(std::string_view bytes) {
   std::set<std::string> seen;
   for (const auto& name : names->front()) {
     auto it = std::find_if(spec.begin(), spec.end(), [&](const Column& c) { return c.name == name; });
-    if (it == spec.end()) return fail(2, utf8_prefix(name, 64), "この種類（" + std::string(header[2]) + "）にない列名です");
+    if (it == spec.end()) return fail(2, utf8_prefix(name, 64), "この種類（" + std::string(linkage_kind_name(file.kind)) + "）にない列名です");
     if (!seen.insert(name).second) return fail(2, name, "同じ列名が2回あります");
     by_index.push_back(&*it);
     file.columns.push_back(name);

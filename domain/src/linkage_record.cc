@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "body_reader.h"
 #include "madoguchi/domain/record_body.h"
 
 namespace madoguchi::domain {
@@ -10,69 +11,12 @@ namespace madoguchi::domain {
 namespace {
 
 using nlohmann::json;
+using detail::Reader;
 
 std::string seq12(std::uint64_t n) {
   std::string s = std::to_string(n);
   return s.size() >= 12 ? s : std::string(12 - s.size(), '0') + s;
 }
-
-// Typed reads of a decoded body: a missing field or one of the wrong type is Errc::malformed.
-struct Reader {
-  Reader(const json& body, std::string name) : j(body), what(std::move(name)) {}
-  const json& j;
-  std::string what;
-  std::optional<Error> error;
-
-  const json* at(const char* name) {
-    auto it = j.find(name);
-    if (it == j.end() || it->is_null()) {
-      if (!error) error = Error{Errc::malformed, what + ": " + name + " missing"};
-      return nullptr;
-    }
-    return &*it;
-  }
-  std::string str(const char* name) {
-    const json* v = at(name);
-    if (!v) return {};
-    if (!v->is_string()) {
-      if (!error) error = Error{Errc::malformed, what + ": " + name + " is not text"};
-      return {};
-    }
-    return v->get<std::string>();
-  }
-  std::uint64_t u64(const char* name) {
-    const json* v = at(name);
-    if (!v) return 0;
-    if (!v->is_number_unsigned()) {
-      if (!error) error = Error{Errc::malformed, what + ": " + name + " is not a whole number"};
-      return 0;
-    }
-    return v->get<std::uint64_t>();
-  }
-  std::int64_t i64(const char* name) {
-    const json* v = at(name);
-    if (!v) return 0;
-    if (!v->is_number_integer()) {
-      if (!error) error = Error{Errc::malformed, what + ": " + name + " is not a number"};
-      return 0;
-    }
-    return v->get<std::int64_t>();
-  }
-  bool flag(const char* name) {
-    const json* v = at(name);
-    if (!v) return false;
-    if (!v->is_boolean()) {
-      if (!error) error = Error{Errc::malformed, what + ": " + name + " is not true or false"};
-      return false;
-    }
-    return v->get<bool>();
-  }
-  LinkageKind kind() {
-    auto k = linkage_kind_from_name(str("kind"));
-    if (!k && !error) error = Error{Errc::malformed, what + ": unknown kind"};
-    return k.value_or(LinkageKind::resident);
-  }
-};
 
 Expected<json> object(std::string_view body) { return parse_body(body); }
 
@@ -112,6 +56,7 @@ LinkageRecord linkage_record(const LinkageFile& file, const LinkageRow& row, std
   r.line = row.line;
   r.seq = row.seq;
   r.run_id = file.run_id;
+  r.as_of = file.full ? file.as_of : 0;
   r.change = row.change;
   r.person = row.person;
   r.code_table = file.code_table;
@@ -137,6 +82,7 @@ std::string linkage_record_body(const LinkageRecord& r) {
             {"code_table", r.code_table},
             {"received_ms", r.received_ms},
             {"fields", std::move(fields)}};
+  if (r.as_of != 0) j["as_of"] = r.as_of;
   return dump_body(j);
 }
 
@@ -155,6 +101,7 @@ Expected<LinkageRecord> linkage_record_from_body(LinkageKind kind, std::string_v
   r.person = in.str("person");
   r.code_table = in.str("code_table");
   r.received_ms = in.i64("received_ms");
+  if (j->contains("as_of")) r.as_of = in.u64("as_of");
   const json* fields = in.at("fields");
   if (in.error) return *in.error;
   if (r.kind != kind) return Error{Errc::malformed, in.what + ": the body is of another kind"};

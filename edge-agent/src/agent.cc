@@ -201,7 +201,8 @@ class Agent {
     // These run on libmosquitto's thread: subscribe there (allowed), hand everything else over.
     cb.on_connected = [this] {
       (void)mqtt_.subscribe(protocol::down_topic(config_.municipality, config_.device));
-      (void)mqtt_.subscribe(protocol::feed_topic(config_.municipality));
+      // A linkage server receives no feed (KON-5): the broker refuses it, and it has no use for it.
+      if (config_.role == Role::counter) (void)mqtt_.subscribe(protocol::feed_topic(config_.municipality));
       asio::post(io_, [this] {
         log_(LogLevel::info, "connected to broker");
         engine_.on_connected();

@@ -150,7 +150,17 @@ CREATE TABLE IF NOT EXISTS linkage_batches(
 CREATE TABLE IF NOT EXISTS linkage_images(sha256 TEXT PRIMARY KEY) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<sqlite::Migration, 3> kMigrations{{{1, kV1}, {2, kV2}, {3, kV3}}};
+// Version 4: an operation sent without being kept in the view (EdgeStore::send_in_tx: the linkage
+// agent's rows, a counter's device_status) is marked so in the outbox, and a snapshot or a feed
+// change re-applies only the others over the view. Before, a snapshot put the waiting rows of a
+// linkage agent into its view. Waiting operations of those entities are marked on upgrade.
+constexpr const char* kV4 = R"sql(
+ALTER TABLE outbox ADD COLUMN viewed INTEGER NOT NULL DEFAULT 1;
+UPDATE outbox SET viewed = 0 WHERE entity IN ('resident', 'seal', 'tax', 'seal_image', 'linkage_batch', 'linkage_source',
+  'linkage_agent', 'linkage_digest', 'device_status');
+)sql";
+
+constexpr std::array<sqlite::Migration, 4> kMigrations{{{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}}};
 
 }  // namespace
 

@@ -201,11 +201,12 @@ Expected<std::uint64_t> EdgeStore::write_in_tx(const std::string& entity, const 
     if (auto s = (*st)->bind(1, entity).bind(2, key).bind(3, body).bind(4, base_version).run(); !s) return s.error();
   }
 
-  return append_outbox(entity, key, kind, base_version, body, at_ms);
+  return append_outbox(entity, key, kind, base_version, body, at_ms, true);
 }
 
 Expected<std::uint64_t> EdgeStore::append_outbox(const std::string& entity, const std::string& key, OpKind kind,
-                                                  std::uint64_t base_version, const std::string& body, std::int64_t at_ms) {
+                                                  std::uint64_t base_version, const std::string& body, std::int64_t at_ms,
+                                                  bool viewed) {
   // Read the counter inside the transaction: another process (a tool, a benchmark) may share
   // the database, and BEGIN IMMEDIATE makes this read-and-increment atomic across them.
   auto ls = read_meta(db_, "last_seq");
@@ -215,10 +216,10 @@ Expected<std::uint64_t> EdgeStore::append_outbox(const std::string& entity, cons
   std::uint64_t seq = *last + 1;
   std::string op_id = protocol::device_identity(municipality_, device_) + ":" + std::to_string(seq);
   auto st = db_.cached(
-      "INSERT INTO outbox(seq, op_id, entity, key, kind, base_version, body, at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+      "INSERT INTO outbox(seq, op_id, entity, key, kind, base_version, body, at_ms, viewed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   if (!st) return st.error();
   if (auto s = (*st)->bind(1, seq).bind(2, op_id).bind(3, entity).bind(4, key)
-                   .bind(5, kind == OpKind::upsert ? 0 : 1).bind(6, base_version).bind(7, body).bind(8, at_ms).run();
+                   .bind(5, kind == OpKind::upsert ? 0 : 1).bind(6, base_version).bind(7, body).bind(8, at_ms).bind(9, viewed ? 1 : 0).run();
       !s) {
     return s.error();
   }
@@ -285,7 +286,7 @@ Status EdgeStore::rebuild_view_key(const std::string& entity, const std::string&
   }
   bool pending = false;
   {
-    auto st = db_.cached("SELECT kind, body FROM outbox WHERE entity = ?1 AND key = ?2 ORDER BY seq");
+    auto st = db_.cached("SELECT kind, body FROM outbox WHERE entity = ?1 AND key = ?2 AND viewed = 1 ORDER BY seq");
     if (!st) return st.error();
     (*st)->bind(1, entity).bind(2, key);
     while (true) {
@@ -437,7 +438,7 @@ Status EdgeStore::snapshot_finish(std::uint64_t as_of) {
   // Re-apply every operation still waiting for the hub, in order, over the new replica.
   std::vector<std::pair<std::string, std::string>> keys;
   {
-    auto st = db_.cached("SELECT DISTINCT entity, key FROM outbox");
+    auto st = db_.cached("SELECT DISTINCT entity, key FROM outbox WHERE viewed = 1");
     if (!st) return st.error();
     while (true) {
       auto row = (*st)->step();
@@ -539,7 +540,7 @@ Expected<std::uint64_t> EdgeStore::send_in_tx(const std::string& entity, const s
   if (body_json.size() < 2 || body_json.front() != '{' || body_json.back() != '}') {
     return make_error(Errc::malformed, "body must be a JSON object");
   }
-  return append_outbox(entity, key, OpKind::upsert, 0, body_json, at_ms);
+  return append_outbox(entity, key, OpKind::upsert, 0, body_json, at_ms, false);
 }
 
 Expected<EdgeStore::LinkageStream> EdgeStore::linkage_stream(std::string_view kind, std::string_view source, std::string_view run) {

@@ -6,8 +6,13 @@
 #include <array>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <tuple>
 #include <vector>
+
+#include "madoguchi/domain/linkage_reconcile.h"
 
 #ifndef MADOGUCHI_VERSION
 #define MADOGUCHI_VERSION "dev"
@@ -150,7 +155,7 @@ LinkageInbox::LinkageInbox(EdgeStore& store, fs::path inbox, std::string device,
 
 Status LinkageInbox::init() {
   std::error_code ec;
-  for (const char* sub : {"resident", "seal", "tax", "done", "rejected"}) {
+  for (const char* sub : {"resident", "seal", "tax", "done", "rejected", "requests", "reconcile"}) {
     fs::create_directories(inbox_ / sub, ec);
     if (ec) return Error{Errc::io, "creating " + (inbox_ / sub).string() + ": " + ec.message()};
   }
@@ -385,8 +390,190 @@ Expected<InboxResult> LinkageInbox::scan(std::int64_t now_ms) {
     }
     if (result.rows >= kRowsPerScan) break;
   }
+  if (result.rows < kRowsPerScan) {
+    if (auto s = reconcile(now_ms, result); !s) return s.error();
+  }
+  if (auto s = write_requests(now_ms, result); !s) return s.error();
   if (auto s = heartbeat(now_ms); !s) return s.error();
   return result;
+}
+
+Status LinkageInbox::write_requests(std::int64_t now_ms, InboxResult& result) {
+  const std::string entity(domain::kLinkageRequestEntity);
+  auto held = store_.list(entity, 64, 0);
+  if (!held) return held.error();
+  for (const auto& v : *held) {
+    if (v.pending) continue;  // marked sent here, not yet confirmed by the hub
+    auto request = domain::linkage_request_from_body(v.key, v.body);
+    if (!request) {
+      if (held_reported_.insert("request/" + v.key).second) log_(LogLevel::error, "re-request " + v.key + " unreadable: " + request.error().message);
+      continue;
+    }
+    if (request->sent) continue;
+    // Written under a dot name and renamed: the core system never reads half a request.
+    const std::string name = domain::linkage_request_file_name(*request);
+    const fs::path temp = inbox_ / "requests" / ("." + name);
+    {
+      std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+      out << domain::linkage_request_file(*request);
+      out.flush();
+      if (!out) return Error{Errc::io, "writing " + temp.string()};
+    }
+    std::error_code ec;
+    fs::rename(temp, inbox_ / "requests" / name, ec);
+    if (ec) return Error{Errc::io, "renaming " + temp.string() + ": " + ec.message()};
+    request->sent = true;
+    request->sent_ms = now_ms;
+    request->file = name;
+    auto marked = store_.write(entity, v.key, protocol::OpKind::upsert, domain::linkage_request_body(*request), now_ms);
+    if (!marked) return marked.error();
+    ++result.requests;
+    log_(LogLevel::info, "re-request " + v.key + " (" + request->reason + "): " + std::to_string(request->keys.size()) +
+                             " records asked of " + request->source + " in requests/" + name);
+  }
+  return {};
+}
+
+void LinkageInbox::refuse_extract(const fs::path& file, const std::string& why, InboxResult& result) {
+  ++result.rejected;
+  const std::string name = file.filename().string();
+  log_(LogLevel::error, "reconciliation extract " + name + " refused: " + why);
+  auto target = inbox_ / "rejected" / ("reconcile-" + name);
+  for (int n = 2; fs::exists(target); ++n) target = inbox_ / "rejected" / ("reconcile-" + std::to_string(n) + "-" + name);
+  std::error_code ec;
+  fs::rename(file, target, ec);
+  if (ec) {
+    log_(LogLevel::error, "could not move refused extract " + name + ": " + ec.message());
+    return;
+  }
+  std::ofstream(target.string() + ".reason.txt") << name << ": " << why << "\n";
+}
+
+Status LinkageInbox::reconcile(std::int64_t now_ms, InboxResult& result) {
+  struct Extract {
+    domain::LinkageFileHeader header;
+    std::map<std::uint32_t, fs::path> parts;
+  };
+  std::map<std::tuple<LinkageKind, std::string, std::string>, Extract> extracts;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(inbox_ / "reconcile", ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file()) continue;
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name[0] == '.') continue;
+    std::string first(1024, '\0');
+    {
+      std::ifstream in(it->path(), std::ios::binary);
+      in.read(first.data(), static_cast<std::streamsize>(first.size()));
+      first.resize(static_cast<std::size_t>(in.gcount()));
+    }
+    auto header = domain::parse_linkage_header(first);
+    if (!header) {
+      refuse_extract(it->path(), header.error().message, result);
+      continue;
+    }
+    if (!header->full || header->parts == 0) {
+      refuse_extract(it->path(), "1行目: 照合用の抽出は全件（full）で、反映済み連携番号と部番号（部/部数）を書きます", result);
+      continue;
+    }
+    auto& extract = extracts[{header->kind, header->source, header->run_id}];
+    if (extract.parts.empty()) extract.header = *header;
+    if (header->parts != extract.header.parts || header->as_of != extract.header.as_of || extract.parts.count(header->part)) {
+      refuse_extract(it->path(), "1行目: 同じ実行IDのほかの部と、部数・反映済み連携番号が合わないか、部番号が重複しています", result);
+      continue;
+    }
+    extract.parts[header->part] = it->path();
+  }
+  for (const auto& [id, extract] : extracts) {
+    const auto& [kind, source, run] = id;
+    const std::string what = std::string(domain::linkage_kind_name(kind)) + "/" + source + " run " + run;
+    if (extract.parts.size() < extract.header.parts) {
+      if (held_reported_.insert("reconcile/" + what).second) {
+        log_(LogLevel::info, "reconciliation extract " + what + ": " + std::to_string(extract.parts.size()) + " of " +
+                                 std::to_string(extract.header.parts) + " parts here; waiting for the rest");
+      }
+      continue;
+    }
+    // Compared only once this agent has sent every delta the extract reflects.
+    auto state = source_state(kind, source);
+    if (!state) return state.error();
+    if (state->last_seq < extract.header.as_of) {
+      if (held_reported_.insert("reconcile-as-of/" + what).second) {
+        log_(LogLevel::info, "reconciliation extract " + what + " reflects 連携番号 " + std::to_string(extract.header.as_of) +
+                                 "; waiting for the deltas up to it (sent up to " + std::to_string(state->last_seq) + ")");
+      }
+      continue;
+    }
+    std::vector<fs::path> parts;
+    for (const auto& [n, path] : extract.parts) parts.push_back(path);
+    if (auto s = send_digest(parts, extract.header, now_ms, result); !s) return s;
+    held_reported_.erase("reconcile/" + what);
+    held_reported_.erase("reconcile-as-of/" + what);
+  }
+  return {};
+}
+
+Status LinkageInbox::send_digest(const std::vector<fs::path>& parts, const domain::LinkageFileHeader& header, std::int64_t now_ms,
+                                 InboxResult& result) {
+  std::vector<std::pair<std::string, std::string>> entries;
+  std::set<std::string> keys;
+  for (const auto& path : parts) {
+    auto bytes = read_file(path, domain::kMaxLinkageFileBytes);
+    if (!bytes) {
+      if (bytes.error().code == Errc::not_found) return {};  // vanished meanwhile: looked at again next scan
+      for (const auto& p : parts) refuse_extract(p, path.filename().string() + ": " + bytes.error().message, result);
+      return {};
+    }
+    auto file = domain::parse_linkage_file(*bytes);
+    std::string why;
+    if (!file) {
+      why = file.error().message;
+    } else {
+      for (const auto& row : file->rows) {
+        std::string key = domain::linkage_record_key(header.kind, row);
+        if (!keys.insert(key).second) {
+          why = std::to_string(row.line) + "行目: 同じ記録（キー）が抽出に2度あります";
+          break;
+        }
+        entries.emplace_back(std::move(key), domain::linkage_content_digest(row.fields));
+      }
+    }
+    if (!why.empty()) {
+      // One unreadable part makes the extract useless: all of it is refused.
+      for (const auto& p : parts) refuse_extract(p, path.filename().string() + ": " + why, result);
+      return {};
+    }
+  }
+  const std::size_t per = domain::kDigestEntriesPerChunk;
+  const std::size_t chunks = std::max<std::size_t>(1, (entries.size() + per - 1) / per);
+  auto committed = store_.transaction([&]() -> Status {
+    for (std::size_t c = 0; c < chunks; ++c) {
+      domain::LinkageDigest d;
+      d.kind = header.kind;
+      d.source = header.source;
+      d.run = header.run_id;
+      d.as_of = header.as_of;
+      d.chunk = static_cast<std::uint32_t>(c + 1);
+      d.chunks = static_cast<std::uint32_t>(chunks);
+      d.records = entries.size();
+      d.sent_ms = now_ms;
+      const std::size_t from = c * per;
+      d.entries.assign(entries.begin() + static_cast<std::ptrdiff_t>(std::min(from, entries.size())),
+                       entries.begin() + static_cast<std::ptrdiff_t>(std::min(from + per, entries.size())));
+      auto seq = store_.send_in_tx(std::string(domain::kLinkageDigestEntity), domain::linkage_digest_key(d), domain::linkage_digest_body(d), now_ms);
+      if (!seq) return seq.error();
+    }
+    return {};
+  });
+  if (!committed) return committed;
+  ++result.reconciled;
+  log_(LogLevel::info, "reconciliation extract " + std::string(domain::linkage_kind_name(header.kind)) + "/" + header.source + " run " +
+                           header.run_id + ": digest of " + std::to_string(entries.size()) + " records sent");
+  for (const auto& path : parts) {
+    std::error_code ec;
+    fs::rename(path, inbox_ / "done" / ("reconcile-" + path.filename().string()), ec);
+    if (ec) log_(LogLevel::warning, "could not move " + path.filename().string() + " to done/: " + ec.message());
+  }
+  return {};
 }
 
 }  // namespace madoguchi::edge

@@ -162,7 +162,9 @@ protocol::BrokerIdentities broker_identities(const Registry& registry, const std
   protocol::BrokerIdentities ids;
   ids.hubs.insert(hubs.begin(), hubs.end());
   for (const auto& muni : registry.municipalities) {
-    for (const auto& device : muni.devices) ids.devices.insert(protocol::device_identity(muni.code, device.id));
+    for (const auto& device : muni.devices) {
+      (device.role == DeviceRole::linkage ? ids.linkage : ids.devices).insert(protocol::device_identity(muni.code, device.id));
+    }
   }
   return ids;
 }

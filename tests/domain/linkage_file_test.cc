@@ -170,3 +170,33 @@ TEST_CASE("Tax assessments: amounts are whole yen, the class one of four", "[dom
   row[6] = "5";
   CHECK(error_of(file("tax", cols, {row})) == "3行目 課税区分: 1から4のどれかで書いてください");
 }
+
+TEST_CASE("A full copy may state the delta 連携番号 it reflects and its part; a reconciliation extract must", "[domain][linkage][reconcile]") {
+  const auto rows = std::vector<std::vector<std::string>>{resident(1, "F", "P1", "見本　一郎")};
+  auto f = parse_linkage_file(file("resident", kResidentColumns, rows, "utf-8", "full", "N1,120,2/3"));
+  REQUIRE(f.ok());
+  CHECK(f->as_of == 120);
+  CHECK(f->part == 2);
+  CHECK(f->parts == 3);
+  auto h = parse_linkage_header(file("resident", kResidentColumns, rows, "utf-8", "full", "N1,120,2/3"));
+  REQUIRE(h.ok());
+  CHECK(h->run_id == "N1");
+  CHECK(h->as_of == 120);
+  CHECK(h->parts == 3);
+  // Without them, as before.
+  CHECK(parse_linkage_file(file("resident", kResidentColumns, rows, "utf-8", "full", "N1"))->parts == 0);
+  // Written back the same.
+  LinkageFileHeader w{LinkageKind::resident, "jukiA", madoguchi::text::Encoding::utf8, "", true, "N1", 120, 2, 3};
+  auto written = write_linkage_file(w, kResidentColumns, rows);
+  REQUIRE(written.ok());
+  CHECK(parse_linkage_file(*written)->as_of == 120);
+  w.part = 4;
+  CHECK_FALSE(write_linkage_file(w, kResidentColumns, rows).ok());
+  // Only for a full copy, with digits and part/parts in range.
+  for (const char* bad : {"N1,x,1/1", "N1,1,0/1", "N1,1,2/1", "N1,1,1", "N1,1,1/x", "N1,1234567890123,1/1"}) {
+    INFO(bad);
+    CHECK(error_of(file("resident", kResidentColumns, rows, "utf-8", "full", bad)).starts_with("1行目"));
+  }
+  const auto delta = std::vector<std::vector<std::string>>{resident(1, "A", "P1", "見本　一郎")};
+  CHECK(error_of(file("resident", kResidentColumns, delta, "utf-8", "delta", ",5,1/1")).find("全件") != std::string::npos);
+}

@@ -11,9 +11,11 @@
 #include <vector>
 
 #include "madoguchi/domain/linkage_file.h"
+#include "madoguchi/domain/linkage_reconcile.h"
 #include "madoguchi/domain/linkage_record.h"
 #include "madoguchi/edge/linkage_inbox.h"
 #include "madoguchi/hub/gaiji_service.h"
+#include "madoguchi/hub/linkage_reconciler.h"
 #include "madoguchi/hub/linkage_view.h"
 #include "madoguchi/sim/town_generator.h"
 #include "sync_world.h"
@@ -52,13 +54,17 @@ void deliver(const fs::path& inbox, const std::string& kind, const std::string& 
 }
 
 struct World {
-  SyncWorld w{linkage_routing()};
+  std::unique_ptr<hub::LinkageReconciler> reconciler;  // as the hub process has one (re-requests, reconciliation)
+  SyncWorld w{linkage_routing([this] { return reconciler.get(); })};
   SyncWorld::Edge& agent = w.add_edge("131016", "linkage");
   SyncWorld::Edge& counter = w.add_edge("131016", "counter-01");
   fs::path inbox = w.dir / "inbox";
   edge::LinkageInbox intake{*agent.store, inbox, "linkage"};
 
-  World() { REQUIRE(intake.init().ok()); }
+  World() {
+    REQUIRE(intake.init().ok());
+    reconciler = std::make_unique<hub::LinkageReconciler>(*w.hub, w.clock);
+  }
 
   edge::InboxResult scan() {
     auto r = intake.scan(w.clock.wall_ms());
@@ -418,4 +424,185 @@ TEST_CASE("Records with a vendor code are held at the hub until staff confirm it
   CHECK(exact);  // the character with its IVS, as the table gives it
   // Never on a counter (the mapping records are certificate data too).
   for (const auto& [entity, key, body] : t.w.hub_records("131016")) CHECK(entity != "gaiji_map");
+}
+
+namespace {
+
+// A reconciliation extract: a full copy stating the delta 連携番号 it reflects and its part.
+std::string extract_file(const std::vector<std::vector<std::string>>& rows, std::uint64_t as_of, std::uint32_t part,
+                         std::uint32_t parts, const std::string& run = "N20261206") {
+  d::LinkageFileHeader h;
+  h.kind = d::LinkageKind::resident;
+  h.source = "jukiA";
+  h.full = true;
+  h.run_id = run;
+  h.as_of = as_of;
+  h.part = part;
+  h.parts = parts;
+  return d::write_linkage_file(h, kResidentColumns, rows).value();
+}
+
+std::vector<std::string> request_file_lines(const fs::path& file) {
+  std::ifstream in(file);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+std::vector<fs::path> request_files(const fs::path& inbox) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(inbox / "requests")) {
+    if (e.path().filename().string().front() != '.') out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("A re-request reaches the core system as a request file, once, through the linkage agent's down topic (LNK-7, KON-5)",
+          "[linkage][inbox][reconcile]") {
+  World t;
+  deliver(t.inbox, "resident", "resident-jukiA-000000000001-000000000002.csv",
+          resident_file({resident(1, "A", "P0001", "見本市一丁目1番"), resident(2, "A", "P0002", "見本市二丁目2番")}));
+  t.scan();
+  // The municipality's own records (a card written at the counter) never reach the linkage agent:
+  // it has no feed (KON-5), only its re-requests.
+  REQUIRE(t.counter.store->write("memo", "m1", protocol::OpKind::upsert, R"({"n":1})", t.w.clock.wall_ms()).ok());
+  REQUIRE(t.w.settle());
+  CHECK(t.agent.store->list("", 100, 0).value().empty());
+
+  auto ids = t.reconciler->request("131016", d::LinkageKind::resident, "jukiA", {"P0001", "P0002"}, "staff", "admin01");
+  REQUIRE(ids.ok());
+  REQUIRE(ids->size() == 1);
+  // Pushed at once: the agent's view holds exactly the request.
+  t.w.run(3);
+  auto view = t.agent.store->list("", 100, 0).value();
+  REQUIRE(view.size() == 1);
+  CHECK(view[0].entity == "linkage_request");
+  auto r = t.scan();
+  CHECK(r.requests == 1);
+  auto files = request_files(t.inbox);
+  REQUIRE(files.size() == 1);
+  const auto lines = request_file_lines(files[0]);
+  REQUIRE(lines.size() == 5);
+  CHECK(lines[0].rfind("#madoguchi-linkage-request,1,resident,jukiA,", 0) == 0);
+  CHECK(lines[1] == "キー");
+  CHECK(lines[2] == "P0001");
+  CHECK(lines[3] == "P0002");
+  CHECK(lines[4] == "#end,2");
+  // Marked sent at the hub, so it is not written again, not even after a restart of the agent's scan.
+  auto stored = t.cert().get("linkage_request", ids->front()).value();
+  REQUIRE(stored);
+  auto request = d::linkage_request_from_body(stored->key, stored->body).value();
+  CHECK(request.sent);
+  CHECK(request.file == files[0].filename().string());
+  fs::remove(files[0]);  // the core system took it
+  edge::LinkageInbox again{*t.agent.store, t.inbox, "linkage"};
+  t.w.run(400);  // the agent asks again (feed check): the hub's answer no longer lists it
+  CHECK(again.scan(t.w.clock.wall_ms()).value().requests == 0);
+  CHECK(request_files(t.inbox).empty());
+  CHECK(t.agent.store->list("linkage_request", 10, 0).value().empty());
+  // The answer is an ordinary delta: the next 連携番号.
+  deliver(t.inbox, "resident", "resident-jukiA-000000000003-000000000003.csv", resident_file({resident(3, "M", "P0001", "見本市一丁目1番")}));
+  CHECK(t.scan().taken == 1);
+}
+
+TEST_CASE("Reconciliation names every resident whose data differs at the hub, and re-requests them (LNK-3, LNK-6)",
+          "[linkage][inbox][reconcile]") {
+  World t;
+  std::vector<std::vector<std::string>> delta;
+  for (int i = 1; i <= 30; ++i) delta.push_back(resident(static_cast<std::uint64_t>(i), "A", "P" + std::to_string(100 + i), "町" + std::to_string(i)));
+  deliver(t.inbox, "resident", "resident-jukiA-000000000001-000000000030.csv", resident_file(delta));
+  t.scan();
+  // What went wrong at the hub (a restore from an old backup, say): one person altered, one lost,
+  // one kept who left the source.
+  auto altered = t.person("P105").value();
+  altered.fields.emplace_back("方書", "違う");
+  auto version = [&](const std::string& key) { return t.cert().get("resident", key).value()->version; };
+  REQUIRE(t.cert().write_local("resident", "P105", protocol::OpKind::upsert, d::linkage_record_body(altered), version("P105"), 1).ok());
+  REQUIRE(t.cert().write_local("resident", "P107", protocol::OpKind::remove, "", version("P107"), 1).ok());
+  // A later delta the extract does not reflect: not judged by it.
+  deliver(t.inbox, "resident", "resident-jukiA-000000000031-000000000031.csv", resident_file({resident(31, "M", "P110", "新町")}));
+  t.scan();
+
+  // The source's extract as of 連携番号 30, in two parts: everyone but P130 (who left the source;
+  // the hub still has them current), and P199, whom the hub never received.
+  std::vector<std::vector<std::string>> part1, part2;
+  std::uint64_t n = 0;
+  for (int i = 1; i <= 29; ++i) {
+    auto row = resident(++n, "F", "P" + std::to_string(100 + i), "町" + std::to_string(i));
+    row[2] = "";  // 異動事由 and 異動日 are bookkeeping: not compared
+    (i <= 15 ? part1 : part2).push_back(row);
+  }
+  part2.push_back(resident(++n, "F", "P199", "町99"));
+  deliver(t.inbox, "reconcile", "resident-jukiA-reconcile-N20261206-0002.csv", extract_file(part2, 30, 2, 2));
+  // One part alone waits for the other.
+  CHECK(t.scan().reconciled == 0);
+  deliver(t.inbox, "reconcile", "resident-jukiA-reconcile-N20261206-0001.csv", extract_file(part1, 30, 1, 2));
+  auto r = t.scan();
+  CHECK(r.reconciled == 1);
+  CHECK(r.rows == 0);  // nothing of an extract is applied
+
+  auto stored = t.cert().get("linkage_reconcile", "resident:jukiA:N20261206").value();
+  REQUIRE(stored);
+  auto outcome = d::linkage_reconcile_from_body(stored->body).value();
+  CHECK(outcome.as_of == 30);
+  CHECK(outcome.source_records == 30);
+  CHECK(outcome.newer == 1);      // P110, changed by 連携番号 31
+  CHECK(outcome.matching == 26);
+  CHECK(outcome.differing == 1);  // P105
+  CHECK(outcome.missing == 2);    // P107 (lost at the hub), P199
+  CHECK(outcome.extra == 1);      // P130
+  std::map<std::string, std::string> named(outcome.named.begin(), outcome.named.end());
+  CHECK(named == std::map<std::string, std::string>{{"P105", "differs"}, {"P107", "missing"}, {"P199", "missing"}, {"P130", "extra"}});
+  // The digest is not kept once compared.
+  CHECK(t.cert().records_between("linkage_digest", "", "", 10).value().empty());
+  // The repair: one re-request of the four, written for the core system by the agent.
+  REQUIRE(outcome.requests.size() == 1);
+  t.w.run(3);
+  CHECK(t.scan().requests == 1);
+  auto files = request_files(t.inbox);
+  REQUIRE(files.size() == 1);
+  auto lines = request_file_lines(files[0]);
+  CHECK(lines[0].find(",reconcile") != std::string::npos);
+  std::set<std::string> keys(lines.begin() + 2, lines.end() - 1);
+  CHECK(keys == std::set<std::string>{"P105", "P107", "P130", "P199"});
+  CHECK(lines.back() == "#end,4");
+  CHECK(fs::exists(t.inbox / "done" / "reconcile-resident-jukiA-reconcile-N20261206-0001.csv"));
+  // Reconciliation never suppresses issuance by itself.
+  CHECK_FALSE(t.source().failure);
+}
+
+TEST_CASE("An extract waits for the deltas it reflects; a malformed one is refused without suppressing issuance",
+          "[linkage][inbox][reconcile]") {
+  World t;
+  deliver(t.inbox, "resident", "resident-jukiA-000000000001-000000000001.csv", resident_file({resident(1, "A", "P0001", "町")}));
+  t.scan();
+  deliver(t.inbox, "reconcile", "resident-jukiA-reconcile-R2-0001.csv",
+          extract_file({resident(1, "F", "P0001", "町"), resident(2, "F", "P0002", "町")}, 2, 1, 1, "R2"));
+  CHECK(t.scan().reconciled == 0);  // the agent has sent up to 1 only
+  deliver(t.inbox, "resident", "resident-jukiA-000000000002-000000000002.csv", resident_file({resident(2, "A", "P0002", "町")}));
+  auto r = t.scan();
+  CHECK(r.taken == 1);
+  CHECK(r.reconciled == 1);
+  auto outcome = d::linkage_reconcile_from_body(t.cert().get("linkage_reconcile", "resident:jukiA:R2").value()->body).value();
+  CHECK(outcome.matching == 2);
+  CHECK(outcome.differences() == 0);
+  CHECK(outcome.requests.empty());
+
+  // Not a full copy with as_of and parts; a truncated one: refused, named, nothing sent.
+  deliver(t.inbox, "reconcile", "resident-jukiA-reconcile-R3-0001.csv", resident_file({resident(1, "F", "P0001", "町")}, true, "R3"));
+  std::string truncated = extract_file({resident(1, "F", "P0001", "町")}, 2, 1, 1, "R4");
+  truncated.resize(truncated.size() - 20);
+  deliver(t.inbox, "reconcile", "resident-jukiA-reconcile-R4-0001.csv", truncated);
+  const auto before = t.cert_writes();
+  CHECK(t.scan().rejected == 2);
+  CHECK(t.cert_writes() == before);
+  CHECK(fs::exists(t.inbox / "rejected" / "reconcile-resident-jukiA-reconcile-R3-0001.csv.reason.txt"));
+  CHECK(fs::exists(t.inbox / "rejected" / "reconcile-resident-jukiA-reconcile-R4-0001.csv.reason.txt"));
+  CHECK_FALSE(t.source().failure);
 }

@@ -364,6 +364,30 @@ TEST_CASE("Linkage files given to the linkage agent reach the hub's certificate 
   CHECK(other_page.body.find("まだ連携がありません") != std::string::npos);
   CHECK(other.send("GET", "/linkage/print?entity=resident&key=P1").status == 404);
   CHECK(own.send("GET", "/linkage/print?entity=resident&key=P1").status == 200);
+  // 再送依頼 through the real console: the hub sends it down to the linkage server, which writes
+  // the request file for the core system and marks it sent (LNK-7).
+  {
+    const auto page = own.send("GET", "/linkage/gaiji").body;
+    const std::string mark = "name=\"csrf_token\" value=\"";
+    const auto at = page.find(mark);
+    REQUIRE(at != std::string::npos);
+    const std::string token = page.substr(at + mark.size(), page.find('"', at + mark.size()) - at - mark.size());
+    const auto asked = own.send("POST", "/linkage/held/request", "entity=resident&key=P1&csrf_token=" + token);
+    CHECK(asked.status == 200);
+    CHECK(asked.body.find("1件の再送を依頼しました") != std::string::npos);
+    std::filesystem::path request;
+    REQUIRE(eventually([&] {
+      for (const auto& e : std::filesystem::directory_iterator(inbox / "requests")) {
+        if (e.path().filename().string().front() != '.') request = e.path();
+      }
+      return !request.empty();
+    }));
+    std::ifstream in(request);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(text.find("#madoguchi-linkage-request,1,resident,jukiA,") == 0);
+    CHECK(text.find("\r\nP1\r\n#end,1\r\n") != std::string::npos);
+    REQUIRE(eventually([&] { return own.send("GET", "/linkage").body.find("依頼ファイル送付済み") != std::string::npos; }));
+  }
   // 同期状況: the counter's report and the linkage server's heartbeat, through the real processes.
   REQUIRE(eventually([&] { return own.send("GET", "/sync").body.find("0.1.0") != std::string::npos; }));
   const auto sync = own.send("GET", "/sync").body;
@@ -380,6 +404,8 @@ TEST_CASE("Linkage files given to the linkage agent reach the hub's certificate 
     return false;
   }));
   CHECK_FALSE(database_files_contain(s.edge_db("131016.counter-01"), "RESIDENT-MARK"));
+  // The linkage server receives no feed (KON-5, the broker's roles): the memo never reaches it.
+  CHECK_FALSE(database_files_contain(s.edge_db("131016.linkage"), "MARKER-MEMO"));
   CHECK_FALSE(database_files_contain(s.hub_db("131016"), "RESIDENT-MARK"));
   for (const auto& r : Stack::dump_records(s.hub_db("131016"), true)) CHECK(r.find("resident/") != 0);
 }

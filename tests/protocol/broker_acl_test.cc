@@ -10,7 +10,8 @@ namespace {
 p::BrokerIdentities ids() {
   p::BrokerIdentities i;
   i.hubs = {"hub", "hub-2"};
-  i.devices = {"131016.counter-01", "131016.linkage", "272035.counter-01"};
+  i.devices = {"131016.counter-01", "272035.counter-01"};
+  i.linkage = {"131016.linkage"};
   return i;
 }
 }  // namespace
@@ -39,6 +40,26 @@ TEST_CASE("A device reaches only its own up, down and feed topics, exactly", "[p
   // Retained messages: nobody.
   CHECK_FALSE(p::broker_allows(i, me, BrokerAccess::write, "mg/v1/131016/counter-01/up", true));
   CHECK_FALSE(p::broker_allows(i, "hub", BrokerAccess::write, "mg/v1/131016/feed", true));
+}
+
+TEST_CASE("A linkage server reaches its own up and down topics and never the municipality's feed (KON-5)",
+          "[protocol][broker_acl]") {
+  const auto i = ids();
+  const std::string me = "131016.linkage";
+  CHECK(p::broker_allows(i, me, BrokerAccess::write, "mg/v1/131016/linkage/up", false));
+  CHECK(p::broker_allows(i, me, BrokerAccess::read, "mg/v1/131016/linkage/down", false));
+  CHECK(p::broker_allows(i, me, BrokerAccess::subscribe, "mg/v1/131016/linkage/down", false));
+  for (const char* f : {"mg/v1/131016/feed", "mg/v1/131016/counter-01/down", "mg/v1/272035/feed", "mg/v1/#"}) {
+    INFO(f);
+    CHECK_FALSE(p::broker_allows(i, me, BrokerAccess::subscribe, f, false));
+    CHECK_FALSE(p::broker_allows(i, me, BrokerAccess::read, f, false));
+  }
+  CHECK_FALSE(p::broker_allows(i, me, BrokerAccess::write, "mg/v1/131016/feed", false));
+  // A counter's identity is not a linkage server's, and the file says which is which.
+  auto back = p::parse_broker_identities(p::render_broker_identities(i));
+  REQUIRE(back.ok());
+  CHECK(back->linkage == i.linkage);
+  CHECK_FALSE(p::parse_broker_identities("device 131016.linkage\nlinkage 131016.linkage\n").ok());
 }
 
 TEST_CASE("The hub reaches everything under mg/v1 and alone joins the hub's shared subscription",

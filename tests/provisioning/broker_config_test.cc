@@ -132,12 +132,14 @@ TEST_CASE("load_registry refuses a file larger than its bound before parsing it"
   CHECK(r.error().code == Errc::too_large);
 }
 
-TEST_CASE("the broker identities are the registry's devices and the hub instances, and nothing else", "[acl]") {
+TEST_CASE("the broker identities are the registry's devices by role and the hub instances, and nothing else", "[acl]") {
   auto ids = mp::broker_identities(parse_ok(kTwoMunicipalities), {"hub", "hub-2"});
   CHECK(ids.hubs == std::set<std::string>{"hub", "hub-2"});
-  REQUIRE(ids.devices.size() == 3);
+  REQUIRE(ids.devices.size() == 2);
   CHECK(ids.devices.count("131016.counter-01") == 1);
   CHECK(ids.devices.count("272035.counter-01") == 1);
+  // The linkage server gets no feed (KON-5): it is listed as what it is.
+  CHECK(ids.linkage == std::set<std::string>{"131016.linkage"});
   const std::string text = madoguchi::protocol::render_broker_identities(ids);
   CHECK(text.find("hub hub-2\n") != std::string::npos);
   CHECK(text.find("device 131016.counter-01\n") != std::string::npos);
@@ -145,6 +147,8 @@ TEST_CASE("the broker identities are the registry's devices and the hub instance
   REQUIRE(back.ok());
   CHECK(back->hubs == ids.hubs);
   CHECK(back->devices == ids.devices);
+  CHECK(back->linkage == ids.linkage);
+  CHECK(text.find("linkage 131016.linkage\n") != std::string::npos);
 }
 
 TEST_CASE("mosquitto.conf requires client certificates and carries the listener and limits", "[broker-config]") {

@@ -17,6 +17,7 @@
 #include "madoguchi/domain/certificate_data.h"
 #include "madoguchi/edge/sync_engine.h"
 #include "madoguchi/hub/hub_engine.h"
+#include "madoguchi/hub/linkage_reconciler.h"
 #include "madoguchi/protocol/topics.h"
 #include "temp_dir.h"
 
@@ -26,15 +27,14 @@ using RecordSet = std::set<std::tuple<std::string, std::string, std::string>>;
 
 // The hub process's options for linkage (hub_process.cc, hub_options), with 131016's device
 // "linkage" as its linkage agent: the rule itself is domain::check_data_route.
-inline hub::HubOptions linkage_routing() {
+// `reconciler` (optional) is called after each of the linkage agent's batches, as the hub process's.
+inline hub::HubOptions linkage_routing(std::function<hub::LinkageReconciler*()> reconciler = {}) {
   namespace d = domain;
   hub::HubOptions o;
   o.linkage_devices = {{"131016", {"linkage"}}};
   o.write_policy = [](std::string_view, std::string_view entity, std::string_view, bool remove, std::string_view,
                       const std::optional<protocol::Record>&) { return d::check_data_route(d::DataStore::municipality, entity, remove); };
-  o.certificate_write_policy = [](std::string_view, std::string_view entity, std::string_view, bool, std::string_view,
-                                  const std::optional<protocol::Record>&) { return d::check_data_route(d::DataStore::certificate, entity); };
-  for (std::string_view e : d::kCertificateEntities) o.certificate_entities.emplace_back(e);
+  hub::set_linkage_options(o, std::move(reconciler));
   return o;
 }
 
@@ -77,6 +77,11 @@ class SyncWorld {
     hub.reset();
   }
 
+  bool is_linkage(const std::string& muni, const std::string& device) const {
+    auto it = hub_options_.linkage_devices.find(muni);
+    return it != hub_options_.linkage_devices.end() && it->second.count(device) > 0;
+  }
+
   Edge& add_edge(const std::string& muni, const std::string& device, edge::SyncOptions options = {}) {
     auto name = muni + "." + device;
     Edge& e = edges[name];
@@ -86,7 +91,7 @@ class SyncWorld {
     e.store = std::make_unique<edge::EdgeStore>(std::move(*st));
     e.engine = std::make_unique<edge::SyncEngine>(*e.store, *e.link, clock, options);
     e.link->subscribe(protocol::down_topic(muni, device));
-    e.link->subscribe(protocol::feed_topic(muni));
+    if (!is_linkage(muni, device)) e.link->subscribe(protocol::feed_topic(muni));  // a linkage agent gets no feed (KON-5)
     e.link->on_message = [&e](const std::string& t, const std::string& p) { e.engine->on_message(t, p); };
     e.link->on_connected = [&e] { e.engine->on_connected(); };
     e.link->on_disconnected = [&e] { e.engine->on_disconnected(); };
@@ -113,6 +118,10 @@ class SyncWorld {
       for (auto& [name, e] : edges) {
         if (!e.link->connected()) continue;
         auto muni = e.store->municipality();
+        if (is_linkage(muni, e.store->device())) {  // no feed: settled when its outbox is
+          if (e.store->acked_upto() != e.store->last_seq()) done = false;
+          continue;
+        }
         auto b = hub->store(muni)->feed_bounds();
         if (!b || e.store->acked_upto() != e.store->last_seq() || e.store->feed_seq() < b->head) done = false;
       }

@@ -7,6 +7,8 @@
 //   POST /linkage/gaiji/save     table, code, text (a character or an MJ name), confirm=1|0
 //   POST /linkage/gaiji/upload   table, file: the vendor's 外字対照表 (proposals only)
 //   GET  /linkage/held           records held for an unconfirmed code
+//   POST /linkage/held/request   entity, key (one record) or all=1 (every held record shown):
+//                                asks the core systems to send them again (LNK-7)
 //   GET  /linkage/print?entity=&key=   one record's columns as delivered and as they will print
 #include <string>
 
@@ -47,6 +49,7 @@ class GaijiPages final : public PageModule {
     add(Route::Methods::post, "/linkage/gaiji/save", &Call::save);
     add(Route::Methods::post, "/linkage/gaiji/upload", &Call::upload);
     add(Route::Methods::get, "/linkage/held", &Call::held);
+    add(Route::Methods::post, "/linkage/held/request", &Call::request_again);
     add(Route::Methods::get, "/linkage/print", &Call::print);
   }
 
@@ -158,7 +161,30 @@ class GaijiPages final : public PageModule {
                        {}, 200);
     }
 
-    http::Response held() {
+    http::Response request_again() {
+      std::vector<std::pair<std::string, std::string>> records;
+      if (c.form->value("all") == "1") {
+        auto held = view.held(kHeldShown);
+        if (!held) return error(c, 503);
+        for (const auto& h : *held) records.emplace_back(h.entity, h.key);
+      } else {
+        const std::string entity = c.form->value("entity"), key = c.form->value("key");
+        if (entity.empty() || entity.size() > 32 || key.empty() || key.size() > 128) return held_page("再送を依頼する記録を選んでください。", 422);
+        records.emplace_back(entity, key);
+      }
+      if (records.empty()) return held_page("保留中の記録はありません。", 200);
+      auto asked = view.request_again(records, c.account->id);
+      if (!asked) return asked.error().code == Errc::invalid_argument ? held_page("この記録は再送を依頼できません。", 422) : error(c, 503);
+      log("linkage.request", c.account->id, records.size() == 1 ? records[0].first + "/" + records[0].second : "linkage_request",
+          std::to_string(*asked) + " records");
+      return held_page(*asked == 0 ? "依頼する記録がありませんでした。"
+                                   : std::to_string(*asked) + "件の再送を依頼しました。連携サーバーが基幹システムへの依頼ファイルを書き、基幹システムが異動分として送り直します。",
+                       200);
+    }
+
+    http::Response held() { return held_page("", 200); }
+
+    http::Response held_page(const std::string& notice, int status) {
       auto records = view.held(kHeldShown);
       if (!records) return error(c, 503);
       mstch::array rows;
@@ -170,13 +196,16 @@ class GaijiPages final : public PageModule {
                                   {"table", h.table},
                                   {"codes", joined(h.codes)},
                                   {"columns", joined(h.columns)},
-                                  {"file", h.file}});
+                                  {"file", h.file},
+                                  {"entity", h.entity}});
       }
       mstch::map content{{"records", rows},
                          {"count", std::to_string(records->size())},
                          {"more", records->size() >= kHeldShown},
-                         {"limit", std::to_string(kHeldShown)}};
-      return content_page(c, "保留中の記録", domain::Menu::linkage, "gaiji_held", std::move(content), 200);
+                         {"limit", std::to_string(kHeldShown)},
+                         {"notice", notice},
+                         {"has_records", !records->empty()}};
+      return content_page(c, "保留中の記録", domain::Menu::linkage, "gaiji_held", std::move(content), status);
     }
 
     http::Response print() {

@@ -17,6 +17,7 @@ namespace madoguchi::console::app {
 namespace {
 
 constexpr std::size_t kBatchesPerPage = 50;
+constexpr std::size_t kNamedShown = 20;  // records named per reconciliation (the rest are counted)
 constexpr int kRefreshSeconds = 30;
 
 std::string kind_label(domain::LinkageKind kind) { return linkage_kind_label(domain::linkage_kind_name(kind)); }
@@ -99,6 +100,44 @@ class LinkagePages final : public PageModule {
             {"sha256", b.sha256},
             {"sha_short", b.sha256.substr(0, 12)}});
       }
+      mstch::array reconciles;
+      for (const auto& r : overview->reconciles) {
+        std::string named;
+        std::size_t shown = 0;
+        for (const auto& [key, what] : r.named) {
+          if (++shown > kNamedShown) break;
+          const char* label = what == "differs" ? "内容が違う" : what == "removed" ? "ハブでは消除済み" : what == "missing" ? "ハブに無い" : "連携元に無い";
+          named += (named.empty() ? "" : "、") + key + "（" + label + "）";
+        }
+        if (r.differences() > kNamedShown) named += " ほか" + std::to_string(r.differences() - kNamedShown) + "件";
+        reconciles.push_back(mstch::map{{"time", jst_time(r.finished_ms)},
+                                        {"kind", kind_label(r.kind)},
+                                        {"source", r.source},
+                                        {"run", r.run},
+                                        {"as_of", std::to_string(r.as_of)},
+                                        {"records", std::to_string(r.source_records)},
+                                        {"matching", std::to_string(r.matching)},
+                                        {"differing", std::to_string(r.differing)},
+                                        {"missing", std::to_string(r.missing)},
+                                        {"extra", std::to_string(r.extra)},
+                                        {"newer", std::to_string(r.newer)},
+                                        {"clean", r.differences() == 0},
+                                        {"named", named},
+                                        {"too_many", r.too_many},
+                                        {"requests", std::to_string(r.requests.size())}});
+      }
+      mstch::array requests;
+      for (const auto& q : overview->requests) {
+        const char* reason = q.reason == "held" ? "保留中の記録" : q.reason == "reconcile" ? "照合の相違" : "職員の依頼";
+        requests.push_back(mstch::map{{"time", jst_time(q.requested_ms)},
+                                      {"kind", kind_label(q.kind)},
+                                      {"source", q.source},
+                                      {"count", std::to_string(q.keys.size())},
+                                      {"reason", std::string(reason)},
+                                      {"by", q.by == "reconcile" ? std::string("（自動）") : q.by},
+                                      {"state", q.sent ? "依頼ファイル送付済み（" + jst_time(q.sent_ms) + "、" + q.file + "）"
+                                                       : std::string("連携サーバーへ送信待ち")}});
+      }
       auto records = [&](const char* entity) {
         auto it = overview->records.find(entity);
         return std::to_string(it == overview->records.end() ? 0 : it->second);
@@ -110,6 +149,8 @@ class LinkagePages final : public PageModule {
                          {"agents", agents},
                          {"sources", sources},
                          {"batches", batches},
+                         {"reconciles", reconciles},
+                         {"requests", requests},
                          {"resident_count", records("resident")},
                          {"seal_count", records("seal")},
                          {"tax_count", records("tax")},

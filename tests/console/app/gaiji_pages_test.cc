@@ -42,6 +42,20 @@ struct MemoryGaiji final : console::app::GaijiView {
     return std::nullopt;
   }
   bool has_mj_data() const override { return true; }
+  std::vector<std::pair<std::string, std::string>> asked;
+  std::string asked_by;
+  Expected<std::size_t> request_again(const std::vector<std::pair<std::string, std::string>>& records, const std::string& by) override {
+    std::size_t n = 0;
+    for (const auto& r : records) {
+      if (r.first != "resident") return make_error(Errc::invalid_argument, "kind");
+      if (names.count(r.second)) {
+        asked.push_back(r);
+        ++n;
+      }
+    }
+    asked_by = by;
+    return n;
+  }
   Expected<std::optional<std::vector<console::app::PrintField>>> print_check(const std::string& entity, const std::string& key) override {
     if (entity != "resident" || !names.count(key)) return std::optional<std::vector<console::app::PrintField>>();
     auto r = d::resolve_vendor_codes(names[key], maps);
@@ -91,6 +105,21 @@ TEST_CASE("外字対照表: a vendor's table only proposes, staff confirm, and t
   CHECK(contains(held.body, "/linkage/print?entity=resident&amp;key=P1"));
   auto print = s.b.send("GET", "/linkage/print?entity=resident&key=P1");
   CHECK(contains(print.body, "この記録は保留中です"));
+  // Staff ask the core system to send a record again, one or all held (LNK-7), logged.
+  CHECK(contains(held.body, "再送を依頼"));
+  auto one = s.post("/linkage/held/request", "entity=resident&key=P1");
+  REQUIRE(one.status == 200);
+  CHECK(contains(one.body, "1件の再送を依頼しました"));
+  CHECK(view.asked == std::vector<std::pair<std::string, std::string>>{{"resident", "P1"}});
+  CHECK(view.asked_by == "admin01");
+  auto all = s.post("/linkage/held/request", "all=1");
+  CHECK(contains(all.body, "2件の再送を依頼しました"));
+  CHECK(s.post("/linkage/held/request", "entity=card&key=P1").status == 422);
+  CHECK(s.post("/linkage/held/request", "entity=resident").status == 422);
+  CHECK(s.b.send("POST", "/linkage/held/request", "entity=resident&key=P1", "application/x-www-form-urlencoded").status == 403);  // no CSRF token
+  bool requested = false;
+  for (const auto& e : s.w.store.log) requested |= e.action == "linkage.request" && e.target == "resident/P1";
+  CHECK(requested);
 
   // The vendor's table: proposals, not confirmations.
   auto up = s.b.send("POST", "/linkage/gaiji/upload", multipart(s.token, "vendor-2026", "外字コード\t文字\tMJ文字図形名\nF040\t" + kKatsu + "\tMJ022335\n"),

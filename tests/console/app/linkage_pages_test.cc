@@ -97,6 +97,53 @@ TEST_CASE("連携状況 says when certificates are suppressed and why, and lists
   CHECK(contains(s.b.send("GET", "/linkage").body, "連携サーバーからの応答が"));
 }
 
+TEST_CASE("連携状況 lists the reconciliations with every difference named, and the re-requests with their state (LNK-6, LNK-7)",
+          "[console][linkage]") {
+  AdminSession s;
+  MemoryLinkage view;
+  s.w.app.attach_linkage(view);
+  CHECK(contains(s.b.send("GET", "/linkage").body, "まだ照合していません"));
+  d::LinkageReconcile r;
+  r.source = "jukiA";
+  r.run = "N20261206";
+  r.as_of = 300;
+  r.finished_ms = s.w.clock.wall_ms();
+  r.source_records = 1000;
+  r.matching = 997;
+  r.differing = 1;
+  r.missing = 1;
+  r.extra = 1;
+  r.named = {{"P105", "differs"}, {"P199", "missing"}, {"P130", "extra"}};
+  r.requests = {"1:resident:jukiA:1"};
+  view.state.reconciles = {r};
+  d::LinkageRequest q;
+  q.source = "jukiA";
+  q.keys = {"P105", "P130", "P199"};
+  q.reason = "reconcile";
+  q.by = "reconcile";
+  q.requested_ms = r.finished_ms;
+  q.sent = true;
+  q.sent_ms = r.finished_ms + 1000;
+  q.file = "resident-jukiA-request-1_resident_jukiA_1.csv";
+  view.state.requests = {q};
+  auto page = s.b.send("GET", "/linkage");
+  REQUIRE(page.status == 200);
+  CHECK(contains(page.body, "N20261206（300）"));
+  CHECK(contains(page.body, "P105（内容が違う）、P199（ハブに無い）、P130（連携元に無い）。再送依頼 1件"));
+  CHECK(contains(page.body, "照合の相違"));
+  CHECK(contains(page.body, "依頼ファイル送付済み"));
+  CHECK(contains(page.body, "resident-jukiA-request-1_resident_jukiA_1.csv"));
+  // A clean one says so; many differences are counted beyond those named.
+  r.differing = r.missing = r.extra = 0;
+  r.named.clear();
+  view.state.reconciles = {r};
+  CHECK(contains(s.b.send("GET", "/linkage").body, "相違はありません"));
+  r.differing = 50;
+  for (int i = 0; i < 50; ++i) r.named.emplace_back("Q" + std::to_string(i), "differs");
+  view.state.reconciles = {r};
+  CHECK(contains(s.b.send("GET", "/linkage").body, "ほか30件"));
+}
+
 TEST_CASE("連携状況 is served only to a role holding its menu (SEC-2)", "[console][linkage]") {
   World w(true);
   MemoryLinkage view;

@@ -13,6 +13,7 @@
 
 #include "madoguchi/console/app/gaiji_view.h"
 #include "madoguchi/hub/hub_engine.h"
+#include "madoguchi/hub/linkage_reconciler.h"
 
 namespace madoguchi::hub {
 
@@ -21,8 +22,10 @@ Expected<std::shared_ptr<const domain::MjIndex>> load_mj_data(const std::filesys
 
 class HubGaiji final : public console::app::GaijiView {
  public:
-  HubGaiji(HubEngine& engine, std::string municipality, std::shared_ptr<const domain::MjIndex> mj, const Clock& clock)
-      : engine_(engine), municipality_(std::move(municipality)), mj_(std::move(mj)), clock_(clock) {}
+  // `reconciler` sends staff's re-requests (LNK-7); without it, request_again refuses.
+  HubGaiji(HubEngine& engine, std::string municipality, std::shared_ptr<const domain::MjIndex> mj, const Clock& clock,
+           LinkageReconciler* reconciler = nullptr)
+      : engine_(engine), municipality_(std::move(municipality)), mj_(std::move(mj)), clock_(clock), reconciler_(reconciler) {}
 
   Expected<std::vector<console::app::GaijiCode>> codes() override;
   Expected<std::vector<console::app::HeldRecord>> held(std::size_t max) override;
@@ -30,6 +33,7 @@ class HubGaiji final : public console::app::GaijiView {
   std::optional<domain::MjCharacter> mj(std::string_view text_or_mj_name) const override;
   bool has_mj_data() const override { return mj_ != nullptr; }
   Expected<std::optional<std::vector<console::app::PrintField>>> print_check(const std::string& entity, const std::string& key) override;
+  Expected<std::size_t> request_again(const std::vector<std::pair<std::string, std::string>>& records, const std::string& by) override;
 
  private:
   struct Use {
@@ -45,6 +49,7 @@ class HubGaiji final : public console::app::GaijiView {
   std::string municipality_;
   std::shared_ptr<const domain::MjIndex> mj_;
   const Clock& clock_;
+  LinkageReconciler* reconciler_;
   std::optional<HubStore::DataVersion> seen_;
   std::vector<Use> uses_;
 };

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -42,6 +43,16 @@ struct HubOptions {
   // database, removes them from the records (the feed's removals take them off every counter PC),
   // and carries each linkage agent's settled seq over, so it goes on without a gap.
   std::vector<std::string> certificate_entities{};
+  // What a linkage agent receives (KON-5: no municipality feed; the broker lets it read its down
+  // topic only): on each of its sync requests, and when push_linkage_down() is called, a snapshot
+  // of the records of `linkage_down_entity` in the certificate database that `linkage_down_pending`
+  // accepts (the re-requests it has not sent on yet, domain/linkage_reconcile.h). Its view holds
+  // exactly those.
+  std::string linkage_down_entity{};
+  std::function<bool(const protocol::Record&)> linkage_down_pending{};
+  // Called after a linkage agent's batch was committed to the certificate database (the
+  // reconciler compares a digest that is complete).
+  std::function<void(const std::string& municipality, const protocol::OpBatch& batch)> after_certificate_batch{};
 };
 
 struct HubCounters {
@@ -81,6 +92,9 @@ class HubEngine {
   Expected<std::vector<protocol::Record>> write_local_batch(const std::string& municipality,
                                                             const std::vector<LocalWrite>& writes);
   HubStore* store(const std::string& municipality);
+  // Sends each linkage agent of the municipality what it is to receive now (see
+  // HubOptions::linkage_down_entity); one that is offline gets it with its next sync request.
+  void push_linkage_down(const std::string& municipality);
   // The municipality's certificate database (nullptr: unknown municipality).
   HubStore* certificate_store(const std::string& municipality);
   const HubCounters& counters() const { return counters_; }
@@ -104,6 +118,8 @@ class HubEngine {
   void handle_ops(const protocol::OpBatch& batch);
   void handle_sync(const protocol::SyncRequest& request);
   void publish_feed(const std::string& municipality);
+  bool is_linkage(const std::string& municipality, const std::string& device) const;
+  void send_linkage_down(const std::string& municipality, const std::string& device, std::uint64_t since);
   bool run_job(Job& job);  // true when finished
 
   DeviceRegistry registry_;

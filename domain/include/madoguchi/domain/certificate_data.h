@@ -15,7 +15,8 @@ namespace madoguchi::domain {
 // The linkage agent's entities (domain/linkage_record.h) and the hub's 外字対照表 (gaiji.h). "<kind>_delta" are whole files as one
 // opaque record, as releases before the linkage file format sent them; they stay readable.
 inline constexpr std::string_view kCertificateEntities[] = {
-    "resident", "seal", "tax", "seal_image", "linkage_batch", "linkage_source", "linkage_agent", "gaiji_map",
+    "resident", "seal", "tax", "seal_image", "linkage_batch", "linkage_source", "linkage_agent", "linkage_request",
+    "linkage_digest", "linkage_reconcile", "gaiji_map",
     "resident_delta", "seal_delta", "tax_delta"};
 
 bool is_certificate_entity(std::string_view entity) noexcept;

@@ -49,6 +49,12 @@ struct LinkageFile {
   std::string code_table;    // the vendor's 外字対照表 (empty: the file has no external character)
   bool full = false;         // a full copy (全件) rather than a delta
   std::string run_id;        // a full copy's run
+  // A full copy may state the delta 連携番号 of its source it reflects (as_of: every delta up to it
+  // is in the copy, none after it) and which part of how many it is. A reconciliation extract
+  // must (docs/formats/linkage-records.md, "Reconciliation"). 0 when not stated.
+  std::uint64_t as_of = 0;
+  std::uint32_t part = 0;
+  std::uint32_t parts = 0;
   std::vector<std::string> columns;
   std::vector<LinkageRow> rows;
   std::string sha256;        // of the data rows' bytes, as the trailer states it
@@ -67,12 +73,19 @@ struct LinkageFileHeader {
   std::string code_table;
   bool full = false;
   std::string run_id;
+  std::uint64_t as_of = 0;   // with parts > 0: written as ",<as_of>,<part>/<parts>"
+  std::uint32_t part = 0;
+  std::uint32_t parts = 0;
 };
 Expected<std::string> write_linkage_file(const LinkageFileHeader& header, const std::vector<std::string>& columns,
                                          const std::vector<std::vector<std::string>>& rows);
 
 // The trailer line for `data_rows` rows whose bytes (as they will stand in the file, each row with
 // its line break) are `data_bytes`: "#end,<n>,<sha256>". For writers (madoguchi-sim, tests).
+// The header line alone (the first line of `bytes`), checked as parse_linkage_file checks it: to
+// sort and group files before reading them whole.
+Expected<LinkageFileHeader> parse_linkage_header(std::string_view bytes);
+
 std::string linkage_trailer(std::size_t data_rows, std::string_view data_bytes);
 
 }  // namespace madoguchi::domain

@@ -47,6 +47,7 @@ struct LinkageRecord {
   std::size_t line = 0;
   std::uint64_t seq = 0;      // 連携番号
   std::string run_id;         // a full copy's run ("" for a delta)
+  std::uint64_t as_of = 0;    // a full copy's: the delta 連携番号 it reflects (0: not stated)
   char change = 'A';          // A, M, D or F
   std::string person;         // 宛名番号
   std::string code_table;     // the file's 外字対照表 ("" when it has none)
@@ -54,6 +55,8 @@ struct LinkageRecord {
   std::vector<std::pair<std::string, std::string>> fields;
 
   std::string_view field(std::string_view column) const;
+  // Where the record stands in its source's delta stream: a delta's 連携番号, a full copy's as_of.
+  std::uint64_t position() const { return run_id.empty() ? seq : as_of; }
 };
 
 LinkageRecord linkage_record(const LinkageFile& file, const LinkageRow& row, std::string_view file_name,

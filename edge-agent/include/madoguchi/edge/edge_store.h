@@ -156,8 +156,10 @@ class EdgeStore {
   Status load_identity(const std::string& municipality, const std::string& device);
   Status set_meta(const char* key, std::uint64_t value);
   // The next seq's outbox entry (inside the caller's transaction): write_in_tx and send_in_tx.
+  // `viewed`: the view keeps the change (write_in_tx) or not (send_in_tx); a snapshot or a feed
+  // change re-applies only the kept ones over the view.
   Expected<std::uint64_t> append_outbox(const std::string& entity, const std::string& key, protocol::OpKind kind,
-                                        std::uint64_t base_version, const std::string& body, std::int64_t at_ms);
+                                        std::uint64_t base_version, const std::string& body, std::int64_t at_ms, bool viewed);
  public:
   // Recovery when the hub has settled more operations of this device than this database made
   // (the database was restored from a backup, or a new PC took over the device id): renumbers

@@ -15,6 +15,15 @@
 // The operations reach the hub's certificate database exactly once and in order (the sync
 // engine's (device, seq)); nothing of them is kept in this database's view. A heartbeat record
 // every minute lets the hub tell a quiet source from a dead agent (domain::linkage_guard).
+//
+// Re-requests (LNK-7): the hub's linkage_request records are all this agent's view holds (the hub
+// sends them on its down topic; it receives no feed). Each one not yet sent is written as a
+// request file to <inbox>/requests/ for the core system, then marked sent.
+// Reconciliation: a core system's extract of every current record (a full copy stating as_of and
+// part/parts, docs/formats/linkage-records.md) delivered to <inbox>/reconcile/ is read once all
+// its parts are there and this agent has sent the source's deltas up to as_of; the digest of each
+// record's content goes to the hub (linkage_digest, domain/linkage_reconcile.h), which compares
+// and re-requests what differs. Nothing of the extract is applied.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +48,8 @@ struct InboxResult {
   std::uint64_t duplicates = 0;  // files delivered again (every row already sent)
   std::uint64_t rejected = 0;
   std::uint64_t held = 0;        // files waiting for a gap to close
+  std::uint64_t requests = 0;    // re-request files written for the core systems
+  std::uint64_t reconciled = 0;  // extracts whose digest was sent
 };
 
 class LinkageInbox {
@@ -57,6 +68,14 @@ class LinkageInbox {
   Status hold(const std::string& name, domain::LinkageKind kind, const std::string& run, std::uint64_t expected,
               std::uint64_t found, domain::LinkageSourceState& state, std::int64_t now_ms, InboxResult& result);
   Status heartbeat(std::int64_t now_ms);
+  Status write_requests(std::int64_t now_ms, InboxResult& result);
+  Status reconcile(std::int64_t now_ms, InboxResult& result);
+  // Sends the digest of one complete extract (its parts in order) and moves them to done/.
+  Status send_digest(const std::vector<std::filesystem::path>& parts, const domain::LinkageFileHeader& header, std::int64_t now_ms,
+                     InboxResult& result);
+  // A reconciliation extract that cannot be read: to rejected/ with its reason. Unlike a refused
+  // delivery it does not suppress issuance (the data itself is not behind).
+  void refuse_extract(const std::filesystem::path& file, const std::string& why, InboxResult& result);
   Expected<domain::LinkageSourceState> source_state(domain::LinkageKind kind, const std::string& source);
   Status save_source_state(const domain::LinkageSourceState& state, std::int64_t now_ms);
 

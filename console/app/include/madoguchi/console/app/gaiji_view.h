@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "madoguchi/domain/gaiji.h"
@@ -52,6 +53,10 @@ class GaijiView {
   virtual bool has_mj_data() const = 0;
   // The record's columns that hold text, as delivered and as they will print; nullopt: no record.
   virtual Expected<std::optional<std::vector<PrintField>>> print_check(const std::string& entity, const std::string& key) = 0;
+  // Asks the core systems to send these records again (LNK-7): re-requests through the linkage
+  // server, one per source. Returns how many records were asked for (records that no longer
+  // exist are left out). Errors: db, invalid_argument.
+  virtual Expected<std::size_t> request_again(const std::vector<std::pair<std::string, std::string>>& records, const std::string& by) = 0;
 };
 
 }  // namespace madoguchi::console::app

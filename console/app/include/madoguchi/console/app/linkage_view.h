@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "madoguchi/domain/linkage_reconcile.h"
 #include "madoguchi/domain/linkage_record.h"
 #include "madoguchi/error.h"
 
@@ -18,6 +19,8 @@ struct LinkageOverview {
   std::vector<domain::LinkageAgentBeat> agents;
   std::vector<domain::LinkageSourceState> sources;
   std::map<std::string, std::uint64_t> records;  // live records by entity: resident, seal, tax
+  std::vector<domain::LinkageReconcile> reconciles;  // the latest reconciliations, newest first
+  std::vector<domain::LinkageRequest> requests;      // the latest re-requests, newest first
 };
 
 struct LinkageBatchPage {
