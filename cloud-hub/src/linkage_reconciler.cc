@@ -19,11 +19,10 @@ void set_linkage_options(HubOptions& o, std::function<LinkageReconciler*()> reco
   o.certificate_write_policy = [](std::string_view origin, std::string_view entity, std::string_view, bool remove, std::string_view body,
                                   const std::optional<protocol::Record>& current) -> Status {
     if (auto routed = d::check_data_route(d::DataStore::certificate, entity); !routed) return routed;
-    if (entity == d::kLinkageRequestEntity) {
-      std::optional<std::string_view> before;
-      if (current && !current->deleted) before = current->body;
-      return d::check_linkage_request_write(origin == "hub", before, body, remove);
-    }
+    std::optional<std::string_view> before;
+    if (current && !current->deleted) before = current->body;
+    if (entity == d::kLinkageRequestEntity) return d::check_linkage_request_write(origin == "hub", before, body, remove);
+    if (auto kind = d::linkage_kind_from_name(entity); kind && !remove) return d::check_linkage_record_order(*kind, before, body);
     return {};
   };
   o.certificate_entities.clear();

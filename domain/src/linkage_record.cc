@@ -117,6 +117,18 @@ Expected<LinkageRecord> linkage_record_from_body(LinkageKind kind, std::string_v
   return r;
 }
 
+Status check_linkage_record_order(LinkageKind kind, std::optional<std::string_view> current_body, std::string_view body) {
+  if (!current_body || body.find("\"as_of\":") == std::string_view::npos) return {};
+  auto incoming = linkage_record_from_body(kind, body);
+  auto stored = linkage_record_from_body(kind, *current_body);
+  if (!incoming || !stored || incoming->run_id.empty() || incoming->source != stored->source) return {};
+  if (stored->position() > incoming->as_of) {
+    return Error{Errc::conflict, "全件の行（連携番号 " + std::to_string(incoming->as_of) + " 時点）より新しい異動分（連携番号 " +
+                                     std::to_string(stored->position()) + "）が反映済みです"};
+  }
+  return {};
+}
+
 std::string linkage_batch_key(const LinkageBatch& b) {
   std::string at = std::to_string(b.taken_ms < 0 ? 0 : b.taken_ms);
   if (at.size() < 13) at.insert(0, 13 - at.size(), '0');

@@ -16,7 +16,7 @@ constexpr std::string_view kUsage =
     "usage: madoguchi-sim residents --out DIR [--people N] [--seed S] [--as-of YYYY-MM-DD]\n"
     "                               [--days D] [--changes-per-day K] [--rows-per-file R] [--part-rows P]\n"
     "                               [--encoding utf-8|cp932] [--code-table NAME] [--run-id ID]\n"
-    "                               [--no-seal-images] [--deltas-only]\n"
+    "                               [--no-seal-images] [--deltas-only] [--reconcile RUN]\n"
     "\n"
     "Writes a generated town of N people (default 1000) as the core systems would deliver it\n"
     "(docs/formats/linkage-records.md): DIR/resident, DIR/seal (with impression PNGs) and DIR/tax,\n"
@@ -26,7 +26,8 @@ constexpr std::string_view kUsage =
     "agent's inbox. In cp932, family names with characters outside CP932 or Moji_Joho IVS variants\n"
     "are vendor external characters; DIR/gaiji-<code table>.tsv lists them. Every name, number and\n"
     "address is generated. --no-seal-images writes no seal files (each registration needs its\n"
-    "impression). Prints a JSON summary.\n";
+    "impression). --reconcile RUN then writes DIR/reconcile: the core systems' extract of every\n"
+    "current record for reconciliation, as of the last delta (run id RUN). Prints a JSON summary.\n";
 
 int usage_error(std::string_view message) {
   std::cerr << "madoguchi-sim residents: " << message << "\n\n" << kUsage;
@@ -86,6 +87,8 @@ int run_residents(Args args) {
       o.code_table = std::string(v);
     } else if (a == "--run-id") {
       o.run_id = std::string(v);
+    } else if (a == "--reconcile") {
+      o.reconcile_run = std::string(v);
     } else {
       return usage_error("unknown option " + std::string(a));
     }
@@ -100,7 +103,8 @@ int run_residents(Args args) {
   std::cout << "{\"residents\":" << s->residents << ",\"households\":" << s->households << ",\"foreign\":" << s->foreign
             << ",\"support\":" << s->support << ",\"gaiji_people\":" << s->gaiji_people << ",\"seals\":" << s->seals
             << ",\"tax_rows\":" << s->tax_rows << ",\"non_taxable\":" << s->non_taxable << ",\"full_files\":" << s->full_files
-            << ",\"delta_files\":" << s->delta_files << ",\"delta_rows\":" << s->delta_rows << "}\n";
+            << ",\"delta_files\":" << s->delta_files << ",\"delta_rows\":" << s->delta_rows
+            << ",\"reconcile_files\":" << s->reconcile_files << "}\n";
   return 0;
 }
 

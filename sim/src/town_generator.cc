@@ -105,6 +105,12 @@ std::string pad(std::uint64_t n, std::size_t width) {
   return s.size() >= width ? s : std::string(width - s.size(), '0') + s;
 }
 
+// A reconciliation extract's part (parts 0: an ordinary delivery): its header's as_of and part/parts.
+struct ExtractPart {
+  std::uint64_t as_of = 0;
+  std::uint32_t part = 0, parts = 0;
+};
+
 class Town {
  public:
   Town(const TownOptions& o, const fs::path& out) : o_(o), out_(out), rng_(o.seed) {}
@@ -134,6 +140,9 @@ class Town {
       for (LinkageKind k : {LinkageKind::resident, LinkageKind::seal, LinkageKind::tax}) {
         if (auto s = flush(k); !s) return s.error();
       }
+    }
+    if (!o_.reconcile_run.empty()) {
+      if (auto s = write_reconcile(); !s) return s.error();
     }
     for (const auto& p : people_) {
       if (!p.present) continue;
@@ -464,8 +473,34 @@ class Town {
     }
   }
 
+  // The record key of a row (domain::linkage_record_key), by its columns.
+  static std::string row_key(LinkageKind kind, const std::vector<std::string>& columns, const std::vector<std::string>& row) {
+    auto at = [&](std::string_view name) {
+      const auto it = std::find(columns.begin(), columns.end(), name);
+      return it == columns.end() ? std::string() : row[static_cast<std::size_t>(it - columns.begin())];
+    };
+    switch (kind) {
+      case LinkageKind::resident: return at("宛名番号");
+      case LinkageKind::seal: return at("印鑑登録番号");
+      case LinkageKind::tax: return at("宛名番号") + ":" + at("課税年度");
+    }
+    return {};
+  }
+
   Status write_file(LinkageKind kind, const std::string& name, const std::vector<std::string>& columns,
-                    std::vector<std::vector<std::string>> rows, bool full) {
+                    std::vector<std::vector<std::string>> rows, bool full, ExtractPart extract = {}) {
+    if (!o_.reconcile_run.empty() && extract.parts == 0) {
+      // What the core system's register holds, as its files described it: for the extract.
+      auto& last = last_rows_[static_cast<std::size_t>(kind)];
+      for (const auto& row : rows) {
+        std::string key = row_key(kind, columns, row);
+        if (row[1] == "D") {
+          last.erase(key);
+        } else {
+          last[std::move(key)] = row;
+        }
+      }
+    }
     to_vendor_codes(rows);
     domain::LinkageFileHeader h;
     h.kind = kind;
@@ -473,13 +508,48 @@ class Town {
     h.encoding = o_.encoding;
     h.code_table = o_.encoding == text::Encoding::cp932 ? o_.code_table : "";
     h.full = full;
-    h.run_id = full ? o_.run_id : "";
+    h.run_id = extract.parts ? o_.reconcile_run : full ? o_.run_id : "";
+    h.as_of = extract.as_of;
+    h.part = extract.part;
+    h.parts = extract.parts;
     auto bytes = domain::write_linkage_file(h, columns, rows);
     if (!bytes) return bytes.error();
-    const fs::path path = out_ / std::string(domain::linkage_kind_name(kind)) / name;
+    const fs::path path = out_ / (extract.parts ? std::string("reconcile") : std::string(domain::linkage_kind_name(kind))) / name;
     if (auto s = write_atomic(path, *bytes); !s) return s;
     summary_.files.push_back(path);
-    (full ? summary_.full_files : summary_.delta_files) += 1;
+    (extract.parts ? summary_.reconcile_files : full ? summary_.full_files : summary_.delta_files) += 1;
+    return {};
+  }
+
+  // The reconciliation extract: every record the files left current, numbered afresh, 'F'.
+  Status write_reconcile() {
+    std::error_code ec;
+    fs::create_directories(out_ / "reconcile", ec);
+    if (ec) return Error{Errc::io, "creating " + (out_ / "reconcile").string() + ": " + ec.message()};
+    for (LinkageKind kind : {LinkageKind::resident, LinkageKind::seal, LinkageKind::tax}) {
+      if (kind == LinkageKind::seal && !o_.seal_images) continue;
+      const auto& last = last_rows_[static_cast<std::size_t>(kind)];
+      const auto& columns = kind == LinkageKind::resident ? resident_columns() : kind == LinkageKind::seal ? seal_columns(o_.seal_images) : tax_columns();
+      const std::size_t parts = std::max<std::size_t>(1, (last.size() + o_.part_rows - 1) / o_.part_rows);
+      auto it = last.begin();
+      std::uint64_t seq = 0;
+      for (std::size_t part = 1; part <= parts; ++part) {
+        std::vector<std::vector<std::string>> rows;
+        for (; it != last.end() && rows.size() < o_.part_rows; ++it) {
+          auto row = it->second;
+          row[0] = std::to_string(++seq);
+          row[1] = "F";
+          rows.push_back(std::move(row));
+        }
+        const std::string kind_name(domain::linkage_kind_name(kind));
+        ExtractPart extract{pending(kind).seq, static_cast<std::uint32_t>(part), static_cast<std::uint32_t>(parts)};
+        if (auto s = write_file(kind, kind_name + "-" + source_of(kind) + "-reconcile-" + o_.reconcile_run + "-" + pad(part, 4) + ".csv",
+                                columns, std::move(rows), true, extract);
+            !s) {
+          return s;
+        }
+      }
+    }
     return {};
   }
 
@@ -683,6 +753,7 @@ class Town {
   std::size_t heads_seen_ = 0;
   std::uint32_t households_ = 0, seals_ = 0;
   std::array<Pending, 3> pending_{};
+  std::array<std::map<std::string, std::vector<std::string>>, 3> last_rows_{};  // by record key, for the extract
   TownSummary summary_;
 };
 

@@ -144,3 +144,18 @@ TEST_CASE("A re-request: its file for the core system, and the agent may only ma
   bad.keys.assign(kMaxRequestKeys + 1, "P1");
   CHECK_FALSE(linkage_request_from_body(r.id, linkage_request_body(bad)).ok());
 }
+
+TEST_CASE("A full copy's row stating as_of does not replace a record a later delta wrote", "[domain][reconcile]") {
+  const auto delta = record("P1", 7, 'M', "新町");
+  auto copy = record("P1", 1, 'F', "旧町");
+  copy.run_id = "R1";
+  copy.as_of = 5;
+  const std::string stored = linkage_record_body(delta);
+  CHECK(check_linkage_record_order(LinkageKind::resident, stored, linkage_record_body(copy)).error().code == madoguchi::Errc::conflict);
+  copy.as_of = 7;
+  CHECK(check_linkage_record_order(LinkageKind::resident, stored, linkage_record_body(copy)).ok());
+  copy.as_of = 0;  // not stated: replaces, as the format says
+  CHECK(check_linkage_record_order(LinkageKind::resident, stored, linkage_record_body(copy)).ok());
+  CHECK(check_linkage_record_order(LinkageKind::resident, std::nullopt, linkage_record_body(copy)).ok());
+  CHECK(check_linkage_record_order(LinkageKind::resident, stored, linkage_record_body(record("P1", 8, 'M', "x"))).ok());
+}

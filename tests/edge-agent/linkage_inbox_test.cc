@@ -606,3 +606,78 @@ TEST_CASE("An extract waits for the deltas it reflects; a malformed one is refus
   CHECK(fs::exists(t.inbox / "rejected" / "reconcile-resident-jukiA-reconcile-R4-0001.csv.reason.txt"));
   CHECK_FALSE(t.source().failure);
 }
+
+TEST_CASE("A generated town and its core systems' nightly extract reconcile with no difference; the extract waits while a delta file is missing",
+          "[linkage][inbox][reconcile]") {
+  World t;
+  sim::TownOptions o;
+  o.people = 800;
+  o.delta_days = 4;
+  o.changes_per_day = 25;
+  o.part_rows = 300;
+  o.encoding = text::Encoding::cp932;
+  o.reconcile_run = "N20261205";
+  auto town = sim::write_town(o, t.inbox);  // the extract lands in inbox/reconcile beside the deliveries
+  REQUIRE(town.ok());
+  REQUIRE(town->reconcile_files >= 3);
+  // One delta file of residents is lost on the way; a copy is kept to deliver it late.
+  fs::path lost;
+  for (const auto& f : town->files) {
+    if (f.parent_path().filename() == "resident" && f.filename().string().find("-full-") == std::string::npos) lost = f;
+  }
+  REQUIRE(!lost.empty());
+  const fs::path kept = t.w.dir / "kept.csv";
+  fs::rename(lost, kept);
+  for (int i = 0; i < 60; ++i) t.scan();
+  // The resident extract waits: its as_of is past what the agent could send.
+  CHECK(t.cert().get("linkage_reconcile", "resident:jukiA:N20261205").value() == std::nullopt);
+  // Seals and assessments reconcile with no difference at all.
+  for (const char* key : {"seal:inkan:N20261205", "tax:zeimu:N20261205"}) {
+    INFO(key);
+    auto r = t.cert().get("linkage_reconcile", key).value();
+    REQUIRE(r);
+    auto outcome = d::linkage_reconcile_from_body(r->body).value();
+    CHECK(outcome.source_records > 0);
+    CHECK(outcome.matching == outcome.source_records);
+    CHECK(outcome.differences() == 0);
+    CHECK(outcome.requests.empty());
+  }
+  // The lost file arrives: the gap closes and the residents reconcile too, with no difference.
+  fs::rename(kept, lost);
+  for (int i = 0; i < 10; ++i) t.scan();
+  auto r = t.cert().get("linkage_reconcile", "resident:jukiA:N20261205").value();
+  REQUIRE(r);
+  auto outcome = d::linkage_reconcile_from_body(r->body).value();
+  CHECK(outcome.source_records == town->residents);
+  CHECK(outcome.matching == town->residents);
+  CHECK(outcome.differences() == 0);
+}
+
+TEST_CASE("A full copy delivered after newer deltas never replaces what they wrote, when it states its as_of (LNK-2, LNK-3)",
+          "[linkage][inbox]") {
+  World t;
+  deliver(t.inbox, "resident", "resident-jukiA-000000000001-000000000003.csv",
+          resident_file({resident(1, "A", "P0001", "旧町"), resident(2, "A", "P0002", "町"), resident(3, "M", "P0001", "新町")}));
+  t.scan();
+  // A copy as of 連携番号 2 (before the move), taken after it: P0001 keeps 新町; the others apply.
+  d::LinkageFileHeader h;
+  h.kind = d::LinkageKind::resident;
+  h.source = "jukiA";
+  h.full = true;
+  h.run_id = "R9";
+  h.as_of = 2;
+  h.part = 1;
+  h.parts = 1;
+  deliver(t.inbox, "resident", "resident-jukiA-full-R9-0001.csv",
+          d::write_linkage_file(h, kResidentColumns, {resident(1, "F", "P0001", "旧町"), resident(2, "F", "P0002", "町二"), resident(3, "F", "P0003", "町三")}).value());
+  CHECK(t.scan().taken == 1);
+  CHECK(t.person("P0001")->field("住所") == "新町");
+  CHECK(t.person("P0002")->field("住所") == "町二");
+  CHECK(t.person("P0003")->field("住所") == "町三");
+  // A copy as of 3 or later does replace.
+  h.run_id = "R10";
+  h.as_of = 3;
+  deliver(t.inbox, "resident", "resident-jukiA-full-R10-0001.csv", d::write_linkage_file(h, kResidentColumns, {resident(1, "F", "P0001", "訂正町")}).value());
+  t.scan();
+  CHECK(t.person("P0001")->field("住所") == "訂正町");
+}

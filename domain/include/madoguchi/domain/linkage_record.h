@@ -64,6 +64,13 @@ LinkageRecord linkage_record(const LinkageFile& file, const LinkageRow& row, std
 std::string linkage_record_body(const LinkageRecord& record);
 Expected<LinkageRecord> linkage_record_from_body(LinkageKind kind, std::string_view body);
 
+// A full copy's row that states its as_of never replaces a record written by a later delta (a copy
+// delivered after newer deltas, or re-sent as a repair): Errc::conflict, and the stored record
+// stays. Other writes are not judged (a copy without as_of replaces, as the format says).
+// `current_body` is the stored record of the same key, if any. Cheap for a delta row: only a body
+// stating "as_of" is decoded.
+Status check_linkage_record_order(LinkageKind kind, std::optional<std::string_view> current_body, std::string_view body);
+
 // One file taken by the agent (LNK-5): what 連携状況 lists.
 struct LinkageBatch {
   LinkageKind kind = LinkageKind::resident;

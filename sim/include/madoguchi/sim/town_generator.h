@@ -38,17 +38,22 @@ struct TownOptions {
   std::string run_id = "R1";
   bool seal_images = true;             // false: no seal files (a registration needs its impression PNG)
   bool full = true;                    // write the full copy (false: only the deltas, e.g. a second run)
+  // Non-empty: after the deltas, the core systems' reconciliation extract of this run id in
+  // <out>/reconcile/: every current record as the files described it (residents on the register,
+  // active seal registrations, every assessment sent), a full copy stating the last delta
+  // 連携番号 of its source (as_of) and part/parts.
+  std::string reconcile_run;
 };
 
 struct TownSummary {
   std::size_t residents = 0, households = 0, foreign = 0, support = 0, gaiji_people = 0;
   std::size_t seals = 0, tax_rows = 0, non_taxable = 0;
-  std::size_t full_files = 0, delta_files = 0, delta_rows = 0;
+  std::size_t full_files = 0, delta_files = 0, delta_rows = 0, reconcile_files = 0;
   std::vector<std::filesystem::path> files;  // every data file written, in delivery order
 };
 
-// Writes <out>/resident/, <out>/seal/ (with seal-<source>-impressions/), <out>/tax/ and
-// <out>/gaiji-<code table>.tsv (vendor code, character with its IVS, MJ id). Files are written
+// Writes <out>/resident/, <out>/seal/ (with seal-<source>-impressions/), <out>/tax/, <out>/reconcile/
+// when asked, and <out>/gaiji-<code table>.tsv (vendor code, character with its IVS, MJ id). Files are written
 // under a dot name and renamed, as a core system must deliver them, in delivery order: so <out>
 // may be the linkage agent's inbox itself. Errors: invalid_argument (options), io.
 Expected<TownSummary> write_town(const TownOptions& options, const std::filesystem::path& out);
