@@ -1,6 +1,7 @@
 # Runs `madoguchi-bench linkage --quick` and checks what it printed: one JSON object per line,
 # every metric of the linkage benchmark present with a numeric value and unit, both delta phases,
-# the initial copy's baseline and ratio, and lost and duplicated at 0. Never checks a speed.
+# the initial copy's baseline and ratio, lost and duplicated at 0, and a reconciliation that found
+# no difference. Never checks a speed.
 #   cmake -DBENCH=path/to/madoguchi-bench -DOUT=file.jsonl -P check_linkage_output.cmake
 cmake_minimum_required(VERSION 3.25)
 
@@ -42,11 +43,18 @@ foreach(line IN LISTS lines)
       endif()
     endforeach()
   endif()
+  if(metric STREQUAL "linkage.reconcile_seconds")
+    string(JSON differences ERROR_VARIABLE err GET "${line}" differences)
+    if(err OR NOT differences EQUAL 0)
+      message(FATAL_ERROR "the reconciliation of what was delivered must find no difference: ${line}")
+    endif()
+  endif()
 endforeach()
 
 foreach(required machine linkage.initial_seconds linkage.initial_rows_per_s
                  linkage.delta_latency_p50_ms:steady linkage.delta_latency_p99_ms:steady
-                 linkage.delta_latency_p50_ms:burst linkage.delta_latency_p99_ms:burst linkage.lost linkage.duplicated)
+                 linkage.delta_latency_p50_ms:burst linkage.delta_latency_p99_ms:burst linkage.lost linkage.duplicated
+                 linkage.reconcile_seconds)
   if(NOT required IN_LIST seen)
     message(FATAL_ERROR "metric ${required} missing from the output (${OUT})")
   endif()
@@ -56,4 +64,4 @@ foreach(zero linkage.lost linkage.duplicated)
     message(FATAL_ERROR "${zero} is ${value_${zero}}, must be 0")
   endif()
 endforeach()
-message(STATUS "madoguchi-bench linkage --quick: all metrics present, 0 lost, 0 duplicated")
+message(STATUS "madoguchi-bench linkage --quick: all metrics present, 0 lost, 0 duplicated, nothing differs")

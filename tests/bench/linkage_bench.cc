@@ -3,10 +3,12 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
 #include "madoguchi/domain/linkage_file.h"
+#include "madoguchi/domain/linkage_reconcile.h"
 #include "madoguchi/domain/linkage_record.h"
 #include "madoguchi/sim/town_generator.h"
 #include "madoguchi/sqlite/sqlite.h"
@@ -186,6 +188,7 @@ int run_linkage(const Args& args, Reporter& out) {
   town.delta_days = 2;
   town.changes_per_day = (plan.steady_files * 3 + plan.burst_changes) / 2 + 1;
   town.rows_per_delta_file = 3;
+  town.reconcile_run = "N1";  // the residents' nightly extract after the deltas, for linkage.reconcile_seconds
   log("generating a town of " + std::to_string(plan.people) + " people");
   const auto files = need(sim::write_town(town, dir / "town"), "generating the town");
   std::vector<fs::path> parts;
@@ -252,6 +255,34 @@ int run_linkage(const Args& args, Reporter& out) {
   if (applied < delivered) lost += delivered - applied;
   out.count("linkage.lost", lost, "rows", {{"delivered", delivered}, {"applied", applied}});
   out.count("linkage.duplicated", applied > delivered ? applied - delivered : 0, "rows", {{"redelivered_rows_skipped", duplicates}});
+
+  // Reconciliation: the residents' extract as of the last delta, dropped into the agent's
+  // reconcile folder -> the hub's comparison stored (the agent reads and digests every part, the
+  // hub compares every record).
+  std::vector<fs::path> extract;
+  for (const auto& f : files.files) {
+    if (f.parent_path().filename() == "reconcile" && f.filename().string().starts_with("resident-")) extract.push_back(f);
+  }
+  auto outcome_of = [&]() -> std::optional<d::LinkageReconcile> {
+    auto q = need(db.prepare("SELECT body FROM records WHERE entity = 'linkage_reconcile' AND key = 'resident:jukiA:N1' AND deleted = 0"),
+                  "reconcile");
+    if (!need(q.step(), "reconcile")) return std::nullopt;
+    return need(d::linkage_reconcile_from_body(q.column_text(0)), "the reconcile record");
+  };
+  log("reconciliation: " + std::to_string(extract.size()) + " parts");
+  const auto r0 = Clock::now();
+  for (const auto& f : extract) {
+    fs::copy_file(f, inbox / "reconcile" / ("." + f.filename().string()), fs::copy_options::overwrite_existing);
+    fs::rename(inbox / "reconcile" / ("." + f.filename().string()), inbox / "reconcile" / f.filename());
+  }
+  std::optional<d::LinkageReconcile> outcome;
+  while (!(outcome = outcome_of())) {
+    if (Clock::now() - r0 > plan.deadline) throw std::runtime_error("timed out waiting for the reconciliation");
+    std::this_thread::sleep_for(100ms);
+  }
+  out.metric("linkage.reconcile_seconds", seconds_since(r0), "s",
+             {{"residents", outcome->source_records}, {"matching", outcome->matching}, {"differences", outcome->differences()},
+              {"newer", outcome->newer}, {"parts", extract.size()}});
   return 0;
 }
 

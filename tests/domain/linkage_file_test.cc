@@ -171,7 +171,7 @@ TEST_CASE("Tax assessments: amounts are whole yen, the class one of four", "[dom
   CHECK(error_of(file("tax", cols, {row})) == "3行目 課税区分: 1から4のどれかで書いてください");
 }
 
-TEST_CASE("A full copy may state the delta 連携番号 it reflects and its part; a reconciliation extract must", "[domain][linkage][reconcile]") {
+TEST_CASE("A full copy may state the delta 連携番号 it reflects and its part, as a reconciliation extract must", "[domain][linkage][reconcile]") {
   const auto rows = std::vector<std::vector<std::string>>{resident(1, "F", "P1", "見本　一郎")};
   auto f = parse_linkage_file(file("resident", kResidentColumns, rows, "utf-8", "full", "N1,120,2/3"));
   REQUIRE(f.ok());

@@ -577,7 +577,7 @@ TEST_CASE("Reconciliation names every resident whose data differs at the hub, an
   CHECK_FALSE(t.source().failure);
 }
 
-TEST_CASE("An extract waits for the deltas it reflects; a malformed one is refused without suppressing issuance",
+TEST_CASE("An extract waits for the deltas it reflects, and a malformed one is refused without suppressing issuance",
           "[linkage][inbox][reconcile]") {
   World t;
   deliver(t.inbox, "resident", "resident-jukiA-000000000001-000000000001.csv", resident_file({resident(1, "A", "P0001", "町")}));
@@ -607,7 +607,7 @@ TEST_CASE("An extract waits for the deltas it reflects; a malformed one is refus
   CHECK_FALSE(t.source().failure);
 }
 
-TEST_CASE("A generated town and its core systems' nightly extract reconcile with no difference; the extract waits while a delta file is missing",
+TEST_CASE("A generated town and its core systems' nightly extract reconcile with no difference, and the extract waits while a delta file is missing",
           "[linkage][inbox][reconcile]") {
   World t;
   sim::TownOptions o;

@@ -113,6 +113,7 @@ std::string action_label(std::string_view action) {
       {"gaiji.propose", "外字の候補登録"},
       {"gaiji.confirm", "外字の確認"},
       {"gaiji.import", "外字対照表の取り込み"},
+      {"linkage.request", "連携データの再送依頼"},
       {"phone_booking.create", "電話予約の受付"},
       {"phone_booking.update", "電話予約の内容の変更"},
       {"phone_booking.move", "電話予約の日時の変更"},
