@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "madoguchi/sim/jlis_generator.h"
+#include "madoguchi/sim/town_generator.h"
 
 namespace madoguchi::sim::cli {
 
@@ -18,7 +19,7 @@ namespace {
 constexpr std::string_view kJlisUsage =
     "usage: madoguchi-sim jlis --out DIR [--people N] [--per-code K] [--codes-per-page M]\n"
     "                          [--seed S] [--municipality CODE] [--list-date YYYYMMDD]\n"
-    "                          [--no-pages] [--no-hid]\n"
+    "                          [--no-pages] [--no-hid] [--people-from FILE]\n"
     "\n"
     "Writes a simulated J-LIS issuance target list (format JLIS-ISS v1, docs/formats/jlis-qr.md):\n"
     "  DIR/payloads/NNNN.bin  the raw bytes of each QR code (CP932), numbered from 0001\n"
@@ -32,7 +33,8 @@ constexpr std::string_view kJlisUsage =
     "  --municipality CODE    6-digit local government code with check digit (default 131016)\n"
     "  --list-date YYYYMMDD   the list's creation date (default 20261122)\n"
     "  --no-pages             do not write the page images\n"
-    "  --no-hid               do not write the HID report streams\n";
+    "  --no-hid               do not write the HID report streams\n"
+    "  --people-from FILE     the first people are these (madoguchi-sim residents --card-holders FILE)\n";
 
 int usage_error(std::string_view message) {
   std::cerr << "madoguchi-sim jlis: " << message << "\n\n" << kJlisUsage;
@@ -104,6 +106,15 @@ int run_jlis(Args args) {
       options.seed = *n;
     } else if (name == "--municipality") {
       options.municipality = std::string(*value);
+    } else if (name == "--people-from") {
+      std::ifstream in{std::string(*value), std::ios::binary};
+      if (!in) return usage_error("cannot read " + std::string(*value));
+      auto holders = parse_card_holders_tsv(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
+      if (!holders) return usage_error(holders.error().message);
+      for (const auto& h : *holders) {
+        options.identities.push_back({h.name, h.kana, h.female ? jlis::Sex::female : jlis::Sex::male,
+                                      jlis::Date{h.birth.year, h.birth.month, h.birth.day}, h.address});
+      }
     } else if (name == "--list-date") {
       auto date = jlis::parse_yyyymmdd(*value);
       if (!date) return usage_error("--list-date needs an existing date as YYYYMMDD");

@@ -1,6 +1,7 @@
 // madoguchi-sim residents: a generated town's linkage files (sim/town_generator.h), for the demo,
 // the tests and madoguchi-bench linkage.
 #include <charconv>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@ constexpr std::string_view kUsage =
     "                               [--days D] [--changes-per-day K] [--rows-per-file R] [--part-rows P]\n"
     "                               [--encoding utf-8|cp932] [--code-table NAME] [--run-id ID]\n"
     "                               [--no-seal-images] [--deltas-only] [--reconcile RUN]\n"
+    "                               [--card-holders FILE] [--card-holder-count N]\n"
     "\n"
     "Writes a generated town of N people (default 1000) as the core systems would deliver it\n"
     "(docs/formats/linkage-records.md): DIR/resident, DIR/seal (with impression PNGs) and DIR/tax,\n"
@@ -27,7 +29,9 @@ constexpr std::string_view kUsage =
     "are vendor external characters; DIR/gaiji-<code table>.tsv lists them. Every name, number and\n"
     "address is generated. --no-seal-images writes no seal files (each registration needs its\n"
     "impression). --reconcile RUN then writes DIR/reconcile: the core systems' extract of every\n"
-    "current record for reconciliation, as of the last delta (run id RUN). Prints a JSON summary.\n";
+    "current record for reconciliation, as of the last delta (run id RUN). --card-holders FILE\n"
+    "writes N (default 40) current residents as TSV for the counter's sample cards and bookings\n"
+    "(madoguchi-sim jlis --people-from FILE). Prints a JSON summary.\n";
 
 int usage_error(std::string_view message) {
   std::cerr << "madoguchi-sim residents: " << message << "\n\n" << kUsage;
@@ -45,6 +49,7 @@ bool number(std::string_view v, T& out) {
 int run_residents(Args args) {
   TownOptions o;
   std::string out;
+  std::string holders_file;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     if (a == "--help" || a == "-h") {
@@ -89,16 +94,30 @@ int run_residents(Args args) {
       o.run_id = std::string(v);
     } else if (a == "--reconcile") {
       o.reconcile_run = std::string(v);
+    } else if (a == "--card-holders") {
+      holders_file = std::string(v);
+      if (o.card_holders == 0) o.card_holders = 40;
+    } else if (a == "--card-holder-count") {
+      ok = number(v, o.card_holders) && o.card_holders > 0;
     } else {
       return usage_error("unknown option " + std::string(a));
     }
     if (!ok) return usage_error("bad value for " + std::string(a));
   }
   if (out.empty()) return usage_error("--out is required");
+  if (holders_file.empty()) o.card_holders = 0;
   auto s = write_town(o, out);
   if (!s) {
     std::cerr << "madoguchi-sim residents: " << s.error().describe() << "\n";
     return s.error().code == Errc::invalid_argument ? 2 : 1;
+  }
+  if (!holders_file.empty()) {
+    std::ofstream f(holders_file, std::ios::binary | std::ios::trunc);
+    f << card_holders_tsv(s->card_holders);
+    if (!f.flush()) {
+      std::cerr << "madoguchi-sim residents: cannot write " << holders_file << "\n";
+      return 1;
+    }
   }
   std::cout << "{\"residents\":" << s->residents << ",\"households\":" << s->households << ",\"foreign\":" << s->foreign
             << ",\"support\":" << s->support << ",\"gaiji_people\":" << s->gaiji_people << ",\"seals\":" << s->seals

@@ -175,6 +175,14 @@ jlis::IssuanceTarget make_person(Rng& rng, const JlisOptions& o, const Town& tow
   }
   p.address = std::move(address);
 
+  if (index < o.identities.size()) {  // a person of the town (the same rng draws: the rest stays as it was)
+    const auto& id = o.identities[index];
+    p.name_kanji = id.name_kanji;
+    p.name_kana = id.name_kana;
+    p.sex = id.sex;
+    p.birth_date = birth = id.birth_date;
+    p.address = id.address;
+  }
   // Card: until the 10th birthday after issue (adults) or the 5th (under 18 at issue).
   // Certificate: until the 5th birthday after issue, never after the card; some decline it.
   const int age_at_issue = (o.list_date.year - birth.year) -

@@ -144,6 +144,16 @@ class Town {
     if (!o_.reconcile_run.empty()) {
       if (auto s = write_reconcile(); !s) return s.error();
     }
+    if (o_.card_holders > 0) {
+      // Spread over the register, deterministic: every k-th person who qualifies.
+      const std::size_t step = std::max<std::size_t>(1, people_.size() / (o_.card_holders * 2));
+      const Date today = calendar::add_days(o_.as_of, static_cast<int>(o_.delta_days));
+      for (std::size_t i = 0; i < people_.size() && summary_.card_holders.size() < o_.card_holders; i += step) {
+        const Person& p = people_[i];
+        if (!p.present || p.foreign >= 0 || p.family >= kPlainFamilies || age(p, today) < 15) continue;
+        summary_.card_holders.push_back({person_no(p), full_name(p), kana_name(p), p.female, p.birth, address_text(p.address)});
+      }
+    }
     for (const auto& p : people_) {
       if (!p.present) continue;
       ++summary_.residents;
@@ -762,6 +772,41 @@ class Town {
 Expected<TownSummary> write_town(const TownOptions& options, const fs::path& out) {
   Town town(options, out);
   return town.run();
+}
+
+std::string card_holders_tsv(const std::vector<CardHolder>& holders) {
+  std::string out = "宛名番号\t氏名\t氏名フリガナ\t性別\t生年月日\t住所\n";
+  for (const auto& h : holders) {
+    out += h.person + "\t" + h.name + "\t" + h.kana + "\t" + (h.female ? "2" : "1") + "\t" + calendar::format_iso(h.birth) + "\t" +
+           h.address + "\n";
+  }
+  return out;
+}
+
+Expected<std::vector<CardHolder>> parse_card_holders_tsv(std::string_view text) {
+  std::vector<CardHolder> out;
+  std::size_t line_no = 0;
+  while (!text.empty()) {
+    const auto end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line_no == 1 || line.empty()) continue;  // the header
+    std::vector<std::string> cells;
+    for (std::size_t at = 0;;) {
+      const auto tab = line.find('\t', at);
+      cells.emplace_back(line.substr(at, tab == std::string_view::npos ? std::string_view::npos : tab - at));
+      if (tab == std::string_view::npos) break;
+      at = tab + 1;
+    }
+    auto date = cells.size() == 6 ? calendar::parse_iso(cells[4]) : std::nullopt;
+    if (cells.size() != 6 || cells[0].empty() || cells[1].empty() || (cells[3] != "1" && cells[3] != "2") || !date) {
+      return Error{Errc::malformed, "card holders line " + std::to_string(line_no) + ": expected 宛名番号, 氏名, 氏名フリガナ, 性別 1|2, 生年月日, 住所"};
+    }
+    out.push_back({cells[0], cells[1], cells[2], cells[3] == "2", *date, cells[5]});
+  }
+  return out;
 }
 
 }  // namespace madoguchi::sim

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "madoguchi/domain/linkage_file.h"
+#include "madoguchi/sim/jlis_generator.h"
 #include "madoguchi/sim/town_generator.h"
 #include "temp_dir.h"
 
@@ -133,4 +134,51 @@ TEST_CASE("External characters: vendor codes in a CP932 delivery with their code
   CHECK(table.find("F040\t葛\xF3\xA0\x84\x82\tMJ022335") != std::string::npos);
   const auto all = read_all(*c);
   CHECK(all.files.at(d::LinkageKind::resident).front().code_table == "vendor-2026");
+}
+
+TEST_CASE("The town's card holders are current residents, and the J-LIS list gives them their cards (the demo's same people)", "[sim][linkage]") {
+  madoguchi::testing::TempDir dir;
+  madoguchi::sim::TownOptions o;
+  o.people = 600;
+  o.delta_days = 2;
+  o.card_holders = 12;
+  o.seal_images = false;
+  auto town = madoguchi::sim::write_town(o, dir.path());
+  REQUIRE(town.ok());
+  REQUIRE(town->card_holders.size() == 12);
+  // Each is on the register as delivered: their 宛名番号 has a resident row with that name.
+  std::map<std::string, std::string> names;
+  for (const auto& f : town->files) {
+    std::ifstream in(f, std::ios::binary);
+    auto file = madoguchi::domain::parse_linkage_file(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>())).value();
+    if (file.kind != madoguchi::domain::LinkageKind::resident) continue;
+    for (const auto& row : file.rows) names[row.person] = std::string(row.field("氏名"));
+  }
+  for (const auto& h : town->card_holders) {
+    INFO(h.person);
+    CHECK(names.at(h.person) == h.name);
+    CHECK_FALSE(h.kana.empty());
+  }
+  auto back = madoguchi::sim::parse_card_holders_tsv(madoguchi::sim::card_holders_tsv(town->card_holders));
+  REQUIRE(back.ok());
+  REQUIRE(back->size() == 12);
+  CHECK((*back)[3].name == town->card_holders[3].name);
+  CHECK((*back)[3].birth == town->card_holders[3].birth);
+  CHECK_FALSE(madoguchi::sim::parse_card_holders_tsv("h\nP1\tx\n").ok());
+
+  madoguchi::sim::JlisOptions j;
+  j.people = 16;
+  for (const auto& h : *back) {
+    j.identities.push_back({h.name, h.kana, h.female ? madoguchi::jlis::Sex::female : madoguchi::jlis::Sex::male,
+                            madoguchi::jlis::Date{h.birth.year, h.birth.month, h.birth.day}, h.address});
+  }
+  auto codes = madoguchi::sim::generate_jlis_codes(j);
+  REQUIRE(codes.ok());
+  std::vector<madoguchi::jlis::IssuanceTarget> people;
+  for (const auto& c : *codes) people.insert(people.end(), c.payload.people.begin(), c.payload.people.end());
+  REQUIRE(people.size() == 16);
+  CHECK(people[0].name_kanji == (*back)[0].name);
+  CHECK(people[11].address == (*back)[11].address);
+  CHECK(people[11].birth_date.year == (*back)[11].birth.year);
+  CHECK(people[12].name_kanji != (*back)[11].name);  // beyond the holders: generated as before
 }

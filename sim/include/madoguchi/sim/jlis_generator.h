@@ -22,6 +22,15 @@ struct JlisOptions {
   std::uint64_t seed = 1;
   std::string municipality = "131016";  // 6-digit local government code with check digit
   jlis::Date list_date{2026, 11, 22};   // 作成日 of the list
+  // The first people take these names, readings, sexes, birth dates and addresses (the demo: the
+  // same people as the linkage data's town); the rest of each person is generated as before.
+  struct Identity {
+    std::string name_kanji, name_kana;
+    jlis::Sex sex = jlis::Sex::not_known;
+    jlis::Date birth_date;
+    std::string address;
+  };
+  std::vector<Identity> identities;
 };
 
 // One printed code: page (= sheet number, 1-based), its position on the page (0-based, row-major

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "madoguchi/calendar/date.h"
@@ -43,6 +44,18 @@ struct TownOptions {
   // active seal registrations, every assessment sent), a full copy stating the last delta
   // 連携番号 of its source (as_of) and part/parts.
   std::string reconcile_run;
+  // Current residents picked for the counter's sample data (cards and bookings of the same people
+  // as the linkage data): at most so many, aged 15 or more, with a name CP932 can carry.
+  std::size_t card_holders = 0;
+};
+
+// A resident of the town as the counter's data would name them (generated, like all of it).
+struct CardHolder {
+  std::string person;      // 宛名番号
+  std::string name, kana;  // 氏名 and its reading, family and given name split by U+3000
+  bool female = false;
+  calendar::Date birth{};
+  std::string address;
 };
 
 struct TownSummary {
@@ -50,7 +63,13 @@ struct TownSummary {
   std::size_t seals = 0, tax_rows = 0, non_taxable = 0;
   std::size_t full_files = 0, delta_files = 0, delta_rows = 0, reconcile_files = 0;
   std::vector<std::filesystem::path> files;  // every data file written, in delivery order
+  std::vector<CardHolder> card_holders;      // TownOptions::card_holders of them
 };
+
+// The card holders as a TSV file (header 宛名番号, 氏名, 氏名フリガナ, 性別 1/2, 生年月日, 住所),
+// and read back (madoguchi-sim jlis --people-from). Errors: malformed naming the line.
+std::string card_holders_tsv(const std::vector<CardHolder>& holders);
+Expected<std::vector<CardHolder>> parse_card_holders_tsv(std::string_view text);
 
 // Writes <out>/resident/, <out>/seal/ (with seal-<source>-impressions/), <out>/tax/, <out>/reconcile/
 // when asked, and <out>/gaiji-<code table>.tsv (vendor code, character with its IVS, MJ id). Files are written
