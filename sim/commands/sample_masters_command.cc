@@ -3,6 +3,8 @@
 // console would make them) and two notices, as the JSON array POST /api/v1/{muni}/records of the
 // hub takes. For the demo and manual trials; the people in it are none (no personal data).
 #include <charconv>
+#include <fstream>
+#include <iterator>
 #include <chrono>
 #include <iostream>
 #include <optional>
@@ -17,7 +19,9 @@
 #include "madoguchi/domain/booking.h"
 #include "madoguchi/domain/counter_master.h"
 #include "madoguchi/domain/notice.h"
+#include "madoguchi/domain/password.h"
 #include "madoguchi/domain/slots.h"
+#include "madoguchi/sim/town_generator.h"
 
 namespace madoguchi::sim::cli {
 
@@ -25,6 +29,7 @@ namespace {
 
 constexpr std::string_view kUsage =
     "usage: madoguchi-sim sample-masters [--from YYYY-MM-DD] [--days N] [--extra-counters K]\n"
+    "                                    [--bookings-from FILE [--staff ID]]\n"
     "\n"
     "Prints a JSON array of records for POST /api/v1/{municipality}/records at the hub:\n"
     "three counters (本庁舎 1番・2番窓口, and 北支所 hidden from the citizen site), their slots\n"
@@ -63,6 +68,7 @@ int run_sample_masters(Args args) {
   calendar::Date from = domain::japan_local_time(now.count()).date;
   int days = 42;
   int extra = 0;
+  std::string bookings_from, staff = "admin01";
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     if (a == "--help" || a == "-h") {
@@ -80,6 +86,10 @@ int run_sample_masters(Args args) {
       auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
       if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 400) return usage_error("--days must be 1..400");
       days = n;
+    } else if (a == "--bookings-from") {
+      bookings_from = std::string(v);
+    } else if (a == "--staff") {
+      staff = std::string(v);
     } else if (a == "--extra-counters") {
       int n = -1;
       auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
@@ -93,6 +103,7 @@ int run_sample_masters(Args args) {
   if (!cal) return usage_error(cal.error().message);
 
   nlohmann::json out = nlohmann::json::array();
+  std::vector<domain::Slot> first_counter_slots;
   std::vector<domain::CounterMaster> counters = {
       counter("1", "本庁舎 1番窓口", {Business::collection, Business::application}, true, from),
       counter("2", "本庁舎 2番窓口", {Business::collection, Business::cert_renewal}, true, from),
@@ -112,6 +123,48 @@ int run_sample_masters(Args args) {
     }
     for (const auto& s : slots->slots) {
       out.push_back({{"entity", domain::kSlotEntity}, {"key", domain::slot_key(s)}, {"body", domain::slot_to_json(s)}});
+    }
+    if (c.id == "1") first_counter_slots = slots->slots;
+  }
+  // 電話予約 of application visits for some of the town's residents (the demo's same people as
+  // the linkage data and the J-LIS list): one a working day at 本庁舎 1番窓口 from the third day.
+  if (!bookings_from.empty()) {
+    std::ifstream in{bookings_from, std::ios::binary};
+    if (!in) return usage_error("cannot read " + bookings_from);
+    auto holders = parse_card_holders_tsv(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
+    if (!holders) return usage_error(holders.error().message);
+    std::size_t made = 0, slot_at = 0;
+    std::optional<calendar::Date> last_date;
+    const std::int64_t now_ms = now.count();
+    for (std::size_t h = holders->size(); h-- > 0 && made < 6;) {  // the last ones: the first have cards in the J-LIS list
+      const auto& holder = (*holders)[h];
+      if (holder.kana.empty()) continue;
+      while (slot_at < first_counter_slots.size() &&
+             (first_counter_slots[slot_at].start.date < calendar::add_days(from, 2) || first_counter_slots[slot_at].start.minute < 10 * 60 ||
+              (last_date && first_counter_slots[slot_at].start.date == *last_date))) {
+        ++slot_at;
+      }
+      if (slot_at >= first_counter_slots.size()) break;
+      const auto& slot = first_counter_slots[slot_at++];
+      last_date = slot.start.date;
+      domain::Booking b;
+      b.receipt = "DEMO-" + std::to_string(1001 + made);
+      auto hash = domain::hash_password(b.receipt + "-" + std::to_string(now_ms));  // nobody signs in to a sample booking
+      if (!hash) return usage_error(hash.error().message);
+      b.password_hash = *hash;
+      b.business = Business::application;
+      b.application_kind = domain::ApplicationKind::new_issue;
+      b.counter = slot.counter;
+      b.slot = domain::slot_key(slot);
+      b.people = {domain::BookingPerson{"", holder.kana}};
+      b.channel = domain::BookingChannel::phone;
+      b.staff = staff;
+      b.note = "サンプルの電話予約（" + holder.person + "）";
+      b.created_ms = b.updated_ms = now_ms;
+      b.history = {domain::BookingEvent{now_ms, "created", "staff:" + staff, b.slot, ""}};
+      if (auto s = domain::validate_booking(b); !s) return usage_error(s.error().message);
+      out.push_back({{"entity", domain::kBookingEntity}, {"key", b.receipt}, {"body", domain::booking_to_json(b)}});
+      ++made;
     }
   }
   domain::Notice info;
