@@ -1,5 +1,6 @@
 #include "madoguchi/hub/hub_engine.h"
 
+#include <algorithm>
 #include <system_error>
 
 #include "madoguchi/protocol/topics.h"
@@ -203,27 +204,31 @@ void HubEngine::send_linkage_down(const std::string& municipality, const std::st
     return;
   }
   const auto topic = p::down_topic(municipality, device);
-  if (since != 0 && since >= b->head) {
-    p::ChangeBatch current{municipality, true, b->head, {}};
-    (void)transport_.publish(topic, p::encode(p::Message{std::move(current)}));
-    return;
-  }
   // The pending records, oldest first, a bounded number at a time (the rest follow once these
-  // are marked sent).
+  // are marked sent); and whether any of the entity changed since the agent's last answer.
   constexpr std::size_t kMaxDown = 64;
   std::vector<p::Record> pending;
+  std::uint64_t newest = 0;
   std::string after;
-  while (!options_.linkage_down_entity.empty() && pending.size() < kMaxDown) {
+  while (!options_.linkage_down_entity.empty()) {
     auto page = cert->records_between(options_.linkage_down_entity, after, "", 256);
     if (!page) {
       log_(LogLevel::error, "reading " + options_.linkage_down_entity + ": " + page.error().describe());
       return;
     }
     for (auto& r : *page) {
+      newest = std::max(newest, r.version);
       if (pending.size() < kMaxDown && (!options_.linkage_down_pending || options_.linkage_down_pending(r))) pending.push_back(std::move(r));
     }
     if (page->size() < 256) break;
     after = page->back().key;
+  }
+  if (since != 0 && newest <= since) {
+    // Nothing of it changed since the agent's last snapshot: it is current as it stands (its
+    // position stays its own; the certificate database's head moves with every row it sends).
+    p::ChangeBatch current{municipality, true, since, {}};
+    (void)transport_.publish(topic, p::encode(p::Message{std::move(current)}));
+    return;
   }
   // One snapshot in parts within the message bounds: the agent's view becomes exactly these.
   const std::uint64_t id = ++next_snapshot_id_;

@@ -503,11 +503,18 @@ TEST_CASE("A re-request reaches the core system as a request file, once, through
   fs::remove(files[0]);  // the core system took it
   edge::LinkageInbox again{*t.agent.store, t.inbox, "linkage"};
   t.w.run(400);  // the agent asks again (feed check): the hub's answer no longer lists it
+  // While no re-request changes, the agent's periodic asking costs no snapshot, however much it sends.
+  const auto snapshots = t.agent.engine->counters().snapshots;
+  deliver(t.inbox, "resident", "resident-jukiA-000000000003-000000000003.csv", resident_file({resident(3, "M", "P0002", "別町")}));
+  CHECK(t.scan().taken == 1);
+  t.w.run(700);
+  CHECK(t.agent.engine->counters().snapshots == snapshots);
+  CHECK(t.agent.engine->caught_up());
   CHECK(again.scan(t.w.clock.wall_ms()).value().requests == 0);
   CHECK(request_files(t.inbox).empty());
   CHECK(t.agent.store->list("linkage_request", 10, 0).value().empty());
   // The answer is an ordinary delta: the next 連携番号.
-  deliver(t.inbox, "resident", "resident-jukiA-000000000003-000000000003.csv", resident_file({resident(3, "M", "P0001", "見本市一丁目1番")}));
+  deliver(t.inbox, "resident", "resident-jukiA-000000000004-000000000004.csv", resident_file({resident(4, "M", "P0001", "見本市一丁目1番")}));
   CHECK(t.scan().taken == 1);
 }
 

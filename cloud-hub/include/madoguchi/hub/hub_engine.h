@@ -44,10 +44,10 @@ struct HubOptions {
   // and carries each linkage agent's settled seq over, so it goes on without a gap.
   std::vector<std::string> certificate_entities{};
   // What a linkage agent receives (KON-5: no municipality feed; the broker lets it read its down
-  // topic only): on each of its sync requests, and when push_linkage_down() is called, a snapshot
-  // of the records of `linkage_down_entity` in the certificate database that `linkage_down_pending`
-  // accepts (the re-requests it has not sent on yet, domain/linkage_reconcile.h). Its view holds
-  // exactly those.
+  // topic only): when push_linkage_down() is called, and on a sync request when a record of
+  // `linkage_down_entity` changed since the agent's position, a snapshot of those in the
+  // certificate database that `linkage_down_pending` accepts (the re-requests it has not sent on
+  // yet, domain/linkage_reconcile.h); otherwise "current". Its view holds exactly those.
   std::string linkage_down_entity{};
   std::function<bool(const protocol::Record&)> linkage_down_pending{};
   // Called after a linkage agent's batch was committed to the certificate database (the
