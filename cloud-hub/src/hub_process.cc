@@ -453,6 +453,9 @@ class HubProcess {
 
   Status start() {
     if (auto s = engine_.open(); !s) return s;
+    for (const auto& [muni, devices] : registry_) {
+      if (auto s = reconciler_.resume(muni); !s) return s.error().with_context("reconciliation of " + muni);
+    }
     // Bookings (EDGE-5, PHN-5): the booking rule in every municipality's writing transaction,
     // and one HubBookingService per municipality (the consoles' 電話予約 below; the citizen
     // site reaches them through bookings()).

@@ -1,6 +1,8 @@
 #include "madoguchi/hub/linkage_reconciler.h"
 
+#include <chrono>
 #include <set>
+#include <tuple>
 
 #include "madoguchi/domain/certificate_data.h"
 #include "madoguchi/domain/linkage_record.h"
@@ -88,10 +90,36 @@ void LinkageReconciler::after_batch(const std::string& municipality, const proto
   }
 }
 
+Status LinkageReconciler::resume(const std::string& municipality) {
+  HubStore* cert = engine_.certificate_store(municipality);
+  if (!cert) return Error{Errc::invalid_argument, "unknown municipality"};
+  std::set<std::tuple<d::LinkageKind, std::string, std::string>> complete;
+  std::string after;
+  while (true) {
+    auto page = cert->records_between(std::string(d::kLinkageDigestEntity), after, "", 256);
+    if (!page) return page.error();
+    for (const auto& r : *page) {
+      auto digest = d::linkage_digest_from_body(r.body);
+      if (digest && digest->chunk == digest->chunks) complete.emplace(digest->kind, digest->source, digest->run);
+    }
+    if (page->size() < 256) break;
+    after = page->back().key;
+  }
+  for (const auto& [kind, source, run] : complete) {
+    log_(LogLevel::info, "comparing the digest of " + municipality + " " + std::string(d::linkage_kind_name(kind)) + "/" + source + " run " +
+                             run + ", committed before the last stop");
+    if (auto outcome = reconcile(municipality, kind, source, run); !outcome) {
+      log_(LogLevel::error, "reconciliation of " + municipality + " run " + run + ": " + outcome.error().describe());
+    }
+  }
+  return {};
+}
+
 Expected<d::LinkageReconcile> LinkageReconciler::reconcile(const std::string& municipality, d::LinkageKind kind, const std::string& source,
                                                            const std::string& run) {
   HubStore* cert = engine_.certificate_store(municipality);
   if (!cert) return Error{Errc::invalid_argument, "unknown municipality"};
+  const auto started = std::chrono::steady_clock::now();
   const std::string entity(d::linkage_entity(kind));
   const std::string prefix = d::linkage_reconcile_key(kind, source, run) + ":";
 
@@ -149,7 +177,8 @@ Expected<d::LinkageReconcile> LinkageReconciler::reconcile(const std::string& mu
        "reconciled " + municipality + " " + entity + "/" + source + " run " + run + " as of 連携番号 " + std::to_string(outcome.as_of) + ": " +
            std::to_string(outcome.matching) + " matching, " + std::to_string(outcome.differing) + " differing, " +
            std::to_string(outcome.missing) + " missing at the hub, " + std::to_string(outcome.extra) + " not at the source, " +
-           std::to_string(outcome.newer) + " newer");
+           std::to_string(outcome.newer) + " newer, in " +
+           std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count()) + " ms");
   return outcome;
 }
 

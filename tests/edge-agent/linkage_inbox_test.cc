@@ -688,3 +688,23 @@ TEST_CASE("A full copy delivered after newer deltas never replaces what they wro
   t.scan();
   CHECK(t.person("P0001")->field("住所") == "訂正町");
 }
+
+TEST_CASE("A digest committed just before the hub stopped is compared when it starts again", "[linkage][inbox][reconcile]") {
+  World t;
+  deliver(t.inbox, "resident", "resident-jukiA-000000000001-000000000002.csv",
+          resident_file({resident(1, "A", "P0001", "町"), resident(2, "A", "P0002", "町")}));
+  t.scan();
+  t.reconciler.reset();  // the hub commits the digest, then stops before comparing it
+  deliver(t.inbox, "reconcile", "resident-jukiA-reconcile-R5-0001.csv", extract_file({resident(1, "F", "P0001", "違う町")}, 2, 1, 1, "R5"));
+  CHECK(t.scan().reconciled == 1);
+  CHECK(t.cert().get("linkage_reconcile", "resident:jukiA:R5").value() == std::nullopt);
+  CHECK(t.cert().records_between("linkage_digest", "", "", 10).value().size() == 1);
+  t.reconciler = std::make_unique<hub::LinkageReconciler>(*t.w.hub, t.w.clock);
+  REQUIRE(t.reconciler->resume("131016").ok());
+  auto outcome = d::linkage_reconcile_from_body(t.cert().get("linkage_reconcile", "resident:jukiA:R5").value()->body).value();
+  CHECK(outcome.differing == 1);
+  CHECK(outcome.extra == 1);
+  CHECK(t.cert().records_between("linkage_digest", "", "", 10).value().empty());
+  // Nothing left to resume.
+  REQUIRE(t.reconciler->resume("131016").ok());
+}

@@ -11,7 +11,7 @@
 //    outcome is stored as linkage_reconcile (連携状況 lists it), every difference is re-requested,
 //    and the digest's records are removed.
 // Runs on the hub's message thread, as the engine does; a comparison of 300,000 records takes a
-// few seconds (docs/performance.md, linkage.reconcile_seconds).
+// few seconds (docs/performance.md, linkage.reconcile_seconds). Its log line states how long.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +36,11 @@ class LinkageReconciler {
                                              const std::vector<std::string>& keys, const std::string& reason, const std::string& by);
 
   void after_batch(const std::string& municipality, const protocol::OpBatch& batch);
+
+  // At start: compares every digest whose last chunk was committed but never compared (the hub
+  // stopped between the commit and the comparison; a compared digest is removed). Digests still
+  // incomplete wait for their last chunk. Errors: db.
+  Status resume(const std::string& municipality);
 
   // Compares the complete digest of one extract now (after_batch calls it). Errors: the digest
   // is incomplete or malformed (it is left for a later delivery), db.
