@@ -223,9 +223,10 @@ void HubEngine::send_linkage_down(const std::string& municipality, const std::st
     if (page->size() < 256) break;
     after = page->back().key;
   }
-  if (since != 0 && newest <= since) {
+  if (since != 0 && newest <= since && since <= b->head) {
     // Nothing of it changed since the agent's last snapshot: it is current as it stands (its
     // position stays its own; the certificate database's head moves with every row it sends).
+    // An agent ahead of the head (the database restored from a backup) gets a snapshot.
     p::ChangeBatch current{municipality, true, since, {}};
     (void)transport_.publish(topic, p::encode(p::Message{std::move(current)}));
     return;
