@@ -115,7 +115,11 @@ std::vector<std::string> vendor_codes_in(std::string_view text) {
   return out;
 }
 
-std::string mark_vendor_codes(std::string_view text) {
+namespace {
+// `text` with each vendor code (U+E000..U+E757) replaced by what `on_code(code, out)` appends;
+// every other byte sequence, a malformed one included, is kept as it is.
+template <class OnCode>
+std::string replace_vendor_codes(std::string_view text, OnCode&& on_code) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
@@ -127,12 +131,17 @@ std::string mark_vendor_codes(std::string_view text) {
       continue;
     }
     if (auto code = vendor_code_of(*cp)) {
-      out += "〓(" + *code + ")";
+      on_code(*code, out);
     } else {
       out.append(text.substr(start, i - start));
     }
   }
   return out;
+}
+}  // namespace
+
+std::string mark_vendor_codes(std::string_view text) {
+  return replace_vendor_codes(text, [](const std::string& code, std::string& out) { out += "〓(" + code + ")"; });
 }
 
 std::string gaiji_map_key(std::string_view table, std::string_view code) { return std::string(table) + ":" + std::string(code); }
@@ -228,27 +237,14 @@ Expected<std::vector<VendorCodeRow>> parse_vendor_code_table(std::string_view by
 
 ResolvedText resolve_vendor_codes(std::string_view text, const std::map<std::string, GaijiMapping>& by_code) {
   ResolvedText r;
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    const std::size_t start = i;
-    auto cp = detail::next_code_point(text, i);
-    if (!cp) {
-      out.append(text.substr(start, 1));
-      i = start + 1;
-      continue;
+  std::string out = replace_vendor_codes(text, [&](const std::string& code, std::string& o) {
+    auto it = by_code.find(code);
+    if (it != by_code.end() && it->second.confirmed) {
+      o += it->second.text;
+    } else if (std::find(r.unresolved.begin(), r.unresolved.end(), code) == r.unresolved.end()) {
+      r.unresolved.push_back(code);
     }
-    if (auto code = vendor_code_of(*cp)) {
-      auto it = by_code.find(*code);
-      if (it == by_code.end() || !it->second.confirmed) {
-        if (std::find(r.unresolved.begin(), r.unresolved.end(), *code) == r.unresolved.end()) r.unresolved.push_back(*code);
-        continue;
-      }
-      out += it->second.text;
-    } else {
-      out.append(text.substr(start, i - start));
-    }
-  }
+  });
   if (r.unresolved.empty()) r.text = std::move(out);
   return r;
 }

@@ -126,16 +126,18 @@ std::string linkage_request_file(const LinkageRequest& r) {
 }
 
 Status check_linkage_request_write(bool from_hub, std::optional<std::string_view> current_body, std::string_view body, bool remove) {
+  // The body alone is checked here; the key by the hub's store.
+  std::optional<LinkageRequest> after;
   if (!remove) {
-    auto next = linkage_request_from_body("0:resident:x:0", body);  // the body alone; the key is checked by the hub's store
+    auto next = linkage_request_from_body("0:resident:x:0", body);
     if (!next) return next.error();
+    after = std::move(*next);
   }
   if (from_hub) return {};
   if (remove) return Error{Errc::forbidden, "連携の再送依頼を消せるのはハブだけです"};
   if (!current_body) return Error{Errc::forbidden, "連携の再送依頼を作れるのはハブだけです"};
   auto before = linkage_request_from_body("0:resident:x:0", *current_body);
-  auto after = linkage_request_from_body("0:resident:x:0", body);
-  if (!before || !after) return Error{Errc::forbidden, "連携の再送依頼が読めません"};
+  if (!before) return Error{Errc::forbidden, "連携の再送依頼が読めません"};
   LinkageRequest expected = *before;
   expected.sent = true;
   expected.sent_ms = after->sent_ms;
