@@ -28,6 +28,8 @@ enum class Check {
   support,  // 0, 1, 2
   seal_state,  // 1, 2, 3
   tax_class,   // 1, 2, 3, 4
+  digits12,    // 個人番号: 12 digits
+  serial,      // a certificate serial: 1..40 hex digits, upper case
 };
 
 struct Column {
@@ -74,6 +76,9 @@ constexpr Column kResident[] = {
     {"外国人住民となった年月日", Check::date, false},
     {"支援措置", Check::support, true},
     {"文字溢れ", Check::flag, false},
+    {"転出予定日", Check::date, false},
+    {"個人番号", Check::digits12, false},
+    {"利用者証明用電子証明書シリアル番号", Check::serial, false},
 };
 
 constexpr Column kSeal[] = {
@@ -202,6 +207,14 @@ std::optional<std::string> check_value(Check check, std::string_view v) {
       return std::nullopt;
     case Check::digits11:
       if (v.size() != 11 || !all_of(v, is_digit)) return "数字11桁で書いてください";
+      return std::nullopt;
+    case Check::digits12:
+      if (v.size() != 12 || !all_of(v, is_digit)) return "数字12桁で書いてください";
+      return std::nullopt;
+    case Check::serial:
+      if (v.empty() || v.size() > 40 || !all_of(v, [](char c) { return is_digit(c) || (c >= 'A' && c <= 'F'); })) {
+        return "16進の数字（大文字）40桁以内で書いてください";
+      }
       return std::nullopt;
     case Check::year:
       if (v.size() != 4 || !all_of(v, is_digit)) return "西暦4桁で書いてください";
