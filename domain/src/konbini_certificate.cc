@@ -205,6 +205,8 @@ CertificateDocument build_certificate(const IssuancePolicy& policy, CertificateK
   return doc;
 }
 
+std::string wareki_date(const calendar::Date& date) { return wareki(date); }
+
 std::string certificate_text(const CertificateDocument& doc) {
   std::string out;
   auto line = [&](std::string_view s) {

@@ -15,6 +15,9 @@ MADOGUCHI_PACKAGES=(
   # Excel workbooks (drivers/xlsx); zlib reads them back in its test.
   libxlsxwriter-dev zlib1g-dev
   libcurl4-openssl-dev python3-aiosmtpd  # mail over SMTP (drivers/mail); its test's SMTP server
+  # Certificates as PDF (drivers/certpdf): Pango, HarfBuzz and cairo with IPAmj Mincho; poppler's
+  # pdftotext and pdffonts read them back in the tests.
+  libpango1.0-dev libcairo2-dev fonts-ipamj-mincho poppler-utils
   clang libclang-rt-14-dev
   mosquitto openssl curl
   nginx  # madoguchi-bench portal: the static baseline next to the citizen site

@@ -174,6 +174,9 @@ CertificateDocument build_certificate(const IssuancePolicy& policy, CertificateK
                                       const IssuanceDecision& decision, const IssuanceFacts& facts,
                                       const CertificateMeta& meta, std::string seal_png = {});
 
+// A date as the forms print it (和暦): 令和8年12月6日.
+std::string wareki_date(const calendar::Date& date);
+
 // Every text the document prints, one per line in reading order: what a reader of the PDF must
 // find in it, and what its digest covers.
 std::string certificate_text(const CertificateDocument& doc);

@@ -1,0 +1,31 @@
+// The text of a PDF as a reader extracts it (poppler's pdftotext), for tests that check what a
+// certificate says from its bytes (issue 13). nullopt when pdftotext is not installed (the test
+// reports itself skipped) or cannot read the file.
+#pragma once
+
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace madoguchi::testing {
+
+inline bool has_pdftotext() { return std::filesystem::exists("/usr/bin/pdftotext"); }
+
+// `tool` is "pdftotext" (text in content order) or "pdffonts" (the fonts and whether embedded).
+inline std::optional<std::string> run_pdf_tool(const std::string& tool, const std::filesystem::path& pdf) {
+  const std::string cmd = tool == "pdftotext" ? "/usr/bin/pdftotext -raw -enc UTF-8 '" + pdf.string() + "' - 2>/dev/null"
+                                              : "/usr/bin/pdffonts '" + pdf.string() + "' 2>/dev/null";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return std::nullopt;
+  std::string out;
+  char buf[8192];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  if (::pclose(p) != 0) return std::nullopt;
+  return out;
+}
+
+inline std::optional<std::string> pdf_text(const std::filesystem::path& pdf) { return run_pdf_tool("pdftotext", pdf); }
+
+}  // namespace madoguchi::testing
