@@ -17,7 +17,7 @@ struct Subcommand {
   int (*run)(Args args);
 };
 
-constexpr std::array<Subcommand, 5> kSubcommands{{
+constexpr std::array<Subcommand, 7> kSubcommands{{
     {"proxy", "TCP fault proxy that cuts a link on purpose (pass/drop/blackhole/reset/delay)",
      &madoguchi::sim::cli::run_proxy},
     {"proxy-ctl", "send one command to a running proxy's control port and print the answer",
@@ -28,6 +28,10 @@ constexpr std::array<Subcommand, 5> kSubcommands{{
      &madoguchi::sim::cli::run_sample_masters},
     {"residents", "a generated town's resident, seal and tax linkage files (full copy, then deltas)",
      &madoguchi::sim::cli::run_residents},
+    {"jpki", "the public personal authentication service: a CA, cards with PINs, revocation (CRL)",
+     &madoguchi::sim::cli::run_jpki},
+    {"kiosk", "a convenience-store kiosk and the issuing center asking the hub for a certificate",
+     &madoguchi::sim::cli::run_kiosk},
 }};
 
 void print_help(std::ostream& out) {

@@ -33,6 +33,9 @@
 #include "madoguchi/portal/portal.h"
 #include "madoguchi/hub/console_store.h"
 #include "madoguchi/hub/gaiji_service.h"
+#include "madoguchi/hub/jpki_verifier.h"
+#include "madoguchi/hub/konbini_service.h"
+#include "madoguchi/hub/konbini_source.h"
 #include "madoguchi/hub/linkage_reconciler.h"
 #include "madoguchi/hub/linkage_view.h"
 #include "madoguchi/hub/sync_view.h"
@@ -114,6 +117,53 @@ std::vector<std::string> served_host_names(const HubConfig& c) {
   return names;
 }
 
+namespace {
+
+// hub.json "konbini": the issuance service (HubConfig::Konbini). Mutual TLS is required: the
+// service hands out residents' certificates.
+Status read_konbini(const json& k, HubConfig::Konbini& out) {
+  if (!k.is_object()) return make_error(Errc::malformed, "must be an object");
+  static const std::set<std::string> keys = {"address", "port", "tls_cert", "tls_key", "client_ca", "jpki_ca", "jpki_crl",
+                                             "signing_key", "verify_url", "font", "municipalities", "seal_images"};
+  for (auto it = k.begin(); it != k.end(); ++it) {
+    if (!keys.count(it.key())) return make_error(Errc::malformed, "unknown key '" + it.key() + "'");
+  }
+  out.address = k.value("address", out.address);
+  out.port = json_port(k, "port", 0);
+  out.tls_cert = k.value("tls_cert", std::string());
+  out.tls_key = k.value("tls_key", std::string());
+  out.client_ca = k.value("client_ca", std::string());
+  out.jpki_ca = k.value("jpki_ca", std::string());
+  out.jpki_crl = k.value("jpki_crl", std::string());
+  out.signing_key = k.value("signing_key", std::string());
+  out.verify_url = k.value("verify_url", std::string());
+  out.font = k.value("font", out.font);
+  if (k.contains("municipalities")) {
+    const json& m = k.at("municipalities");
+    if (!m.is_object()) return make_error(Errc::malformed, "municipalities must be an object of policies");
+    for (auto it = m.begin(); it != m.end(); ++it) {
+      auto policy = domain::issuance_policy_from_json(it.value().dump());
+      if (!policy) return policy.error().with_context("municipalities." + it.key());
+      out.policies[it.key()] = it.value().dump();
+    }
+  }
+  if (k.contains("seal_images")) {
+    const json& m = k.at("seal_images");
+    if (!m.is_object()) return make_error(Errc::malformed, "seal_images must be an object of PNG files");
+    for (auto it = m.begin(); it != m.end(); ++it) out.seal_images[it.key()] = it.value().get<std::string>();
+  }
+  if (out.port != 0 && (out.tls_cert.empty() || out.tls_key.empty() || out.client_ca.empty())) {
+    return make_error(Errc::malformed, "the issuance service needs tls_cert, tls_key and client_ca (mutual TLS with the issuing center)");
+  }
+  if (out.port != 0 && (out.jpki_ca.empty() || out.jpki_crl.empty())) {
+    return make_error(Errc::malformed, "the issuance service needs jpki_ca and jpki_crl (KON-2)");
+  }
+  if (out.port != 0 && out.policies.empty()) return make_error(Errc::malformed, "municipalities: at least one policy");
+  return {};
+}
+
+}  // namespace
+
 Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
   std::ifstream in(file);
   if (!in) return make_error(Errc::io, "cannot read " + file.string());
@@ -128,7 +178,7 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
                                               "portal_tls_key", "portal_secret_file", "portal_sites", "public_url", "host_names",
                                               "portal_client_limit_scale", "portal_connections_per_client", "web_threads", "linkage_silence_minutes",
                                               "linkage_quiet_minutes", "mj_data_dir", "smtp_url", "smtp_user", "smtp_password_file",
-                                              "smtp_ca_file", "smtp_starttls", "smtp_retry_seconds"};
+                                              "smtp_ca_file", "smtp_starttls", "smtp_retry_seconds", "konbini"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (!known.count(it.key())) return make_error(Errc::malformed, file.string() + ": unknown key '" + it.key() + "'");
   }
@@ -232,6 +282,9 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
         site.contact_hours = o.value("contact_hours", std::string());
         c.portal_sites[it.key()] = site;
       }
+    }
+    if (j.contains("konbini")) {
+      if (auto s = read_konbini(j.at("konbini"), c.konbini); !s) return s.error().with_context(file.string() + ": konbini");
     }
   } catch (const json::exception& e) {
     return make_error(Errc::malformed, file.string() + ": " + e.what());
@@ -541,6 +594,9 @@ class HubProcess {
                                (config_.console_client_ca.empty() ? "" : " (client certificates required)"));
       consoles_.push_back(std::move(console));
     }
+    if (config_.konbini.port != 0) {
+      if (auto s = start_konbini(); !s) return s.error().with_context("starting convenience-store issuance");
+    }
     if (config_.portal_port != 0) {
       if (auto s = start_portal(); !s) return s.error().with_context("starting the citizen site");
     }
@@ -711,7 +767,9 @@ class HubProcess {
     http::ServerOptions o;
     o.address = config_.portal_address;
     o.port = config_.portal_port;
-    o.body_limit = 64 * 1024;  // forms only; the portal refuses more than its own max_body_bytes
+    // Forms only (the portal refuses more than its own max_body_bytes); with issuance, the
+    // verification page takes a certificate's PDF.
+    o.body_limit = konbini_ ? 4 * 1024 * 1024 : 64 * 1024;
     o.max_connections = 1024;
     o.max_connections_per_client = config_.portal_connections_per_client;
     o.cert_file = config_.portal_tls_cert.string();
@@ -729,7 +787,56 @@ class HubProcess {
     return {};
   }
 
+  // Convenience-store issuance (issue 13): the service the issuing center calls, mutual TLS only.
+  Status start_konbini() {
+    const auto& k = config_.konbini;
+    auto jpki = JpkiVerifier::open(k.jpki_ca, k.jpki_crl);
+    if (!jpki) return jpki.error().with_context("JPKI root and CRL");
+    jpki_ = std::move(*jpki);
+    KonbiniOptions o;
+    for (const auto& [muni, text] : k.policies) {
+      if (!registry_.count(muni)) return make_error(Errc::invalid_argument, "konbini.municipalities: unknown municipality " + muni);
+      auto policy = domain::issuance_policy_from_json(text);
+      if (!policy) return policy.error();
+      o.policies[muni] = std::move(*policy);
+    }
+    for (const auto& [muni, file] : k.seal_images) {
+      std::ifstream in(file, std::ios::binary);
+      if (!in) return make_error(Errc::io, "cannot read " + file.string());
+      o.municipal_seals[muni] = std::string((std::istreambuf_iterator<char>(in)), {});
+    }
+    // A 32-byte secret in a file of its own, mode 0600 (made at the first start, as the API token).
+    auto seed_hex = http::ensure_api_token(k.signing_key.empty() ? config_.data_dir / "konbini-signing.key" : k.signing_key);
+    if (!seed_hex) return seed_hex.error().with_context("the verification codes' signing key");
+    for (std::size_t i = 0; i + 1 < seed_hex->size(); i += 2) {
+      o.signing_seed += static_cast<char>(std::stoi(seed_hex->substr(i, 2), nullptr, 16));
+    }
+    o.verify_url = k.verify_url;
+    o.font_family = k.font;
+    domain::LinkageGuardPolicy guard;
+    guard.silence_ms = config_.linkage_silence_minutes * 60'000;
+    guard.quiet_alarm_ms = config_.linkage_quiet_minutes * 60'000;
+    konbini_source_ = std::make_unique<HubCertificateSource>(engine_, app_mutex_, guard, log_);
+    konbini_ = std::make_unique<KonbiniService>(std::move(o), *konbini_source_, *jpki_, clock_, log_);
+    if (auto s = konbini_->open(config_.data_dir); !s) return s;
+    http::ServerOptions so;
+    so.address = k.address;
+    so.port = k.port;
+    so.body_limit = 64 * 1024;  // a certificate and a signature, base64
+    so.cert_file = k.tls_cert.string();
+    so.key_file = k.tls_key.string();
+    so.client_ca_file = k.client_ca.string();
+    so.host_names = served_host_names(config_);
+    konbini_http_ = std::make_unique<http::Server>(web_pool(), so, [this](const http::Request& r) { return konbini_->handle(r); });
+    if (auto s = konbini_http_->start(); !s) return s;
+    log_(LogLevel::info, "convenience-store issuance on https://" + k.address + ":" + std::to_string(konbini_http_->port()) +
+                             " (client certificates required; " + std::to_string(k.policies.size()) + " municipalities)");
+    return {};
+  }
+
   http::Response route_portal(const http::Request& r) {
+    // The certificates' verification page (issue 13): public, beside the citizen site.
+    if (konbini_ && r.path == "/verify") return konbini_->verify_page(r);
     for (const auto& site : sites_) {
       if (r.path == site.path || (r.path.size() > site.path.size() && r.path.compare(0, site.path.size(), site.path) == 0 &&
                                   r.path[site.path.size()] == '/')) {
@@ -790,6 +897,7 @@ class HubProcess {
         engine_.tick();
         mail_tick();
       }
+      if (konbini_ && ++konbini_ticks_ % 20 == 0) konbini_->tick();  // each second; its stores have locks of their own
       schedule_tick();
     });
   }
@@ -803,6 +911,7 @@ class HubProcess {
     if (http_) http_->stop();
     for (auto& c : consoles_) c->http->stop();
     if (portal_http_) portal_http_->stop();
+    if (konbini_http_) konbini_http_->stop();
     // Waits for a send in progress (bounded by the transport's timeouts); queued mail stays queued.
     if (mail_sender_) mail_sender_->stop();
     mqtt_.stop();
@@ -858,6 +967,11 @@ class HubProcess {
   };
   std::vector<Site> sites_;  // the citizen site, per municipality (after bookings_, which they use)
   std::unique_ptr<http::Server> portal_http_;
+  std::unique_ptr<JpkiVerifier> jpki_;                      // before the issuance service that uses it
+  std::unique_ptr<HubCertificateSource> konbini_source_;
+  std::unique_ptr<KonbiniService> konbini_;
+  std::unique_ptr<http::Server> konbini_http_;
+  std::uint64_t konbini_ticks_ = 0;
   std::map<std::string, std::unique_ptr<HubMail>> mail_;  // after bookings_ (their notifiers call these)
   std::unique_ptr<HubMailSender> mail_sender_;           // after mail_ (their queued callback wakes it)
   std::chrono::steady_clock::time_point last_feed_scan_{}, last_reminders_{};

@@ -46,7 +46,20 @@ CREATE INDEX IF NOT EXISTS records_card_postcard ON records(
 CREATE TABLE IF NOT EXISTS sequences(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<sqlite::Migration, 1> kMigrations{{{1, kV1}}};
+// 2: the certificate database's lookups for convenience-store issuance (issue 13): a resident by
+//    the JPKI certificate's serial and by household, a seal registration by its person. Partial
+//    indexes on entities only the certificate database holds, so a municipality's database pays
+//    nothing for them.
+constexpr const char* kV2 = R"sql(
+CREATE INDEX IF NOT EXISTS records_resident_jpki ON records(
+  (CASE WHEN json_valid(body) THEN json_extract(body, '$.fields."利用者証明用電子証明書シリアル番号"') END)) WHERE entity = 'resident';
+CREATE INDEX IF NOT EXISTS records_resident_household ON records(
+  (CASE WHEN json_valid(body) THEN json_extract(body, '$.fields."世帯番号"') END)) WHERE entity = 'resident';
+CREATE INDEX IF NOT EXISTS records_seal_person ON records(
+  (CASE WHEN json_valid(body) THEN json_extract(body, '$.person') END)) WHERE entity = 'seal';
+)sql";
+
+constexpr std::array<sqlite::Migration, 2> kMigrations{{{1, kV1}, {2, kV2}}};
 
 const sqlite::Schema& hub_schema() {
   // Releases up to 93879b9 kept version 1 in the meta table only; they read it and refuse
@@ -592,6 +605,36 @@ Expected<std::vector<p::Record>> HubStore::cards_by_postcard(const std::string& 
       "AND (CASE WHEN json_valid(body) THEN json_extract(body, '$.postcard_no') END) = ?1 ORDER BY key LIMIT ?2");
   if (!st) return st.error();
   (*st)->bind(1, postcard_no).bind(2, static_cast<std::int64_t>(max));
+  return collect(**st);
+}
+
+Expected<std::vector<p::Record>> HubStore::residents_by_jpki_serial(const std::string& serial, std::size_t max) {
+  auto st = db_.cached(
+      "SELECT entity, key, body, deleted, version, origin_device, origin_seq FROM records "
+      "WHERE entity = 'resident' AND deleted = 0 "
+      "AND (CASE WHEN json_valid(body) THEN json_extract(body, '$.fields.\"利用者証明用電子証明書シリアル番号\"') END) = ?1 ORDER BY key LIMIT ?2");
+  if (!st) return st.error();
+  (*st)->bind(1, serial).bind(2, static_cast<std::int64_t>(max));
+  return collect(**st);
+}
+
+Expected<std::vector<p::Record>> HubStore::residents_by_household(const std::string& household, std::size_t max) {
+  auto st = db_.cached(
+      "SELECT entity, key, body, deleted, version, origin_device, origin_seq FROM records "
+      "WHERE entity = 'resident' AND deleted = 0 "
+      "AND (CASE WHEN json_valid(body) THEN json_extract(body, '$.fields.\"世帯番号\"') END) = ?1 ORDER BY key LIMIT ?2");
+  if (!st) return st.error();
+  (*st)->bind(1, household).bind(2, static_cast<std::int64_t>(max));
+  return collect(**st);
+}
+
+Expected<std::vector<p::Record>> HubStore::seals_by_person(const std::string& person, std::size_t max) {
+  auto st = db_.cached(
+      "SELECT entity, key, body, deleted, version, origin_device, origin_seq FROM records "
+      "WHERE entity = 'seal' AND deleted = 0 "
+      "AND (CASE WHEN json_valid(body) THEN json_extract(body, '$.person') END) = ?1 ORDER BY key LIMIT ?2");
+  if (!st) return st.error();
+  (*st)->bind(1, person).bind(2, static_cast<std::int64_t>(max));
   return collect(**st);
 }
 

@@ -324,6 +324,8 @@ IssuanceDecision decide_issuance(const IssuancePolicy& policy, CertificateKind k
     if (d.refusals.empty() || d.refusals.back().code != "linkage_stale") refuse("linkage_stale");
   }
 
+  for (const auto& key : f.unreadable) refuse("record_unreadable", key);
+
   // Who the card belongs to: exactly one resident (a current record wins over 除票 of the same
   // card: a person who moved away and came back).
   std::vector<const LinkageRecord*> current, past;
@@ -459,6 +461,36 @@ IssuanceDecision decide_issuance(const IssuancePolicy& policy, CertificateKind k
     d.tax.reset();
   }
   return d;
+}
+
+Expected<std::string> seal_image_from_parts(std::string_view sha256, const std::vector<std::string>& bodies) {
+  std::map<std::uint64_t, std::string> parts;
+  std::uint64_t total = 0, bytes = 0;
+  for (const auto& body : bodies) {
+    json j = json::parse(body, nullptr, false);
+    if (!j.is_object() || !j.contains("part") || !j.contains("parts") || !j.contains("data") || !j["part"].is_number_unsigned() ||
+        !j["parts"].is_number_unsigned() || !j["data"].is_string() || j.value("sha256", std::string()) != sha256) {
+      return Error{Errc::malformed, "seal_image: a part does not decode"};
+    }
+    const auto part = j["part"].get<std::uint64_t>(), n = j["parts"].get<std::uint64_t>();
+    if (part == 0 || part > n || n > 64 || (total != 0 && n != total)) return Error{Errc::malformed, "seal_image: parts disagree"};
+    total = n;
+    bytes = j.value("bytes", std::uint64_t{0});
+    const auto data = j["data"].get<std::string>();
+    std::string bin(data.size(), '\0');
+    std::size_t len = 0;
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(bin.data()), bin.size(), data.data(), data.size(), nullptr, &len, nullptr,
+                          sodium_base64_VARIANT_ORIGINAL) != 0) {
+      return Error{Errc::malformed, "seal_image: a part is not base64"};
+    }
+    bin.resize(len);
+    parts[part] = std::move(bin);
+  }
+  if (total == 0 || parts.size() != total) return Error{Errc::not_found, "seal_image: parts missing"};
+  std::string png;
+  for (auto& [n, p] : parts) png += p;
+  if ((bytes != 0 && png.size() != bytes) || detail::sha256_hex(png) != sha256) return Error{Errc::malformed, "seal_image: the bytes do not match their SHA-256"};
+  return png;
 }
 
 }  // namespace madoguchi::domain

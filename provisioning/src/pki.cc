@@ -7,12 +7,13 @@
 #include <cstddef>
 
 #include "files.h"
-#include "openssl_handles.h"
+#include "madoguchi/openssl/handles.h"
 
 namespace madoguchi::provisioning {
 namespace {
 
-using namespace detail;  // NOLINT(google-build-using-namespace): internal helpers of this module
+using namespace detail;            // NOLINT(google-build-using-namespace): internal helpers of this module
+using namespace madoguchi::openssl;  // NOLINT(google-build-using-namespace): the RAII handles
 
 constexpr mode_t kKeyMode = 0600;
 constexpr mode_t kCertMode = 0644;

@@ -25,4 +25,10 @@ int run_sample_masters(Args args);
 // madoguchi-sim residents: a generated town's resident, seal and tax linkage files (issue 12).
 int run_residents(Args args);
 
+// madoguchi-sim jpki: the simulated public personal authentication service (issue 13, KON-2).
+int run_jpki(Args args);
+
+// madoguchi-sim kiosk: a convenience-store kiosk and the issuing center (issue 13, KON-3).
+int run_kiosk(Args args);
+
 }  // namespace madoguchi::sim::cli

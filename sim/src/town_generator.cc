@@ -2,6 +2,9 @@
 // rendered part by part, so 300,000 people take tens of megabytes, not gigabytes.
 #include "madoguchi/sim/town_generator.h"
 
+#include "madoguchi/sim/jpki.h"
+#include "madoguchi/domain/konbini.h"
+
 #include <openssl/evp.h>
 #include <stb_image_write.h>
 
@@ -150,8 +153,8 @@ class Town {
       const Date today = calendar::add_days(o_.as_of, static_cast<int>(o_.delta_days));
       for (std::size_t i = 0; i < people_.size() && summary_.card_holders.size() < o_.card_holders; i += step) {
         const Person& p = people_[i];
-        if (!p.present || p.foreign >= 0 || p.family >= kPlainFamilies || age(p, today) < 15) continue;
-        summary_.card_holders.push_back({person_no(p), full_name(p), kana_name(p), p.female, p.birth, address_text(p.address)});
+        if (!p.present || p.foreign >= 0 || p.family >= kPlainFamilies || age(p, today) < 15 || !has_jpki(p)) continue;
+        summary_.card_holders.push_back({person_no(p), full_name(p), kana_name(p), p.female, p.birth, address_text(p.address), juminhyo_code(p)});
       }
     }
     for (const auto& p : people_) {
@@ -284,13 +287,17 @@ class Town {
     return pad(20'000'000'000ULL + (static_cast<std::uint64_t>(p.id) * 2'654'435'761ULL) % 10'000'000'000ULL, 11);
   }
   std::string person_no(const Person& p) const { return pad(p.id, 10); }
+  // Seven in ten carry a My Number card with a user-authentication certificate (its serial is
+  // what the simulated JPKI issues for the person's 住民票コード: jpki::card_serial).
+  static bool has_jpki(const Person& p) { return p.id % 10 < 7; }
 
   static const std::vector<std::string>& resident_columns() {
     static const std::vector<std::string> c = {
         "連携番号", "異動区分", "異動事由", "異動日", "届出日", "宛名番号", "住民票コード", "世帯番号", "世帯内順位", "氏名",
         "氏名フリガナ", "旧氏", "旧氏フリガナ", "通称", "通称フリガナ", "生年月日", "性別", "世帯主氏名", "続柄", "住所", "方書",
         "住所を定めた年月日", "住民となった年月日", "前住所", "本籍", "筆頭者氏名", "国籍・地域", "第30条の45に規定する区分",
-        "在留資格", "在留期間", "在留期間の満了の日", "在留カード等の番号", "外国人住民となった年月日", "支援措置", "文字溢れ"};
+        "在留資格", "在留期間", "在留期間の満了の日", "在留カード等の番号", "外国人住民となった年月日", "支援措置", "文字溢れ",
+        std::string(domain::kJpkiSerialColumn)};
     return c;
   }
   std::vector<std::string> resident_row(const Person& p, std::uint64_t seq, char change, std::string_view reason, Date on) {
@@ -338,7 +345,8 @@ class Town {
             card,
             foreigner ? calendar::format_iso(p.resident_since) : "",
             std::to_string(p.support),
-            building.size() > 90 ? "1" : ""};
+            building.size() > 90 ? "1" : "",
+            has_jpki(p) ? jpki::card_serial(juminhyo_code(p)) : ""};
   }
 
   static const std::vector<std::string>& seal_columns(bool images) {
@@ -775,10 +783,10 @@ Expected<TownSummary> write_town(const TownOptions& options, const fs::path& out
 }
 
 std::string card_holders_tsv(const std::vector<CardHolder>& holders) {
-  std::string out = "宛名番号\t氏名\t氏名フリガナ\t性別\t生年月日\t住所\n";
+  std::string out = "宛名番号\t氏名\t氏名フリガナ\t性別\t生年月日\t住所\t住民票コード\n";
   for (const auto& h : holders) {
     out += h.person + "\t" + h.name + "\t" + h.kana + "\t" + (h.female ? "2" : "1") + "\t" + calendar::format_iso(h.birth) + "\t" +
-           h.address + "\n";
+           h.address + "\t" + h.resident_code + "\n";
   }
   return out;
 }
@@ -800,11 +808,12 @@ Expected<std::vector<CardHolder>> parse_card_holders_tsv(std::string_view text) 
       if (tab == std::string_view::npos) break;
       at = tab + 1;
     }
-    auto date = cells.size() == 6 ? calendar::parse_iso(cells[4]) : std::nullopt;
-    if (cells.size() != 6 || cells[0].empty() || cells[1].empty() || (cells[3] != "1" && cells[3] != "2") || !date) {
-      return Error{Errc::malformed, "card holders line " + std::to_string(line_no) + ": expected 宛名番号, 氏名, 氏名フリガナ, 性別 1|2, 生年月日, 住所"};
+    // Files written before the 住民票コード column have six columns.
+    auto date = cells.size() == 6 || cells.size() == 7 ? calendar::parse_iso(cells[4]) : std::nullopt;
+    if ((cells.size() != 6 && cells.size() != 7) || cells[0].empty() || cells[1].empty() || (cells[3] != "1" && cells[3] != "2") || !date) {
+      return Error{Errc::malformed, "card holders line " + std::to_string(line_no) + ": expected 宛名番号, 氏名, 氏名フリガナ, 性別 1|2, 生年月日, 住所[, 住民票コード]"};
     }
-    out.push_back({cells[0], cells[1], cells[2], cells[3] == "2", *date, cells[5]});
+    out.push_back({cells[0], cells[1], cells[2], cells[3] == "2", *date, cells[5], cells.size() == 7 ? cells[6] : std::string()});
   }
   return out;
 }

@@ -147,6 +147,12 @@ Stmt& Stmt::bind(int index, std::string_view text) {
   return *this;
 }
 
+Stmt& Stmt::bind_blob(int index, std::string_view bytes) {
+  int rc = sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
+  return *this;
+}
+
 Stmt& Stmt::bind_null(int index) {
   int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
@@ -189,6 +195,13 @@ std::uint64_t Stmt::column_u64(int index) const {
   auto v = sqlite3_column_int64(stmt_, index);
   return v < 0 ? 0 : static_cast<std::uint64_t>(v);
 }
+std::string Stmt::column_blob(int index) const {
+  const void* p = sqlite3_column_blob(stmt_, index);
+  int n = sqlite3_column_bytes(stmt_, index);
+  if (!p) return {};
+  return std::string(static_cast<const char*>(p), static_cast<std::size_t>(n));
+}
+
 std::string Stmt::column_text(int index) const {
   const auto* p = sqlite3_column_text(stmt_, index);
   int n = sqlite3_column_bytes(stmt_, index);

@@ -96,6 +96,23 @@ struct HubConfig {
   bool smtp_starttls = true;
   // The first retry after a failed attempt, doubling up to an hour (drivers/mail RetryPolicy).
   std::uint32_t smtp_retry_seconds = 60;
+  // Convenience-store issuance (issue 13, KON-1..KON-7; docs/formats/kiosk-interface.md): the
+  // issuance service the issuing center calls, over mutual TLS only. port 0 = none.
+  struct Konbini {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 0;
+    std::filesystem::path tls_cert, tls_key;     // the hub's server identity for the center
+    std::filesystem::path client_ca;             // the CA of the center's client certificates (required)
+    std::filesystem::path jpki_ca, jpki_crl;     // the JPKI root and its CRL (required; the CRL is re-read when it changes)
+    // The Ed25519 seed (64 hex digits) that signs the verification codes; empty:
+    // <data_dir>/konbini-signing.key, made (mode 0600) at the first start.
+    std::filesystem::path signing_key;
+    std::string verify_url;                      // the verification page as residents reach it (printed in the QR)
+    std::string font = "IPAmjMincho";
+    std::map<std::string, std::string> policies;             // municipality → its policy (JSON, domain::issuance_policy_from_json)
+    std::map<std::string, std::filesystem::path> seal_images;  // municipality → the mayor's seal (PNG); none: drawn
+  };
+  Konbini konbini;
 };
 
 Expected<HubConfig> load_hub_config(const std::filesystem::path& file);

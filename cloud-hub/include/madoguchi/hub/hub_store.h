@@ -208,6 +208,11 @@ class HubStore {
   // Live card records (entity "card") whose body's postcard_no is exactly `postcard_no`: one
   // lookup in the expression index records_card_postcard, however many cards (RSV-5). At most max.
   Expected<std::vector<protocol::Record>> cards_by_postcard(const std::string& postcard_no, std::size_t max);
+  // The certificate database's lookups for convenience-store issuance (schema 2's indexes): live
+  // resident records by the JPKI serial column and by 世帯番号, seal records by 宛名番号.
+  Expected<std::vector<protocol::Record>> residents_by_jpki_serial(const std::string& serial, std::size_t max);
+  Expected<std::vector<protocol::Record>> residents_by_household(const std::string& household, std::size_t max);
+  Expected<std::vector<protocol::Record>> seals_by_person(const std::string& person, std::size_t max);
   // Places the counted records take in a slot (booking_load, see PlaceCount), leaving out the
   // record with key `excluding_key` (empty: none), outside any write.
   Expected<std::int64_t> booked_places(const std::string& slot_key, const std::string& excluding_key);

@@ -16,7 +16,7 @@ namespace madoguchi::domain {
 // opaque record, as releases before the linkage file format sent them; they stay readable.
 inline constexpr std::string_view kCertificateEntities[] = {
     "resident", "seal", "tax", "seal_image", "linkage_batch", "linkage_source", "linkage_agent", "linkage_request",
-    "linkage_digest", "linkage_reconcile", "gaiji_map",
+    "linkage_digest", "linkage_reconcile", "gaiji_map", "konbini_flag",
     "resident_delta", "seal_delta", "tax_delta"};
 
 bool is_certificate_entity(std::string_view entity) noexcept;

@@ -110,7 +110,13 @@ struct IssuanceFacts {
   std::vector<LinkageRecord> taxes;          // tax records of the matched person
   std::map<std::string, std::map<std::string, GaijiMapping>> gaiji;  // mappings by code table, then code
   std::vector<StaffFlag> flags;              // for the persons above
+  std::vector<std::string> unreadable;       // records of the person that did not decode (entity/key)
 };
+
+// A seal impression from its seal_image records (linkage_record.h: "<SHA-256>:<part>", base64 in
+// parts): the PNG's bytes, checked against the SHA-256 it is filed under. Errc::not_found when a
+// part is missing, Errc::malformed when a part does not decode or the bytes do not match.
+Expected<std::string> seal_image_from_parts(std::string_view sha256, const std::vector<std::string>& bodies);
 
 struct SuppressionRule {
   std::string_view code;   // stable, on the wire and in records

@@ -56,6 +56,7 @@ struct CardHolder {
   bool female = false;
   calendar::Date birth{};
   std::string address;
+  std::string resident_code;  // 住民票コード: the simulated JPKI card's serial follows from it
 };
 
 struct TownSummary {

@@ -97,6 +97,8 @@ class Stmt {
   Stmt& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }
   Stmt& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
   Stmt& bind_null(int index);
+  // Bytes as a BLOB (a PDF, an image): never interpreted as text.
+  Stmt& bind_blob(int index, std::string_view bytes);
 
   // Advances: true when a row is available, false when done. A bind error surfaces here.
   Expected<bool> step();
@@ -107,6 +109,7 @@ class Stmt {
   std::int64_t column_int(int index) const;
   std::uint64_t column_u64(int index) const;
   std::string column_text(int index) const;
+  std::string column_blob(int index) const;
   bool column_is_null(int index) const;
 
  private:

@@ -1,5 +1,6 @@
 // RAII ownership of OpenSSL objects and the translation of OpenSSL's error queue into our Error.
-// Internal header: nothing OpenSSL leaks into the public headers.
+// For implementation files only (provisioning, the JPKI simulator, the hub's JPKI verifier):
+// nothing OpenSSL leaks into the public headers of the components that use it.
 #pragma once
 
 #include <openssl/bio.h>
@@ -8,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <openssl/ocsp.h>
 
 #include <memory>
 #include <string>
@@ -15,7 +17,7 @@
 
 #include "madoguchi/error.h"
 
-namespace madoguchi::provisioning::detail {
+namespace madoguchi::openssl {
 
 template <auto FreeFn>
 struct OpenSslDeleter {
@@ -39,6 +41,15 @@ using X509StoreCtxPtr = OpenSslPtr<X509_STORE_CTX, &X509_STORE_CTX_free>;
 using GeneralNamesPtr = OpenSslPtr<GENERAL_NAMES, &GENERAL_NAMES_free>;
 using GeneralNamePtr = OpenSslPtr<GENERAL_NAME, &GENERAL_NAME_free>;
 using Asn1StringPtr = OpenSslPtr<ASN1_STRING, &ASN1_STRING_free>;
+using Asn1IntegerPtr = OpenSslPtr<ASN1_INTEGER, &ASN1_INTEGER_free>;
+using Asn1TimePtr = OpenSslPtr<ASN1_TIME, &ASN1_TIME_free>;
+using X509CrlPtr = OpenSslPtr<X509_CRL, &X509_CRL_free>;
+using X509RevokedPtr = OpenSslPtr<X509_REVOKED, &X509_REVOKED_free>;
+using MdCtxPtr = OpenSslPtr<EVP_MD_CTX, &EVP_MD_CTX_free>;
+using OcspRequestPtr = OpenSslPtr<OCSP_REQUEST, &OCSP_REQUEST_free>;
+using OcspResponsePtr = OpenSslPtr<OCSP_RESPONSE, &OCSP_RESPONSE_free>;
+using OcspBasicPtr = OpenSslPtr<OCSP_BASICRESP, &OCSP_BASICRESP_free>;
+using OcspCertIdPtr = OpenSslPtr<OCSP_CERTID, &OCSP_CERTID_free>;
 
 // Errc::crypto "<what>: <every queued OpenSSL error>", draining the thread's error queue so the
 // next failure does not report stale entries.
@@ -56,4 +67,4 @@ inline Error openssl_error(std::string_view what) {
   return make_error(Errc::crypto, std::move(m));
 }
 
-}  // namespace madoguchi::provisioning::detail
+}  // namespace madoguchi::openssl

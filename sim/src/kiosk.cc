@@ -1,0 +1,94 @@
+#include "madoguchi/sim/kiosk.h"
+
+#include <openssl/evp.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "madoguchi/http/client.h"
+#include "madoguchi/sim/jpki.h"
+
+namespace madoguchi::sim::kiosk {
+
+using nlohmann::json;
+
+namespace {
+
+std::string base64(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(data.data()),
+                                static_cast<int>(data.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+Expected<http::ClientResponse> post(const Target& t, const std::string& action, const std::string& body) {
+  http::ClientTls tls{t.ca_file, t.cert_file, t.key_file};
+  return http::request(t.host, t.port, "POST", "/kiosk/v1/" + t.municipality + "/" + action, body, t.timeout, &tls);
+}
+
+void read_error(const std::string& body, Result& r) {
+  json j = json::parse(body, nullptr, false);
+  if (j.is_object() && j.contains("error") && j["error"].is_object()) {
+    r.error = j["error"].value("code", "");
+    r.reason = j["error"].value("reason", "");
+    r.message = j["error"].value("message", "");
+  }
+}
+
+}  // namespace
+
+Expected<Result> run(const Target& t, const Order& o) {
+  Result r;
+  r.request = o.request;
+  json hello = {{"request", o.request}, {"store", {{"id", o.store_id}, {"name", o.store_name}, {"prefecture", o.prefecture}}}, {"kiosk", o.kiosk}};
+  auto ch = post(t, "challenge", hello.dump());
+  if (!ch) return ch.error();
+  if (ch->status != 200) {
+    r.status = ch->status;
+    read_error(ch->body, r);
+    return r;
+  }
+  json cj = json::parse(ch->body, nullptr, false);
+  if (!cj.is_object() || !cj.contains("signed_data") || !cj["signed_data"].is_string()) return Error{Errc::malformed, "challenge: no signed_data"};
+  auto signature = jpki::sign_with_card(o.card, o.pin, cj["signed_data"].get<std::string>());
+  if (!signature) return signature.error();
+  auto card = jpki::load_card(o.card);
+  if (!card) return card.error();
+  auto der = jpki::card_certificate_der(*card);
+  if (!der) return der.error();
+  json options = json::parse(o.options, nullptr, false);
+  if (options.is_discarded()) return Error{Errc::invalid_argument, "options: not JSON"};
+  const json ask = {{"request", o.request}, {"certificate", base64(*der)}, {"signature", base64(*signature)}, {"kind", o.kind}, {"options", options}};
+  const std::string body = ask.dump();
+  Expected<http::ClientResponse> res = Error{Errc::timeout, "not sent"};
+  for (int attempt = 0; attempt <= o.retries; ++attempt) {
+    ++r.attempts;
+    res = post(t, "issue", body);
+    const bool again = !res || res->status == 503 || (res->status == 409 && res->body.find("in_progress") != std::string::npos);
+    if (!again) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 * (attempt + 1)));
+  }
+  if (!res) return res.error();
+  r.status = res->status;
+  if (res->status != 200) {
+    read_error(res->body, r);
+    return r;
+  }
+  r.pdf = res->body;
+  if (auto it = res->headers.find("x-madoguchi-certificate-number"); it != res->headers.end()) r.number = it->second;
+  if (auto it = res->headers.find("x-madoguchi-verification"); it != res->headers.end()) r.verification = it->second;
+  if (o.retry_after_success) {
+    ++r.attempts;
+    auto again = post(t, "issue", body);
+    r.same_on_retry = again && again->status == 200 && again->body == r.pdf;
+  }
+  auto done = post(t, o.complete ? "complete" : "cancel", json{{"request", o.request}, {"reason", "kiosk"}}.dump());
+  if (!done) return done.error();
+  json dj = json::parse(done->body, nullptr, false);
+  if (dj.is_object() && dj.contains("state") && dj["state"].is_string()) r.final_state = dj["state"].get<std::string>();
+  if (dj.is_object() && dj.contains("error") && dj["error"].is_object()) r.final_state = dj["error"].value("state", "");
+  return r;
+}
+
+}  // namespace madoguchi::sim::kiosk
