@@ -167,7 +167,9 @@ Expected<CertificateOptions> certificate_options_from_json(CertificateKind kind,
       break;
     case CertificateKind::tax:
       if (auto s = detail::refuse_unknown_keys(j, what, {"tax_year"}); !s) return s.error();
-      if (auto s = detail::read_int_in(j, what, "tax_year", o.tax_year, 1990, 2199, false); !s) return s.error();
+      if (j.contains("tax_year")) {
+        if (auto s = detail::read_int_in(j, what, "tax_year", o.tax_year, 1990, 2199, true); !s) return s.error();
+      }
       break;
   }
   return o;

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
 #include <thread>
 
 #include "madoguchi/http/client.h"
@@ -22,9 +23,11 @@ std::string base64(std::string_view data) {
   return out;
 }
 
-Expected<http::ClientResponse> post(const Target& t, const std::string& action, const std::string& body) {
+Expected<http::ClientResponse> post(const Target& t, const std::string& action, const std::string& body,
+                                    std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
   http::ClientTls tls{t.ca_file, t.cert_file, t.key_file};
-  return http::request(t.host, t.port, "POST", "/kiosk/v1/" + t.municipality + "/" + action, body, t.timeout, &tls);
+  return http::request(t.host, t.port, "POST", "/kiosk/v1/" + t.municipality + "/" + action, body,
+                       timeout.count() > 0 ? timeout : t.timeout, &tls);
 }
 
 void read_error(const std::string& body, Result& r) {
@@ -61,13 +64,14 @@ Expected<Result> run(const Target& t, const Order& o) {
   if (options.is_discarded()) return Error{Errc::invalid_argument, "options: not JSON"};
   const json ask = {{"request", o.request}, {"certificate", base64(*der)}, {"signature", base64(*signature)}, {"kind", o.kind}, {"options", options}};
   const std::string body = ask.dump();
+  if (o.think_time.count() > 0) std::this_thread::sleep_for(o.think_time);
   Expected<http::ClientResponse> res = Error{Errc::timeout, "not sent"};
   for (int attempt = 0; attempt <= o.retries; ++attempt) {
     ++r.attempts;
-    res = post(t, "issue", body);
+    res = post(t, "issue", body, attempt == 0 ? o.first_issue_timeout : std::chrono::milliseconds(0));
     const bool again = !res || res->status == 503 || (res->status == 409 && res->body.find("in_progress") != std::string::npos);
     if (!again) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100 * (attempt + 1)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100 * (attempt + 1), 1000)));
   }
   if (!res) return res.error();
   r.status = res->status;
@@ -88,6 +92,10 @@ Expected<Result> run(const Target& t, const Order& o) {
   json dj = json::parse(done->body, nullptr, false);
   if (dj.is_object() && dj.contains("state") && dj["state"].is_string()) r.final_state = dj["state"].get<std::string>();
   if (dj.is_object() && dj.contains("error") && dj["error"].is_object()) r.final_state = dj["error"].value("state", "");
+  if (o.reissue_after_finish) {
+    auto again = post(t, "issue", body);
+    r.reissue_status = again ? again->status : 0;
+  }
   return r;
 }
 

@@ -242,6 +242,9 @@ TEST_CASE("konbini: chosen members must be of the household", "[konbini]") {
   CHECK_FALSE(certificate_options_from_json(CertificateKind::residence, R"({"whole_household":false})"));
   CHECK_FALSE(certificate_options_from_json(CertificateKind::residence, R"({"members":["P1"]})"));
   CHECK_FALSE(certificate_options_from_json(CertificateKind::seal, R"({"domicile":true})"));
+  for (auto kind : kCertificateKinds) CHECK(certificate_options_from_json(kind, "{}"));  // every option has a default
+  CHECK(certificate_options_from_json(CertificateKind::tax, R"({"tax_year":2025})")->tax_year == 2025);
+  CHECK_FALSE(certificate_options_from_json(CertificateKind::tax, R"({"tax_year":1800})"));
   auto back = certificate_options_from_json(CertificateKind::residence, certificate_options_json(CertificateKind::residence, o));
   REQUIRE(back);
   CHECK(*back == o);

@@ -5,17 +5,22 @@
 // text (pdftotext) and checked against the resident the card belongs to.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <fstream>
+#include <mutex>
+#include <thread>
 #include <map>
 #include <set>
 #include <string>
 
+#include "madoguchi/domain/konbini.h"
 #include "madoguchi/domain/linkage_record.h"
 #include "madoguchi/http/client.h"
 #include "madoguchi/provisioning/pki.h"
 #include "madoguchi/sim/jpki.h"
 #include "madoguchi/sim/kiosk.h"
 #include "madoguchi/sim/town_generator.h"
+#include "madoguchi/sqlite/sqlite.h"
 #include "pdf_text.h"
 #include "skip.h"
 #include "stack.h"
@@ -58,6 +63,7 @@ struct KonbiniWorld {
   sim::TownSummary town;
   std::map<std::string, d::LinkageRecord> residents;  // 宛名番号 → the current record
   std::uint16_t port = 0;
+  nlohmann::json konbini_config;
 
   explicit KonbiniWorld(std::size_t people = 300, nlohmann::json extra = nlohmann::json::object()) {
     REQUIRE(sim::jpki::init_authority(jpki));
@@ -76,6 +82,7 @@ struct KonbiniWorld {
                               {"verify_url", "https://yoyaku.example.jp/verify"},
                               {"municipalities", {{"131016", nlohmann::json::parse(kPolicy)}}}};
     for (auto it = extra.begin(); it != extra.end(); ++it) konbini[it.key()] = it.value();
+    konbini_config = konbini;
     stack.start_hub({.portal = true, .extra_config = {{"konbini", konbini}}});
     stack.start_edge({"131016", "linkage", false, true});
     const auto inbox = dir.path() / "edges" / "131016.linkage" / "inbox";
@@ -299,4 +306,192 @@ TEST_CASE("The verification page confirms a genuine code and PDF and refuses a f
   REQUIRE(at != std::string::npos);
   tampered[at + 8] = tampered[at + 8] == 'x' ? 'y' : 'x';
   CHECK(upload(tampered).find("一致しません") != std::string::npos);
+}
+
+namespace {
+
+std::vector<std::vector<std::string>> sqlite_rows(const fs::path& db, const std::string& sql) {
+  std::vector<std::vector<std::string>> out;
+  auto conn = sqlite::Db::open(db, {.read_only = true});
+  if (!conn) return out;
+  auto st = conn->prepare(sql);
+  if (!st) return out;
+  for (;;) {
+    auto row = st->step();
+    if (!row || !*row) break;
+    std::vector<std::string> cells;
+    for (int i = 0; i < 5; ++i) cells.push_back(st->column_text(i));
+    out.push_back(std::move(cells));
+  }
+  return out;
+}
+
+// The issuance database's row of a request, read directly (read-only) by the test.
+struct IssuedRow {
+  std::string state, subject, persons, number, kind;
+};
+std::optional<IssuedRow> issued_row(const fs::path& db, const std::string& request) {
+  auto out = sqlite_rows(db, "SELECT state, subject, persons, number, kind FROM requests WHERE request = '" + request + "'");
+  if (out.empty()) return std::nullopt;
+  return IssuedRow{out[0][0], out[0][1], out[0][2], out[0][3], out[0][4]};
+}
+
+}  // namespace
+
+TEST_CASE("The wrong-person test: concurrent kiosks, same-second requests for one household and for residents of the same name, timeouts, cancellations, retries and a hub restart; every certificate belongs to the card that asked (issue 13)",
+          "[e2e][konbini]") {
+  if (!testing::has_pdftotext()) {
+    testing::skip_test("pdftotext is not installed (Debian poppler-utils)");
+    return;
+  }
+  KonbiniWorld w(600);
+  // The people: members of households of two or more, residents who share a name, then others;
+  // each with a card of their own.
+  std::map<std::string, std::vector<std::string>> by_household, by_name;
+  for (const auto& [person, r] : w.residents) {
+    if (r.field(d::kJpkiSerialColumn).empty() || r.field("支援措置") != "0") continue;
+    by_household[std::string(r.field("世帯番号"))].push_back(person);
+    by_name[std::string(r.field("氏名"))].push_back(person);
+  }
+  std::vector<std::vector<std::string>> groups;  // fired in the same second from different stores
+  for (const auto& [name, people] : by_name) {
+    if (people.size() >= 2) groups.push_back(people);
+  }
+  REQUIRE_FALSE(groups.empty());  // the town has namesakes
+  const std::size_t namesakes = groups.size();
+  for (const auto& [household, people] : by_household) {
+    if (people.size() >= 2 && groups.size() < namesakes + 30) groups.push_back(people);
+  }
+  REQUIRE(groups.size() > namesakes);  // and households of several card holders
+  std::set<std::string> people;
+  for (auto& g : groups) {
+    if (g.size() > 4) g.resize(4);
+    people.insert(g.begin(), g.end());
+  }
+  for (const auto& p : people) w.card_for(p);
+  INFO(namesakes << " groups of namesakes, " << groups.size() - namesakes << " households, " << people.size() << " cards");
+
+  const fs::path konbini_db = w.dir.path() / "hub" / "131016.konbini.db";
+  std::mutex mu;
+  std::vector<std::string> problems, failures;
+  std::atomic<std::size_t> issued{0}, refused{0}, failed{0}, checked{0};
+  std::atomic<bool> restarting{false};
+  const char* kinds[] = {"residence", "residence", "seal", "tax"};
+  auto one = [&](const std::string& person, std::size_t n, std::size_t store) {
+    sim::kiosk::Order o;
+    o.request = "WP-" + std::to_string(n) + "-" + person;
+    o.card = w.cards / (person + ".card.json");
+    o.pin = "1234";
+    o.kind = kinds[n % 4];
+    o.store_id = "S" + std::to_string(store);
+    o.kiosk = "K" + std::to_string(store);
+    o.prefecture = store % 2 ? "13" : "27";
+    o.retries = 30;  // across a hub restart
+    o.first_issue_timeout = n % 7 == 0 ? 5ms : 0ms;   // the center's line stalls: the retry must get the same certificate
+    o.think_time = n % 11 == 0 ? 300ms : 0ms;         // a slow resident
+    o.complete = n % 13 != 0;                          // a paper jam: the kiosk cancels the whole request
+    o.reissue_after_finish = n % 13 == 0 || n % 17 == 0;
+    o.retry_after_success = n % 5 == 0;
+    auto r = sim::kiosk::run(w.target(), o);
+    if (!r) {
+      ++failed;  // the hub was restarting: a center starts over with a new request
+      if (!restarting) {
+        std::lock_guard lock(mu);
+        if (failures.size() < 5) failures.push_back(o.request + ": " + r.error().message);
+      }
+      return;
+    }
+    if (r->status != 200) {
+      ++refused;
+      // A refusal is a decision (403) or a request the restart or a timeout ended (409); anything
+      // else is the hub failing a well-formed request.
+      if (r->status != 403 && r->status != 409) {
+        std::lock_guard lock(mu);
+        problems.push_back(o.request + ": status " + std::to_string(r->status) + " " + r->error + " " + r->message);
+      }
+      return;
+    }
+    ++issued;
+    std::vector<std::string> bad;
+    if (!r->same_on_retry) bad.push_back(o.request + ": a retry returned different bytes");
+    if (o.reissue_after_finish && r->reissue_status == 200) bad.push_back(o.request + ": a finished request returned a certificate again");
+    // Check 1: the data behind it.
+    auto row = issued_row(konbini_db, o.request);
+    const auto& me = w.residents.at(person);
+    if (!row) {
+      bad.push_back(o.request + ": no record");
+    } else {
+      if (row->subject != person) bad.push_back(o.request + ": issued to " + row->subject + ", asked by " + person);
+      if (row->number != r->number) bad.push_back(o.request + ": number " + row->number + " but the PDF says " + r->number);
+      for (const auto& [other, rec] : w.residents) {
+        if (row->persons.find("\"" + other + "\"") != std::string::npos && rec.field("世帯番号") != me.field("世帯番号")) {
+          bad.push_back(o.request + ": shows " + other + " of another household");
+        }
+      }
+    }
+    // Check 2: the text of the PDF.
+    const auto file = w.dir.path() / ("wp-" + std::to_string(n) + ".pdf");
+    std::ofstream(file, std::ios::binary) << r->pdf;
+    auto text = testing::pdf_text(file);
+    fs::remove(file);
+    if (!text) {
+      bad.push_back(o.request + ": PDF text unreadable");
+    } else {
+      const auto name = as_extracted(std::string(me.field("氏名")));
+      const auto address = as_extracted(std::string(me.field("住所")));
+      if (text->find(name) == std::string::npos) bad.push_back(o.request + ": the requester's name is not on it");
+      if (o.kind != "tax" && text->find(address) == std::string::npos) bad.push_back(o.request + ": the requester's address is not on it");
+      if (text->find(r->number) == std::string::npos) bad.push_back(o.request + ": another certificate number");
+      // Every name printed is a name of the requester's household (namesakes elsewhere aside:
+      // the data check above tells them apart).
+      std::set<std::string> household_names;
+      for (const auto& [other, rec] : w.residents) {
+        if (rec.field("世帯番号") == me.field("世帯番号")) household_names.insert(as_extracted(std::string(rec.field("氏名"))));
+      }
+      for (std::size_t at = 0; (at = text->find("\n氏名 ", at)) != std::string::npos;) {
+        at += std::string("\n氏名 ").size();
+        const auto shown = text->substr(at, text->find('\n', at) - at);
+        if (!household_names.count(shown.substr(0, shown.find("（")))) {  // 氏名（旧氏 …）
+          bad.push_back(o.request + ": prints the name of someone outside the household: " + shown);
+        }
+      }
+      ++checked;
+    }
+    if (!bad.empty()) {
+      std::lock_guard lock(mu);
+      problems.insert(problems.end(), bad.begin(), bad.end());
+    }
+  };
+
+  // Rounds: every member of a group asks at the same moment from a different store; 12 kiosks.
+  std::size_t n = 0;
+  std::thread restarter([&] {
+    std::this_thread::sleep_for(8s);
+    restarting = true;
+    w.stack.kill_hub();  // SIGKILL in the middle of issuing
+    std::this_thread::sleep_for(500ms);
+    w.stack.start_hub({.portal = true, .extra_config = {{"konbini", w.konbini_config}}});
+    eventually([&] { return testing::port_open(w.port); }, 30s);
+    restarting = false;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + 25s;
+  for (int round = 0; std::chrono::steady_clock::now() < deadline && round < 12; ++round) {
+    std::vector<std::thread> kiosks;
+    std::size_t store = 0;
+    for (const auto& g : groups) {
+      for (const auto& p : g) kiosks.emplace_back(one, p, n++, store++);
+      if (kiosks.size() >= 12) {
+        for (auto& k : kiosks) k.join();
+        kiosks.clear();
+      }
+    }
+    for (auto& k : kiosks) k.join();
+  }
+  restarter.join();
+  INFO(issued << " issued, " << refused << " refused, " << failed << " failed across the restart, " << checked << " checked");
+  for (std::size_t i = 0; i < problems.size() && i < 20; ++i) UNSCOPED_INFO(problems[i]);
+  for (const auto& f : failures) UNSCOPED_INFO("failed outside the restart: " << f);
+  CHECK(problems.empty());
+  CHECK(issued >= 500);
+  CHECK(checked == issued);
 }

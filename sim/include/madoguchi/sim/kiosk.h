@@ -31,6 +31,11 @@ struct Order {
   bool complete = true;        // confirm the print; false: cancel after receiving (a paper jam)
   int retries = 3;             // the issue step again (same body) after a timeout or "in progress"
   bool retry_after_success = false;  // ask again after a success: the same bytes must come back
+  // Fault injection for the tests and the benchmark: the first issue step waits at most this long
+  // (0: the target's timeout), as a center whose line stalls; the retry then uses the full timeout.
+  std::chrono::milliseconds first_issue_timeout{0};
+  std::chrono::milliseconds think_time{0};  // a slow resident: between the challenge and the issue step
+  bool reissue_after_finish = false;        // ask again after complete/cancel (must never be a certificate)
 };
 
 struct Result {
@@ -45,6 +50,7 @@ struct Result {
   std::string final_state; // after complete or cancel
   int attempts = 0;        // issue steps sent
   bool same_on_retry = true;  // retry_after_success: the bytes were the same
+  int reissue_status = 0;     // reissue_after_finish: the status of that last ask
 };
 
 // Runs one order to the end. Errc::forbidden for a wrong or locked PIN (the card says so; nothing
