@@ -5,6 +5,7 @@
 //   madoguchi-bench counter [--people N] [--cards N] [--rows N] [--pages N] [--quick]
 //   madoguchi-bench portal [--connections 64,256] [--seconds N] [--attempts N] [--places N] [--quick]
 //   madoguchi-bench linkage [--people N] [--burst-changes N] [--quick]
+//   madoguchi-bench konbini [--people N] [--kiosks N] [--cards N] [--seconds S] [--quick]
 //
 // Subcommands live in the table below, one function each.
 #include <array>
@@ -16,6 +17,7 @@
 
 #include "bench.h"
 #include "counter_bench.h"
+#include "konbini_bench.h"
 #include "linkage_bench.h"
 #include "portal_bench.h"
 #include "sync_bench.h"
@@ -47,6 +49,9 @@ constexpr std::array kCommands = {
     Command{"linkage", "[--people N] [--burst-changes N] [--quick] [--bin DIR]",
             "a generated town through the linkage agent to the hub's certificate database: initial copy vs sqlite3, delta latency",
             &madoguchi::bench::run_linkage},
+    Command{"konbini", "[--people N] [--kiosks N] [--cards N] [--seconds S] [--quick] [--bin DIR]",
+            "convenience-store issuance at concurrent kiosks through the real hub: latency, certificates/s, wrong subjects",
+            &madoguchi::bench::run_konbini},
 };
 
 // Flags (options without a value) of every subcommand.
