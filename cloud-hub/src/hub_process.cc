@@ -823,6 +823,10 @@ class HubProcess {
     so.address = k.address;
     so.port = k.port;
     so.body_limit = 64 * 1024;  // a certificate and a signature, base64
+    // Every kiosk's request arrives through the issuing center, one client address (and only
+    // holders of the center's certificate connect at all): its connections are not capped apart.
+    so.max_connections = 2048;
+    so.max_connections_per_client = 2048;
     so.cert_file = k.tls_cert.string();
     so.key_file = k.tls_key.string();
     so.client_ca_file = k.client_ca.string();

@@ -196,6 +196,8 @@ int run_konbini(const Args& args, Reporter& out) {
   std::atomic<std::uint64_t> refused{0}, errors{0};
   std::map<std::string, std::uint64_t> statuses;  // the refusals by status and code
   const char* kinds[] = {"residence", "residence", "residence", "tax", "seal", "residence", "tax", "residence"};
+  const auto hub_pid = find_process_with_arg((dir.path() / "hub.json").string());
+  const double hub_cpu_before = hub_pid ? cpu_seconds(*hub_pid).value_or(0) : 0;
   const auto start = Clock::now();
   const auto stop = start + plan.duration;
   std::vector<std::thread> kiosks;
@@ -217,6 +219,8 @@ int run_konbini(const Args& args, Reporter& out) {
         const double ms = seconds_since(t0) * 1000;
         if (!r) {
           ++errors;
+          std::lock_guard lock(mu);
+          ++statuses["error " + std::string(errc_name(r.error().code))];
           continue;
         }
         if (r->status != 200) {
@@ -232,6 +236,7 @@ int run_konbini(const Args& args, Reporter& out) {
   }
   for (auto& t : kiosks) t.join();
   const double elapsed = seconds_since(start);
+  const double hub_cpu = hub_pid ? cpu_seconds(*hub_pid).value_or(0) - hub_cpu_before : 0;
   std::vector<double> latencies;
   for (const auto& sm : samples) latencies.push_back(sm.issue_ms);
   const nlohmann::json extra = {{"kiosks", plan.kiosks}, {"certificates", samples.size()}, {"refused", refused.load()},
@@ -239,6 +244,10 @@ int run_konbini(const Args& args, Reporter& out) {
   out.metric("konbini.issue_p50_ms", percentile(latencies, 50), "ms", extra);
   out.metric("konbini.issue_p99_ms", percentile(latencies, 99), "ms", extra);
   out.metric("konbini.certificates_per_second", static_cast<double>(samples.size()) / elapsed, "certificates/s", extra);
+  // The hub's own CPU per request (issued or refused): what the kiosks' load costs the hub alone,
+  // with the simulated kiosks and center (TLS, the cards' RSA signatures) on the same two cores.
+  const auto requests = samples.size() + refused.load();
+  if (requests > 0) out.metric("konbini.hub_cpu_ms_per_request", hub_cpu * 1000 / static_cast<double>(requests), "ms", {{"hub_cpu_seconds", hub_cpu}, {"requests", requests}});
 
   // konbini.wrong_subject: every certificate against the card that asked, in the issuance record,
   // and for a sample also in the PDF's own text.

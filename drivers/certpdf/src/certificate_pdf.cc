@@ -157,12 +157,14 @@ void copy_guard(cairo_t* cr, const Page& page) {
     cairo_save(cr);
     cairo_translate(cr, 90, 170 + i * 240);
     cairo_rotate(cr, -0.35);
+    // The letters as text filled with the patterns (not as outlines: a PDF of glyph paths is
+    // three times the work to write): first white over the fine dots, then the coarse dots.
     cairo_move_to(cr, 0, 0);
-    pango_cairo_layout_path(cr, word.get());
     cairo_set_source_rgb(cr, 1, 1, 1);
-    cairo_fill_preserve(cr);
+    pango_cairo_show_layout(cr, word.get());
+    cairo_move_to(cr, 0, 0);
     cairo_set_source(cr, coarse.get());
-    cairo_fill(cr);
+    pango_cairo_show_layout(cr, word.get());
     cairo_restore(cr);
   }
   cairo_restore(cr);
@@ -218,8 +220,15 @@ Status draw_qr(cairo_t* cr, const std::string& code, double x, double y, double 
   cairo_fill(cr);
   cairo_set_source_rgb(cr, 0, 0, 0);
   for (int r = 0; r < n; ++r) {
-    for (int c = 0; c < n; ++c) {
-      if (qr->data[r * n + c] & 1) cairo_rectangle(cr, x + (c + 4) * m, y + (r + 4) * m, m, m);
+    for (int c = 0; c < n;) {  // a run of dark modules as one rectangle
+      if (!(qr->data[r * n + c] & 1)) {
+        ++c;
+        continue;
+      }
+      int end = c;
+      while (end < n && (qr->data[r * n + end] & 1)) ++end;
+      cairo_rectangle(cr, x + (c + 4) * m, y + (r + 4) * m, (end - c) * m, m);
+      c = end;
     }
   }
   cairo_fill(cr);

@@ -3,6 +3,10 @@
 // exchange (tcp_stream's timer, or an explicit timer for name resolution), so no step can hang.
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -178,6 +182,28 @@ Status configure_tls(ssl::context& ctx, const ClientTls& tls) {
   return {};
 }
 
+// The TLS context of a ClientTls, loaded once per process and file contents' age: reading and
+// parsing the CA, the certificate and the key cost more than the handshake itself for a tool that
+// sends many requests (the kiosk simulator, the benchmarks). An SSL_CTX is safe to share across
+// threads once configured; a file that changed (a renewed certificate) is loaded again.
+Expected<std::shared_ptr<ssl::context>> context_for(const ClientTls& tls) {
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<ssl::context>> cache;
+  std::string key;
+  for (const std::string* f : {&tls.ca_file, &tls.cert_file, &tls.key_file}) {
+    std::error_code ec;
+    const auto age = f->empty() ? std::filesystem::file_time_type{} : std::filesystem::last_write_time(*f, ec);
+    key += *f + "\n" + std::to_string(age.time_since_epoch().count()) + "\n";
+  }
+  std::lock_guard lock(mutex);
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+  if (Status st = configure_tls(*ctx, tls); !st) return st.error();
+  if (cache.size() >= 64) cache.clear();  // bounded: a tool uses a handful
+  cache[key] = ctx;
+  return ctx;
+}
+
 // Checks the server certificate against the name we dialled: an IP SAN for IP literals, a DNS
 // SAN (and SNI) otherwise.
 Status expect_peer_name(SSL* ssl, const std::string& host) {
@@ -242,9 +268,9 @@ Expected<ClientResponse> request(const std::string& host, uint16_t port, const s
       beast::tcp_stream stream(ioc);
       return exchange(ioc, stream, endpoints.value(), deadline, where, req);
     }
-    ssl::context ctx(ssl::context::tls_client);
-    if (Status st = configure_tls(ctx, *tls); !st) return st.error();
-    beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
+    auto ctx = context_for(*tls);
+    if (!ctx) return ctx.error();
+    beast::ssl_stream<beast::tcp_stream> stream(ioc, **ctx);
     if (Status st = expect_peer_name(stream.native_handle(), host); !st) return st.error();
     return exchange(ioc, stream, endpoints.value(), deadline, where, req);
   } catch (const std::exception& e) {  // resource exhaustion inside Asio/OpenSSL
