@@ -19,7 +19,7 @@ MADOGUCHI_PACKAGES=(
   # pdftotext and pdffonts read them back in the tests.
   libpango1.0-dev libcairo2-dev fonts-ipamj-mincho poppler-utils
   clang libclang-rt-14-dev
-  mosquitto openssl curl
+  mosquitto openssl curl sqlite3
   nginx  # madoguchi-bench portal: the static baseline next to the citizen site
   # The staff console's browser tests (tests/e2e): Chromium, Japanese fonts for its screenshots,
   # node and npm for playwright-core (installed by npm ci from tests/e2e/package-lock.json).

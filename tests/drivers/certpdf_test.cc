@@ -95,6 +95,7 @@ TEST_CASE("certpdf: the text extracts with its IVS and the font is embedded as a
   CHECK(text.find("令和8年12月6日") != std::string::npos);
   CHECK(text.find("見本市長") != std::string::npos);
   CHECK(text.find("R-000123") != std::string::npos);
+  CHECK(text.find("複写") == std::string::npos);  // the copy guard is drawn, never text
   auto fonts = testing::run_pdf_tool("pdffonts", dir / "c.pdf");
   REQUIRE(fonts);
   CHECK(fonts->find("+IPAmjMincho") != std::string::npos);  // a subset, embedded

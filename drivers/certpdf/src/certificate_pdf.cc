@@ -157,14 +157,14 @@ void copy_guard(cairo_t* cr, const Page& page) {
     cairo_save(cr);
     cairo_translate(cr, 90, 170 + i * 240);
     cairo_rotate(cr, -0.35);
-    // The letters as text filled with the patterns (not as outlines: a PDF of glyph paths is
-    // three times the work to write): first white over the fine dots, then the coarse dots.
+    // The letters as outlines, not text: a reader extracting the certificate's text must not
+    // find 複写 in it. White over the fine dots, then the coarse dots.
     cairo_move_to(cr, 0, 0);
+    pango_cairo_layout_path(cr, word.get());
     cairo_set_source_rgb(cr, 1, 1, 1);
-    pango_cairo_show_layout(cr, word.get());
-    cairo_move_to(cr, 0, 0);
+    cairo_fill_preserve(cr);
     cairo_set_source(cr, coarse.get());
-    pango_cairo_show_layout(cr, word.get());
+    cairo_fill(cr);
     cairo_restore(cr);
   }
   cairo_restore(cr);
@@ -294,7 +294,9 @@ Expected<std::string> render_certificate(const domain::CertificateDocument& doc,
       first = false;
     }
   }
-  const double top = kMargin + 92, bottom = kPageH - kMargin - 20;
+  // A seal certificate shows the impression under the title, the rows below it.
+  constexpr double kSealBox = 110;
+  const double top = kMargin + 92 + (seal_img ? kSealBox + 24 : 0), bottom = kPageH - kMargin - 20;
   int pages = 1;
   double y = top;
   for (auto& r : rows) {
@@ -349,13 +351,12 @@ Expected<std::string> render_certificate(const domain::CertificateDocument& doc,
       cairo_set_source_rgb(cr.get(), 0, 0, 0);
     }
     if (p == 1 && seal_img) {
-      const double box = 110;
-      const double sy = std::min(footer_y - box - 10, bottom - box);
+      const double sx = (kPageW - kSealBox) / 2, sy = kMargin + 92;
       auto cap = page.layout("印影", 9);
-      draw_at(cr.get(), cap.get(), kPageW - kMargin - box, sy - 14);
-      cairo_rectangle(cr.get(), kPageW - kMargin - box, sy, box, box);
+      draw_at(cr.get(), cap.get(), sx - Page::width_of(cap.get()) - 8, sy);
+      cairo_rectangle(cr.get(), sx, sy, kSealBox, kSealBox);
       cairo_stroke(cr.get());
-      draw_png(cr.get(), seal_img.get(), kPageW - kMargin - box + 5, sy + 5, box - 10);
+      draw_png(cr.get(), seal_img.get(), sx + 5, sy + 5, kSealBox - 10);
     }
     if (p == pages) {
       auto statement = page.fit(doc.statement, kPageW - 2 * kMargin);
