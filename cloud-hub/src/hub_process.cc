@@ -584,6 +584,7 @@ class HubProcess {
       for (const auto& d : registry_.at(muni)) roles[d] = linkage_.count(muni) && linkage_.at(muni).count(d) ? "linkage" : "counter";
       console->sync = std::make_unique<HubSyncView>(engine_, muni, std::move(roles));
       app->attach_sync(*console->sync);
+      console_apps_[muni] = app;
       console->http = std::make_unique<http::Server>(web_pool(), o, [this, app](const http::Request& r) {
         std::lock_guard lock(app_mutex_);
         return app->handle(r);
@@ -819,6 +820,14 @@ class HubProcess {
     konbini_source_ = std::make_unique<HubCertificateSource>(engine_, app_mutex_, guard, log_);
     konbini_ = std::make_unique<KonbiniService>(std::move(o), *konbini_source_, *jpki_, clock_, log_);
     if (auto s = konbini_->open(config_.data_dir); !s) return s;
+    // コンビニ交付記録 in the consoles of the municipalities that issue (KON-6, OPS-2).
+    for (const auto& [muni, app] : console_apps_) {
+      if (!k.policies.count(muni)) continue;
+      auto records = std::make_unique<HubKonbiniRecords>(*konbini_, muni);
+      std::lock_guard lock(app_mutex_);
+      app->attach_konbini(*records);
+      konbini_records_.push_back(std::move(records));
+    }
     http::ServerOptions so;
     so.address = k.address;
     so.port = k.port;
@@ -975,6 +984,8 @@ class HubProcess {
   std::unique_ptr<HubCertificateSource> konbini_source_;
   std::unique_ptr<KonbiniService> konbini_;
   std::unique_ptr<http::Server> konbini_http_;
+  std::vector<std::unique_ptr<HubKonbiniRecords>> konbini_records_;
+  std::map<std::string, console::app::ConsoleApp*> console_apps_;  // each municipality's console (owned by consoles_)
   std::uint64_t konbini_ticks_ = 0;
   std::map<std::string, std::unique_ptr<HubMail>> mail_;  // after bookings_ (their notifiers call these)
   std::unique_ptr<HubMailSender> mail_sender_;           // after mail_ (their queued callback wakes it)

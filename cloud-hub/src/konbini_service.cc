@@ -541,3 +541,75 @@ http::Response KonbiniService::verify_page(const http::Request& r) {
 }
 
 }  // namespace madoguchi::hub
+
+namespace madoguchi::hub {
+
+Expected<std::vector<IssuanceRow>> KonbiniService::records(const std::string& muni, std::int64_t from_ms, std::int64_t to_ms,
+                                                           const std::string& before, std::size_t max) {
+  auto it = munis_.find(muni);
+  if (it == munis_.end()) return Error{Errc::not_found, "no issuance for " + muni};
+  std::lock_guard lock(it->second->mutex);
+  return it->second->store->list(from_ms, to_ms, before, max);
+}
+
+Expected<std::optional<IssuanceRow>> KonbiniService::record(const std::string& muni, const std::string& request) {
+  auto it = munis_.find(muni);
+  if (it == munis_.end()) return Error{Errc::not_found, "no issuance for " + muni};
+  std::lock_guard lock(it->second->mutex);
+  return it->second->store->get(request);
+}
+
+namespace {
+
+console::app::KonbiniRecord to_record(const IssuanceRow& r) {
+  console::app::KonbiniRecord out;
+  out.request = r.request;
+  out.state = std::string(request_state_name(r.state));
+  out.at_ms = r.created_ms;
+  out.store_id = r.store.id;
+  out.store_name = r.store.name;
+  out.prefecture = r.store.prefecture;
+  out.kiosk = r.store.kiosk;
+  out.kind = r.kind;
+  out.options = r.options;
+  out.subject = r.subject;
+  json persons = json::parse(r.persons.empty() ? "[]" : r.persons, nullptr, false);
+  if (persons.is_array()) {
+    for (const auto& p : persons) {
+      if (p.is_string()) out.persons.push_back(p.get<std::string>());
+    }
+  }
+  out.number = r.number;
+  out.fee_yen = r.fee_yen;
+  out.age = r.age;
+  json refusals = json::parse(r.refusals.empty() ? "[]" : r.refusals, nullptr, false);
+  if (refusals.is_array()) {
+    for (const auto& x : refusals) {
+      if (x.is_object()) out.refusals.push_back({x.value("code", std::string()), x.value("detail", std::string())});
+    }
+  }
+  out.text = r.text;
+  out.reason = r.reason;
+  return out;
+}
+
+}  // namespace
+
+Expected<console::app::KonbiniRecordPage> HubKonbiniRecords::list(std::int64_t from_ms, std::int64_t to_ms, const std::string& before,
+                                                                  std::size_t max) {
+  auto rows = service_.records(municipality_, from_ms, to_ms, before, max + 1);
+  if (!rows) return rows.error();
+  console::app::KonbiniRecordPage page;
+  for (std::size_t i = 0; i < rows->size() && i < max; ++i) page.records.push_back(to_record((*rows)[i]));
+  if (rows->size() > max) page.next = page.records.back().request;
+  return page;
+}
+
+Expected<std::optional<console::app::KonbiniRecord>> HubKonbiniRecords::get(const std::string& request) {
+  auto row = service_.record(municipality_, request);
+  if (!row) return row.error();
+  if (!*row) return std::optional<console::app::KonbiniRecord>();
+  return std::optional<console::app::KonbiniRecord>(to_record(**row));
+}
+
+}  // namespace madoguchi::hub

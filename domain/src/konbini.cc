@@ -94,6 +94,17 @@ constexpr std::string_view kResidentText[] = {"氏名", "氏名フリガナ", "�
 
 }  // namespace
 
+std::string_view prefecture_name(std::string_view code) noexcept {
+  static constexpr std::string_view kNames[] = {
+      "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県", "埼玉県", "千葉県",
+      "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県", "岐阜県", "静岡県", "愛知県", "三重県",
+      "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県", "岡山県", "広島県", "山口県", "徳島県",
+      "香川県", "愛媛県", "高知県", "福岡県", "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県"};
+  if (code.size() != 2 || code[0] < '0' || code[0] > '4' || code[1] < '0' || code[1] > '9') return {};
+  const int n = (code[0] - '0') * 10 + (code[1] - '0');
+  return n >= 1 && n <= 47 ? kNames[n - 1] : std::string_view();
+}
+
 std::string_view certificate_kind_name(CertificateKind kind) noexcept { return kKindNames[kind_index(kind)]; }
 std::string_view certificate_kind_label(CertificateKind kind) noexcept { return kKindLabels[kind_index(kind)]; }
 std::optional<CertificateKind> certificate_kind_from_name(std::string_view name) noexcept {

@@ -114,6 +114,8 @@ std::string action_label(std::string_view action) {
       {"gaiji.confirm", "外字の確認"},
       {"gaiji.import", "外字対照表の取り込み"},
       {"linkage.request", "連携データの再送依頼"},
+      {"konbini.view", "コンビニ交付記録の閲覧"},
+      {"konbini.export", "コンビニ交付記録のCSV出力"},
       {"phone_booking.create", "電話予約の受付"},
       {"phone_booking.update", "電話予約の内容の変更"},
       {"phone_booking.move", "電話予約の日時の変更"},
@@ -333,6 +335,11 @@ void ConsoleApp::attach_sync(SyncView& sync) {
   rebuild_routes();
 }
 
+void ConsoleApp::attach_konbini(KonbiniRecords& records) {
+  kiosk_log_ = make_kiosk_log_pages(*shell_, records);
+  rebuild_routes();
+}
+
 void ConsoleApp::attach_cards(CardStore& cards, CardServices services) {
   card_services_ = std::move(services);
   cards_ = make_card_pages(*shell_, cards, card_services_);
@@ -343,7 +350,7 @@ void ConsoleApp::attach_cards(CardStore& cards, CardServices services) {
 void ConsoleApp::rebuild_routes() {
   routes_ = std::make_unique<RouteTable>();
   for (auto& m : modules_) m->add_routes(*routes_);
-  for (PageModule* m : {cards_.get(), card_imports_.get(), masters_.get(), notices_.get(), bookings_.get(), linkage_.get(), gaiji_.get(), sync_.get()}) {
+  for (PageModule* m : {cards_.get(), card_imports_.get(), masters_.get(), notices_.get(), bookings_.get(), linkage_.get(), gaiji_.get(), sync_.get(), kiosk_log_.get()}) {
     if (m) m->add_routes(*routes_);
   }
   add_menu_fallbacks(*shell_, *routes_);

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "madoguchi/console/app/gaiji_view.h"
+#include "madoguchi/console/app/konbini_records.h"
 #include "madoguchi/console/app/linkage_view.h"
 #include "madoguchi/console/app/master_store.h"
 #include "madoguchi/console/app/sync_view.h"
@@ -39,6 +40,8 @@ std::unique_ptr<PageModule> make_linkage_pages(Shell& shell, LinkageView& view);
 std::unique_ptr<PageModule> make_gaiji_pages(Shell& shell, GaijiView& view);
 // 同期状況 (sync_pages.cc): at the hub, with attach_sync.
 std::unique_ptr<PageModule> make_sync_pages(Shell& shell, SyncView& view);
+// コンビニ交付記録 (kiosk_log_pages.cc): at the hub, with attach_konbini.
+std::unique_ptr<PageModule> make_kiosk_log_pages(Shell& shell, KonbiniRecords& records);
 std::unique_ptr<PageModule> make_booking_pages(Shell& shell, domain::BookingBackend& bookings, BookingSyncState* sync);
 
 }  // namespace madoguchi::console::app

@@ -26,6 +26,7 @@
 #include <mutex>
 #include <string>
 
+#include "madoguchi/console/app/konbini_records.h"
 #include "madoguchi/domain/konbini.h"
 #include "madoguchi/http/server.h"
 #include "madoguchi/hub/jpki_verifier.h"
@@ -75,6 +76,11 @@ class KonbiniService {
   // Expires unused challenges and cancels requests not completed in time (every second).
   void tick();
 
+  // コンビニ交付記録 (the console, KON-6): requests of a municipality, under the store's lock.
+  Expected<std::vector<IssuanceRow>> records(const std::string& municipality, std::int64_t from_ms, std::int64_t to_ms,
+                                             const std::string& before, std::size_t max);
+  Expected<std::optional<IssuanceRow>> record(const std::string& municipality, const std::string& request);
+
   // The Ed25519 public key the verification page checks with (32 bytes).
   const std::string& public_key() const { return public_key_; }
   KonbiniStore* store(const std::string& municipality);
@@ -96,6 +102,18 @@ class KonbiniService {
   LogSink log_;
   std::string secret_key_, public_key_;
   std::map<std::string, std::unique_ptr<Muni>> munis_;
+};
+
+// The console's コンビニ交付記録 over one municipality's issuance records.
+class HubKonbiniRecords final : public console::app::KonbiniRecords {
+ public:
+  HubKonbiniRecords(KonbiniService& service, std::string municipality) : service_(service), municipality_(std::move(municipality)) {}
+  Expected<console::app::KonbiniRecordPage> list(std::int64_t from_ms, std::int64_t to_ms, const std::string& before, std::size_t max) override;
+  Expected<std::optional<console::app::KonbiniRecord>> get(const std::string& request) override;
+
+ private:
+  KonbiniService& service_;
+  std::string municipality_;
 };
 
 }  // namespace madoguchi::hub

@@ -32,6 +32,9 @@ std::string_view certificate_kind_name(CertificateKind kind) noexcept;   // "res
 std::string_view certificate_kind_label(CertificateKind kind) noexcept;  // 住民票の写し, 印鑑登録証明書, 所得・課税証明書
 std::optional<CertificateKind> certificate_kind_from_name(std::string_view name) noexcept;
 
+// A prefecture's name by its JIS X 0401 code ("13" → 東京都); "" for anything else.
+std::string_view prefecture_name(std::string_view code) noexcept;
+
 // The resident record's column that links a My Number card's user-authentication certificate
 // (JPKI 利用者証明用電子証明書) to the person: its serial number, upper-case hex.
 inline constexpr std::string_view kJpkiSerialColumn = "利用者証明用電子証明書シリアル番号";

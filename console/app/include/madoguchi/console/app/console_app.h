@@ -19,6 +19,7 @@
 //   linkage_pages.cc    /linkage        連携状況 (LNK-5, OPS-4), with attach_linkage (the hub)
 //   gaiji_pages.cc      /linkage/gaiji, /linkage/held, /linkage/print  外字対照表 (LNK-4, LNK-7), with attach_gaiji
 //   sync_pages.cc       /sync           同期状況 (EDGE-5, OPS-4), with attach_sync (the hub)
+//   kiosk_log_pages.cc  /kiosk_log      コンビニ交付記録 (KON-6, OPS-2), with attach_konbini (the hub)
 // A signed-out request to a served path goes to /sign-in; one to any other path is a 404. A role
 // without the route's menu gets a 403 and a menu.forbidden log entry (SEC-2). Every request with a
 // session re-reads the account: disabled or deleted → signed out. The idle timeout is
@@ -40,6 +41,7 @@
 #include "madoguchi/console/app/booking_sync.h"
 #include "madoguchi/console/app/card_store.h"
 #include "madoguchi/console/app/gaiji_view.h"
+#include "madoguchi/console/app/konbini_records.h"
 #include "madoguchi/console/app/linkage_view.h"
 #include "madoguchi/console/app/sync_view.h"
 #include "madoguchi/console/app/scan_queue.h"
@@ -259,6 +261,8 @@ class ConsoleApp {
   void attach_gaiji(GaijiView& gaiji);
   // 同期状況 (EDGE-5, OPS-4): the hub only.
   void attach_sync(SyncView& sync);
+  // コンビニ交付記録 (KON-6, OPS-2): the municipality's convenience-store requests (the hub).
+  void attach_konbini(KonbiniRecords& records);
 
   // Sessions alive now (for tests and status).
   std::size_t sessions() const;
@@ -271,7 +275,7 @@ class ConsoleApp {
   std::unique_ptr<Shell> shell_;
   CardServices card_services_;  // the card modules hold it by reference
   std::vector<std::unique_ptr<PageModule>> modules_;  // always served (sign-in, staff, ...)
-  std::unique_ptr<PageModule> cards_, card_imports_, masters_, notices_, bookings_, linkage_, gaiji_, sync_;  // attached
+  std::unique_ptr<PageModule> cards_, card_imports_, masters_, notices_, bookings_, linkage_, gaiji_, sync_, kiosk_log_;  // attached
   std::unique_ptr<RouteTable> routes_;
 };
 

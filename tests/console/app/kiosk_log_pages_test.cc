@@ -1,0 +1,102 @@
+// コンビニ交付記録 at the hub console (KON-6, OPS-2; issue 13) over in-memory records: the period's
+// requests with their outcome and the rules' labels, one request's data as it printed, the CSV,
+// the operation log of who looked, and no access for a role without the menu.
+#include <catch2/catch.hpp>
+
+#include "console_fixture.h"
+#include "madoguchi/console/app/konbini_records.h"
+
+using namespace madoguchi::testing::console_app;
+using namespace madoguchi;
+
+namespace {
+struct MemoryRecords final : console::app::KonbiniRecords {
+  std::vector<console::app::KonbiniRecord> rows;  // newest first
+  Expected<console::app::KonbiniRecordPage> list(std::int64_t from_ms, std::int64_t to_ms, const std::string& before, std::size_t max) override {
+    console::app::KonbiniRecordPage page;
+    bool after = before.empty();
+    for (const auto& r : rows) {
+      if (!after) {
+        after = r.request == before;
+        continue;
+      }
+      if (r.at_ms < from_ms || r.at_ms >= to_ms) continue;
+      if (page.records.size() == max) {
+        page.next = page.records.back().request;
+        break;
+      }
+      page.records.push_back(r);
+    }
+    return page;
+  }
+  Expected<std::optional<console::app::KonbiniRecord>> get(const std::string& request) override {
+    for (const auto& r : rows) {
+      if (r.request == request) return std::optional<console::app::KonbiniRecord>(r);
+    }
+    return std::optional<console::app::KonbiniRecord>();
+  }
+};
+}  // namespace
+
+TEST_CASE("コンビニ交付記録 shows each request's outcome, its data as it printed, the CSV, and logs who looked (KON-6, OPS-2)", "[console][konbini]") {
+  AdminSession s;
+  MemoryRecords records;
+  s.w.app.attach_konbini(records);
+  const std::int64_t now = s.w.clock.wall_ms();
+  console::app::KonbiniRecord issued;
+  issued.request = "REQ-0000000001";
+  issued.state = "completed";
+  issued.at_ms = now - 60'000;
+  issued.store_id = "S0001";
+  issued.store_name = "見本店";
+  issued.prefecture = "27";
+  issued.kiosk = "K01";
+  issued.kind = "residence";
+  issued.options = R"({"head_and_relationship":true})";
+  issued.subject = "0000000126";
+  issued.persons = {"0000000126", "0000000127"};
+  issued.number = "R2026-0000001";
+  issued.fee_yen = 200;
+  issued.age = 38;
+  issued.text = "住民票の写し\n氏名 見本　太郎\n";
+  console::app::KonbiniRecord refused = issued;
+  refused.request = "REQ-0000000002";
+  refused.state = "refused";
+  refused.at_ms = now - 30'000;
+  refused.number.clear();
+  refused.text.clear();
+  refused.persons.clear();
+  refused.refusals = {{"support_measures", "0000000126"}};
+  records.rows = {refused, issued};
+
+  auto list = s.b.send("GET", "/kiosk_log");
+  REQUIRE(list.status == 200);
+  CHECK(contains(list.body, "R2026-0000001"));
+  CHECK(contains(list.body, "交付済み"));
+  CHECK(contains(list.body, "交付せず"));
+  CHECK(contains(list.body, "支援措置・発行抑止の対象者"));  // the rule's label, for staff
+  CHECK(contains(list.body, "見本店（大阪府）"));
+  CHECK_FALSE(contains(list.body, "準備中"));
+
+  auto view = s.b.send("GET", "/kiosk_log/view?request=REQ-0000000001");
+  REQUIRE(view.status == 200);
+  CHECK(contains(view.body, "見本　太郎"));  // the data it showed (OPS-2), never a PDF
+  CHECK(contains(view.body, "0000000126、0000000127"));
+  CHECK(s.b.send("GET", "/kiosk_log/view?request=NOPE-00000").status == 404);
+
+  auto csv = s.b.send("GET", "/kiosk_log.csv");
+  REQUIRE(csv.status == 200);
+  CHECK(contains(csv.body, "受付日時,申請番号,結果"));
+  CHECK(contains(csv.body, "REQ-0000000002"));
+  CHECK(contains(csv.body, "大阪府"));
+  CHECK(s.b.send("GET", "/kiosk_log?from=2026-13-01").status == 400);
+  CHECK(s.b.send("GET", "/kiosk_log?from=2020-01-01&to=2026-12-31").status == 400);  // more than a year
+
+  auto log = s.b.send("GET", "/oplog");
+  CHECK(contains(log.body, "コンビニ交付記録の閲覧"));
+  CHECK(contains(log.body, "コンビニ交付記録のCSV出力"));
+
+  Browser clerk(s.w.app);
+  REQUIRE(clerk.sign_in("clerk01", kClerkPw).status == 303);
+  CHECK(clerk.send("GET", "/kiosk_log").status == 403);
+}
