@@ -341,7 +341,7 @@ TEST_CASE("konbini rules: the tax year switch-over issues the previous year only
   CHECK(has(t.ask("P1", "tax", {{"tax_year", latest - 3}}), "tax_year_not_offered"));
 }
 
-TEST_CASE("konbini rules: outside the service hours and in a closure; a kind or an option not offered", "[konbini][rules]") {
+TEST_CASE("konbini rules: outside the service hours and in a closure, a kind or an option not offered", "[konbini][rules]") {
   Town t;
   const std::string today = calendar::format_iso(t.today);
   t.start_service(R"({"name":"見本市","closures":[{"from":")" + today + R"(","to":")" + today +

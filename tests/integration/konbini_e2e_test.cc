@@ -338,7 +338,7 @@ std::optional<IssuedRow> issued_row(const fs::path& db, const std::string& reque
 
 }  // namespace
 
-TEST_CASE("The wrong-person test: concurrent kiosks, same-second requests for one household and for residents of the same name, timeouts, cancellations, retries and a hub restart; every certificate belongs to the card that asked (issue 13)",
+TEST_CASE("The wrong-person test: concurrent kiosks, same-second requests for one household and for residents of the same name, timeouts, cancellations, retries and a hub restart, and every certificate belongs to the card that asked (issue 13)",
           "[e2e][konbini]") {
   if (!testing::has_pdftotext()) {
     testing::skip_test("pdftotext is not installed (Debian poppler-utils)");
