@@ -608,34 +608,28 @@ Expected<std::vector<p::Record>> HubStore::cards_by_postcard(const std::string& 
   return collect(**st);
 }
 
-Expected<std::vector<p::Record>> HubStore::residents_by_jpki_serial(const std::string& serial, std::size_t max) {
-  auto st = db_.cached(
-      "SELECT entity, key, body, deleted, version, origin_device, origin_seq FROM records "
-      "WHERE entity = 'resident' AND deleted = 0 "
-      "AND (CASE WHEN json_valid(body) THEN json_extract(body, '$.fields.\"利用者証明用電子証明書シリアル番号\"') END) = ?1 ORDER BY key LIMIT ?2");
+// Live records of `entity` whose body's JSON `path` is `value`, through schema 2's partial
+// indexes: the statement's expression must be the index's exactly for the planner to use it.
+Expected<std::vector<p::Record>> HubStore::records_by_field(std::string_view entity, std::string_view path, const std::string& value,
+                                                            std::size_t max) {
+  auto st = db_.cached(std::string("SELECT entity, key, body, deleted, version, origin_device, origin_seq FROM records WHERE entity = '") +
+                       std::string(entity) + "' AND deleted = 0 AND (CASE WHEN json_valid(body) THEN json_extract(body, '" + std::string(path) +
+                       "') END) = ?1 ORDER BY key LIMIT ?2");
   if (!st) return st.error();
-  (*st)->bind(1, serial).bind(2, static_cast<std::int64_t>(max));
+  (*st)->bind(1, value).bind(2, static_cast<std::int64_t>(max));
   return collect(**st);
+}
+
+Expected<std::vector<p::Record>> HubStore::residents_by_jpki_serial(const std::string& serial, std::size_t max) {
+  return records_by_field("resident", "$.fields.\"利用者証明用電子証明書シリアル番号\"", serial, max);
 }
 
 Expected<std::vector<p::Record>> HubStore::residents_by_household(const std::string& household, std::size_t max) {
-  auto st = db_.cached(
-      "SELECT entity, key, body, deleted, version, origin_device, origin_seq FROM records "
-      "WHERE entity = 'resident' AND deleted = 0 "
-      "AND (CASE WHEN json_valid(body) THEN json_extract(body, '$.fields.\"世帯番号\"') END) = ?1 ORDER BY key LIMIT ?2");
-  if (!st) return st.error();
-  (*st)->bind(1, household).bind(2, static_cast<std::int64_t>(max));
-  return collect(**st);
+  return records_by_field("resident", "$.fields.\"世帯番号\"", household, max);
 }
 
 Expected<std::vector<p::Record>> HubStore::seals_by_person(const std::string& person, std::size_t max) {
-  auto st = db_.cached(
-      "SELECT entity, key, body, deleted, version, origin_device, origin_seq FROM records "
-      "WHERE entity = 'seal' AND deleted = 0 "
-      "AND (CASE WHEN json_valid(body) THEN json_extract(body, '$.person') END) = ?1 ORDER BY key LIMIT ?2");
-  if (!st) return st.error();
-  (*st)->bind(1, person).bind(2, static_cast<std::int64_t>(max));
-  return collect(**st);
+  return records_by_field("seal", "$.person", person, max);
 }
 
 Expected<std::int64_t> HubStore::next_sequence(const std::string& name) {

@@ -237,6 +237,9 @@ class HubStore {
   Status checkpoint() { return db_.checkpoint_truncate(); }
 
  private:
+  // residents_by_jpki_serial and the others: `entity` and `path` are constants of this class.
+  Expected<std::vector<protocol::Record>> records_by_field(std::string_view entity, std::string_view path, const std::string& value,
+                                                           std::size_t max);
   friend class TxReader;
   explicit HubStore(sqlite::Db db, std::string municipality) : db_(std::move(db)), municipality_(std::move(municipality)) {}
   Status init_schema();
