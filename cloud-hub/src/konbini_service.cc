@@ -559,6 +559,14 @@ Expected<std::optional<IssuanceRow>> KonbiniService::record(const std::string& m
   return it->second->store->get(request);
 }
 
+Expected<std::vector<KonbiniStore::Tally>> KonbiniService::tallies(const std::string& muni, std::int64_t from_ms, std::int64_t to_ms,
+                                                                   std::size_t max) {
+  auto it = munis_.find(muni);
+  if (it == munis_.end()) return Error{Errc::not_found, "no issuance for " + muni};
+  std::lock_guard lock(it->second->mutex);
+  return it->second->store->tallies(from_ms, to_ms, max);
+}
+
 namespace {
 
 console::app::KonbiniRecord to_record(const IssuanceRow& r) {
@@ -603,6 +611,18 @@ Expected<console::app::KonbiniRecordPage> HubKonbiniRecords::list(std::int64_t f
   for (std::size_t i = 0; i < rows->size() && i < max; ++i) page.records.push_back(to_record((*rows)[i]));
   if (rows->size() > max) page.next = page.records.back().request;
   return page;
+}
+
+Expected<std::vector<console::app::KonbiniTally>> HubKonbiniRecords::tallies(std::int64_t from_ms, std::int64_t to_ms, std::size_t max) {
+  auto rows = service_.tallies(municipality_, from_ms, to_ms, max);
+  if (!rows) return rows.error();
+  std::vector<console::app::KonbiniTally> out;
+  out.reserve(rows->size());
+  for (auto& t : *rows) {
+    out.push_back({std::move(t.state), std::move(t.kind), std::move(t.prefecture), std::move(t.store_id), std::move(t.store_name), t.age,
+                   t.created_ms, t.fee_yen});
+  }
+  return out;
 }
 
 Expected<std::optional<console::app::KonbiniRecord>> HubKonbiniRecords::get(const std::string& request) {

@@ -339,4 +339,25 @@ Expected<std::vector<IssuanceRow>> KonbiniStore::list(std::int64_t from_ms, std:
   return out;
 }
 
+Expected<std::vector<KonbiniStore::Tally>> KonbiniStore::tallies(std::int64_t from_ms, std::int64_t to_ms, std::size_t max) {
+  auto st = db_.cached(
+      "SELECT state, kind, prefecture, store_id, store_name, age, created_ms, fee FROM requests "
+      "WHERE created_ms >= ?1 AND created_ms < ?2 ORDER BY created_ms LIMIT ?3");
+  if (!st) return st.error();
+  (*st)->bind(1, from_ms).bind(2, to_ms).bind(3, static_cast<std::int64_t>(max));
+  std::vector<Tally> out;
+  for (;;) {
+    auto row = (*st)->step();
+    if (!row) {
+      (*st)->reset();
+      return row.error();
+    }
+    if (!*row) break;
+    out.push_back({(*st)->column_text(0), (*st)->column_text(1), (*st)->column_text(2), (*st)->column_text(3), (*st)->column_text(4),
+                   static_cast<int>((*st)->column_int(5)), (*st)->column_int(6), static_cast<std::uint32_t>((*st)->column_int(7))});
+  }
+  (*st)->reset();
+  return out;
+}
+
 }  // namespace madoguchi::hub

@@ -116,6 +116,7 @@ std::string action_label(std::string_view action) {
       {"linkage.request", "連携データの再送依頼"},
       {"konbini.view", "コンビニ交付記録の閲覧"},
       {"konbini.export", "コンビニ交付記録のCSV出力"},
+      {"konbini.stats_export", "交付統計のCSV出力"},
       {"phone_booking.create", "電話予約の受付"},
       {"phone_booking.update", "電話予約の内容の変更"},
       {"phone_booking.move", "電話予約の日時の変更"},

@@ -7,6 +7,16 @@
 //   GET /kiosk_log?from=YYYY-MM-DD&to=YYYY-MM-DD&before=<request>   the list (default: today)
 //   GET /kiosk_log/view?request=<request>                           one request, with its data
 //   GET /kiosk_log.csv?from=…&to=…&encoding=utf8|cp932               the period as CSV
+//
+// 交付統計 (OPS-3), in the same module: the period's counts by certificate, prefecture, store, age
+// band and hour of the day (JST), as tables with a bar chart each (SVG drawn here, no script), and
+// as CSV.
+//
+//   GET /kiosk_stats?from=…&to=…
+//   GET /kiosk_stats.csv?from=…&to=…&encoding=utf8|cp932
+#include <algorithm>
+#include <cstdio>
+#include <map>
 #include <string>
 
 #include <mstch/mstch.hpp>
@@ -68,6 +78,108 @@ std::int64_t day_start(const calendar::Date& d) {
 }
 calendar::Date jst_date(std::int64_t ms) { return calendar::add_days({1970, 1, 1}, static_cast<int>((ms + kJstMs) / kDayMs)); }
 
+constexpr std::size_t kTallyMax = 2'000'000;  // a year of a very large city
+
+struct Bucket {
+  std::string key;
+  std::uint64_t issued = 0, refused = 0, cancelled = 0, fees = 0;
+};
+struct Dimension {
+  std::string id, title;
+  std::vector<Bucket> rows;
+};
+
+std::string age_band(int age) {
+  if (age < 0) return "不明";
+  if (age < 15) return "15歳未満";
+  if (age < 20) return "15〜19歳";
+  if (age >= 80) return "80歳以上";
+  return std::to_string(age / 10 * 10) + "〜" + std::to_string(age / 10 * 10 + 9) + "歳";
+}
+
+// The period's counts along each dimension. Issued = printed (completed); refused; cancelled or
+// expired. Rows keep a fixed order where there is one (kinds, ages, hours), else by issued.
+std::vector<Dimension> tally(const std::vector<KonbiniTally>& all) {
+  std::vector<Dimension> dims{{"kind", "証明書別", {}}, {"prefecture", "都道府県別", {}}, {"store", "店舗別", {}},
+                              {"age", "年齢別（交付した証明書）", {}}, {"hour", "時間帯別（日本時間）", {}}};
+  std::map<std::string, Bucket> maps[5];
+  for (auto k : domain::kCertificateKinds) maps[0][std::string(domain::certificate_kind_name(k))].key = std::string(domain::certificate_kind_label(k));
+  for (int h = 0; h < 24; ++h) {
+    char key[8];
+    std::snprintf(key, sizeof key, "%02d", h);
+    maps[4][key].key = std::to_string(h) + "時台";
+  }
+  for (const auto& t : all) {
+    const bool issued = t.state == "completed", refused = t.state == "refused", cancelled = t.state == "cancelled" || t.state == "expired";
+    char hour[8];
+    std::snprintf(hour, sizeof hour, "%02d", static_cast<int>(((t.at_ms + kJstMs) % kDayMs) / 3'600'000));
+    const std::string pref(domain::prefecture_name(t.prefecture));
+    const std::string keys[5] = {t.kind.empty() ? std::string("unknown") : t.kind, t.prefecture, t.store_id, "", hour};
+    for (int i = 0; i < 5; ++i) {
+      if (i == 3) continue;
+      auto& b = maps[i][keys[i]];
+      if (b.key.empty()) b.key = i == 0 ? "（認証前に終了）" : i == 1 ? (pref.empty() ? t.prefecture : pref) : t.store_name + "（" + t.store_id + "）";
+      b.issued += issued;
+      b.refused += refused;
+      b.cancelled += cancelled;
+      if (issued) b.fees += t.fee_yen;
+    }
+    if (issued) {
+      char order[8];
+      const int band = t.age < 0 ? 999 : t.age < 15 ? 0 : t.age < 20 ? 15 : std::min(t.age, 80) / 10 * 10;
+      std::snprintf(order, sizeof order, "%03d", band);
+      auto& b = maps[3][order];
+      b.key = age_band(t.age);
+      ++b.issued;
+      b.fees += t.fee_yen;
+    }
+  }
+  for (int i = 0; i < 5; ++i) {
+    for (auto& [k, b] : maps[i]) dims[static_cast<std::size_t>(i)].rows.push_back(b);
+    if (i == 1 || i == 2) {
+      std::stable_sort(dims[static_cast<std::size_t>(i)].rows.begin(), dims[static_cast<std::size_t>(i)].rows.end(),
+                       [](const Bucket& a, const Bucket& b) { return a.issued > b.issued; });
+    }
+  }
+  return dims;
+}
+
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  for (char ch : s) {
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += ch;
+    }
+  }
+  return out;
+}
+
+// A horizontal bar chart of the issued counts (SVG in the page: no script, no style attribute).
+std::string bar_chart(const Dimension& d, std::size_t max_rows) {
+  std::uint64_t top = 1;
+  for (const auto& b : d.rows) top = std::max(top, b.issued);
+  const std::size_t n = std::min(d.rows.size(), max_rows);
+  const int row_h = 18, label_w = 190, bar_w = 360, h = static_cast<int>(n) * row_h + 4;
+  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(label_w + bar_w + 70) + "\" height=\"" +
+                    std::to_string(h) + "\" role=\"img\" aria-label=\"" + xml_escape(d.title) + "の交付件数のグラフ（数は下の表）\">";
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& b = d.rows[i];
+    const int y = static_cast<int>(i) * row_h + 2;
+    const int w = static_cast<int>(static_cast<double>(bar_w) * static_cast<double>(b.issued) / static_cast<double>(top));
+    svg += "<text x=\"" + std::to_string(label_w - 6) + "\" y=\"" + std::to_string(y + 13) + "\" text-anchor=\"end\" font-size=\"12\">" +
+           xml_escape(b.key) + "</text>";
+    svg += "<rect x=\"" + std::to_string(label_w) + "\" y=\"" + std::to_string(y + 2) + "\" width=\"" + std::to_string(w) +
+           "\" height=\"" + std::to_string(row_h - 4) + "\" fill=\"#1d5fa7\"/>";
+    svg += "<text x=\"" + std::to_string(label_w + w + 6) + "\" y=\"" + std::to_string(y + 13) + "\" font-size=\"12\">" +
+           std::to_string(b.issued) + "</text>";
+  }
+  return svg + "</svg>";
+}
+
 class KioskLogPages final : public PageModule {
  public:
   KioskLogPages(Shell& shell, KonbiniRecords& records) : PageModule(shell), records_(records) {}
@@ -75,6 +187,8 @@ class KioskLogPages final : public PageModule {
     routes.add(call_route(this, Route::Methods::get, "/kiosk_log", &Call::list, {domain::Menu::kiosk_log}));
     routes.add(call_route(this, Route::Methods::get, "/kiosk_log/view", &Call::view, {domain::Menu::kiosk_log}));
     routes.add(call_route(this, Route::Methods::get, "/kiosk_log.csv", &Call::csv, {domain::Menu::kiosk_log}));
+    routes.add(call_route(this, Route::Methods::get, "/kiosk_stats", &Call::stats, {domain::Menu::kiosk_stats}));
+    routes.add(call_route(this, Route::Methods::get, "/kiosk_stats.csv", &Call::stats_csv, {domain::Menu::kiosk_stats}));
   }
 
  private:
@@ -188,6 +302,67 @@ class KioskLogPages final : public PageModule {
       res.status = 200;
       res.content_type = encoding == text::Encoding::cp932 ? "text/csv; charset=Shift_JIS" : "text/csv; charset=utf-8";
       res.headers.emplace_back("Content-Disposition", "attachment; filename=\"konbini-" + calendar::format_iso(p->first) + "-" +
+                                                          calendar::format_iso(p->second) + ".csv\"");
+      res.body = std::move(*bytes);
+      return with_headers(std::move(res), c.headers);
+    }
+
+    http::Response stats() {
+      auto p = period();
+      if (!p) return error(c, 400);
+      auto all = records.tallies(day_start(p->first), day_start(calendar::add_days(p->second, 1)), kTallyMax);
+      if (!all) return error(c, 503);
+      std::uint64_t issued = 0, refused = 0, cancelled = 0, fees = 0;
+      for (const auto& t : *all) {
+        issued += t.state == "completed";
+        refused += t.state == "refused";
+        cancelled += t.state == "cancelled" || t.state == "expired";
+        if (t.state == "completed") fees += t.fee_yen;
+      }
+      mstch::array dims;
+      for (const auto& d : tally(*all)) {
+        mstch::array rows;
+        for (const auto& b : d.rows) {
+          rows.push_back(mstch::map{{"key", b.key}, {"issued", std::to_string(b.issued)}, {"refused", std::to_string(b.refused)},
+                                    {"cancelled", std::to_string(b.cancelled)}, {"fees", std::to_string(b.fees)}});
+        }
+        dims.push_back(mstch::map{{"id", d.id}, {"title", d.title}, {"rows", rows}, {"chart", bar_chart(d, 30)}});
+      }
+      mstch::map content{{"from", calendar::format_iso(p->first)},
+                         {"to", calendar::format_iso(p->second)},
+                         {"issued", std::to_string(issued)},
+                         {"refused", std::to_string(refused)},
+                         {"cancelled", std::to_string(cancelled)},
+                         {"fees", std::to_string(fees)},
+                         {"truncated", all->size() >= kTallyMax},
+                         {"now", jst_time(c.wall_ms)},
+                         {"dimensions", dims}};
+      return content_page(c, std::string(domain::menu_label(domain::Menu::kiosk_stats)), domain::Menu::kiosk_stats, "kiosk_stats",
+                          std::move(content), 200);
+    }
+
+    http::Response stats_csv() {
+      auto p = period();
+      if (!p) return error(c, 400);
+      const std::string enc = query_value(c.req, "encoding");
+      if (enc != "utf8" && enc != "cp932" && !enc.empty()) return error(c, 400);
+      const text::Encoding encoding = enc == "cp932" ? text::Encoding::cp932 : text::Encoding::utf8;
+      auto all = records.tallies(day_start(p->first), day_start(calendar::add_days(p->second, 1)), kTallyMax);
+      if (!all) return error(c, 503);
+      text::CsvRows rows;
+      rows.push_back({"集計", "区分", "交付", "交付せず", "取消・時間切れ", "手数料"});
+      for (const auto& d : tally(*all)) {
+        for (const auto& b : d.rows) {
+          rows.push_back({d.title, b.key, std::to_string(b.issued), std::to_string(b.refused), std::to_string(b.cancelled), std::to_string(b.fees)});
+        }
+      }
+      auto bytes = text::to_excel_csv(rows, encoding);
+      if (!bytes) return error(c, 400);
+      log("konbini.stats_export", c.account->id, "konbini", calendar::format_iso(p->first) + ".." + calendar::format_iso(p->second));
+      http::Response res;
+      res.status = 200;
+      res.content_type = encoding == text::Encoding::cp932 ? "text/csv; charset=Shift_JIS" : "text/csv; charset=utf-8";
+      res.headers.emplace_back("Content-Disposition", "attachment; filename=\"konbini-stats-" + calendar::format_iso(p->first) + "-" +
                                                           calendar::format_iso(p->second) + ".csv\"");
       res.body = std::move(*bytes);
       return with_headers(std::move(res), c.headers);

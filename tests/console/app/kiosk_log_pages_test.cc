@@ -29,6 +29,15 @@ struct MemoryRecords final : console::app::KonbiniRecords {
     }
     return page;
   }
+  Expected<std::vector<console::app::KonbiniTally>> tallies(std::int64_t from_ms, std::int64_t to_ms, std::size_t max) override {
+    std::vector<console::app::KonbiniTally> out;
+    for (const auto& r : rows) {
+      if (r.at_ms >= from_ms && r.at_ms < to_ms && out.size() < max) {
+        out.push_back({r.state, r.kind, r.prefecture, r.store_id, r.store_name, r.age, r.at_ms, r.fee_yen});
+      }
+    }
+    return out;
+  }
   Expected<std::optional<console::app::KonbiniRecord>> get(const std::string& request) override {
     for (const auto& r : rows) {
       if (r.request == request) return std::optional<console::app::KonbiniRecord>(r);
@@ -99,4 +108,46 @@ TEST_CASE("コンビニ交付記録 shows each request's outcome, its data as it
   Browser clerk(s.w.app);
   REQUIRE(clerk.sign_in("clerk01", kClerkPw).status == 303);
   CHECK(clerk.send("GET", "/kiosk_log").status == 403);
+}
+
+TEST_CASE("交付統計 counts the period by certificate, prefecture, store, age band and hour, with charts and CSV (OPS-3)", "[console][konbini]") {
+  AdminSession s;
+  MemoryRecords records;
+  s.w.app.attach_konbini(records);
+  const std::int64_t now = s.w.clock.wall_ms();
+  auto add = [&](const std::string& id, const std::string& state, const std::string& kind, const std::string& pref, int age) {
+    console::app::KonbiniRecord r;
+    r.request = id;
+    r.state = state;
+    r.kind = kind;
+    r.prefecture = pref;
+    r.store_id = "S" + pref;
+    r.store_name = "見本店" + pref;
+    r.age = age;
+    r.fee_yen = 200;
+    r.at_ms = now - 1000;
+    records.rows.push_back(r);
+  };
+  add("STAT-000001", "completed", "residence", "13", 34);
+  add("STAT-000002", "completed", "residence", "13", 17);
+  add("STAT-000003", "completed", "tax", "27", 81);
+  add("STAT-000004", "refused", "seal", "27", -1);
+  add("STAT-000005", "cancelled", "residence", "13", 40);
+  auto page = s.b.send("GET", "/kiosk_stats");
+  REQUIRE(page.status == 200);
+  CHECK_FALSE(contains(page.body, "準備中"));
+  CHECK(contains(page.body, "<dt>交付</dt><dd>3件</dd>"));
+  CHECK(contains(page.body, "<dd>600円</dd>"));
+  CHECK(contains(page.body, "<svg"));
+  CHECK(contains(page.body, "<th scope=\"row\">住民票の写し</th><td>2</td><td>0</td><td>1</td>"));
+  CHECK(contains(page.body, "<th scope=\"row\">東京都</th><td>2</td>"));
+  CHECK(contains(page.body, "<th scope=\"row\">15〜19歳</th><td>1</td>"));
+  CHECK(contains(page.body, "<th scope=\"row\">30〜39歳</th><td>1</td>"));
+  CHECK(contains(page.body, "<th scope=\"row\">80歳以上</th><td>1</td>"));
+  auto csv = s.b.send("GET", "/kiosk_stats.csv");
+  REQUIRE(csv.status == 200);
+  CHECK(contains(csv.body, "都道府県別,大阪府,1,1,0,200"));
+  Browser clerk(s.w.app);
+  REQUIRE(clerk.sign_in("clerk01", kClerkPw).status == 303);
+  CHECK(clerk.send("GET", "/kiosk_stats").status == 403);
 }

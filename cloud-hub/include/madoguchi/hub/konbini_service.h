@@ -80,6 +80,8 @@ class KonbiniService {
   Expected<std::vector<IssuanceRow>> records(const std::string& municipality, std::int64_t from_ms, std::int64_t to_ms,
                                              const std::string& before, std::size_t max);
   Expected<std::optional<IssuanceRow>> record(const std::string& municipality, const std::string& request);
+  Expected<std::vector<KonbiniStore::Tally>> tallies(const std::string& municipality, std::int64_t from_ms, std::int64_t to_ms,
+                                                     std::size_t max);
 
   // The Ed25519 public key the verification page checks with (32 bytes).
   const std::string& public_key() const { return public_key_; }
@@ -110,6 +112,7 @@ class HubKonbiniRecords final : public console::app::KonbiniRecords {
   HubKonbiniRecords(KonbiniService& service, std::string municipality) : service_(service), municipality_(std::move(municipality)) {}
   Expected<console::app::KonbiniRecordPage> list(std::int64_t from_ms, std::int64_t to_ms, const std::string& before, std::size_t max) override;
   Expected<std::optional<console::app::KonbiniRecord>> get(const std::string& request) override;
+  Expected<std::vector<console::app::KonbiniTally>> tallies(std::int64_t from_ms, std::int64_t to_ms, std::size_t max) override;
 
  private:
   KonbiniService& service_;

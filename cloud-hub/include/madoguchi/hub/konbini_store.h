@@ -100,6 +100,16 @@ class KonbiniStore {
   // Requests created in [from_ms, to_ms), newest first, after `before` (a request id; "" = from the newest).
   Expected<std::vector<IssuanceRow>> list(std::int64_t from_ms, std::int64_t to_ms, const std::string& before, std::size_t max);
 
+  // The statistics' columns of every request in [from_ms, to_ms), at most max:
+  // state, kind, prefecture, store id, store name, age, created_ms, fee.
+  struct Tally {
+    std::string state, kind, prefecture, store_id, store_name;
+    int age = -1;
+    std::int64_t created_ms = 0;
+    std::uint32_t fee_yen = 0;
+  };
+  Expected<std::vector<Tally>> tallies(std::int64_t from_ms, std::int64_t to_ms, std::size_t max);
+
   Status checkpoint() { return db_.checkpoint_truncate(); }
 
  private:

@@ -37,12 +37,22 @@ struct KonbiniRecordPage {
   std::string next;                    // the request id to pass for the next (older) page; "" at the end
 };
 
+// One request as the statistics count it (交付統計, OPS-3): small, so a year of them fits.
+struct KonbiniTally {
+  std::string state, kind, prefecture, store_id, store_name;
+  int age = -1;
+  std::int64_t at_ms = 0;
+  std::uint32_t fee_yen = 0;
+};
+
 class KonbiniRecords {
  public:
   virtual ~KonbiniRecords() = default;
   // Requests that arrived in [from_ms, to_ms), newest first, older than `before` ("" = newest).
   virtual Expected<KonbiniRecordPage> list(std::int64_t from_ms, std::int64_t to_ms, const std::string& before, std::size_t max) = 0;
   virtual Expected<std::optional<KonbiniRecord>> get(const std::string& request) = 0;
+  // Every request that arrived in [from_ms, to_ms), at most `max` (the statistics).
+  virtual Expected<std::vector<KonbiniTally>> tallies(std::int64_t from_ms, std::int64_t to_ms, std::size_t max) = 0;
 };
 
 }  // namespace madoguchi::console::app
