@@ -94,6 +94,23 @@ IssuanceRow read_row(const sqlite::Stmt& st) {
   return r;
 }
 
+// Every row of a bound statement through `read`, the statement reset whatever happens.
+template <class T, class Read>
+Expected<std::vector<T>> collect(sqlite::Stmt& st, Read read) {
+  std::vector<T> out;
+  for (;;) {
+    auto row = st.step();
+    if (!row) {
+      st.reset();
+      return row.error();
+    }
+    if (!*row) break;
+    out.push_back(read(st));
+  }
+  st.reset();
+  return out;
+}
+
 }  // namespace
 
 std::string_view request_state_name(RequestState s) noexcept { return kStates[static_cast<std::size_t>(s)]; }
@@ -325,18 +342,7 @@ Expected<std::vector<IssuanceRow>> KonbiniStore::list(std::int64_t from_ms, std:
                        "ORDER BY created_ms DESC, request DESC LIMIT ?5");
   if (!st) return st.error();
   (*st)->bind(1, from_ms).bind(2, to_ms).bind(3, before_ms).bind(4, before_key).bind(5, static_cast<std::int64_t>(max));
-  std::vector<IssuanceRow> out;
-  for (;;) {
-    auto row = (*st)->step();
-    if (!row) {
-      (*st)->reset();
-      return row.error();
-    }
-    if (!*row) break;
-    out.push_back(read_row(**st));
-  }
-  (*st)->reset();
-  return out;
+  return collect<IssuanceRow>(**st, read_row);
 }
 
 Expected<std::vector<KonbiniStore::Tally>> KonbiniStore::tallies(std::int64_t from_ms, std::int64_t to_ms, std::size_t max) {
@@ -345,19 +351,10 @@ Expected<std::vector<KonbiniStore::Tally>> KonbiniStore::tallies(std::int64_t fr
       "WHERE created_ms >= ?1 AND created_ms < ?2 ORDER BY created_ms LIMIT ?3");
   if (!st) return st.error();
   (*st)->bind(1, from_ms).bind(2, to_ms).bind(3, static_cast<std::int64_t>(max));
-  std::vector<Tally> out;
-  for (;;) {
-    auto row = (*st)->step();
-    if (!row) {
-      (*st)->reset();
-      return row.error();
-    }
-    if (!*row) break;
-    out.push_back({(*st)->column_text(0), (*st)->column_text(1), (*st)->column_text(2), (*st)->column_text(3), (*st)->column_text(4),
-                   static_cast<int>((*st)->column_int(5)), (*st)->column_int(6), static_cast<std::uint32_t>((*st)->column_int(7))});
-  }
-  (*st)->reset();
-  return out;
+  return collect<Tally>(**st, [](const sqlite::Stmt& r) {
+    return Tally{r.column_text(0), r.column_text(1), r.column_text(2), r.column_text(3), r.column_text(4),
+                 static_cast<int>(r.column_int(5)), r.column_int(6), static_cast<std::uint32_t>(r.column_int(7))};
+  });
 }
 
 }  // namespace madoguchi::hub

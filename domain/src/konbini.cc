@@ -303,15 +303,97 @@ const SuppressionRule* suppression_rule(std::string_view code) noexcept {
   return nullptr;
 }
 
+namespace {
+
+// Records a refusal by a rule of the table: a code not in it is recorded as record_unreadable
+// (never an unnamed refusal), a rule that does not judge this kind is not recorded.
+struct Refuse {
+  CertificateKind kind;
+  IssuanceDecision& d;
+  void operator()(std::string_view code, std::string detail = {}) const {
+    const SuppressionRule* rule = suppression_rule(code);
+    if (!rule) {
+      code = "record_unreadable";
+    } else if (!judges(*rule, kind)) {
+      return;
+    }
+    d.refusals.push_back({std::string(code), std::move(detail)});
+  }
+};
+
+// A column of the record has a vendor code without a confirmed mapping.
+bool characters_pending(const IssuanceFacts& f, const LinkageRecord& r) {
+  const auto& table = gaiji_table(f, r.code_table);
+  for (const auto& [name, value] : r.fields) {
+    if (!resolve_vendor_codes(value, table).unresolved.empty()) return true;
+  }
+  return false;
+}
+
+// The seal certificate's rules: age, one registration in state 1, its impression.
+void judge_seal(const IssuancePolicy& policy, const IssuanceFacts& f, const LinkageRecord& subject, const Refuse& refuse,
+                IssuanceDecision& d) {
+  auto age = age_on(subject.field("生年月日"), f.today);
+  if (!age || *age < policy.seal_min_age) refuse("under_age", subject.person);
+  const LinkageRecord* seal = nullptr;
+  for (const auto& s : f.seals) {
+    if (s.person == subject.person && s.change != 'D' && s.field("登録状態") == "1") {
+      if (seal) {
+        refuse("record_unreadable", subject.person);  // two registrations at once: the data is broken
+      }
+      seal = &s;
+    }
+  }
+  if (!seal) {
+    refuse("seal_not_registered", subject.person);
+  } else {
+    if (!f.seal_image_present || seal->field("印影SHA256").empty()) refuse("seal_image_missing", subject.person);
+    if (characters_pending(f, *seal)) refuse("character_pending", subject.person);
+    d.seal = *seal;
+  }
+}
+
+// The tax certificate's rules: the year offered, an assessment of it, declared.
+void judge_tax(const IssuancePolicy& policy, const CertificateOptions& o, const IssuanceFacts& f, const LinkageRecord& subject,
+               const Refuse& refuse, IssuanceDecision& d) {
+  const int latest = latest_tax_year(policy, f.today);
+  const int year = o.tax_year == 0 ? latest : o.tax_year;
+  if (year == latest + 1 && latest < f.today.year) {
+    refuse("tax_year_switch");
+  } else if (year != latest) {
+    refuse("tax_year_not_offered");
+  } else {
+    const LinkageRecord* tax = nullptr;
+    for (const auto& t : f.taxes) {
+      if (t.person == subject.person && t.change != 'D' && t.field("課税年度") == std::to_string(year)) tax = &t;
+    }
+    if (!tax) {
+      refuse("no_tax_record", subject.person);
+    } else {
+      const auto cls = tax->field("課税区分");
+      if (cls == "4") {
+        refuse("no_tax_declaration", subject.person);
+      } else if (cls != "1" && cls != "2" && cls != "3") {
+        refuse("record_unreadable", subject.person);
+      }
+      if (characters_pending(f, *tax)) refuse("character_pending", subject.person);
+      d.tax = *tax;
+    }
+  }
+}
+
+}  // namespace
+
+const std::map<std::string, GaijiMapping>& gaiji_table(const IssuanceFacts& facts, std::string_view table) {
+  static const std::map<std::string, GaijiMapping> none;
+  auto it = facts.gaiji.find(std::string(table));
+  return it == facts.gaiji.end() ? none : it->second;
+}
+
 IssuanceDecision decide_issuance(const IssuancePolicy& policy, CertificateKind kind, const CertificateOptions& o,
                                  const IssuanceFacts& f) {
   IssuanceDecision d;
-  auto refuse = [&](std::string_view code, std::string detail = {}) {
-    const SuppressionRule* rule = suppression_rule(code);
-    if (!rule) code = "record_unreadable";             // never an unnamed refusal
-    else if (!judges(*rule, kind)) return;             // the table says which kinds a rule judges
-    d.refusals.push_back({std::string(code), std::move(detail)});
-  };
+  Refuse refuse{kind, d};
 
   // The municipality's offer and hours.
   bool closed = f.minute_of_day < policy.open_minute || f.minute_of_day >= policy.close_minute;
@@ -403,68 +485,12 @@ IssuanceDecision decide_issuance(const IssuancePolicy& policy, CertificateKind k
   }
 
   // Characters: every text the records carry must print as a confirmed character.
-  auto table_of = [&](const LinkageRecord& r) -> const std::map<std::string, GaijiMapping>& {
-    static const std::map<std::string, GaijiMapping> none;
-    auto it = f.gaiji.find(r.code_table);
-    return it == f.gaiji.end() ? none : it->second;
-  };
-  auto pending = [&](const LinkageRecord& r) {
-    for (const auto& [name, value] : r.fields) {
-      if (!resolve_vendor_codes(value, table_of(r)).unresolved.empty()) return true;
-    }
-    return false;
-  };
   for (const auto* p : judged) {
-    if (pending(*p)) refuse("character_pending", p->person);
+    if (characters_pending(f, *p)) refuse("character_pending", p->person);
   }
 
-  if (kind == CertificateKind::seal) {
-    auto age = age_on(subject->field("生年月日"), f.today);
-    if (!age || *age < policy.seal_min_age) refuse("under_age", subject->person);
-    const LinkageRecord* seal = nullptr;
-    for (const auto& s : f.seals) {
-      if (s.person == subject->person && s.change != 'D' && s.field("登録状態") == "1") {
-        if (seal) {
-          refuse("record_unreadable", subject->person);  // two registrations at once: the data is broken
-        }
-        seal = &s;
-      }
-    }
-    if (!seal) {
-      refuse("seal_not_registered", subject->person);
-    } else {
-      if (!f.seal_image_present || seal->field("印影SHA256").empty()) refuse("seal_image_missing", subject->person);
-      if (pending(*seal)) refuse("character_pending", subject->person);
-      d.seal = *seal;
-    }
-  }
-
-  if (kind == CertificateKind::tax) {
-    const int latest = latest_tax_year(policy, f.today);
-    const int year = o.tax_year == 0 ? latest : o.tax_year;
-    if (year == latest + 1 && latest < f.today.year) {
-      refuse("tax_year_switch");
-    } else if (year != latest) {
-      refuse("tax_year_not_offered");
-    } else {
-      const LinkageRecord* tax = nullptr;
-      for (const auto& t : f.taxes) {
-        if (t.person == subject->person && t.change != 'D' && t.field("課税年度") == std::to_string(year)) tax = &t;
-      }
-      if (!tax) {
-        refuse("no_tax_record", subject->person);
-      } else {
-        const auto cls = tax->field("課税区分");
-        if (cls == "4") {
-          refuse("no_tax_declaration", subject->person);
-        } else if (cls != "1" && cls != "2" && cls != "3") {
-          refuse("record_unreadable", subject->person);
-        }
-        if (pending(*tax)) refuse("character_pending", subject->person);
-        d.tax = *tax;
-      }
-    }
-  }
+  if (kind == CertificateKind::seal) judge_seal(policy, f, *subject, refuse, d);
+  if (kind == CertificateKind::tax) judge_tax(policy, o, f, *subject, refuse, d);
 
   for (const auto* p : shown) d.persons.push_back(*p);
   d.issue = d.refusals.empty();

@@ -64,16 +64,10 @@ std::string yen(std::string_view digits) {
   return out + "円";
 }
 
-const std::map<std::string, GaijiMapping>& table_of(const IssuanceFacts& f, const LinkageRecord& r) {
-  static const std::map<std::string, GaijiMapping> none;
-  auto it = f.gaiji.find(r.code_table);
-  return it == f.gaiji.end() ? none : it->second;
-}
-
 // A column of `r` as it prints: vendor codes replaced by the confirmed characters (the decision
 // refused any record with one unresolved, so none is left here).
 std::string text(const IssuanceFacts& f, const LinkageRecord& r, std::string_view column) {
-  return resolve_vendor_codes(r.field(column), table_of(f, r)).text;
+  return resolve_vendor_codes(r.field(column), gaiji_table(f, r.code_table)).text;
 }
 
 void add(std::vector<CertificateField>& out, std::string label, std::string value) {

@@ -209,6 +209,30 @@ class KioskLogPages final : public PageModule {
       return std::pair{*from, *to};
     }
 
+    // ?encoding=utf8 (default) or cp932.
+    std::optional<text::Encoding> csv_encoding() {
+      const std::string enc = query_value(c.req, "encoding");
+      if (enc.empty() || enc == "utf8") return text::Encoding::utf8;
+      if (enc == "cp932") return text::Encoding::cp932;
+      return std::nullopt;
+    }
+
+    // The period's CSV as a download, written to the operation log as `action`.
+    http::Response csv_download(const text::CsvRows& rows, text::Encoding encoding, const std::pair<calendar::Date, calendar::Date>& p,
+                                const std::string& name, const char* action) {
+      auto bytes = text::to_excel_csv(rows, encoding);
+      if (!bytes) return error(c, 400);  // a store name CP932 cannot write: ask for UTF-8
+      const std::string span = calendar::format_iso(p.first) + ".." + calendar::format_iso(p.second);
+      log(action, c.account->id, "konbini", span);
+      http::Response res;
+      res.status = 200;
+      res.content_type = encoding == text::Encoding::cp932 ? "text/csv; charset=Shift_JIS" : "text/csv; charset=utf-8";
+      res.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + "-" + calendar::format_iso(p.first) + "-" +
+                                                          calendar::format_iso(p.second) + ".csv\"");
+      res.body = std::move(*bytes);
+      return with_headers(std::move(res), c.headers);
+    }
+
     http::Response list() {
       auto p = period();
       if (!p) return error(c, 400);
@@ -276,9 +300,8 @@ class KioskLogPages final : public PageModule {
     http::Response csv() {
       auto p = period();
       if (!p) return error(c, 400);
-      const std::string enc = query_value(c.req, "encoding");
-      if (enc != "utf8" && enc != "cp932" && !enc.empty()) return error(c, 400);
-      const text::Encoding encoding = enc == "cp932" ? text::Encoding::cp932 : text::Encoding::utf8;
+      const auto encoding = csv_encoding();
+      if (!encoding) return error(c, 400);
       text::CsvRows rows;
       rows.push_back({"受付日時", "申請番号", "結果", "証明書", "証明書番号", "宛名番号", "記載された人数", "手数料", "年齢", "店舗コード", "店舗名",
                       "都道府県", "端末", "理由"});
@@ -295,16 +318,7 @@ class KioskLogPages final : public PageModule {
         if (page->next.empty() || rows.size() > kCsvMax) break;
         before = page->next;
       }
-      auto bytes = text::to_excel_csv(rows, encoding);
-      if (!bytes) return error(c, 400);  // a store name CP932 cannot write: ask for UTF-8
-      log("konbini.export", c.account->id, "konbini", calendar::format_iso(p->first) + ".." + calendar::format_iso(p->second));
-      http::Response res;
-      res.status = 200;
-      res.content_type = encoding == text::Encoding::cp932 ? "text/csv; charset=Shift_JIS" : "text/csv; charset=utf-8";
-      res.headers.emplace_back("Content-Disposition", "attachment; filename=\"konbini-" + calendar::format_iso(p->first) + "-" +
-                                                          calendar::format_iso(p->second) + ".csv\"");
-      res.body = std::move(*bytes);
-      return with_headers(std::move(res), c.headers);
+      return csv_download(rows, *encoding, *p, "konbini", "konbini.export");
     }
 
     http::Response stats() {
@@ -344,9 +358,8 @@ class KioskLogPages final : public PageModule {
     http::Response stats_csv() {
       auto p = period();
       if (!p) return error(c, 400);
-      const std::string enc = query_value(c.req, "encoding");
-      if (enc != "utf8" && enc != "cp932" && !enc.empty()) return error(c, 400);
-      const text::Encoding encoding = enc == "cp932" ? text::Encoding::cp932 : text::Encoding::utf8;
+      const auto encoding = csv_encoding();
+      if (!encoding) return error(c, 400);
       auto all = records.tallies(day_start(p->first), day_start(calendar::add_days(p->second, 1)), kTallyMax);
       if (!all) return error(c, 503);
       text::CsvRows rows;
@@ -356,16 +369,7 @@ class KioskLogPages final : public PageModule {
           rows.push_back({d.title, b.key, std::to_string(b.issued), std::to_string(b.refused), std::to_string(b.cancelled), std::to_string(b.fees)});
         }
       }
-      auto bytes = text::to_excel_csv(rows, encoding);
-      if (!bytes) return error(c, 400);
-      log("konbini.stats_export", c.account->id, "konbini", calendar::format_iso(p->first) + ".." + calendar::format_iso(p->second));
-      http::Response res;
-      res.status = 200;
-      res.content_type = encoding == text::Encoding::cp932 ? "text/csv; charset=Shift_JIS" : "text/csv; charset=utf-8";
-      res.headers.emplace_back("Content-Disposition", "attachment; filename=\"konbini-stats-" + calendar::format_iso(p->first) + "-" +
-                                                          calendar::format_iso(p->second) + ".csv\"");
-      res.body = std::move(*bytes);
-      return with_headers(std::move(res), c.headers);
+      return csv_download(rows, *encoding, *p, "konbini-stats", "konbini.stats_export");
     }
   };
   KonbiniRecords& records_;

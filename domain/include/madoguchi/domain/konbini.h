@@ -116,6 +116,9 @@ struct IssuanceFacts {
   std::vector<std::string> unreadable;       // records of the person that did not decode (entity/key)
 };
 
+// The mappings of one code table among the facts' (empty when it has none).
+const std::map<std::string, GaijiMapping>& gaiji_table(const IssuanceFacts& facts, std::string_view table);
+
 // A seal impression from its seal_image records (linkage_record.h: "<SHA-256>:<part>", base64 in
 // parts): the PNG's bytes, checked against the SHA-256 it is filed under. Errc::not_found when a
 // part is missing, Errc::malformed when a part does not decode or the bytes do not match.
