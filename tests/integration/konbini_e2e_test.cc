@@ -464,9 +464,14 @@ TEST_CASE("The wrong-person test: concurrent kiosks, same-second requests for on
   };
 
   // Rounds: every member of a group asks at the same moment from a different store; 12 kiosks.
-  std::size_t n = 0;
+  // A fixed amount of work, not a time: three rounds of every group; the hub is killed once a
+  // third of the requests have been sent, whatever the machine's speed.
+  constexpr int kRounds = 3;
+  std::size_t per_round = 0;
+  for (const auto& g : groups) per_round += g.size();
+  std::atomic<std::size_t> n{0};
   std::thread restarter([&] {
-    std::this_thread::sleep_for(8s);
+    while (n.load() < per_round * kRounds / 3) std::this_thread::sleep_for(20ms);
     restarting = true;
     w.stack.kill_hub();  // SIGKILL in the middle of issuing
     std::this_thread::sleep_for(500ms);
@@ -474,8 +479,7 @@ TEST_CASE("The wrong-person test: concurrent kiosks, same-second requests for on
     eventually([&] { return testing::port_open(w.port); }, 30s);
     restarting = false;
   });
-  const auto deadline = std::chrono::steady_clock::now() + 25s;
-  for (int round = 0; std::chrono::steady_clock::now() < deadline && round < 12; ++round) {
+  for (int round = 0; round < kRounds; ++round) {
     std::vector<std::thread> kiosks;
     std::size_t store = 0;
     for (const auto& g : groups) {
@@ -492,6 +496,9 @@ TEST_CASE("The wrong-person test: concurrent kiosks, same-second requests for on
   for (std::size_t i = 0; i < problems.size() && i < 20; ++i) UNSCOPED_INFO(problems[i]);
   for (const auto& f : failures) UNSCOPED_INFO("failed outside the restart: " << f);
   CHECK(problems.empty());
-  CHECK(issued >= 500);
+  // Most requests end in a certificate (the rest: no seal, under 15, no assessment, or sent while
+  // the hub was down), and every one was checked.
+  CHECK(issued + refused + failed == per_round * kRounds);
+  CHECK(issued * 2 >= per_round * kRounds);
   CHECK(checked == issued);
 }
