@@ -30,6 +30,21 @@ Expected<http::ClientResponse> post(const Target& t, const std::string& action, 
                        timeout.count() > 0 ? timeout : t.timeout, &tls);
 }
 
+// The center's retry: the same step again after no answer (the hub restarting), 503 or "in
+// progress", with a growing pause, at most `retries` times.
+template <typename Step>
+Expected<http::ClientResponse> with_retries(int retries, int& attempts, Step step) {
+  Expected<http::ClientResponse> res = Error{Errc::timeout, "not sent"};
+  for (int attempt = 0; attempt <= retries; ++attempt) {
+    ++attempts;
+    res = step(attempt);
+    const bool again = !res || res->status == 503 || (res->status == 409 && res->body.find("in_progress") != std::string::npos);
+    if (!again) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100 * (attempt + 1), 1000)));
+  }
+  return res;
+}
+
 void read_error(const std::string& body, Result& r) {
   json j = json::parse(body, nullptr, false);
   if (j.is_object() && j.contains("error") && j["error"].is_object()) {
@@ -45,7 +60,9 @@ Expected<Result> run(const Target& t, const Order& o) {
   Result r;
   r.request = o.request;
   json hello = {{"request", o.request}, {"store", {{"id", o.store_id}, {"name", o.store_name}, {"prefecture", o.prefecture}}}, {"kiosk", o.kiosk}};
-  auto ch = post(t, "challenge", hello.dump());
+  const std::string hello_body = hello.dump();
+  int challenge_attempts = 0;
+  auto ch = with_retries(o.retries, challenge_attempts, [&](int) { return post(t, "challenge", hello_body); });
   if (!ch) return ch.error();
   if (ch->status != 200) {
     r.status = ch->status;
@@ -65,14 +82,9 @@ Expected<Result> run(const Target& t, const Order& o) {
   const json ask = {{"request", o.request}, {"certificate", base64(*der)}, {"signature", base64(*signature)}, {"kind", o.kind}, {"options", options}};
   const std::string body = ask.dump();
   if (o.think_time.count() > 0) std::this_thread::sleep_for(o.think_time);
-  Expected<http::ClientResponse> res = Error{Errc::timeout, "not sent"};
-  for (int attempt = 0; attempt <= o.retries; ++attempt) {
-    ++r.attempts;
-    res = post(t, "issue", body, attempt == 0 ? o.first_issue_timeout : std::chrono::milliseconds(0));
-    const bool again = !res || res->status == 503 || (res->status == 409 && res->body.find("in_progress") != std::string::npos);
-    if (!again) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100 * (attempt + 1), 1000)));
-  }
+  auto res = with_retries(o.retries, r.attempts, [&](int attempt) {
+    return post(t, "issue", body, attempt == 0 ? o.first_issue_timeout : std::chrono::milliseconds(0));
+  });
   if (!res) return res.error();
   r.status = res->status;
   if (res->status != 200) {

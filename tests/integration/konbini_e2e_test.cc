@@ -374,6 +374,7 @@ TEST_CASE("The wrong-person test: concurrent kiosks, same-second requests for on
   const fs::path konbini_db = w.dir.path() / "hub" / "131016.konbini.db";
   std::mutex mu;
   std::vector<std::string> problems, failures;
+  std::map<std::string, int> refusals;  // "status code" -> count, for the message of a failure
   std::atomic<std::size_t> issued{0}, refused{0}, failed{0}, checked{0};
   std::atomic<bool> restarting{false};
   const char* kinds[] = {"residence", "residence", "seal", "tax"};
@@ -403,6 +404,10 @@ TEST_CASE("The wrong-person test: concurrent kiosks, same-second requests for on
     }
     if (r->status != 200) {
       ++refused;
+      {
+        std::lock_guard lock(mu);
+        ++refusals[std::to_string(r->status) + " " + r->error];
+      }
       // A refusal is a decision (403) or a request the restart or a timeout ended (409); anything
       // else is the hub failing a well-formed request.
       if (r->status != 403 && r->status != 409) {
@@ -495,6 +500,7 @@ TEST_CASE("The wrong-person test: concurrent kiosks, same-second requests for on
   INFO(issued << " issued, " << refused << " refused, " << failed << " failed across the restart, " << checked << " checked");
   for (std::size_t i = 0; i < problems.size() && i < 20; ++i) UNSCOPED_INFO(problems[i]);
   for (const auto& f : failures) UNSCOPED_INFO("failed outside the restart: " << f);
+  for (const auto& [why, count] : refusals) UNSCOPED_INFO("refused " << why << ": " << count);
   CHECK(problems.empty());
   // Most requests end in a certificate (the rest: no seal, under 15, no assessment, or sent while
   // the hub was down), and every one was checked.

@@ -29,7 +29,7 @@ struct Order {
   std::filesystem::path card;
   std::string pin;
   bool complete = true;        // confirm the print; false: cancel after receiving (a paper jam)
-  int retries = 3;             // the issue step again (same body) after a timeout or "in progress"
+  int retries = 3;             // the challenge or issue step again (same body) after no answer, 503 or "in progress"
   bool retry_after_success = false;  // ask again after a success: the same bytes must come back
   // Fault injection for the tests and the benchmark: the first issue step waits at most this long
   // (0: the target's timeout), as a center whose line stalls; the retry then uses the full timeout.
