@@ -34,6 +34,7 @@
 #include "madoguchi/hub/console_store.h"
 #include "madoguchi/hub/gaiji_service.h"
 #include "madoguchi/hub/jpki_verifier.h"
+#include "madoguchi/hub/alarm_service.h"
 #include "madoguchi/hub/konbini_service.h"
 #include "madoguchi/hub/konbini_source.h"
 #include "madoguchi/hub/linkage_reconciler.h"
@@ -162,6 +163,52 @@ Status read_konbini(const json& k, HubConfig::Konbini& out) {
   return {};
 }
 
+// hub.json "alarms": the watch of 障害通知 (HubConfig::Alarms).
+Status read_alarms(const json& a, HubConfig::Alarms& out) {
+  if (!a.is_object()) return make_error(Errc::malformed, "must be an object");
+  static const std::set<std::string> keys = {"check_seconds", "device_silent_minutes", "center_silent_minutes", "disk_min_free_mb",
+                                             "disk_min_free_percent", "office_hours", "office_saturday"};
+  for (auto it = a.begin(); it != a.end(); ++it) {
+    if (!keys.count(it.key())) return make_error(Errc::malformed, "unknown key '" + it.key() + "'");
+  }
+  auto integer = [&](const char* key, std::int64_t lo, std::int64_t hi) -> Expected<std::optional<std::int64_t>> {
+    if (!a.contains(key)) return std::optional<std::int64_t>();
+    const json& v = a.at(key);
+    if (!v.is_number_integer() || v.get<std::int64_t>() < lo || v.get<std::int64_t>() > hi) {
+      return make_error(Errc::malformed, std::string(key) + " must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+    }
+    return std::optional<std::int64_t>(v.get<std::int64_t>());
+  };
+  auto& p = out.policy;
+  if (auto v = integer("check_seconds", 1, 3600); !v) return v.error(); else if (*v) out.check_seconds = **v;
+  if (auto v = integer("device_silent_minutes", 1, 10080); !v) return v.error(); else if (*v) p.device_silent_ms = **v * 60'000;
+  if (auto v = integer("center_silent_minutes", 1, 1440); !v) return v.error(); else if (*v) p.center_silent_ms = **v * 60'000;
+  if (auto v = integer("disk_min_free_mb", 0, 1LL << 30); !v) return v.error(); else if (*v) p.disk_min_free_bytes = static_cast<std::uint64_t>(**v) << 20;
+  if (auto v = integer("disk_min_free_percent", 0, 100); !v) return v.error(); else if (*v) p.disk_min_free_percent = static_cast<unsigned>(**v);
+  if (a.contains("office_hours")) {
+    const json& h = a.at("office_hours");
+    auto minute = [](std::string_view t) -> int {
+      if (t.size() != 5 || t[2] != ':' || !std::isdigit(static_cast<unsigned char>(t[0])) || !std::isdigit(static_cast<unsigned char>(t[1])) ||
+          !std::isdigit(static_cast<unsigned char>(t[3])) || !std::isdigit(static_cast<unsigned char>(t[4]))) {
+        return -1;
+      }
+      const int hh = (t[0] - '0') * 10 + (t[1] - '0'), mm = (t[3] - '0') * 10 + (t[4] - '0');
+      return hh > 24 || mm > 59 || (hh == 24 && mm != 0) ? -1 : hh * 60 + mm;
+    };
+    const std::string text = h.is_string() ? h.get<std::string>() : std::string();
+    const int open = text.size() == 11 && text[5] == '-' ? minute(std::string_view(text).substr(0, 5)) : -1;
+    const int close = text.size() == 11 && text[5] == '-' ? minute(std::string_view(text).substr(6)) : -1;
+    if (open < 0 || close < 0 || open >= close) return make_error(Errc::malformed, "office_hours must be \"HH:MM-HH:MM\", opening before closing");
+    p.office_open_minute = open;
+    p.office_close_minute = close;
+  }
+  if (a.contains("office_saturday")) {
+    if (!a.at("office_saturday").is_boolean()) return make_error(Errc::malformed, "office_saturday must be true or false");
+    p.office_saturday = a.at("office_saturday").get<bool>();
+  }
+  return {};
+}
+
 }  // namespace
 
 Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
@@ -178,7 +225,7 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
                                               "portal_tls_key", "portal_secret_file", "portal_sites", "public_url", "host_names",
                                               "portal_client_limit_scale", "portal_connections_per_client", "web_threads", "linkage_silence_minutes",
                                               "linkage_quiet_minutes", "mj_data_dir", "smtp_url", "smtp_user", "smtp_password_file",
-                                              "smtp_ca_file", "smtp_starttls", "smtp_retry_seconds", "konbini"};
+                                              "smtp_ca_file", "smtp_starttls", "smtp_retry_seconds", "konbini", "alarms"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (!known.count(it.key())) return make_error(Errc::malformed, file.string() + ": unknown key '" + it.key() + "'");
   }
@@ -285,6 +332,9 @@ Expected<HubConfig> load_hub_config(const std::filesystem::path& file) {
     }
     if (j.contains("konbini")) {
       if (auto s = read_konbini(j.at("konbini"), c.konbini); !s) return s.error().with_context(file.string() + ": konbini");
+    }
+    if (j.contains("alarms")) {
+      if (auto s = read_alarms(j.at("alarms"), c.alarms); !s) return s.error().with_context(file.string() + ": alarms");
     }
   } catch (const json::exception& e) {
     return make_error(Errc::malformed, file.string() + ": " + e.what());
@@ -565,6 +615,7 @@ class HubProcess {
       co.tls = !o.cert_file.empty();
       co.manage_staff = true;
       auto console = std::make_unique<Console>();
+      console->municipality = muni;
       console->store = std::make_unique<HubConsoleStore>(engine_, muni, "hub-" + config_.instance);
       console->app = std::make_unique<console::app::ConsoleApp>(*console->store, clock_, co);
       auto* app = console->app.get();
@@ -601,6 +652,7 @@ class HubProcess {
     if (config_.portal_port != 0) {
       if (auto s = start_portal(); !s) return s.error().with_context("starting the citizen site");
     }
+    if (auto s = start_alarms(); !s) return s.error().with_context("starting 障害通知");
     if (auto s = mqtt_.start(); !s) return s;
     signals_.async_wait([this](const boost::system::error_code&, int) { stop(); });
     schedule_tick();
@@ -847,6 +899,56 @@ class HubProcess {
     return {};
   }
 
+  // 障害通知 (OPS-1): a watch over every municipality with a console, its board in that console.
+  Status start_alarms() {
+    if (consoles_.empty()) return {};
+    std::vector<std::string> munis;
+    for (const auto& c : consoles_) munis.push_back(c->municipality);
+    auto alarms = HubAlarms::open(config_.data_dir, munis, config_.alarms.policy, log_);
+    if (!alarms) return alarms.error();
+    alarms_ = std::move(*alarms);
+    for (auto& c : consoles_) {
+      const std::string muni = c->municipality;
+      AlarmSources sources;
+      // The linkage guard where a linkage server is registered (elsewhere "never heard" is no news).
+      if (linkage_.count(muni) && !linkage_.at(muni).empty()) sources.linkage = c->linkage.get();
+      sources.gaiji = c->gaiji.get();
+      sources.sync = c->sync.get();
+      if (konbini_ && config_.konbini.policies.count(muni)) {
+        const std::int64_t window = config_.alarms.policy.issuance_error_window_ms;
+        sources.issuance = [this, muni, window] { return konbini_->health(muni, window); };
+      }
+      sources.disks = {config_.data_dir};
+      alarm_sources_.emplace_back(muni, std::move(sources));
+      c->alarms = std::make_unique<HubAlarmBoard>(*alarms_, muni);
+      std::lock_guard lock(app_mutex_);
+      c->app->attach_alarms(*c->alarms);
+    }
+    log_(LogLevel::info, "障害通知: watching " + std::to_string(munis.size()) + " municipalities every " +
+                             std::to_string(config_.alarms.check_seconds) + " s");
+    return {};
+  }
+
+  // On the tick, every check_seconds: each watched municipality checked (alarm_service.h).
+  void alarm_tick() {
+    if (!alarms_) return;
+    const auto now = clock_.now();
+    if (last_alarm_check_ != std::chrono::steady_clock::time_point{} && now - last_alarm_check_ < std::chrono::seconds(config_.alarms.check_seconds)) {
+      return;
+    }
+    last_alarm_check_ = now;
+    for (const auto& [muni, sources] : alarm_sources_) {
+      std::vector<std::string> problems;
+      domain::AlarmInputs inputs;
+      {
+        std::lock_guard lock(app_mutex_);  // the views read the engine's stores
+        inputs = gather_alarm_inputs(sources, clock_.wall_ms(), problems);
+      }
+      for (const auto& p : problems) log_(LogLevel::warning, "障害通知 of " + muni + ": cannot read " + p);
+      if (auto s = alarms_->check(muni, inputs); !s) log_(LogLevel::error, "障害通知 of " + muni + ": " + s.error().describe());
+    }
+  }
+
   http::Response route_portal(const http::Request& r) {
     // The certificates' verification page (issue 13): public, beside the citizen site.
     if (konbini_ && r.path == "/verify") return konbini_->verify_page(r);
@@ -911,6 +1013,7 @@ class HubProcess {
         mail_tick();
       }
       if (konbini_ && ++konbini_ticks_ % 20 == 0) konbini_->tick();  // each second; its stores have locks of their own
+      alarm_tick();
       schedule_tick();
     });
   }
@@ -968,10 +1071,13 @@ class HubProcess {
     std::unique_ptr<HubLinkageView> linkage;  // 連携状況 (before the app)
     std::unique_ptr<HubGaiji> gaiji;          // 外字対照表 (before the app)
     std::unique_ptr<HubSyncView> sync;        // 同期状況 (before the app)
+    std::unique_ptr<HubAlarmBoard> alarms;    // 障害通知 (before the app)
+    std::string municipality;
     std::unique_ptr<console::app::ConsoleApp> app;
     std::unique_ptr<http::Server> http;
   };
   std::map<std::string, std::unique_ptr<HubBookingService>> bookings_;  // before the consoles that use them
+  std::unique_ptr<HubAlarms> alarms_;  // 障害通知 (before the consoles whose boards use it)
   std::vector<std::unique_ptr<Console>> consoles_;
   struct Site {
     std::string path;
@@ -987,6 +1093,8 @@ class HubProcess {
   std::vector<std::unique_ptr<HubKonbiniRecords>> konbini_records_;
   std::map<std::string, console::app::ConsoleApp*> console_apps_;  // each municipality's console (owned by consoles_)
   std::uint64_t konbini_ticks_ = 0;
+  std::vector<std::pair<std::string, AlarmSources>> alarm_sources_;
+  std::chrono::steady_clock::time_point last_alarm_check_{};
   std::map<std::string, std::unique_ptr<HubMail>> mail_;  // after bookings_ (their notifiers call these)
   std::unique_ptr<HubMailSender> mail_sender_;           // after mail_ (their queued callback wakes it)
   std::chrono::steady_clock::time_point last_feed_scan_{}, last_reminders_{};

@@ -2,6 +2,7 @@
 
 #include <openssl/pem.h>
 
+#include <ctime>
 #include <fstream>
 
 #include "madoguchi/domain/konbini.h"
@@ -13,6 +14,7 @@ using namespace madoguchi::openssl;  // NOLINT(google-build-using-namespace): th
 
 struct JpkiVerifier::State {
   X509StorePtr store;
+  std::int64_t crl_next_update_s = 0;  // 0: the CRL names none
 };
 
 namespace {
@@ -41,6 +43,10 @@ Expected<std::shared_ptr<JpkiVerifier::State>> load(const std::filesystem::path&
     return Error{Errc::crypto, crl_file.string() + ": the CRL is not signed by the JPKI root"};
   }
   auto state = std::make_shared<JpkiVerifier::State>();
+  if (const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl.get())) {
+    struct tm t {};
+    if (ASN1_TIME_to_tm(next, &t) == 1) state->crl_next_update_s = static_cast<std::int64_t>(timegm(&t));
+  }
   state->store.reset(X509_STORE_new());
   if (!state->store || X509_STORE_add_cert(state->store.get(), ca.get()) != 1 || X509_STORE_add_crl(state->store.get(), crl.get()) != 1) {
     return openssl_error("building the JPKI trust store");
@@ -81,6 +87,25 @@ Status JpkiVerifier::refresh() {
   state_ = std::move(*state);
   crl_mtime_ = mtime;
   return {};
+}
+
+JpkiVerifier::Revocation JpkiVerifier::revocation(std::int64_t now_s) {
+  bool due = false;
+  {
+    std::lock_guard lock(mutex_);
+    due = std::chrono::steady_clock::now() - checked_ > std::chrono::seconds(1);
+  }
+  Status read = {};
+  if (due) read = refresh();
+  std::lock_guard lock(mutex_);
+  Revocation r;
+  r.next_update_s = state_->crl_next_update_s;
+  if (r.next_update_s != 0 && r.next_update_s <= now_s) {
+    r.stale = true;
+    r.text = "失効リストの次回更新予定を過ぎています（" + crl_file_.filename().string() + "）。";
+  }
+  if (!read) r.text += "新しい失効リストを読めませんでした（" + read.error().message + "）。";
+  return r;
 }
 
 Expected<JpkiIdentity> JpkiVerifier::verify(std::string_view der, std::string_view signed_data, std::string_view signature,

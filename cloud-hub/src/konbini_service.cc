@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
 
 #include "madoguchi/calendar/date.h"
 #include "madoguchi/certpdf/certificate_pdf.h"
@@ -165,7 +166,37 @@ Status KonbiniService::open(const std::filesystem::path& data_dir) {
     m->store = std::make_unique<KonbiniStore>(std::move(*store));
     munis_[muni] = std::move(m);
   }
+  opened_ms_ = clock_.wall_ms();
   return {};
+}
+
+void KonbiniService::failed(const std::string& muni, Muni& m, const std::string& what) {
+  log_(LogLevel::error, "issuance of " + muni + ": " + what);
+  std::lock_guard lock(m.health_mutex);
+  m.failures.push_back(clock_.wall_ms());
+  if (m.failures.size() > 1000) m.failures.pop_front();
+  m.last_failure = what;
+}
+
+std::optional<domain::IssuanceHealth> KonbiniService::health(const std::string& municipality, std::int64_t window_ms) {
+  auto it = munis_.find(municipality);
+  if (it == munis_.end()) return std::nullopt;
+  Muni& m = *it->second;
+  const std::int64_t now = clock_.wall_ms();
+  domain::IssuanceHealth h;
+  const auto local = calendar::local_time(now, options_.utc_offset_minutes);
+  h.in_service_hours = domain::in_service_hours(options_.policies.at(municipality), local.date, local.minute_of_day);
+  h.watching_since_ms = opened_ms_;
+  {
+    std::lock_guard lock(m.health_mutex);
+    h.center_last_ms = m.last_contact_ms;
+    h.errors = static_cast<std::uint64_t>(std::count_if(m.failures.begin(), m.failures.end(), [&](std::int64_t t) { return now - t < window_ms; }));
+    if (h.errors > 0) h.last_error = m.last_failure;
+  }
+  auto rev = jpki_.revocation(now / 1000);
+  h.revocation_stale = rev.stale;
+  h.revocation_text = rev.text;
+  return h;
 }
 
 KonbiniStore* KonbiniService::store(const std::string& municipality) {
@@ -197,16 +228,26 @@ http::Response KonbiniService::handle(const http::Request& r) {
   // KON-5: a municipality that does not offer issuance here does not exist for the center.
   if (it == munis_.end()) return refuse(404, "unknown_municipality", "この市区町村の証明書は交付していません。");
   Muni& m = *it->second;
+  {
+    std::lock_guard lock(m.health_mutex);
+    m.last_contact_ms = clock_.wall_ms();  // the center reached us (障害通知: center_unreachable)
+  }
+  if (action == "heartbeat") {
+    if (r.method != "POST") return refuse(405, "method_not_allowed", "POST only");
+    return http::Response::json(200, json{{"ok", true}, {"time_ms", clock_.wall_ms()}}.dump());
+  }
   if (action == "status") {
     if (r.method != "GET") return refuse(405, "method_not_allowed", "GET only");
     return status(m, r);
   }
   if (r.method != "POST") return refuse(405, "method_not_allowed", "POST only");
-  if (action == "challenge") return challenge(muni, m, r);
-  if (action == "issue") return issue(muni, m, r);
-  if (action == "complete") return finish(muni, m, r, true);
-  if (action == "cancel") return finish(muni, m, r, false);
-  return refuse(404, "not_found", "no such resource");
+  http::Response res = action == "challenge" ? challenge(muni, m, r)
+                       : action == "issue"   ? issue(muni, m, r)
+                       : action == "complete" ? finish(muni, m, r, true)
+                       : action == "cancel"  ? finish(muni, m, r, false)
+                                             : refuse(404, "not_found", "no such resource");
+  if (res.status >= 500) failed(muni, m, action + ": the store did not answer (" + std::to_string(res.status) + ")");
+  return res;
 }
 
 http::Response KonbiniService::challenge(const std::string& muni, Muni& m, const http::Request& r) {
@@ -231,7 +272,7 @@ http::Response KonbiniService::challenge(const std::string& muni, Muni& m, const
                                 options_.challenge_ttl_ms);
   if (!row) {
     if (row.error().code == Errc::conflict) return refuse(409, row.error().message, "この申請番号は使われています。");
-    log_(LogLevel::error, "issuance of " + muni + ": challenge: " + row.error().message);
+    log_(LogLevel::warning, "issuance of " + muni + ": challenge: " + row.error().message);
     return refuse(503, "unavailable", "ただいま交付できません。");
   }
   json out = {{"request", row->request},
@@ -308,7 +349,11 @@ http::Response KonbiniService::issue(const std::string& muni, Muni& m, const htt
       std::lock_guard lock(m.mutex);
       (void)m.store->refused(request, fingerprint, "", "", refusals_json({{"authentication", code}}).dump(), clock_.wall_ms());
     }
-    log_(LogLevel::info, "issuance of " + muni + ": request " + request + " refused: JPKI " + code);
+    if (code == "jpki_error" || code == "crl_stale") {
+      failed(muni, m, "request " + request + ": JPKI " + code);
+    } else {
+      log_(LogLevel::info, "issuance of " + muni + ": request " + request + " refused: JPKI " + code);
+    }
     return refuse(403, "authentication_failed",
                   code == "certificate_revoked" ? "電子証明書が失効しています。" : code == "certificate_expired" ? "電子証明書の有効期限が切れています。"
                                                                                               : "電子証明書を確認できませんでした。");
@@ -317,13 +362,12 @@ http::Response KonbiniService::issue(const std::string& muni, Muni& m, const htt
   serial = id->serial;
   auto facts = source_.facts(muni, serial, now);
   if (!facts) {
-    log_(LogLevel::error, "issuance of " + muni + ": reading the certificate database: " + facts.error().message);
+    failed(muni, m, "reading the certificate database: " + facts.error().message);
     return record_refusal("", {{"record_unreadable", "certificate database"}});
   }
-  const auto local_ms = now + static_cast<std::int64_t>(options_.utc_offset_minutes) * 60'000;
-  const auto days = static_cast<int>(local_ms / 86'400'000 - (local_ms % 86'400'000 < 0 ? 1 : 0));
-  facts->today = calendar::add_days({1970, 1, 1}, days);
-  facts->minute_of_day = static_cast<int>((local_ms - static_cast<std::int64_t>(days) * 86'400'000) / 60'000);
+  const auto local = calendar::local_time(now, options_.utc_offset_minutes);
+  facts->today = local.date;
+  facts->minute_of_day = local.minute_of_day;
   const auto& policy = options_.policies.at(muni);
   auto decision = domain::decide_issuance(policy, *kind, *options, *facts);
   const std::string subject = decision.subject ? decision.subject->person : std::string();
@@ -360,7 +404,7 @@ http::Response KonbiniService::issue(const std::string& muni, Muni& m, const htt
   if (!options_.verify_url.empty()) doc.verification = options_.verify_url + "?c=" + doc.verification;
   auto pdf = certpdf::render_certificate(doc, ro);
   if (!pdf) {
-    log_(LogLevel::error, "issuance of " + muni + ": rendering " + number + ": " + pdf.error().message);
+    failed(muni, m, "rendering " + number + ": " + pdf.error().message);
     return record_refusal(subject, {{"record_unreadable", "rendering"}});
   }
 

@@ -119,23 +119,8 @@ Expected<KonbiniStore> KonbiniStore::open(const std::filesystem::path& path, con
   auto db = sqlite::Db::open(path, {.durability = sqlite::Durability::full});
   if (!db) return db.error();
   if (auto r = sqlite::migrate(*db, konbini_schema()); !r) return r.error();
+  if (auto s = sqlite::claim_meta(*db, "municipality", municipality); !s) return s.error();
   KonbiniStore store(std::move(*db));
-  auto tx = sqlite::Tx::begin(store.db_);
-  if (!tx) return tx.error();
-  auto st = store.db_.cached("SELECT v FROM meta WHERE k = 'municipality'");
-  if (!st) return st.error();
-  auto row = (*st)->step();
-  if (!row) return row.error();
-  const std::string found = *row ? (*st)->column_text(0) : "";
-  (*st)->reset();
-  if (found.empty()) {
-    auto ins = store.db_.cached("INSERT INTO meta(k, v) VALUES('municipality', ?1)");
-    if (!ins) return ins.error();
-    if (auto s = (*ins)->bind(1, municipality).run(); !s) return s.error();
-  } else if (found != municipality) {
-    return Error{Errc::invalid_argument, path.string() + " belongs to municipality " + found + ", not " + municipality};
-  }
-  if (auto s = tx->commit(); !s) return s.error();
   return store;
 }
 

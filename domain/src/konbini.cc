@@ -390,17 +390,19 @@ const std::map<std::string, GaijiMapping>& gaiji_table(const IssuanceFacts& fact
   return it == facts.gaiji.end() ? none : it->second;
 }
 
+bool in_service_hours(const IssuancePolicy& policy, const calendar::Date& today, int minute_of_day) noexcept {
+  if (minute_of_day < policy.open_minute || minute_of_day >= policy.close_minute) return false;
+  return std::none_of(policy.closures.begin(), policy.closures.end(),
+                      [&](const auto& c) { return !(today < c.from) && !(c.to < today); });
+}
+
 IssuanceDecision decide_issuance(const IssuancePolicy& policy, CertificateKind kind, const CertificateOptions& o,
                                  const IssuanceFacts& f) {
   IssuanceDecision d;
   Refuse refuse{kind, d};
 
   // The municipality's offer and hours.
-  bool closed = f.minute_of_day < policy.open_minute || f.minute_of_day >= policy.close_minute;
-  for (const auto& c : policy.closures) {
-    if (!(f.today < c.from) && !(c.to < f.today)) closed = true;
-  }
-  if (closed) refuse("outside_hours");
+  if (!in_service_hours(policy, f.today, f.minute_of_day)) refuse("outside_hours");
   auto kp = policy.kinds.find(kind);
   if (kp == policy.kinds.end() || !kp->second.offered) {
     refuse("kind_not_offered");

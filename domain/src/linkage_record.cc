@@ -273,9 +273,9 @@ std::string source_name(const LinkageSourceState& s) {
 LinkageGuard linkage_guard(const std::vector<LinkageAgentBeat>& beats, const std::vector<LinkageSourceState>& sources,
                            std::int64_t now_ms, const LinkageGuardPolicy& policy) {
   LinkageGuard g;
-  auto add = [&](LinkageConcern c, std::string text) {
+  auto add = [&](LinkageConcern c, std::string text, std::string where = "連携サーバー") {
     const bool suppresses = c != LinkageConcern::quiet;
-    g.findings.push_back({c, suppresses, std::move(text)});
+    g.findings.push_back({c, suppresses, std::move(text), std::move(where)});
   };
   if (beats.empty()) {
     add(LinkageConcern::never, "連携サーバーからの受信がまだありません。");
@@ -289,13 +289,13 @@ LinkageGuard linkage_guard(const std::vector<LinkageAgentBeat>& beats, const std
   for (const auto& s : sources) {
     if (s.gap) {
       add(LinkageConcern::gap, source_name(s) + ": 連携番号 " + std::to_string(s.gap->expected) + " から " +
-                                   std::to_string(s.gap->found - 1) + " が届いていません（" + s.gap->file + " を保留中）。");
+                                   std::to_string(s.gap->found - 1) + " が届いていません（" + s.gap->file + " を保留中）。", source_name(s));
     }
     if (s.failure) {
-      add(LinkageConcern::failed, source_name(s) + ": " + s.failure->file + " を受け付けませんでした（" + s.failure->reason + "）。");
+      add(LinkageConcern::failed, source_name(s) + ": " + s.failure->file + " を受け付けませんでした（" + s.failure->reason + "）。", source_name(s));
     }
     if (!s.gap && now_ms - s.last_ms > policy.quiet_alarm_ms) {
-      add(LinkageConcern::quiet, source_name(s) + ": " + minutes_text(now_ms - s.last_ms) + "ファイルが届いていません。");
+      add(LinkageConcern::quiet, source_name(s) + ": " + minutes_text(now_ms - s.last_ms) + "ファイルが届いていません。", source_name(s));
     }
   }
   g.issuable = std::none_of(g.findings.begin(), g.findings.end(), [](const LinkageFinding& f) { return f.suppresses; });

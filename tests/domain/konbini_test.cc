@@ -158,7 +158,7 @@ TEST_CASE("konbini: service hours 6:30 to 23:00 every day, closures refused (KON
 TEST_CASE("konbini: stale or broken linkage suppresses every certificate", "[konbini]") {
   World w;
   w.facts.guard.issuable = false;
-  w.facts.guard.findings = {{LinkageConcern::gap, true, "gap"}, {LinkageConcern::quiet, false, "quiet"}};
+  w.facts.guard.findings = {{LinkageConcern::gap, true, "gap", "resident/juki"}, {LinkageConcern::quiet, false, "quiet", "tax/zei"}};
   for (auto kind : kCertificateKinds) {
     auto d = w.decide(kind);
     CHECK_FALSE(d.issue);

@@ -117,6 +117,8 @@ std::string action_label(std::string_view action) {
       {"konbini.view", "コンビニ交付記録の閲覧"},
       {"konbini.export", "コンビニ交付記録のCSV出力"},
       {"konbini.stats_export", "交付統計のCSV出力"},
+      {"alarm.ack", "障害通知の確認"},
+      {"alarm.ack_all", "障害通知の一括確認"},
       {"phone_booking.create", "電話予約の受付"},
       {"phone_booking.update", "電話予約の内容の変更"},
       {"phone_booking.move", "電話予約の日時の変更"},
@@ -239,6 +241,13 @@ web::Layout Shell::layout(const Context& c, std::string title, std::optional<dom
       for (domain::Menu m : domain::visible_menus(*c.role)) {
         l.menus.push_back({std::string(domain::menu_label(m)), menu_path(m), current == m});
       }
+      if (alarms && domain::allowed(*c.role, domain::Menu::alarms)) {
+        l.alarm_watch = true;
+        if (auto n = alarms->counts(); n) {
+          l.alarms_unacknowledged = n->unacknowledged;
+          l.alarms_critical = n->critical > 0;
+        }
+      }
     }
   }
   return l;
@@ -295,6 +304,7 @@ bool RouteTable::has_path(std::string_view path) const {
 ConsoleApp::ConsoleApp(ConsoleStore& store, const Clock& clock, ConsoleOptions options)
     : shell_(std::make_unique<Shell>(store, clock, std::move(options))) {
   modules_.push_back(make_sign_in_pages(*shell_));
+  modules_.push_back(make_home_pages(*shell_));
   modules_.push_back(make_oplog_pages(*shell_));
   if (shell_->options.manage_staff) {
     modules_.push_back(make_staff_pages(*shell_));
@@ -322,6 +332,7 @@ void ConsoleApp::attach_bookings(domain::BookingBackend& bookings, BookingSyncSt
 }
 
 void ConsoleApp::attach_linkage(LinkageView& linkage) {
+  shell_->linkage = &linkage;
   linkage_ = make_linkage_pages(*shell_, linkage);
   rebuild_routes();
 }
@@ -332,12 +343,20 @@ void ConsoleApp::attach_gaiji(GaijiView& gaiji) {
 }
 
 void ConsoleApp::attach_sync(SyncView& sync) {
+  shell_->sync = &sync;
   sync_ = make_sync_pages(*shell_, sync);
   rebuild_routes();
 }
 
 void ConsoleApp::attach_konbini(KonbiniRecords& records) {
+  shell_->konbini = &records;
   kiosk_log_ = make_kiosk_log_pages(*shell_, records);
+  rebuild_routes();
+}
+
+void ConsoleApp::attach_alarms(AlarmBoard& board) {
+  shell_->alarms = &board;
+  alarms_ = make_alarm_pages(*shell_, board);
   rebuild_routes();
 }
 
@@ -351,7 +370,7 @@ void ConsoleApp::attach_cards(CardStore& cards, CardServices services) {
 void ConsoleApp::rebuild_routes() {
   routes_ = std::make_unique<RouteTable>();
   for (auto& m : modules_) m->add_routes(*routes_);
-  for (PageModule* m : {cards_.get(), card_imports_.get(), masters_.get(), notices_.get(), bookings_.get(), linkage_.get(), gaiji_.get(), sync_.get(), kiosk_log_.get()}) {
+  for (PageModule* m : {cards_.get(), card_imports_.get(), masters_.get(), notices_.get(), bookings_.get(), linkage_.get(), gaiji_.get(), sync_.get(), kiosk_log_.get(), alarms_.get()}) {
     if (m) m->add_routes(*routes_);
   }
   add_menu_fallbacks(*shell_, *routes_);

@@ -42,6 +42,10 @@ std::unique_ptr<PageModule> make_gaiji_pages(Shell& shell, GaijiView& view);
 std::unique_ptr<PageModule> make_sync_pages(Shell& shell, SyncView& view);
 // コンビニ交付記録 (kiosk_log_pages.cc): at the hub, with attach_konbini.
 std::unique_ptr<PageModule> make_kiosk_log_pages(Shell& shell, KonbiniRecords& records);
+// 障害通知 (alarm_pages.cc): at the hub, with attach_alarms.
+std::unique_ptr<PageModule> make_alarm_pages(Shell& shell, AlarmBoard& board);
+// ホーム (home_pages.cc): the day's figures from what is attached, for the role's menus.
+std::unique_ptr<PageModule> make_home_pages(Shell& shell);
 std::unique_ptr<PageModule> make_booking_pages(Shell& shell, domain::BookingBackend& bookings, BookingSyncState* sync);
 
 }  // namespace madoguchi::console::app

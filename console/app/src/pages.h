@@ -20,6 +20,7 @@
 
 #include <mstch/mstch.hpp>
 
+#include "madoguchi/console/app/alarm_board.h"
 #include "madoguchi/console/app/console_app.h"
 #include "madoguchi/text/form.h"
 #include "madoguchi/text/multipart.h"
@@ -65,6 +66,11 @@ class Shell {
   web::SessionStore sessions;
   // Operation log entries that could not be written (the request went on).
   std::uint64_t oplog_failures = 0;
+  // What attach_* gave, for the layout's alarm banner and the home dashboard (null: not attached).
+  AlarmBoard* alarms = nullptr;
+  KonbiniRecords* konbini = nullptr;
+  LinkageView* linkage = nullptr;
+  SyncView* sync = nullptr;
 
   // Appends to the operation log; a failure is counted, never stops the request.
   void log(std::string_view action, std::string_view staff_id, std::string_view target, std::string_view detail);

@@ -1,4 +1,4 @@
-// ログイン, ログアウト, パスワード変更 (ACC-1, ACC-4, ACC-5), ホーム, and the page of a menu whose
+// ログイン, ログアウト, パスワード変更 (ACC-1, ACC-4, ACC-5), and the page of a menu whose
 // screen this console does not serve.
 #include <chrono>
 #include <string>
@@ -37,7 +37,6 @@ class SignInPages final : public PageModule {
     Route password = route(Route::Methods::get_or_post, std::string(web::kPasswordPath), &SignInPages::password, this, {});
     password.access = Route::Access::password_change;
     routes.add(std::move(password));
-    routes.add(route(Route::Methods::get, std::string(kHomePath), &SignInPages::home, this, {}));
   }
 
  private:
@@ -60,8 +59,6 @@ class SignInPages final : public PageModule {
   // only for an account with a password key and no administration menu (what the hub accepts).
   bool may_change_password_here(const Context& c, const domain::StaffAccount& account) const;
   void upgrade_password(const Context& c, domain::StaffAccount& account, std::string_view password);
-  http::Response home(Context& c);
-
   domain::SignInGuard guard_;
   web::RateLimiter sign_in_limiter_;
 };
@@ -248,17 +245,6 @@ http::Response SignInPages::post_password(Context& c) {
   ctx->insert_or_assign("next_label", std::string("ホームへ"));
   return with_headers(web::page(templates_, 200, "message", *ctx), c.headers);
 }
-
-http::Response SignInPages::home(Context& c) {
-  auto ctx = web::layout_context(layout(c, "ホーム", domain::Menu::home));
-  if (!ctx) return error(c, 500);
-  const bool any = c.role && !domain::visible_menus(*c.role).empty();
-  ctx->insert_or_assign("message", c.account->name + "さん、ようこそ。" +
-                                       (any ? std::string("メニューから業務を選んでください。")
-                                            : std::string("使えるメニューがありません。管理者にお問い合わせください。")));
-  return with_headers(web::page(templates_, 200, "message", *ctx), c.headers);
-}
-
 
 // The page of a menu this console has no screen for: where to go instead.
 http::Response menu_page(Shell& shell, Context& c, domain::Menu m) {

@@ -53,6 +53,11 @@ Expected<mstch::map> layout_context(const Layout& layout) {
       {"csrf_token", layout.csrf_token},
       {"has_menus", has_menus},
       {"menus", std::move(menus)},
+      {"alarm_watch", layout.alarm_watch},
+      {"alarm_script_url", static_js_url()},
+      {"alarm_shown", layout.alarm_watch && layout.alarms_unacknowledged > 0},
+      {"alarms_unacknowledged", std::to_string(layout.alarms_unacknowledged)},
+      {"alarms_critical", layout.alarms_critical},
   };
 }
 

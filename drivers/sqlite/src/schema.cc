@@ -66,6 +66,25 @@ Status mirror_meta_version(Db& db, int version) {
   return st->bind(1, std::to_string(version)).run();
 }
 
+Status claim_meta(Db& db, std::string_view key, std::string_view value) {
+  auto tx = Tx::begin(db);
+  if (!tx) return tx.error();
+  auto st = db.prepare("SELECT v FROM meta WHERE k = ?1");
+  if (!st) return st.error();
+  auto row = st->bind(1, key).step();
+  if (!row) return row.error();
+  const std::string found = *row ? st->column_text(0) : "";
+  st->reset();
+  if (found.empty()) {
+    auto ins = db.prepare("INSERT INTO meta(k, v) VALUES(?1, ?2)");
+    if (!ins) return ins.error();
+    if (auto s = ins->bind(1, key).bind(2, value).run(); !s) return s.error();
+  } else if (found != value) {
+    return Error{Errc::invalid_argument, db.path().string() + " belongs to " + std::string(key) + " " + found + ", not " + std::string(value)};
+  }
+  return tx->commit();
+}
+
 int latest_version(const Schema& schema) noexcept {
   return schema.migrations.empty() ? 0 : schema.migrations.back().version;
 }

@@ -36,6 +36,14 @@ Weekday weekday_of(const Date& date) noexcept {
 
 Date add_days(const Date& date, int days) noexcept { return from_sys(to_sys(date) + chr::days{days}); }
 
+LocalTime local_time(std::int64_t utc_ms, int utc_offset_minutes) noexcept {
+  constexpr std::int64_t kDay = 86'400'000;
+  const std::int64_t local_ms = utc_ms + static_cast<std::int64_t>(utc_offset_minutes) * 60'000;
+  std::int64_t days = local_ms / kDay;
+  if (local_ms % kDay < 0) --days;
+  return {add_days({1970, 1, 1}, static_cast<int>(days)), static_cast<int>((local_ms - days * kDay) / 60'000)};
+}
+
 int days_between(const Date& from, const Date& to) noexcept {
   return static_cast<int>((to_sys(to) - to_sys(from)).count());
 }

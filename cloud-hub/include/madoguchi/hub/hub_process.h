@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "madoguchi/error.h"
+#include "madoguchi/domain/alarm.h"
 #include "madoguchi/hub/hub_engine.h"
 #include "madoguchi/http/server.h"
 
@@ -113,6 +114,15 @@ struct HubConfig {
     std::map<std::string, std::filesystem::path> seal_images;  // municipality → the mayor's seal (PNG); none: drawn
   };
   Konbini konbini;
+  // 障害通知 (OPS-1, alarm_service.h): how often each municipality with a console is checked,
+  // and the thresholds (domain::AlarmPolicy). hub.json "alarms": {"check_seconds",
+  // "device_silent_minutes", "center_silent_minutes", "disk_min_free_mb", "disk_min_free_percent",
+  // "office_hours": "08:30-17:15", "office_saturday"}.
+  struct Alarms {
+    std::int64_t check_seconds = 15;
+    domain::AlarmPolicy policy;
+  };
+  Alarms alarms;
 };
 
 Expected<HubConfig> load_hub_config(const std::filesystem::path& file);

@@ -39,6 +39,15 @@ class JpkiVerifier {
   // Reads the CRL again when its file changed (called by verify() at most once a second).
   Status refresh();
 
+  // Whether revocation can be checked at `now_s` (for 障害通知): the CRL in force is past its
+  // next update (every sign-in is then refused as crl_stale), or a newer file does not read.
+  struct Revocation {
+    bool stale = false;
+    std::int64_t next_update_s = 0;
+    std::string text;  // for staff; empty when all is well
+  };
+  Revocation revocation(std::int64_t now_s);
+
   struct State;  // the trust store (jpki_verifier.cc)
 
  private:

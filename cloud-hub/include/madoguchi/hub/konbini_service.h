@@ -7,6 +7,7 @@
 //   POST /kiosk/v1/{muni}/complete    the kiosk printed it: the PDF is dropped, the record stays
 //   POST /kiosk/v1/{muni}/cancel      the whole request is cancelled (a timeout at the kiosk)
 //   GET  /kiosk/v1/{muni}/status?request=ID
+//   POST /kiosk/v1/{muni}/heartbeat   the center is there (every minute; 障害通知 watches it)
 //
 // Every certificate is bound to its request and to the resident the JPKI certificate maps to, from
 // the challenge to the returned bytes: the request's row (KonbiniStore) holds the fingerprint of
@@ -20,6 +21,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <optional>
 #include <functional>
 #include <map>
 #include <memory>
@@ -27,6 +30,7 @@
 #include <string>
 
 #include "madoguchi/console/app/konbini_records.h"
+#include "madoguchi/domain/alarm.h"
 #include "madoguchi/domain/konbini.h"
 #include "madoguchi/http/server.h"
 #include "madoguchi/hub/jpki_verifier.h"
@@ -76,6 +80,11 @@ class KonbiniService {
   // Expires unused challenges and cancels requests not completed in time (every second).
   void tick();
 
+  // For 障害通知 (OPS-1): the center's last word, the requests the hub failed within `window_ms`
+  // (failures, not refusals), and whether revocation can be checked. nullopt: the municipality
+  // does not issue here.
+  std::optional<domain::IssuanceHealth> health(const std::string& municipality, std::int64_t window_ms);
+
   // コンビニ交付記録 (the console, KON-6): requests of a municipality, under the store's lock.
   Expected<std::vector<IssuanceRow>> records(const std::string& municipality, std::int64_t from_ms, std::int64_t to_ms,
                                              const std::string& before, std::size_t max);
@@ -91,7 +100,13 @@ class KonbiniService {
   struct Muni {
     std::mutex mutex;  // one statement sequence at a time on the store's connection
     std::unique_ptr<KonbiniStore> store;
+    std::mutex health_mutex;  // the fields below
+    std::int64_t last_contact_ms = 0;
+    std::deque<std::int64_t> failures;  // when requests failed, the latest 1,000
+    std::string last_failure;
   };
+  // Logs a request the hub failed (not a refusal) and counts it for 障害通知.
+  void failed(const std::string& muni, Muni& m, const std::string& what);
   http::Response challenge(const std::string& muni, Muni& m, const http::Request& r);
   http::Response issue(const std::string& muni, Muni& m, const http::Request& r);
   http::Response finish(const std::string& muni, Muni& m, const http::Request& r, bool complete);
@@ -104,6 +119,7 @@ class KonbiniService {
   LogSink log_;
   std::string secret_key_, public_key_;
   std::map<std::string, std::unique_ptr<Muni>> munis_;
+  std::int64_t opened_ms_ = 0;
 };
 
 // The console's コンビニ交付記録 over one municipality's issuance records.

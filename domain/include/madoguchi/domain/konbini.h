@@ -87,6 +87,10 @@ struct IssuancePolicy {
 // "seal":{"fee":200},"tax":{"fee":200}},"tax_switch":"06-01","seal_min_age":15}. Unknown keys,
 // kinds and options are refused (a typo must not widen what is issued).
 Expected<IssuancePolicy> issuance_policy_from_json(std::string_view json);
+// Whether the municipality issues at `minute_of_day` (local) on `today`: within its hours and in
+// none of its closures. decide_issuance refuses outside them; 障害通知 watches the center within.
+bool in_service_hours(const IssuancePolicy& policy, const calendar::Date& today, int minute_of_day) noexcept;
+
 // The 課税年度 a tax certificate is issued for on `today`.
 int latest_tax_year(const IssuancePolicy& policy, const calendar::Date& today) noexcept;
 

@@ -152,6 +152,7 @@ struct LinkageFinding {
   LinkageConcern concern = LinkageConcern::never;
   bool suppresses = true;
   std::string text;  // for staff, Japanese, names the source and file, never personal data
+  std::string where;  // "連携サーバー" or the source ("住民記録/juki"): where it is, for 障害通知
 };
 
 struct LinkageGuard {

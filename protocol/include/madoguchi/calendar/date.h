@@ -7,6 +7,7 @@
 #pragma once
 
 #include <compare>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,14 @@ Weekday weekday_of(const Date& date) noexcept;
 Date add_days(const Date& date, int days) noexcept;
 // Days from `from` to `to` (negative when `to` is earlier).
 int days_between(const Date& from, const Date& to) noexcept;
+
+// The local date and minute of the day (0..1439) at `utc_ms` (milliseconds since the epoch) in
+// a zone `utc_offset_minutes` ahead of UTC (Japan: 540).
+struct LocalTime {
+  Date date;
+  int minute_of_day = 0;
+};
+LocalTime local_time(std::int64_t utc_ms, int utc_offset_minutes) noexcept;
 
 // "2026-11-22". For any date whose year has at most four digits.
 std::string format_iso(const Date& date);

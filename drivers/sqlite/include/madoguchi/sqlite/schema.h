@@ -49,6 +49,10 @@ struct Schema {
 //   newer database instead of misreading it.
 std::function<Expected<int>(Db&)> legacy_meta_version(int recognised);
 Status mirror_meta_version(Db& db, int version);
+// Binds a database to its owner through `meta(k, v)`: stores `value` under `key` on the first
+// open, and refuses (Errc::invalid_argument, naming both) a database that holds another value, so
+// one municipality's file never serves another (KON-5). Runs in a BEGIN IMMEDIATE transaction.
+Status claim_meta(Db& db, std::string_view key, std::string_view value);
 
 struct MigrationReport {
   int from = 0;  // 0: a new database

@@ -20,6 +20,8 @@
 //   gaiji_pages.cc      /linkage/gaiji, /linkage/held, /linkage/print  外字対照表 (LNK-4, LNK-7), with attach_gaiji
 //   sync_pages.cc       /sync           同期状況 (EDGE-5, OPS-4), with attach_sync (the hub)
 //   kiosk_log_pages.cc  /kiosk_log      コンビニ交付記録 (KON-6, OPS-2), with attach_konbini (the hub)
+//   alarm_pages.cc      /alarms         障害通知 (OPS-1), with attach_alarms (the hub)
+//   home_pages.cc       /               ホーム: the day at a glance from what is attached
 // A signed-out request to a served path goes to /sign-in; one to any other path is a 404. A role
 // without the route's menu gets a 403 and a menu.forbidden log entry (SEC-2). Every request with a
 // session re-reads the account: disabled or deleted → signed out. The idle timeout is
@@ -38,6 +40,7 @@
 #include <string_view>
 #include <vector>
 
+#include "madoguchi/console/app/alarm_board.h"
 #include "madoguchi/console/app/booking_sync.h"
 #include "madoguchi/console/app/card_store.h"
 #include "madoguchi/console/app/gaiji_view.h"
@@ -263,6 +266,9 @@ class ConsoleApp {
   void attach_sync(SyncView& sync);
   // コンビニ交付記録 (KON-6, OPS-2): the municipality's convenience-store requests (the hub).
   void attach_konbini(KonbiniRecords& records);
+  // 障害通知 (OPS-1): the municipality's alarms, a banner on every page of a role holding the
+  // menu, and the sound (the hub).
+  void attach_alarms(AlarmBoard& board);
 
   // Sessions alive now (for tests and status).
   std::size_t sessions() const;
@@ -275,7 +281,7 @@ class ConsoleApp {
   std::unique_ptr<Shell> shell_;
   CardServices card_services_;  // the card modules hold it by reference
   std::vector<std::unique_ptr<PageModule>> modules_;  // always served (sign-in, staff, ...)
-  std::unique_ptr<PageModule> cards_, card_imports_, masters_, notices_, bookings_, linkage_, gaiji_, sync_, kiosk_log_;  // attached
+  std::unique_ptr<PageModule> cards_, card_imports_, masters_, notices_, bookings_, linkage_, gaiji_, sync_, kiosk_log_, alarms_;  // attached
   std::unique_ptr<RouteTable> routes_;
 };
 

@@ -52,6 +52,11 @@ struct Layout {
   std::string staff_name;         // signed-in person; empty = signed out (no account area)
   std::string csrf_token;         // the session's token, for the sign-out form
   std::vector<MenuItem> menus;    // already filtered by permission
+  // 障害通知 (OPS-1) for a role holding the menu: the banner on every page (shown while alarms wait
+  // for acknowledgement) and the URL the console's script polls to update it and sound the alarm.
+  bool alarm_watch = false;
+  std::size_t alarms_unacknowledged = 0;
+  bool alarms_critical = false;
 };
 
 // A message about one field, shown in the page's error summary (linked to the field by its id)
