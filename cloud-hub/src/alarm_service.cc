@@ -27,6 +27,7 @@ domain::AlarmInputs gather_alarm_inputs(const AlarmSources& s, std::int64_t now_
       in.linkage = domain::linkage_guard(o->agents, o->sources, now_ms, s.linkage->policy()).findings;
     } else {
       problems.push_back("linkage: " + o.error().message);
+      in.unread.push_back(domain::AlarmKind::linkage);
     }
   }
   if (s.gaiji) {
@@ -34,6 +35,7 @@ domain::AlarmInputs gather_alarm_inputs(const AlarmSources& s, std::int64_t now_
       in.held_records = held->size();
     } else {
       problems.push_back("held records: " + held.error().message);
+      in.unread.push_back(domain::AlarmKind::held_records);
     }
   }
   if (s.sync) {
@@ -50,6 +52,8 @@ domain::AlarmInputs gather_alarm_inputs(const AlarmSources& s, std::int64_t now_
       }
     } else {
       problems.push_back("devices: " + devices.error().message);
+      in.unread.push_back(domain::AlarmKind::device_silent);
+      in.unread.push_back(domain::AlarmKind::device_certificate);
     }
   }
   if (s.issuance) in.issuance = s.issuance();
@@ -58,6 +62,7 @@ domain::AlarmInputs gather_alarm_inputs(const AlarmSources& s, std::int64_t now_
       in.disks.push_back(std::move(*d));
     } else {
       problems.push_back(d.error().message);
+      in.unread.push_back(domain::AlarmKind::disk_space);
     }
   }
   return in;
@@ -76,7 +81,7 @@ Expected<std::unique_ptr<HubAlarms>> HubAlarms::open(const std::filesystem::path
 
 Status HubAlarms::check(const std::string& municipality, const domain::AlarmInputs& inputs) {
   const auto observed = domain::observe_alarms(inputs, policy_);
-  auto changes = with_store(municipality, [&](AlarmStore& s) { return s.record(observed, inputs.now_ms); });
+  auto changes = with_store(municipality, [&](AlarmStore& s) { return s.record(observed, inputs.now_ms, inputs.unread); });
   if (!changes) return changes.error();
   for (const auto& a : changes->raised) {
     log_(a.condition.level == domain::AlarmLevel::critical ? LogLevel::error : LogLevel::warning,

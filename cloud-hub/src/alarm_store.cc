@@ -84,12 +84,13 @@ Expected<std::vector<domain::Alarm>> AlarmStore::select(const std::string& where
   return out;
 }
 
-Expected<AlarmChanges> AlarmStore::record(const std::vector<domain::AlarmCondition>& observed, std::int64_t now_ms) {
+Expected<AlarmChanges> AlarmStore::record(const std::vector<domain::AlarmCondition>& observed, std::int64_t now_ms,
+                                          const std::vector<domain::AlarmKind>& unread) {
   auto tx = sqlite::Tx::begin(db_);
   if (!tx) return tx.error();
   auto standing = select("WHERE cleared_ms = 0 AND ?1 = ?2 ORDER BY id", 0, 0, limits_.max_rows);
   if (!standing) return standing.error();
-  const auto plan = domain::plan_alarms(*standing, observed);
+  const auto plan = domain::plan_alarms(*standing, observed, unread);
   AlarmChanges changes;
   if (plan.empty()) return changes;
   for (std::int64_t id : plan.clear) {  // first: an escalated alarm's key is raised again below

@@ -157,11 +157,13 @@ std::vector<AlarmCondition> observe_alarms(const AlarmInputs& in, const AlarmPol
   return out;
 }
 
-AlarmPlan plan_alarms(const std::vector<Alarm>& standing, const std::vector<AlarmCondition>& observed) {
+AlarmPlan plan_alarms(const std::vector<Alarm>& standing, const std::vector<AlarmCondition>& observed,
+                      const std::vector<AlarmKind>& unread) {
   AlarmPlan plan;
   std::map<std::string, const Alarm*> by_key;
   for (const auto& a : standing) {
-    if (a.active()) by_key.emplace(a.condition.key, &a);
+    if (!a.active() || std::find(unread.begin(), unread.end(), a.condition.kind) != unread.end()) continue;
+    by_key.emplace(a.condition.key, &a);
   }
   for (const auto& c : observed) {
     auto it = by_key.find(c.key);

@@ -33,7 +33,9 @@ class AlarmStore {
   }
 
   // Applies what one check observed: raises, updates and clears (domain::plan_alarms).
-  Expected<AlarmChanges> record(const std::vector<domain::AlarmCondition>& observed, std::int64_t now_ms);
+  // Standing alarms of the `unread` kinds are left as they are.
+  Expected<AlarmChanges> record(const std::vector<domain::AlarmCondition>& observed, std::int64_t now_ms,
+                                const std::vector<domain::AlarmKind>& unread = {});
   // What needs eyes: every alarm standing or not yet acknowledged, newest first, at most `max`.
   Expected<std::vector<domain::Alarm>> current(std::size_t max);
   // Alarms raised in [from_ms, to_ms), newest first, at most `max` (the history).

@@ -81,6 +81,9 @@ struct AlarmInputs {
   std::vector<DeviceSeen> devices;
   std::optional<IssuanceHealth> issuance;  // absent where the municipality does not issue at stores
   std::vector<DiskSpace> disks;
+  // Kinds whose source could not be read this time: their standing alarms stay as they are
+  // (not knowing is not "resolved").
+  std::vector<AlarmKind> unread;
 };
 
 struct AlarmPolicy {
@@ -128,7 +131,9 @@ struct AlarmPlan {
   std::vector<std::int64_t> clear;
   bool empty() const { return raise.empty() && update.empty() && clear.empty(); }
 };
-AlarmPlan plan_alarms(const std::vector<Alarm>& standing, const std::vector<AlarmCondition>& observed);
+// Standing alarms of a kind in `unread` are left alone.
+AlarmPlan plan_alarms(const std::vector<Alarm>& standing, const std::vector<AlarmCondition>& observed,
+                      const std::vector<AlarmKind>& unread = {});
 
 // "3 件 (重大 1)" style counts of what staff have not acknowledged yet (standing or not).
 struct AlarmCounts {
