@@ -5,6 +5,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +22,8 @@ constexpr std::string_view kUsage =
     "                           --card FILE --pin NNNN --kind residence|seal|tax [--options JSON]\n"
     "                           [--out FILE] [--request ID] [--store-id S] [--store-name NAME]\n"
     "                           [--prefecture NN] [--kiosk K] [--cancel]\n"
+    "       madoguchi-sim kiosk --heartbeat [--every SECONDS] --hub HOST:PORT --ca FILE --cert FILE --key FILE\n"
+    "                           --muni CODE\n"
     "\n"
     "Plays a convenience-store kiosk and the issuing center (docs/formats/kiosk-interface.md): asks\n"
     "the hub's issuance service for a challenge, signs it with the card's key after its PIN\n"
@@ -28,18 +31,43 @@ constexpr std::string_view kUsage =
     "--key: the center's client certificate), writes the PDF to --out and confirms the print\n"
     "(--cancel: cancels instead, as after a paper jam). --options is the interface's options object,\n"
     "e.g. '{\"head_and_relationship\":true}'. Prints the outcome as JSON; exit 0 when a certificate\n"
-    "was issued, 3 when it was refused, 1 on other failures.\n";
+    "was issued, 3 when it was refused, 1 on other failures.\n"
+    "\n"
+    "--heartbeat: the center's heartbeat instead, once or every SECONDS until stopped (the hub's\n"
+    "障害通知 alarms when the center is silent during service hours).\n";
 
 int usage_error(std::string_view message) {
   std::cerr << "madoguchi-sim kiosk: " << message << "\n\n" << kUsage;
   return 2;
 }
 
+// Once, or every `every` seconds until the process is stopped; a failed beat is reported and the
+// next one tried (the hub may be restarting).
+int heartbeats(const kiosk::Target& t, const std::string& every) {
+  int seconds = 0;
+  if (!every.empty()) {
+    auto [end, ec] = std::from_chars(every.data(), every.data() + every.size(), seconds);
+    if (ec != std::errc() || end != every.data() + every.size() || seconds < 1 || seconds > 3600) {
+      return usage_error("--every: 1 to 3600 seconds");
+    }
+  }
+  for (;;) {
+    auto status = kiosk::heartbeat(t);
+    if (!status) {
+      std::cerr << "madoguchi-sim kiosk: heartbeat: " << status.error().message << "\n";
+    } else if (*status != 200) {
+      std::cerr << "madoguchi-sim kiosk: heartbeat: HTTP " << *status << "\n";
+    }
+    if (seconds == 0) return status && *status == 200 ? 0 : 1;
+    std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  }
+}
+
 }  // namespace
 
 int run_kiosk(Args args) {
   std::map<std::string, std::string> opt;
-  bool cancel = false;
+  bool cancel = false, beat = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     if (a == "--help" || a == "-h") {
@@ -50,10 +78,14 @@ int run_kiosk(Args args) {
       cancel = true;
       continue;
     }
+    if (a == "--heartbeat") {
+      beat = true;
+      continue;
+    }
     if (a.substr(0, 2) != "--" || i + 1 >= args.size()) return usage_error("unexpected " + std::string(a));
     opt[std::string(a.substr(2))] = std::string(args[++i]);
   }
-  for (const char* k : {"hub", "ca", "cert", "key", "muni", "card", "pin", "kind"}) {
+  for (const char* k : {"hub", "ca", "cert", "key", "muni"}) {
     if (!opt.count(k)) return usage_error(std::string("--") + k + " is required");
   }
   auto hp = parse_host_port(opt["hub"]);
@@ -65,6 +97,10 @@ int run_kiosk(Args args) {
   t.cert_file = opt["cert"];
   t.key_file = opt["key"];
   t.municipality = opt["muni"];
+  if (beat) return heartbeats(t, opt.count("every") ? opt["every"] : "");
+  for (const char* k : {"card", "pin", "kind"}) {
+    if (!opt.count(k)) return usage_error(std::string("--") + k + " is required");
+  }
   kiosk::Order o;
   std::random_device rd;
   o.request = opt.count("request") ? opt["request"] : "K" + std::to_string(rd()) + std::to_string(rd());

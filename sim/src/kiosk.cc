@@ -56,6 +56,12 @@ void read_error(const std::string& body, Result& r) {
 
 }  // namespace
 
+Expected<int> heartbeat(const Target& t) {
+  auto res = post(t, "heartbeat", "{}");
+  if (!res) return res.error();
+  return res->status;
+}
+
 Expected<Result> run(const Target& t, const Order& o) {
   Result r;
   r.request = o.request;

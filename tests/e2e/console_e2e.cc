@@ -65,7 +65,9 @@ int main() {
     madoguchi::testing::TempDir tmp;
     madoguchi::testing::Stack s(tmp.path(), MADOGUCHI_BIN_DIR);
     s.start_broker();
-    s.start_hub({.console = true});
+    // 障害通知 (OPS-1) checks every second; a disk floor of 100 % makes the data directory's space
+    // an alarm on any machine, so the browser meets a real one (hub_console.test.mjs).
+    s.start_hub({.console = true, .extra_config = {{"alarms", {{"check_seconds", 1}, {"disk_min_free_percent", 100}}}}});
     s.start_edge({.municipality = kMuni, .device = "counter-01", .via_proxy = true, .linkage = false, .console = true});
     const std::string edge = madoguchi::protocol::device_identity(kMuni, "counter-01");
 

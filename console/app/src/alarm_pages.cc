@@ -45,7 +45,9 @@ class AlarmPages final : public PageModule {
  public:
   AlarmPages(Shell& shell, AlarmBoard& board) : PageModule(shell), board_(board) {}
   void add_routes(RouteTable& routes) override {
-    routes.add(call_route(this, Route::Methods::get, "/alarms", &Call::list, {domain::Menu::alarms}));
+    Route list = call_route(this, Route::Methods::get, "/alarms", &Call::list, {domain::Menu::alarms});
+    list.poll_is_idle = true;  // the page refreshing itself is not activity (ACC-4)
+    routes.add(std::move(list));
     routes.add(call_route(this, Route::Methods::post, "/alarms/ack", &Call::ack, {domain::Menu::alarms}));
     Route state = call_route(this, Route::Methods::get, "/alarms/state", &Call::state, {domain::Menu::alarms});
     state.poll_is_idle = true;  // the banner's poll is not activity (ACC-4)
@@ -85,7 +87,7 @@ class AlarmPages final : public PageModule {
                          {"day_options", day_options},
                          {"csrf_token", c.session->csrf_token},
                          {"now", jst_time(c.wall_ms)},
-                         {"refresh_seconds", std::string("30")}};
+                         {"live_seconds", std::string("30")}};
       return content_page(c, std::string(domain::menu_label(domain::Menu::alarms)), domain::Menu::alarms, "alarms", std::move(content), 200);
     }
 

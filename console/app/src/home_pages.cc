@@ -26,7 +26,9 @@ class HomePages final : public PageModule {
  public:
   explicit HomePages(Shell& shell) : PageModule(shell) {}
   void add_routes(RouteTable& routes) override {
-    routes.add(route(Route::Methods::get, std::string(kHomePath), &HomePages::home, this, {}));
+    Route home = route(Route::Methods::get, std::string(kHomePath), &HomePages::home, this, {});
+    home.poll_is_idle = true;  // the dashboard refreshing itself is not activity (ACC-4)
+    routes.add(std::move(home));
   }
 
  private:
@@ -64,7 +66,7 @@ class HomePages final : public PageModule {
       content.emplace("devices", devices_now(c));
     }
     content.emplace("dashboard", live);
-    if (live) content.emplace("refresh_seconds", std::string("60"));
+    if (live) content.emplace("live_seconds", std::string("60"));
     return content_page(c, "ホーム", domain::Menu::home, "home", std::move(content), 200);
   }
 

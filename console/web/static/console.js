@@ -8,6 +8,11 @@
 //     banner in place (never reloads: a clerk may be typing), sounding at once when N rises.
 // A browser that blocks sound until the page is touched plays it at the first click or key.
 //
+// Pages that keep themselves current (<main data-refresh="SECONDS">: ホーム, 障害通知): fetches the
+// page again (with ?poll, which is not activity) and replaces <main>'s content when it changed;
+// never a reload or a meta refresh (WCAG 2.2.1). Focus inside <main> is put back on the element
+// of the same id or name when there is one.
+//
 // The QR import screen (ISS-1, ISS-2): on a page with id="qr-import" it
 //   - asks data-poll-url every second for {"version":N} and reloads the page when a new code
 //     was read (the scanner's reads arrive at the server, not in the browser);
@@ -70,7 +75,37 @@
   }
 
   alarmWatch();
+  liveMain();
   qrImport();
+
+  function liveMain() {
+    var main = document.getElementById('main');
+    var seconds = main ? Number(main.getAttribute('data-refresh')) || 0 : 0;
+    if (seconds <= 0 || !window.fetch || !window.DOMParser) return;
+    window.setInterval(function () {
+      var url = new URL(window.location.href);
+      url.searchParams.set('poll', '1');
+      window
+        .fetch(url.toString(), { credentials: 'same-origin', cache: 'no-store' })
+        .then(function (r) {
+          var type = r.headers.get('Content-Type') || '';
+          return r.ok && !r.redirected && type.indexOf('text/html') === 0 ? r.text() : null;
+        })
+        .then(function (html) {
+          if (!html) return;
+          var fresh = new DOMParser().parseFromString(html, 'text/html').getElementById('main');
+          if (!fresh || fresh.innerHTML === main.innerHTML) return;
+          var active = document.activeElement;
+          var key = active && main.contains(active) ? active.id || active.getAttribute('name') : null;
+          main.innerHTML = fresh.innerHTML;
+          if (key) {
+            var again = document.getElementById(key) || main.querySelector('[name="' + key + '"]');
+            if (again) again.focus();
+          }
+        })
+        .catch(function () {});
+    }, Math.max(5, seconds) * 1000);
+  }
 
   function alarmWatch() {
     var banner = document.getElementById('alarm-banner');

@@ -57,4 +57,8 @@ struct Result {
 // reaches the hub after the challenge), Errc::transport/timeout when the hub cannot be reached.
 Expected<Result> run(const Target& target, const Order& order);
 
+// The center's heartbeat (POST /kiosk/v1/{muni}/heartbeat): the hub's 障害通知 alarms when the
+// center falls silent during service hours. Returns the HTTP status.
+Expected<int> heartbeat(const Target& target);
+
 }  // namespace madoguchi::sim::kiosk
