@@ -117,3 +117,32 @@ TEST_CASE("Mail relay settings: absent = no mail, STARTTLS by default, plain onl
     CHECK_THAT(r.error().message, Catch::Contains(k.mentions));
   }
 }
+
+TEST_CASE("障害通知's thresholds are read, defaulted and bounded (OPS-1)", "[hub][config][alarm]") {
+  TempDir dir;
+  auto d = load(dir, "{" + kBase + "}");
+  REQUIRE(d.ok());
+  CHECK(d->alarms.check_seconds == 15);
+  CHECK(d->alarms.policy.center_silent_ms == 10 * 60'000);
+  auto c = load(dir, "{" + kBase +
+                         R"(,"alarms":{"check_seconds":5,"device_silent_minutes":45,"center_silent_minutes":3,"disk_min_free_mb":100,)"
+                         R"("disk_min_free_percent":10,"office_hours":"09:00-17:30","office_saturday":true}})");
+  REQUIRE(c.ok());
+  CHECK(c->alarms.check_seconds == 5);
+  CHECK(c->alarms.policy.device_silent_ms == 45 * 60'000);
+  CHECK(c->alarms.policy.center_silent_ms == 3 * 60'000);
+  CHECK(c->alarms.policy.disk_min_free_bytes == 100ULL << 20);
+  CHECK(c->alarms.policy.disk_min_free_percent == 10);
+  CHECK(c->alarms.policy.office_open_minute == 9 * 60);
+  CHECK(c->alarms.policy.office_close_minute == 17 * 60 + 30);
+  CHECK(c->alarms.policy.office_saturday);
+  for (const char* bad : {R"({"check_seconds":0})", R"({"disk_min_free_percent":101})", R"({"office_hours":"17:00-09:00"})",
+                          R"({"office_hours":"9:00-17:00"})", R"({"office_hours":"08:30-25:00"})", R"({"sound":true})",
+                          R"({"office_saturday":"yes"})", R"([])"}) {
+    INFO(bad);
+    auto r = load(dir, "{" + kBase + R"(,"alarms":)" + bad + "}");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == Errc::malformed);
+    CHECK(r.error().message.find("alarms") != std::string::npos);
+  }
+}
