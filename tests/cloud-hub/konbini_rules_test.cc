@@ -382,3 +382,54 @@ TEST_CASE("konbini rules: a card that maps to nobody, and a revoked card", "[kon
   REQUIRE(t.verifier->refresh());
   CHECK(has(t.ask("P1", "residence"), "certificate_revoked"));
 }
+
+namespace {
+// A certificate database that cannot be read (a broken disk): every request is a failure of the
+// hub, not a refusal by rule.
+struct BrokenSource final : hub::CertificateSource {
+  Expected<d::IssuanceFacts> facts(const std::string&, const std::string&, std::int64_t) override {
+    return Error{Errc::db, "disk I/O error"};
+  }
+  Expected<std::string> seal_image(const std::string&, const std::string&) override { return Error{Errc::db, "disk I/O error"}; }
+};
+}  // namespace
+
+TEST_CASE("The issuance service tells 障害通知 the center's last word, its own failures (not refusals) and a stale CRL (OPS-1)",
+          "[konbini][alarm]") {
+  Town t;
+  const std::int64_t window = 15 * 60'000;
+  auto h = t.service->health("131016", window);
+  REQUIRE(h);
+  CHECK(h->center_last_ms == 0);
+  CHECK(h->watching_since_ms > 0);
+  CHECK(h->watching_since_ms <= t.w.clock.wall_ms());
+  CHECK_FALSE(t.service->health("271004", window));  // not issued here
+
+  t.w.clock.advance(std::chrono::seconds(30));
+  auto beat = t.post("heartbeat", json::object());
+  CHECK(beat.status == 200);
+  h = t.service->health("131016", window);
+  CHECK(h->center_last_ms == t.w.clock.wall_ms());
+  CHECK_FALSE(h->revocation_stale);
+
+  CHECK(has(t.ask("P5", "residence"), "deceased"));  // a refusal by rule
+  CHECK(t.service->health("131016", window)->errors == 0);
+
+  BrokenSource broken;
+  hub::KonbiniOptions o;
+  o.policies["131016"] = *d::issuance_policy_from_json(kPolicy);
+  o.signing_seed = std::string(32, 'k');
+  t.service = std::make_unique<hub::KonbiniService>(std::move(o), broken, *t.verifier, t.w.clock, null_log());
+  REQUIRE(t.service->open(t.w.dir / "hub"));
+  CHECK(has(t.ask("P1", "residence"), "record_unreadable"));
+  h = t.service->health("131016", window);
+  CHECK(h->errors == 1);
+  CHECK(h->last_error.find("reading the certificate database") != std::string::npos);
+  t.w.clock.advance(std::chrono::minutes(16));
+  CHECK(t.service->health("131016", window)->errors == 0);  // out of the window
+
+  t.w.clock.advance(std::chrono::hours(24 * 400));  // long past the CRL's next update
+  h = t.service->health("131016", window);
+  CHECK(h->revocation_stale);
+  CHECK(h->revocation_text.find("失効リスト") != std::string::npos);
+}

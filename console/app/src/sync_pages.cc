@@ -9,14 +9,17 @@
 
 #include "internal.h"
 #include "madoguchi/console/app/sync_view.h"
+#include "madoguchi/domain/alarm.h"
 #include "modules.h"
 
 namespace madoguchi::console::app {
 namespace {
 
-constexpr std::int64_t kCounterSilentMs = 25 * 60 * 1000;  // two reports missed
-constexpr std::int64_t kLinkageSilentMs = 10 * 60 * 1000;
-constexpr std::int64_t kCertWarnMs = 30LL * 24 * 3600 * 1000;
+// The same thresholds as 障害通知 (domain/alarm.h) for counters and certificates; the linkage
+// server's as the linkage guard's default.
+const std::int64_t kCounterSilentMs = domain::AlarmPolicy{}.device_silent_ms;
+const std::int64_t kLinkageSilentMs = domain::LinkageGuardPolicy{}.silence_ms;
+const std::int64_t kCertWarnMs = domain::AlarmPolicy{}.certificate_warn_ms;
 
 class SyncPages final : public PageModule {
  public:
