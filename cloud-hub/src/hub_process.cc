@@ -34,6 +34,7 @@
 #include "madoguchi/hub/console_store.h"
 #include "madoguchi/hub/gaiji_service.h"
 #include "madoguchi/hub/jpki_verifier.h"
+#include "madoguchi/console/app/excel_writers.h"
 #include "madoguchi/hub/alarm_service.h"
 #include "madoguchi/hub/konbini_service.h"
 #include "madoguchi/hub/konbini_source.h"
@@ -877,7 +878,7 @@ class HubProcess {
       if (!k.policies.count(muni)) continue;
       auto records = std::make_unique<HubKonbiniRecords>(*konbini_, muni);
       std::lock_guard lock(app_mutex_);
-      app->attach_konbini(*records);
+      app->attach_konbini(*records, console::app::excel_table_writers(config_.data_dir / "tmp"));
       konbini_records_.push_back(std::move(records));
     }
     http::ServerOptions so;

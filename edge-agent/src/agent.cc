@@ -16,7 +16,7 @@
 #include "madoguchi/edge/booking_backend.h"
 #include "madoguchi/edge/card_store.h"
 #include "madoguchi/edge/console_store.h"
-#include "madoguchi/edge/excel_export.h"
+#include "madoguchi/console/app/excel_writers.h"
 #include "madoguchi/edge/edge_store.h"
 #include "madoguchi/edge/device_reporter.h"
 #include "madoguchi/edge/linkage_inbox.h"
@@ -163,7 +163,7 @@ class Agent {
       for (auto& c : *codes) out.push_back(std::move(c.bytes));
       return out;
     };
-    services.excel = excel_table_writers(config_.data_dir / "tmp");
+    services.excel = console::app::excel_table_writers(config_.data_dir / "tmp");
     if (scanner_) {
       services.scans = &scanner_->queue();
       services.scanner_status = [this] { return console_scanner_status(); };

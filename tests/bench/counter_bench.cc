@@ -25,7 +25,7 @@
 #include "madoguchi/domain/staff.h"
 #include "madoguchi/edge/card_store.h"
 #include "madoguchi/edge/console_store.h"
-#include "madoguchi/edge/excel_export.h"
+#include "madoguchi/console/app/excel_writers.h"
 #include "madoguchi/http/server.h"
 #include "madoguchi/transport.h"
 #include "madoguchi/edge/edge_store.h"
@@ -463,7 +463,7 @@ class ConsoleDriver {
   ConsoleDriver(Store& s, const fs::path& spool)
       : console_store_(s.edge, clock_, [] {}), app_(console_store_, clock_, options(spool)) {
     console::app::CardServices services;
-    services.excel = edge::excel_table_writers(spool);
+    services.excel = console::app::excel_table_writers(spool);
     app_.attach_cards(*s.cards, std::move(services));
     domain::StaffAccount clerk;
     clerk.id = "bench01";

@@ -115,8 +115,8 @@ std::string action_label(std::string_view action) {
       {"gaiji.import", "外字対照表の取り込み"},
       {"linkage.request", "連携データの再送依頼"},
       {"konbini.view", "コンビニ交付記録の閲覧"},
-      {"konbini.export", "コンビニ交付記録のCSV出力"},
-      {"konbini.stats_export", "交付統計のCSV出力"},
+      {"konbini.export", "コンビニ交付記録の出力（CSV・Excel）"},
+      {"konbini.stats_export", "交付統計の出力（CSV・Excel）"},
       {"alarm.ack", "障害通知の確認"},
       {"alarm.ack_all", "障害通知の一括確認"},
       {"phone_booking.create", "電話予約の受付"},
@@ -348,9 +348,9 @@ void ConsoleApp::attach_sync(SyncView& sync) {
   rebuild_routes();
 }
 
-void ConsoleApp::attach_konbini(KonbiniRecords& records) {
+void ConsoleApp::attach_konbini(KonbiniRecords& records, TableWriterFactory excel) {
   shell_->konbini = &records;
-  kiosk_log_ = make_kiosk_log_pages(*shell_, records);
+  kiosk_log_ = make_kiosk_log_pages(*shell_, records, std::move(excel));
   rebuild_routes();
 }
 

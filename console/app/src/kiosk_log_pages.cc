@@ -7,6 +7,7 @@
 //   GET /kiosk_log?from=YYYY-MM-DD&to=YYYY-MM-DD&before=<request>   the list (default: today)
 //   GET /kiosk_log/view?request=<request>                           one request, with its data
 //   GET /kiosk_log.csv?from=…&to=…&encoding=utf8|cp932               the period as CSV
+//   GET /kiosk_log.xlsx?from=…&to=…                                   the same as an Excel workbook
 //
 // 交付統計 (OPS-3), in the same module: the period's counts by certificate, prefecture, store, age
 // band and hour of the day (JST), as tables with a bar chart each (SVG drawn here, no script), and
@@ -14,6 +15,7 @@
 //
 //   GET /kiosk_stats?from=…&to=…
 //   GET /kiosk_stats.csv?from=…&to=…&encoding=utf8|cp932
+//   GET /kiosk_stats.xlsx?from=…&to=…                                 (with an Excel writer attached)
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -182,19 +184,25 @@ std::string bar_chart(const Dimension& d, std::size_t max_rows) {
 
 class KioskLogPages final : public PageModule {
  public:
-  KioskLogPages(Shell& shell, KonbiniRecords& records) : PageModule(shell), records_(records) {}
+  KioskLogPages(Shell& shell, KonbiniRecords& records, TableWriterFactory excel)
+      : PageModule(shell), records_(records), excel_(std::move(excel)) {}
   void add_routes(RouteTable& routes) override {
     routes.add(call_route(this, Route::Methods::get, "/kiosk_log", &Call::list, {domain::Menu::kiosk_log}));
     routes.add(call_route(this, Route::Methods::get, "/kiosk_log/view", &Call::view, {domain::Menu::kiosk_log}));
     routes.add(call_route(this, Route::Methods::get, "/kiosk_log.csv", &Call::csv, {domain::Menu::kiosk_log}));
     routes.add(call_route(this, Route::Methods::get, "/kiosk_stats", &Call::stats, {domain::Menu::kiosk_stats}));
     routes.add(call_route(this, Route::Methods::get, "/kiosk_stats.csv", &Call::stats_csv, {domain::Menu::kiosk_stats}));
+    if (excel_) {
+      routes.add(call_route(this, Route::Methods::get, "/kiosk_log.xlsx", &Call::xlsx, {domain::Menu::kiosk_log}));
+      routes.add(call_route(this, Route::Methods::get, "/kiosk_stats.xlsx", &Call::stats_xlsx, {domain::Menu::kiosk_stats}));
+    }
   }
 
  private:
   struct Call : PageCall {
-    Call(KioskLogPages& pages, Context& ctx) : PageCall(pages, ctx), records(pages.records_) {}
+    Call(KioskLogPages& pages, Context& ctx) : PageCall(pages, ctx), records(pages.records_), excel(pages.excel_) {}
     KonbiniRecords& records;
+    const TableWriterFactory& excel;
 
     // The period asked for: from..to inclusive, local days; default today; at most a year.
     std::optional<std::pair<calendar::Date, calendar::Date>> period() {
@@ -257,7 +265,8 @@ class KioskLogPages final : public PageModule {
                          {"from", calendar::format_iso(p->first)},
                          {"to", calendar::format_iso(p->second)},
                          {"more", !page->next.empty()},
-                         {"next", page->next}};
+                         {"next", page->next},
+                         {"has_excel", static_cast<bool>(excel)}};
       return content_page(c, std::string(domain::menu_label(domain::Menu::kiosk_log)), domain::Menu::kiosk_log, "kiosk_log",
                           std::move(content), 200);
     }
@@ -297,18 +306,15 @@ class KioskLogPages final : public PageModule {
       return content_page(c, "コンビニ交付の申請 " + r.request, domain::Menu::kiosk_log, "kiosk_record", std::move(content), 200);
     }
 
-    http::Response csv() {
-      auto p = period();
-      if (!p) return error(c, 400);
-      const auto encoding = csv_encoding();
-      if (!encoding) return error(c, 400);
+    // Every request of the period, as the CSV and the workbook list them; nullopt: the store failed.
+    std::optional<text::CsvRows> log_rows(const std::pair<calendar::Date, calendar::Date>& p) {
       text::CsvRows rows;
       rows.push_back({"受付日時", "申請番号", "結果", "証明書", "証明書番号", "宛名番号", "記載された人数", "手数料", "年齢", "店舗コード", "店舗名",
                       "都道府県", "端末", "理由"});
       std::string before;
       for (;;) {
-        auto page = records.list(day_start(p->first), day_start(calendar::add_days(p->second, 1)), before, 1000);
-        if (!page) return error(c, 503);
+        auto page = records.list(day_start(p.first), day_start(calendar::add_days(p.second, 1)), before, 1000);
+        if (!page) return std::nullopt;
         for (const auto& r : page->records) {
           rows.push_back({jst_time(r.at_ms), r.request, state_label(r.state), kind_label(r.kind), r.number, r.subject,
                           std::to_string(r.persons.size()), r.state == "completed" ? std::to_string(r.fee_yen) : "0",
@@ -318,7 +324,59 @@ class KioskLogPages final : public PageModule {
         if (page->next.empty() || rows.size() > kCsvMax) break;
         before = page->next;
       }
-      return csv_download(rows, *encoding, *p, "konbini", "konbini.export");
+      return rows;
+    }
+
+    // The period's counts by every dimension, as the CSV and the workbook list them.
+    std::optional<text::CsvRows> stats_rows(const std::pair<calendar::Date, calendar::Date>& p) {
+      auto all = records.tallies(day_start(p.first), day_start(calendar::add_days(p.second, 1)), kTallyMax);
+      if (!all) return std::nullopt;
+      text::CsvRows rows;
+      rows.push_back({"集計", "区分", "交付", "交付せず", "取消・時間切れ", "手数料"});
+      for (const auto& d : tally(*all)) {
+        for (const auto& b : d.rows) {
+          rows.push_back({d.title, b.key, std::to_string(b.issued), std::to_string(b.refused), std::to_string(b.cancelled), std::to_string(b.fees)});
+        }
+      }
+      return rows;
+    }
+
+    // The rows as an Excel workbook (every cell text: codes keep their zeros), logged as `action`.
+    http::Response xlsx_download(const text::CsvRows& rows, const std::pair<calendar::Date, calendar::Date>& p, const std::string& name,
+                                 const std::string& sheet, const char* action) {
+      auto writer = excel(sheet, rows.front());
+      if (!writer) return error(c, 503);
+      for (std::size_t i = 1; i < rows.size(); ++i) {
+        if (auto s = (*writer)->add_row(rows[i]); !s) return error(c, 503);
+      }
+      auto bytes = (*writer)->finish();
+      if (!bytes) return error(c, 503);
+      log(action, c.account->id, "konbini", calendar::format_iso(p.first) + ".." + calendar::format_iso(p.second) + " xlsx");
+      http::Response res;
+      res.status = 200;
+      res.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+      res.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + "-" + calendar::format_iso(p.first) + "-" +
+                                                          calendar::format_iso(p.second) + ".xlsx\"");
+      res.body = std::move(*bytes);
+      return with_headers(std::move(res), c.headers);
+    }
+
+    http::Response csv() {
+      auto p = period();
+      if (!p) return error(c, 400);
+      const auto encoding = csv_encoding();
+      if (!encoding) return error(c, 400);
+      auto rows = log_rows(*p);
+      if (!rows) return error(c, 503);
+      return csv_download(*rows, *encoding, *p, "konbini", "konbini.export");
+    }
+
+    http::Response xlsx() {
+      auto p = period();
+      if (!p) return error(c, 400);
+      auto rows = log_rows(*p);
+      if (!rows) return error(c, 503);
+      return xlsx_download(*rows, *p, "konbini", "コンビニ交付記録", "konbini.export");
     }
 
     http::Response stats() {
@@ -350,7 +408,8 @@ class KioskLogPages final : public PageModule {
                          {"fees", std::to_string(fees)},
                          {"truncated", all->size() >= kTallyMax},
                          {"now", jst_time(c.wall_ms)},
-                         {"dimensions", dims}};
+                         {"dimensions", dims},
+                         {"has_excel", static_cast<bool>(excel)}};
       return content_page(c, std::string(domain::menu_label(domain::Menu::kiosk_stats)), domain::Menu::kiosk_stats, "kiosk_stats",
                           std::move(content), 200);
     }
@@ -360,25 +419,27 @@ class KioskLogPages final : public PageModule {
       if (!p) return error(c, 400);
       const auto encoding = csv_encoding();
       if (!encoding) return error(c, 400);
-      auto all = records.tallies(day_start(p->first), day_start(calendar::add_days(p->second, 1)), kTallyMax);
-      if (!all) return error(c, 503);
-      text::CsvRows rows;
-      rows.push_back({"集計", "区分", "交付", "交付せず", "取消・時間切れ", "手数料"});
-      for (const auto& d : tally(*all)) {
-        for (const auto& b : d.rows) {
-          rows.push_back({d.title, b.key, std::to_string(b.issued), std::to_string(b.refused), std::to_string(b.cancelled), std::to_string(b.fees)});
-        }
-      }
-      return csv_download(rows, *encoding, *p, "konbini-stats", "konbini.stats_export");
+      auto rows = stats_rows(*p);
+      if (!rows) return error(c, 503);
+      return csv_download(*rows, *encoding, *p, "konbini-stats", "konbini.stats_export");
+    }
+
+    http::Response stats_xlsx() {
+      auto p = period();
+      if (!p) return error(c, 400);
+      auto rows = stats_rows(*p);
+      if (!rows) return error(c, 503);
+      return xlsx_download(*rows, *p, "konbini-stats", "交付統計", "konbini.stats_export");
     }
   };
   KonbiniRecords& records_;
+  TableWriterFactory excel_;  // absent: no Excel downloads
 };
 
 }  // namespace
 
-std::unique_ptr<PageModule> make_kiosk_log_pages(Shell& shell, KonbiniRecords& records) {
-  return std::make_unique<KioskLogPages>(shell, records);
+std::unique_ptr<PageModule> make_kiosk_log_pages(Shell& shell, KonbiniRecords& records, TableWriterFactory excel) {
+  return std::make_unique<KioskLogPages>(shell, records, std::move(excel));
 }
 
 }  // namespace madoguchi::console::app

@@ -4,7 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include "console_fixture.h"
+#include "madoguchi/console/app/excel_writers.h"
 #include "madoguchi/console/app/konbini_records.h"
+#include "temp_dir.h"
 
 using namespace madoguchi::testing::console_app;
 using namespace madoguchi;
@@ -103,7 +105,7 @@ TEST_CASE("コンビニ交付記録 shows each request's outcome, its data as it
 
   auto log = s.b.send("GET", "/oplog");
   CHECK(contains(log.body, "コンビニ交付記録の閲覧"));
-  CHECK(contains(log.body, "コンビニ交付記録のCSV出力"));
+  CHECK(contains(log.body, "コンビニ交付記録の出力（CSV・Excel）"));
 
   Browser clerk(s.w.app);
   REQUIRE(clerk.sign_in("clerk01", kClerkPw).status == 303);
@@ -147,7 +149,48 @@ TEST_CASE("交付統計 counts the period by certificate, prefecture, store, age
   auto csv = s.b.send("GET", "/kiosk_stats.csv");
   REQUIRE(csv.status == 200);
   CHECK(contains(csv.body, "都道府県別,大阪府,1,1,0,200"));
+  // No Excel writer attached: no Excel link, no route.
+  CHECK_FALSE(contains(page.body, "Excelで出力"));
+  CHECK(s.b.send("GET", "/kiosk_stats.xlsx").status == 404);
   Browser clerk(s.w.app);
   REQUIRE(clerk.sign_in("clerk01", kClerkPw).status == 303);
   CHECK(clerk.send("GET", "/kiosk_stats").status == 403);
+}
+
+TEST_CASE("交付統計 and コンビニ交付記録 download as Excel workbooks where a writer is attached (OPS-3)", "[console][konbini]") {
+  AdminSession s;
+  MemoryRecords records;
+  madoguchi::testing::TempDir spool;
+  s.w.app.attach_konbini(records, console::app::excel_table_writers(spool.path()));
+  console::app::KonbiniRecord r;
+  r.request = "XLSX-000001";
+  r.state = "completed";
+  r.kind = "residence";
+  r.prefecture = "13";
+  r.store_id = "S0001";
+  r.store_name = "見本店";
+  r.number = "R2026-0000001";
+  r.subject = "0000000126";
+  r.fee_yen = 200;
+  r.age = 40;
+  r.at_ms = s.w.clock.wall_ms() - 1000;
+  records.rows.push_back(r);
+  auto page = s.b.send("GET", "/kiosk_stats");
+  CHECK(contains(page.body, "Excelで出力"));
+  CHECK(contains(s.b.send("GET", "/kiosk_log").body, "/kiosk_log.xlsx?from="));
+  for (const char* path : {"/kiosk_stats.xlsx", "/kiosk_log.xlsx"}) {
+    INFO(path);
+    auto x = s.b.send("GET", path);
+    REQUIRE(x.status == 200);
+    CHECK(x.content_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    CHECK(x.body.rfind("PK\x03\x04", 0) == 0);  // a ZIP: the workbook
+    CHECK(x.body.size() > 1000);
+  }
+  CHECK(s.b.send("GET", "/kiosk_stats.xlsx?from=2026-13-01").status == 400);
+  auto log = s.b.send("GET", "/oplog");
+  CHECK(contains(log.body, "交付統計の出力（CSV・Excel）"));
+  CHECK(contains(log.body, " xlsx"));  // the entry's detail: the period and the format
+  Browser clerk(s.w.app);
+  REQUIRE(clerk.sign_in("clerk01", kClerkPw).status == 303);
+  CHECK(clerk.send("GET", "/kiosk_stats.xlsx").status == 403);
 }

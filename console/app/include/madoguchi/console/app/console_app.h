@@ -264,8 +264,9 @@ class ConsoleApp {
   void attach_gaiji(GaijiView& gaiji);
   // 同期状況 (EDGE-5, OPS-4): the hub only.
   void attach_sync(SyncView& sync);
-  // コンビニ交付記録 (KON-6, OPS-2): the municipality's convenience-store requests (the hub).
-  void attach_konbini(KonbiniRecords& records);
+  // コンビニ交付記録 and 交付統計 (KON-6, OPS-2, OPS-3): the municipality's convenience-store
+  // requests (the hub); `excel` adds the Excel downloads beside the CSV.
+  void attach_konbini(KonbiniRecords& records, TableWriterFactory excel = {});
   // 障害通知 (OPS-1): the municipality's alarms, a banner on every page of a role holding the
   // menu, and the sound (the hub).
   void attach_alarms(AlarmBoard& board);

@@ -1,4 +1,4 @@
-#include "madoguchi/edge/excel_export.h"
+#include "madoguchi/console/app/excel_writers.h"
 
 #include <memory>
 #include <string>
@@ -6,10 +6,10 @@
 
 #include "madoguchi/xlsx/sheet_writer.h"
 
-namespace madoguchi::edge {
+namespace madoguchi::console::app {
 
 namespace {
-struct SheetTableWriter final : console::app::TableWriter {
+struct SheetTableWriter final : TableWriter {
   std::unique_ptr<xlsx::SheetWriter> w;
   Status add_row(const std::vector<std::string>& cells) override { return w->add_row(cells); }
   Expected<std::string> finish() override { return w->finish_bytes(); }
@@ -17,9 +17,9 @@ struct SheetTableWriter final : console::app::TableWriter {
 };
 }  // namespace
 
-console::app::TableWriterFactory excel_table_writers(std::filesystem::path work_dir) {
+TableWriterFactory excel_table_writers(std::filesystem::path work_dir) {
   return [dir = std::move(work_dir)](std::string_view sheet, const std::vector<std::string>& header)
-             -> Expected<std::unique_ptr<console::app::TableWriter>> {
+             -> Expected<std::unique_ptr<TableWriter>> {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
@@ -27,8 +27,8 @@ console::app::TableWriterFactory excel_table_writers(std::filesystem::path work_
     if (!w) return w.error();
     auto out = std::make_unique<SheetTableWriter>();
     out->w = std::move(*w);
-    return std::unique_ptr<console::app::TableWriter>(std::move(out));
+    return std::unique_ptr<TableWriter>(std::move(out));
   };
 }
 
-}  // namespace madoguchi::edge
+}  // namespace madoguchi::console::app
