@@ -45,7 +45,7 @@ class FakeSync final : public console::app::SyncView {
 
 }  // namespace
 
-TEST_CASE("The alarms database raises, keeps, clears and counts alarms; acknowledgements are recorded once (OPS-1)", "[alarm][hub]") {
+TEST_CASE("The alarms database raises, keeps, clears and counts alarms, and acknowledgements are recorded once (OPS-1)", "[alarm][hub]") {
   TempDir dir;
   auto store = AlarmStore::open(dir.path() / "131016.alarms.db", "131016");
   REQUIRE(store);
@@ -128,7 +128,7 @@ TEST_CASE("An alarms database belongs to one municipality", "[alarm][hub]") {
   CHECK(other.error().code == Errc::invalid_argument);
 }
 
-TEST_CASE("Ended and acknowledged alarms past their keeping time are removed; standing or unacknowledged ones never", "[alarm][hub]") {
+TEST_CASE("Ended and acknowledged alarms past their keeping time are removed, standing or unacknowledged ones never", "[alarm][hub]") {
   TempDir dir;
   auto store = AlarmStore::open(dir.path() / "131016.alarms.db", "131016", {.keep_days = 1, .max_rows = 100000});
   REQUIRE(store);

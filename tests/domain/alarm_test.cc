@@ -123,7 +123,7 @@ TEST_CASE("Disk space below the floor warns, below a fifth of it is critical", "
   CHECK(observe_alarms(in, p).empty());
 }
 
-TEST_CASE("A counter PC silent during office hours is an alarm, at night or on Sunday it is not; certificates near expiry warn", "[alarm]") {
+TEST_CASE("A counter PC silent during office hours is an alarm, at night or on Sunday it is not, and certificates near expiry warn", "[alarm]") {
   AlarmPolicy p;
   auto in = quiet_inputs();
   in.devices = {{"counter-01", "counter", kNow - 45 * kMin, 0}, {"linkage-01", "linkage", kNow - 45 * kMin, 0},

@@ -94,10 +94,13 @@
         .then(function (html) {
           if (!html) return;
           var fresh = new DOMParser().parseFromString(html, 'text/html').getElementById('main');
-          if (!fresh || fresh.innerHTML === main.innerHTML) return;
+          if (!fresh || fresh.isEqualNode(main)) return;
           var active = document.activeElement;
           var key = active && main.contains(active) ? active.id || active.getAttribute('name') : null;
-          main.innerHTML = fresh.innerHTML;
+          // Nodes, not markup: the fresh page's elements are adopted as they are.
+          main.replaceChildren.apply(main, Array.prototype.map.call(fresh.childNodes, function (n) {
+            return document.importNode(n, true);
+          }));
           if (key) {
             var again = document.getElementById(key) || main.querySelector('[name="' + key + '"]');
             if (again) again.focus();

@@ -119,7 +119,7 @@ TEST_CASE("The style sheet is embedded, served as text/css for long, and linked 
   CHECK(std::regex_match(web::static_css_url(), std::regex("/static/console\\.css\\?v=[0-9a-f]{16}")));
 }
 
-TEST_CASE("The one script is embedded, served as JavaScript, and only enhances the QR import screen (ISS-1, ISS-2)") {
+TEST_CASE("The one script is embedded, served as JavaScript, and only enhances: the QR import screen (ISS-1, ISS-2), the alarm banner and its sound, pages that keep themselves current (OPS-1)") {
   const http::Response js = web::static_js();
   CHECK(js.status == 200);
   CHECK(js.content_type == "text/javascript; charset=utf-8");
@@ -127,6 +127,8 @@ TEST_CASE("The one script is embedded, served as JavaScript, and only enhances t
   CHECK(*header(js, "Cache-Control") == "public, max-age=31536000, immutable");
   CHECK(js.body.find("getElementById('qr-import')") != std::string::npos);
   CHECK(js.body.find("data-cue") != std::string::npos);
+  CHECK(js.body.find("getElementById('alarm-banner')") != std::string::npos);
+  CHECK(js.body.find("data-refresh") != std::string::npos);
   CHECK(js.body.find("eval(") == std::string::npos);
   CHECK(js.body.find("innerHTML") == std::string::npos);
   CHECK(std::regex_match(web::static_js_url(), std::regex("/static/console\\.js\\?v=[0-9a-f]{16}")));
