@@ -65,11 +65,12 @@ Expected<AlarmStore> AlarmStore::open(const std::filesystem::path& path, const s
   return AlarmStore(std::move(*db), limits);
 }
 
-Expected<std::vector<domain::Alarm>> AlarmStore::select(const std::string& where_order, std::int64_t a, std::int64_t b,
+Expected<std::vector<domain::Alarm>> AlarmStore::select(const std::string& where_order, std::int64_t from_ms, std::int64_t to_ms,
                                                         std::size_t max) {
   auto st = db_.cached(std::string("SELECT ") + kColumns + " FROM alarms " + where_order + " LIMIT ?3");
   if (!st) return st.error();
-  (*st)->bind(1, a).bind(2, b).bind(3, static_cast<std::int64_t>(max));
+  if (where_order.find("?1") != std::string::npos) (*st)->bind(1, from_ms).bind(2, to_ms);
+  (*st)->bind(3, static_cast<std::int64_t>(max));
   std::vector<domain::Alarm> out;
   for (;;) {
     auto row = (*st)->step();
@@ -88,7 +89,7 @@ Expected<AlarmChanges> AlarmStore::record(const std::vector<domain::AlarmConditi
                                           const std::vector<domain::AlarmKind>& unread) {
   auto tx = sqlite::Tx::begin(db_);
   if (!tx) return tx.error();
-  auto standing = select("WHERE cleared_ms = 0 AND ?1 = ?2 ORDER BY id", 0, 0, limits_.max_rows);
+  auto standing = select("WHERE cleared_ms = 0 ORDER BY id", 0, 0, limits_.max_rows);
   if (!standing) return standing.error();
   const auto plan = domain::plan_alarms(*standing, observed, unread);
   AlarmChanges changes;
@@ -143,7 +144,7 @@ Status AlarmStore::prune(std::int64_t now_ms) {
 }
 
 Expected<std::vector<domain::Alarm>> AlarmStore::current(std::size_t max) {
-  return select("WHERE (cleared_ms = 0 OR acked_ms = 0) AND ?1 = ?2 ORDER BY id DESC", 0, 0, max);
+  return select("WHERE cleared_ms = 0 OR acked_ms = 0 ORDER BY id DESC", 0, 0, max);
 }
 
 Expected<std::vector<domain::Alarm>> AlarmStore::raised_between(std::int64_t from_ms, std::int64_t to_ms, std::size_t max) {

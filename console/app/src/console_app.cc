@@ -132,6 +132,12 @@ std::string action_label(std::string_view action) {
 }
 
 // "2026-01-05 09:30:12" in Japan Standard Time (UTC+9, no daylight saving), the time staff read.
+std::int64_t day_start(const calendar::Date& d) {
+  return static_cast<std::int64_t>(calendar::days_between({1970, 1, 1}, d)) * 86'400'000 - 9LL * 3'600'000;
+}
+
+calendar::Date jst_date(std::int64_t ms) { return calendar::local_time(ms, 9 * 60).date; }
+
 std::string jst_time(std::int64_t at_ms) {
   using namespace std::chrono;
   const sys_time<milliseconds> t{milliseconds(at_ms)};

@@ -18,8 +18,6 @@
 namespace madoguchi::console::app {
 namespace {
 
-constexpr std::int64_t kDayMs = 86'400'000;
-constexpr std::int64_t kJstMs = 9LL * 3'600'000;
 constexpr std::size_t kTallyMax = 200'000;
 
 class HomePages final : public PageModule {
@@ -72,7 +70,7 @@ class HomePages final : public PageModule {
 
   // Today's requests (JST), by certificate and outcome.
   mstch::node konbini_today(const Context& c) {
-    const std::int64_t start = c.wall_ms - (c.wall_ms + kJstMs) % kDayMs;
+    const std::int64_t start = day_start(jst_date(c.wall_ms));
     auto all = shell_.konbini->tallies(start, c.wall_ms + 1, kTallyMax);
     if (!all) return false;
     std::map<std::string, std::size_t> issued;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "madoguchi/calendar/date.h"
 #include "madoguchi/console/app/console_app.h"
 #include "pages.h"
 #include "madoguchi/domain/administrator.h"
@@ -36,6 +37,9 @@ std::string age_text(std::int64_t ms);
 std::string linkage_kind_label(std::string_view entity);
 // "2026-01-05 09:30:12" in Japan Standard Time.
 std::string jst_time(std::int64_t at_ms);
+// The Japanese date at `ms`, and the start of a Japanese day in UTC ms (the issuance screens' periods).
+calendar::Date jst_date(std::int64_t ms);
+std::int64_t day_start(const calendar::Date& d);
 // URL percent-encoding of a query value (RFC 3986 unreserved characters kept).
 std::string percent_encode(std::string_view s);
 // 1-12 ASCII digits as a number (receipt and serial numbers), or nullopt.

@@ -74,11 +74,6 @@ std::string store_of(const KonbiniRecord& r) {
 
 std::string yen(std::uint32_t fee) { return fee == 0 ? std::string("—") : std::to_string(fee) + "円"; }
 
-// The local (JST) day's start in UTC ms.
-std::int64_t day_start(const calendar::Date& d) {
-  return static_cast<std::int64_t>(calendar::days_between({1970, 1, 1}, d)) * kDayMs - kJstMs;
-}
-calendar::Date jst_date(std::int64_t ms) { return calendar::add_days({1970, 1, 1}, static_cast<int>((ms + kJstMs) / kDayMs)); }
 
 constexpr std::size_t kTallyMax = 2'000'000;  // a year of a very large city
 

@@ -48,7 +48,8 @@ class AlarmStore {
 
  private:
   AlarmStore(sqlite::Db db, Limits limits) : db_(std::move(db)), limits_(limits) {}
-  Expected<std::vector<domain::Alarm>> select(const std::string& where_order, std::int64_t a, std::int64_t b, std::size_t max);
+  // Rows by `where_order` (which may use ?1 = from_ms and ?2 = to_ms), at most `max` (?3).
+  Expected<std::vector<domain::Alarm>> select(const std::string& where_order, std::int64_t from_ms, std::int64_t to_ms, std::size_t max);
   Status prune(std::int64_t now_ms);
   sqlite::Db db_;
   Limits limits_;
