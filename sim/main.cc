@@ -28,7 +28,7 @@ constexpr std::array<Subcommand, 7> kSubcommands{{
      &madoguchi::sim::cli::run_sample_masters},
     {"residents", "a generated town's resident, seal and tax linkage files (full copy, then deltas)",
      &madoguchi::sim::cli::run_residents},
-    {"jpki", "the public personal authentication service: a CA, cards with PINs, revocation (CRL)",
+    {"jpki", "the public personal authentication service: a CA, cards with PINs, revocation (CRL and OCSP)",
      &madoguchi::sim::cli::run_jpki},
     {"kiosk", "a convenience-store kiosk and the issuing center asking the hub for a certificate",
      &madoguchi::sim::cli::run_kiosk},

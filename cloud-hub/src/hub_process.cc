@@ -34,6 +34,7 @@
 #include "madoguchi/hub/console_store.h"
 #include "madoguchi/hub/gaiji_service.h"
 #include "madoguchi/hub/jpki_verifier.h"
+#include "madoguchi/hub/konbini_flags.h"
 #include "madoguchi/console/app/excel_writers.h"
 #include "madoguchi/hub/alarm_service.h"
 #include "madoguchi/hub/konbini_service.h"
@@ -126,7 +127,7 @@ namespace {
 Status read_konbini(const json& k, HubConfig::Konbini& out) {
   if (!k.is_object()) return make_error(Errc::malformed, "must be an object");
   static const std::set<std::string> keys = {"address", "port", "tls_cert", "tls_key", "client_ca", "jpki_ca", "jpki_crl",
-                                             "signing_key", "verify_url", "font", "municipalities", "seal_images"};
+                                             "jpki_ocsp", "signing_key", "verify_url", "font", "municipalities", "seal_images"};
   for (auto it = k.begin(); it != k.end(); ++it) {
     if (!keys.count(it.key())) return make_error(Errc::malformed, "unknown key '" + it.key() + "'");
   }
@@ -137,6 +138,10 @@ Status read_konbini(const json& k, HubConfig::Konbini& out) {
   out.client_ca = k.value("client_ca", std::string());
   out.jpki_ca = k.value("jpki_ca", std::string());
   out.jpki_crl = k.value("jpki_crl", std::string());
+  out.jpki_ocsp = k.value("jpki_ocsp", std::string());
+  if (!out.jpki_ocsp.empty() && out.jpki_ocsp.rfind("http://", 0) != 0) {
+    return make_error(Errc::malformed, "jpki_ocsp: the OCSP responder's http:// URL");
+  }
   out.signing_key = k.value("signing_key", std::string());
   out.verify_url = k.value("verify_url", std::string());
   out.font = k.value("font", out.font);
@@ -844,7 +849,9 @@ class HubProcess {
   // Convenience-store issuance (issue 13): the service the issuing center calls, mutual TLS only.
   Status start_konbini() {
     const auto& k = config_.konbini;
-    auto jpki = JpkiVerifier::open(k.jpki_ca, k.jpki_crl);
+    OcspOptions ocsp;
+    ocsp.url = k.jpki_ocsp;
+    auto jpki = JpkiVerifier::open(k.jpki_ca, k.jpki_crl, ocsp);
     if (!jpki) return jpki.error().with_context("JPKI root and CRL");
     jpki_ = std::move(*jpki);
     KonbiniOptions o;
@@ -877,9 +884,11 @@ class HubProcess {
     for (const auto& [muni, app] : console_apps_) {
       if (!k.policies.count(muni)) continue;
       auto records = std::make_unique<HubKonbiniRecords>(*konbini_, muni);
+      auto flags = std::make_unique<HubKonbiniFlags>(engine_, muni, clock_);
       std::lock_guard lock(app_mutex_);
-      app->attach_konbini(*records, console::app::excel_table_writers(config_.data_dir / "tmp"));
+      app->attach_konbini(*records, console::app::excel_table_writers(config_.data_dir / "tmp"), flags.get());
       konbini_records_.push_back(std::move(records));
+      konbini_flags_.push_back(std::move(flags));
     }
     http::ServerOptions so;
     so.address = k.address;
@@ -1092,6 +1101,7 @@ class HubProcess {
   std::unique_ptr<KonbiniService> konbini_;
   std::unique_ptr<http::Server> konbini_http_;
   std::vector<std::unique_ptr<HubKonbiniRecords>> konbini_records_;
+  std::vector<std::unique_ptr<HubKonbiniFlags>> konbini_flags_;
   std::map<std::string, console::app::ConsoleApp*> console_apps_;  // each municipality's console (owned by consoles_)
   std::uint64_t konbini_ticks_ = 0;
   std::vector<std::pair<std::string, AlarmSources>> alarm_sources_;

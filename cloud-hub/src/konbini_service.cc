@@ -196,6 +196,7 @@ std::optional<domain::IssuanceHealth> KonbiniService::health(const std::string& 
   auto rev = jpki_.revocation(now / 1000);
   h.revocation_stale = rev.stale;
   h.revocation_text = rev.text;
+  h.ocsp_trouble = rev.ocsp_trouble;
   return h;
 }
 

@@ -83,6 +83,10 @@ void observe_issuance(const IssuanceHealth& h, std::int64_t now_ms, const AlarmP
     out.push_back({"revocation", AlarmKind::revocation, AlarmLevel::critical, "ハブ 公的個人認証",
                    (h.revocation_text.empty() ? std::string("失効リストを確認できません。") : h.revocation_text) +
                        "確認できるまで、すべての交付を止めています。"});
+  } else if (!h.ocsp_trouble.empty()) {
+    out.push_back({"ocsp", AlarmKind::revocation, AlarmLevel::warning, "ハブ 公的個人認証（OCSP）",
+                   "OCSPレスポンダに問い合わせできません（" + h.ocsp_trouble +
+                       "）。失効リストで確認して交付を続けています。失効リストの次回更新までに復旧させてください。"});
   }
 }
 

@@ -13,7 +13,7 @@ struct MenuInfo {
   std::string_view label;
 };
 
-constexpr std::array<MenuInfo, 16> kMenus{{
+constexpr std::array<MenuInfo, 17> kMenus{{
     {Menu::home, "home", "ホーム"},
     {Menu::cards, "cards", "交付管理"},
     {Menu::bookings, "bookings", "予約管理"},
@@ -30,6 +30,7 @@ constexpr std::array<MenuInfo, 16> kMenus{{
     {Menu::sync, "sync", "同期状況"},
     {Menu::alarms, "alarms", "障害通知"},
     {Menu::booking_override, "booking_override", "締切後・定員超過の予約"},
+    {Menu::kiosk_flag, "kiosk_flag", "コンビニ交付の停止・解除"},
 }};
 
 constexpr std::array<Menu, kMenus.size()> menu_order() {
@@ -60,7 +61,7 @@ std::optional<Menu> menu_from_id(std::string_view id) noexcept {
   return std::nullopt;
 }
 
-bool is_permission(Menu m) noexcept { return m == Menu::booking_override; }
+bool is_permission(Menu m) noexcept { return m == Menu::booking_override || m == Menu::kiosk_flag; }
 
 bool allowed(const Role& role, Menu menu) noexcept { return role.menus.count(menu) != 0; }
 

@@ -7,7 +7,10 @@
 #include <string>
 
 #include "commands.h"
+#include "madoguchi/sim/asio.h"
+#include "madoguchi/sim/host_port.h"
 #include "madoguchi/sim/jpki.h"
+#include "madoguchi/sim/jpki_ocsp.h"
 #include "madoguchi/sim/town_generator.h"
 
 namespace madoguchi::sim::cli {
@@ -19,8 +22,9 @@ constexpr std::string_view kUsage =
     "       madoguchi-sim jpki card  --dir DIR --code 住民票コード --out FILE [--pin NNNN] [--generation N]\n"
     "                                [--days D] [--not-before-days D]\n"
     "       madoguchi-sim jpki cards --dir DIR --card-holders FILE --out-dir DIR [--pin NNNN]\n"
-    "       madoguchi-sim jpki revoke --dir DIR --serial HEX\n"
+    "       madoguchi-sim jpki revoke --dir DIR --serial HEX [--no-crl]\n"
     "       madoguchi-sim jpki crl   --dir DIR [--hours H]\n"
+    "       madoguchi-sim jpki ocsp  --dir DIR --listen HOST:PORT [--port-file FILE] [--minutes M]\n"
     "\n"
     "The public personal authentication service (JPKI) as convenience-store issuance meets it, for\n"
     "tests and the demo. init makes the authority in DIR (ca.pem is the root the hub trusts, crl.pem\n"
@@ -29,7 +33,11 @@ constexpr std::string_view kUsage =
     "住民票コード; the card file holds the key, the certificate, its PIN (default 1234) and the tries\n"
     "left (3: a wrong PIN costs one, none left locks the card). cards issues one per line of a card\n"
     "holders file (madoguchi-sim residents --card-holders) as OUT-DIR/<宛名番号>.card.json. revoke\n"
-    "revokes a serial and writes a new CRL; crl writes the CRL again (valid H hours, default 48).\n"
+    "revokes a serial and writes a new CRL (with --no-crl only the OCSP responder knows until the\n"
+    "next crl, as between two issues of the real list); crl writes the CRL again (valid H hours,\n"
+    "default 48). ocsp runs the OCSP responder (RFC 6960, HTTP POST) until SIGINT or SIGTERM: it\n"
+    "answers from revoked.tsv as it is at each request, signed by the authority, good for M minutes\n"
+    "(default 60); --port-file receives {\"listen\":<port>,\"control\":null} once it listens.\n"
     "Test data only: never a real card's format.\n";
 
 int usage_error(std::string_view message) {
@@ -56,11 +64,11 @@ int run_jpki(Args args) {
   }
   const std::string_view verb = args[0];
   std::map<std::string, std::string> opt;
-  bool force = false;
+  bool force = false, no_crl = false;
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string_view a = args[i];
-    if (a == "--force") {
-      force = true;
+    if (a == "--force" || a == "--no-crl") {
+      (a == "--force" ? force : no_crl) = true;
       continue;
     }
     if (a.substr(0, 2) != "--" || i + 1 >= args.size()) return usage_error("unexpected " + std::string(a));
@@ -119,7 +127,7 @@ int run_jpki(Args args) {
   if (verb == "revoke") {
     const std::string* serial = need("serial");
     if (!serial) return usage_error("revoke needs --serial");
-    if (auto s = jpki::revoke(*dir, *serial); !s) return fail(s.error());
+    if (auto s = jpki::revoke(*dir, *serial, !no_crl); !s) return fail(s.error());
     std::cout << "{\"revoked\":\"" << *serial << "\"}\n";
     return 0;
   }
@@ -128,6 +136,29 @@ int run_jpki(Args args) {
     if (auto h = need("hours"); h && (!integer(*h, hours) || hours < 1)) return usage_error("--hours: a positive number");
     if (auto s = jpki::write_crl(*dir, hours); !s) return fail(s.error());
     std::cout << "{\"crl\":\"" << *dir << "/crl.pem\"}\n";
+    return 0;
+  }
+  if (verb == "ocsp") {
+    const std::string* listen = need("listen");
+    if (!listen) return usage_error("ocsp needs --listen HOST:PORT");
+    auto hp = parse_host_port(*listen);
+    if (!hp) return usage_error("--listen: " + hp.error().message);
+    jpki::OcspResponder::Options o;
+    o.address = hp->host;
+    o.port = hp->port;
+    if (auto m = need("minutes"); m && (!integer(*m, o.valid_minutes) || o.valid_minutes < 1)) return usage_error("--minutes: a positive number");
+    // Signals first, so a script that saw the port file can always stop us cleanly.
+    boost::asio::io_context signals_io;
+    boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+    auto responder = jpki::OcspResponder::start(*dir, o);
+    if (!responder) return fail(responder.error());
+    if (auto f = need("port-file")) {
+      if (auto s = write_port_file(*f, (*responder)->port(), std::nullopt); !s) return fail(s.error());
+    }
+    std::cerr << "madoguchi-sim jpki ocsp: answering for " << *dir << " on " << hp->host << ":" << (*responder)->port() << std::endl;
+    signals.async_wait([](const boost::system::error_code&, int) {});
+    signals_io.run();
+    std::cerr << "madoguchi-sim jpki ocsp: stopping after " << (*responder)->answered() << " responses\n";
     return 0;
   }
   return usage_error("unknown verb " + std::string(verb));

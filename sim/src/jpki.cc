@@ -1,5 +1,6 @@
 #include "madoguchi/sim/jpki.h"
 
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -12,6 +13,7 @@
 #include <sstream>
 
 #include "madoguchi/openssl/handles.h"
+#include "madoguchi/sim/jpki_ocsp.h"
 
 namespace madoguchi::sim::jpki {
 
@@ -263,7 +265,7 @@ Expected<Card> load_card(const fs::path& file) {
   return c;
 }
 
-Status revoke(const fs::path& dir, std::string_view serial) {
+Status revoke(const fs::path& dir, std::string_view serial, bool publish_crl) {
   auto revoked = read_revoked(dir);
   if (!revoked.count(std::string(serial))) {
     revoked[std::string(serial)] = now_seconds();
@@ -271,7 +273,7 @@ Status revoke(const fs::path& dir, std::string_view serial) {
     for (const auto& [s, at] : revoked) out += s + "\t" + std::to_string(at) + "\n";
     if (auto s = write_atomic(dir / "revoked.tsv", out); !s) return s;
   }
-  return write_crl(dir);
+  return publish_crl ? write_crl(dir) : Status{};
 }
 
 Status write_crl(const fs::path& dir, int hours) {
@@ -304,6 +306,75 @@ Status write_crl(const fs::path& dir, int hours) {
   if (!bio || PEM_write_bio_X509_CRL(bio.get(), crl.get()) != 1) return openssl_error("writing the CRL");
   return write_atomic(dir / "crl.pem", bio_text(bio.get()),
                       fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+}
+
+namespace {
+
+Expected<std::string> ocsp_der(OCSP_RESPONSE* response) {
+  unsigned char* der = nullptr;
+  const int n = response ? i2d_OCSP_RESPONSE(response, &der) : -1;
+  if (n <= 0) return openssl_error("encoding the OCSP response");
+  std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(n));
+  OPENSSL_free(der);
+  return out;
+}
+
+Expected<std::string> ocsp_refusal(int status) {
+  ERR_clear_error();
+  OcspResponsePtr r(OCSP_response_create(status, nullptr));
+  return ocsp_der(r.get());
+}
+
+}  // namespace
+
+Expected<std::string> ocsp_respond(const fs::path& dir, std::string_view request_der, int valid_minutes) {
+  const auto* p = reinterpret_cast<const unsigned char*>(request_der.data());
+  OcspRequestPtr req(request_der.size() <= 64 * 1024 ? d2i_OCSP_REQUEST(nullptr, &p, static_cast<long>(request_der.size())) : nullptr);
+  if (!req || p != reinterpret_cast<const unsigned char*>(request_der.data()) + request_der.size()) {
+    return ocsp_refusal(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
+  }
+  const int count = OCSP_request_onereq_count(req.get());
+  if (count < 1 || count > 16) return ocsp_refusal(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
+  auto ca = load_authority(dir);
+  if (!ca) return ca.error();
+  const auto revoked = read_revoked(dir);
+  OcspBasicPtr basic(OCSP_BASICRESP_new());
+  Asn1TimePtr this_update(X509_gmtime_adj(nullptr, -60)), next_update(X509_gmtime_adj(nullptr, static_cast<long>(valid_minutes) * 60));
+  if (!basic || !this_update || !next_update) return openssl_error("making the OCSP response");
+  for (int i = 0; i < count; ++i) {
+    OCSP_CERTID* id = OCSP_onereq_get0_id(OCSP_request_onereq_get0(req.get(), i));
+    ASN1_OBJECT* md_oid = nullptr;
+    ASN1_INTEGER* serial = nullptr;
+    if (!id || OCSP_id_get0_info(nullptr, &md_oid, nullptr, &serial, id) != 1 || !serial) return ocsp_refusal(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
+    const EVP_MD* md = EVP_get_digestbyobj(md_oid);
+    if (!md) return ocsp_refusal(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
+    // Ours when the issuer's name and key hash as the request computed them match the authority's.
+    OcspCertIdPtr mine(OCSP_cert_id_new(md, X509_get_subject_name(ca->cert.get()), X509_get0_pubkey_bitstr(ca->cert.get()), serial));
+    if (!mine) return openssl_error("OCSP certificate id");
+    int status = V_OCSP_CERTSTATUS_UNKNOWN;
+    std::int64_t revoked_at = 0;
+    if (OCSP_id_issuer_cmp(mine.get(), id) == 0) {
+      BignumPtr bn(ASN1_INTEGER_to_BN(serial, nullptr));
+      char* hex_serial = bn ? BN_bn2hex(bn.get()) : nullptr;
+      if (!hex_serial) return openssl_error("OCSP serial");
+      const auto it = revoked.find(hex_serial);
+      OPENSSL_free(hex_serial);
+      status = V_OCSP_CERTSTATUS_GOOD;
+      if (it != revoked.end()) {
+        status = V_OCSP_CERTSTATUS_REVOKED;
+        revoked_at = it->second;
+      }
+    }
+    Asn1TimePtr when(status == V_OCSP_CERTSTATUS_REVOKED ? ASN1_TIME_set(nullptr, static_cast<time_t>(revoked_at)) : nullptr);
+    if (!OCSP_basic_add1_status(basic.get(), id, status, status == V_OCSP_CERTSTATUS_REVOKED ? OCSP_REVOKED_STATUS_UNSPECIFIED : 0,
+                                when.get(), this_update.get(), next_update.get())) {
+      return openssl_error("OCSP status");
+    }
+  }
+  if (OCSP_copy_nonce(basic.get(), req.get()) <= 0) return openssl_error("OCSP nonce");
+  if (OCSP_basic_sign(basic.get(), ca->cert.get(), ca->key.get(), EVP_sha256(), nullptr, 0) != 1) return openssl_error("signing the OCSP response");
+  OcspResponsePtr response(OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic.get()));
+  return ocsp_der(response.get());
 }
 
 Expected<std::string> sign_with_card(const fs::path& file, std::string_view pin, std::string_view data) {

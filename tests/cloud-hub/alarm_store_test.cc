@@ -166,7 +166,7 @@ TEST_CASE("The watch gathers every source, survives one that fails, and the boar
   AlarmSources sources;
   sources.linkage = &linkage;
   sources.sync = &sync;
-  sources.issuance = [] { return domain::IssuanceHealth{true, 0, kT0 - 30 * kMin, 1, "rendering: font", false, ""}; };
+  sources.issuance = [] { return domain::IssuanceHealth{true, 0, kT0 - 30 * kMin, 1, "rendering: font", false, "", ""}; };
   sources.disks = {dir.path()};
 
   std::vector<std::string> problems;

@@ -18,6 +18,7 @@
 #include "madoguchi/domain/linkage_file.h"
 #include "madoguchi/edge/linkage_inbox.h"
 #include "madoguchi/hub/jpki_verifier.h"
+#include "madoguchi/hub/konbini_flags.h"
 #include "madoguchi/hub/konbini_service.h"
 #include "madoguchi/hub/konbini_source.h"
 #include "madoguchi/hub/linkage_reconciler.h"
@@ -299,13 +300,37 @@ TEST_CASE("konbini rules: support measures (DV) suppress every certificate", "[k
   for (const char* kind : {"residence", "seal", "tax"}) CHECK(has(t.ask("P4", kind), "support_measures"));
 }
 
-TEST_CASE("konbini rules: a flag staff set on a person, until removed", "[konbini][rules]") {
+TEST_CASE("konbini rules: a flag staff set on a person at the hub console (交付停止), until removed", "[konbini][rules][KON-7]") {
   Town t;
-  d::StaffFlag flag{"P12", "本人申出", "admin01", t.w.clock.wall_ms()};
-  REQUIRE(t.cert().write_local_batch({{std::string(d::kKonbiniFlagEntity), "P12", protocol::OpKind::upsert, d::staff_flag_body(flag)}},
-                                     t.w.clock.wall_ms()));
+  hub::HubKonbiniFlags flags(*t.w.hub, "131016", t.w.clock);  // what the console's 交付停止 calls
+  auto who = flags.subject("P12");
+  REQUIRE(who);
+  REQUIRE(*who);
+  CHECK((*who)->name == t.people[11].name);
+  CHECK((*who)->current);
+  CHECK(flags.subject("P404").value() == std::nullopt);
+  auto unknown = flags.set({"P404", "本人申出", "admin01", t.w.clock.wall_ms()});
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().code == Errc::not_found);
+
+  REQUIRE(flags.set({"P12", "本人申出", "admin01", t.w.clock.wall_ms()}));
   CHECK(has(t.ask("P12", "residence"), "staff_flag"));
-  REQUIRE(t.cert().write_local_batch({{std::string(d::kKonbiniFlagEntity), "P12", protocol::OpKind::remove, ""}}, t.w.clock.wall_ms()));
+  // Someone else in the household (H1's head) is not stopped by it; a flag on the head stops the
+  // household's copy for its members too.
+  CHECK(t.ask("P1", "residence") == std::set<std::string>{"issued"});
+  REQUIRE(flags.set({"P1", "調査中", "admin01", t.w.clock.wall_ms()}));
+  CHECK(has(t.ask("P2", "residence"), "staff_flag"));
+  auto list = flags.list(10);
+  REQUIRE(list);
+  REQUIRE(list->size() == 2);
+  CHECK((*list)[0].person == "P1");
+  CHECK((*list)[1].reason == "本人申出");
+  // Written only where the counter PCs never look: the certificate database, not the feed.
+  CHECK(t.w.hub->store("131016")->get(std::string(d::kKonbiniFlagEntity), "P12").value() == std::nullopt);
+
+  REQUIRE(flags.clear("P12"));
+  REQUIRE(flags.clear("P1"));
+  CHECK(flags.clear("P12").error().code == Errc::not_found);
   CHECK(t.ask("P12", "residence") == std::set<std::string>{"issued"});
 }
 

@@ -3,6 +3,8 @@
 // how stored alarms change (raise, keep with its acknowledgement, clear, escalate).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <string>
 #include <vector>
 
@@ -36,7 +38,7 @@ TEST_CASE("Nothing observed wrong raises nothing (OPS-1)", "[alarm]") {
   auto in = quiet_inputs();
   in.linkage = std::vector<LinkageFinding>{};
   in.devices = {{"counter-01", "counter", kNow - 5 * kMin, kNow + 400LL * 24 * 60 * kMin}};
-  in.issuance = IssuanceHealth{true, kNow - kMin, kNow - 60 * kMin, 0, "", false, ""};
+  in.issuance = IssuanceHealth{true, kNow - kMin, kNow - 60 * kMin, 0, "", false, "", ""};
   in.disks = {{"/var/lib/madoguchi", 500ULL << 30, 1000ULL << 30}};
   CHECK(observe_alarms(in, AlarmPolicy{}).empty());
 }
@@ -68,7 +70,7 @@ TEST_CASE("The issuing center's silence is an alarm only within service hours, c
           "[alarm]") {
   AlarmPolicy p;
   auto in = quiet_inputs();
-  in.issuance = IssuanceHealth{true, kNow - 11 * kMin, kNow - 60 * kMin, 0, "", false, ""};
+  in.issuance = IssuanceHealth{true, kNow - 11 * kMin, kNow - 60 * kMin, 0, "", false, "", ""};
   auto seen = observe_alarms(in, p);
   const auto* c = find(seen, AlarmKind::center_unreachable);
   REQUIRE(c);
@@ -83,7 +85,7 @@ TEST_CASE("The issuing center's silence is an alarm only within service hours, c
   in.issuance->in_service_hours = false;  // night: the center has nothing to say
   CHECK_FALSE(find(observe_alarms(in, p), AlarmKind::center_unreachable));
 
-  in.issuance = IssuanceHealth{true, 0, kNow - 20 * kMin, 0, "", false, ""};  // never since start
+  in.issuance = IssuanceHealth{true, 0, kNow - 20 * kMin, 0, "", false, "", ""};  // never since start
   seen = observe_alarms(in, p);
   c = find(seen, AlarmKind::center_unreachable);
   REQUIRE(c);
@@ -92,7 +94,7 @@ TEST_CASE("The issuing center's silence is an alarm only within service hours, c
 
 TEST_CASE("Failed issuance requests and a stale revocation list are critical alarms (OPS-1, KON-2)", "[alarm]") {
   auto in = quiet_inputs();
-  in.issuance = IssuanceHealth{false, 0, kNow, 2, "rendering R-2026-0000004: font missing", true, "失効リストの次回更新予定を過ぎています。"};
+  in.issuance = IssuanceHealth{false, 0, kNow, 2, "rendering R-2026-0000004: font missing", true, "失効リストの次回更新予定を過ぎています。", "応答がありません"};
   const auto all = observe_alarms(in, AlarmPolicy{});
   const auto* errors = find(all, AlarmKind::issuance_errors);
   REQUIRE(errors);
@@ -102,6 +104,8 @@ TEST_CASE("Failed issuance requests and a stale revocation list are critical ala
   const auto* crl = find(all, AlarmKind::revocation);
   REQUIRE(crl);
   CHECK(crl->what.find("すべての交付を止めています") != std::string::npos);
+  // While the CRL is stale, the OCSP responder's trouble adds nothing: everything is stopped anyway.
+  CHECK(std::count_if(all.begin(), all.end(), [](const AlarmCondition& c) { return c.kind == AlarmKind::revocation; }) == 1);
 }
 
 TEST_CASE("Disk space below the floor warns, below a fifth of it is critical", "[alarm]") {

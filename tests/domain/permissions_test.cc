@@ -19,7 +19,7 @@ TEST_CASE("Every menu has a stable id and a Japanese label, and its id maps back
     REQUIRE(c::menu_from_id(c::menu_id(m)).has_value());
     CHECK(*c::menu_from_id(c::menu_id(m)) == m);
   }
-  CHECK(ids.size() == 16);
+  CHECK(ids.size() == 17);
   // The ids are stored in role records: they must never change.
   CHECK(c::menu_id(Menu::phone_bookings) == "phone_bookings");
   CHECK(c::menu_id(Menu::kiosk_log) == "kiosk_log");
@@ -117,8 +117,8 @@ TEST_CASE("booking_override is a permission, not a screen: granted in roles, nev
           "[console][permissions][PHN-5]") {
   CHECK(c::menu_id(Menu::booking_override) == "booking_override");
   CHECK(c::menu_label(Menu::booking_override) == "締切後・定員超過の予約");
-  CHECK(c::all_menus().back() == Menu::booking_override);  // added at the end: ids are stored
-  for (Menu m : c::all_menus()) CHECK(c::is_permission(m) == (m == Menu::booking_override));
+  CHECK(c::all_menus()[c::all_menus().size() - 2] == Menu::booking_override);  // added at the end: ids are stored
+  for (Menu m : c::all_menus()) CHECK(c::is_permission(m) == (m == Menu::booking_override || m == Menu::kiosk_flag));
 
   c::Role r{"desk", "受付", {Menu::phone_bookings, Menu::booking_override, Menu::home}};
   CHECK(c::allowed(r, Menu::booking_override));
@@ -132,5 +132,21 @@ TEST_CASE("booking_override is a permission, not a screen: granted in roles, nev
   // Only the administrator has it among the built-in roles.
   for (const auto& role : c::default_roles()) {
     CHECK(c::allowed(role, Menu::booking_override) == (role.id == c::kAdministratorRoleId));
+  }
+}
+
+TEST_CASE("kiosk_flag is a permission within コンビニ交付記録: granted in roles, never in the navigation (KON-7)",
+          "[console][permissions][KON-7]") {
+  CHECK(c::menu_id(Menu::kiosk_flag) == "kiosk_flag");
+  CHECK(c::menu_label(Menu::kiosk_flag) == "コンビニ交付の停止・解除");
+  CHECK(c::all_menus().back() == Menu::kiosk_flag);  // the newest entry, last
+  CHECK(c::is_permission(Menu::kiosk_flag));
+  c::Role r{"konbini", "コンビニ交付担当", {Menu::kiosk_log, Menu::kiosk_flag}};
+  CHECK(c::visible_menus(r) == std::vector<Menu>{Menu::kiosk_log});
+  auto back = c::role_from_json(c::role_to_json(r));
+  REQUIRE(back.ok());
+  CHECK(back->menus == r.menus);
+  for (const auto& role : c::default_roles()) {
+    CHECK(c::allowed(role, Menu::kiosk_flag) == (role.id == c::kAdministratorRoleId));
   }
 }

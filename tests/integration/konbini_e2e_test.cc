@@ -18,6 +18,7 @@
 #include "madoguchi/http/client.h"
 #include "madoguchi/provisioning/pki.h"
 #include "madoguchi/sim/jpki.h"
+#include "madoguchi/sim/jpki_ocsp.h"
 #include "madoguchi/sim/kiosk.h"
 #include "madoguchi/sim/town_generator.h"
 #include "madoguchi/sqlite/sqlite.h"
@@ -264,6 +265,39 @@ TEST_CASE("Convenience-store issuance refuses a wrong or locked PIN at the card,
     return refused;
   }, 10s));
   CHECK(refused);
+}
+
+TEST_CASE("The hub asks the JPKI OCSP responder: a card revoked since the last CRL is refused at once, and a responder that does not answer leaves the CRL to decide (KON-2)",
+          "[e2e][konbini][ocsp]") {
+  const std::uint16_t ocsp_port = testing::free_port();
+  KonbiniWorld w(200, {{"jpki_ocsp", "http://127.0.0.1:" + std::to_string(ocsp_port) + "/"}});
+  sim::jpki::OcspResponder::Options ro;
+  ro.port = ocsp_port;
+  auto responder = sim::jpki::OcspResponder::start(w.jpki, ro);
+  REQUIRE(responder);
+  auto ask = [&](std::size_t nth, const std::string& request) {
+    sim::kiosk::Order o;
+    o.request = request;
+    o.card = w.card_for(w.holder(nth).person);
+    o.pin = "1234";
+    o.kind = "residence";
+    auto r = sim::kiosk::run(w.target(), o);
+    REQUIRE(r);
+    return r->status == 200 ? std::string("issued") : std::to_string(r->status) + " " + r->error;
+  };
+  CHECK(ask(0, "OCSP-0000000001") == "issued");
+  CHECK((*responder)->answered() == 1);
+
+  // Revoked at J-LIS a moment ago; the CRL in the hub's hands does not carry it yet.
+  auto card = sim::jpki::load_card(w.card_for(w.holder(1).person));
+  REQUIRE(card);
+  REQUIRE(sim::jpki::revoke(w.jpki, card->serial, /*publish_crl=*/false));
+  CHECK(ask(1, "OCSP-0000000002") == "403 authentication_failed");
+  CHECK((*responder)->answered() == 2);
+
+  // The responder is down: the current CRL decides, and issuance goes on.
+  responder->reset();
+  CHECK(ask(2, "OCSP-0000000003") == "issued");
 }
 
 TEST_CASE("The verification page confirms a genuine code and PDF and refuses a forged code and a tampered PDF",

@@ -117,6 +117,9 @@ std::string action_label(std::string_view action) {
       {"konbini.view", "コンビニ交付記録の閲覧"},
       {"konbini.export", "コンビニ交付記録の出力（CSV・Excel）"},
       {"konbini.stats_export", "交付統計の出力（CSV・Excel）"},
+      {"konbini.flag_lookup", "コンビニ交付の停止（住民記録の確認）"},
+      {"konbini.flag_set", "コンビニ交付の停止"},
+      {"konbini.flag_clear", "コンビニ交付の停止の解除"},
       {"alarm.ack", "障害通知の確認"},
       {"alarm.ack_all", "障害通知の一括確認"},
       {"phone_booking.create", "電話予約の受付"},
@@ -354,9 +357,10 @@ void ConsoleApp::attach_sync(SyncView& sync) {
   rebuild_routes();
 }
 
-void ConsoleApp::attach_konbini(KonbiniRecords& records, TableWriterFactory excel) {
+void ConsoleApp::attach_konbini(KonbiniRecords& records, TableWriterFactory excel, KonbiniFlags* flags) {
   shell_->konbini = &records;
-  kiosk_log_ = make_kiosk_log_pages(*shell_, records, std::move(excel));
+  kiosk_log_ = make_kiosk_log_pages(*shell_, records, std::move(excel), flags != nullptr);
+  kiosk_flags_ = flags ? make_kiosk_flag_pages(*shell_, *flags) : nullptr;
   rebuild_routes();
 }
 
@@ -376,7 +380,7 @@ void ConsoleApp::attach_cards(CardStore& cards, CardServices services) {
 void ConsoleApp::rebuild_routes() {
   routes_ = std::make_unique<RouteTable>();
   for (auto& m : modules_) m->add_routes(*routes_);
-  for (PageModule* m : {cards_.get(), card_imports_.get(), masters_.get(), notices_.get(), bookings_.get(), linkage_.get(), gaiji_.get(), sync_.get(), kiosk_log_.get(), alarms_.get()}) {
+  for (PageModule* m : {cards_.get(), card_imports_.get(), masters_.get(), notices_.get(), bookings_.get(), linkage_.get(), gaiji_.get(), sync_.get(), kiosk_log_.get(), kiosk_flags_.get(), alarms_.get()}) {
     if (m) m->add_routes(*routes_);
   }
   add_menu_fallbacks(*shell_, *routes_);

@@ -179,8 +179,8 @@ std::string bar_chart(const Dimension& d, std::size_t max_rows) {
 
 class KioskLogPages final : public PageModule {
  public:
-  KioskLogPages(Shell& shell, KonbiniRecords& records, TableWriterFactory excel)
-      : PageModule(shell), records_(records), excel_(std::move(excel)) {}
+  KioskLogPages(Shell& shell, KonbiniRecords& records, TableWriterFactory excel, bool has_flags)
+      : PageModule(shell), records_(records), excel_(std::move(excel)), has_flags_(has_flags) {}
   void add_routes(RouteTable& routes) override {
     routes.add(call_route(this, Route::Methods::get, "/kiosk_log", &Call::list, {domain::Menu::kiosk_log}));
     routes.add(call_route(this, Route::Methods::get, "/kiosk_log/view", &Call::view, {domain::Menu::kiosk_log}));
@@ -195,9 +195,11 @@ class KioskLogPages final : public PageModule {
 
  private:
   struct Call : PageCall {
-    Call(KioskLogPages& pages, Context& ctx) : PageCall(pages, ctx), records(pages.records_), excel(pages.excel_) {}
+    Call(KioskLogPages& pages, Context& ctx)
+        : PageCall(pages, ctx), records(pages.records_), excel(pages.excel_), has_flags(pages.has_flags_) {}
     KonbiniRecords& records;
     const TableWriterFactory& excel;
+    const bool has_flags;
 
     // The period asked for: from..to inclusive, local days; default today; at most a year.
     std::optional<std::pair<calendar::Date, calendar::Date>> period() {
@@ -261,7 +263,8 @@ class KioskLogPages final : public PageModule {
                          {"to", calendar::format_iso(p->second)},
                          {"more", !page->next.empty()},
                          {"next", page->next},
-                         {"has_excel", static_cast<bool>(excel)}};
+                         {"has_excel", static_cast<bool>(excel)},
+                         {"has_flags", has_flags}};
       return content_page(c, std::string(domain::menu_label(domain::Menu::kiosk_log)), domain::Menu::kiosk_log, "kiosk_log",
                           std::move(content), 200);
     }
@@ -297,7 +300,9 @@ class KioskLogPages final : public PageModule {
                          {"refusals", refusals},
                          {"has_refusals", !refusals.empty()},
                          {"text", r.text},
-                         {"has_text", !r.text.empty()}};
+                         {"has_text", !r.text.empty()},
+                         {"may_flag", has_flags && !r.subject.empty() && c.role && domain::allowed(*c.role, domain::Menu::kiosk_flag)},
+                         {"subject_url", percent_encode(r.subject)}};
       return content_page(c, "コンビニ交付の申請 " + r.request, domain::Menu::kiosk_log, "kiosk_record", std::move(content), 200);
     }
 
@@ -429,12 +434,13 @@ class KioskLogPages final : public PageModule {
   };
   KonbiniRecords& records_;
   TableWriterFactory excel_;  // absent: no Excel downloads
+  bool has_flags_;            // 交付停止 is served beside (links to it)
 };
 
 }  // namespace
 
-std::unique_ptr<PageModule> make_kiosk_log_pages(Shell& shell, KonbiniRecords& records, TableWriterFactory excel) {
-  return std::make_unique<KioskLogPages>(shell, records, std::move(excel));
+std::unique_ptr<PageModule> make_kiosk_log_pages(Shell& shell, KonbiniRecords& records, TableWriterFactory excel, bool has_flags) {
+  return std::make_unique<KioskLogPages>(shell, records, std::move(excel), has_flags);
 }
 
 }  // namespace madoguchi::console::app

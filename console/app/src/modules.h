@@ -41,7 +41,8 @@ std::unique_ptr<PageModule> make_gaiji_pages(Shell& shell, GaijiView& view);
 // 同期状況 (sync_pages.cc): at the hub, with attach_sync.
 std::unique_ptr<PageModule> make_sync_pages(Shell& shell, SyncView& view);
 // コンビニ交付記録 (kiosk_log_pages.cc): at the hub, with attach_konbini.
-std::unique_ptr<PageModule> make_kiosk_log_pages(Shell& shell, KonbiniRecords& records, TableWriterFactory excel);
+std::unique_ptr<PageModule> make_kiosk_log_pages(Shell& shell, KonbiniRecords& records, TableWriterFactory excel, bool has_flags = false);
+std::unique_ptr<PageModule> make_kiosk_flag_pages(Shell& shell, KonbiniFlags& flags);
 // 障害通知 (alarm_pages.cc): at the hub, with attach_alarms.
 std::unique_ptr<PageModule> make_alarm_pages(Shell& shell, AlarmBoard& board);
 // ホーム (home_pages.cc): the day's figures from what is attached, for the role's menus.

@@ -194,3 +194,105 @@ TEST_CASE("交付統計 and コンビニ交付記録 download as Excel workbooks
   REQUIRE(clerk.sign_in("clerk01", kClerkPw).status == 303);
   CHECK(clerk.send("GET", "/kiosk_stats.xlsx").status == 403);
 }
+
+namespace {
+struct MemoryFlags final : console::app::KonbiniFlags {
+  std::map<std::string, console::app::FlagSubject> residents;
+  std::map<std::string, domain::StaffFlag> flags;
+  bool broken = false;
+  Expected<std::vector<domain::StaffFlag>> list(std::size_t max) override {
+    if (broken) return Error{Errc::db, "disk I/O error"};
+    std::vector<domain::StaffFlag> out;
+    for (const auto& [k, f] : flags) {
+      if (out.size() < max) out.push_back(f);
+    }
+    return out;
+  }
+  Expected<std::optional<console::app::FlagSubject>> subject(const std::string& person) override {
+    auto it = residents.find(person);
+    return it == residents.end() ? std::optional<console::app::FlagSubject>() : std::optional<console::app::FlagSubject>(it->second);
+  }
+  Status set(const domain::StaffFlag& f) override {
+    if (!residents.count(f.person)) return Error{Errc::not_found, "no resident"};
+    flags[f.person] = f;
+    return {};
+  }
+  Status clear(const std::string& person) override {
+    if (!flags.erase(person)) return Error{Errc::not_found, "no flag"};
+    return {};
+  }
+};
+}  // namespace
+
+TEST_CASE("交付停止: staff confirm the resident, stop their convenience-store issuance with a reason, resume it, and each step is logged (KON-7)",
+          "[console][konbini][KON-7]") {
+  AdminSession s;
+  MemoryRecords records;
+  MemoryFlags flags;
+  flags.residents["0000000126"] = {"0000000126", "見本　太郎", "1980-04-02", "H0001", true};
+  s.w.app.attach_konbini(records, {}, &flags);
+
+  auto empty = s.b.send("GET", "/kiosk_log/flags");
+  REQUIRE(empty.status == 200);
+  CHECK(contains(empty.body, "停止中の方はいません。"));
+  CHECK(contains(s.b.send("GET", "/kiosk_log").body, "href=\"/kiosk_log/flags\""));
+
+  // Typed wrong: errors at the fields, nothing stored.
+  auto bad = s.post("/kiosk_log/flags/set", "person=0000000126%3Cscript%3E&reason=");
+  CHECK(bad.status == 422);
+  CHECK(contains(bad.body, "宛名番号を半角英数字32文字以内で入力してください。"));
+  CHECK(contains(bad.body, "停止の理由を100文字以内で入力してください"));
+  auto nobody = s.post("/kiosk_log/flags/set", "person=0000000999&reason=%E6%9C%AC%E4%BA%BA%E7%94%B3%E5%87%BA");
+  CHECK(nobody.status == 422);
+  CHECK(contains(nobody.body, "この宛名番号の住民記録がありません。"));
+  CHECK(flags.flags.empty());
+
+  // The confirmation shows who it is; nothing is stored until it is confirmed.
+  const std::string form = "person=0000000126&reason=%E6%9C%AC%E4%BA%BA%E7%94%B3%E5%87%BA";  // 本人申出
+  auto confirm = s.post("/kiosk_log/flags/set", form);
+  REQUIRE(confirm.status == 200);
+  CHECK(contains(confirm.body, "見本　太郎"));
+  CHECK(contains(confirm.body, "1980-04-02"));
+  CHECK(contains(confirm.body, "name=\"confirm\" value=\"1\""));
+  CHECK(flags.flags.empty());
+  auto done = s.post("/kiosk_log/flags/set", form + "&confirm=1");
+  REQUIRE(done.status == 303);
+  CHECK(s.b.location(done) == "/kiosk_log/flags?done=set&who=0000000126");
+  REQUIRE(flags.flags.count("0000000126"));
+  CHECK(flags.flags["0000000126"].reason == "本人申出");
+  CHECK(flags.flags["0000000126"].by == "admin01");
+  CHECK(flags.flags["0000000126"].at_ms == s.w.clock.wall_ms());
+  auto listed = s.b.send("GET", s.b.location(done));
+  CHECK(contains(listed.body, "宛名番号 0000000126 のコンビニ交付を停止しました。"));
+  CHECK(contains(listed.body, "<td>0000000126</td><td>見本　太郎</td><td>本人申出</td><td>admin01</td>"));
+
+  // Without the CSRF token: refused, nothing changes.
+  CHECK(s.b.send("POST", "/kiosk_log/flags/clear", "person=0000000126").status == 403);
+  CHECK(flags.flags.count("0000000126"));
+
+  // A role that may look but not change: the list without the buttons, and the changes refused.
+  s.w.store.stored_roles = domain::default_roles();
+  s.w.store.stored_roles.push_back({"konbini_viewer", "交付記録の閲覧", {domain::Menu::home, domain::Menu::kiosk_log}});
+  s.w.store.accounts["viewer01"] = account("viewer01", "閲覧 一郎", "konbini_viewer", kClerkPw);
+  Browser viewer(s.w.app);
+  REQUIRE(viewer.sign_in("viewer01", kClerkPw).status == 303);
+  auto seen = viewer.send("GET", "/kiosk_log/flags");
+  REQUIRE(seen.status == 200);
+  CHECK(contains(seen.body, "本人申出"));
+  CHECK_FALSE(contains(seen.body, "停止を解除</button>"));
+  CHECK(contains(seen.body, "「コンビニ交付の停止・解除」の権限が必要です"));
+  CHECK(viewer.send("POST", "/kiosk_log/flags/clear", "person=0000000126&csrf_token=" + viewer.csrf()).status == 403);
+  CHECK(flags.flags.count("0000000126"));
+
+  auto cleared = s.post("/kiosk_log/flags/clear", "person=0000000126");
+  REQUIRE(cleared.status == 303);
+  CHECK(flags.flags.empty());
+  CHECK(s.post("/kiosk_log/flags/clear", "person=0000000126").status == 404);
+
+  auto log = s.b.send("GET", "/oplog");
+  CHECK(contains(log.body, "コンビニ交付の停止（住民記録の確認）"));
+  CHECK(contains(log.body, "コンビニ交付の停止の解除"));
+
+  flags.broken = true;
+  CHECK(s.b.send("GET", "/kiosk_log/flags").status == 503);
+}

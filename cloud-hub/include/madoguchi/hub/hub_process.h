@@ -105,6 +105,7 @@ struct HubConfig {
     std::filesystem::path tls_cert, tls_key;     // the hub's server identity for the center
     std::filesystem::path client_ca;             // the CA of the center's client certificates (required)
     std::filesystem::path jpki_ca, jpki_crl;     // the JPKI root and its CRL (required; the CRL is re-read when it changes)
+    std::string jpki_ocsp;                       // the JPKI OCSP responder (http://...); empty: the CRL alone
     // The Ed25519 seed (64 hex digits) that signs the verification codes; empty:
     // <data_dir>/konbini-signing.key, made (mode 0600) at the first start.
     std::filesystem::path signing_key;

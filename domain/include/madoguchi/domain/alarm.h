@@ -63,6 +63,9 @@ struct IssuanceHealth {
   std::string last_error;              // the latest failure's description (no personal data)
   bool revocation_stale = false;       // the CRL is out of date or unreadable
   std::string revocation_text;
+  // Non-empty: the OCSP responder could not be asked lately (why); sign-ins are checked against
+  // the CRL alone meanwhile (a warning: issuance goes on while the CRL is current).
+  std::string ocsp_trouble;
 };
 
 struct DiskSpace {

@@ -45,11 +45,12 @@ enum class Menu {
   alarms,          // 障害通知: failure alarms (OPS-1)
   // Permissions: granted in a role like menus, but not screens (never in the navigation, no page).
   booking_override,  // 締切後・定員超過の予約: book after the deadline and beyond capacity (PHN-5)
+  kiosk_flag,        // コンビニ交付の停止・解除: set and remove staff flags (KON-7), within コンビニ交付記録
 };
 
 // Every menu in display order, permissions included (the role screen offers a checkbox for each).
 std::span<const Menu> all_menus() noexcept;
-// True for the entries that are permissions, not screens (booking_override): they are not in
+// True for the entries that are permissions, not screens (booking_override, kiosk_flag): they are not in
 // visible_menus() and have no page of their own.
 bool is_permission(Menu m) noexcept;
 // Stable id ("phone_bookings") and Japanese label ("電話予約").

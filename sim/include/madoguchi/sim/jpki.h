@@ -50,8 +50,10 @@ Expected<Card> issue_card(const std::filesystem::path& authority_dir, const Card
 Status save_card(const std::filesystem::path& file, const Card& card);
 Expected<Card> load_card(const std::filesystem::path& file);
 
-// Revokes a serial (upper-case hex) and writes a new CRL. Revoking twice is not an error.
-Status revoke(const std::filesystem::path& authority_dir, std::string_view serial);
+// Revokes a serial (upper-case hex) and writes a new CRL (unless `publish_crl` is false: then only
+// the OCSP responder knows until the next write_crl, as between two of the real CRL's issues).
+// Revoking twice is not an error.
+Status revoke(const std::filesystem::path& authority_dir, std::string_view serial, bool publish_crl = true);
 // crl.pem: every revoked serial, valid for `hours` (next update).
 Status write_crl(const std::filesystem::path& authority_dir, int hours = 48);
 

@@ -224,6 +224,35 @@ Status expect_peer_name(SSL* ssl, const std::string& host) {
   return {};
 }
 
+// TLS sessions to resume, by context and server: the next connection to the same server skips the
+// certificate signatures and checks of a full handshake (the kiosk simulator and the benchmarks
+// open thousands). A server that cannot resume it (restarted, another key) makes a full handshake
+// with every check, so a stale entry costs nothing but the attempt. Bounded.
+class SessionCache {
+ public:
+  std::shared_ptr<SSL_SESSION> find(const void* ctx, const std::string& where) {
+    std::lock_guard lock(mutex_);
+    auto it = sessions_.find({ctx, where});
+    return it == sessions_.end() ? nullptr : it->second;
+  }
+  void keep(const void* ctx, const std::string& where, SSL* ssl) {
+    std::shared_ptr<SSL_SESSION> s(SSL_get1_session(ssl), SSL_SESSION_free);
+    if (!s || SSL_SESSION_is_resumable(s.get()) != 1) return;
+    std::lock_guard lock(mutex_);
+    if (sessions_.size() >= 256) sessions_.clear();
+    sessions_[{ctx, where}] = std::move(s);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::pair<const void*, std::string>, std::shared_ptr<SSL_SESSION>> sessions_;
+};
+
+SessionCache& sessions() {
+  static SessionCache cache;
+  return cache;
+}
+
 }  // namespace
 
 Expected<ClientResponse> request(const std::string& host, uint16_t port, const std::string& method,
@@ -272,7 +301,10 @@ Expected<ClientResponse> request(const std::string& host, uint16_t port, const s
     if (!ctx) return ctx.error();
     beast::ssl_stream<beast::tcp_stream> stream(ioc, **ctx);
     if (Status st = expect_peer_name(stream.native_handle(), host); !st) return st.error();
-    return exchange(ioc, stream, endpoints.value(), deadline, where, req);
+    if (auto session = sessions().find(ctx->get(), where)) (void)SSL_set_session(stream.native_handle(), session.get());
+    auto out = exchange(ioc, stream, endpoints.value(), deadline, where, req);
+    if (out) sessions().keep(ctx->get(), where, stream.native_handle());
+    return out;
   } catch (const std::exception& e) {  // resource exhaustion inside Asio/OpenSSL
     return make_error(Errc::transport, "request to " + where + ": " + e.what());
   }

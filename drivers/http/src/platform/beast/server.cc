@@ -29,6 +29,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <fcntl.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 
 #include "../../dispatch_internal.h"
@@ -103,7 +104,23 @@ Status load_tls(ssl::context& ctx, const ServerOptions& o) {
     SSL_CTX_set_client_CA_list(native, names);  // takes ownership
     ctx.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert, ec);
     if (ec) return make_error(Errc::crypto, "requiring client certificates: " + ec.message());
+    // A resumed session keeps the client certificate of its full handshake. OpenSSL resumes one
+    // only within the same session id context (without one, a client offering a session to a
+    // server that verifies peers fails the handshake): ours names the client CA, so a session of
+    // a listener that trusts another CA is never resumed here.
+    static constexpr unsigned char kSidContext[] = "madoguchi-http-mtls";
+    std::string sid(reinterpret_cast<const char*>(kSidContext));
+    sid += "|" + o.client_ca_file;
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(sid.data()), sid.size(), digest);
+    if (SSL_CTX_set_session_id_context(native, digest, SSL_MAX_SID_CTX_LENGTH) != 1) {
+      return make_error(Errc::crypto, "setting the TLS session id context");
+    }
   }
+  // Sessions (TLS 1.3 tickets, encrypted with this process's keys) resumable for five minutes: a
+  // client that keeps coming (the issuing center, a console) skips the signatures of a full
+  // handshake; a client certificate taken off a CA's trust is out within that time at most.
+  SSL_CTX_set_timeout(native, 300);
   return {};
 }
 

@@ -20,6 +20,7 @@
 //   gaiji_pages.cc      /linkage/gaiji, /linkage/held, /linkage/print  外字対照表 (LNK-4, LNK-7), with attach_gaiji
 //   sync_pages.cc       /sync           同期状況 (EDGE-5, OPS-4), with attach_sync (the hub)
 //   kiosk_log_pages.cc  /kiosk_log      コンビニ交付記録 (KON-6, OPS-2), with attach_konbini (the hub)
+//   kiosk_flag_pages.cc /kiosk_log/flags  交付停止: staff flags (KON-7), with attach_konbini's flags
 //   alarm_pages.cc      /alarms         障害通知 (OPS-1), with attach_alarms (the hub)
 //   home_pages.cc       /               ホーム: the day at a glance from what is attached
 // A signed-out request to a served path goes to /sign-in; one to any other path is a 404. A role
@@ -44,6 +45,7 @@
 #include "madoguchi/console/app/booking_sync.h"
 #include "madoguchi/console/app/card_store.h"
 #include "madoguchi/console/app/gaiji_view.h"
+#include "madoguchi/console/app/konbini_flags.h"
 #include "madoguchi/console/app/konbini_records.h"
 #include "madoguchi/console/app/linkage_view.h"
 #include "madoguchi/console/app/sync_view.h"
@@ -265,8 +267,9 @@ class ConsoleApp {
   // 同期状況 (EDGE-5, OPS-4): the hub only.
   void attach_sync(SyncView& sync);
   // コンビニ交付記録 and 交付統計 (KON-6, OPS-2, OPS-3): the municipality's convenience-store
-  // requests (the hub); `excel` adds the Excel downloads beside the CSV.
-  void attach_konbini(KonbiniRecords& records, TableWriterFactory excel = {});
+  // requests (the hub); `excel` adds the Excel downloads beside the CSV; `flags` adds 交付停止
+  // (/kiosk_log/flags, KON-7: staff flags, set with the permission kiosk_flag).
+  void attach_konbini(KonbiniRecords& records, TableWriterFactory excel = {}, KonbiniFlags* flags = nullptr);
   // 障害通知 (OPS-1): the municipality's alarms, a banner on every page of a role holding the
   // menu, and the sound (the hub).
   void attach_alarms(AlarmBoard& board);
@@ -282,7 +285,7 @@ class ConsoleApp {
   std::unique_ptr<Shell> shell_;
   CardServices card_services_;  // the card modules hold it by reference
   std::vector<std::unique_ptr<PageModule>> modules_;  // always served (sign-in, staff, ...)
-  std::unique_ptr<PageModule> cards_, card_imports_, masters_, notices_, bookings_, linkage_, gaiji_, sync_, kiosk_log_, alarms_;  // attached
+  std::unique_ptr<PageModule> cards_, card_imports_, masters_, notices_, bookings_, linkage_, gaiji_, sync_, kiosk_log_, kiosk_flags_, alarms_;  // attached
   std::unique_ptr<RouteTable> routes_;
 };
 
