@@ -7,6 +7,7 @@
 
 #include "madoguchi/certpdf/certificate_pdf.h"
 #include "pdf_text.h"
+#include "madoguchi/imaging/qr_page.h"
 #include "skip.h"
 #include "temp_dir.h"
 
@@ -100,6 +101,27 @@ TEST_CASE("certpdf: the text extracts with its IVS and the font is embedded as a
   REQUIRE(fonts);
   CHECK(fonts->find("+IPAmjMincho") != std::string::npos);  // a subset, embedded
   CHECK(fonts->find(" no ") == std::string::npos);           // nothing left unembedded
+}
+
+TEST_CASE("certpdf: the verification code prints as a QR that reads back whole (KON-1)", "[certpdf]") {
+  if (!testing::has_pdftoppm() || !certpdf::check_font("IPAmjMincho")) {
+    testing::skip_test("pdftoppm or IPAmj Mincho missing (Debian poppler-utils, fonts-ipamj-mincho)");
+    return;
+  }
+  testing::TempDir dir;
+  auto d = household(2, "東京都千代田区一番町1番地");
+  d.verification = "https://yoyaku.example.jp/131016/verify?c=MGV1." + std::string(180, 'A') + ".sig";  // as long as the hub's
+  auto pdf = certpdf::render_certificate(d, {});
+  REQUIRE(pdf);
+  std::ofstream(dir / "qr.pdf", std::ios::binary) << *pdf;
+  for (int dpi : {300, 150}) {  // a printer's resolution, and a coarse scan
+    auto png = testing::pdf_page_png(dir / "qr.pdf", dpi);
+    REQUIRE(png);
+    auto codes = imaging::decode_qr_page(*png);
+    REQUIRE(codes);
+    REQUIRE(codes->size() == 1);
+    CHECK((*codes)[0].bytes == d.verification);
+  }
 }
 
 TEST_CASE("certpdf: a long address shrinks, then wraps, and is printed whole (004 7(9))", "[certpdf]") {

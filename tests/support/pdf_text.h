@@ -28,4 +28,20 @@ inline std::optional<std::string> run_pdf_tool(const std::string& tool, const st
 
 inline std::optional<std::string> pdf_text(const std::filesystem::path& pdf) { return run_pdf_tool("pdftotext", pdf); }
 
+inline bool has_pdftoppm() { return std::filesystem::exists("/usr/bin/pdftoppm"); }
+
+// The PDF's first page as a PNG at `dpi` (poppler's pdftoppm), as a printer or a phone's camera
+// would see it; nullopt when pdftoppm is missing or fails.
+inline std::optional<std::string> pdf_page_png(const std::filesystem::path& pdf, int dpi = 200) {
+  const std::string cmd = "/usr/bin/pdftoppm -r " + std::to_string(dpi) + " -png -singlefile -f 1 -l 1 '" + pdf.string() + "' 2>/dev/null";  // no root: PNG on stdout
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return std::nullopt;
+  std::string out;
+  char buf[65536];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  if (::pclose(p) != 0 || out.empty()) return std::nullopt;
+  return out;
+}
+
 }  // namespace madoguchi::testing

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -152,19 +154,28 @@ void copy_guard(cairo_t* cr, const Page& page) {
   cairo_save(cr);
   cairo_set_source(cr, fine.get());
   cairo_paint(cr);
+  // The word once, as a form painted three times: its outline is the largest path of the page.
+  // The letters as outlines, not text: a reader extracting the certificate's text must not find
+  // 複写 in it. White over the fine dots, then the coarse dots, inside the outline.
   auto word = page.layout("複写", 150, true);
+  cairo_rectangle_t extents{0, 0, Page::width_of(word.get()), Page::height_of(word.get())};
+  Ptr<cairo_surface_t> form(cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, &extents));
+  {
+    Ptr<cairo_t> f(cairo_create(form.get()));
+    cairo_move_to(f.get(), 0, 0);
+    pango_cairo_layout_path(f.get(), word.get());
+    cairo_clip(f.get());
+    cairo_set_source_rgb(f.get(), 1, 1, 1);
+    cairo_paint(f.get());
+    cairo_set_source(f.get(), coarse.get());
+    cairo_paint(f.get());
+  }
   for (int i = 0; i < 3; ++i) {
     cairo_save(cr);
     cairo_translate(cr, 90, 170 + i * 240);
     cairo_rotate(cr, -0.35);
-    // The letters as outlines, not text: a reader extracting the certificate's text must not
-    // find 複写 in it. White over the fine dots, then the coarse dots.
-    cairo_move_to(cr, 0, 0);
-    pango_cairo_layout_path(cr, word.get());
-    cairo_set_source_rgb(cr, 1, 1, 1);
-    cairo_fill_preserve(cr);
-    cairo_set_source(cr, coarse.get());
-    cairo_fill(cr);
+    cairo_set_source_surface(cr, form.get(), 0, 0);
+    cairo_paint(cr);
     cairo_restore(cr);
   }
   cairo_restore(cr);
@@ -209,29 +220,32 @@ void draw_png(cairo_t* cr, cairo_surface_t* img, double x, double y, double box)
   cairo_restore(cr);
 }
 
+// The QR as an image of one pixel per module (the quiet zone included), drawn without smoothing:
+// a few hundred bytes in the PDF where a rectangle per run of modules took tens of kilobytes of
+// coordinates to print and compress (most of a certificate's rendering time).
 Status draw_qr(cairo_t* cr, const std::string& code, double x, double y, double size) {
   Ptr<QRcode> qr(QRcode_encodeString8bit(code.c_str(), 0, QR_ECLEVEL_M));
   if (!qr) return Error{Errc::internal, "the verification code does not fit a QR code"};
-  const int n = qr->width;
-  const double m = size / (n + 8);  // a quiet zone of 4 modules
-  cairo_save(cr);
-  cairo_set_source_rgb(cr, 1, 1, 1);
-  cairo_rectangle(cr, x, y, size, size);
-  cairo_fill(cr);
-  cairo_set_source_rgb(cr, 0, 0, 0);
-  for (int r = 0; r < n; ++r) {
-    for (int c = 0; c < n;) {  // a run of dark modules as one rectangle
-      if (!(qr->data[r * n + c] & 1)) {
-        ++c;
-        continue;
-      }
-      int end = c;
-      while (end < n && (qr->data[r * n + end] & 1)) ++end;
-      cairo_rectangle(cr, x + (c + 4) * m, y + (r + 4) * m, (end - c) * m, m);
-      c = end;
+  const int n = qr->width, side = n + 8;  // a quiet zone of 4 modules
+  Ptr<cairo_surface_t> img(cairo_image_surface_create(CAIRO_FORMAT_RGB24, side, side));
+  if (cairo_surface_status(img.get()) != CAIRO_STATUS_SUCCESS) return Error{Errc::internal, "cairo: the QR image"};
+  cairo_surface_flush(img.get());
+  unsigned char* data = cairo_image_surface_get_data(img.get());
+  const int stride = cairo_image_surface_get_stride(img.get());
+  for (int r = 0; r < side; ++r) {
+    auto* row = reinterpret_cast<std::uint32_t*>(data + static_cast<std::ptrdiff_t>(r) * stride);
+    for (int c = 0; c < side; ++c) {
+      const bool dark = r >= 4 && r < n + 4 && c >= 4 && c < n + 4 && (qr->data[(r - 4) * n + (c - 4)] & 1);
+      row[c] = dark ? 0x000000u : 0xFFFFFFu;
     }
   }
-  cairo_fill(cr);
+  cairo_surface_mark_dirty(img.get());
+  cairo_save(cr);
+  cairo_translate(cr, x, y);
+  cairo_scale(cr, size / side, size / side);
+  cairo_set_source_surface(cr, img.get(), 0, 0);
+  cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);  // sharp modules (/Interpolate false)
+  cairo_paint(cr);
   cairo_restore(cr);
   return {};
 }

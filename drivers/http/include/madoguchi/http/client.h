@@ -1,5 +1,6 @@
 // A tiny blocking HTTP/1.1 client for tests and tools: one request per connection, every step
-// under one deadline. Not for production traffic (no keep-alive, no redirects, no retries).
+// under one deadline. Not for production traffic (no keep-alive, no redirects, no retries). Over
+// TLS, the last session with each server is resumed by the next request of the same thread.
 #pragma once
 
 #include <chrono>

@@ -224,10 +224,12 @@ Status expect_peer_name(SSL* ssl, const std::string& host) {
   return {};
 }
 
-// TLS sessions to resume, by context and server: the next connection to the same server skips the
-// certificate signatures and checks of a full handshake (the kiosk simulator and the benchmarks
-// open thousands). A server that cannot resume it (restarted, another key) makes a full handshake
-// with every check, so a stale entry costs nothing but the attempt. Bounded.
+// TLS sessions to resume, by context and server, per thread: the next connection to the same
+// server skips the certificate signatures and checks of a full handshake (the kiosk simulator and
+// the benchmarks open thousands). Per thread because a server that keeps its sessions (ours: see
+// server.cc) lets each be resumed once and hands out the next with it, so threads sharing one
+// would take it from each other. A server that cannot resume it (restarted, another key) makes a
+// full handshake with every check, so a stale entry costs nothing but the attempt. Bounded.
 class SessionCache {
  public:
   std::shared_ptr<SSL_SESSION> find(const void* ctx, const std::string& where) {
@@ -249,7 +251,7 @@ class SessionCache {
 };
 
 SessionCache& sessions() {
-  static SessionCache cache;
+  thread_local SessionCache cache;
   return cache;
 }
 

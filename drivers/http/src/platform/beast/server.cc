@@ -117,9 +117,13 @@ Status load_tls(ssl::context& ctx, const ServerOptions& o) {
       return make_error(Errc::crypto, "setting the TLS session id context");
     }
   }
-  // Sessions (TLS 1.3 tickets, encrypted with this process's keys) resumable for five minutes: a
-  // client that keeps coming (the issuing center, a console) skips the signatures of a full
-  // handshake; a client certificate taken off a CA's trust is out within that time at most.
+  // Sessions resumable for five minutes: a client that keeps coming (the issuing center, a console)
+  // skips the signatures of a full handshake; a client certificate taken off a CA's trust is out
+  // within that time at most. Kept in this process's session cache (SSL_OP_NO_TICKET: in TLS 1.3
+  // a ticket then names a cached session, each resumable once), not sealed into the ticket: a
+  // sealed one is decoded again at every resumption, client certificate and all, and OpenSSL 3.0's
+  // key decoding made that the costliest step of a resumed handshake.
+  SSL_CTX_set_options(native, SSL_OP_NO_TICKET);
   SSL_CTX_set_timeout(native, 300);
   return {};
 }
