@@ -38,7 +38,7 @@ struct JpkiIdentity {
 struct OcspOptions {
   std::string url;  // http://host:port/path; empty: the CRL alone
   std::chrono::milliseconds timeout{2000};
-  std::int64_t cache_seconds = 300;
+  std::int64_t cache_seconds = 60;  // a good answer is reused this long: a revocation takes effect within it
 };
 
 class JpkiVerifier {

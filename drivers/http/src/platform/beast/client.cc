@@ -305,7 +305,13 @@ Expected<ClientResponse> request(const std::string& host, uint16_t port, const s
     if (Status st = expect_peer_name(stream.native_handle(), host); !st) return st.error();
     if (auto session = sessions().find(ctx->get(), where)) (void)SSL_set_session(stream.native_handle(), session.get());
     auto out = exchange(ioc, stream, endpoints.value(), deadline, where, req);
-    if (out) sessions().keep(ctx->get(), where, stream.native_handle());
+    if (out) {
+      // The exchange ended well, without a close_notify (see exchange()). Said so, or OpenSSL
+      // takes the unfinished shutdown for a broken connection when the stream goes and marks the
+      // session it shares with our cache as not resumable.
+      SSL_set_shutdown(stream.native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+      sessions().keep(ctx->get(), where, stream.native_handle());
+    }
     return out;
   } catch (const std::exception& e) {  // resource exhaustion inside Asio/OpenSSL
     return make_error(Errc::transport, "request to " + where + ": " + e.what());
