@@ -138,10 +138,7 @@ Status read_konbini(const json& k, HubConfig::Konbini& out) {
   out.client_ca = k.value("client_ca", std::string());
   out.jpki_ca = k.value("jpki_ca", std::string());
   out.jpki_crl = k.value("jpki_crl", std::string());
-  out.jpki_ocsp = k.value("jpki_ocsp", std::string());
-  if (!out.jpki_ocsp.empty() && out.jpki_ocsp.rfind("http://", 0) != 0) {
-    return make_error(Errc::malformed, "jpki_ocsp: the OCSP responder's http:// URL");
-  }
+  out.jpki_ocsp = k.value("jpki_ocsp", std::string());  // checked by JpkiVerifier::open at start
   out.signing_key = k.value("signing_key", std::string());
   out.verify_url = k.value("verify_url", std::string());
   out.font = k.value("font", out.font);
@@ -852,7 +849,7 @@ class HubProcess {
     OcspOptions ocsp;
     ocsp.url = k.jpki_ocsp;
     auto jpki = JpkiVerifier::open(k.jpki_ca, k.jpki_crl, ocsp);
-    if (!jpki) return jpki.error().with_context("JPKI root and CRL");
+    if (!jpki) return jpki.error().with_context("konbini.jpki_ca, jpki_crl, jpki_ocsp");
     jpki_ = std::move(*jpki);
     KonbiniOptions o;
     for (const auto& [muni, text] : k.policies) {

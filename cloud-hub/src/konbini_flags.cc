@@ -47,6 +47,7 @@ Expected<std::optional<console::app::FlagSubject>> HubKonbiniFlags::subject(cons
 }
 
 Status HubKonbiniFlags::set(const domain::StaffFlag& flag) {
+  if (auto st = domain::validate_staff_flag(flag); !st) return st;
   auto who = subject(flag.person);
   if (!who) return who.error();
   if (!*who) return make_error(Errc::not_found, "no resident record " + flag.person);

@@ -278,6 +278,15 @@ std::string staff_flag_body(const StaffFlag& f) {
   return json{{"v", 1}, {"person", f.person}, {"reason", f.reason}, {"by", f.by}, {"at_ms", f.at_ms}}.dump();
 }
 
+bool valid_staff_flag_reason(std::string_view reason) noexcept {
+  return detail::check_text(reason, 1, kMaxStaffFlagReasonChars) == detail::TextProblem::none;
+}
+
+Status validate_staff_flag(const StaffFlag& f) {
+  if (!valid_linkage_id(f.person)) return detail::field_error("person", "must be 1-20 of 0-9 A-Z a-z _ -");
+  return detail::check_line("reason", f.reason, 1, kMaxStaffFlagReasonChars);
+}
+
 Expected<StaffFlag> staff_flag_from_body(std::string_view body) {
   json j = json::parse(body, nullptr, false);
   const std::string what = "konbini_flag";

@@ -197,7 +197,7 @@ std::optional<std::string> check_value(Check check, std::string_view v) {
       if (detail::utf8_length(v).value_or(kMaxTextChars + 1) > kMaxTextChars) return std::to_string(kMaxTextChars) + "文字を超えています";
       return std::nullopt;
     case Check::id:
-      if (v.size() > 20 || !all_of(v, is_id_char)) return "英数字20文字以内で書いてください";
+      if (!v.empty() && !valid_linkage_id(v)) return "英数字20文字以内で書いてください";
       return std::nullopt;
     case Check::date:
       if (!date_ok(v, false)) return "日付として読めません（YYYY-MM-DD）";
@@ -521,5 +521,7 @@ Expected<LinkageFile> parse_linkage_file(std::string_view bytes) {
   }
   return file;
 }
+
+bool valid_linkage_id(std::string_view value) noexcept { return !value.empty() && value.size() <= 20 && all_of(value, is_id_char); }
 
 }  // namespace madoguchi::domain

@@ -313,6 +313,7 @@ TEST_CASE("konbini rules: a flag staff set on a person at the hub console (交�
   REQUIRE_FALSE(unknown);
   CHECK(unknown.error().code == Errc::not_found);
 
+  CHECK(flags.set({"P12", "", "admin01", t.w.clock.wall_ms()}).error().code == Errc::invalid_argument);  // the domain's rule
   REQUIRE(flags.set({"P12", "本人申出", "admin01", t.w.clock.wall_ms()}));
   CHECK(has(t.ask("P12", "residence"), "staff_flag"));
   // Someone else in the household (H1's head) is not stopped by it; a flag on the head stops the

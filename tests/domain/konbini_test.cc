@@ -366,3 +366,17 @@ TEST_CASE("konbini: the verification code round-trips and refuses what is not on
   CHECK(normalize_jpki_serial("00ab12") == std::optional<std::string>("AB12"));
   CHECK_FALSE(normalize_jpki_serial("xyz"));
 }
+
+TEST_CASE("konbini: a staff flag names a 宛名番号 as the linkage files carry it and gives a one-line reason (KON-7)", "[konbini][KON-7]") {
+  CHECK(validate_staff_flag({"0000000126", "本人申出", "admin01", 1}));
+  CHECK(validate_staff_flag({"P-12_a", std::string(100, 'x'), "", 0}));
+  for (const StaffFlag& bad : {StaffFlag{"", "本人申出", "", 0}, StaffFlag{"000000012600000001260", "本人申出", "", 0},
+                               StaffFlag{"0000000126<", "本人申出", "", 0}, StaffFlag{"0000000126", "", "", 0},
+                               StaffFlag{"0000000126", std::string(101, 'x'), "", 0}, StaffFlag{"0000000126", "本人\n申出", "", 0}}) {
+    auto st = validate_staff_flag(bad);
+    REQUIRE_FALSE(st);
+    CHECK(st.error().code == Errc::invalid_argument);
+  }
+  CHECK(valid_staff_flag_reason("調査中"));
+  CHECK_FALSE(valid_staff_flag_reason("\xE3\x81"));  // not UTF-8
+}

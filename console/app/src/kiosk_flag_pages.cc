@@ -21,21 +21,8 @@ namespace madoguchi::console::app {
 namespace {
 
 constexpr std::size_t kMaxFlags = 1000;
-constexpr std::size_t kMaxReasonChars = 100;
 
-// 宛名番号 as the core systems send them: 1-32 of 0-9 A-Z a-z and '-'.
-bool valid_person(std::string_view p) {
-  return !p.empty() && p.size() <= 32 &&
-         std::all_of(p.begin(), p.end(), [](char ch) { return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '-'; });
-}
-
-std::size_t utf8_chars(std::string_view s) {
-  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
-}
-
-bool printable_text(std::string_view s) {
-  return std::none_of(s.begin(), s.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F; });
-}
+bool valid_person(std::string_view p) { return domain::valid_linkage_id(p); }
 
 mstch::map subject_map(const FlagSubject& s) {
   return mstch::map{{"person", s.person},
@@ -98,10 +85,12 @@ class KioskFlagPages final : public PageModule {
       const auto& f = *c.form;
       const std::string person = f.value("person");
       const std::string reason = f.value("reason");
+      domain::StaffFlag flag{person, reason, c.account->id, c.wall_ms};
       std::vector<web::FieldError> errors;
-      if (!valid_person(person)) errors.push_back({"person", "宛名番号を半角英数字32文字以内で入力してください。"});
-      if (reason.empty() || utf8_chars(reason) > kMaxReasonChars || !printable_text(reason)) {
-        errors.push_back({"reason", "停止の理由を100文字以内で入力してください（改行は使えません）。"});
+      // The rule is the domain's (validate_staff_flag), field by field for the form's messages.
+      if (!valid_person(person)) errors.push_back({"person", "宛名番号を半角英数字20文字以内で入力してください。"});
+      if (!domain::valid_staff_flag_reason(reason)) {
+        errors.push_back({"reason", "停止の理由を" + std::to_string(domain::kMaxStaffFlagReasonChars) + "文字以内で入力してください（改行は使えません）。"});
       }
       std::optional<FlagSubject> subject;
       if (errors.empty()) {
@@ -121,7 +110,6 @@ class KioskFlagPages final : public PageModule {
         log("konbini.flag_lookup", c.account->id, "konbini_flag/" + person, "");
         return content_page(c, "コンビニ交付の停止（確認）", domain::Menu::kiosk_log, "kiosk_flag_confirm", std::move(content), 200);
       }
-      domain::StaffFlag flag{person, reason, c.account->id, c.wall_ms};
       if (auto s = flags.set(flag); !s) return error(c, s.error().code == Errc::not_found ? 404 : 503);
       log("konbini.flag_set", c.account->id, "konbini_flag/" + person, reason);
       return with_headers(web::see_other("/kiosk_log/flags?done=set&who=" + percent_encode(person)), c.headers);

@@ -240,7 +240,7 @@ TEST_CASE("交付停止: staff confirm the resident, stop their convenience-stor
   // Typed wrong: errors at the fields, nothing stored.
   auto bad = s.post("/kiosk_log/flags/set", "person=0000000126%3Cscript%3E&reason=");
   CHECK(bad.status == 422);
-  CHECK(contains(bad.body, "宛名番号を半角英数字32文字以内で入力してください。"));
+  CHECK(contains(bad.body, "宛名番号を半角英数字20文字以内で入力してください。"));
   CHECK(contains(bad.body, "停止の理由を100文字以内で入力してください"));
   auto nobody = s.post("/kiosk_log/flags/set", "person=0000000999&reason=%E6%9C%AC%E4%BA%BA%E7%94%B3%E5%87%BA");
   CHECK(nobody.status == 422);

@@ -102,6 +102,12 @@ struct StaffFlag {
   std::string by;
   std::int64_t at_ms = 0;
 };
+inline constexpr std::size_t kMaxStaffFlagReasonChars = 100;
+// A flag as staff may set it: `person` a 宛名番号 as the linkage files carry it (valid_linkage_id),
+// `reason` one line of 1..kMaxStaffFlagReasonChars characters. Errc::invalid_argument
+// "person: ..." or "reason: ...". The reason's half on its own, for a form's field:
+Status validate_staff_flag(const StaffFlag& flag);
+bool valid_staff_flag_reason(std::string_view reason) noexcept;
 std::string staff_flag_body(const StaffFlag& flag);
 Expected<StaffFlag> staff_flag_from_body(std::string_view body);
 

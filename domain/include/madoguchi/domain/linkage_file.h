@@ -62,6 +62,9 @@ struct LinkageFile {
 
 Expected<LinkageFile> parse_linkage_file(std::string_view bytes);
 
+// An id column's value as the format allows it (宛名番号, 世帯番号, ...): 1-20 of 0-9 A-Z a-z _ -.
+bool valid_linkage_id(std::string_view value) noexcept;
+
 // Writes a whole linkage file (madoguchi-sim, tests, the benchmark): header line, the column
 // names, the rows (UTF-8 cells, 外字 as U+E000..U+E757; encoded to the header's encoding) and the
 // trailer, CRLF line ends. Errors: malformed when a cell cannot be carried in CP932 (names the

@@ -232,22 +232,19 @@ Status expect_peer_name(SSL* ssl, const std::string& host) {
 // full handshake with every check, so a stale entry costs nothing but the attempt. Bounded.
 class SessionCache {
  public:
-  std::shared_ptr<SSL_SESSION> find(const void* ctx, const std::string& where) {
-    std::lock_guard lock(mutex_);
+  std::shared_ptr<SSL_SESSION> find(const void* ctx, const std::string& where) const {
     auto it = sessions_.find({ctx, where});
     return it == sessions_.end() ? nullptr : it->second;
   }
   void keep(const void* ctx, const std::string& where, SSL* ssl) {
     std::shared_ptr<SSL_SESSION> s(SSL_get1_session(ssl), SSL_SESSION_free);
     if (!s || SSL_SESSION_is_resumable(s.get()) != 1) return;
-    std::lock_guard lock(mutex_);
     if (sessions_.size() >= 256) sessions_.clear();
     sessions_[{ctx, where}] = std::move(s);
   }
 
  private:
-  std::mutex mutex_;
-  std::map<std::pair<const void*, std::string>, std::shared_ptr<SSL_SESSION>> sessions_;
+  std::map<std::pair<const void*, std::string>, std::shared_ptr<SSL_SESSION>> sessions_;  // one thread's: no lock
 };
 
 SessionCache& sessions() {
