@@ -127,7 +127,8 @@ namespace {
 Status read_konbini(const json& k, HubConfig::Konbini& out) {
   if (!k.is_object()) return make_error(Errc::malformed, "must be an object");
   static const std::set<std::string> keys = {"address", "port", "tls_cert", "tls_key", "client_ca", "jpki_ca", "jpki_crl",
-                                             "jpki_ocsp", "signing_key", "verify_url", "font", "municipalities", "seal_images"};
+                                             "jpki_ocsp", "signing_key", "verify_url", "font", "municipalities", "seal_images",
+                                             "threads"};
   for (auto it = k.begin(); it != k.end(); ++it) {
     if (!keys.count(it.key())) return make_error(Errc::malformed, "unknown key '" + it.key() + "'");
   }
@@ -142,6 +143,13 @@ Status read_konbini(const json& k, HubConfig::Konbini& out) {
   out.signing_key = k.value("signing_key", std::string());
   out.verify_url = k.value("verify_url", std::string());
   out.font = k.value("font", out.font);
+  if (k.contains("threads")) {
+    const json& t = k.at("threads");
+    if (!t.is_number_integer() || t.get<std::int64_t>() < 1 || t.get<std::int64_t>() > 64) {
+      return make_error(Errc::malformed, "threads must be an integer from 1 to 64");
+    }
+    out.threads = t.get<std::size_t>();
+  }
   if (k.contains("municipalities")) {
     const json& m = k.at("municipalities");
     if (!m.is_object()) return make_error(Errc::malformed, "municipalities must be an object of policies");
@@ -670,9 +678,16 @@ class HubProcess {
       work.push_back(asio::make_work_guard(*web));
       threads.emplace_back([io = web.get()] { io->run(); });
     }
+    if (konbini_http_) {
+      // One queue for every issuance thread: a step that waits never holds up a request that
+      // another thread could take (one io_context per thread would queue behind it).
+      work.push_back(asio::make_work_guard(konbini_io_));
+      for (std::size_t i = 0; i < config_.konbini.threads; ++i) threads.emplace_back([this] { konbini_io_.run(); });
+    }
     io_.run();
     work.clear();
     for (auto& web : web_ios_) web->stop();
+    konbini_io_.stop();
     for (auto& t : threads) t.join();
   }
   // The municipality's booking service (nullptr: unknown), for the citizen site. Valid from
@@ -899,7 +914,7 @@ class HubProcess {
     so.key_file = k.tls_key.string();
     so.client_ca_file = k.client_ca.string();
     so.host_names = served_host_names(config_);
-    konbini_http_ = std::make_unique<http::Server>(web_pool(), so, [this](const http::Request& r) { return konbini_->handle(r); });
+    konbini_http_ = std::make_unique<http::Server>(konbini_io_, so, [this](const http::Request& r) { return konbini_->handle(r); });
     if (auto s = konbini_http_->start(); !s) return s;
     log_(LogLevel::info, "convenience-store issuance on https://" + k.address + ":" + std::to_string(konbini_http_->port()) +
                              " (client certificates required; " + std::to_string(k.policies.size()) + " municipalities)");
@@ -1049,6 +1064,7 @@ class HubProcess {
   // The web servers' io_contexts, one per web thread (HubConfig::web_threads; run()). Declared
   // before the servers, so they are destroyed after them.
   std::vector<std::unique_ptr<asio::io_context>> web_ios_ = make_web_ios(config_.web_threads);
+  asio::io_context konbini_io_;  // the issuance service's, run by HubConfig::Konbini::threads threads
   std::vector<asio::io_context*> web_pool() const {
     std::vector<asio::io_context*> pool;
     for (const auto& web : web_ios_) pool.push_back(web.get());

@@ -32,7 +32,8 @@ foreach(line IN LISTS lines)
   endif()
 endforeach()
 
-foreach(required machine konbini.pdf_ms konbini.issue_p50_ms konbini.issue_p99_ms konbini.certificates_per_second konbini.wrong_subject)
+foreach(required machine konbini.pdf_ms konbini.issue_p50_ms konbini.issue_p99_ms konbini.certificates_per_second
+                 konbini.saturated_issue_p50_ms konbini.saturated_issue_p99_ms konbini.wrong_subject)
   if(NOT required IN_LIST seen)
     message(FATAL_ERROR "metric ${required} missing from the output (${OUT})")
   endif()

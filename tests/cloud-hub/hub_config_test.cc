@@ -146,3 +146,21 @@ TEST_CASE("障害通知's thresholds are read, defaulted and bounded (OPS-1)", "
     CHECK(r.error().message.find("alarms") != std::string::npos);
   }
 }
+
+TEST_CASE("The issuance service's own threads are read, defaulted and bounded (issue 13)", "[hub][config][konbini]") {
+  TempDir dir;
+  const std::string service = R"("port":9443,"tls_cert":"s.crt","tls_key":"s.key","client_ca":"ca.crt","jpki_ca":"j.pem",)"
+                              R"("jpki_crl":"crl.pem","municipalities":{"131016":{"name":"見本市","mayor":"見本市長","kinds":{"tax":{"fee":200}}}})";
+  auto d = load(dir, "{" + kBase + R"(,"konbini":{)" + service + "}}");
+  REQUIRE(d.ok());
+  CHECK(d->konbini.threads == 8);
+  auto c = load(dir, "{" + kBase + R"(,"konbini":{)" + service + R"(,"threads":3}})");
+  REQUIRE(c.ok());
+  CHECK(c->konbini.threads == 3);
+  for (const char* bad : {"0", "65", "-1", "2.5", "\"8\"", "true"}) {
+    INFO(bad);
+    auto r = load(dir, "{" + kBase + R"(,"konbini":{)" + service + R"(,"threads":)" + bad + "}}");
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.error().message, Catch::Contains("threads"));
+  }
+}

@@ -113,6 +113,10 @@ struct HubConfig {
     std::string font = "IPAmjMincho";
     std::map<std::string, std::string> policies;             // municipality → its policy (JSON, domain::issuance_policy_from_json)
     std::map<std::string, std::filesystem::path> seal_images;  // municipality → the mayor's seal (PNG); none: drawn
+    // The issuance service's own threads. Each issue step blocks on the certificate database,
+    // its commits' fdatasync, the OCSP question and the PDF; on threads of its own these waits
+    // neither idle the cores nor hold up the consoles and the citizen site on the web threads.
+    std::size_t threads = 8;
   };
   Konbini konbini;
   // 障害通知 (OPS-1, alarm_service.h): how often each municipality with a console is checked,
