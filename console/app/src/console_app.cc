@@ -248,6 +248,7 @@ web::Layout Shell::layout(const Context& c, std::string title, std::optional<dom
     // While a password change is due, no menu is offered (ACC-4).
     if (c.role && !domain::password_change_required(*c.account, c.settings.password, c.wall_ms)) {
       for (domain::Menu m : domain::visible_menus(*c.role)) {
+        if (!served_menus.count(m)) continue;
         l.menus.push_back({std::string(domain::menu_label(m)), menu_path(m), current == m});
       }
       if (alarms && domain::allowed(*c.role, domain::Menu::alarms)) {
@@ -382,6 +383,10 @@ void ConsoleApp::rebuild_routes() {
   for (auto& m : modules_) m->add_routes(*routes_);
   for (PageModule* m : {cards_.get(), card_imports_.get(), masters_.get(), notices_.get(), bookings_.get(), linkage_.get(), gaiji_.get(), sync_.get(), kiosk_log_.get(), kiosk_flags_.get(), alarms_.get()}) {
     if (m) m->add_routes(*routes_);
+  }
+  shell_->served_menus.clear();
+  for (domain::Menu m : domain::all_menus()) {
+    if (m == domain::Menu::home || (!domain::is_permission(m) && routes_->has_path(menu_path(m)))) shell_->served_menus.insert(m);
   }
   add_menu_fallbacks(*shell_, *routes_);
 }

@@ -12,9 +12,10 @@
 
 namespace madoguchi::console::app {
 
-// ログイン, ログアウト, パスワード変更, ホーム and the page of a menu whose screen this console does
-// not serve (sign_in_pages.cc). add_menu_fallbacks() adds the latter for every menu path the
-// other modules left free; call it after them.
+// ログイン, ログアウト, パスワード変更, ホーム (sign_in_pages.cc). add_menu_fallbacks() adds, for
+// 職員管理, 連携状況 and 同期状況 where the other modules left their paths free (a counter PC),
+// a page that says they are at the hub's console; call it after them. These are not menu items:
+// the layout offers only the menus whose screens are served (Shell::served_menus).
 std::unique_ptr<PageModule> make_sign_in_pages(Shell& shell);
 void add_menu_fallbacks(Shell& shell, RouteTable& routes);
 // 職員管理 (staff_pages.cc) and 権限管理 (role_pages.cc): where ConsoleOptions::manage_staff is set.

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -71,6 +72,9 @@ class Shell {
   KonbiniRecords* konbini = nullptr;
   LinkageView* linkage = nullptr;
   SyncView* sync = nullptr;
+  // The menus whose screens this console serves (set by ConsoleApp with its routes): the only
+  // menus the layout offers, so that no menu item leads to a page that is not there (issue 14).
+  std::set<domain::Menu> served_menus;
 
   // Appends to the operation log; a failure is counted, never stops the request.
   void log(std::string_view action, std::string_view staff_id, std::string_view target, std::string_view detail);

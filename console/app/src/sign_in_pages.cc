@@ -246,15 +246,13 @@ http::Response SignInPages::post_password(Context& c) {
   return with_headers(web::page(templates_, 200, "message", *ctx), c.headers);
 }
 
-// The page of a menu this console has no screen for: where to go instead.
-http::Response menu_page(Shell& shell, Context& c, domain::Menu m) {
-  auto ctx = web::layout_context(shell.layout(c, std::string(domain::menu_label(m)), m));
+// Where a screen this console does not have lives (a bookmark from the hub's console opened at a
+// counter PC). Never a menu item: the layout offers only served menus.
+http::Response elsewhere_page(Shell& shell, Context& c, domain::Menu m) {
+  auto ctx = web::layout_context(shell.layout(c, std::string(domain::menu_label(m)), std::nullopt));
   if (!ctx) return shell.error(c, 500);
-  std::string text = "「" + std::string(domain::menu_label(m)) + "」の画面は準備中です。";
+  std::string text = "「" + std::string(domain::menu_label(m)) + "」は、本庁の管理コンソール（ハブ）で確認します。";
   if (m == domain::Menu::staff) text = "職員の追加・変更・CSVの取り込みは、本庁の管理コンソール（ハブ）で行います。";
-  if (m == domain::Menu::linkage || m == domain::Menu::sync) {
-    text = "「" + std::string(domain::menu_label(m)) + "」は、本庁の管理コンソール（ハブ）で確認します。";
-  }
   ctx->insert_or_assign("message", text);
   ctx->insert_or_assign("next_url", std::string(kHomePath));
   ctx->insert_or_assign("next_label", std::string("ホームへ戻る"));
@@ -266,12 +264,12 @@ http::Response menu_page(Shell& shell, Context& c, domain::Menu m) {
 std::unique_ptr<PageModule> make_sign_in_pages(Shell& shell) { return std::make_unique<SignInPages>(shell); }
 
 void add_menu_fallbacks(Shell& shell, RouteTable& routes) {
-  for (domain::Menu m : domain::all_menus()) {
-    if (m == domain::Menu::home || domain::is_permission(m) || routes.has_path(menu_path(m))) continue;
+  for (domain::Menu m : {domain::Menu::staff, domain::Menu::linkage, domain::Menu::sync}) {
+    if (routes.has_path(menu_path(m))) continue;
     Route r;
     r.path = menu_path(m);
     r.menus = {m};
-    r.handler = [&shell, m](Context& c) { return menu_page(shell, c, m); };
+    r.handler = [&shell, m](Context& c) { return elsewhere_page(shell, c, m); };
     routes.add(std::move(r));
   }
 }

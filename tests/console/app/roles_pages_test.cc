@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "card_fixture.h"
 #include "console_fixture.h"
 
 using namespace madoguchi::testing::console_app;
@@ -103,20 +104,22 @@ TEST_CASE("The first save stores every built-in role too, and is logged without 
 
 TEST_CASE("A removed menu is refused with 403 on the signed-in clerk's next request, an added one served", "[roles_pages]") {
   AdminSession a;
+  MemoryCards cards;
+  a.w.app.attach_cards(cards, {});
   Browser clerk(a.w.app, "127.0.0.2");
   REQUIRE(clerk.sign_in("clerk01", kClerkPw).status == 303);
   REQUIRE(clerk.send("GET", "/cards").status == 200);
-  CHECK(clerk.send("GET", "/notices").status == 403);
+  CHECK(clerk.send("GET", "/oplog").status == 403);
   CHECK(contains(clerk.send("GET", "/").body, ">交付管理</a>"));
 
-  REQUIRE(a.post("/roles/edit", clerk_form("home,bookings,phone_bookings,notices")).status == 303);
+  REQUIRE(a.post("/roles/edit", clerk_form("home,bookings,phone_bookings,oplog")).status == 303);
 
   CHECK(clerk.send("GET", "/cards").status == 403);  // same session, no new sign-in
   CHECK(a.w.store.logged("menu.forbidden", "clerk01"));
-  CHECK(clerk.send("GET", "/notices").status == 200);
+  CHECK(clerk.send("GET", "/oplog").status == 200);
   auto home = clerk.send("GET", "/");
   CHECK_FALSE(contains(home.body, ">交付管理</a>"));
-  CHECK(contains(home.body, ">お知らせ</a>"));
+  CHECK(contains(home.body, ">操作ログ</a>"));
 }
 
 TEST_CASE("A change that would leave no enabled account with 職員管理 and 権限管理 is refused and saves nothing", "[roles_pages]") {
