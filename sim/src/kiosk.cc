@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 #include <algorithm>
+#include <map>
+#include <memory>
 #include <thread>
 
 #include "madoguchi/http/client.h"
@@ -23,11 +25,27 @@ std::string base64(std::string_view data) {
   return out;
 }
 
+// The center's connection to the hub, kept open between requests as a center's would be (one per
+// thread: a thread is one of the center's workers). Its requests may be repeated (request ids), so
+// one the hub had let go idle is sent again on a new connection (http::Client).
+http::Client& connection(const Target& t) {
+  thread_local std::map<std::string, std::unique_ptr<http::Client>> clients;
+  const std::string key = t.host + "\n" + std::to_string(t.port) + "\n" + t.ca_file + "\n" + t.cert_file + "\n" + t.key_file;
+  auto& c = clients[key];
+  if (!c) {
+    if (clients.size() > 16) {  // bounded: a center talks to a handful of hubs
+      clients.clear();
+      return connection(t);
+    }
+    http::ClientTls tls{t.ca_file, t.cert_file, t.key_file};
+    c = std::make_unique<http::Client>(t.host, t.port, &tls);
+  }
+  return *c;
+}
+
 Expected<http::ClientResponse> post(const Target& t, const std::string& action, const std::string& body,
                                     std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
-  http::ClientTls tls{t.ca_file, t.cert_file, t.key_file};
-  return http::request(t.host, t.port, "POST", "/kiosk/v1/" + t.municipality + "/" + action, body,
-                       timeout.count() > 0 ? timeout : t.timeout, &tls);
+  return connection(t).request("POST", "/kiosk/v1/" + t.municipality + "/" + action, body, timeout.count() > 0 ? timeout : t.timeout);
 }
 
 // The center's retry: the same step again after no answer (the hub restarting), 503 or "in

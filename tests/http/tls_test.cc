@@ -1,6 +1,7 @@
 // TLS mode: HTTPS with a throwaway PKI from test_certs.cc, and the client-certificate requirement.
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -109,6 +110,55 @@ TEST_CASE("start fails with Errc::crypto when the key does not belong to the cer
   ServerThread absent(missing, hello());
   REQUIRE_FALSE(absent.start_status().ok());
   CHECK(absent.start_status().error().code == Errc::crypto);
+}
+
+}  // namespace
+}  // namespace madoguchi::http
+
+namespace madoguchi::http {
+namespace {
+
+TEST_CASE("A Client keeps its connection for the next request, and opens another when the server let it go (issue 13)") {
+  TempDir dir;
+  auto pki = testing::make_test_pki(dir.path());
+  REQUIRE(pki.ok());
+  ServerOptions options = tls_options(*pki);
+  options.read_timeout = 1s;  // an idle keep-alive connection is closed after a second
+  ServerThread server(options, hello());
+  REQUIRE(server.start_status().ok());
+  const ClientTls tls{pki->ca_cert, {}, {}};
+  Client client("127.0.0.1", server.port(), &tls);
+  for (const char* path : {"/a", "/b", "/c"}) {
+    auto r = client.request("POST", path, R"({"n":1})", kTimeout);
+    REQUIRE(r.ok());
+    CHECK(r->body == std::string("hello ") + path);
+  }
+  CHECK(server.stats().connections_accepted == 1);
+  CHECK(server.stats().requests_handled == 3);
+
+  std::this_thread::sleep_for(1500ms);  // the server closes the idle connection meanwhile
+  auto again = client.request("GET", "/d", {}, kTimeout);
+  REQUIRE(again.ok());
+  CHECK(again->body == "hello /d");
+  CHECK(server.stats().connections_accepted == 2);
+  CHECK(server.stats().requests_handled == 4);  // sent again on the new connection, handled once
+}
+
+TEST_CASE("After a request that timed out, a Client never reads its late answer as the next one's (issue 13)") {
+  ServerThread server(ServerOptions{}, [](const Request& r) {
+    if (r.path == "/slow") std::this_thread::sleep_for(800ms);
+    return Response::text(200, "answer to " + r.path);
+  });
+  REQUIRE(server.start_status().ok());
+  Client client("127.0.0.1", server.port());
+  REQUIRE(client.request("GET", "/first", {}, kTimeout).ok());
+  auto slow = client.request("GET", "/slow", {}, 200ms);
+  REQUIRE_FALSE(slow.ok());
+  CHECK(slow.error().code == Errc::timeout);
+  auto next = client.request("GET", "/next", {}, kTimeout);
+  REQUIRE(next.ok());
+  CHECK(next->body == "answer to /next");
+  CHECK(server.stats().connections_accepted == 2);
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
-// A tiny blocking HTTP/1.1 client for tests and tools: one request per connection, every step
-// under one deadline. Not for production traffic (no keep-alive, no redirects, no retries). Over
-// TLS, the last session with each server is resumed by the next request of the same thread.
+// A tiny blocking HTTP/1.1 client for tests and tools, every step under one deadline: request()
+// sends one request on a connection of its own; a Client keeps its connection to one server open
+// for the next request. No redirects. Over TLS, the last session with each server is resumed by
+// the next connection of the same thread.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,5 +44,28 @@ Expected<ClientResponse> request(const std::string& host, uint16_t port, const s
                                  std::chrono::milliseconds timeout = std::chrono::seconds(5),
                                  const ClientTls* tls = nullptr,
                                  const std::vector<std::pair<std::string, std::string>>& headers = {});
+
+// One server, one connection kept open between requests (HTTP/1.1 keep-alive), opened at the
+// first request and again whenever the server closed it. Errors as request(). After any failure
+// the connection is closed, so a request that timed out never leaves its answer to the next one.
+// A request whose connection the server had closed while it was idle (no byte of an answer came)
+// is sent once more on a new connection, within the same deadline: use a Client only for requests
+// that may be repeated (the issuing center's are, by their request ids). Not thread-safe: one per
+// thread.
+class Client {
+ public:
+  Client(std::string host, uint16_t port, const ClientTls* tls = nullptr);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  Expected<ClientResponse> request(const std::string& method, const std::string& target, const std::string& body = {},
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(5),
+                                   const std::vector<std::pair<std::string, std::string>>& headers = {});
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace madoguchi::http

@@ -7,9 +7,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <variant>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -105,14 +107,12 @@ Expected<std::vector<tcp::endpoint>> resolve(net::io_context& ioc, const std::st
   return endpoints;
 }
 
+// Connects (and for TLS, shakes hands) under the stream's deadline.
 template <class Stream>
-Expected<ClientResponse> exchange(net::io_context& ioc, Stream& stream,
-                                  const std::vector<tcp::endpoint>& endpoints,
-                                  Clock::time_point deadline, const std::string& where,
-                                  bhttp::request<bhttp::string_body>& req) {
+Status open_stream(net::io_context& ioc, Stream& stream, const std::vector<tcp::endpoint>& endpoints,
+                   Clock::time_point deadline, const std::string& where) {
   auto& lowest = beast::get_lowest_layer(stream);
-  lowest.expires_at(deadline);  // one deadline for every step below
-
+  lowest.expires_at(deadline);
   beast::error_code ec = run_step(ioc, [&](auto done) {
     lowest.async_connect(endpoints,
                          [done](beast::error_code connect_ec, const tcp::endpoint&) {
@@ -125,9 +125,29 @@ Expected<ClientResponse> exchange(net::io_context& ioc, Stream& stream,
     ec = run_step(ioc, [&](auto done) { stream.async_handshake(ssl::stream_base::client, done); });
     if (ec) return step_error("TLS handshake with", where, ec);
   }
+  return {};
+}
 
-  ec = run_step(ioc, [&](auto done) { bhttp::async_write(stream, req, done); });
-  if (ec) return step_error("sending request to", where, ec);
+// How an exchange on an open connection failed: `unanswered` when the server had closed it before
+// any byte of an answer (an idle connection it let go), so the request can go again on a new one.
+struct Failure {
+  Error error;
+  bool unanswered = false;
+};
+
+// Writes the request and reads the whole response, under the deadline. `keep_alive`: the server
+// lets the connection serve another request.
+template <class Stream>
+std::variant<ClientResponse, Failure> transact(net::io_context& ioc, Stream& stream, Clock::time_point deadline,
+                                               const std::string& where, bhttp::request<bhttp::string_body>& req,
+                                               bool* keep_alive) {
+  beast::get_lowest_layer(stream).expires_at(deadline);
+  auto closed_early = [](const beast::error_code& e) {
+    return e == bhttp::error::end_of_stream || e == net::error::eof || e == net::error::connection_reset ||
+           e == net::error::broken_pipe || e == ssl::error::stream_truncated;
+  };
+  beast::error_code ec = run_step(ioc, [&](auto done) { bhttp::async_write(stream, req, done); });
+  if (ec) return Failure{step_error("sending request to", where, ec), closed_early(ec)};
 
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
@@ -135,9 +155,10 @@ Expected<ClientResponse> exchange(net::io_context& ioc, Stream& stream,
   parser.header_limit(kResponseHeaderLimit);
   if (req.method() == bhttp::verb::head) parser.skip(true);
   ec = run_step(ioc, [&](auto done) { bhttp::async_read(stream, buffer, parser, done); });
-  if (ec) return step_error("reading response from", where, ec);
+  if (ec) return Failure{step_error("reading response from", where, ec), closed_early(ec) && !parser.got_some()};
 
   auto& message = parser.get();
+  if (keep_alive) *keep_alive = message.keep_alive() && buffer.size() == 0;
   ClientResponse out;
   out.status = static_cast<int>(message.result_int());
   for (const auto& field : message) {
@@ -150,9 +171,20 @@ Expected<ClientResponse> exchange(net::io_context& ioc, Stream& stream,
     it->second += str(field.value());
   }
   out.body = std::move(message.body());
+  return out;
+}
+
+template <class Stream>
+Expected<ClientResponse> exchange(net::io_context& ioc, Stream& stream,
+                                  const std::vector<tcp::endpoint>& endpoints,
+                                  Clock::time_point deadline, const std::string& where,
+                                  bhttp::request<bhttp::string_body>& req) {
+  if (Status st = open_stream(ioc, stream, endpoints, deadline, where); !st) return st.error();
+  auto out = transact(ioc, stream, deadline, where, req, nullptr);
+  if (auto* f = std::get_if<Failure>(&out)) return f->error;
   // The connection is simply closed: the response was complete and length-delimited, so skipping
   // the TLS close_notify exchange cannot hide a truncation, and it saves a round trip.
-  return out;
+  return std::move(std::get<ClientResponse>(out));
 }
 
 Status configure_tls(ssl::context& ctx, const ClientTls& tls) {
@@ -254,64 +286,175 @@ SessionCache& sessions() {
 
 }  // namespace
 
-Expected<ClientResponse> request(const std::string& host, uint16_t port, const std::string& method,
-                                 const std::string& target, const std::string& body,
-                                 std::chrono::milliseconds timeout, const ClientTls* tls,
-                                 const std::vector<std::pair<std::string, std::string>>& headers) {
-  const auto deadline = Clock::now() + timeout;
+namespace {
+
+// The request as sent, after checking that nothing in it can split the header.
+Expected<bhttp::request<bhttp::string_body>> make_request(const std::string& host, uint16_t port, const std::string& method,
+                                                          const std::string& target, const std::string& body,
+                                                          const std::vector<std::pair<std::string, std::string>>& headers,
+                                                          bool keep_alive) {
   for (const auto& [name, value] : headers) {
     if (name.empty() || has_control_or_space(name) || value.find_first_of("\r\n") != std::string::npos) {
       return make_error(Errc::invalid_argument, "request: unsafe header " + name);
     }
   }
-  const std::string where = host + ":" + std::to_string(port);
   if (host.empty() || has_control_or_space(host) || method.empty() ||
       has_control_or_space(method) || target.empty() || has_control_or_space(target)) {
     return make_error(Errc::invalid_argument, "request: empty or unsafe host, method or target");
   }
+  bhttp::request<bhttp::string_body> req;
+  const bhttp::verb verb = bhttp::string_to_verb(method);
+  if (verb == bhttp::verb::unknown) {
+    req.method_string(method);
+  } else {
+    req.method(verb);
+  }
+  req.target(target);
+  req.version(11);
+  const bool v6 = host.find(':') != std::string::npos;
+  req.set(bhttp::field::host, (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port));
+  req.set(bhttp::field::user_agent, "madoguchi-client");
+  if (!body.empty()) req.set(bhttp::field::content_type, "application/json; charset=utf-8");
+  for (const auto& [name, value] : headers) req.set(name, value);
+  req.body() = body;
+  req.keep_alive(keep_alive);
+  req.prepare_payload();
+  return req;
+}
+
+// Marks a TLS exchange that ended well, without a close_notify (see exchange()), as ended cleanly,
+// and keeps its session for the next connection. Unsaid, OpenSSL takes the unfinished shutdown for
+// a broken connection when the stream goes and marks the session it shares with our cache as not
+// resumable.
+void end_cleanly(const ssl::context& ctx, const std::string& where, SSL* ssl) {
+  SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+  sessions().keep(&ctx, where, ssl);
+}
+
+}  // namespace
+
+Expected<ClientResponse> request(const std::string& host, uint16_t port, const std::string& method,
+                                 const std::string& target, const std::string& body,
+                                 std::chrono::milliseconds timeout, const ClientTls* tls,
+                                 const std::vector<std::pair<std::string, std::string>>& headers) {
+  const auto deadline = Clock::now() + timeout;
+  const std::string where = host + ":" + std::to_string(port);
+  auto req = make_request(host, port, method, target, body, headers, false);
+  if (!req) return req.error();
   try {
     net::io_context ioc;
     auto endpoints = resolve(ioc, host, port, deadline, where);
     if (!endpoints) return endpoints.error();
-
-    bhttp::request<bhttp::string_body> req;
-    const bhttp::verb verb = bhttp::string_to_verb(method);
-    if (verb == bhttp::verb::unknown) {
-      req.method_string(method);
-    } else {
-      req.method(verb);
-    }
-    req.target(target);
-    req.version(11);
-    const bool v6 = host.find(':') != std::string::npos;
-    req.set(bhttp::field::host, (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port));
-    req.set(bhttp::field::user_agent, "madoguchi-client");
-    if (!body.empty()) req.set(bhttp::field::content_type, "application/json; charset=utf-8");
-    for (const auto& [name, value] : headers) req.set(name, value);
-    req.body() = body;
-    req.keep_alive(false);
-    req.prepare_payload();
-
     if (tls == nullptr) {
       beast::tcp_stream stream(ioc);
-      return exchange(ioc, stream, endpoints.value(), deadline, where, req);
+      return exchange(ioc, stream, endpoints.value(), deadline, where, *req);
     }
     auto ctx = context_for(*tls);
     if (!ctx) return ctx.error();
     beast::ssl_stream<beast::tcp_stream> stream(ioc, **ctx);
     if (Status st = expect_peer_name(stream.native_handle(), host); !st) return st.error();
     if (auto session = sessions().find(ctx->get(), where)) (void)SSL_set_session(stream.native_handle(), session.get());
-    auto out = exchange(ioc, stream, endpoints.value(), deadline, where, req);
-    if (out) {
-      // The exchange ended well, without a close_notify (see exchange()). Said so, or OpenSSL
-      // takes the unfinished shutdown for a broken connection when the stream goes and marks the
-      // session it shares with our cache as not resumable.
-      SSL_set_shutdown(stream.native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
-      sessions().keep(ctx->get(), where, stream.native_handle());
-    }
+    auto out = exchange(ioc, stream, endpoints.value(), deadline, where, *req);
+    if (out) end_cleanly(**ctx, where, stream.native_handle());
     return out;
   } catch (const std::exception& e) {  // resource exhaustion inside Asio/OpenSSL
     return make_error(Errc::transport, "request to " + where + ": " + e.what());
+  }
+}
+
+struct Client::Impl {
+  std::string host;
+  uint16_t port = 0;
+  std::optional<ClientTls> tls;
+  std::string where;
+  net::io_context ioc;
+  std::shared_ptr<ssl::context> ctx;
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
+
+  bool open() const { return plain.has_value() || secure.has_value(); }
+  void close() {
+    plain.reset();
+    secure.reset();
+    ioc.restart();
+  }
+  Status connect(Clock::time_point deadline) {
+    auto endpoints = resolve(ioc, host, port, deadline, where);
+    if (!endpoints) return endpoints.error();
+    if (!tls) {
+      plain.emplace(ioc);
+      if (Status st = open_stream(ioc, *plain, *endpoints, deadline, where); !st) {
+        plain.reset();
+        return st;
+      }
+      return {};
+    }
+    if (!ctx) {
+      auto c = context_for(*tls);
+      if (!c) return c.error();
+      ctx = *c;
+    }
+    secure.emplace(ioc, *ctx);
+    if (Status st = expect_peer_name(secure->native_handle(), host); !st) {
+      secure.reset();
+      return st;
+    }
+    if (auto session = sessions().find(ctx.get(), where)) (void)SSL_set_session(secure->native_handle(), session.get());
+    if (Status st = open_stream(ioc, *secure, *endpoints, deadline, where); !st) {
+      secure.reset();
+      return st;
+    }
+    return {};
+  }
+  std::variant<ClientResponse, Failure> transact_open(Clock::time_point deadline, bhttp::request<bhttp::string_body>& req,
+                                                      bool* keep_alive) {
+    if (plain) return transact(ioc, *plain, deadline, where, req, keep_alive);
+    return transact(ioc, *secure, deadline, where, req, keep_alive);
+  }
+  void retire() {  // the connection ends after a good exchange
+    if (secure) end_cleanly(*ctx, where, secure->native_handle());
+    close();
+  }
+};
+
+Client::Client(std::string host, uint16_t port, const ClientTls* tls) : impl_(std::make_unique<Impl>()) {
+  impl_->host = std::move(host);
+  impl_->port = port;
+  if (tls) impl_->tls = *tls;
+  impl_->where = impl_->host + ":" + std::to_string(port);
+}
+
+Client::~Client() {
+  if (impl_ && impl_->open()) impl_->retire();
+}
+
+Expected<ClientResponse> Client::request(const std::string& method, const std::string& target, const std::string& body,
+                                         std::chrono::milliseconds timeout,
+                                         const std::vector<std::pair<std::string, std::string>>& headers) {
+  const auto deadline = Clock::now() + timeout;
+  auto req = make_request(impl_->host, impl_->port, method, target, body, headers, true);
+  if (!req) return req.error();
+  try {
+    for (int attempt = 0;; ++attempt) {
+      const bool reused = impl_->open();
+      if (!reused) {
+        if (Status st = impl_->connect(deadline); !st) return st.error();
+      }
+      bool keep_alive = false;
+      auto out = impl_->transact_open(deadline, *req, &keep_alive);
+      if (auto* f = std::get_if<Failure>(&out)) {
+        impl_->close();  // a connection in an unknown state is never used again
+        // The server had let the idle connection go before it read this request: once more, on a
+        // new connection. Never after any byte of an answer, so nothing is done twice.
+        if (reused && f->unanswered && attempt == 0 && Clock::now() < deadline) continue;
+        return f->error;
+      }
+      if (!keep_alive) impl_->retire();
+      return std::move(std::get<ClientResponse>(out));
+    }
+  } catch (const std::exception& e) {  // resource exhaustion inside Asio/OpenSSL
+    impl_->close();
+    return make_error(Errc::transport, "request to " + impl_->where + ": " + e.what());
   }
 }
 
