@@ -84,7 +84,7 @@ async function submit(page, act) {
   return response;
 }
 
-const navLabels = async (page) => page.locator('nav[aria-label="メインメニュー"] a').allTextContents();
+const navLabels = async (page) => page.locator('nav[aria-label="メインメニュー"] a:visible').allTextContents();
 const pathOf = (page) => { const u = new URL(page.url()); return u.pathname + u.search; };
 const rowTexts = async (page) =>
   (await page.locator('table tbody tr').evaluateAll((rows) =>
@@ -130,7 +130,75 @@ async function axeViolations(page) {
   return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
 
+// Every console page an administrator reaches by following links from ホーム (one page per path, the
+// first link to it; never sign-out, downloads or exports), in the order found.
+async function crawl(page, base, limit = 60) {
+  const origin = new URL(base).origin;
+  const seen = new Set();
+  const queue = ['/'];
+  const pages = [];
+  while (queue.length > 0 && pages.length < limit) {
+    const target = queue.shift();
+    const response = await page.goto(`${base}${target}`);
+    if (!response || response.status() !== 200 || !(response.headers()['content-type'] ?? '').startsWith('text/html')) continue;
+    pages.push(target);
+    const hrefs = await page.locator('a[href]').evaluateAll((as) => as.map((a) => a.href));
+    for (const href of hrefs) {
+      const u = new URL(href);
+      if (u.origin !== origin || seen.has(u.pathname)) continue;
+      if (/sign-out|\.(csv|xlsx|pdf|png)$|export|download|^\/static\//.test(u.pathname)) continue;
+      seen.add(u.pathname);
+      queue.push(u.pathname + u.search);
+    }
+  }
+  return pages;
+}
+
+// Each page at a desktop's 1280 px and a phone's 390 px: axe-core at 0, and at 390 px nothing wider
+// than the screen (tables scroll inside their own region) and the menu folded into its disclosure.
+async function checkWidths(base, paths) {
+  const failures = [];
+  for (const [width, height] of [[1280, 900], [390, 844]]) {
+    const context = await browser.newContext({ locale: 'ja-JP', bypassCSP: true, viewport: { width, height } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    await signIn(page, base, env('ADMIN_ID'), env('ADMIN_PASSWORD'));
+    for (const path of paths) {
+      await page.goto(`${base}${path}`);
+      for (const v of await axeViolations(page)) failures.push(`${width}px ${path}: ${v}`);
+      if (width === 390) {
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        if (overflow > 0) failures.push(`390px ${path}: the page is ${overflow} px wider than the screen`);
+        if (await page.locator('nav.site-nav--wide').isVisible()) failures.push(`390px ${path}: the wide menu is shown`);
+      }
+    }
+    if (width === 390) {
+      // The folded menu opens without script and leads on.
+      await page.goto(`${base}/`);
+      const menu = page.getByRole('navigation', { name: 'メインメニュー' });
+      assert.ok(!(await menu.getByRole('link', { name: '操作ログ' }).isVisible()), 'the menu starts folded');
+      await menu.locator('summary').click();
+      await submit(page, () => menu.getByRole('link', { name: '操作ログ' }).click());
+      assert.equal(pathOf(page), '/oplog');
+    }
+    await context.close();
+  }
+  return failures;
+}
+
 describe('hub console', { concurrency: true }, () => {
+  test('issue 14, ACC-2: every page of the hub\'s and the counter\'s consoles passes axe at 1280 and 390 px, fits a phone, and folds its menu', async () => {
+    for (const base of [hub, edge]) {
+      const page = await newPage();
+      await signIn(page, base, env('ADMIN_ID'), env('ADMIN_PASSWORD'));
+      const paths = await crawl(page, base);
+      await page.context().close();
+      assert.ok(paths.length >= 5, `${base}: only ${JSON.stringify(paths)}`);
+      const failures = await checkWidths(base, paths);
+      assert.deepEqual(failures, [], `${base}: ${paths.length} pages: ${JSON.stringify(paths)}`);
+    }
+  });
+
   test('OPS-1: 障害通知 shows where and what, sounds until acknowledged, and the acknowledgement is logged; ホーム shows the day', async () => {
     const context = await browser.newContext({ locale: 'ja-JP', bypassCSP: true });
     // Counts the tones the console's script plays (every OscillatorNode started).

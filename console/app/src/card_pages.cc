@@ -986,7 +986,7 @@ http::Response CardPages::Call::export_job() {
                      {"continue_url", "/cards/export/job?id=" + url_id},
                      {"download_url", "/cards/export/download?id=" + url_id},
                      {"ttl_minutes", std::to_string(options_.card_export_ttl.count() / 60)}};
-  if (!job.file) content.emplace("refresh_seconds", std::string("1"));
+  if (!job.file) content.emplace("live_seconds", std::string("1"));  // each look moves the job on
   return content_page(c, "カードの出力", domain::Menu::cards, "card_export_progress", std::move(content), 200);
 }
 

@@ -33,7 +33,9 @@ class LinkagePages final : public PageModule {
   LinkagePages(Shell& shell, LinkageView& view) : PageModule(shell), view_(view) {}
 
   void add_routes(RouteTable& routes) override {
-    routes.add(call_route(this, Route::Methods::get, "/linkage", &Call::status, {domain::Menu::linkage}));
+    Route status = call_route(this, Route::Methods::get, "/linkage", &Call::status, {domain::Menu::linkage});
+    status.poll_is_idle = true;  // the page refreshing itself is not activity (ACC-4)
+    routes.add(std::move(status));
   }
 
  private:
@@ -155,7 +157,7 @@ class LinkagePages final : public PageModule {
                          {"seal_count", records("seal")},
                          {"tax_count", records("tax")},
                          {"now", jst_time(c.wall_ms)},
-                         {"refresh_seconds", std::to_string(kRefreshSeconds)},
+                         {"live_seconds", std::to_string(kRefreshSeconds)},
                          {"refresh_label", std::to_string(kRefreshSeconds) + "秒"},
                          {"silence_minutes", std::to_string(policy.silence_ms / 60'000)},
                          {"quiet_minutes", std::to_string(policy.quiet_alarm_ms / 60'000)},

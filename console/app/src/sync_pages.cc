@@ -25,7 +25,9 @@ class SyncPages final : public PageModule {
  public:
   SyncPages(Shell& shell, SyncView& view) : PageModule(shell), view_(view) {}
   void add_routes(RouteTable& routes) override {
-    routes.add(call_route(this, Route::Methods::get, "/sync", &Call::status, {domain::Menu::sync}));
+    Route status = call_route(this, Route::Methods::get, "/sync", &Call::status, {domain::Menu::sync});
+    status.poll_is_idle = true;  // the page refreshing itself is not activity (ACC-4)
+    routes.add(std::move(status));
   }
 
  private:
@@ -75,7 +77,7 @@ class SyncPages final : public PageModule {
                          {"alarms", alarms},
                          {"has_alarms", !alarms.empty()},
                          {"now", jst_time(c.wall_ms)},
-                         {"refresh_seconds", std::string("60")}};
+                         {"live_seconds", std::string("60")}};
       return content_page(c, std::string(domain::menu_label(domain::Menu::sync)), domain::Menu::sync, "sync_status", std::move(content), 200);
     }
   };

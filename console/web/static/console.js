@@ -107,7 +107,7 @@
           }
         })
         .catch(function () {});
-    }, Math.max(5, seconds) * 1000);
+    }, Math.max(1, seconds) * 1000);
   }
 
   function alarmWatch() {

@@ -205,19 +205,22 @@ TEST_CASE("A name with markup is shown as text in the header") {
 }
 
 TEST_CASE("The layout shows exactly the menus it is given and marks the current one") {
+  // Two navigations with the same items: the wide one, and the one folded into a disclosure
+  // (<details>, no script) that the style sheet shows instead below 48em (issue 14).
   const web::Templates t;
   auto layout = sample_layout();
   const std::string html = render(t, "message", context_of(layout));
-  CHECK(count(html, "<nav ") == 1);
-  CHECK(count(html, "<li><a href=") == 2);
+  CHECK(count(html, "<nav ") == 2);
+  CHECK(count(html, "<nav class=\"site-nav site-nav--narrow\" aria-label=\"メインメニュー\">\n<div class=\"container\">\n<details class=\"menu-fold\">\n<summary>メニュー</summary>") == 1);
+  CHECK(count(html, "<li><a href=") == 4);
   CHECK(html.find("<li><a href=\"&#x2F;reservations\" aria-current=\"page\">予約一覧</a></li>") != std::string::npos);
   CHECK(html.find("<li><a href=\"&#x2F;settings\">設定</a></li>") != std::string::npos);
-  CHECK(count(html, "aria-current") == 1);
+  CHECK(count(html, "aria-current") == 2);
   CHECK(html.find("staff") == std::string::npos);  // a menu this person was not given
 
   layout.menus = {{"設定", "/settings", false}};
   const std::string one = render(t, "message", context_of(layout));
-  CHECK(count(one, "<li><a href=") == 1);
+  CHECK(count(one, "<li><a href=") == 2);
   CHECK(one.find("予約一覧</a>") == std::string::npos);
   CHECK(one.find("aria-current") == std::string::npos);
 
