@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include "madoguchi/domain/card_search.h"
 #include "madoguchi/protocol/topics.h"
 
 namespace madoguchi::hub {
@@ -59,7 +60,28 @@ CREATE INDEX IF NOT EXISTS records_seal_person ON records(
   (CASE WHEN json_valid(body) THEN json_extract(body, '$.person') END)) WHERE entity = 'seal';
 )sql";
 
-constexpr std::array<sqlite::Migration, 2> kMigrations{{{1, kV1}, {2, kV2}}};
+// 3: 交付管理 at the hub (issue 14): the search index over the municipality's cards, the same
+//    columns and indexes as the counter's (edge_schema.cc), kept by HubStore in the transaction
+//    that writes each card record (update_card_index), and filled from the cards already stored
+//    when a database is upgraded to this version (init_schema).
+constexpr const char* kV3 = R"sql(
+CREATE TABLE IF NOT EXISTS card_index(
+  key TEXT PRIMARY KEY, receipt_no INTEGER, counter TEXT, booking_at TEXT, status INTEGER,
+  kanji_key TEXT, kana_key TEXT, shipment_no TEXT, renewal INTEGER, application_id TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS card_index_receipt ON card_index(receipt_no, key);
+CREATE INDEX IF NOT EXISTS card_index_counter ON card_index(counter, key);
+CREATE INDEX IF NOT EXISTS card_index_booking ON card_index(booking_at, key);
+CREATE INDEX IF NOT EXISTS card_index_status ON card_index(status, key);
+CREATE INDEX IF NOT EXISTS card_index_kanji_cover ON card_index(kanji_key, receipt_no, counter, booking_at, status, key);
+CREATE INDEX IF NOT EXISTS card_index_kana_cover ON card_index(kana_key, receipt_no, counter, booking_at, status, key);
+CREATE INDEX IF NOT EXISTS card_index_shipment ON card_index(shipment_no);
+CREATE INDEX IF NOT EXISTS card_index_status_booking ON card_index(status, booking_at, key);
+CREATE INDEX IF NOT EXISTS card_index_counter_receipt ON card_index(counter, receipt_no, key);
+CREATE INDEX IF NOT EXISTS card_index_application ON card_index(application_id) WHERE application_id <> '';
+)sql";
+
+constexpr std::array<sqlite::Migration, 3> kMigrations{{{1, kV1}, {2, kV2}, {3, kV3}}};
 
 const sqlite::Schema& hub_schema() {
   // Releases up to 93879b9 kept version 1 in the meta table only; they read it and refuse
@@ -108,6 +130,21 @@ Status HubStore::init_schema() {
     if (auto s = (*ins)->bind(1, municipality_).run(); !s) return s;
   } else if (*muni != municipality_) {
     return Error{Errc::invalid_argument, "database belongs to municipality " + *muni + ", not " + municipality_};
+  }
+  if (migration_.from != 0 && migration_.from < 3) {
+    // Upgraded to the card index: every card stored so far, in this one transaction.
+    auto cards = db_.prepare("SELECT key, body, deleted FROM records WHERE entity = 'card' AND deleted = 0");
+    if (!cards) return cards.error();
+    while (true) {
+      auto card = cards->step();
+      if (!card) return card.error();
+      if (!*card) break;
+      p::Record r;
+      r.entity = "card";
+      r.key = cards->column_text(0);
+      r.body = cards->column_text(1);
+      if (auto s = update_card_index(r); !s) return s;
+    }
   }
   return tx->commit();
 }
@@ -174,6 +211,7 @@ Expected<p::Record> HubStore::apply_one(const std::string& origin, std::uint64_t
       !s) {
     return s.error();
   }
+  if (auto s = update_card_index(r); !s) return s.error();
   if (!keep_feed_) {  // versions still come from feed_head: they stay unique and increasing
     if (auto s = update_load(r); !s) return s.error();
     return r;
@@ -188,6 +226,44 @@ Expected<p::Record> HubStore::apply_one(const std::string& origin, std::uint64_t
   }
   if (auto s = update_load(r); !s) return s.error();
   return r;
+}
+
+Status HubStore::update_card_index(const p::Record& stored) {
+  if (stored.entity != "card") return {};
+  if (stored.deleted) {
+    auto del = db_.cached("DELETE FROM card_index WHERE key = ?1");
+    if (!del) return del.error();
+    return (*del)->bind(1, stored.key).run();
+  }
+  const domain::CardSearchFields f = domain::card_search_fields(stored.body);
+  auto put = db_.cached(
+      "INSERT OR REPLACE INTO card_index(key, receipt_no, counter, booking_at, status, kanji_key, kana_key, "
+      "shipment_no, renewal, application_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+  if (!put) return put.error();
+  sqlite::Stmt& st = **put;
+  st.bind(1, stored.key);
+  if (f.decoded) {
+    st.bind(2, static_cast<std::int64_t>(f.receipt_no)).bind(3, f.counter);
+    if (f.booking_at) {
+      st.bind(4, *f.booking_at);
+    } else {
+      st.bind_null(4);
+    }
+    st.bind(5, f.status).bind(6, f.kanji_key).bind(7, f.kana_key).bind(8, f.shipment_no).bind(9, f.renewal).bind(10, f.application_id);
+  } else {
+    for (int i = 2; i <= 10; ++i) st.bind_null(i);  // listed by its key only, never lost
+  }
+  return st.run();
+}
+
+Expected<std::uint64_t> HubStore::card_index_count() {
+  auto st = db_.cached("SELECT count(*) FROM card_index");
+  if (!st) return st.error();
+  auto row = (*st)->step();
+  if (!row) return row.error();
+  const std::uint64_t n = *row ? (*st)->column_u64(0) : 0;
+  (*st)->reset();
+  return n;
 }
 
 Status HubStore::update_load(const p::Record& stored) {

@@ -109,28 +109,6 @@ Expected<CardIndexFilter> filter_of(const CardQuery& q) {
 }
 
 // A card's index row from its view body (decoded = false when it does not decode).
-CardIndexRow index_row(const std::string& body) {
-  CardIndexRow row;
-  auto j = domain::parse_body(body);
-  if (!j) return row;
-  auto card = domain::card_from_json(*j);
-  if (!card) return row;
-  const Card& c = *card;
-  row.decoded = true;
-  row.receipt_no = c.receipt_no;
-  row.counter = c.booking && !c.booking->counter.empty() ? c.booking->counter : c.counter;
-  if (c.booking) row.booking_at = c.booking->at;
-  row.status = static_cast<int>(domain::card_status(c));
-  auto kanji = text::search_key(c.name_kanji);
-  auto kana = text::search_key(c.name_kana);
-  row.kanji_key = kanji ? *kanji : std::string();
-  row.kana_key = kana ? *kana : std::string();
-  row.shipment_no = c.shipment_no;
-  row.renewal = c.renewal.has_value();
-  row.application_id = c.application_id;
-  return row;
-}
-
 // A card whose stored body does not decode still shows: its key, and its name as stored.
 CardRow row_from(std::string key, const std::string& body, std::uint64_t version, bool pending) {
   CardRow r;
@@ -168,7 +146,7 @@ Expected<std::size_t> EdgeCardStore::refresh(std::size_t max_keys) {
       for (const auto& key : *keys) {
         auto rec = store_.get(std::string(domain::kCardEntity), key);
         if (!rec) return rec.error();
-        if (auto st = index.put(key, *rec ? std::optional<CardIndexRow>(index_row((*rec)->body)) : std::nullopt); !st) {
+        if (auto st = index.put(key, *rec ? std::optional<CardIndexRow>(domain::card_search_fields((*rec)->body)) : std::nullopt); !st) {
           return st;
         }
       }

@@ -102,11 +102,13 @@ TEST_CASE("Databases of release 93879b9 are upgraded with every row kept, and sy
   auto& counter = w.add_edge("131016", "counter-01");
   auto& linkage = w.add_edge("131016", "linkage");
 
-  // The hub's database goes to 2 (the certificate database's lookups for convenience-store
-  // issuance, issue 13: indexes only), its rows untouched.
+  // The hub's database goes to 3 (2: the certificate database's lookups for convenience-store
+  // issuance, issue 13: indexes only; 3: the card search index of 交付管理 at the hub, issue 14,
+  // filled from the cards stored), its rows untouched.
   CHECK(w.hub->store("131016")->migration().from == 1);
-  CHECK(w.hub->store("131016")->migration().to == 2);
-  CHECK(user_version(w.dir / "hub/131016.db") == 2);
+  CHECK(w.hub->store("131016")->migration().to == 3);
+  CHECK(user_version(w.dir / "hub/131016.db") == 3);
+  CHECK(w.hub->store("131016")->card_index_count().value() == w.hub->store("131016")->record_count("card").value());
   // The edges go to the current version (2: the tables the modules made on the side, places
   // counted in C++; 3: the linkage inbox's streams; 4: the outbox knows what the view keeps)
   // after a backup copy.

@@ -230,6 +230,8 @@ class HubStore {
   Status raise_device_seq(const std::string& device, std::uint64_t seq);
   Expected<std::uint64_t> device_last_seq(const std::string& device);
   Expected<std::uint64_t> record_count();
+  // Rows of the card search index (one per live card record).
+  Expected<std::uint64_t> card_index_count();
   Expected<std::uint64_t> record_count(const std::string& entity);  // live records of one entity
 
   // Drops feed entries older than the newest `keep` (bounded history; older devices get snapshots).
@@ -250,6 +252,9 @@ class HubStore {
   Expected<std::uint64_t> next_feed_seq();
   // Keeps booking_load in step with one stored record (inside the caller's transaction).
   Status update_load(const protocol::Record& stored);
+  // Keeps card_index (the 交付管理 search, domain/card_search.h) for a card record just written,
+  // in the same transaction.
+  Status update_card_index(const protocol::Record& stored);
 
   sqlite::Db db_;
   std::string municipality_;

@@ -12,26 +12,17 @@
 #include <string>
 #include <vector>
 
+#include "madoguchi/domain/card_search.h"
 #include "madoguchi/edge/edge_store.h"
 #include "madoguchi/error.h"
 #include "madoguchi/sqlite/sqlite.h"
 
 namespace madoguchi::edge {
 
-// One card's index row. A body that does not decode is indexed with decoded = false (it still
+// One card's index row: what the search reads of it (domain/card_search.h, the rule the hub's
+// index follows too). A body that does not decode is indexed with decoded = false (it still
 // shows in an unfiltered list).
-struct CardIndexRow {
-  bool decoded = false;
-  std::uint64_t receipt_no = 0;
-  std::string counter;                    // the booking's counter, else the import's
-  std::optional<std::string> booking_at;  // YYYY-MM-DDTHH:MM
-  int status = 0;                         // domain::CardStatus order
-  std::string kanji_key;                  // text::search_key of the names
-  std::string kana_key;
-  std::string shipment_no;
-  bool renewal = false;
-  std::string application_id;
-};
+using CardIndexRow = domain::CardSearchFields;
 
 enum class CardIndexSort { receipt_no, counter, booking_at, status, manufacture_no };
 enum class CardNameColumn { kana, kanji, either };
