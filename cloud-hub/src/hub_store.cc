@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include "madoguchi/console/card_index/card_index.h"
 #include "madoguchi/domain/card_search.h"
 #include "madoguchi/protocol/topics.h"
 
@@ -230,30 +231,8 @@ Expected<p::Record> HubStore::apply_one(const std::string& origin, std::uint64_t
 
 Status HubStore::update_card_index(const p::Record& stored) {
   if (stored.entity != "card") return {};
-  if (stored.deleted) {
-    auto del = db_.cached("DELETE FROM card_index WHERE key = ?1");
-    if (!del) return del.error();
-    return (*del)->bind(1, stored.key).run();
-  }
-  const domain::CardSearchFields f = domain::card_search_fields(stored.body);
-  auto put = db_.cached(
-      "INSERT OR REPLACE INTO card_index(key, receipt_no, counter, booking_at, status, kanji_key, kana_key, "
-      "shipment_no, renewal, application_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-  if (!put) return put.error();
-  sqlite::Stmt& st = **put;
-  st.bind(1, stored.key);
-  if (f.decoded) {
-    st.bind(2, static_cast<std::int64_t>(f.receipt_no)).bind(3, f.counter);
-    if (f.booking_at) {
-      st.bind(4, *f.booking_at);
-    } else {
-      st.bind_null(4);
-    }
-    st.bind(5, f.status).bind(6, f.kanji_key).bind(7, f.kana_key).bind(8, f.shipment_no).bind(9, f.renewal).bind(10, f.application_id);
-  } else {
-    for (int i = 2; i <= 10; ++i) st.bind_null(i);  // listed by its key only, never lost
-  }
-  return st.run();
+  if (stored.deleted) return console::card_index::put(db_, stored.key, std::nullopt);
+  return console::card_index::put(db_, stored.key, domain::card_search_fields(stored.body));
 }
 
 Expected<std::uint64_t> HubStore::card_index_count() {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "madoguchi/console/card_index/card_index.h"
 #include "madoguchi/domain/card_search.h"
 #include "madoguchi/edge/edge_store.h"
 #include "madoguchi/error.h"
@@ -24,24 +25,10 @@ namespace madoguchi::edge {
 // shows in an unfiltered list).
 using CardIndexRow = domain::CardSearchFields;
 
-enum class CardIndexSort { receipt_no, counter, booking_at, status, manufacture_no };
-enum class CardNameColumn { kana, kanji, either };
-
-// A search, already validated and folded by the caller; empty fields match everything.
-struct CardIndexFilter {
-  std::string manufacture_prefix;  // 0-9 A-Z
-  std::string name_key;            // a prefix of a folded name key, in `name_column`
-  CardNameColumn name_column = CardNameColumn::either;
-  std::string booking_from;        // YYYY-MM-DDTHH:MM, inclusive
-  std::string booking_to;
-  std::optional<int> status;
-  std::string counter;
-  std::string shipment_no;
-  std::uint64_t receipt_no = 0;  // 0: any
-  bool renewal_only = false;
-  CardIndexSort sort = CardIndexSort::receipt_no;
-  bool descending = false;
-};
+// The search, its sort and name columns: the SQL shared with the hub's index (console/card_index).
+using CardIndexSort = console::card_index::Sort;
+using CardNameColumn = console::card_index::NameColumn;
+using CardIndexFilter = console::card_index::Filter;
 
 struct CardIndexPage {
   std::uint64_t total = 0;
