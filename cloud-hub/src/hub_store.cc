@@ -1,5 +1,6 @@
 #include "madoguchi/hub/hub_store.h"
 
+#include <algorithm>
 #include <array>
 
 #include <sqlite3.h>
@@ -503,6 +504,55 @@ Expected<std::vector<p::Record>> HubStore::records_after(const std::string& enti
   if (!st) return st.error();
   (*st)->bind(1, entity).bind(2, key).bind(3, static_cast<std::int64_t>(max));
   return collect(**st);
+}
+
+Expected<CardSearchPage> HubStore::search_cards(const console::card_index::Filter& filter, std::size_t offset, std::size_t limit) {
+  CardSearchPage page;
+  auto total = console::card_index::count(db_, filter);
+  if (!total) return total.error();
+  page.total = *total;
+  // The page is picked from card_index alone and only its rows are joined to records; CROSS JOIN
+  // keeps card_index the outer loop (the counter's plan, edge card_index.cc).
+  const auto w = console::card_index::where_of(filter);
+  auto st = db_.prepare("SELECT 'card', c.key, r.body, r.deleted, r.version, r.origin_device, r.origin_seq FROM (" +
+                        console::card_index::page_sql(filter, w) +
+                        ") c CROSS JOIN records r ON r.entity = 'card' AND r.key = c.key" + console::card_index::outer_order_by(filter));
+  if (!st) return st.error();
+  w.bind(*st);
+  const int n = static_cast<int>(w.params.size());
+  st->bind(n + 1, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1000))).bind(n + 2, static_cast<std::int64_t>(offset));
+  auto rows = collect(*st);
+  if (!rows) return rows.error();
+  page.rows = std::move(*rows);
+  return page;
+}
+
+Status HubStore::for_each_card(const console::card_index::Filter& filter, const std::function<bool(const p::Record&)>& each) {
+  const auto w = console::card_index::where_of(filter);
+  auto st = db_.prepare(
+      "SELECT 'card', c.key, r.body, r.deleted, r.version, r.origin_device, r.origin_seq FROM card_index c "
+      "CROSS JOIN records r ON r.entity = 'card' AND r.key = c.key" + w.sql + console::card_index::order_by(filter));
+  if (!st) return st.error();
+  w.bind(*st);
+  for (;;) {
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) return {};
+    if (!each(read_record(*st))) return {};
+  }
+}
+
+Expected<bool> HubStore::card_taken(const std::string& manufacture_no, const std::string& application_id) {
+  // "application_id <> ''" on the column so that SQLite may use the partial index (edge card_index.cc).
+  auto st = db_.cached(
+      "SELECT 1 FROM records WHERE entity = +'card' AND key = ?1 AND deleted = 0 UNION ALL "
+      "SELECT 1 FROM card_index WHERE application_id <> '' AND application_id = ?2 AND key <> ?1 LIMIT 1");
+  if (!st) return st.error();
+  (*st)->bind(1, manufacture_no).bind(2, application_id);
+  auto row = (*st)->step();
+  (*st)->reset();
+  if (!row) return row.error();
+  return *row;
 }
 
 Expected<std::optional<p::Record>> HubStore::get(const std::string& entity, const std::string& key) {

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "madoguchi/console/card_index/card_index.h"
 #include "madoguchi/error.h"
 #include "madoguchi/protocol/messages.h"
 #include "madoguchi/sqlite/schema.h"
@@ -49,6 +50,12 @@ struct LocalWrite {
   // The version this change was based on (a record read earlier: a change stored since then is a
   // conflict, like write_local's base_version). Empty: the version stored at that moment.
   std::optional<std::uint64_t> base_version = std::nullopt;
+};
+
+// A page of 交付管理's search at the hub (HubStore::search_cards).
+struct CardSearchPage {
+  std::uint64_t total = 0;              // cards matching, all pages
+  std::vector<protocol::Record> rows;   // the page's card records, in the filter's order
 };
 
 class HubStore;
@@ -232,6 +239,14 @@ class HubStore {
   Expected<std::uint64_t> record_count();
   // Rows of the card search index (one per live card record).
   Expected<std::uint64_t> card_index_count();
+  // 交付管理's search over card_index (console/card_index): the page [offset, offset + limit),
+  // limit at most 1,000, and how many match in all.
+  Expected<CardSearchPage> search_cards(const console::card_index::Filter& filter, std::size_t offset, std::size_t limit);
+  // Every card matching, in the filter's order, until `each` returns false (exports, bulk updates).
+  Status for_each_card(const console::card_index::Filter& filter, const std::function<bool(const protocol::Record&)>& each);
+  // Whether a live card has this manufacture number, or another card this application id (a
+  // non-empty one) (ISS-2).
+  Expected<bool> card_taken(const std::string& manufacture_no, const std::string& application_id);
   Expected<std::uint64_t> record_count(const std::string& entity);  // live records of one entity
 
   // Drops feed entries older than the newest `keep` (bounded history; older devices get snapshots).
