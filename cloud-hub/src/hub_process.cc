@@ -34,8 +34,10 @@
 #include "madoguchi/hub/console_store.h"
 #include "madoguchi/hub/gaiji_service.h"
 #include "madoguchi/hub/jpki_verifier.h"
+#include "madoguchi/hub/card_store.h"
 #include "madoguchi/hub/konbini_flags.h"
 #include "madoguchi/console/app/excel_writers.h"
+#include "madoguchi/console/app/page_decoder.h"
 #include "madoguchi/hub/alarm_service.h"
 #include "madoguchi/hub/konbini_service.h"
 #include "madoguchi/hub/konbini_source.h"
@@ -625,6 +627,7 @@ class HubProcess {
       console::app::ConsoleOptions co;
       co.tls = !o.cert_file.empty();
       co.manage_staff = true;
+      co.spool_dir = config_.data_dir / "tmp";  // 交付管理's big exports, beside the databases (not a small /tmp)
       auto console = std::make_unique<Console>();
       console->municipality = muni;
       console->store = std::make_unique<HubConsoleStore>(engine_, muni, "hub-" + config_.instance);
@@ -646,6 +649,13 @@ class HubProcess {
       for (const auto& d : registry_.at(muni)) roles[d] = linkage_.count(muni) && linkage_.at(muni).count(d) ? "linkage" : "counter";
       console->sync = std::make_unique<HubSyncView>(engine_, muni, std::move(roles));
       app->attach_sync(*console->sync);
+      // 交付管理 for staff without a counter PC (issue 14, ISS-1..ISS-15): the counter's pages over
+      // the hub's records; QR import by page image (no scanner here), exports as at a counter.
+      console->cards = std::make_unique<HubCardStore>(engine_, muni);
+      console::app::CardServices card_services;
+      card_services.decode_page = console::app::qr_page_decoder();
+      card_services.excel = console::app::excel_table_writers(config_.data_dir / "tmp");
+      app->attach_cards(*console->cards, std::move(card_services));
       console_apps_[muni] = app;
       console->http = std::make_unique<http::Server>(web_pool(), o, [this, app](const http::Request& r) {
         std::lock_guard lock(app_mutex_);
@@ -1094,6 +1104,7 @@ class HubProcess {
     std::unique_ptr<HubLinkageView> linkage;  // 連携状況 (before the app)
     std::unique_ptr<HubGaiji> gaiji;          // 外字対照表 (before the app)
     std::unique_ptr<HubSyncView> sync;        // 同期状況 (before the app)
+    std::unique_ptr<HubCardStore> cards;      // 交付管理 (before the app)
     std::unique_ptr<HubAlarmBoard> alarms;    // 障害通知 (before the app)
     std::string municipality;
     std::unique_ptr<console::app::ConsoleApp> app;

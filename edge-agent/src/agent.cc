@@ -17,6 +17,7 @@
 #include "madoguchi/edge/card_store.h"
 #include "madoguchi/edge/console_store.h"
 #include "madoguchi/console/app/excel_writers.h"
+#include "madoguchi/console/app/page_decoder.h"
 #include "madoguchi/edge/edge_store.h"
 #include "madoguchi/edge/device_reporter.h"
 #include "madoguchi/edge/linkage_inbox.h"
@@ -24,7 +25,6 @@
 #include "madoguchi/edge/sync_engine.h"
 #include "madoguchi/http/api_token.h"
 #include "madoguchi/http/server.h"
-#include "madoguchi/imaging/qr_page.h"
 #include "madoguchi/log/stderr_sink.h"
 #include "madoguchi/mqtt/mqtt_client.h"
 #include "madoguchi/protocol/topics.h"
@@ -151,18 +151,7 @@ class Agent {
   // <data_dir>/tmp: on disk, readable by the service only, removed when written).
   console::app::CardServices card_services() {
     console::app::CardServices services;
-    services.decode_page = [](std::string_view image) -> Expected<std::vector<std::string>> {
-      auto codes = imaging::decode_qr_page(image);
-      if (!codes) {
-        return make_error(Errc::invalid_argument, codes.error().code == Errc::too_large
-                                                      ? "画像が大きすぎます。解像度を下げて（300dpi程度）読み取り直してください。"
-                                                      : "画像を読み込めませんでした。PNGかJPEGの画像を選んでください。");
-      }
-      std::vector<std::string> out;
-      out.reserve(codes->size());
-      for (auto& c : *codes) out.push_back(std::move(c.bytes));
-      return out;
-    };
+    services.decode_page = console::app::qr_page_decoder();
     services.excel = console::app::excel_table_writers(config_.data_dir / "tmp");
     if (scanner_) {
       services.scans = &scanner_->queue();
