@@ -45,16 +45,16 @@ foreach(line IN LISTS lines)
   string(JSON value GET "${line}" value)
   set(value_${metric} ${value})
   # Every figure of a sample (search kinds and the mix) says how many samples it has.
-  if(metric MATCHES "^counter\\.search_")
+  if(metric MATCHES "^(counter|hub)\\.search_")
     string(JSON n ERROR_VARIABLE err GET "${line}" n)
     if(err OR n LESS_EQUAL 0)
       message(FATAL_ERROR "${metric} needs a positive \"n\": ${line}")
     endif()
   endif()
-  if(metric STREQUAL "counter.search_p99")
+  if(metric STREQUAL "counter.search_p99" OR metric STREQUAL "hub.search_p99")
     string(JSON goal ERROR_VARIABLE err GET "${line}" goal)
     if(err OR goal STREQUAL "")
-      message(FATAL_ERROR "counter.search_p99 needs its \"goal\": ${line}")
+      message(FATAL_ERROR "${metric} needs its \"goal\": ${line}")
     endif()
   endif()
   if(metric MATCHES "^counter\\.export_")
@@ -85,7 +85,10 @@ foreach(required machine counter.import_seconds counter.import_rate counter.impo
                  counter.search_status_by_booking_desc_ms counter.search_booking_week_ms counter.search_deep_page_ms
                  counter.search_counter_by_receipt_ms counter.search_p50 counter.search_p99 counter.search_max
                  counter.export_csv_utf8_seconds counter.export_csv_cp932_seconds counter.export_xlsx_seconds
-                 counter.decode_page_ms counter.decode_code_ms counter.decode_png_load_ms counter.decode_codes_missing)
+                 counter.decode_page_ms counter.decode_code_ms counter.decode_png_load_ms counter.decode_codes_missing
+                 hub.load_seconds hub.search_name_kana_ms hub.search_name_kanji_ms hub.search_name_halfwidth_ms
+                 hub.search_manufacture_prefix_ms hub.search_status_by_booking_desc_ms hub.search_booking_week_ms
+                 hub.search_deep_page_ms hub.search_counter_by_receipt_ms hub.search_p50 hub.search_p99 hub.search_max)
   if(NOT required IN_LIST seen)
     message(FATAL_ERROR "metric ${required} missing from the output (${OUT})")
   endif()

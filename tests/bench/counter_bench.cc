@@ -21,9 +21,12 @@
 #include "madoguchi/domain/card.h"
 #include "madoguchi/domain/card_csv.h"
 #include "madoguchi/domain/card_import.h"
+#include "madoguchi/domain/record_body.h"
 #include "madoguchi/console/app/console_app.h"
 #include "madoguchi/domain/staff.h"
 #include "madoguchi/edge/card_store.h"
+#include "madoguchi/hub/card_store.h"
+#include "fake_bus.h"
 #include "madoguchi/edge/console_store.h"
 #include "madoguchi/console/app/excel_writers.h"
 #include "madoguchi/http/server.h"
@@ -254,7 +257,17 @@ struct Store {
         cards(need(edge::EdgeCardStore::open(edge, nullptr), "opening the card store")) {}
 };
 
-std::uint64_t total_cards(edge::EdgeCardStore& cards) {
+// A hub with one municipality, in-process (its feed goes to a fake bus nobody reads).
+struct HubWorld {
+  testing::TempDir dir;
+  testing::FakeBus bus;
+  testing::FakeBus::Client& link = bus.add("hub");
+  ManualClock clock;
+  hub::HubEngine engine{hub::DeviceRegistry{{kMuni, {"counter-01"}}}, hub::HubOptions{dir.path(), 1000, 32}, link, clock};
+  HubWorld() { need(engine.open(), "opening the hub"); }
+};
+
+std::uint64_t total_cards(console::app::CardStore& cards) {
   CardQuery all;
   all.limit = 1;
   return need(cards.search(all), "counting cards").total;
@@ -405,13 +418,16 @@ std::vector<Kind> query_mix(const std::vector<std::string>& serials, std::size_t
   return mix;
 }
 
-void bench_search(const Plan& plan, Store& s, const std::vector<Card>& cards, Reporter& out) {
+// The search mix over `store`, as metrics `<prefix>search_...` (prefix "counter." for a counter
+// PC's store, "hub." for the hub's: issue 14).
+void bench_search(const Plan& plan, console::app::CardStore& store, const std::string& prefix, const std::vector<Card>& cards,
+                  Reporter& out) {
   std::vector<std::string> serials;
   serials.reserve(cards.size());
   for (const auto& c : cards) serials.push_back(c.manufacture_no);
   const auto mix = query_mix(serials, cards.size());
   // One unmeasured pass: the counter's agent has its database open all day (page cache warm).
-  for (const auto& k : mix) need(s.cards->search(k.make(0)), "searching (" + k.name + ")");
+  for (const auto& k : mix) need(store.search(k.make(0)), "searching (" + k.name + ")");
   std::vector<double> all;
   for (const auto& k : mix) {
     std::vector<double> ms;
@@ -419,13 +435,13 @@ void bench_search(const Plan& plan, Store& s, const std::vector<Card>& cards, Re
     for (std::size_t r = 0; r < plan.search_reps; ++r) {
       const CardQuery q = k.make(r);
       const auto t = Clock::now();
-      const auto page = need(s.cards->search(q), "searching (" + k.name + ")");
+      const auto page = need(store.search(q), "searching (" + k.name + ")");
       ms.push_back(ms_since(t));
       totals += page.total;
       rows += page.rows.size();
     }
     all.insert(all.end(), ms.begin(), ms.end());
-    out.metric("counter.search_" + k.name + "_ms", percentile(ms, 99), "ms",
+    out.metric(prefix + "search_" + k.name + "_ms", percentile(ms, 99), "ms",
                {{"p50", std::round(percentile(ms, 50) * 1000) / 1000},
                 {"max", std::round(percentile(ms, 100) * 1000) / 1000},
                 {"n", ms.size()},
@@ -434,12 +450,38 @@ void bench_search(const Plan& plan, Store& s, const std::vector<Card>& cards, Re
                 {"cards", cards.size()}});
   }
   const json extra = {{"n", all.size()}, {"cards", cards.size()}, {"kinds", mix.size()}};
-  out.metric("counter.search_p50", percentile(all, 50), "ms", extra);
+  out.metric(prefix + "search_p50", percentile(all, 50), "ms", extra);
   json p99 = extra;
   p99["goal"] = "< 20 ms";
   p99["goal_met"] = percentile(all, 99) < kSearchGoalMs;
-  out.metric("counter.search_p99", percentile(all, 99), "ms", p99);
-  out.metric("counter.search_max", percentile(all, 100), "ms", extra);
+  out.metric(prefix + "search_p99", percentile(all, 99), "ms", p99);
+  out.metric(prefix + "search_max", percentile(all, 100), "ms", extra);
+}
+
+// ---- 2b. search at the hub (issue 14) ------------------------------------------------------------
+
+// The same cards and queries at the hub: HubCardStore over a municipality's hub database, whose
+// index is written in each card's own transaction (so the load includes the indexing).
+void bench_hub_search(const Plan& plan, const std::vector<Card>& cards, Reporter& out) {
+  HubWorld h;
+  hub::HubCardStore hub_cards(h.engine, kMuni);
+  log("the same " + std::to_string(cards.size()) + " cards at the hub");
+  const std::size_t batch = 10000;
+  auto t = Clock::now();
+  for (std::size_t i = 0; i < cards.size(); i += batch) {
+    std::vector<hub::LocalWrite> writes;
+    for (std::size_t j = i; j < std::min(cards.size(), i + batch); ++j) {
+      writes.push_back({std::string(domain::kCardEntity), domain::card_key(cards[j]), protocol::OpKind::upsert,
+                        domain::dump_body(domain::card_to_json(cards[j]))});
+    }
+    // Straight into the municipality's database (the engine would also publish each on the feed).
+    need(h.engine.store(kMuni)->write_local_batch(writes, 1795000000000), "loading cards at the hub");
+  }
+  out.metric("hub.load_seconds", seconds_since(t), "s", {{"n", cards.size()}, {"cards_per_tx", batch}, {"indexed_in_the_same_transaction", true}});
+  const std::uint64_t stored = total_cards(hub_cards);
+  if (stored != cards.size()) throw std::runtime_error("the hub holds " + std::to_string(stored) + " cards, not " + std::to_string(cards.size()));
+  log("search mix over " + std::to_string(cards.size()) + " cards at the hub");
+  bench_search(plan, hub_cards, "hub.", cards, out);
 }
 
 // ---- 3. export -------------------------------------------------------------------------------
@@ -683,13 +725,13 @@ int run_counter(const Args& args, Reporter& out) {
     if (stored != cards.size()) throw std::runtime_error("the store holds " + std::to_string(stored) + " cards, not " + std::to_string(cards.size()));
 
     log("search mix over " + std::to_string(cards.size()) + " cards");
-    bench_search(plan, s, cards, out);
+    bench_search(plan, *s.cards, "counter.", cards, out);
+    bench_hub_search(plan, cards, out);
     std::vector<Card>().swap(cards);  // the export measures its own memory, not the generator's
 
     log("export of " + std::to_string(plan.rows) + " rows");
     bench_export(plan, s, out);
   }
-
   log("decoding " + std::to_string(plan.pages) + " page images");
   bench_decode(plan, out, failures);
   return failures == 0 ? 0 : 1;
