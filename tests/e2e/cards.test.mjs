@@ -78,9 +78,12 @@ async function signedIn(base) {
   return page;
 }
 
-// Opens 交付管理 from the menu and starts a QR import with the batch settings.
+// Opens 交付管理 from the menu (unfolding it first on a narrow screen, where it is a disclosure)
+// and starts a QR import with the batch settings.
 async function startImport(page, base, { counter, shipment, start }) {
-  await page.locator('nav[aria-label="メインメニュー"]').getByRole('link', { name: '交付管理' }).click();
+  const nav = page.getByRole('navigation', { name: 'メインメニュー' });
+  if (await nav.locator('summary').isVisible()) await nav.locator('summary').click();
+  await nav.getByRole('link', { name: '交付管理' }).click();
   await page.waitForURL(`${base}/cards`);
   await page.getByRole('link', { name: '二次元コードを読み取る' }).click();
   await page.waitForURL(`${base}/cards/import`);
@@ -314,5 +317,69 @@ if (phase === 'restored') {
     assert.equal(read.cue, 'refused');
     assert.deepEqual(read.entryCues, ['refused', 'refused', 'refused']);
     for (const e of read.entries) assert.match(e, /この二次元コードはすでに取り込まれています（この窓口またはほかの窓口で）/);
+  });
+}
+
+if (phase === 'hub') {
+  // 交付管理 at the hub's console (issue 14): the same pages as at a counter, over the hub's records.
+  const hubUrl = env('HUB_CONSOLE_URL');
+  const hubDir = env('JLIS_HUB_DIR');
+  const hubAt = env('HUB_ISSUE_AT');
+  const hubPeople = readFileSync(join(hubDir, 'expected.jsonl'), 'utf8').split('\n').filter((l) => l)
+    .flatMap((l) => {
+      const code = JSON.parse(l);
+      const pageNo = Number(code.page.match(/(\d+)\.png$/)[1]);
+      return code.people.map((p) => ({ ...p, page: pageNo, pagePath: join(hubDir, code.page) }));
+    });
+  const runs = [
+    { width: 1280, height: 900, pageNo: 1, start: 2001, note: 'ハブで交付（パソコン）' },
+    { width: 390, height: 844, pageNo: 2, start: 2005, note: 'ハブで交付（スマートフォン）' },
+  ];
+  for (const run of runs) {
+    test(`at the hub's console, ${run.width} px wide: page ${run.pageNo} imported, searched, a person issued, the list exported (issue 14)`, async () => {
+      const people = hubPeople.filter((p) => p.page === run.pageNo);
+      const page = await signedIn(hubUrl);
+      await page.setViewportSize({ width: run.width, height: run.height });
+      await startImport(page, hubUrl, { counter: '2', shipment: 'S-2026-12', start: String(run.start) });
+      const read = await uploadPage(page, people[0].pagePath);
+      assert.equal(read.found, '2');
+      assert.deepEqual(read.entryCues, ['accepted', 'accepted']);
+      assert.match(read.heading, /取り込み予定 2枚・4人、取り込めない 0枚/);
+      assert.match(await commit(page), new RegExp(`4人のカードを登録しました（二次元コード2枚）。受付番号は ${run.start}〜${run.start + 3} です。`));
+      if (run.width === 390) {
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 0, `the page is ${overflow} px wider than the phone`);
+      }
+
+      const target = people[1];
+      await page.goto(`${hubUrl}/cards`);
+      await page.locator('#name').fill(halfWidthKana(target.name_kana));
+      await page.getByRole('button', { name: '検索する' }).click();
+      await page.waitForURL(/\/cards\?.*name=/);
+      const ids = await page.locator('main table.data-table tbody tr td:nth-child(3)').allTextContents();
+      assert.ok(ids.includes(target.card_serial), `the search finds ${target.card_serial}`);
+
+      await recordIssue(page, hubUrl, people[0].card_serial, hubAt, run.note);
+      await page.goto(`${hubUrl}/cards?sort=receipt_no`);
+      const csv = await download(page, 'CSV（UTF-8、BOM付き）');
+      const text = new TextDecoder('utf-8', { fatal: true }).decode(csv.bytes.subarray(3));
+      for (const p of people) assert.equal(count(text, p.card_serial), 1, p.card_serial);
+      const issuedLine = text.split(/\r?\n/).find((l) => l.startsWith(people[0].card_serial));
+      assert.ok(issuedLine.includes(dateTime(hubAt)) && issuedLine.includes(run.note), issuedLine);
+    });
+  }
+
+  test('counter-02 lists what was done at the hub\'s console, issued (issue 14)', async () => {
+    const base = env('CONSOLE2_URL');
+    const page = await signedIn(base);
+    const issued = runs.map((run) => hubPeople.find((p) => p.page === run.pageNo).card_serial);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const rows = await listRows(page, base);
+      const status = (id) => rows.find((r) => r.id === id)?.status;
+      if (issued.every((id) => status(id) === '交付済') && hubPeople.every((p) => status(p.card_serial))) break;
+      if (Date.now() > deadline) assert.fail(`counter-02 shows ${JSON.stringify(rows.filter((r) => r.receipt >= '2001'))}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
   });
 }

@@ -11,7 +11,10 @@
 //   4. the link back: the hub gets page 2's cards and the offline issuance (polling its JSON API),
 //      every card exactly once; counter-02 gets them too; phase "restored": nothing 未送信 at
 //      counter-01, all 12 cards at counter-02 and page 2 refused there (imported at another
-//      counter, ISS-2).
+//      counter, ISS-2);
+//   5. 交付管理 at the hub's console (issue 14), phase "hub": another list's two pages imported,
+//      one at 1280 px and one at 390 px (the folded menu), each searched, a person issued and the
+//      list exported; counter-02 gets the cards and both issuances from the hub's feed.
 //
 // Exit codes: 0 passed, 1 failed, 77 skipped (chromium, node or playwright-core unavailable).
 #include <unistd.h>
@@ -53,6 +56,7 @@ constexpr const char* kClerkPw = "Clerk-Pass-2026";
 // The issuances the browser records (cards.test.mjs reads them from the environment).
 constexpr const char* kOnlineIssueAt = "2026-12-01T10:30";
 constexpr const char* kOfflineIssueAt = "2026-12-02T14:15";
+constexpr const char* kHubIssueAt = "2026-12-03T09:45";
 
 int fail(const std::string& why) {
   std::cerr << "FAILED: " << why << "\n";
@@ -157,7 +161,7 @@ int main() {
 
     madoguchi::testing::Stack s(tmp.path() / "stack", bin);
     s.start_broker();
-    s.start_hub();
+    s.start_hub({.console = true});
     s.start_edge({.municipality = kMuni, .device = "counter-01", .via_proxy = true, .linkage = false, .console = true});
     s.start_edge({.municipality = kMuni, .device = "counter-02", .via_proxy = false, .linkage = false, .console = true});
     const std::string edge1 = madoguchi::protocol::device_identity(kMuni, "counter-01");
@@ -260,10 +264,45 @@ int main() {
     if (!eventually([&] { return outbox_depth(s, edge1) == 0; }, 30s)) return fail("counter-01's outbox did not drain");
     if (run_node("restored") != 0) return 1;
 
+    // 5. 交付管理 at the hub's console (issue 14): another list of two pages, one imported at a
+    // desktop's width and one at a phone's, each searched, a person issued and the list exported;
+    // counter-02 gets both issuances from the hub's feed.
+    const fs::path jlis_hub = tmp.path() / "jlis-hub";
+    const std::string sim_hub = "'" + (bin / "madoguchi-sim").string() + "' jlis --out '" + jlis_hub.string() +
+                                "' --people 8 --per-code 2 --codes-per-page 2 --seed 11 --list-date 20261201 --municipality " + kMuni +
+                                " >'" + (tmp.path() / "jlis-hub.log").string() + "' 2>&1";
+    if (std::system(sim_hub.c_str()) != 0) return fail("madoguchi-sim jlis failed: " + sim_hub);
+    const std::vector<Person> hub_people = read_expected(jlis_hub / "expected.jsonl");
+    if (hub_people.size() != 8 || hub_people.back().page != 2) return fail("the hub's list is not 8 people on two pages");
+    ::setenv("HUB_CONSOLE_URL", ("http://127.0.0.1:" + std::to_string(s.hub_console_port(kMuni))).c_str(), 1);
+    ::setenv("JLIS_HUB_DIR", jlis_hub.c_str(), 1);
+    ::setenv("HUB_ISSUE_AT", kHubIssueAt, 1);
+    if (run_node("hub") != 0) return 1;
+    std::vector<std::string> hub_issued;
+    for (int page : {1, 2}) {
+      for (const auto& p : hub_people) {
+        if (p.page == page) {
+          hub_issued.push_back(p.manufacture_no);
+          break;
+        }
+      }
+    }
+    auto edge2_has_hub_work = [&] {
+      for (const auto& p : hub_people) {
+        if (edge_card(s, edge2, p.manufacture_no).is_null()) return false;
+      }
+      for (const auto& id : hub_issued) {
+        if (issued_at(edge_card(s, edge2, id)) != kHubIssueAt) return false;
+      }
+      return true;
+    };
+    if (!eventually(edge2_has_hub_work, 60s)) return fail("counter-02 did not get the hub's cards and issuances");
+
     std::cout << "PASSED: J-LIS page images imported at the counter in Chromium (receipt numbers 1001-1012), the "
                  "same page refused, issuances recorded online and offline, search, CSV/Excel export; the hub and "
                  "counter-02 hold all "
-              << hub_ids.size() << " cards once and " << codes.size() << " imported codes\n";
+              << hub_ids.size() << " cards once and " << codes.size() << " imported codes; at the hub's console "
+              << hub_people.size() << " more imported, searched, issued and exported at 1280 and 390 px, and counter-02 got them\n";
     return 0;
   } catch (const std::exception& e) {
     return fail(e.what());
