@@ -26,7 +26,7 @@
 #include "madoguchi/domain/staff.h"
 #include "madoguchi/edge/card_store.h"
 #include "madoguchi/hub/card_store.h"
-#include "fake_bus.h"
+#include "hub_world.h"
 #include "madoguchi/edge/console_store.h"
 #include "madoguchi/console/app/excel_writers.h"
 #include "madoguchi/http/server.h"
@@ -257,16 +257,6 @@ struct Store {
         cards(need(edge::EdgeCardStore::open(edge, nullptr), "opening the card store")) {}
 };
 
-// A hub with one municipality, in-process (its feed goes to a fake bus nobody reads).
-struct HubWorld {
-  testing::TempDir dir;
-  testing::FakeBus bus;
-  testing::FakeBus::Client& link = bus.add("hub");
-  ManualClock clock;
-  hub::HubEngine engine{hub::DeviceRegistry{{kMuni, {"counter-01"}}}, hub::HubOptions{dir.path(), 1000, 32}, link, clock};
-  HubWorld() { need(engine.open(), "opening the hub"); }
-};
-
 std::uint64_t total_cards(console::app::CardStore& cards) {
   CardQuery all;
   all.limit = 1;
@@ -463,7 +453,7 @@ void bench_search(const Plan& plan, console::app::CardStore& store, const std::s
 // The same cards and queries at the hub: HubCardStore over a municipality's hub database, whose
 // index is written in each card's own transaction (so the load includes the indexing).
 void bench_hub_search(const Plan& plan, const std::vector<Card>& cards, Reporter& out) {
-  HubWorld h;
+  testing::HubWorld h(hub::DeviceRegistry{{kMuni, {"counter-01"}}});  // in-process: its feed goes to a fake bus nobody reads
   hub::HubCardStore hub_cards(h.engine, kMuni);
   log("the same " + std::to_string(cards.size()) + " cards at the hub");
   const std::size_t batch = 10000;

@@ -3,7 +3,7 @@
 // the feed), and a counter's change is found at once.
 #include <catch2/catch.hpp>
 
-#include "fake_bus.h"
+#include "hub_world.h"
 #include "madoguchi/domain/card.h"
 #include "madoguchi/domain/card_import.h"
 #include "madoguchi/domain/record_body.h"
@@ -30,15 +30,7 @@ domain::Card card(std::string no, std::string kanji, std::string kana, std::uint
   return c;
 }
 
-struct Hub {
-  TempDir dir;
-  testing::FakeBus bus;
-  testing::FakeBus::Client& link = bus.add("hub");
-  ManualClock clock;
-  hub::HubEngine engine{hub::DeviceRegistry{{"131016", {"counter-01"}}, {"012345", {"counter-09"}}},
-                        hub::HubOptions{dir.path(), 1000, 32}, link, clock};
-  Hub() { REQUIRE(engine.open().ok()); }
-};
+using Hub = testing::HubWorld;
 
 std::vector<std::string> keys(const console::app::CardPage& page) {
   std::vector<std::string> out;

@@ -2,7 +2,7 @@
 // HubEngine::write_local (so published on the feed) with the hub's own oplog chain.
 #include <catch2/catch.hpp>
 
-#include "fake_bus.h"
+#include "hub_world.h"
 #include "madoguchi/domain/oplog.h"
 #include "madoguchi/domain/password.h"
 #include "madoguchi/hub/console_store.h"
@@ -23,15 +23,7 @@ domain::StaffAccount clerk(std::string id) {
   return a;
 }
 
-struct Hub {
-  TempDir dir;
-  testing::FakeBus bus;
-  testing::FakeBus::Client& link = bus.add("hub");
-  ManualClock clock;
-  hub::HubEngine engine{hub::DeviceRegistry{{"131016", {"counter-01"}}, {"012345", {"counter-09"}}},
-                        hub::HubOptions{dir.path(), 1000, 32}, link, clock};
-  Hub() { REQUIRE(engine.open().ok()); }
-};
+using Hub = testing::HubWorld;
 }  // namespace
 
 TEST_CASE("Staff saved at the hub console are read back, listed in id order and published on the feed", "[hub][console]") {

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <iostream>
 
-#include "fake_bus.h"
+#include "hub_world.h"
 #include "madoguchi/domain/record_body.h"
 #include "madoguchi/hub/master_store.h"
 #include "temp_dir.h"
@@ -19,13 +19,8 @@ using madoguchi::testing::TempDir;
 namespace {
 constexpr int hm(int h, int m) { return h * 60 + m; }
 
-struct Hub {
-  TempDir dir;
-  testing::FakeBus bus;
-  testing::FakeBus::Client& link = bus.add("hub");
-  ManualClock clock;
-  hub::HubEngine engine{hub::DeviceRegistry{{"131016", {"counter-01"}}}, hub::HubOptions{dir.path(), 1000000, 32}, link, clock};
-  Hub() { REQUIRE(engine.open().ok()); }
+struct Hub : testing::HubWorld {
+  Hub() : HubWorld(hub::DeviceRegistry{{"131016", {"counter-01"}}}, 1000000) {}
 };
 
 domain::CounterMaster counter(int n) {
