@@ -83,7 +83,7 @@ async function submit(page, act) {
   return response;
 }
 const button = (page, name) => page.getByRole('button', { name, exact: true });
-const nav = (page) => page.locator('nav[aria-label="メインメニュー"]');
+const nav = (page) => page.locator('nav[aria-label="メインメニュー"]:visible');  // the wide one, or the folded one on a phone
 const main = async (page) => (await page.locator('main').textContent()).replace(/\s+/g, ' ');
 // The table's body rows as "cell | cell | ...".
 const rows = async (page) => page.locator('table tbody tr').evaluateAll((trs) =>
